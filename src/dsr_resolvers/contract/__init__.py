@@ -1,0 +1,29 @@
+"""The vendor-free resolver contract: value types, the surface declaration, protocols.
+
+Nothing here imports a vendor package; every plugin depends on this, never the reverse.
+"""
+
+from dsr_resolvers.contract._errors import ResolverError
+from dsr_resolvers.contract._models import (
+    ExportRecord,
+    PiiCategory,
+    ResolverErasure,
+    ResolverExport,
+    SubjectRef,
+)
+from dsr_resolvers.contract._protocols import AttestingResolver, Resolver
+from dsr_resolvers.contract._surface import CoveredField, CoveredSurface, SurfaceExclusion
+
+__all__ = [
+    "AttestingResolver",
+    "CoveredField",
+    "CoveredSurface",
+    "ExportRecord",
+    "PiiCategory",
+    "Resolver",
+    "ResolverErasure",
+    "ResolverError",
+    "ResolverExport",
+    "SubjectRef",
+    "SurfaceExclusion",
+]

@@ -1,0 +1,108 @@
+"""Value types that cross the resolver contract.
+
+Every value a resolver returns is a frozen pydantic model that forbids unknown fields, so a
+saga engine can store it, compare it and serialise it to JSON (Art. 20 portability) without
+caring which vendor produced it. Field names and meanings follow the ``effaced`` GDPR
+library's resolver contract, so adapting one to the other is a field-for-field copy.
+
+| model              | what it says                                                        |
+|--------------------|---------------------------------------------------------------------|
+| SubjectRef         | which person, in the vocabulary of one resolver (``kind``)          |
+| ExportRecord       | one personal datum: where it lives, what kind of data it is, value  |
+| ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
+| ResolverErasure    | what one erasure did (Art. 17); ``detail`` never holds personal data |
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ExportRecord",
+    "PiiCategory",
+    "ResolverErasure",
+    "ResolverExport",
+    "SubjectRef",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PiiCategory(StrEnum):
+    """The kind of personal data a field holds, as a record of processing names it."""
+
+    CONTACT = "contact"
+    IDENTITY = "identity"
+    FINANCIAL = "financial"
+    BEHAVIORAL = "behavioral"
+    TECHNICAL = "technical"
+    LOCATION = "location"
+    COMMUNICATION = "communication"
+    SPECIAL = "special"
+
+
+_Bounded = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class SubjectRef(_Frozen):
+    """A reference to one data subject inside one system.
+
+    Attributes:
+        kind: The vocabulary of ``value``; each resolver accepts the kinds it names
+            (``"intercom"`` for an Intercom contact id).
+        value: The identifier itself. It is personal data: never log it.
+        extra: Free-form string hints a resolver may use; ignored when unknown.
+    """
+
+    kind: _Bounded
+    value: _Bounded
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class ExportRecord(_Frozen):
+    """One personal datum held by a source.
+
+    Attributes:
+        source: The system holding the datum (``"intercom"``).
+        field: A dotted path naming where the datum lives, e.g. ``contact.email`` or
+            ``conversation.123.state``; it matches a field glob of the covered surface.
+        category: What kind of personal data this is.
+        value: The datum, rendered as text.
+        legal_basis: The Art. 6 basis the controller relies on, when known.
+        purpose: Why the datum is processed, when known.
+        retention_reason: Why the datum is kept, when known.
+    """
+
+    source: str
+    field: str
+    category: PiiCategory
+    value: str
+    legal_basis: str | None = None
+    purpose: str | None = None
+    retention_reason: str | None = None
+
+
+class ResolverExport(_Frozen):
+    """Everything one resolver holds about one subject; empty only when nothing is held."""
+
+    resolver: str
+    records: tuple[ExportRecord, ...] = ()
+
+
+class ResolverErasure(_Frozen):
+    """The outcome of one successful erasure.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        already_absent: True when the subject was already gone: still a success.
+        detail: What was done, for an audit trail. Never holds personal data.
+    """
+
+    resolver: str
+    already_absent: bool = False
+    detail: str | None = None
