@@ -1,0 +1,120 @@
+"""The Intercom error taxonomy: what each response means to a caller that retries.
+
+The taxonomy keys on the HTTP status code only. Intercom's error bodies are versioned and may
+echo what was sent, so they are never read, never copied into a message, never attached.
+
+| response                    | outcome                                                      |
+|-----------------------------|--------------------------------------------------------------|
+| 2xx with the expected JSON  | success                                                      |
+| 2xx with anything else      | ``MalformedResponseError``: retryable, never an empty export |
+| 404                         | absent: empty export, ``already_absent=True`` on erasure     |
+| other 4xx except 429        | ``ResolverError`` naming the status and the action only      |
+| 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
+| 5xx                         | ``httpx.HTTPStatusError``, untranslated                      |
+| connection faults, timeouts | ``httpx.TransportError``, untranslated                       |
+
+Every exception that leaves the resolver carries a *scrubbed* request: the URL names the
+route template (``/contacts/{id}``) instead of the contact id, and no ``Authorization``
+header travels with it. A traceback printed at 3 a.m. holds neither a token nor an id.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+
+import httpx
+
+from dsr_resolvers.contract import ResolverError
+
+__all__ = [
+    "CursorLoopError",
+    "IntercomRejectedError",
+    "MalformedResponseError",
+    "RateLimitedError",
+]
+
+
+class IntercomRejectedError(ResolverError):
+    """Intercom refused the request for a reason a retry cannot fix (a 4xx other than 404/429).
+
+    Attributes:
+        status_code: The HTTP status Intercom answered with.
+        action: What was being done: ``export``, ``erase``, ``rectify``, ``lookup``, ``verify``.
+    """
+
+    def __init__(self, status_code: int, action: str) -> None:
+        self.status_code = status_code
+        self.action = action
+        super().__init__(f"intercom rejected the {action} request (status={status_code})")
+
+    @property
+    def hint(self) -> str:
+        """What an operator should do about it; derived from the status code alone."""
+        return _HINTS.get(self.status_code, "check the request against Intercom's API reference")
+
+
+_HINTS = {
+    400: "the request was malformed; report it as a bug in dsr-resolvers",
+    401: "the access token is missing, revoked or for another workspace; supply a valid token",
+    403: "the access token lacks a scope this action needs; grant it in the Intercom app settings",
+    409: "Intercom reported a conflict; check the contact in the Intercom UI",
+    422: "Intercom could not process the values sent; check them against Intercom's rules",
+}
+
+
+class MalformedResponseError(httpx.HTTPError):
+    """Intercom answered 2xx with a body that is not what its API promises.
+
+    Transient by assumption (a proxy's error page, a truncated body): the caller retries. It is
+    raised instead of ever returning a partial or empty export.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class CursorLoopError(MalformedResponseError):
+    """A pagination cursor came back that was already followed; paging would never end."""
+
+
+class RateLimitedError(httpx.HTTPStatusError):
+    """Intercom answered 429. Retry after ``retry_after`` seconds (``None`` when not said)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request,
+        response: httpx.Response,
+        retry_after: float | None,
+    ) -> None:
+        super().__init__(message, request=request, response=response)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """Seconds to wait before retrying, from ``Retry-After`` or ``X-RateLimit-Reset``."""
+    now = time.time() if now is None else now
+    retry_after = headers.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max(0.0, when.timestamp() - now)
+    reset = headers.get("x-ratelimit-reset")
+    if reset is not None:
+        try:
+            reset_at = float(reset)
+        except ValueError:
+            return None
+        if math.isfinite(reset_at):
+            return max(0.0, reset_at - now)
+    return None

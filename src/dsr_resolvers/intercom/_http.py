@@ -1,0 +1,248 @@
+"""One logical call against Intercom: a fresh client, the taxonomy, nothing cached but TLS.
+
+Why a fresh ``httpx.Client`` per call: a client owns a connection pool bound to the thread and
+event loop that used it, and saga engines drive one resolver from several loops and worker
+threads. A fresh client per call (one for all pages of that call) keeps the resolver free of
+such state. What *is* safe to share is the TLS configuration: building an ``SSLContext`` loads
+the CA bundle (about 20 ms of CPU), so it is built once per process, lazily, and handed to each
+fresh client. That keeps the per-call cost well under a millisecond.
+
+Identifiers are percent-encoded into exactly one path segment, dots included, so that no id
+can be normalised into another endpoint. Requests that leave this module inside an exception
+are scrubbed: the route template replaces the concrete path and no credentials travel along.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import ssl
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Protocol, Self
+from urllib.parse import quote
+
+import httpx
+
+from dsr_resolvers.intercom._errors import (
+    IntercomRejectedError,
+    MalformedResponseError,
+    RateLimitedError,
+    retry_after_seconds,
+)
+
+_log = logging.getLogger("dsr_resolvers.intercom")
+
+
+class RequestHooks(Protocol):
+    """Instrumentation a caller can attach, e.g. a rate limiter shared by bulk workers.
+
+    Both methods run synchronously in the worker thread that sends the request; blocking in
+    ``before_request`` paces the request.
+    """
+
+    def before_request(self, request: httpx.Request) -> None:
+        """Called before each request is sent."""
+        ...
+
+    def after_response(self, response: httpx.Response) -> None:
+        """Called with each response (headers available, body not yet read)."""
+        ...
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process-wide TLS context: CA bundle loaded once, then shared by every client."""
+    return httpx.create_ssl_context()
+
+
+def encode_segment(value: str) -> str:
+    """Percent-encode ``value`` into exactly one path segment, including ``.`` and ``..``."""
+    return quote(value, safe="").replace(".", "%2E")
+
+
+class _BorrowedTransport(httpx.BaseTransport):
+    """A caller's transport lent to one client: closing the client must not close it."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        """The owner closes it, not the borrower."""
+
+
+class _ScrubHttpxLog(logging.Filter):
+    """httpx logs every URL at INFO; inside our calls the URL carries a contact id.
+
+    While a call of ours is running on this thread, the URL in httpx's log record is replaced
+    by the route template. Records of other httpx users pass untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        shown: str | None = getattr(self.current, "url", None)
+        if shown is not None and isinstance(record.args, tuple) and len(record.args) >= 2:
+            record.args = (record.args[0], shown, *record.args[2:])
+        return True
+
+
+_scrub_httpx_log = _ScrubHttpxLog()
+logging.getLogger("httpx").addFilter(_scrub_httpx_log)
+
+
+class IntercomCall:
+    """One logical call (export, erase, ...): one client for all of its requests.
+
+    Args:
+        action: The verb named in errors (``export``, ``erase``, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        action: str,
+        base_url: str,
+        token: str,
+        api_version: str,
+        timeout: float,
+        transport: httpx.BaseTransport | None,
+        hooks: RequestHooks | None,
+    ) -> None:
+        self.action = action
+        self._base_url = base_url
+        event_hooks: dict[str, list[Any]] = {}
+        if hooks is not None:
+            event_hooks = {"request": [hooks.before_request], "response": [hooks.after_response]}
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Intercom-Version": api_version,
+                "Accept": "application/json",
+                "User-Agent": "dsr-resolvers",
+            },
+            timeout=timeout,
+            transport=None if transport is None else _BorrowedTransport(transport),
+            verify=shared_ssl_context() if transport is None else True,
+            event_hooks=event_hooks,
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any] | None:
+        """Send one request and apply the taxonomy.
+
+        Args:
+            method: The HTTP verb.
+            route: The path template, e.g. ``/contacts/{id}``; also what errors show.
+            path_params: Values for the template's placeholders, encoded one segment each.
+            params: Query parameters.
+            json_body: A JSON request body.
+
+        Returns:
+            The decoded JSON object, or ``None`` when Intercom answered 404.
+
+        Raises:
+            IntercomRejectedError: Any other 4xx except 429.
+            RateLimitedError: 429.
+            httpx.HTTPStatusError: 5xx (and any other non-2xx).
+            MalformedResponseError: A 2xx whose body is not a JSON object.
+            httpx.TransportError: Connection faults and timeouts.
+        """
+        path = route.format_map({k: encode_segment(v) for k, v in (path_params or {}).items()})
+        with self._scrubbed(method, route):
+            response = self._client.request(method, path, params=params, json=json_body)
+        status = response.status_code
+        if status == 404:
+            return None
+        if 200 <= status < 300:
+            return self._decode(response, method, route)
+        request = self._scrubbed_request(method, route)
+        if status == 429:
+            raise RateLimitedError(
+                f"intercom rate-limited the {self.action} request (status=429); retry later",
+                request=request,
+                response=self._scrubbed_response(response, request),
+                retry_after=retry_after_seconds(response.headers),
+            )
+        if 400 <= status < 500:
+            raise IntercomRejectedError(status, self.action)
+        raise httpx.HTTPStatusError(
+            f"intercom failed the {self.action} request (status={status}); retry later",
+            request=request,
+            response=self._scrubbed_response(response, request),
+        )
+
+    def _decode(self, response: httpx.Response, method: str, route: str) -> dict[str, Any]:
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise self.malformed(method, route, "a body that is not a JSON object")
+        return body
+
+    def malformed(
+        self,
+        method: str,
+        route: str,
+        what: str,
+        kind: type[MalformedResponseError] = MalformedResponseError,
+    ) -> MalformedResponseError:
+        """A retryable error saying Intercom answered ``route`` with ``what``."""
+        return kind(
+            f"intercom answered the {self.action} request with {what}; retry later",
+            request=self._scrubbed_request(method, route),
+        )
+
+    def _scrubbed_request(self, method: str, route: str) -> httpx.Request:
+        return httpx.Request(method, self._base_url.rstrip("/") + route)
+
+    @staticmethod
+    def _scrubbed_response(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower().startswith(("x-ratelimit", "retry-after"))
+        }
+        return httpx.Response(response.status_code, headers=kept, request=request)
+
+    @contextmanager
+    def _scrubbed(self, method: str, route: str) -> Iterator[None]:
+        """Scrub httpx's log line and any transport error raised while sending."""
+        _scrub_httpx_log.current.url = self._base_url.rstrip("/") + route
+        try:
+            yield
+        except httpx.TransportError as exc:
+            exc.request = self._scrubbed_request(method, route)
+            raise
+        finally:
+            _scrub_httpx_log.current.url = None
+        _log.debug("intercom %s %s", method, route)
