@@ -27,7 +27,7 @@ def test_export_from_two_event_loops_and_many_threads_concurrently() -> None:
     world = LockedWorld()
     for i in range(40):
         world.add(f"c{i}", email=f"p{i}@example.com", conversations=i % 5)
-    resolver = IntercomResolver("token", transport=world.transport())
+    resolver = IntercomResolver("token", transport=world.transport(), sections=["conversations"])
 
     async def export_all(ids: list[str]) -> dict[str, int]:
         exports = await asyncio.gather(
@@ -51,7 +51,7 @@ def test_erase_from_threads_and_loops_reaches_each_contact_exactly_once() -> Non
     ids = [f"c{i}" for i in range(30)]
     for contact_id in ids:
         world.add(contact_id)
-    resolver = IntercomResolver("token", transport=world.transport())
+    resolver = IntercomResolver("token", transport=world.transport(), sections=["conversations"])
 
     def erase(contact_id: str) -> bool:
         erasure = asyncio.run(resolver.erase_subject(SubjectRef(kind="intercom", value=contact_id)))

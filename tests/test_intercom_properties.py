@@ -33,7 +33,7 @@ def test_erasure_touches_exactly_the_target_contact(target: str, bystanders: lis
     world = PagedWorld()
     for contact_id in {target, *bystanders}:
         world.add(contact_id)
-    resolver = IntercomResolver("token", transport=world.transport())
+    resolver = IntercomResolver("token", transport=world.transport(), sections=["conversations"])
     erasure = asyncio.run(resolver.erase_subject(SubjectRef(kind="intercom", value=target)))
     assert erasure.already_absent is False
     assert world.deleted == [target]
@@ -58,7 +58,7 @@ def test_export_collects_every_conversation_for_any_count_and_page_size(
     world = PagedWorld(page_size=page_size)
     world.add("c1", email="a@b.c", conversations=count)
     world.add("other", conversations=3)
-    resolver = IntercomResolver("token", transport=world.transport())
+    resolver = IntercomResolver("token", transport=world.transport(), sections=["conversations"])
     export = asyncio.run(resolver.export_subject(SubjectRef(kind="intercom", value="c1")))
     exported = {
         r.field.split(".")[1] for r in export.records if r.field.startswith("conversation.")
@@ -84,7 +84,7 @@ def test_every_exported_record_lies_inside_the_covered_surface(
     world.add("c1", email=email, name=name, phone=phone, conversations=conversations)
     for conversation in world.conversations["c1"]:
         conversation["state"] = state
-    resolver = IntercomResolver("token", transport=world.transport())
+    resolver = IntercomResolver("token", transport=world.transport(), sections=["conversations"])
     export = asyncio.run(resolver.export_subject(SubjectRef(kind="intercom", value="c1")))
     surface = resolver.covered_surface
     for record in export.records:

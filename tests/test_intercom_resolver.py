@@ -33,8 +33,12 @@ BASE = "https://api.intercom.io"
 REF = SubjectRef(kind="intercom", value=CONTACT_ID)
 
 
+CORE = ("conversations",)
+"""The core export: the profile and conversation metadata (other sections are tested apart)."""
+
+
 def resolver_for(world: PagedWorld, **kwargs: object) -> IntercomResolver:
-    return IntercomResolver(TOKEN, transport=world.transport(), **kwargs)  # type: ignore[arg-type]
+    return IntercomResolver(TOKEN, transport=world.transport(), sections=CORE, **kwargs)  # type: ignore[arg-type]
 
 
 def empty_search() -> httpx.Response:
@@ -55,8 +59,9 @@ def test_token_is_absent_from_repr_and_str() -> None:
     resolver = IntercomResolver(TOKEN)
     assert TOKEN not in repr(resolver)
     assert TOKEN not in str(resolver)
-    assert (
-        repr(resolver) == "IntercomResolver(base_url='https://api.intercom.io', api_version='2.14')"
+    assert repr(resolver) == (
+        "IntercomResolver(base_url='https://api.intercom.io', api_version='2.14', "
+        "erasure_policy='delete_contact')"
     )
 
 
@@ -107,7 +112,7 @@ async def test_export_sends_the_documented_requests_with_headers() -> None:
         200, json={"type": "contact", "id": CONTACT_ID, "email": "ada@example.com"}
     )
     search = respx.post(f"{BASE}/conversations/search").mock(return_value=empty_search())
-    await IntercomResolver(TOKEN).export_subject(REF)
+    await IntercomResolver(TOKEN, sections=CORE).export_subject(REF)
     for route in (contact, search):
         sent = route.calls.last.request
         assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -249,7 +254,9 @@ async def test_a_malformed_search_page_raises_rather_than_cut_the_export(
         return httpx.Response(200, json=page)
 
     with pytest.raises(MalformedResponseError):
-        await IntercomResolver(TOKEN, transport=httpx.MockTransport(handle)).export_subject(REF)
+        await IntercomResolver(
+            TOKEN, transport=httpx.MockTransport(handle), sections=CORE
+        ).export_subject(REF)
 
 
 async def test_a_repeating_cursor_raises_instead_of_looping_forever() -> None:
@@ -269,7 +276,9 @@ async def test_a_repeating_cursor_raises_instead_of_looping_forever() -> None:
         )
 
     with pytest.raises(CursorLoopError, match="cursor"):
-        await IntercomResolver(TOKEN, transport=httpx.MockTransport(handle)).export_subject(REF)
+        await IntercomResolver(
+            TOKEN, transport=httpx.MockTransport(handle), sections=CORE
+        ).export_subject(REF)
     assert searches == 2
 
 
@@ -280,7 +289,9 @@ async def test_a_404_in_the_middle_of_paging_is_not_an_empty_export() -> None:
         return httpx.Response(404)
 
     with pytest.raises(MalformedResponseError):
-        await IntercomResolver(TOKEN, transport=httpx.MockTransport(handle)).export_subject(REF)
+        await IntercomResolver(
+            TOKEN, transport=httpx.MockTransport(handle), sections=CORE
+        ).export_subject(REF)
 
 
 # -- erase ----------------------------------------------------------------------------------------
@@ -478,5 +489,7 @@ async def test_hooks_see_every_request_and_response() -> None:
 
     world = PagedWorld()
     world.add(CONTACT_ID, conversations=1)
-    await IntercomResolver(TOKEN, transport=world.transport(), hooks=Hooks()).export_subject(REF)
+    await IntercomResolver(
+        TOKEN, transport=world.transport(), hooks=Hooks(), sections=CORE
+    ).export_subject(REF)
     assert seen == ["> GET", "< 200", "> POST", "< 200"]

@@ -9,9 +9,10 @@ from dsr_resolvers.contract._models import (
     PiiCategory,
     ResolverErasure,
     ResolverExport,
+    ResolverRectification,
     SubjectRef,
 )
-from dsr_resolvers.contract._protocols import AttestingResolver, Resolver
+from dsr_resolvers.contract._protocols import AttestingResolver, RectifyingResolver, Resolver
 from dsr_resolvers.contract._surface import CoveredField, CoveredSurface, SurfaceExclusion
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
     "CoveredSurface",
     "ExportRecord",
     "PiiCategory",
+    "RectifyingResolver",
     "Resolver",
     "ResolverErasure",
     "ResolverError",
     "ResolverExport",
+    "ResolverRectification",
     "SubjectRef",
     "SurfaceExclusion",
 ]

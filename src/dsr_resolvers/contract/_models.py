@@ -11,6 +11,7 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ExportRecord       | one personal datum: where it lives, what kind of data it is, value  |
 | ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
 | ResolverErasure    | what one erasure did (Art. 17); ``detail`` never holds personal data |
+| ResolverRectification | what one rectification changed (Art. 16): field names, no values |
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "PiiCategory",
     "ResolverErasure",
     "ResolverExport",
+    "ResolverRectification",
     "SubjectRef",
 ]
 
@@ -105,4 +107,20 @@ class ResolverErasure(_Frozen):
 
     resolver: str
     already_absent: bool = False
+    detail: str | None = None
+
+
+class ResolverRectification(_Frozen):
+    """The outcome of one successful rectification (Art. 16).
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        already_absent: True when the subject was not held: nothing to correct.
+        fields: The names of the fields corrected (never their values).
+        detail: What was done, for an audit trail. Never holds personal data.
+    """
+
+    resolver: str
+    already_absent: bool = False
+    fields: tuple[str, ...] = ()
     detail: str | None = None

@@ -7,12 +7,18 @@ sub-protocols, so the base contract only ever grows additively: a saga engine ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
-from dsr_resolvers.contract._models import ResolverErasure, ResolverExport, SubjectRef
+from dsr_resolvers.contract._models import (
+    ResolverErasure,
+    ResolverExport,
+    ResolverRectification,
+    SubjectRef,
+)
 from dsr_resolvers.contract._surface import CoveredSurface
 
-__all__ = ["AttestingResolver", "Resolver"]
+__all__ = ["AttestingResolver", "RectifyingResolver", "Resolver"]
 
 
 @runtime_checkable
@@ -40,4 +46,20 @@ class AttestingResolver(Resolver, Protocol):
     @property
     def covered_surface(self) -> CoveredSurface:
         """The fields this resolver exports and erases, and what it leaves out."""
+        ...
+
+
+@runtime_checkable
+class RectifyingResolver(Resolver, Protocol):
+    """A resolver that corrects the profile fields it declares (Art. 16)."""
+
+    @property
+    def correctable_fields(self) -> frozenset[str]:
+        """The field names ``rectify_subject`` accepts."""
+        ...
+
+    async def rectify_subject(
+        self, ref: SubjectRef, changes: Mapping[str, str | None]
+    ) -> ResolverRectification:
+        """Set each named field to its new value (``None`` clears it)."""
         ...

@@ -1,6 +1,6 @@
-"""The Intercom plugin: :class:`IntercomResolver` and the errors it raises.
+"""The Intercom plugin: :class:`IntercomResolver`, its results and the errors it raises.
 
-Import it from here; the modules behind it are private and free to change.
+Import from here; the modules behind it are private and free to change.
 """
 
 from dsr_resolvers.intercom._errors import (
@@ -9,15 +9,38 @@ from dsr_resolvers.intercom._errors import (
     MalformedResponseError,
     RateLimitedError,
 )
+from dsr_resolvers.intercom._fields import ExportSection
 from dsr_resolvers.intercom._http import RequestHooks
-from dsr_resolvers.intercom._resolver import REGIONS, IntercomResolver
+from dsr_resolvers.intercom._messages import IncompleteConversationError
+from dsr_resolvers.intercom._resolver import (
+    CORRECTABLE_FIELDS,
+    REGIONS,
+    IntercomResolver,
+    RectificationError,
+)
+from dsr_resolvers.intercom._results import (
+    ContactMatch,
+    ErasurePlan,
+    ErasurePolicy,
+    ErasureVerification,
+    MessageScan,
+)
 
 __all__ = [
+    "CORRECTABLE_FIELDS",
     "REGIONS",
+    "ContactMatch",
     "CursorLoopError",
+    "ErasurePlan",
+    "ErasurePolicy",
+    "ErasureVerification",
+    "ExportSection",
+    "IncompleteConversationError",
     "IntercomRejectedError",
     "IntercomResolver",
     "MalformedResponseError",
+    "MessageScan",
     "RateLimitedError",
+    "RectificationError",
     "RequestHooks",
 ]

@@ -1,14 +1,15 @@
-"""IntercomResolver: export (Art. 15) and erase (Art. 17) one person's data in Intercom.
+"""IntercomResolver: answer a data-subject request for one Intercom contact.
 
-A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom", value=id)``).
+A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom", value=id)``);
+:meth:`IntercomResolver.find_contact_ids` turns an email or external id into those ids.
 
-Export reads ``GET /contacts/{id}`` and pages ``POST /conversations/search`` filtered on
-``contact_ids = id`` with 150 results a page: ``1 + max(1, ceil(N / 150))`` requests for a
-contact in ``N`` conversations (an empty first page is how "none" is learnt). A 404 on the
-contact is the only way to an empty export, and then no search is made.
-
-Erasure deletes the contact with ``DELETE /contacts/{id}``; a 404 is success with
-``already_absent=True``.
+| right    | method                | what it does                                             |
+|----------|-----------------------|----------------------------------------------------------|
+| Art. 15  | ``export_subject``    | every enabled section (see ``_export.py`` for requests)   |
+| Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
+| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
+| lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
+| audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
 
 Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
 holds only configuration, so any number of event loops and threads may share one resolver.
@@ -17,33 +18,37 @@ holds only configuration, so any number of event loops and threads may share one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any, Final, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final, Literal, TypeVar, get_args
 
 import httpx
 
 from dsr_resolvers.contract import (
     CoveredSurface,
-    ExportRecord,
+    PiiCategory,
     ResolverErasure,
     ResolverError,
     ResolverExport,
+    ResolverRectification,
     SubjectRef,
 )
-from dsr_resolvers.intercom._errors import CursorLoopError
+from dsr_resolvers.intercom import _erase, _paging
+from dsr_resolvers.intercom._export import ExportConfig, export_contact
 from dsr_resolvers.intercom._fields import (
-    CONTACT_FIELDS,
-    CONTACT_PREFIX,
-    CONVERSATION_FIELDS,
-    CONVERSATION_PREFIX,
+    DEFAULT_SECTIONS,
     RESOLVER_NAME,
-    FieldSpec,
+    ExportSection,
     build_covered_surface,
-    render,
 )
 from dsr_resolvers.intercom._http import IntercomCall, RequestHooks
+from dsr_resolvers.intercom._results import (
+    ContactMatch,
+    ErasurePlan,
+    ErasurePolicy,
+    ErasureVerification,
+)
 
-__all__ = ["REGIONS", "IntercomResolver"]
+__all__ = ["CORRECTABLE_FIELDS", "REGIONS", "IntercomResolver", "RectificationError"]
 
 REGIONS: Final[dict[str, str]] = {
     "us": "https://api.intercom.io",
@@ -51,14 +56,20 @@ REGIONS: Final[dict[str, str]] = {
     "au": "https://api.au.intercom.io",
 }
 
-SEARCH_PAGE_SIZE: Final = 150
-"""Intercom's maximum ``per_page`` for conversation search."""
+CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
+"""Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
 Region = Literal["us", "eu", "au"]
+_T = TypeVar("_T")
+_GLOB_CHARACTERS = frozenset("*?[]")
+
+
+class RectificationError(ResolverError, ValueError):
+    """A rectification named a field this resolver does not correct; nothing was sent."""
 
 
 class IntercomResolver:
-    """Exports and erases one Intercom contact and its conversation metadata.
+    """Exports, erases and rectifies one Intercom contact.
 
     Args:
         access_token: An Intercom access token. Never shown by ``repr``, ``str``, errors or logs.
@@ -70,16 +81,25 @@ class IntercomResolver:
         timeout: Seconds allowed for each request's connect, read and write.
         api_version: The ``Intercom-Version`` header; this library is built against 2.14.
         hooks: Instrumentation called around every request, e.g. a shared rate limiter.
+        erasure_policy: ``"delete_contact"`` (default) deletes the contact;
+            ``"redact_messages"`` first redacts every message the contact wrote.
+        export_messages: Also export the messages the contact wrote (one
+            ``GET /conversations/{id}`` per conversation).
+        custom_attributes: The custom attributes that hold personal data, with their
+            categories; only these are exported, and they join the covered surface.
+        sections: The export sections to fetch (default: all but messages); a section not
+            enabled costs no request.
 
     Raises:
-        ValueError: An empty token or one that cannot be sent in a header, an unknown
-            region, or both ``region`` and ``base_url``.
+        ValueError: A token that is empty or cannot be sent in a header, an unknown region,
+            both ``region`` and ``base_url``, an unknown policy, section or category, or a
+            custom attribute name with glob characters.
 
     Example:
         >>> resolver = IntercomResolver("token", region="eu")
         >>> resolver
-        IntercomResolver(base_url='https://api.eu.intercom.io', api_version='2.14')
-    """
+        IntercomResolver(base_url='https://api.eu.intercom.io', api_version='2.14', erasure_policy='delete_contact')
+    """  # noqa: E501
 
     def __init__(
         self,
@@ -91,6 +111,10 @@ class IntercomResolver:
         timeout: float = 10.0,
         api_version: str = "2.14",
         hooks: RequestHooks | None = None,
+        erasure_policy: ErasurePolicy = "delete_contact",
+        export_messages: bool = False,
+        custom_attributes: Mapping[str, PiiCategory | str] | None = None,
+        sections: Iterable[ExportSection | str] | None = None,
     ) -> None:
         if not access_token or access_token != access_token.strip() or "\n" in access_token:
             raise ValueError("the Intercom access token is empty or contains whitespace")
@@ -100,16 +124,26 @@ class IntercomResolver:
             raise ValueError(f"unknown Intercom region {region!r}; use one of us, eu, au")
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if erasure_policy not in get_args(ErasurePolicy):
+            raise ValueError(
+                f"unknown erasure policy {erasure_policy!r}; use delete_contact or redact_messages"
+            )
         self._token: Final = access_token
         self._base_url: Final = (base_url or REGIONS[region or "us"]).rstrip("/")
         self._transport: Final = transport
         self._timeout: Final = timeout
         self._api_version: Final = api_version
         self._hooks: Final = hooks
+        self._policy: Final[ErasurePolicy] = erasure_policy
+        self._export: Final = ExportConfig(
+            sections=_sections(sections, export_messages=export_messages),
+            custom_attributes=_declared_attributes(custom_attributes or {}),
+        )
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self._base_url!r}, api_version={self._api_version!r})"
+            f"{type(self).__name__}(base_url={self._base_url!r}, "
+            f"api_version={self._api_version!r}, erasure_policy={self._policy!r})"
         )
 
     @property
@@ -123,12 +157,31 @@ class IntercomResolver:
         return self._base_url
 
     @property
+    def erasure_policy(self) -> ErasurePolicy:
+        """What ``erase_subject`` does: ``delete_contact`` or ``redact_messages``."""
+        return self._policy
+
+    @property
+    def sections(self) -> frozenset[ExportSection]:
+        """The export sections this resolver fetches."""
+        return self._export.sections
+
+    @property
+    def correctable_fields(self) -> frozenset[str]:
+        """The profile fields ``rectify_subject`` accepts."""
+        return CORRECTABLE_FIELDS
+
+    @property
     def covered_surface(self) -> CoveredSurface:
         """What export and erasure reach, derived from the exporter's own field tables."""
-        return build_covered_surface()
+        return build_covered_surface(
+            sections=self._export.sections,
+            custom_attributes=self._export.custom_attributes,
+            erasure_policy=self._policy,
+        )
 
     async def export_subject(self, ref: SubjectRef) -> ResolverExport:
-        """Export the contact's profile fields and conversation metadata (Art. 15).
+        """Export everything the enabled sections hold about the contact (Art. 15).
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
@@ -137,23 +190,30 @@ class IntercomResolver:
             Every record held; empty only when Intercom answers 404 for the contact.
 
         Raises:
-            ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
+            ResolverError: A wrong ref kind, Intercom refused (401, 403, other 4xx), or a
+                conversation Intercom lists only in part.
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body or a repeating cursor: retry.
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        records = await asyncio.to_thread(self._export_sync, contact_id)
+        records = await self._run(
+            "export", lambda call: export_contact(call, contact_id, self._export)
+        )
         return ResolverExport(resolver=self.name, records=records)
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
-        """Delete the Intercom contact (Art. 17); idempotent.
+        """Erase the contact under the configured policy (Art. 17); idempotent.
+
+        Under ``redact_messages`` the contact is deleted last, so calling again after any
+        failure completes the erasure.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
 
         Returns:
             The outcome; ``already_absent=True`` when Intercom had no such contact.
+            ``detail`` counts what was done and holds no personal data.
 
         Raises:
             ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
@@ -162,20 +222,154 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        return await asyncio.to_thread(self._erase_sync, contact_id)
-
-    # -- synchronous bodies, run in a worker thread -------------------------------------------
-
-    def _call(self, action: str) -> IntercomCall:
-        return IntercomCall(
-            action=action,
-            base_url=self._base_url,
-            token=self._token,
-            api_version=self._api_version,
-            timeout=self._timeout,
-            transport=self._transport,
-            hooks=self._hooks,
+        erase = (
+            _erase.redact_then_delete
+            if self._policy == "redact_messages"
+            else _erase.delete_contact
         )
+        return await self._run("erase", lambda call: erase(call, contact_id))
+
+    async def rectify_subject(
+        self, ref: SubjectRef, changes: Mapping[str, str | None]
+    ) -> ResolverRectification:
+        """Correct profile fields (Art. 16) with ``PUT /contacts/{id}``.
+
+        Args:
+            ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
+            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+
+        Returns:
+            The names of the fields corrected, or ``already_absent=True`` when Intercom holds
+            no such contact (nothing was held, so nothing needed correcting).
+
+        Raises:
+            RectificationError: No change, or a field name that is not correctable; raised
+                before any request.
+            ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
+            httpx.HTTPStatusError, MalformedResponseError, httpx.TransportError: retry.
+        """
+        contact_id = self._contact_id(ref)
+        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+        if unknown or not changes:
+            raise RectificationError(
+                "intercom can rectify only "
+                + ", ".join(sorted(CORRECTABLE_FIELDS))
+                + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+            )
+        for value in changes.values():
+            if value is not None and not isinstance(value, str):
+                raise RectificationError("rectified values must be text or None")
+        fields = tuple(sorted(changes))
+        body = {name: changes[name] for name in fields}
+
+        def rectify(call: IntercomCall) -> ResolverRectification:
+            updated = call.request(
+                "PUT", "/contacts/{id}", path_params={"id": contact_id}, json_body=body
+            )
+            if updated is None:
+                return ResolverRectification(
+                    resolver=self.name,
+                    already_absent=True,
+                    detail="Intercom holds no contact with this id; nothing to correct",
+                )
+            return ResolverRectification(
+                resolver=self.name,
+                fields=fields,
+                detail=f"updated {len(fields)} field(s) of the Intercom contact",
+            )
+
+        return await self._run("rectify", rectify)
+
+    async def find_contacts(
+        self, *, email: str | None = None, external_id: str | None = None
+    ) -> tuple[ContactMatch, ...]:
+        """Every contact (users and leads) with this email, or with this external id.
+
+        One person may be several contacts (a user and one or more leads share an email):
+        an erasure by email must reach every id returned.
+
+        Args:
+            email: Search ``POST /contacts/search`` with ``email = ...``, every page.
+            external_id: Look up ``GET /contacts/find_by_external_id/{external_id}``.
+
+        Returns:
+            The matches, in Intercom's order; empty when none.
+
+        Raises:
+            ValueError: Not exactly one of ``email`` and ``external_id`` given.
+            ResolverError, httpx.HTTPStatusError, MalformedResponseError,
+            httpx.TransportError: as for export.
+        """
+        if (email is None) == (external_id is None) or not (email or external_id):
+            raise ValueError("give exactly one of email and external_id, not empty")
+
+        def by_email(call: IntercomCall) -> tuple[ContactMatch, ...]:
+            query = {"field": "email", "operator": "=", "value": email}
+            found = _paging.search(call, "/contacts/search", query, "data")
+            return _dedupe(_match(call, contact) for contact in found)
+
+        def by_external_id(call: IntercomCall) -> tuple[ContactMatch, ...]:
+            route = "/contacts/find_by_external_id/{external_id}"
+            contact = call.request("GET", route, path_params={"external_id": str(external_id)})
+            if contact is None:
+                return ()
+            if contact.get("type") == "list" or "data" in contact:
+                items = contact.get("data")
+                if not isinstance(items, list):
+                    raise call.malformed("GET", route, "a malformed contact list")
+                return _dedupe(_match(call, item) for item in items)
+            return (_match(call, contact),)
+
+        return await self._run("lookup", by_email if email is not None else by_external_id)
+
+    async def find_contact_ids(
+        self, *, email: str | None = None, external_id: str | None = None
+    ) -> tuple[str, ...]:
+        """The ids of :meth:`find_contacts`: every contact to reach for this person."""
+        matches = await self.find_contacts(email=email, external_id=external_id)
+        return tuple(match.id for match in matches)
+
+    async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
+        """What ``erase_subject`` would do, read-only: the dry run.
+
+        Under ``redact_messages`` this reads every conversation of the contact.
+        """
+        contact_id = self._contact_id(ref)
+        return await self._run(
+            "verify", lambda call: _erase.plan_erasure(call, contact_id, self._policy)
+        )
+
+    async def verify_erasure(self, ref: SubjectRef) -> ErasureVerification:
+        """Read back whether the contact still exists and, under ``redact_messages``,
+        whether any message it wrote is still unredacted. No personal data in the result.
+
+        Conversation search by ``contact_ids`` is how messages are found; once the contact
+        is deleted Intercom may no longer find them, so for ``redact_messages`` the counts in
+        the erasure's ``detail`` (taken before deletion) are the primary record.
+        """
+        contact_id = self._contact_id(ref)
+        return await self._run(
+            "verify", lambda call: _erase.verify_erasure(call, contact_id, self._policy)
+        )
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _run(self, action: str, work: Callable[[IntercomCall], _T]) -> _T:
+        """Run ``work`` with a fresh client in a worker thread."""
+
+        def in_thread() -> _T:
+            with IntercomCall(
+                action=action,
+                base_url=self._base_url,
+                token=self._token,
+                api_version=self._api_version,
+                timeout=self._timeout,
+                transport=self._transport,
+                hooks=self._hooks,
+            ) as call:
+                return work(call)
+
+        return await asyncio.to_thread(in_thread)
 
     def _contact_id(self, ref: SubjectRef) -> str:
         if ref.kind != self.name:
@@ -184,107 +378,43 @@ class IntercomResolver:
             )
         return ref.value
 
-    def _export_sync(self, contact_id: str) -> tuple[ExportRecord, ...]:
-        with self._call("export") as call:
-            contact = call.request("GET", "/contacts/{id}", path_params={"id": contact_id})
-            if contact is None:
-                return ()
-            records = list(
-                _records(call, "GET", "/contacts/{id}", CONTACT_PREFIX, CONTACT_FIELDS, contact)
-            )
-            for conversation in _conversations(call, contact_id):
-                prefix = CONVERSATION_PREFIX.format(id=conversation["id"])
-                records.extend(
-                    _records(
-                        call,
-                        "POST",
-                        "/conversations/search",
-                        prefix,
-                        CONVERSATION_FIELDS,
-                        conversation,
-                    )
-                )
-            return tuple(records)
 
-    def _erase_sync(self, contact_id: str) -> ResolverErasure:
-        with self._call("erase") as call:
-            deleted = call.request("DELETE", "/contacts/{id}", path_params={"id": contact_id})
-            if deleted is None:
-                return ResolverErasure(
-                    resolver=self.name,
-                    already_absent=True,
-                    detail="Intercom holds no contact with this id; nothing to delete",
-                )
-            if deleted.get("deleted") is not True:
-                raise call.malformed("DELETE", "/contacts/{id}", "no deletion confirmation")
-            return ResolverErasure(
-                resolver=self.name,
-                detail="deleted the Intercom contact; Intercom destroys its data after a "
-                "7-day grace period; its conversations were not touched",
-            )
+def _sections(
+    sections: Iterable[ExportSection | str] | None, *, export_messages: bool
+) -> frozenset[ExportSection]:
+    try:
+        chosen = DEFAULT_SECTIONS if sections is None else frozenset(map(ExportSection, sections))
+    except ValueError:
+        names = ", ".join(s.value for s in ExportSection)
+        raise ValueError(f"unknown export section; use some of {names}") from None
+    if export_messages:
+        chosen |= {ExportSection.MESSAGES}
+    if ExportSection.MESSAGES in chosen and ExportSection.CONVERSATIONS not in chosen:
+        raise ValueError("exporting messages needs the conversations section")
+    return chosen
 
 
-def _records(
-    call: IntercomCall,
-    method: str,
-    route: str,
-    prefix: str,
-    specs: tuple[FieldSpec, ...],
-    source: dict[str, Any],
-) -> Iterator[ExportRecord]:
-    for spec in specs:
+def _declared_attributes(declared: Mapping[str, PiiCategory | str]) -> dict[str, PiiCategory]:
+    out: dict[str, PiiCategory] = {}
+    for name, category in declared.items():
+        if not name or _GLOB_CHARACTERS & set(name):
+            raise ValueError("custom attribute names must be non-empty and free of * ? [ ]")
         try:
-            value = render(spec, source.get(spec.key))
+            out[name] = PiiCategory(category)
         except ValueError:
-            raise call.malformed(
-                method, route, f"an unexpected value type for {spec.key}"
-            ) from None
-        if value is not None:
-            yield ExportRecord(
-                source=RESOLVER_NAME, field=prefix + spec.key, category=spec.category, value=value
-            )
+            raise ValueError(f"unknown category {category!r} for a custom attribute") from None
+    return out
 
 
-def _conversations(call: IntercomCall, contact_id: str) -> Iterator[dict[str, Any]]:
-    """Every conversation of the contact, page by page; raises rather than stop short."""
-    route = "/conversations/search"
-    query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    seen_cursors: set[str] = set()
-    cursor: str | None = None
-    while True:
-        pagination: dict[str, Any] = {"per_page": SEARCH_PAGE_SIZE}
-        if cursor is not None:
-            pagination["starting_after"] = cursor
-        page = call.request("POST", route, json_body={"query": query, "pagination": pagination})
-        if page is None:
-            raise call.malformed("POST", route, "404 for a search")
-        conversations = page.get("conversations")
-        if not isinstance(conversations, list):
-            raise call.malformed("POST", route, "a page without a conversation list")
-        for conversation in conversations:
-            if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-                raise call.malformed("POST", route, "a conversation without an id")
-            yield conversation
-        cursor = _next_cursor(call, page)
-        if cursor is None:
-            return
-        if cursor in seen_cursors:
-            raise call.malformed(
-                "POST", route, "a pagination cursor it had already sent", CursorLoopError
-            )
-        seen_cursors.add(cursor)
+def _match(call: IntercomCall, contact: object) -> ContactMatch:
+    if not isinstance(contact, dict) or not isinstance(contact.get("id"), str):
+        raise call.malformed("POST", "/contacts/search", "a contact without an id")
+    role = contact.get("role")
+    return ContactMatch(id=contact["id"], role=role if isinstance(role, str) else "unknown")
 
 
-def _next_cursor(call: IntercomCall, page: dict[str, Any]) -> str | None:
-    pages = page.get("pages")
-    if pages is None:
-        return None
-    if not isinstance(pages, dict):
-        raise call.malformed("POST", "/conversations/search", "malformed paging")
-    next_page = pages.get("next")
-    if next_page is None:
-        return None
-    cursor = next_page.get("starting_after") if isinstance(next_page, dict) else None
-    if not isinstance(cursor, str) or not cursor:
-        raise call.malformed("POST", "/conversations/search", "a next page without a cursor")
-    return cursor
+def _dedupe(matches: Iterable[ContactMatch]) -> tuple[ContactMatch, ...]:
+    seen: dict[str, ContactMatch] = {}
+    for match in matches:
+        seen.setdefault(match.id, match)
+    return tuple(seen.values())

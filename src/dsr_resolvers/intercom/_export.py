@@ -1,0 +1,241 @@
+"""The Art. 15 exporter: every enabled section of one contact, as export records.
+
+Requests, in order, each only when its section is enabled and Intercom says there is
+something to fetch (the contact's own ``tags``, ``companies`` and ``notes`` counts):
+
+| section       | request                                               | count            |
+|---------------|-------------------------------------------------------|------------------|
+| profile       | ``GET /contacts/{id}``                                | 1 (always)       |
+| tags          | ``GET /contacts/{id}/tags``                           | 0 or 1           |
+| companies     | ``GET /contacts/{id}/companies``                      | 0 or 1 per page  |
+| notes         | ``GET /contacts/{id}/notes``                          | 0 or 1 per page  |
+| conversations | ``POST /conversations/search`` (150 a page)           | max(1, ceil(N/150)) |
+| messages      | ``GET /conversations/{id}``                           | N                |
+| tickets       | ``POST /tickets/search`` (150 a page)                 | max(1, ceil(T/150)) |
+| events        | ``GET /events?type=user&intercom_user_id={id}``        | 1 per page       |
+
+A 404 on the contact ends the export empty, with no other request. A 404 on anything after
+it means the contact vanished mid-export: that raises (retryable) rather than return a part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.intercom import _paging
+from dsr_resolvers.intercom._fields import (
+    COMPANY_FIELDS,
+    COMPANY_PREFIX,
+    CONTACT_FIELDS,
+    CONTACT_PREFIX,
+    CONVERSATION_FIELDS,
+    CONVERSATION_PREFIX,
+    CUSTOM_PREFIX,
+    EVENT_FIELDS,
+    EVENT_METADATA,
+    EVENT_METADATA_PREFIX,
+    EVENT_PREFIX,
+    NOTE_FIELDS,
+    NOTE_PREFIX,
+    PART_FIELDS,
+    PART_PREFIX,
+    RESOLVER_NAME,
+    SOCIAL_PREFIX,
+    SOCIAL_PROFILE_FIELDS,
+    SOURCE_FIELDS,
+    SOURCE_PREFIX,
+    TAG_FIELDS,
+    TAG_PREFIX,
+    TICKET_FIELDS,
+    TICKET_PREFIX,
+    ExportSection,
+    FieldSpec,
+    render,
+)
+from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._messages import authored_messages
+
+
+@dataclass(frozen=True, slots=True)
+class ExportConfig:
+    """What one resolver exports: the enabled sections and the declared custom attributes."""
+
+    sections: frozenset[ExportSection]
+    custom_attributes: Mapping[str, PiiCategory]
+
+
+class _Records:
+    """Collects records, turning a wrongly typed value into a retryable error."""
+
+    def __init__(self, call: IntercomCall) -> None:
+        self.call = call
+        self.records: list[ExportRecord] = []
+
+    def add(
+        self,
+        route: str,
+        prefix: str,
+        specs: Iterable[FieldSpec],
+        source: Mapping[str, Any],
+        **ids: str,
+    ) -> None:
+        for spec in specs:
+            self.one(route, prefix.format(**ids) + spec.key, spec, spec.lookup(source))
+
+    def one(self, route: str, field: str, spec: FieldSpec, raw: Any) -> None:
+        try:
+            value = render(spec, raw)
+        except ValueError:
+            raise self.call.malformed("GET", route, "a value of an unexpected type") from None
+        if value is not None:
+            self.records.append(
+                ExportRecord(source=RESOLVER_NAME, field=field, category=spec.category, value=value)
+            )
+
+
+def export_contact(
+    call: IntercomCall, contact_id: str, config: ExportConfig
+) -> tuple[ExportRecord, ...]:
+    """Every record of the contact, or ``()`` when Intercom has no such contact."""
+    contact_route = "/contacts/{id}"
+    ids = {"id": contact_id}
+    contact = call.request("GET", contact_route, path_params=ids)
+    if contact is None:
+        return ()
+    out = _Records(call)
+    out.add(contact_route, CONTACT_PREFIX, CONTACT_FIELDS, contact)
+    for n, profile in enumerate(_sub_list(call, contact, "social_profiles")):
+        out.add(contact_route, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS, profile, n=str(n))
+    _custom_attributes(out, contact, config.custom_attributes)
+
+    sections = config.sections
+    if ExportSection.TAGS in sections and _announced(contact, "tags"):
+        for tag in _required(call, "/contacts/{id}/tags", "data", ids):
+            out.add("/contacts/{id}/tags", TAG_PREFIX, TAG_FIELDS, tag, id=_item_id(call, tag))
+    if ExportSection.COMPANIES in sections and _announced(contact, "companies"):
+        route = "/contacts/{id}/companies"
+        for company in _required(call, route, "companies", ids):
+            out.add(route, COMPANY_PREFIX, COMPANY_FIELDS, company, id=_item_id(call, company))
+    if ExportSection.NOTES in sections and _announced(contact, "notes"):
+        for note in _required(call, "/contacts/{id}/notes", "data", ids):
+            out.add("/contacts/{id}/notes", NOTE_PREFIX, NOTE_FIELDS, note, id=_item_id(call, note))
+    if ExportSection.CONVERSATIONS in sections:
+        _conversations(call, out, contact_id, messages=ExportSection.MESSAGES in sections)
+    if ExportSection.TICKETS in sections:
+        query = {"field": "contact_ids", "operator": "=", "value": contact_id}
+        for ticket in _paging.search(call, "/tickets/search", query, "tickets"):
+            out.add(
+                "/tickets/search", TICKET_PREFIX, TICKET_FIELDS, ticket, id=_item_id(call, ticket)
+            )
+    if ExportSection.EVENTS in sections:
+        _events(call, out, contact_id)
+    return tuple(out.records)
+
+
+def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messages: bool) -> None:
+    route = "/conversations/search"
+    query = {"field": "contact_ids", "operator": "=", "value": contact_id}
+    for conversation in _paging.search(call, route, query, "conversations"):
+        conversation_id = _item_id(call, conversation)
+        out.add(route, CONVERSATION_PREFIX, CONVERSATION_FIELDS, conversation, id=conversation_id)
+        if not messages:
+            continue
+        full = call.request("GET", "/conversations/{id}", path_params={"id": conversation_id})
+        if full is None:
+            raise call.malformed("GET", "/conversations/{id}", "404 for a listed conversation")
+        for message in authored_messages(call, full, contact_id):
+            if message.kind == "source":
+                out.add(route, SOURCE_PREFIX, SOURCE_FIELDS, message.message, id=conversation_id)
+            else:
+                out.add(
+                    route,
+                    PART_PREFIX,
+                    PART_FIELDS,
+                    message.message,
+                    id=conversation_id,
+                    part=message.id,
+                )
+
+
+def _events(call: IntercomCall, out: _Records, contact_id: str) -> None:
+    route = "/events"
+    events = _paging.listing(
+        call,
+        route,
+        "events",
+        path_params={},
+        params={"type": "user", "intercom_user_id": contact_id},
+    )
+    if events is None:
+        raise call.malformed("GET", route, "404 for the event list")
+    for n, event in enumerate(events):
+        out.add(route, EVENT_PREFIX, EVENT_FIELDS, event, n=str(n))
+        metadata = event.get("metadata")
+        if metadata is None:
+            continue
+        if not isinstance(metadata, Mapping):
+            raise call.malformed("GET", route, "event metadata that is not an object")
+        for key in sorted(metadata):
+            field = EVENT_METADATA_PREFIX.format(n=n) + str(key)
+            out.one(route, field, EVENT_METADATA, metadata[key])
+
+
+def _custom_attributes(
+    out: _Records, contact: Mapping[str, Any], declared: Mapping[str, PiiCategory]
+) -> None:
+    if not declared:
+        return
+    attributes = contact.get("custom_attributes") or {}
+    if not isinstance(attributes, Mapping):
+        raise out.call.malformed(
+            "GET", "/contacts/{id}", "custom attributes that are not an object"
+        )
+    for name, category in sorted(declared.items()):
+        spec = FieldSpec(name, category)
+        out.one("/contacts/{id}", CUSTOM_PREFIX + name, spec, attributes.get(name))
+
+
+def _announced(contact: Mapping[str, Any], key: str) -> bool:
+    """Whether the contact's own summary says the sub-list may hold anything.
+
+    The contact object carries ``{key: {"total_count": n, "data": [...]}}``; a list Intercom
+    reports as empty is not fetched. When the summary is missing or odd, fetch to be sure.
+    """
+    summary = contact.get(key)
+    if not isinstance(summary, Mapping):
+        return True
+    total, data = summary.get("total_count"), summary.get("data")
+    if isinstance(total, int) and not isinstance(total, bool) and total == 0:
+        return bool(data) or summary.get("has_more") is True
+    return True
+
+
+def _required(
+    call: IntercomCall, route: str, key: str, ids: Mapping[str, str]
+) -> Iterator[dict[str, Any]]:
+    items = _paging.listing(call, route, key, path_params=ids)
+    if items is None:
+        raise call.malformed("GET", route, "404 for a contact that exists")
+    return items
+
+
+def _sub_list(call: IntercomCall, contact: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    container = contact.get(key)
+    if container is None:
+        return []
+    data = container.get("data") if isinstance(container, Mapping) else None
+    if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
+        raise call.malformed("GET", "/contacts/{id}", f"a malformed {key} list")
+    return data
+
+
+def _item_id(call: IntercomCall, item: Mapping[str, Any]) -> str:
+    identifier = item.get("id")
+    if isinstance(identifier, int) and not isinstance(identifier, bool):
+        return str(identifier)
+    if not isinstance(identifier, str) or not identifier:
+        raise call.malformed("GET", "list", "an item without an id")
+    return identifier

@@ -1,0 +1,88 @@
+"""Intercom-specific results: lookups, erasure plans and verifications. None holds PII.
+
+Contact ids appear only where the caller needs them to act (a lookup's answer); counts stand in
+for everything else, so these values can go into an audit trail as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ErasurePolicy = Literal["delete_contact", "redact_messages"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ContactMatch(_Frozen):
+    """One Intercom contact found by a lookup.
+
+    Attributes:
+        id: The Intercom contact id, to use as ``SubjectRef(kind="intercom", value=id)``.
+        role: ``"user"`` or ``"lead"``.
+    """
+
+    id: str
+    role: str
+
+
+class MessageScan(_Frozen):
+    """What the contact wrote in its conversations, counted.
+
+    Attributes:
+        conversations: Conversations the contact is part of.
+        authored: Messages the contact wrote that carry a body (source and parts).
+        redacted: Of those, how many Intercom already shows as redacted.
+    """
+
+    conversations: int
+    authored: int
+    redacted: int
+
+    @property
+    def unredacted(self) -> int:
+        """Messages the contact wrote that are still readable."""
+        return self.authored - self.redacted
+
+
+class ErasurePlan(_Frozen):
+    """What an erasure would do, found without changing anything (a dry run).
+
+    Attributes:
+        policy: The erasure policy the plan is for.
+        contact_exists: Whether Intercom holds the contact now.
+        messages: The contact's messages; ``None`` under ``delete_contact``, which does not
+            look at conversations.
+    """
+
+    policy: ErasurePolicy
+    contact_exists: bool
+    messages: MessageScan | None = None
+
+    @property
+    def redactions(self) -> int:
+        """How many redaction requests the erasure would send."""
+        return self.messages.unredacted if self.messages is not None else 0
+
+
+class ErasureVerification(_Frozen):
+    """A read-back after an erasure.
+
+    Attributes:
+        policy: The erasure policy that was verified against.
+        contact_exists: Whether Intercom still returns the contact (it should not).
+        messages: Under ``redact_messages``: the contact's messages as Intercom shows them now.
+            This is only as complete as conversation search: once the contact is deleted,
+            Intercom may stop finding its conversations by ``contact_ids``; the erasure's own
+            ``detail`` records the counts it redacted before deleting.
+        erased: True when the contact is gone and, under ``redact_messages``, no message the
+            contact wrote is found unredacted.
+    """
+
+    policy: ErasurePolicy
+    contact_exists: bool
+    messages: MessageScan | None = None
+    erased: bool
