@@ -117,7 +117,8 @@ def export_contact(
             out.add("/contacts/{id}/tags", TAG_PREFIX, TAG_FIELDS, tag, id=_item_id(call, tag))
     if ExportSection.COMPANIES in sections and _announced(contact, "companies"):
         route = "/contacts/{id}/companies"
-        for company in _required(call, route, "companies", ids):
+        # The spec names the list "companies"; Intercom (and its own examples) send "data".
+        for company in _required(call, route, ("data", "companies"), ids):
             out.add(route, COMPANY_PREFIX, COMPANY_FIELDS, company, id=_item_id(call, company))
     if ExportSection.NOTES in sections and _announced(contact, "notes"):
         for note in _required(call, "/contacts/{id}/notes", "data", ids):
@@ -147,6 +148,8 @@ def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messag
         if full is None:
             raise call.malformed("GET", "/conversations/{id}", "404 for a listed conversation")
         for message in authored_messages(call, full, contact_id):
+            if message.redacted:  # what Intercom shows now is its placeholder, not the person's
+                continue
             if message.kind == "source":
                 out.add(route, SOURCE_PREFIX, SOURCE_FIELDS, message.message, id=conversation_id)
             else:
@@ -214,7 +217,7 @@ def _announced(contact: Mapping[str, Any], key: str) -> bool:
 
 
 def _required(
-    call: IntercomCall, route: str, key: str, ids: Mapping[str, str]
+    call: IntercomCall, route: str, key: str | tuple[str, ...], ids: Mapping[str, str]
 ) -> Iterator[dict[str, Any]]:
     items = _paging.listing(call, route, key, path_params=ids)
     if items is None:

@@ -21,11 +21,13 @@ SEARCH_PAGE_SIZE = 150
 
 
 def _items(
-    call: IntercomCall, method: str, route: str, page: Mapping[str, Any], key: str
+    call: IntercomCall, method: str, route: str, page: Mapping[str, Any], key: str | tuple[str, ...]
 ) -> list[dict[str, Any]]:
-    items = page.get(key)
+    """The page's item list under ``key`` (or the first of several spellings present)."""
+    keys = (key,) if isinstance(key, str) else key
+    items = next((page[k] for k in keys if k in page), None)
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise call.malformed(method, route, f"a page without a {key} list")
+        raise call.malformed(method, route, f"a page without a {keys[0]} list")
     return items
 
 
@@ -73,7 +75,7 @@ def _next_cursor(
 def listing(
     call: IntercomCall,
     route: str,
-    key: str,
+    key: str | tuple[str, ...],
     *,
     path_params: Mapping[str, str],
     params: Mapping[str, str] | None = None,
@@ -92,7 +94,7 @@ def listing(
 def _listing_from(
     call: IntercomCall,
     route: str,
-    key: str,
+    key: str | tuple[str, ...],
     page: dict[str, Any],
     path_params: Mapping[str, str],
     params: dict[str, str],
