@@ -1,0 +1,141 @@
+"""The sandbox: a seeded FakeIntercom served on 127.0.0.1, to try tools without a real workspace.
+
+``python -m dsr_resolvers.sandbox`` starts it. The first line it prints is
+``listening on http://127.0.0.1:PORT`` (so a script can read the address even with
+``--port 0``); the second names the token to send. It serves until SIGINT or SIGTERM, then
+exits 0.
+
+=====================  ======================================================================
+Option                 Meaning
+=====================  ======================================================================
+``--port N``           port to listen on; 0 (the default) picks a free one
+``--host ADDR``        loopback address to listen on (default ``127.0.0.1``)
+``--token TOKEN``      bearer token to accept (default ``sandbox-token``)
+``--seed demo|N``      ``demo`` (default): :func:`seed_demo`; an integer: :func:`seed_random`
+``--contacts N``       contacts in a random world (default 25)
+``--rate LIMIT/SECS``  rate limit, e.g. ``1666/10`` (the default) or ``off``
+``--latency SECS``     delay added to every request (default 0)
+=====================  ======================================================================
+
+Nothing here is a secret: the token only opens a fake on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any, Final
+
+from dsr_resolvers.sandbox._seed import DemoWorkspace, seed_demo, seed_random
+from dsr_resolvers.testing import FakeIntercom, FakeIntercomServer
+
+__all__ = ["DEFAULT_TOKEN", "DemoWorkspace", "main", "run_sandbox", "seed_demo", "seed_random"]
+
+#: The token the sandbox accepts unless told otherwise.
+DEFAULT_TOKEN: Final = "sandbox-token"  # noqa: S105 - a fake's well-known token
+
+
+def _rate(text: str) -> tuple[int, float] | None:
+    if text.lower() in ("off", "none"):
+        return None
+    limit, sep, seconds = text.partition("/")
+    try:
+        parsed = int(limit), float(seconds) if sep else 10.0
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected LIMIT/SECONDS, e.g. 1666/10, or off") from None
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise argparse.ArgumentTypeError("the limit and the window must be positive")
+    return parsed
+
+
+def _seed(text: str) -> str | int:
+    if text == "demo":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected 'demo' or an integer") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dsr_resolvers.sandbox",
+        description="Serve a seeded fake Intercom workspace on a loopback address.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (0: pick a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="bearer token to accept")
+    parser.add_argument("--seed", type=_seed, default="demo", help="'demo' or an integer")
+    parser.add_argument("--contacts", type=int, default=25, help="contacts in a random world")
+    parser.add_argument("--rate", type=_rate, default=(1666, 10.0), help="LIMIT/SECONDS or off")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    return parser
+
+
+def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
+    """Run the sandbox until SIGINT/SIGTERM (or until ``stop`` is set).
+
+    Args:
+        argv: Command-line arguments without the program name; ``sys.argv[1:]`` when None.
+        stop: Set it to stop the sandbox from another thread (signals are only handled when
+            this runs in the main thread).
+
+    Returns:
+        The exit status: 0 after a clean stop, 2 for bad arguments.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    rate: tuple[int, float] | None = args.rate
+    fake = FakeIntercom(
+        args.token,
+        rate_limit=None if rate is None else rate[0],
+        rate_window=10.0 if rate is None else rate[1],
+        seed=args.seed if isinstance(args.seed, int) else 0,
+        latency=args.latency,
+    )
+    if isinstance(args.seed, int):
+        contact_ids = seed_random(fake, args.seed, contacts=args.contacts)
+        summary = f"workspace: random world {args.seed} with {len(contact_ids)} contacts"
+    else:
+        demo = seed_demo(fake)
+        summary = (
+            f"workspace: demo; {demo.shared_email} is held by user {demo.user_id} "
+            f"and lead {demo.lead_id}"
+        )
+    try:
+        server = FakeIntercomServer(fake, host=args.host, port=args.port)
+    except ValueError as error:
+        parser.error(str(error))
+    except OSError as error:
+        parser.exit(1, f"cannot listen on {args.host}:{args.port}: {error.strerror}\n")
+
+    stop = stop or threading.Event()
+    previous: list[tuple[signal.Signals, Any]] = []
+    if threading.current_thread() is threading.main_thread():
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous.append((signum, signal.signal(signum, request_stop)))
+    try:
+        server.start()
+        print(f"listening on {server.base_url}", flush=True)
+        print(f'token: {args.token} (send "Authorization: Bearer {args.token}")', flush=True)
+        print(summary, flush=True)
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        for signum, handler in previous:
+            signal.signal(signum, handler)
+    return 0
+
+
+def main() -> int:
+    """The console entry point: :func:`run_sandbox` on ``sys.argv``."""
+    return run_sandbox(sys.argv[1:])

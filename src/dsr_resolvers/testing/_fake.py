@@ -1,0 +1,790 @@
+"""FakeIntercom: a stateful, in-memory stand-in for the slice of Intercom's REST API that GDPR
+work touches.
+
+It is an ``httpx`` transport, so code under test runs its real URL building, headers, encoding
+and status handling against it (``httpx.Client(transport=fake)``, or ``httpx.AsyncClient``),
+and it can serve the same state over HTTP on 127.0.0.1 (``with fake.serve() as base_url``).
+Both paths go through :meth:`FakeIntercom._exchange`, one lock around all state, so the fake can
+be shared by many threads, clients and event loops.
+
+Every request passes these gates in order; the first that answers ends it:
+
+=============  ===============================================================================
+Gate           Answer
+=============  ===============================================================================
+routing        the route template (``"GET /contacts/{id}"``, or ``"UNKNOWN"``), for the log
+auth           no ``Authorization: Bearer <token>``: 401 ``unauthorized`` (no quota used)
+rate limit     fixed windows of ``rate_window`` seconds on ``clock``; past ``rate_limit``:
+               429 ``rate_limit_exceeded``. Authenticated answers carry ``X-RateLimit-Limit``,
+               ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (Unix time of the window end)
+faults         a scheduled fault (see ``_fake_faults``) replaces or disrupts the answer
+version        an ``Intercom-Version`` header naming no known version: 400
+               ``intercom_version_invalid``
+route          unknown route: 404 ``not_found``; otherwise the handler (``_fake_routes``)
+=============  ===============================================================================
+
+Every request is recorded (:class:`RecordedRequest`), faulted ones included; the token never is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
+
+from dsr_resolvers.testing._fake_faults import Fault, FaultSchedule
+from dsr_resolvers.testing._fake_routes import (
+    ApiError,
+    ApiRequest,
+    Context,
+    Reply,
+    Route,
+    match_route,
+)
+from dsr_resolvers.testing._fake_state import ANDROID_IOS_FIELDS, Workspace
+from dsr_resolvers.testing._server import FakeIntercomServer
+
+__all__ = ["INTERCOM_VERSIONS", "FakeIntercom", "RecordedRequest"]
+
+#: Values of the ``Intercom-Version`` header that Intercom knows (the 2.14 description's enum,
+#: plus ``Unstable``).
+INTERCOM_VERSIONS: Final = frozenset(
+    {"1.0", "1.1", "1.2", "1.3", "1.4"} | {f"2.{minor}" for minor in range(15)} | {"Unstable"}
+)
+
+#: What a malformed answer carries: the start of a JSON document, cut off.
+MALFORMED_BODY: Final = b'{"type": "list", "data": [{"type": "contact", "id": '
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake received it.
+
+    Attributes:
+        method: The HTTP method.
+        path: The decoded segments joined by ``/`` (readable; ambiguous when a segment holds
+            ``/``, which ``segments`` keeps apart).
+        raw_path: The path exactly as sent, percent-encoding intact, without the query.
+        segments: The decoded path segments.
+        route: The route template, e.g. ``"GET /contacts/{id}"``, or ``"UNKNOWN"``.
+        query: The decoded query parameters (the last value of a repeated name wins).
+        json: The parsed JSON body, or None when there was none or it was not JSON.
+        intercom_version: The ``Intercom-Version`` header, if sent.
+        authorized: Whether the bearer token was right. The token itself is never kept.
+        status: The status answered, or 0 when the connection was reset or timed out.
+        fault: The kind of fault that hit the request, if any.
+    """
+
+    method: str
+    path: str
+    raw_path: str
+    segments: tuple[str, ...]
+    route: str
+    query: dict[str, str]
+    json: Any
+    intercom_version: str | None
+    authorized: bool
+    status: int
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The fake's answer to one exchange, before a transport turns it into bytes or an error."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    drop: Literal["reset", "timeout"] | None = None
+
+
+@dataclass
+class _Window:
+    index: int = -1
+    count: int = 0
+
+
+_JSON_HEADERS: Final = (("Content-Type", "application/json; charset=utf-8"),)
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An in-memory Intercom workspace behind an ``httpx`` transport.
+
+    Args:
+        token: The access token the fake accepts as ``Authorization: Bearer <token>``.
+        rate_limit: Requests allowed per window; None disables rate limiting (and its headers).
+            The default is Intercom's 10,000 a minute for private apps, in 10-second windows.
+        rate_window: Length of a rate-limit window in seconds.
+        seed: Seed for every generated id, cursor and request id.
+        clock: Wall clock in seconds, for rate-limit windows and default timestamps.
+        latency: Seconds every request waits before it is answered (for benchmarks).
+
+    Raises:
+        ValueError: ``rate_limit`` below 1 or ``rate_window`` not positive.
+
+    Example:
+        >>> fake = FakeIntercom()
+        >>> cid = fake.add_contact(email="ada@example.com", name="Ada")
+        >>> auth = {"Authorization": "Bearer test-token"}
+        >>> with httpx.Client(transport=fake, base_url="https://api.intercom.io") as client:
+        ...     client.get(f"/contacts/{cid}", headers=auth).status_code
+        200
+    """
+
+    def __init__(
+        self,
+        token: str = "test-token",  # noqa: S107 - a fake's well-known test token
+        *,
+        rate_limit: int | None = 1666,
+        rate_window: float = 10.0,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        latency: float = 0.0,
+    ) -> None:
+        if rate_limit is not None and rate_limit < 1:
+            raise ValueError("rate_limit must be at least 1, or None")
+        if rate_window <= 0:
+            raise ValueError("rate_window must be positive")
+        self._token = token
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.latency = latency
+        #: How long a timed-out request hangs in server mode before its connection closes.
+        self.hang_seconds = 2.0
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._workspace = Workspace(seed=seed, clock=clock)
+        self._request_ids = random.Random(f"{seed}:request-ids")  # noqa: S311 - not a secret
+        self._faults = FaultSchedule()
+        self._log: list[RecordedRequest] = []
+        self._window = _Window()
+
+    def __repr__(self) -> str:
+        return f"<FakeIntercom contacts={len(self._workspace.contacts)} requests={len(self._log)}>"
+
+    # -- seeding ----------------------------------------------------------------------------
+
+    def add_contact(
+        self,
+        id: str | None = None,
+        *,
+        email: str = "",
+        name: str | None = None,
+        phone: str | None = None,
+        role: Literal["user", "lead"] = "user",
+        external_id: str | None = None,
+        custom_attributes: Mapping[str, Any] | None = None,
+        location: Mapping[str, str | None] | None = None,
+        browser: str | None = None,
+        browser_version: str | None = None,
+        browser_language: str | None = None,
+        os: str | None = None,
+        social_profiles: Sequence[Mapping[str, str]] = (),
+        language_override: str | None = None,
+        avatar: str | None = None,
+        owner_id: int | None = None,
+        created_at: int | None = None,
+        updated_at: int | None = None,
+        signed_up_at: int | None = None,
+        last_seen_at: int | None = None,
+        last_replied_at: int | None = None,
+        last_contacted_at: int | None = None,
+        last_email_opened_at: int | None = None,
+        last_email_clicked_at: int | None = None,
+        unsubscribed_from_emails: bool = False,
+        has_hard_bounced: bool = False,
+        marked_email_as_spam: bool = False,
+        device: Mapping[str, str | int | None] | None = None,
+        utm: Mapping[str, str] | None = None,
+        referrer: str | None = None,
+    ) -> str:
+        """Add a user or lead and return its id.
+
+        Args:
+            id: The contact id; generated (24 hex characters, from the seed) when None.
+            email: The email address; several contacts may share one. Empty means none.
+            device: ``android_*`` / ``ios_*`` fields of the contact schema, by name.
+            utm: ``utm_campaign``, ``utm_content``, ``utm_medium``, ``utm_source``,
+                ``utm_term`` by name.
+            location: ``country``, ``region``, ``city``, ``country_code``,
+                ``continent_code``.
+            social_profiles: Mappings with ``name`` and ``url``.
+            avatar: The avatar image URL.
+
+        Every other argument is the contact field of the same name. Timestamps default to the
+        clock's now (``signed_up_at`` only for users).
+
+        Returns:
+            The contact id.
+
+        Raises:
+            ValueError: On a taken id, a user ``external_id`` another user holds, or an
+                unknown field name in ``device``, ``utm`` or ``location``.
+        """
+        with self._lock:
+            now = self._workspace.now()
+            created = now if created_at is None else created_at
+            attrs: dict[str, Any] = {
+                "external_id": external_id,
+                "role": role,
+                "email": email,
+                "phone": phone,
+                "name": name,
+                "owner_id": owner_id,
+                "has_hard_bounced": has_hard_bounced,
+                "marked_email_as_spam": marked_email_as_spam,
+                "unsubscribed_from_emails": unsubscribed_from_emails,
+                "created_at": created,
+                "updated_at": created if updated_at is None else updated_at,
+                "signed_up_at": (created if role == "user" else None)
+                if signed_up_at is None
+                else signed_up_at,
+                "last_seen_at": last_seen_at,
+                "last_replied_at": last_replied_at,
+                "last_contacted_at": last_contacted_at,
+                "last_email_opened_at": last_email_opened_at,
+                "last_email_clicked_at": last_email_clicked_at,
+                "language_override": language_override,
+                "browser": browser,
+                "browser_version": browser_version,
+                "browser_language": browser_language,
+                "os": os,
+                "referrer": referrer,
+            }
+            for key, value in (device or {}).items():
+                if key not in ANDROID_IOS_FIELDS:
+                    raise ValueError(f"unknown device field {key!r}")
+                attrs[key] = value
+            for key, value in (utm or {}).items():
+                if key not in (
+                    "utm_campaign",
+                    "utm_content",
+                    "utm_medium",
+                    "utm_source",
+                    "utm_term",
+                ):
+                    raise ValueError(f"unknown utm field {key!r}")
+                attrs[key] = value
+            record = self._workspace.add_contact(
+                id,
+                attrs=attrs,
+                avatar_url=avatar,
+                location=location,
+                social_profiles=social_profiles,
+                custom_attributes=custom_attributes,
+            )
+            return record.id
+
+    def add_admin(self, *, name: str, email: str) -> str:
+        """Add a teammate (an author for notes and parts) and return its id."""
+        with self._lock:
+            return self._workspace.add_admin(name=name, email=email).id
+
+    def define_custom_attribute(self, name: str) -> None:
+        """Declare a contact custom attribute, so ``PUT /contacts/{id}`` may set it.
+
+        Attributes given to :meth:`add_contact` are declared already.
+        """
+        with self._lock:
+            self._workspace.custom_attribute_names.add(name)
+
+    def tag_contact(self, contact_id: str, name: str, *, admin_id: str | None = None) -> str:
+        """Tag a contact (creating the tag on first use) and return the tag id."""
+        with self._lock:
+            return self._workspace.tag_contact(contact_id, name, admin_id=admin_id)
+
+    def add_company_to_contact(
+        self, contact_id: str, *, name: str, company_id: str | None = None
+    ) -> str:
+        """Attach a company (created on first use of its name) and return its Intercom id."""
+        with self._lock:
+            return self._workspace.add_company_to_contact(
+                contact_id, name=name, company_id=company_id
+            )
+
+    def add_note(
+        self,
+        contact_id: str,
+        *,
+        body: str,
+        admin_id: str | None = None,
+        created_at: int | None = None,
+    ) -> str:
+        """Add an admin's note about a contact and return the note id."""
+        with self._lock:
+            return self._workspace.add_note(
+                contact_id, body=body, admin_id=admin_id, created_at=created_at
+            )
+
+    def add_conversation(
+        self,
+        contact_id: str,
+        *,
+        id: str | None = None,
+        state: Literal["open", "closed", "snoozed"] = "open",
+        created_at: int | None = None,
+        updated_at: int | None = None,
+        source_body: str = "<p>Hi</p>",
+        source_author: Literal["contact", "admin"] = "contact",
+        source_type: str = "conversation",
+        subject: str = "",
+        title: str | None = None,
+    ) -> str:
+        """Start a conversation with a contact and return its id (numeric, as Intercom's).
+
+        ``source_author="contact"`` makes the contact the author of the opening message (its
+        ``author.type`` is the contact's role); ``"admin"`` makes it an outbound message.
+        """
+        with self._lock:
+            return self._workspace.add_conversation(
+                contact_id,
+                conversation_id=id,
+                state=state,
+                created_at=created_at,
+                updated_at=updated_at,
+                source_body=source_body,
+                source_author=source_author,
+                source_type=source_type,
+                subject=subject,
+                title=title,
+            )
+
+    def add_part(
+        self,
+        conversation_id: str,
+        *,
+        author: str = "contact",
+        body: str | None = "<p>Thanks!</p>",
+        part_type: str = "comment",
+        created_at: int | None = None,
+    ) -> str:
+        """Append a part to a conversation and return its id.
+
+        Args:
+            conversation_id: The conversation.
+            author: ``"contact"`` (the conversation's contact), ``"admin"`` (the default
+                teammate), ``"bot"``, an admin id from :meth:`add_admin`, or another contact's
+                id (who then joins the conversation's contacts).
+            body: The HTML body; None for a part without one (an assignment, a state change).
+            part_type: ``comment``, ``note``, ``assignment``, ``close``, ...
+            created_at: Defaults to the clock's now.
+        """
+        with self._lock:
+            return self._workspace.add_part(
+                conversation_id,
+                author=author,
+                body=body,
+                part_type=part_type,
+                created_at=created_at,
+            )
+
+    def add_ticket(
+        self,
+        contact_id: str,
+        *,
+        title: str = "Help needed",
+        description: str | None = None,
+        state: Literal["submitted", "in_progress", "waiting_on_customer", "resolved"] = "submitted",
+        category: Literal["Customer", "Back-office", "Tracker"] = "Customer",
+        ticket_type: str = "Support request",
+        created_at: int | None = None,
+    ) -> str:
+        """Open a ticket for a contact and return its id."""
+        with self._lock:
+            return self._workspace.add_ticket(
+                contact_id,
+                title=title,
+                description=description,
+                state=state,
+                category=category,
+                type_name=ticket_type,
+                created_at=created_at,
+            )
+
+    def add_event(
+        self,
+        contact_id: str,
+        event_name: str,
+        *,
+        created_at: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Record a data event for a contact and return its id."""
+        with self._lock:
+            return self._workspace.add_event(
+                contact_id, event_name=event_name, created_at=created_at, metadata=metadata
+            )
+
+    # -- inspection -------------------------------------------------------------------------
+
+    def contact(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact's JSON as ``GET /contacts/{id}`` returns it; None once deleted."""
+        with self._lock:
+            record = self._workspace.contacts.get(contact_id)
+            return None if record is None else self._workspace.contact_json(record)
+
+    def conversation(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's JSON with all its parts, whether or not its contact still exists.
+
+        Raises:
+            KeyError: No such conversation.
+        """
+        with self._lock:
+            record = self._workspace.conversations[conversation_id]
+            return self._workspace.conversation_json(record, with_parts=True)
+
+    def ticket(self, ticket_id: str) -> dict[str, Any]:
+        """The ticket's JSON. Raises KeyError for an unknown id."""
+        with self._lock:
+            return self._workspace.ticket_json(self._workspace.tickets[ticket_id])
+
+    def contact_ids(self) -> tuple[str, ...]:
+        """The ids of the contacts that exist, oldest first."""
+        with self._lock:
+            return tuple(self._workspace.contacts)
+
+    def conversation_ids(self, contact_id: str) -> tuple[str, ...]:
+        """The conversations the contact takes part in (also after the contact is deleted)."""
+        with self._lock:
+            return tuple(
+                c.id for c in self._workspace.conversations.values() if contact_id in c.contact_ids
+            )
+
+    def ticket_ids(self, contact_id: str) -> tuple[str, ...]:
+        """The tickets of the contact (also after the contact is deleted)."""
+        with self._lock:
+            return tuple(
+                t.id for t in self._workspace.tickets.values() if contact_id in t.contact_ids
+            )
+
+    def event_names(self, contact_id: str) -> tuple[str, ...]:
+        """The names of the contact's data events, oldest first (empty once deleted)."""
+        with self._lock:
+            return tuple(
+                e.event_name for e in self._workspace.events.values() if e.contact_id == contact_id
+            )
+
+    # -- request log ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, oldest first."""
+        with self._lock:
+            return list(self._log)
+
+    def count(self, route: str | None = None) -> int:
+        """How many requests hit ``route`` (e.g. ``"GET /contacts/{id}"``); None counts all."""
+        with self._lock:
+            if route is None:
+                return len(self._log)
+            return sum(1 for r in self._log if r.route == route)
+
+    def clear_log(self) -> None:
+        """Forget the recorded requests (and so reset the counters)."""
+        with self._lock:
+            self._log.clear()
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int = 503,
+        times: int = 1,
+        *,
+        route: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and an error body."""
+        self._schedule(
+            Fault("fail", route, times, status=status, headers=tuple((headers or {}).items()))
+        )
+
+    def fail_route(self, route: str, status: int) -> None:
+        """Answer every request to ``route`` with ``status`` until :meth:`clear_faults`."""
+        self._schedule(Fault("fail", route, None, status=status))
+
+    def reset_next(
+        self, times: int = 1, *, route: str | None = None, after_processing: bool = False
+    ) -> None:
+        """Reset the connection of the next ``times`` matching requests.
+
+        With ``after_processing`` the request changes the state first and only its answer is
+        lost: the case of a connection dying between a redaction and a deletion. In transport
+        mode the client sees ``httpx.ReadError``; over HTTP, a TCP reset.
+        """
+        self._schedule(Fault("reset", route, times, after_processing=after_processing))
+
+    def timeout_next(self, times: int = 1, *, route: str | None = None) -> None:
+        """Let the next ``times`` matching requests time out, unprocessed.
+
+        In transport mode the client sees ``httpx.ReadTimeout`` at once; over HTTP the server
+        holds the connection for :attr:`hang_seconds`, then closes it.
+        """
+        self._schedule(Fault("timeout", route, times))
+
+    def malformed_next(self, times: int = 1, *, route: str | None = None) -> None:
+        """Answer the next ``times`` matching requests 200 with a body that is not JSON."""
+        self._schedule(Fault("malformed", route, times))
+
+    def repeat_cursor_next(
+        self, times: int = 1, *, route: str | None = "POST /conversations/search"
+    ) -> None:
+        """Make the next ``times`` paged answers on ``route`` hand back the cursor they got.
+
+        On a first page the next cursor leads back to the first page. Either way a client
+        that follows cursors blindly never reaches the end. ``route=None`` aims at any paged
+        route.
+        """
+        self._schedule(Fault("repeat_cursor", route, times))
+
+    def clear_faults(self) -> None:
+        """Drop every scheduled fault, persistent ones included."""
+        with self._lock:
+            self._faults.clear()
+
+    def _schedule(self, fault: Fault) -> None:
+        if fault.remaining is not None and fault.remaining < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._faults.add(fault)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve this fake over HTTP while the block runs, and yield its base URL.
+
+        The server runs in a daemon thread and answers each connection in its own thread.
+
+        Args:
+            host: A loopback address to listen on.
+            port: The port; 0 picks a free one.
+
+        Yields:
+            ``"http://127.0.0.1:PORT"``.
+        """
+        server = FakeIntercomServer(self, host=host, port=port)
+        server.start()
+        try:
+            yield server.base_url
+        finally:
+            server.stop()
+
+    # -- the httpx transports ---------------------------------------------------------------
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        if self.latency > 0:
+            time.sleep(self.latency)
+        return self._to_response(request, self._exchange_httpx(request, body))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        return self._to_response(request, self._exchange_httpx(request, body))
+
+    def _exchange_httpx(self, request: httpx.Request, body: bytes) -> _Outcome:
+        url = request.url
+        base_url = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        return self._exchange(
+            method=request.method,
+            target=url.raw_path.decode("ascii"),
+            authorization=request.headers.get("Authorization"),
+            intercom_version=request.headers.get("Intercom-Version"),
+            body=body,
+            base_url=base_url,
+        )
+
+    @staticmethod
+    def _to_response(request: httpx.Request, outcome: _Outcome) -> httpx.Response:
+        if outcome.drop == "reset":
+            raise httpx.ReadError("Connection reset by peer", request=request)
+        if outcome.drop == "timeout":
+            raise httpx.ReadTimeout("Timed out waiting for the response", request=request)
+        return httpx.Response(
+            outcome.status, headers=list(outcome.headers), content=outcome.body, request=request
+        )
+
+    # -- the exchange, shared by both transports and the server -----------------------------
+
+    def _exchange(
+        self,
+        *,
+        method: str,
+        target: str,
+        authorization: str | None,
+        intercom_version: str | None,
+        body: bytes,
+        base_url: str,
+    ) -> _Outcome:
+        """Answer one request. Called by the transports and by the HTTP server."""
+        raw_path, query = _split_target(target)
+        segments = tuple(unquote(s, errors="replace") for s in raw_path[1:].split("/"))
+        payload, body_is_json = _parse_body(body)
+        matched = match_route(method.upper(), segments)
+        route_name = matched[0].name if matched else "UNKNOWN"
+        authorized = self._authorized(authorization)
+        request = ApiRequest(
+            method=method.upper(),
+            segments=segments,
+            query=query,
+            json=payload,
+            body_is_json=body_is_json,
+            base_url=base_url,
+        )
+        with self._lock:
+            outcome, fault_kind = self._answer(request, matched, authorized, intercom_version)
+            self._log.append(
+                RecordedRequest(
+                    method=request.method,
+                    path="/" + "/".join(segments),
+                    raw_path=raw_path,
+                    segments=segments,
+                    route=route_name,
+                    query=dict(query),
+                    json=payload if body_is_json else None,
+                    intercom_version=intercom_version,
+                    authorized=authorized,
+                    status=0 if outcome.drop else outcome.status,
+                    fault=fault_kind,
+                )
+            )
+        return outcome
+
+    def _answer(
+        self,
+        request: ApiRequest,
+        matched: tuple[Route, dict[str, str]] | None,
+        authorized: bool,
+        intercom_version: str | None,
+    ) -> tuple[_Outcome, str | None]:
+        if not authorized:
+            return self._error(401, "unauthorized", "Access Token Invalid", ()), None
+        limit_headers, limited = self._count_against_rate_limit()
+        if limited:
+            message = "You have exceeded the rate limit. Please try again later."
+            return self._error(429, "rate_limit_exceeded", message, limit_headers), None
+        route_name = matched[0].name if matched else "UNKNOWN"
+        fault = self._faults.take(route_name)
+        if fault is not None and not fault.after_processing:
+            if fault.kind in ("reset", "timeout"):
+                return _Outcome(0, drop="reset" if fault.kind == "reset" else "timeout"), fault.kind
+            if fault.kind == "malformed":
+                return _Outcome(200, (*_JSON_HEADERS, *limit_headers), MALFORMED_BODY), "malformed"
+            message = "Service Unavailable" if fault.status == 503 else "Injected failure"
+            error = self._error(fault.status, _fault_code(fault.status), message, limit_headers)
+            return _Outcome(error.status, (*error.headers, *fault.headers), error.body), "fail"
+        outcome, fault_kind = self._process(request, matched, intercom_version, limit_headers)
+        if fault is not None:  # a reset after processing: the change is made, the answer lost
+            return _Outcome(0, drop="reset"), "reset"
+        return outcome, fault_kind
+
+    def _process(
+        self,
+        request: ApiRequest,
+        matched: tuple[Route, dict[str, str]] | None,
+        intercom_version: str | None,
+        limit_headers: tuple[tuple[str, str], ...],
+    ) -> tuple[_Outcome, str | None]:
+        if intercom_version is not None and intercom_version not in INTERCOM_VERSIONS:
+            message = "Requested version is invalid"
+            return self._error(400, "intercom_version_invalid", message, limit_headers), None
+        if matched is None:
+            return self._error(404, "not_found", "Resource Not Found", limit_headers), None
+        route, params = matched
+        repeat = self._faults.repeat_cursor_for(route.name)
+        context = Context(self._workspace, repeat_cursor=repeat is not None)
+        try:
+            reply: Reply = route.handler(context, request, params)
+        except ApiError as error:
+            outcome = self._error(error.status, error.code, error.message, limit_headers)
+        else:
+            outcome = _Outcome(reply.status, (*_JSON_HEADERS, *limit_headers), _encode(reply.body))
+        if repeat is not None and context.repeat_cursor_used:
+            self._faults.use(repeat)
+            return outcome, "repeat_cursor"
+        return outcome, None
+
+    def _authorized(self, authorization: str | None) -> bool:
+        if authorization is None:
+            return False
+        scheme, _, credentials = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(credentials.strip().encode(), self._token.encode())
+
+    def _count_against_rate_limit(self) -> tuple[tuple[tuple[str, str], ...], bool]:
+        if self.rate_limit is None:
+            return (), False
+        index = math.floor(self._clock() / self.rate_window)
+        if index != self._window.index:
+            self._window = _Window(index=index)
+        self._window.count += 1
+        reset_at = math.ceil((index + 1) * self.rate_window)
+        remaining = max(0, self.rate_limit - self._window.count)
+        headers = (
+            ("X-RateLimit-Limit", str(self.rate_limit)),
+            ("X-RateLimit-Remaining", str(remaining)),
+            ("X-RateLimit-Reset", str(reset_at)),
+        )
+        return headers, self._window.count > self.rate_limit
+
+    def _error(
+        self, status: int, code: str, message: str, headers: tuple[tuple[str, str], ...]
+    ) -> _Outcome:
+        request_id = str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+        body = {
+            "type": "error.list",
+            "request_id": request_id,
+            "errors": [{"code": code, "message": message}],
+        }
+        return _Outcome(status, (*_JSON_HEADERS, *headers), _encode(body))
+
+
+def _fault_code(status: int) -> str:
+    codes = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "api_plan_restricted",
+        404: "not_found",
+        409: "conflict",
+        422: "data_invalid",
+        429: "rate_limit_exceeded",
+    }
+    return codes.get(status, "server_error" if status >= 500 else "client_error")
+
+
+def _split_target(target: str) -> tuple[str, dict[str, str]]:
+    """Split a raw request-target into its still-encoded path and its decoded query."""
+    if not target.startswith("/"):  # absolute-form, e.g. through a proxy
+        parts = urlsplit(target)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+    raw_path, _, raw_query = target.partition("?")
+    raw_query = raw_query.partition("#")[0]
+    return raw_path or "/", dict(parse_qsl(raw_query, keep_blank_values=True))
+
+
+def _parse_body(body: bytes) -> tuple[Any, bool]:
+    if not body.strip():
+        return None, True
+    try:
+        return json.loads(body), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
