@@ -30,6 +30,9 @@ fmt:
     {{venv}}/bin/ruff check --fix src tests benchmarks
     {{venv}}/bin/ruff format src tests benchmarks
 
-# Benchmarks (loopback only; prints tables, asserts nothing about time).
-bench: setup
+# Benchmarks (loopback only, bounded; print tables, assert nothing about time).
+# Figures and how to read them: docs/performance.md. `just bench --quick` for a short run.
+bench *args: setup
     {{py}} benchmarks/bench_client_reuse.py
+    {{py}} benchmarks/bench_export.py {{args}}
+    {{py}} benchmarks/bench_bulk.py {{args}}

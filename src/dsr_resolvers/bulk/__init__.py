@@ -1,0 +1,83 @@
+"""Bulk erasure and export: thousands of subjects, at Intercom's full rate, resumable.
+
+A retention policy ("erase every lead inactive for three years") or a batch of access requests
+turns into a file of contact ids or email addresses. ``run_bulk`` works through it with many
+requests in flight, paced by a :class:`RateLimiter` that reads Intercom's rate-limit headers,
+and records every subject in a SQLite :class:`Journal` before and after touching it, so that a
+run killed at any instant resumes where it stopped without erasing anyone twice or losing an
+outcome. The journal and the report hold keyed hashes and Intercom ids, never an address.
+
+Example:
+    >>> from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
+    >>> from dsr_resolvers.intercom import IntercomResolver
+    >>> limiter = RateLimiter()
+    >>> resolver = IntercomResolver(token, region="eu", hooks=limiter)
+    >>> with Journal("erase.journal", key=journal_key(access_token=token)) as journal:
+    ...     summary = await run_bulk(
+    ...         resolver, "erase", read_subjects("leads.csv"), journal, limiter=limiter
+    ...     )
+    ...     journal.report().write("erase-report.json")
+
+Import from here; the modules behind it are private and free to change.
+"""
+
+from dsr_resolvers.bulk._inputs import (
+    InputError,
+    Subject,
+    SubjectKind,
+    SubjectList,
+    parse_subjects,
+    read_subjects,
+)
+from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
+from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, journal_key
+from dsr_resolvers.bulk._limiter import LimiterStats, RateLimiter, RequestAbortedError
+from dsr_resolvers.bulk._report import (
+    BulkOperation,
+    BulkProgress,
+    BulkReport,
+    BulkSummary,
+    ContactOutcome,
+    FailureInfo,
+    SubjectOutcome,
+    SubjectState,
+)
+from dsr_resolvers.bulk._runner import (
+    AUTO_CONCURRENCY_MAX,
+    EXPORT_FORMAT,
+    EmailLookupResolver,
+    ProgressCallback,
+    RetryPolicy,
+    run_bulk,
+)
+
+__all__ = [
+    "AUTO_CONCURRENCY_MAX",
+    "EXPORT_FORMAT",
+    "JOURNAL_KEY_ENV",
+    "BulkOperation",
+    "BulkProgress",
+    "BulkReport",
+    "BulkSummary",
+    "ContactOutcome",
+    "EmailLookupResolver",
+    "FailureInfo",
+    "InputError",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
+    "LimiterStats",
+    "ProgressCallback",
+    "RateLimiter",
+    "RequestAbortedError",
+    "RetryPolicy",
+    "Subject",
+    "SubjectKind",
+    "SubjectList",
+    "SubjectOutcome",
+    "SubjectState",
+    "journal_key",
+    "parse_subjects",
+    "read_subjects",
+    "run_bulk",
+]

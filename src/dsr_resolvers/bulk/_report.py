@@ -1,0 +1,227 @@
+"""What a bulk run tells its caller: live progress, a final summary, a per-subject report.
+
+A compliance run ends in two artefacts: a summary a human reads ("4,998 erased, 2 failed"),
+and a machine-readable report an audit trail keeps. Both hold identifiers only (the
+journal's keyed hash of each input line, Intercom contact ids, line numbers), never an email
+address or a token, so either can be attached to a ticket.
+
+| value              | when                         | holds                                        |
+|--------------------|------------------------------|----------------------------------------------|
+| ``BulkProgress``   | after each subject, at start | counts, subjects a second, ETA               |
+| ``BulkSummary``    | returned by ``run_bulk``     | counts of this run and of the journal        |
+| ``BulkReport``     | ``Journal.report()``         | one ``SubjectOutcome`` per distinct subject  |
+
+Subject results, and the contact results they are made of:
+
+| operation | subject ``result``    | meaning                                                   |
+|-----------|-----------------------|-----------------------------------------------------------|
+| erase     | ``erased``            | at least one contact deleted by this journal's runs       |
+| erase     | ``already_absent``    | every contact named was already gone (404)                |
+| erase     | ``not_found``         | the email address matched no contact: nothing held        |
+| export    | ``exported``          | every contact exported into the subject's file            |
+| export    | ``not_found``         | no contact (an unknown address, or a 404 on the id)       |
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from dsr_resolvers.bulk._files import write_json_atomically
+from dsr_resolvers.bulk._inputs import SubjectKind
+
+__all__ = [
+    "BulkOperation",
+    "BulkProgress",
+    "BulkReport",
+    "BulkSummary",
+    "ContactOutcome",
+    "FailureInfo",
+    "SubjectOutcome",
+    "SubjectResult",
+    "SubjectState",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BulkOperation(StrEnum):
+    """What a bulk run does to each subject."""
+
+    ERASE = "erase"
+    EXPORT = "export"
+
+
+class SubjectState(StrEnum):
+    """Where one subject stands in the journal.
+
+    ``running`` survives only a run that was killed: the next run retries it.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+SubjectResult = Literal["erased", "already_absent", "not_found", "exported"]
+ContactResult = Literal["deleted", "already_absent", "exported", "not_found"]
+
+
+class ContactOutcome(_Frozen):
+    """What happened to one Intercom contact of a subject.
+
+    Attributes:
+        contact_id: The Intercom contact id.
+        result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found`` (export).
+        records: How many export records the contact yielded (export only).
+    """
+
+    contact_id: str
+    result: ContactResult
+    records: int | None = None
+
+
+class FailureInfo(_Frozen):
+    """Why an attempt failed: the exception's type and the HTTP status, nothing else.
+
+    Attributes:
+        type: The exception class name, e.g. ``IntercomRejectedError`` or ``ConnectTimeout``.
+        status: The HTTP status when there was a response.
+    """
+
+    type: str
+    status: int | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException) -> FailureInfo:
+        """Describe ``exc`` by type and status only; its message is never read."""
+        status = getattr(exc, "status_code", None)
+        response = getattr(exc, "response", None)
+        if status is None and response is not None:
+            status = getattr(response, "status_code", None)
+        return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+
+
+class SubjectOutcome(_Frozen):
+    """One distinct subject of the input, as the journal knows it.
+
+    Attributes:
+        key: The keyed hash of the normalised input line (see ``journal_key``).
+        line: The 1-based number of the first input line naming the subject.
+        kind: Whether the line was a contact id or an email address.
+        state: ``pending``, ``running``, ``done`` or ``failed``.
+        attempts: Attempts made over all runs of this journal.
+        result: The subject's result once ``done``.
+        contacts: What happened to each contact reached, in the order reached.
+        error: The last failure, when the subject failed or was retried.
+        export_file: The export file's name inside the output directory (export only).
+    """
+
+    key: str
+    line: int
+    kind: SubjectKind
+    state: SubjectState
+    attempts: int = 0
+    result: SubjectResult | None = None
+    contacts: tuple[ContactOutcome, ...] = ()
+    error: FailureInfo | None = None
+    export_file: str | None = None
+
+
+class BulkProgress(_Frozen):
+    """A snapshot of a running bulk operation, for a progress bar.
+
+    Attributes:
+        total: Distinct subjects in the input.
+        done: Subjects finished successfully, including earlier runs of the journal.
+        failed: Subjects that failed for good in this run.
+        skipped: Subjects already finished by an earlier run (included in ``done``).
+        in_flight: Subjects being worked on right now.
+        retries: Extra attempts made so far in this run.
+        rate_limited: 429 answers seen so far in this run.
+        rate: Subjects finished a second, over the last few seconds.
+        elapsed_seconds: Time since this run started.
+        eta_seconds: Estimated time to finish, ``None`` until a rate is known.
+    """
+
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    in_flight: int
+    retries: int
+    rate_limited: int
+    rate: float
+    elapsed_seconds: float
+    eta_seconds: float | None
+
+    @property
+    def finished(self) -> int:
+        """Subjects no longer waiting: done plus failed."""
+        return self.done + self.failed
+
+
+class BulkSummary(_Frozen):
+    """What one bulk run did.
+
+    Attributes:
+        operation: ``erase`` or ``export``.
+        total: Distinct subjects in the input.
+        duplicates: Input lines dropped because they named a subject seen before.
+        skipped: Subjects already finished by an earlier run of the journal, not touched.
+        done: Subjects finished successfully in this run (``not_found`` included).
+        failed: Subjects that failed in this run (non-retryable, or out of attempts).
+        not_found: Subjects of this run for which Intercom held nothing.
+        retries: Extra attempts made in this run.
+        rate_limited: 429 answers seen in this run.
+        elapsed_seconds: Wall time of this run.
+        rate: Subjects finished a second in this run.
+    """
+
+    operation: BulkOperation
+    total: int
+    duplicates: int
+    skipped: int
+    done: int
+    failed: int
+    not_found: int
+    retries: int
+    rate_limited: int
+    elapsed_seconds: float
+    rate: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether every subject of the input is now finished successfully."""
+        return self.failed == 0 and self.skipped + self.done == self.total
+
+
+class BulkReport(_Frozen):
+    """The machine-readable outcome of a journal: every subject, identifiers only.
+
+    Attributes:
+        operation: ``erase`` or ``export``.
+        generated_at: When the report was made (UTC).
+        counts: Subjects by state.
+        subjects: One outcome per distinct subject, in input order.
+    """
+
+    operation: BulkOperation
+    generated_at: datetime
+    counts: dict[SubjectState, int]
+    subjects: tuple[SubjectOutcome, ...]
+
+    def write(self, path: str | Path) -> None:
+        """Write the report as JSON, atomically, readable by the owner only.
+
+        Args:
+            path: The file to create or replace.
+        """
+        write_json_atomically(Path(path), self.model_dump(mode="json"))

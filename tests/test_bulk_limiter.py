@@ -1,0 +1,320 @@
+"""The shared rate limiter: pacing from headers, 429 pauses, thread safety.
+
+Most tests drive the limiter with an injected clock whose ``sleep`` advances time, against a
+small fixed-window server model that counts on the same clock: no real sleeping, and every
+figure is exact. One test runs real threads against a real-time model to check the locking.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsr_resolvers.bulk import RateLimiter, RequestAbortedError
+
+
+@dataclass
+class FakeClock:
+    now: float = 1_700_000_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+
+@dataclass
+class WindowServer:
+    """Intercom's rule: ``limit`` calls per fixed window, counted when a request arrives."""
+
+    limit: int
+    window: float
+    clock: FakeClock | None = None
+    counts: Counter[int] = field(default_factory=Counter)
+    rejected: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, request: httpx.Request, *, extra_calls: int = 0) -> httpx.Response:
+        now = self.clock() if self.clock is not None else time.time()
+        with self.lock:
+            index = math.floor(now / self.window)
+            self.counts[index] += 1 + extra_calls
+            count = self.counts[index]
+            if count > self.limit:
+                self.rejected += 1
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - count)),
+            "X-RateLimit-Reset": repr((index + 1) * self.window),
+        }
+        status = 429 if count > self.limit else 200
+        return httpx.Response(status, headers=headers, request=request)
+
+    def whole_windows(self) -> list[int]:
+        """Counts of the windows strictly between the first and the last used."""
+        used = sorted(self.counts)
+        return [self.counts[i] for i in range(used[0] + 1, used[-1])]
+
+
+def request() -> httpx.Request:
+    return httpx.Request("DELETE", "https://api.intercom.io/contacts/x")
+
+
+def drive(
+    limiter: RateLimiter,
+    server: WindowServer,
+    clock: FakeClock,
+    calls: int,
+    *,
+    latency: float = 0.0,
+) -> list[float]:
+    """Send ``calls`` requests one after the other; return the send times."""
+    sent = []
+    for _ in range(calls):
+        req = request()
+        limiter.before_request(req)
+        sent.append(clock.now)
+        clock.now += latency
+        limiter.after_response(server.answer(req))
+    return sent
+
+
+def test_first_request_goes_at_once_then_pace_follows_the_headers() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=1666, window=10.0, clock=clock)
+    sent = drive(limiter, server, clock, 3)
+    assert sent[0] == 1_700_000_000.0
+    assert limiter.stats.limit == 1666
+    # After the first headers the budget is spread over the rest of the window.
+    gap = sent[2] - sent[1]
+    assert gap == pytest.approx(10.0 / (1666 * 0.99 - 1), rel=0.05)
+
+
+def test_no_429_and_whole_windows_used_when_alone() -> None:
+    clock = FakeClock(now=1_700_000_003.7)
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=500, window=10.0, clock=clock)
+    drive(limiter, server, clock, 2600)
+    assert server.rejected == 0
+    windows = server.whole_windows()
+    assert len(windows) >= 3
+    assert all(0.97 * 500 <= n <= 500 for n in windows), windows
+
+
+def test_calls_are_spread_over_the_window_not_burst_at_its_start() -> None:
+    clock = FakeClock(now=1_700_000_000.0)
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=200, window=10.0, clock=clock)
+    sent = drive(limiter, server, clock, 600)
+    second_window = [t for t in sent if 1_700_000_010 <= t < 1_700_000_020]
+    first_half = sum(1 for t in second_window if t < 1_700_000_015)
+    assert 0.45 <= first_half / len(second_window) <= 0.55
+
+
+def test_another_client_of_the_app_lowers_the_estimate_without_429() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=300, window=10.0, clock=clock)
+    for _ in range(900):
+        req = request()
+        limiter.before_request(req)
+        # Someone else spends one call for each of ours.
+        limiter.after_response(server.answer(req, extra_calls=1))
+    assert server.rejected == 0
+    assert all(n >= 0.9 * 300 for n in server.whole_windows())
+
+
+def test_a_429_pauses_everyone_until_the_reset() -> None:
+    clock = FakeClock(now=1_700_000_004.0)
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, guard=0.05)
+    limiter.before_request(first := request())
+    limiter.after_response(
+        httpx.Response(
+            429,
+            headers={
+                "X-RateLimit-Limit": "100",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "1700000010",
+            },
+            request=first,
+        )
+    )
+    limiter.before_request(request())
+    assert clock.now == pytest.approx(1_700_000_010.05)
+    assert limiter.stats.rate_limited == 1
+
+
+def test_retry_after_wins_over_reset_and_repeated_429s_back_off() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, guard=0.0)
+    pauses = []
+    for _ in range(4):
+        req = request()
+        before = clock.now
+        limiter.before_request(req)
+        pauses.append(clock.now - before)
+        limiter.after_response(httpx.Response(429, headers={"Retry-After": "0"}, request=req))
+    # A reset already reached must not become a tight loop: 0.5 s, then doubling.
+    assert pauses == pytest.approx([0.0, 0.5, 1.0, 2.0])
+
+
+def test_429s_of_requests_already_in_flight_count_as_one_event() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, guard=0.0)
+    burst = [request() for _ in range(5)]
+    for req in burst:
+        limiter.before_request(req)
+    for req in burst:
+        limiter.after_response(httpx.Response(429, headers={"Retry-After": "0"}, request=req))
+    before = clock.now
+    limiter.before_request(request())
+    assert clock.now - before == pytest.approx(0.5)
+
+
+def test_a_429_without_any_header_still_pauses() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.before_request(req := request())
+    limiter.after_response(httpx.Response(429, request=req))
+    before = clock.now
+    limiter.before_request(request())
+    assert clock.now - before >= 0.5
+
+
+def test_the_window_length_is_learnt_from_consecutive_resets() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=100, window=2.0, clock=clock)
+    drive(limiter, server, clock, 400)
+    assert limiter.stats.window_seconds == 2.0
+    assert server.rejected == 0
+
+
+def test_malformed_headers_are_ignored() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for headers in (
+        {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "1"},
+        {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "inf"},
+        {"X-RateLimit-Limit": "0", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"},
+        {},
+    ):
+        limiter.before_request(req := request())
+        limiter.after_response(httpx.Response(200, headers=headers, request=req))
+    assert limiter.stats.limit is None
+    assert limiter.stats.responses == 4
+
+
+def test_suggested_concurrency_follows_rate_and_latency() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    # Before anything is known: 166 calls per 10 s at an assumed 0.25 s.
+    assert limiter.suggested_concurrency() == math.ceil(164 / 10 * 0.25 * 1.5) + 2
+    server = WindowServer(limit=1666, window=10.0, clock=clock)
+    drive(limiter, server, clock, 50, latency=0.2)
+    assert limiter.stats.latency_seconds == pytest.approx(0.2)
+    assert limiter.suggested_concurrency() == math.ceil(1649 / 10 * 0.2 * 1.5) + 2
+
+
+def test_suggested_concurrency_follows_a_window_shorter_than_assumed() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)  # assumes 10-second windows
+    server = WindowServer(limit=333, window=2.0, clock=clock)
+    drive(limiter, server, clock, 1, latency=0.15)
+    # 332 left less 1% headroom: 328 calls to place in the 1.85 s left, ~177 a second, not
+    # the 33 a second that 10-second windows would mean.
+    assert limiter.suggested_concurrency() == math.ceil(328 / 1.85 * 0.15 * 1.5) + 2
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"assumed_limit": 0}, {"window": 0.0}, {"headroom": 1.0}, {"headroom": -0.1}],
+)
+def test_bad_configuration_is_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        RateLimiter(**kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    limit=st.integers(min_value=3, max_value=400),
+    window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
+    offset=st.floats(min_value=0.0, max_value=59.0),
+    latency=st.floats(min_value=0.0, max_value=0.05),
+)
+def test_property_never_over_the_limit_in_any_window(
+    limit: int, window: float, offset: float, latency: float
+) -> None:
+    clock = FakeClock(now=1_700_000_000.0 + offset)
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, window=10.0)
+    server = WindowServer(limit=limit, window=window, clock=clock)
+    drive(limiter, server, clock, 3 * limit + 5, latency=latency)
+    assert server.rejected == 0
+    assert max(server.counts.values()) <= limit
+
+
+def test_threads_share_the_budget_without_429() -> None:
+    """16 real threads, a 0.5-second window of 40 calls, 5 ms of latency: about 1.5 s."""
+    server = WindowServer(limit=40, window=0.5)
+    limiter = RateLimiter(window=0.5, assumed_limit=10)
+    stop = time.time() + 1.5
+    sent = Counter[str]()
+
+    def worker(name: str) -> None:
+        while time.time() < stop:
+            req = request()
+            limiter.before_request(req)
+            time.sleep(0.005)
+            limiter.after_response(server.answer(req))
+            sent[name] += 1
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert server.rejected == 0
+    assert sum(sent.values()) >= 2 * 40
+    assert len(sent) == 16  # every thread got through, none starved
+
+
+def test_abort_waiting_fails_queued_requests_at_once_and_only_them() -> None:
+    limiter = RateLimiter(assumed_limit=1, window=30.0)
+    limiter.before_request(request())  # the window's only call
+    outcome: list[BaseException | None] = []
+
+    def queued() -> None:
+        try:
+            limiter.before_request(request())
+        except RequestAbortedError as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=queued)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.05)
+    limiter.abort_waiting()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 1
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], RequestAbortedError)
+    # Later requests are paced as usual, not refused.
+    clock = FakeClock()
+    later = RateLimiter(clock=clock, sleep=clock.sleep)
+    later.abort_waiting()
+    later.before_request(request())
+    assert later.stats.requests == 1

@@ -1,0 +1,221 @@
+"""Killed runs resume: nothing finished is redone, nothing unfinished is lost.
+
+A kill is simulated in-process by a transport that raises a ``BaseException`` at a chosen
+DELETE and refuses every request after it (a dead process sends nothing more), and for real by
+SIGKILLing a child process mid-run against FakeIntercom served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsr_resolvers.bulk import (
+    ContactOutcome,
+    Journal,
+    RateLimiter,
+    SubjectState,
+    journal_key,
+    parse_subjects,
+    read_subjects,
+    run_bulk,
+)
+from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.testing import FakeIntercom
+
+TOKEN = "test-token"
+DELETE = "DELETE /contacts/{id}"
+KEY = journal_key(access_token=TOKEN)
+
+
+class Killed(BaseException):
+    """The process died here. Not an ``Exception``, so nothing retries it."""
+
+
+class KillSwitch(httpx.BaseTransport):
+    """Forwards to the fake until the ``deletes``-th DELETE, then dies and stays dead."""
+
+    def __init__(self, inner: FakeIntercom, deletes: int) -> None:
+        self.inner = inner
+        self.left = deletes
+        self.dead = False
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            if not self.dead and request.method == "DELETE":
+                if self.left == 0:
+                    self.dead = True
+                else:
+                    self.left -= 1
+            if self.dead:
+                raise Killed
+        return self.inner.handle_request(request)
+
+
+def successful_deletes(fake: FakeIntercom) -> Counter[str]:
+    return Counter(r.segments[1] for r in fake.requests if r.route == DELETE and r.status == 200)
+
+
+async def erase(
+    transport: httpx.BaseTransport, lines: list[str], journal: Journal, concurrency: int
+) -> None:
+    await run_bulk(
+        IntercomResolver(TOKEN, transport=transport),
+        "erase",
+        parse_subjects(lines),
+        journal,
+        concurrency=concurrency,
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    subjects=st.integers(min_value=1, max_value=20),
+    kill_after=st.integers(min_value=0, max_value=30),
+    concurrency=st.integers(min_value=1, max_value=6),
+    by_email=st.booleans(),
+)
+def test_property_any_kill_point_then_resume_deletes_each_contact_exactly_once(
+    subjects: int, kill_after: int, concurrency: int, by_email: bool
+) -> None:
+    fake = FakeIntercom(TOKEN)
+    contacts: list[str] = []
+    lines = []
+    for i in range(subjects):
+        email = f"person{i}@example.com"
+        ids = [fake.add_contact(email=email, role="user")]
+        if i % 3 == 0:  # a user and a lead share the address: erasure must reach both
+            ids.append(fake.add_contact(email=email, role="lead"))
+        contacts.extend(ids)
+        lines.extend([email] if by_email else ids)
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "run.journal"
+        with Journal(path, key=KEY) as journal, contextlib.suppress(Killed):
+            asyncio.run(erase(KillSwitch(fake, kill_after), lines, journal, concurrency))
+        with Journal(path, key=KEY) as journal:
+            asyncio.run(erase(fake, lines, journal, concurrency))
+            report = journal.report()
+
+    assert fake.contact_ids() == ()
+    assert successful_deletes(fake) == Counter(contacts)
+    assert fake.count(DELETE) <= len(contacts) + concurrency
+    assert all(s.state is SubjectState.DONE for s in report.subjects)
+    reached = [c.contact_id for s in report.subjects for c in s.contacts]
+    assert sorted(reached) == sorted(contacts)
+
+
+async def test_a_kill_between_two_contacts_of_one_address_loses_neither(tmp_path: Path) -> None:
+    fake = FakeIntercom(TOKEN)
+    ids = [fake.add_contact(email="ada@example.com", role=r) for r in ("user", "lead", "lead")]
+    path = tmp_path / "run.journal"
+    with Journal(path, key=KEY) as journal:
+        with pytest.raises(Killed):
+            await erase(KillSwitch(fake, 1), ["ada@example.com"], journal, 1)
+        (row,) = journal.report().subjects
+        assert row.state is SubjectState.RUNNING
+        assert row.contacts == (ContactOutcome(contact_id=ids[0], result="deleted"),)
+    with Journal(path, key=KEY) as journal:
+        await erase(fake, ["ada@example.com"], journal, 1)
+        (row,) = journal.report().subjects
+    assert row.state is SubjectState.DONE
+    assert row.result == "erased"
+    assert [(c.contact_id, c.result) for c in row.contacts] == [(i, "deleted") for i in ids]
+    assert row.attempts == 2
+    assert fake.count(DELETE) == 3
+
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
+    from dsr_resolvers.intercom import IntercomResolver
+
+    base_url, subjects, journal_path = sys.argv[1:4]
+    limiter = RateLimiter()
+    resolver = IntercomResolver("test-token", base_url=base_url, hooks=limiter)
+
+    async def main():
+        with Journal(journal_path, key=journal_key(access_token="test-token")) as journal:
+            await run_bulk(
+                resolver, "erase", read_subjects(subjects), journal,
+                limiter=limiter, concurrency=8,
+            )
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
+    """200 addresses; the child is SIGKILLed after 100 DELETEs; a second run finishes."""
+    fake = FakeIntercom(TOKEN, latency=0.01)
+    emails = [f"subject{i}@example.com" for i in range(200)]
+    ids = [fake.add_contact(email=email) for email in emails]
+    subjects = tmp_path / "subjects.txt"
+    subjects.write_text("\n".join(emails) + "\n")
+    journal_path = tmp_path / "erase.journal"
+
+    with fake.serve() as base_url:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, base_url, str(subjects), str(journal_path)],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while fake.count(DELETE) < 100 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.kill(child.pid, signal.SIGKILL)
+        _, stderr = child.communicate(timeout=10)
+        assert child.returncode == -signal.SIGKILL, stderr.decode(errors="replace")[-2000:]
+        at_kill = fake.count(DELETE)
+        assert 100 <= at_kill < 200
+        time.sleep(0.1)  # requests the child had in flight reach the server or die
+
+        limiter = RateLimiter()
+        with Journal(journal_path, key=KEY) as journal:
+            interrupted = journal.counts()
+            assert interrupted.get(SubjectState.DONE, 0) >= 90
+            summary = asyncio.run(
+                run_bulk(
+                    IntercomResolver(TOKEN, base_url=base_url, hooks=limiter),
+                    "erase",
+                    read_subjects(subjects),
+                    journal,
+                    limiter=limiter,
+                    concurrency=8,
+                )
+            )
+            report = journal.report()
+
+    assert summary.ok
+    assert summary.skipped == interrupted[SubjectState.DONE]
+    assert summary.skipped + summary.done == 200
+    assert fake.contact_ids() == ()
+    assert successful_deletes(fake) == Counter(ids)
+    assert fake.count(DELETE) <= 200 + 8
+    assert all(s.state is SubjectState.DONE for s in report.subjects)
+    # The journal stayed private and never held an address, before or after the kill.
+    journal_files = [p for p in tmp_path.iterdir() if p.name.startswith("erase.journal")]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in journal_files)
+    blob = b"".join(p.read_bytes() for p in journal_files)
+    assert not any(email.encode() in blob for email in emails)
+    assert b"example.com" not in blob

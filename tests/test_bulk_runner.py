@@ -1,0 +1,444 @@
+"""run_bulk against FakeIntercom in-process: outcomes, retries, failures, progress, threads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dsr_resolvers import ResolverErasure, ResolverExport, SubjectRef
+from dsr_resolvers.bulk import (
+    BulkProgress,
+    ContactOutcome,
+    FailureInfo,
+    Journal,
+    JournalError,
+    RateLimiter,
+    RetryPolicy,
+    SubjectState,
+    journal_key,
+    parse_subjects,
+    run_bulk,
+)
+from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.testing import FakeIntercom
+
+TOKEN = "test-token"
+DELETE = "DELETE /contacts/{id}"
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.005)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "run.journal", key=journal_key(access_token=TOKEN)) as opened:
+        yield opened
+
+
+def resolver(fake: FakeIntercom, limiter: RateLimiter | None = None) -> IntercomResolver:
+    return IntercomResolver(TOKEN, transport=fake, hooks=limiter)
+
+
+def seeded(
+    count: int, *, rate_limit: int = 1666, rate_window: float = 10.0, latency: float = 0.0
+) -> tuple[FakeIntercom, list[str]]:
+    fake = FakeIntercom(TOKEN, rate_limit=rate_limit, rate_window=rate_window, latency=latency)
+    return fake, [fake.add_contact(email=f"person{i}@example.com") for i in range(count)]
+
+
+async def test_erase_by_id_and_by_email_reaches_every_contact(journal: Journal) -> None:
+    fake, ids = seeded(5)
+    user = fake.add_contact(email="shared@example.com", role="user")
+    lead_a = fake.add_contact(email="shared@example.com", role="lead")
+    lead_b = fake.add_contact(email="shared@example.com", role="lead")
+    keep = fake.add_contact(email="bystander@example.com")
+    lines = [*ids, "Shared@Example.com", "nobody@example.com", "gone-already", ids[0]]
+    limiter = RateLimiter()
+
+    summary = await run_bulk(
+        resolver(fake, limiter), "erase", parse_subjects(lines), journal, limiter=limiter
+    )
+
+    assert fake.contact_ids() == (keep,)
+    assert (summary.total, summary.duplicates, summary.done, summary.failed) == (8, 1, 8, 0)
+    assert summary.not_found == 1
+    assert summary.ok
+    by_line = {s.line: s for s in journal.report().subjects}
+    shared = by_line[6]
+    assert shared.result == "erased"
+    assert {c.contact_id for c in shared.contacts} == {user, lead_a, lead_b}
+    assert all(c.result == "deleted" for c in shared.contacts)
+    assert by_line[7].result == "not_found"
+    assert by_line[7].contacts == ()
+    assert by_line[8].result == "already_absent"
+    assert by_line[8].contacts == (
+        ContactOutcome(contact_id="gone-already", result="already_absent"),
+    )
+    assert fake.count(DELETE) == 5 + 3 + 1
+
+
+async def test_a_second_run_skips_everything_done(journal: Journal) -> None:
+    fake, ids = seeded(6)
+    await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=3)
+    before = fake.count()
+    again = await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=3)
+    assert fake.count() == before
+    assert (again.skipped, again.done, again.ok) == (6, 0, True)
+
+
+async def test_an_empty_input_is_a_successful_no_op(journal: Journal) -> None:
+    fake = FakeIntercom(TOKEN)
+    seen: list[BulkProgress] = []
+    summary = await run_bulk(
+        resolver(fake), "erase", parse_subjects(["# nothing"]), journal, progress=seen.append
+    )
+    assert (summary.total, summary.ok) == (0, True)
+    assert seen[-1].eta_seconds == 0.0
+    assert fake.count() == 0
+
+
+async def test_5xx_then_success_is_retried_with_backoff(journal: Journal) -> None:
+    fake, ids = seeded(4)
+    fake.fail_next(503, times=2, route=DELETE)
+    summary = await run_bulk(
+        resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1, retry=FAST
+    )
+    assert (summary.done, summary.failed, summary.retries) == (4, 0, 2)
+    first = journal.report().subjects[0]
+    assert first.attempts == 3
+    assert first.error is None
+    assert fake.contact_ids() == ()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["reset_before", "reset_after", "timeout", "malformed"],
+)
+async def test_transport_faults_are_retried(journal: Journal, fault: str) -> None:
+    fake, ids = seeded(3)
+    if fault == "reset_before":
+        fake.reset_next(route=DELETE)
+    elif fault == "reset_after":
+        fake.reset_next(route=DELETE, after_processing=True)
+    elif fault == "timeout":
+        fake.timeout_next(route=DELETE)
+    else:
+        fake.malformed_next(route=DELETE)
+    summary = await run_bulk(
+        resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1, retry=FAST
+    )
+    assert (summary.done, summary.failed, summary.retries) == (3, 0, 1)
+    assert fake.contact_ids() == ()
+    first = journal.report().subjects[0]
+    # A reset after the deletion was made: the retry finds the contact gone. Still a success.
+    expected = "already_absent" if fault == "reset_after" else "erased"
+    assert first.result == expected
+
+
+async def test_non_retryable_failure_is_recorded_and_the_run_goes_on(journal: Journal) -> None:
+    fake, ids = seeded(5)
+    fake.fail_next(403, route=DELETE)
+    summary = await run_bulk(
+        resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1, retry=FAST
+    )
+    assert (summary.done, summary.failed, summary.retries, summary.ok) == (4, 1, 0, False)
+    failed = journal.report().subjects[0]
+    assert failed.state is SubjectState.FAILED
+    assert failed.error == FailureInfo(type="IntercomRejectedError", status=403)
+    assert failed.attempts == 1
+    assert fake.contact_ids() == (ids[0],)
+
+    # Once the operator has fixed the cause, a rerun tries the failed subject again...
+    rerun = await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, retry=FAST)
+    assert (rerun.skipped, rerun.done, rerun.ok) == (4, 1, True)
+    assert fake.contact_ids() == ()
+
+
+async def test_failed_subjects_can_be_left_alone_on_rerun(journal: Journal) -> None:
+    fake, ids = seeded(2)
+    fake.fail_next(401, route=DELETE)
+    await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1)
+    rerun = await run_bulk(
+        resolver(fake), "erase", parse_subjects(ids), journal, retry_failed=False
+    )
+    assert (rerun.skipped, rerun.done, rerun.failed, rerun.ok) == (1, 0, 0, False)
+    assert fake.count(DELETE) == 2
+
+
+async def test_attempts_are_bounded(journal: Journal) -> None:
+    fake, ids = seeded(3)
+    fake.fail_route(DELETE, 502)
+    policy = RetryPolicy(max_attempts=4, backoff_initial=0.001, backoff_max=0.002)
+    summary = await run_bulk(
+        resolver(fake), "erase", parse_subjects(ids), journal, concurrency=3, retry=policy
+    )
+    assert (summary.done, summary.failed, summary.retries) == (0, 3, 9)
+    assert fake.count(DELETE) == 3 * 4
+    for subject in journal.report().subjects:
+        assert subject.state is SubjectState.FAILED
+        assert subject.attempts == 4
+        assert subject.error == FailureInfo(type="HTTPStatusError", status=502)
+
+
+async def test_429_storm_pauses_everyone_and_recovers_without_failures(journal: Journal) -> None:
+    fake, ids = seeded(40, rate_window=1.0, latency=0.05)
+    fake.fail_next(429, times=6, route=DELETE)
+    # An optimistic assumption lets six requests go at once: all six meet the storm in flight.
+    limiter = RateLimiter(window=1.0, assumed_limit=10_000)
+    started = time.monotonic()
+    summary = await run_bulk(
+        resolver(fake, limiter),
+        "erase",
+        parse_subjects(ids),
+        journal,
+        limiter=limiter,
+        concurrency=6,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    assert (summary.done, summary.failed) == (40, 0)
+    assert summary.rate_limited == 6
+    assert limiter.stats.rate_limited == 6
+    assert fake.contact_ids() == ()
+    # Everyone waited for the fake's next window (at most 1 s away) once, nobody hammered it.
+    assert sum(1 for r in fake.requests if r.status == 429) == 6
+    assert time.monotonic() - started < 3
+
+
+async def test_a_real_rate_limit_is_not_tripped(journal: Journal) -> None:
+    fake, ids = seeded(60, rate_limit=30, rate_window=1.0)
+    limiter = RateLimiter(window=1.0, assumed_limit=10)
+    summary = await run_bulk(
+        resolver(fake, limiter), "erase", parse_subjects(ids), journal, limiter=limiter
+    )
+    assert (summary.done, summary.failed) == (60, 0)
+    assert sum(1 for r in fake.requests if r.status == 429) == 0
+
+
+async def test_a_cancelled_run_sends_nothing_more(journal: Journal) -> None:
+    fake, ids = seeded(20, rate_limit=3, rate_window=10.0)
+    limiter = RateLimiter(assumed_limit=3)
+    task = asyncio.create_task(
+        run_bulk(
+            resolver(fake, limiter),
+            "erase",
+            parse_subjects(ids),
+            journal,
+            limiter=limiter,
+            concurrency=5,
+        )
+    )
+    await asyncio.sleep(0.3)
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 1
+    sent = fake.count()
+    await asyncio.sleep(0.3)
+    assert fake.count() == sent
+    assert sent <= 6  # at most two windows' worth went before the cancellation
+    assert journal.counts().get(SubjectState.DONE, 0) <= sent
+
+
+async def test_429_without_limiter_waits_retry_after_and_is_bounded(journal: Journal) -> None:
+    fake, ids = seeded(2)
+    fake.fail_next(429, times=2, route=DELETE, headers={"Retry-After": "0"})
+    summary = await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1)
+    assert (summary.done, summary.rate_limited, summary.retries) == (2, 2, 2)
+
+    fake.fail_next(429, times=3, route=DELETE, headers={"Retry-After": "0"})
+    more = parse_subjects([fake.add_contact(email="x@example.com")])
+    summary = await run_bulk(
+        resolver(fake), "erase", more, journal, retry=RetryPolicy(max_rate_limited=2)
+    )
+    assert (summary.failed, summary.rate_limited) == (1, 3)
+    outcome = journal.outcome(journal.key_of(more.subjects[0]))
+    assert outcome is not None
+    assert outcome.error == FailureInfo(type="RateLimitedError", status=429)
+
+
+async def test_progress_reports_counts_rate_and_eta(journal: Journal) -> None:
+    fake, ids = seeded(30, latency=0.005)
+    seen: list[BulkProgress] = []
+    summary = await run_bulk(
+        resolver(fake),
+        "erase",
+        parse_subjects(ids),
+        journal,
+        concurrency=4,
+        progress=seen.append,
+    )
+    assert seen[0].done == 0
+    assert seen[0].total == 30
+    assert seen[-1].done == seen[-1].finished == 30
+    assert seen[-1].eta_seconds == 0.0
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert all(p.in_flight <= 4 for p in seen)
+    assert any(p.rate > 0 and p.eta_seconds is not None and p.eta_seconds > 0 for p in seen)
+    assert summary.rate > 0
+
+
+async def test_export_writes_one_private_file_per_subject_named_by_key(
+    journal: Journal, tmp_path: Path
+) -> None:
+    fake = FakeIntercom(TOKEN)
+    ada = fake.add_contact(email="ada@example.com", name="Ada Lovelace")
+    lead = fake.add_contact(email="ada@example.com", role="lead", name="Ada L.")
+    grace = fake.add_contact(email="grace@example.com", name="Grace Hopper")
+    out = tmp_path / "exports"
+    lines = ["ada@example.com", grace, "nobody@example.com", "missing-id"]
+
+    summary = await run_bulk(
+        resolver(fake), "export", parse_subjects(lines), journal, out_dir=out, concurrency=2
+    )
+
+    assert (summary.done, summary.not_found) == (4, 2)
+    report = journal.report()
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(f"{s.key}.json" for s in report.subjects)
+    assert all("@" not in name and "ada" not in name for name in files)
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in out.iterdir())
+    assert out.stat().st_mode & 0o777 == 0o700
+    first = report.subjects[0]
+    assert first.result == "exported"
+    assert first.export_file == f"{first.key}.json"
+    assert [c.contact_id for c in first.contacts] == [ada, lead]
+    document = (out / f"{first.key}.json").read_text()
+    assert "Ada Lovelace" in document
+    assert "Ada L." in document
+    parsed = json.loads(document)
+    assert parsed["format"] == "dsr-resolvers/bulk-export/v1"
+    assert parsed["result"] == "exported"
+    assert [c["contact_id"] for c in parsed["contacts"]] == [ada, lead]
+    nobody = json.loads((out / f"{report.subjects[2].key}.json").read_text())
+    assert (nobody["result"], nobody["contacts"]) == ("not_found", [])
+    assert fake.contact_ids() == (ada, lead, grace)  # an export changes nothing
+
+
+async def test_a_journal_for_erase_cannot_run_an_export(journal: Journal, tmp_path: Path) -> None:
+    fake, ids = seeded(1)
+    await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal)
+    with pytest.raises(JournalError, match="bulk erase"):
+        await run_bulk(resolver(fake), "export", parse_subjects(ids), journal, out_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("operation", "kwargs", "message"),
+    [
+        ("export", {}, "needs out_dir"),
+        ("erase", {"out_dir": "somewhere"}, "writes no files"),
+        ("erase", {"concurrency": 0}, "concurrency"),
+        ("erase", {"concurrency": "lots"}, "concurrency"),
+    ],
+)
+async def test_bad_arguments_fail_before_anything_is_written(
+    journal: Journal, operation: str, kwargs: dict[str, object], message: str
+) -> None:
+    fake, ids = seeded(1)
+    with pytest.raises(ValueError, match=message):
+        await run_bulk(resolver(fake), operation, parse_subjects(ids), journal, **kwargs)  # type: ignore[arg-type]
+    assert journal.operation is None
+    assert fake.count() == 0
+
+
+class IdOnlyResolver:
+    """A resolver without email lookup, whose erasures run in threads that can be counted."""
+
+    def __init__(self, hold: float = 0.0) -> None:
+        self.hold = hold
+        self.lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    @property
+    def name(self) -> str:
+        return "intercom"
+
+    async def export_subject(self, ref: SubjectRef) -> ResolverExport:
+        return ResolverExport(resolver=self.name)
+
+    async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
+        def work() -> ResolverErasure:
+            with self.lock:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+            time.sleep(self.hold)
+            with self.lock:
+                self.running -= 1
+            return ResolverErasure(resolver=self.name)
+
+        return await asyncio.to_thread(work)
+
+
+async def test_email_subjects_need_a_resolver_that_can_look_them_up(journal: Journal) -> None:
+    with pytest.raises(ValueError, match="find_contact_ids"):
+        await run_bulk(IdOnlyResolver(), "erase", parse_subjects(["a@example.com"]), journal)
+    assert journal.operation is None
+
+
+async def test_concurrency_is_not_capped_by_the_default_executor(journal: Journal) -> None:
+    loop = asyncio.get_running_loop()
+    small = ThreadPoolExecutor(max_workers=2)
+    loop.set_default_executor(small)
+    work = IdOnlyResolver(hold=0.05)
+    ids = [f"id-{i}" for i in range(120)]
+
+    summary = await run_bulk(work, "erase", parse_subjects(ids), journal, concurrency=40)
+
+    assert summary.done == 120
+    assert work.peak == 40
+    # The caller's executor is back in place afterwards.
+    assert await loop.run_in_executor(None, threading.current_thread) is not None
+    assert getattr(loop, "_default_executor", None) is small
+    small.shutdown()
+
+
+async def test_auto_concurrency_without_a_limiter_uses_a_fixed_pool(journal: Journal) -> None:
+    work = IdOnlyResolver(hold=0.02)
+    summary = await run_bulk(work, "erase", parse_subjects([f"id-{i}" for i in range(64)]), journal)
+    assert summary.done == 64
+    assert work.peak == 16
+
+
+async def test_progress_callback_errors_stop_the_run_resumably(journal: Journal) -> None:
+    fake, ids = seeded(5)
+    calls = 0
+
+    def broken(progress: BulkProgress) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar"):
+        await run_bulk(
+            resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1, progress=broken
+        )
+    summary = await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal)
+    assert summary.ok
+    assert fake.contact_ids() == ()
+
+
+def test_backoff_is_full_jitter_and_capped() -> None:
+    policy = RetryPolicy(backoff_initial=1.0, backoff_max=5.0)
+    rng = random.Random(7)
+    for failures, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 5.0), (10, 5.0)]:
+        delays = [policy.backoff(failures, rng) for _ in range(200)]
+        assert min(delays) >= 0
+        assert max(delays) <= ceiling
+        assert max(delays) > ceiling * 0.8
+
+
+async def test_httpx_errors_are_described_by_type_and_status_only() -> None:
+    request = httpx.Request("GET", "https://api.intercom.io/contacts/secret-id")
+    response = httpx.Response(500, request=request)
+    error = httpx.HTTPStatusError("boom secret-id", request=request, response=response)
+    assert FailureInfo.of(error) == FailureInfo(type="HTTPStatusError", status=500)
+    assert FailureInfo.of(httpx.ConnectError("x", request=request)).status is None
