@@ -15,20 +15,28 @@ setup:
     {{py}} -m pip install --quiet --upgrade pip
     {{py}} -m pip install --quiet -e '.[dev]'
 
-# Lint, format check, strict typing and the whole test suite.
-test: setup lint
+# Lint, format check, strict typing, the docs build and the whole test suite.
+test: setup lint docs
     {{py}} -m pytest -q
+
+# A whole request (lookup, export, erase, verify) against a built-in sandbox; no credentials.
+demo: setup
+    {{venv}}/bin/dsr demo
+
+# Build the documentation site into site/ (--strict: any warning fails it).
+docs: setup
+    NO_MKDOCS_2_WARNING=1 {{venv}}/bin/mkdocs build --strict
 
 # ruff check, ruff format --check and mypy --strict on src and tests.
 lint:
-    {{venv}}/bin/ruff check src tests benchmarks
-    {{venv}}/bin/ruff format --check src tests benchmarks
-    {{venv}}/bin/mypy --strict src tests
+    {{venv}}/bin/ruff check src tests benchmarks docs/_ext
+    {{venv}}/bin/ruff format --check src tests benchmarks docs/_ext
+    {{venv}}/bin/mypy --strict src tests docs/_ext
 
 # Format the code and apply safe lint fixes.
 fmt:
-    {{venv}}/bin/ruff check --fix src tests benchmarks
-    {{venv}}/bin/ruff format src tests benchmarks
+    {{venv}}/bin/ruff check --fix src tests benchmarks docs/_ext
+    {{venv}}/bin/ruff format src tests benchmarks docs/_ext
 
 # Benchmarks (loopback only, bounded; print tables, assert nothing about time).
 # Figures and how to read them: docs/performance.md. `just bench --quick` for a short run.

@@ -1,0 +1,732 @@
+"""The ``dsr`` command tree: option parsing, help texts, and the error boundary.
+
+Each command parses its options, builds a :class:`Connection` from them and the environment,
+and hands over to a ``run_*`` function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
+Two boundaries make sure no command ever ends in a traceback or prints a token:
+
+* :func:`_execute` wraps every command body: a :class:`CliError` becomes its one line and exit
+  status; an unexpected exception becomes one line naming its type only (its message may hold
+  a URL or a value), exit 1; Ctrl-C exits 130.
+* :class:`_OneLineErrors` is the root group: usage errors (an unknown option, a missing
+  value) become one line ``error: ... (see 'dsr ... --help')``, exit 2, instead of Typer's
+  boxed multi-line panel. Typer's pretty exceptions, which print local variables, are off.
+
+The commands::
+
+    dsr intercom lookup | export | erase | verify | rectify | surface
+    dsr intercom bulk erase | export
+    dsr sandbox
+    dsr demo
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from dsr_resolvers import __version__
+from dsr_resolvers.bulk import BulkOperation
+from dsr_resolvers.cli._bulk import run_bulk_command
+from dsr_resolvers.cli._bundle import ExportFormat
+from dsr_resolvers.cli._demo import run_demo
+from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._intercom import (
+    LookupFormat,
+    Policy,
+    run_erase,
+    run_export,
+    run_lookup,
+    run_rectify,
+    run_verify,
+)
+from dsr_resolvers.cli._options import (
+    ApiVersionOption,
+    BaseUrlOption,
+    CustomAttributeOption,
+    PolicyOption,
+    Region,
+    RegionOption,
+    TokenFileOption,
+    parse_changes,
+    parse_concurrency,
+    parse_custom_attributes,
+)
+from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._settings import Connection, load_connection
+from dsr_resolvers.cli._surface import surface_json, surface_markdown
+from dsr_resolvers.intercom import IntercomResolver
+
+__all__ = ["app", "main"]
+
+
+class _OneLineErrors(TyperGroup):
+    """The root group: turns usage errors into one line on stderr (exit 2)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            status = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except Exception as error:  # Typer's own usage errors: duck-typed across versions
+            _exit_on_usage_error(error)
+        sys.exit(status if isinstance(status, int) else ExitCode.OK)
+
+
+def _exit_on_usage_error(error: Exception) -> NoReturn:
+    io = Io()
+    format_message = getattr(error, "format_message", None)
+    exit_code = getattr(error, "exit_code", None)
+    if callable(format_message) and isinstance(exit_code, int):
+        context = getattr(error, "ctx", None)
+        command_path = getattr(context, "command_path", None)
+        see = f" (see '{command_path} --help')" if command_path else ""
+        io.error(f"{format_message()}{see}")
+        sys.exit(exit_code)
+    if isinstance(error, typer.Abort):
+        io.error("aborted")
+        sys.exit(ExitCode.FAILED)
+    io.error(f"unexpected internal error ({type(error).__name__}); please report it")
+    sys.exit(ExitCode.FAILED)
+
+
+def _execute(body: Callable[[Io], int | None]) -> None:
+    """Run a command body at the error boundary and exit with its status."""
+    io = Io()
+    try:
+        status = body(io)
+    except CliError as error:
+        io.error(error.message)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        io.error("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Abort:  # end of input at a prompt
+        io.error("aborted: no answer to the prompt, nothing was done")
+        raise typer.Exit(ExitCode.FAILED) from None
+    except typer.Exit:
+        raise
+    except Exception as error:
+        io.error(f"unexpected internal error ({type(error).__name__}); please report it")
+        raise typer.Exit(ExitCode.FAILED) from None
+    raise typer.Exit(status or ExitCode.OK)
+
+
+def _connect(
+    token_file: Path | None, region: Region | None, base_url: str | None, api_version: str | None
+) -> Connection:
+    return load_connection(
+        token_file=token_file,
+        region=None if region is None else region.value,
+        base_url=base_url,
+        api_version=api_version,
+    )
+
+
+def _example(*lines: str) -> str:
+    """An epilog with examples, laid out the same in Rich and plain help."""
+    return "Example:\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dsr (dsr-resolvers) {__version__}")
+        raise typer.Exit()
+
+
+_HELP = """Answer GDPR data-subject requests (export, erase, rectify) for data held in Intercom.
+
+Set INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region.
+Try 'dsr demo' first: it needs no credentials."""
+
+app = typer.Typer(
+    name="dsr",
+    cls=_OneLineErrors,
+    help=_HELP,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_example("dsr demo", "dsr intercom lookup --email ada@example.com --region eu"),
+)
+intercom_app = typer.Typer(
+    help="Answer requests for data in one Intercom workspace.",
+    epilog=_example("dsr intercom export --email ada@example.com --messages --out ada.json"),
+)
+bulk_app = typer.Typer(
+    help="Erase or export thousands of subjects from a file, resumably.",
+    epilog=_example(
+        "dsr intercom bulk erase --input leads.csv --journal erase.sqlite --report erase.json"
+    ),
+)
+app.add_typer(intercom_app, name="intercom")
+intercom_app.add_typer(bulk_app, name="bulk")
+
+
+def _show_help_without_command(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    _show_help_without_command(ctx)
+
+
+@intercom_app.callback(invoke_without_command=True)
+def _intercom(ctx: typer.Context) -> None:
+    _show_help_without_command(ctx)
+
+
+@bulk_app.callback(invoke_without_command=True)
+def _bulk(ctx: typer.Context) -> None:
+    _show_help_without_command(ctx)
+
+
+# -- dsr intercom ... -----------------------------------------------------------------------------
+
+FormatOption = Annotated[
+    ExportFormat,
+    typer.Option("--format", case_sensitive=False, help="json carries the covered surface."),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="Write to FILE (atomically, mode 0600) instead of stdout.",
+        show_default=False,
+    ),
+]
+EmailOption = Annotated[
+    str | None,
+    typer.Option(
+        "--email",
+        metavar="EMAIL",
+        help="Every contact with this email (the user and each lead).",
+        show_default=False,
+    ),
+]
+ContactIdArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
+]
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom lookup --email ada@example.com",
+        "dsr intercom lookup --external-id cust-1001 --format json",
+    )
+)
+def lookup(
+    email: Annotated[
+        str | None,
+        typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
+    ] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id", metavar="ID", help="Find the user by external id.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        LookupFormat,
+        typer.Option("--format", case_sensitive=False, help="A table, or JSON for scripts."),
+    ] = LookupFormat.TABLE,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """List every contact (id and role) with an email or an external id."""
+
+    def body(io: Io) -> int:
+        connection = _connect(token_file, region, base_url, api_version)
+        run_lookup(
+            connection, io, email=email, external_id=external_id, output_format=output_format
+        )
+        return ExitCode.OK
+
+    _execute(body)
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
+        "dsr intercom export --email ada@example.com --format csv --out ada.csv",
+        "dsr intercom export --email ada@example.com --custom-attribute plan=behavioral",
+    )
+)
+def export(
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    messages: Annotated[
+        bool, typer.Option("--messages", help="Include the messages the contact wrote.")
+    ] = False,
+    custom_attribute: CustomAttributeOption = None,
+    output_format: FormatOption = ExportFormat.JSON,
+    out: OutOption = None,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Export everything held about a contact, or every contact of an email (Art. 15).
+
+    The JSON bundle lists each contact's records (field, category, value, source) and the
+    covered surface they were produced under. If any contact fails, nothing is written.
+    """
+
+    def body(io: Io) -> int:
+        attributes = parse_custom_attributes(custom_attribute)
+        connection = _connect(token_file, region, base_url, api_version)
+        run_export(
+            connection,
+            io,
+            contact_id=contact_id,
+            email=email,
+            messages=messages,
+            custom_attributes=attributes,
+            export_format=output_format,
+            out=out,
+        )
+        return ExitCode.OK
+
+    _execute(body)
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
+        "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
+    )
+)
+def erase(
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    policy: PolicyOption = Policy.DELETE_CONTACT,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
+
+    Asks before erasing when run on a terminal; without a terminal, --yes is required.
+    Erasing a contact that is already gone succeeds.
+    """
+
+    def body(io: Io) -> int:
+        connection = _connect(token_file, region, base_url, api_version)
+        return run_erase(
+            connection,
+            io,
+            contact_id=contact_id,
+            email=email,
+            policy=policy,
+            dry_run=dry_run,
+            assume_yes=yes,
+        )
+
+    _execute(body)
+
+
+@intercom_app.command(
+    epilog=_example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages")
+)
+def verify(
+    contact_ids: Annotated[
+        list[str], typer.Argument(metavar="CONTACT_ID...", help="The contacts to check.")
+    ],
+    policy: PolicyOption = Policy.DELETE_CONTACT,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Check that erased contacts are gone (and, with redact-messages, what they wrote).
+
+    Exits 1 when a contact is still held or a message it wrote is still readable.
+    """
+
+    def body(io: Io) -> int:
+        connection = _connect(token_file, region, base_url, api_version)
+        return run_verify(connection, io, contact_ids=contact_ids, policy=policy)
+
+    _execute(body)
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
+        "--set 'name=Ada Lovelace'"
+    )
+)
+def rectify(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="Correct FIELD (email, name, phone). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
+        ),
+    ] = None,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Correct a contact's email, name or phone (Art. 16)."""
+
+    def body(io: Io) -> int:
+        changes = parse_changes(set_, clear)
+        connection = _connect(token_file, region, base_url, api_version)
+        return run_rectify(connection, io, contact_id=contact_id, changes=changes)
+
+    _execute(body)
+
+
+class SurfaceFormat(StrEnum):
+    """How ``dsr intercom surface`` prints."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
+        "dsr intercom surface --format json --custom-attribute plan=behavioral",
+    )
+)
+def surface(
+    output_format: Annotated[
+        SurfaceFormat,
+        typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
+    ] = SurfaceFormat.MARKDOWN,
+    messages: Annotated[
+        bool, typer.Option("--messages", help="As exported with --messages.")
+    ] = False,
+    policy: PolicyOption = Policy.DELETE_CONTACT,
+    custom_attribute: CustomAttributeOption = None,
+) -> None:
+    """Print the covered surface for these options, for a record of processing.
+
+    Field globs with their categories, what is knowingly left out and why, and what erasure
+    leaves behind. A declaration, not a compliance verdict. Needs no token.
+    """
+
+    def body(io: Io) -> int:
+        attributes = parse_custom_attributes(custom_attribute)
+        resolver = IntercomResolver(
+            "surface-needs-no-token",  # never sent: building a surface makes no request
+            erasure_policy=policy.resolver_policy,
+            export_messages=messages,
+            custom_attributes=attributes,
+        )
+        options = [
+            ("erasure policy", policy.value),
+            ("messages exported", "yes" if messages else "no"),
+            (
+                "custom attributes",
+                ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
+            ),
+            ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
+        ]
+        if output_format is SurfaceFormat.JSON:
+            io.write(surface_json(resolver.covered_surface, options))
+        else:
+            io.write(surface_markdown(resolver.covered_surface, options))
+        return ExitCode.OK
+
+    _execute(body)
+
+
+# -- dsr intercom bulk ... ----------------------------------------------------------------------
+
+InputOption = Annotated[
+    Path,
+    typer.Option(
+        "--input",
+        metavar="FILE",
+        help="One contact id or email a line, or a CSV file whose header names the column.",
+    ),
+]
+JournalOption = Annotated[
+    Path,
+    typer.Option(
+        "--journal",
+        metavar="FILE.sqlite",
+        help="The run's journal; rerun with the same file to resume and skip finished work.",
+    ),
+]
+ConcurrencyOption = Annotated[
+    str, typer.Option("--concurrency", metavar="N|auto", help="Subjects worked on at once.")
+]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="FILE.json",
+        help="Write the per-subject report (ids, never emails).",
+        show_default=False,
+    ),
+]
+ColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--column",
+        metavar="NAME",
+        help="The CSV column to read (default: contact_id, intercom_id, id or email).",
+        show_default=False,
+    ),
+]
+
+
+@bulk_app.command(
+    "erase",
+    epilog=_example(
+        "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
+        "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
+    ),
+)
+def bulk_erase(
+    input_path: InputOption,
+    journal: JournalOption,
+    concurrency: ConcurrencyOption = "auto",
+    report: ReportOption = None,
+    column: ColumnOption = None,
+    policy: PolicyOption = Policy.DELETE_CONTACT,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Erase every subject of a file: each contact id, and every contact of each email."""
+
+    def body(io: Io) -> int:
+        workers = parse_concurrency(concurrency)
+        connection = _connect(token_file, region, base_url, api_version)
+        return run_bulk_command(
+            connection,
+            io,
+            operation=BulkOperation.ERASE,
+            input_path=input_path,
+            journal_path=journal,
+            column=column,
+            concurrency=workers,
+            report_path=report,
+            policy=policy,
+            assume_yes=yes,
+        )
+
+    _execute(body)
+
+
+@bulk_app.command(
+    "export",
+    epilog=_example(
+        "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
+        "--report export.json"
+    ),
+)
+def bulk_export(
+    input_path: InputOption,
+    journal: JournalOption,
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Directory for one JSON file per subject."),
+    ],
+    concurrency: ConcurrencyOption = "auto",
+    report: ReportOption = None,
+    column: ColumnOption = None,
+    messages: Annotated[
+        bool, typer.Option("--messages", help="Include the messages each contact wrote.")
+    ] = False,
+    custom_attribute: CustomAttributeOption = None,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+) -> None:
+    """Export every subject of a file into one JSON file per subject (Art. 15)."""
+
+    def body(io: Io) -> int:
+        workers = parse_concurrency(concurrency)
+        attributes = parse_custom_attributes(custom_attribute)
+        connection = _connect(token_file, region, base_url, api_version)
+        return run_bulk_command(
+            connection,
+            io,
+            operation=BulkOperation.EXPORT,
+            input_path=input_path,
+            journal_path=journal,
+            column=column,
+            concurrency=workers,
+            out_dir=out,
+            report_path=report,
+            messages=messages,
+            custom_attributes=attributes,
+        )
+
+    _execute(body)
+
+
+# -- dsr sandbox, dsr demo ------------------------------------------------------------------------
+
+
+def _sandbox_seed(value: str) -> str:
+    if value != "demo":
+        try:
+            int(value)
+        except ValueError:
+            raise CliError("--seed takes 'demo' or an integer") from None
+    return value
+
+
+def _sandbox_rate(value: str) -> str:
+    if value.lower() in ("off", "none"):
+        return "off"
+    limit, sep, seconds = value.partition("/")
+    try:
+        parsed = int(limit), float(seconds) if sep else 10.0
+    except ValueError:
+        parsed = (0, 0.0)
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise CliError("--rate takes LIMIT/SECONDS with positive numbers (e.g. 1666/10), or off")
+    return f"{parsed[0]}/{parsed[1]}"
+
+
+@app.command(
+    epilog=_example(
+        "dsr sandbox --port 8910",
+        "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup --base-url "
+        "http://127.0.0.1:8910 --email sam.rivera@example.com",
+    )
+)
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
+    host: Annotated[str, typer.Option("--host", help="Loopback address.")] = "127.0.0.1",
+    token: Annotated[
+        str, typer.Option("--token", help="Bearer token the sandbox accepts (not a secret).")
+    ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
+    seed: Annotated[
+        str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
+    ] = "demo",
+    contacts: Annotated[
+        int, typer.Option("--contacts", help="Contacts in a random workspace.")
+    ] = 25,
+    rate: Annotated[
+        str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
+    ] = "1666/10",
+    latency: Annotated[
+        float, typer.Option("--latency", help="Seconds added to every request.")
+    ] = 0.0,
+) -> None:
+    """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C, to try commands safely.
+
+    The first line printed is 'listening on http://127.0.0.1:PORT'; point --base-url there.
+    """
+
+    def body(io: Io) -> int:
+        from dsr_resolvers.sandbox import run_sandbox
+
+        if not 0 <= port <= 65535:
+            raise CliError("--port takes a number from 0 to 65535")
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1")
+        if contacts < 0 or latency < 0:
+            raise CliError("--contacts and --latency cannot be negative")
+        argv = [
+            f"--port={port}",
+            f"--host={host}",
+            f"--token={token}",
+            f"--seed={_sandbox_seed(seed)}",
+            f"--contacts={contacts}",
+            f"--rate={_sandbox_rate(rate)}",
+            f"--latency={latency}",
+        ]
+        try:
+            return run_sandbox(argv)
+        except SystemExit as exit_:  # argparse's own errors, already printed
+            return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
+
+    _execute(body)
+
+
+@app.command(epilog=_example("dsr demo"))
+def demo(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Keep the demo's export file in DIR (default: a temporary directory).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run a whole request against a built-in sandbox: lookup, export, erase, verify.
+
+    Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
+    """
+
+    def body(io: Io) -> int:
+        if out is not None and not out.is_dir():
+            raise CliError(f"--out {out} is not a directory")
+        return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
+
+    _execute(body)
+
+
+def main() -> int:
+    """The ``dsr`` console script."""
+    try:
+        app(prog_name="dsr")
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else ExitCode.FAILED
+    return ExitCode.OK

@@ -1,0 +1,204 @@
+"""``dsr demo``: a whole data-subject request, end to end, on a fresh machine.
+
+No credentials, no network: the demo seeds a :class:`FakeIntercom` with the sandbox's demo
+workspace (:func:`dsr_resolvers.sandbox.seed_demo`), serves it on 127.0.0.1 with the
+sandbox's well-known token, and then answers a request for the person whose email is shared
+by a user and a lead, with the very functions the ``dsr intercom`` commands call:
+
+1. ``lookup --email``: both contacts are found;
+2. ``export --email --messages``: one bundle for both, with what they wrote;
+3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
+4. ``verify``: both contacts are gone and nothing they wrote is readable.
+
+It ends by showing the same commands for a real workspace.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from pydantic import SecretStr
+from rich.panel import Panel
+from rich.text import Text
+
+from dsr_resolvers.cli._bundle import ExportBundle
+from dsr_resolvers.cli._errors import ExitCode
+from dsr_resolvers.cli._intercom import (
+    Policy,
+    run_erase,
+    run_export,
+    run_lookup,
+    run_verify,
+)
+from dsr_resolvers.cli._output import Io, new_table
+from dsr_resolvers.cli._settings import Connection
+from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
+from dsr_resolvers.testing import FakeIntercom
+
+__all__ = ["run_demo"]
+
+_REAL_WORKSPACE = (
+    "Run the same request against your own workspace. The token stays in the environment, "
+    "never on the command line; add --region eu or --region au outside the US."
+)
+_REAL_COMMANDS = (
+    "export INTERCOM_ACCESS_TOKEN=...   # your Intercom app's token",
+    "dsr intercom lookup --email ada@example.com",
+    "dsr intercom export --email ada@example.com --messages --out ada.json",
+    "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
+    "dsr intercom erase --email ada@example.com --policy redact-messages",
+    "dsr intercom verify CONTACT_ID... --policy redact-messages",
+    "dsr intercom surface --messages --policy redact-messages > surface.md",
+)
+_REAL_AFTERWORD = (
+    "Every command has --help with an example. 'dsr sandbox' serves this demo workspace "
+    "until Ctrl-C, to try the commands with --base-url first."
+)
+
+
+def _step(io: Io, number: int, title: str, command: str) -> None:
+    io.out.print()
+    io.out.rule(f"[bold]Step {number} of 4: {title}", align="left")
+    io.out.print(Text(f"$ {command}", style="dim"), soft_wrap=True)
+
+
+def _export_summary(io: Io, bundle: ExportBundle) -> None:
+    table = new_table("Contact id", "Role", "Records", "By category")
+    for subject in bundle.subjects:
+        counts = Counter(record.category.value for record in subject.records)
+        table.add_row(
+            subject.contact_id,
+            subject.role or "-",
+            str(len(subject.records)),
+            ", ".join(f"{name} {count}" for name, count in sorted(counts.items())),
+        )
+    io.out.print(table)
+    written = [
+        (subject.contact_id, record)
+        for subject in bundle.subjects
+        for record in subject.records
+        if record.field.startswith("conversation.") and record.field.endswith(".body")
+    ]
+    if written:
+        sample = new_table("Contact id", "Field", "Value (what they wrote)")
+        for contact_id, record in written[:4]:
+            sample.add_row(contact_id, record.field, record.value)
+        io.out.print(sample)
+
+
+def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
+    """Run the demo against an in-process sandbox.
+
+    Args:
+        io: Where to print.
+        out_dir: Keep the demo's export file in this directory (default: a temporary one,
+            removed at the end).
+
+    Returns:
+        0 when every step did what it should, 1 otherwise.
+    """
+    fake = FakeIntercom(DEFAULT_TOKEN)
+    demo = seed_demo(fake)
+    email = demo.shared_email
+    statuses: list[int] = []
+    with fake.serve() as base_url, tempfile.TemporaryDirectory(prefix="dsr-demo-") as scratch:
+        connection = Connection(base_url=base_url, token=SecretStr(DEFAULT_TOKEN))
+        io.out.print(
+            Panel(
+                Text(
+                    f"A sandbox Intercom workspace is serving on {base_url} (fake data; nothing "
+                    "leaves this machine).\nA person writes in: please give me my data, then "
+                    f"erase it. Their email, {email}, belongs to two Intercom contacts: a user "
+                    "and a lead from an earlier website chat."
+                ),
+                title="dsr demo",
+                expand=False,
+            )
+        )
+
+        _step(io, 1, "find every contact with the email", f"dsr intercom lookup --email {email}")
+        matches = run_lookup(connection, io, email=email, external_id=None)
+        roles = {match.id: match.role for match in matches}
+
+        export_path = (out_dir or Path(scratch)) / "demo-export.json"
+        _step(
+            io,
+            2,
+            "export everything held, messages included (Art. 15)",
+            f"dsr intercom export --email {email} --messages --out {export_path}",
+        )
+        bundle = run_export(
+            connection, io, contact_id=None, email=email, messages=True, out=export_path
+        )
+        _export_summary(io, bundle)
+        if out_dir is None:
+            io.out.print(
+                Text("(The demo's files are removed when it ends; dsr demo --out DIR keeps them.)"),
+                soft_wrap=True,
+            )
+
+        _step(
+            io,
+            3,
+            "erase both contacts, redacting what they wrote first (Art. 17)",
+            f"dsr intercom erase --email {email} --policy redact-messages --dry-run",
+        )
+        statuses.append(
+            run_erase(
+                connection,
+                io,
+                contact_id=None,
+                email=email,
+                policy=Policy.REDACT_MESSAGES,
+                dry_run=True,
+            )
+        )
+        io.out.print(
+            Text(
+                f"$ dsr intercom erase --email {email} --policy redact-messages --yes",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
+        statuses.append(
+            run_erase(
+                connection,
+                io,
+                contact_id=None,
+                email=email,
+                policy=Policy.REDACT_MESSAGES,
+                assume_yes=True,
+            )
+        )
+
+        ids = [match.id for match in matches]
+        _step(
+            io,
+            4,
+            "verify nothing is left",
+            f"dsr intercom verify {' '.join(ids)} --policy redact-messages",
+        )
+        statuses.append(
+            run_verify(connection, io, contact_ids=ids, policy=Policy.REDACT_MESSAGES, roles=roles)
+        )
+        if fake.contact(demo.bystander_id) is not None:
+            io.out.print(
+                "The bystander who shares a conversation with them is untouched; what others "
+                "wrote in shared conversations stays.",
+                soft_wrap=True,
+            )
+    ok = all(status == ExitCode.OK for status in statuses) and len(matches) >= 2
+    io.out.print()
+    io.out.print(
+        Panel(
+            Text(_REAL_WORKSPACE),
+            title="Demo complete" if ok else "Demo finished with problems",
+        )
+    )
+    for line in _REAL_COMMANDS:
+        io.out.print(Text(f"  {line}"), soft_wrap=True)
+    io.out.print()
+    io.out.print(Text(_REAL_AFTERWORD))
+    return ExitCode.OK if ok else ExitCode.FAILED

@@ -1,0 +1,174 @@
+"""The options several commands share, and the parsers of their ``NAME=VALUE`` forms.
+
+Every ``dsr intercom`` command takes the connection options (``--token-file``, ``--region``,
+``--base-url``, ``--api-version``) after its own, so they are declared once here as annotated
+types. Values that Typer cannot check by type (``--custom-attribute plan=behavioral``,
+``--set email=...``, ``--concurrency auto``) are parsed by the functions below, which raise
+:class:`CliError` (exit 2) with a line naming the option, never echoing a value that may be
+personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from dsr_resolvers.cli._errors import CliError
+from dsr_resolvers.cli._intercom import Policy
+from dsr_resolvers.contract import PiiCategory
+
+__all__ = [
+    "ApiVersionOption",
+    "BaseUrlOption",
+    "CustomAttributeOption",
+    "PolicyOption",
+    "Region",
+    "RegionOption",
+    "TokenFileOption",
+    "parse_changes",
+    "parse_concurrency",
+    "parse_custom_attributes",
+]
+
+_CONNECTION = "Connection (or INTERCOM_* environment variables)"
+
+
+class Region(StrEnum):
+    """Intercom's hosting regions."""
+
+    US = "us"
+    EU = "eu"
+    AU = "au"
+
+
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        metavar="FILE",
+        help="Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN.",
+        rich_help_panel=_CONNECTION,
+        show_default=False,
+    ),
+]
+RegionOption = Annotated[
+    Region | None,
+    typer.Option(
+        "--region",
+        case_sensitive=False,
+        help="Intercom region of the workspace (env INTERCOM_REGION; default us).",
+        rich_help_panel=_CONNECTION,
+        show_default=False,
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
+        rich_help_panel=_CONNECTION,
+        show_default=False,
+    ),
+]
+ApiVersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-version",
+        metavar="VERSION",
+        help="Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
+        rich_help_panel=_CONNECTION,
+        show_default=False,
+    ),
+]
+PolicyOption = Annotated[
+    Policy,
+    typer.Option(
+        "--policy",
+        case_sensitive=False,
+        help="delete-contact: delete the contact. redact-messages: first redact every message "
+        "the contact wrote, then delete it.",
+    ),
+]
+CustomAttributeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--custom-attribute",
+        metavar="NAME=CATEGORY",
+        help="Also export this custom attribute, as personal data of CATEGORY "
+        f"({', '.join(c.value for c in PiiCategory)}). Repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCategory]:
+    """``["plan=behavioral"]`` → ``{"plan": PiiCategory.BEHAVIORAL}``.
+
+    Raises:
+        CliError: A value without ``=``, an empty or glob-like name, an unknown category.
+    """
+    declared: dict[str, PiiCategory] = {}
+    for value in values or ():
+        name, sep, category = value.partition("=")
+        name, category = name.strip(), category.strip().lower()
+        if not sep or not name:
+            raise CliError("--custom-attribute takes NAME=CATEGORY, e.g. plan=behavioral")
+        if set(name) & set("*?[]"):
+            raise CliError("--custom-attribute names cannot hold * ? [ ]")
+        try:
+            declared[name] = PiiCategory(category)
+        except ValueError:
+            choices = ", ".join(c.value for c in PiiCategory)
+            raise CliError(
+                f"--custom-attribute {name}: unknown category; use one of {choices}"
+            ) from None
+    return declared
+
+
+def parse_changes(
+    assignments: Iterable[str] | None, clears: Iterable[str] | None
+) -> dict[str, str | None]:
+    """``--set email=a@b.example --clear phone`` → ``{"email": "a@b.example", "phone": None}``.
+
+    Raises:
+        CliError: A ``--set`` without ``=`` or with an empty value, or a field given twice.
+    """
+    changes: dict[str, str | None] = {}
+    for assignment in assignments or ():
+        name, sep, value = assignment.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CliError("--set takes FIELD=VALUE, e.g. --set email=new@example.com")
+        if not value.strip():
+            raise CliError(f"--set {name}= has no value; use --clear {name} to clear the field")
+        if name in changes:
+            raise CliError(f"the field {name} is given twice")
+        changes[name] = value.strip()
+    for name in clears or ():
+        name = name.strip()
+        if name in changes:
+            raise CliError(f"the field {name} is given twice")
+        changes[name] = None
+    return changes
+
+
+def parse_concurrency(value: str) -> int | Literal["auto"]:
+    """``"auto"`` or a positive integer, from ``--concurrency``.
+
+    Raises:
+        CliError: Anything else.
+    """
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 256:
+        raise CliError("--concurrency takes 'auto' or a number from 1 to 256")
+    return number

@@ -1,0 +1,109 @@
+"""Where ``dsr`` writes: results on stdout, everything else on stderr, files atomically.
+
+The rule that keeps ``dsr ... > export.json`` and ``dsr ... | jq`` working: stdout carries
+the result a command was asked for (a table, a JSON document, an export) and nothing else;
+progress, status lines, prompts and errors go to stderr. An error is one line, printed without
+Rich markup or wrapping, so a log collector gets it whole.
+
+Files (exports, their covered surfaces) hold personal data. They are written to a temporary
+file in the target directory, created readable by the owner only, flushed to disk and renamed
+over the target: a reader never sees half an export, and a killed run leaves no truncated file
+that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["Io", "new_table", "write_text_atomically"]
+
+
+@dataclass
+class Io:
+    """The streams one command talks to.
+
+    Attributes:
+        out: The console for results (stdout).
+        err: The console for status, progress and errors (stderr).
+        interactive: Whether a person can answer a prompt (stdin is a terminal).
+    """
+
+    out: Console = field(default_factory=lambda: Console(highlight=False))
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    interactive: bool = field(default_factory=lambda: _is_terminal(sys.stdin))
+
+    def status(self, line: str) -> None:
+        """Print a status line on stderr, verbatim (no markup, no wrapping)."""
+        self.err.print(Text(line), soft_wrap=True)
+
+    def error(self, line: str) -> None:
+        """Print ``error: <line>`` on stderr, on one line."""
+        self.err.print(Text("error: " + " ".join(line.split()), style="red"), soft_wrap=True)
+
+    def write(self, text: str) -> None:
+        """Write raw text (JSON, CSV) to stdout, untouched by Rich."""
+        self.out.file.write(text)
+        self.out.file.flush()
+
+
+def new_table(*columns: str) -> Table:
+    """A borderless table with the given column headers.
+
+    Long cells fold onto more lines and never vanish behind an ellipsis; contact ids are never
+    broken, so they can be copied from the table.
+    """
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column == "Contact id")
+    return table
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees all of it or none of it.
+
+    The file is created readable and writable by the owner only (0600), since exports hold
+    personal data; an existing file at ``path`` is replaced.
+
+    Args:
+        path: The file to create or replace; its directory must exist.
+        text: The content, written as UTF-8.
+
+    Raises:
+        OSError: The directory is missing or not writable, or the disk is full.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):
+        directory_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)

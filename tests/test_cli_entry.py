@@ -1,0 +1,187 @@
+"""``dsr`` as a program: help texts, ``dsr demo``, ``dsr sandbox`` and the confirmation prompt.
+
+The prompt and the sandbox need what CliRunner cannot give: a real terminal on stdin (a pty)
+and signals. Those tests start ``python -m dsr_resolvers.cli`` as a subprocess, bounded by
+timeouts, against FakeIntercom on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import httpx
+import pytest
+
+from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, served_world
+
+COMMANDS = [
+    [],
+    ["intercom"],
+    ["intercom", "lookup"],
+    ["intercom", "export"],
+    ["intercom", "erase"],
+    ["intercom", "verify"],
+    ["intercom", "rectify"],
+    ["intercom", "surface"],
+    ["intercom", "bulk"],
+    ["intercom", "bulk", "erase"],
+    ["intercom", "bulk", "export"],
+    ["sandbox"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dsr")
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = dsr(*command, "--help")
+
+    assert result.exit_code == 0
+    assert "Usage: dsr" in result.stdout
+    assert "Example" in result.stdout
+    assert "$ dsr" in result.stdout
+
+
+def test_demo_runs_the_whole_request_without_credentials() -> None:
+    result = dsr("demo", env={"INTERCOM_ACCESS_TOKEN": None})
+
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for step in (
+        "Step 1 of 4: find every contact with the email",
+        "Step 2 of 4: export everything held",
+        "Step 3 of 4: erase both contacts",
+        "Step 4 of 4: verify nothing is left",
+        "Dry run under policy redact-messages: nothing was changed.",
+        "Demo complete",
+        "export INTERCOM_ACCESS_TOKEN=",
+        "dsr intercom erase --email ada@example.com --policy redact-messages",
+    ):
+        assert step in text
+    assert text.count("erased") >= 2
+    assert "sam.rivera@example.com" in text
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _BASE_ENV}
+    env.update({key: value for key, value in _BASE_ENV.items() if value is not None})
+    env.update(extra)
+    return env
+
+
+def _dsr_process(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dsr_resolvers.cli", *args]
+
+
+def test_demo_as_a_program_exits_0() -> None:
+    env = _child_env()
+    env.pop("INTERCOM_ACCESS_TOKEN")
+    completed = subprocess.run(
+        _dsr_process("demo"), env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Demo complete" in completed.stdout
+    assert completed.stderr == ""
+
+
+@contextmanager
+def _terminal_stdin() -> Iterator[tuple[int, int]]:
+    controller, terminal = pty.openpty()
+    try:
+        yield controller, terminal
+    finally:
+        for fd in (controller, terminal):
+            with suppress(OSError):
+                os.close(fd)
+
+
+def _erase_on_a_terminal(world: World, answer: bytes) -> subprocess.CompletedProcess[str]:
+    args = ("intercom", "erase", "--email", world.demo.shared_email, "--base-url", world.url)
+    with _terminal_stdin() as (controller, terminal):
+        process = subprocess.Popen(
+            _dsr_process(*args),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+            text=True,
+        )
+        os.write(controller, answer)
+        stdout, stderr = process.communicate(timeout=60)
+    for stream in (stdout, stderr):
+        assert TOKEN not in stream
+        assert "Traceback" not in stream
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_the_prompt_answered_no_erases_nothing() -> None:
+    with served_world() as world:
+        completed = _erase_on_a_terminal(world, b"n\n")
+
+        assert completed.returncode == 1
+        assert "Erase 2 Intercom contact(s)" in completed.stderr
+        assert world.demo.user_id in completed.stderr
+        assert "Aborted: nothing was erased." in completed.stderr
+        assert world.fake.count("DELETE /contacts/{id}") == 0
+        assert world.fake.contact(world.demo.user_id) is not None
+
+
+def test_the_prompt_answered_yes_erases_the_user_and_the_lead() -> None:
+    with served_world() as world:
+        completed = _erase_on_a_terminal(world, b"y\n")
+
+        assert completed.returncode == 0, completed.stderr
+        assert world.fake.contact(world.demo.user_id) is None
+        assert world.fake.contact(world.demo.lead_id) is None
+
+
+def test_sandbox_serves_until_interrupted() -> None:
+    process = subprocess.Popen(
+        _dsr_process("sandbox", "--port", "0", "--token", "t0k", "--rate", "off"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(),
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("listening on http://127.0.0.1:")
+        base_url = first.removeprefix("listening on ").strip()
+        answer = httpx.post(
+            f"{base_url}/contacts/search",
+            json={"query": {"field": "email", "operator": "=", "value": "sam.rivera@example.com"}},
+            headers={"Authorization": "Bearer t0k"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert len(answer.json()["data"]) == 2
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        pytest.param(["--rate", "fast"], "--rate", id="rate"),
+        pytest.param(["--seed", "x"], "--seed", id="seed"),
+        pytest.param(["--port", "70000"], "--port", id="port"),
+        pytest.param(["--host", "192.0.2.1"], "loopback", id="host"),
+    ],
+)
+def test_sandbox_rejects_bad_options_in_one_line(arguments: list[str], expected: str) -> None:
+    result = dsr("sandbox", *arguments)
+
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert expected in result.stderr
