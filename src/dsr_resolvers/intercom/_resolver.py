@@ -246,7 +246,9 @@ class IntercomResolver:
             RectificationError: No change, or a field name that is not correctable; raised
                 before any request.
             ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
-            httpx.HTTPStatusError, MalformedResponseError, httpx.TransportError: retry.
+            httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
+            MalformedResponseError: An unexpected 2xx body: retry.
+            httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
         unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
@@ -297,8 +299,10 @@ class IntercomResolver:
 
         Raises:
             ValueError: Not exactly one of ``email`` and ``external_id`` given.
-            ResolverError, httpx.HTTPStatusError, MalformedResponseError,
-            httpx.TransportError: as for export.
+            ResolverError: Intercom refused (401, 403, other 4xx).
+            httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
+            MalformedResponseError: An unexpected 2xx body or a repeating cursor: retry.
+            httpx.TransportError: A connection fault or timeout: retry.
         """
         if (email is None) == (external_id is None) or not (email or external_id):
             raise ValueError("give exactly one of email and external_id, not empty")
