@@ -23,7 +23,7 @@ from typing import Any
 from dsr_resolvers.contract import ResolverErasure
 from dsr_resolvers.intercom import _paging
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._http import IntercomCall, Route
 from dsr_resolvers.intercom._messages import AuthoredMessage, authored_messages
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -33,18 +33,17 @@ from dsr_resolvers.intercom._results import (
 )
 
 _GRACE = "Intercom destroys its data after a 7-day grace period"
+_SEARCH = Route("POST", "/conversations/search")
 
 
 def _conversations(call: IntercomCall, contact_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each of the contact's conversations in full (with parts), as ``GET`` returns it."""
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, "/conversations/search", query, "conversations"):
-        conversation_id = listed.get("id")
-        if not isinstance(conversation_id, str | int) or isinstance(conversation_id, bool):
-            raise call.malformed("POST", "/conversations/search", "a conversation without an id")
-        full = call.request("GET", "/conversations/{id}", path_params={"id": str(conversation_id)})
+    for listed in _paging.search(call, _SEARCH.path, query, "conversations"):
+        conversation_id = _paging.item_id(call, _SEARCH, listed)
+        full = call.request("GET", "/conversations/{id}", path_params={"id": conversation_id})
         if full is not None:  # deleted since the search: nothing left to redact there
-            yield str(conversation_id), full
+            yield conversation_id, full
 
 
 def scan_messages(call: IntercomCall, contact_id: str) -> MessageScan:

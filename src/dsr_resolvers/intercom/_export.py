@@ -55,8 +55,9 @@ from dsr_resolvers.intercom._fields import (
     FieldSpec,
     render,
 )
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._http import IntercomCall, Route
 from dsr_resolvers.intercom._messages import authored_messages
+from dsr_resolvers.intercom._paging import item_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,16 @@ class ExportConfig:
 
     sections: frozenset[ExportSection]
     custom_attributes: Mapping[str, PiiCategory]
+
+
+_CONTACT = Route("GET", "/contacts/{id}")
+_TAGS = Route("GET", "/contacts/{id}/tags")
+_COMPANIES = Route("GET", "/contacts/{id}/companies")
+_NOTES = Route("GET", "/contacts/{id}/notes")
+_CONVERSATION_SEARCH = Route("POST", "/conversations/search")
+_CONVERSATION = Route("GET", "/conversations/{id}")
+_TICKET_SEARCH = Route("POST", "/tickets/search")
+_EVENTS = Route("GET", "/events")
 
 
 class _Records:
@@ -76,20 +87,20 @@ class _Records:
 
     def add(
         self,
-        route: str,
+        where: Route,
         prefix: str,
         specs: Iterable[FieldSpec],
         source: Mapping[str, Any],
         **ids: str,
     ) -> None:
         for spec in specs:
-            self.one(route, prefix.format(**ids) + spec.key, spec, spec.lookup(source))
+            self.one(where, prefix.format(**ids) + spec.key, spec, spec.lookup(source))
 
-    def one(self, route: str, field: str, spec: FieldSpec, raw: Any) -> None:
+    def one(self, where: Route, field: str, spec: FieldSpec, raw: Any) -> None:
         try:
             value = render(spec, raw)
         except ValueError:
-            raise self.call.malformed("GET", route, "a value of an unexpected type") from None
+            raise self.call.malformed(*where, "a value of an unexpected type") from None
         if value is not None:
             self.records.append(
                 ExportRecord(source=RESOLVER_NAME, field=field, category=spec.category, value=value)
@@ -100,90 +111,83 @@ def export_contact(
     call: IntercomCall, contact_id: str, config: ExportConfig
 ) -> tuple[ExportRecord, ...]:
     """Every record of the contact, or ``()`` when Intercom has no such contact."""
-    contact_route = "/contacts/{id}"
     ids = {"id": contact_id}
-    contact = call.request("GET", contact_route, path_params=ids)
+    contact = call.request(*_CONTACT, path_params=ids)
     if contact is None:
         return ()
     out = _Records(call)
-    out.add(contact_route, CONTACT_PREFIX, CONTACT_FIELDS, contact)
+    out.add(_CONTACT, CONTACT_PREFIX, CONTACT_FIELDS, contact)
     for n, profile in enumerate(_sub_list(call, contact, "social_profiles")):
-        out.add(contact_route, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS, profile, n=str(n))
+        out.add(_CONTACT, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS, profile, n=str(n))
     _custom_attributes(out, contact, config.custom_attributes)
 
     sections = config.sections
     if ExportSection.TAGS in sections and _announced(contact, "tags"):
-        for tag in _required(call, "/contacts/{id}/tags", "data", ids):
-            out.add("/contacts/{id}/tags", TAG_PREFIX, TAG_FIELDS, tag, id=_item_id(call, tag))
+        for tag in _required(call, _TAGS, "data", ids):
+            out.add(_TAGS, TAG_PREFIX, TAG_FIELDS, tag, id=item_id(call, _TAGS, tag))
     if ExportSection.COMPANIES in sections and _announced(contact, "companies"):
-        route = "/contacts/{id}/companies"
         # The spec names the list "companies"; Intercom (and its own examples) send "data".
-        for company in _required(call, route, ("data", "companies"), ids):
-            out.add(route, COMPANY_PREFIX, COMPANY_FIELDS, company, id=_item_id(call, company))
+        for company in _required(call, _COMPANIES, ("data", "companies"), ids):
+            company_id = item_id(call, _COMPANIES, company)
+            out.add(_COMPANIES, COMPANY_PREFIX, COMPANY_FIELDS, company, id=company_id)
     if ExportSection.NOTES in sections and _announced(contact, "notes"):
-        for note in _required(call, "/contacts/{id}/notes", "data", ids):
-            out.add("/contacts/{id}/notes", NOTE_PREFIX, NOTE_FIELDS, note, id=_item_id(call, note))
+        for note in _required(call, _NOTES, "data", ids):
+            out.add(_NOTES, NOTE_PREFIX, NOTE_FIELDS, note, id=item_id(call, _NOTES, note))
     if ExportSection.CONVERSATIONS in sections:
         _conversations(call, out, contact_id, messages=ExportSection.MESSAGES in sections)
     if ExportSection.TICKETS in sections:
         query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-        for ticket in _paging.search(call, "/tickets/search", query, "tickets"):
-            out.add(
-                "/tickets/search", TICKET_PREFIX, TICKET_FIELDS, ticket, id=_item_id(call, ticket)
-            )
+        for ticket in _paging.search(call, _TICKET_SEARCH.path, query, "tickets"):
+            ticket_id = item_id(call, _TICKET_SEARCH, ticket)
+            out.add(_TICKET_SEARCH, TICKET_PREFIX, TICKET_FIELDS, ticket, id=ticket_id)
     if ExportSection.EVENTS in sections:
         _events(call, out, contact_id)
     return tuple(out.records)
 
 
 def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messages: bool) -> None:
-    route = "/conversations/search"
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for conversation in _paging.search(call, route, query, "conversations"):
-        conversation_id = _item_id(call, conversation)
-        out.add(route, CONVERSATION_PREFIX, CONVERSATION_FIELDS, conversation, id=conversation_id)
+    for listed in _paging.search(call, _CONVERSATION_SEARCH.path, query, "conversations"):
+        conversation_id = item_id(call, _CONVERSATION_SEARCH, listed)
+        out.add(
+            _CONVERSATION_SEARCH,
+            CONVERSATION_PREFIX,
+            CONVERSATION_FIELDS,
+            listed,
+            id=conversation_id,
+        )
         if not messages:
             continue
-        full = call.request("GET", "/conversations/{id}", path_params={"id": conversation_id})
+        full = call.request(*_CONVERSATION, path_params={"id": conversation_id})
         if full is None:
-            raise call.malformed("GET", "/conversations/{id}", "404 for a listed conversation")
+            raise call.malformed(*_CONVERSATION, "404 for a listed conversation")
         for message in authored_messages(call, full, contact_id):
             if message.redacted:  # what Intercom shows now is its placeholder, not the person's
                 continue
             if message.kind == "source":
-                out.add(route, SOURCE_PREFIX, SOURCE_FIELDS, message.message, id=conversation_id)
-            else:
                 out.add(
-                    route,
-                    PART_PREFIX,
-                    PART_FIELDS,
-                    message.message,
-                    id=conversation_id,
-                    part=message.id,
+                    _CONVERSATION, SOURCE_PREFIX, SOURCE_FIELDS, message.message, id=conversation_id
                 )
+            else:
+                ids = {"id": conversation_id, "part": message.id}
+                out.add(_CONVERSATION, PART_PREFIX, PART_FIELDS, message.message, **ids)
 
 
 def _events(call: IntercomCall, out: _Records, contact_id: str) -> None:
-    route = "/events"
-    events = _paging.listing(
-        call,
-        route,
-        "events",
-        path_params={},
-        params={"type": "user", "intercom_user_id": contact_id},
-    )
+    params = {"type": "user", "intercom_user_id": contact_id}
+    events = _paging.listing(call, _EVENTS.path, "events", path_params={}, params=params)
     if events is None:
-        raise call.malformed("GET", route, "404 for the event list")
+        raise call.malformed(*_EVENTS, "404 for the event list")
     for n, event in enumerate(events):
-        out.add(route, EVENT_PREFIX, EVENT_FIELDS, event, n=str(n))
+        out.add(_EVENTS, EVENT_PREFIX, EVENT_FIELDS, event, n=str(n))
         metadata = event.get("metadata")
         if metadata is None:
             continue
         if not isinstance(metadata, Mapping):
-            raise call.malformed("GET", route, "event metadata that is not an object")
+            raise call.malformed(*_EVENTS, "event metadata that is not an object")
         for key in sorted(metadata):
             field = EVENT_METADATA_PREFIX.format(n=n) + str(key)
-            out.one(route, field, EVENT_METADATA, metadata[key])
+            out.one(_EVENTS, field, EVENT_METADATA, metadata[key])
 
 
 def _custom_attributes(
@@ -193,12 +197,10 @@ def _custom_attributes(
         return
     attributes = contact.get("custom_attributes") or {}
     if not isinstance(attributes, Mapping):
-        raise out.call.malformed(
-            "GET", "/contacts/{id}", "custom attributes that are not an object"
-        )
+        raise out.call.malformed(*_CONTACT, "custom attributes that are not an object")
     for name, category in sorted(declared.items()):
         spec = FieldSpec(name, category)
-        out.one("/contacts/{id}", CUSTOM_PREFIX + name, spec, attributes.get(name))
+        out.one(_CONTACT, CUSTOM_PREFIX + name, spec, attributes.get(name))
 
 
 def _announced(contact: Mapping[str, Any], key: str) -> bool:
@@ -217,11 +219,11 @@ def _announced(contact: Mapping[str, Any], key: str) -> bool:
 
 
 def _required(
-    call: IntercomCall, route: str, key: str | tuple[str, ...], ids: Mapping[str, str]
+    call: IntercomCall, where: Route, key: str | tuple[str, ...], ids: Mapping[str, str]
 ) -> Iterator[dict[str, Any]]:
-    items = _paging.listing(call, route, key, path_params=ids)
+    items = _paging.listing(call, where.path, key, path_params=ids)
     if items is None:
-        raise call.malformed("GET", route, "404 for a contact that exists")
+        raise call.malformed(*where, "404 for a contact that exists")
     return items
 
 
@@ -231,14 +233,5 @@ def _sub_list(call: IntercomCall, contact: Mapping[str, Any], key: str) -> list[
         return []
     data = container.get("data") if isinstance(container, Mapping) else None
     if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
-        raise call.malformed("GET", "/contacts/{id}", f"a malformed {key} list")
+        raise call.malformed(*_CONTACT, f"a malformed {key} list")
     return data
-
-
-def _item_id(call: IntercomCall, item: Mapping[str, Any]) -> str:
-    identifier = item.get("id")
-    if isinstance(identifier, int) and not isinstance(identifier, bool):
-        return str(identifier)
-    if not isinstance(identifier, str) or not identifier:
-        raise call.malformed("GET", "list", "an item without an id")
-    return identifier

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 from urllib.parse import quote
 
 import httpx
@@ -51,6 +51,13 @@ class RequestHooks(Protocol):
     def after_response(self, response: httpx.Response) -> None:
         """Called with each response (headers available, body not yet read)."""
         ...
+
+
+class Route(NamedTuple):
+    """An endpoint as errors name it: the verb and the path template, never concrete ids."""
+
+    method: str
+    path: str
 
 
 @functools.cache

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dsr_resolvers.contract import ResolverError
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._http import IntercomCall, Route
+from dsr_resolvers.intercom._paging import item_id
 
 CONTACT_AUTHOR_TYPES = frozenset({"user", "lead", "contact"})
+_CONVERSATION = Route("GET", "/conversations/{id}")
 
 
 class IncompleteConversationError(ResolverError):
@@ -56,37 +58,29 @@ def authored_messages(
 ) -> Iterator[AuthoredMessage]:
     """The messages with a body in ``conversation`` (as ``GET /conversations/{id}`` returns it)
     that the contact wrote: the source first, then parts in order."""
-    route = "/conversations/{id}"
     source = conversation.get("source")
     if source is not None and not isinstance(source, Mapping):
-        raise call.malformed("GET", route, "a malformed conversation source")
+        raise call.malformed(*_CONVERSATION, "a malformed conversation source")
     if source is not None and written_by(source, contact_id) and _has_body(source):
-        yield AuthoredMessage("source", _id(call, source), source.get("redacted") is True, source)
+        identifier = item_id(call, _CONVERSATION, source)
+        yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
     container = conversation.get("conversation_parts")
     if container is None:
         return
     parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
     if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed("GET", route, "a malformed part list")
+        raise call.malformed(*_CONVERSATION, "a malformed part list")
     total = container.get("total_count")
     if isinstance(total, int) and not isinstance(total, bool) and total > len(parts):
         raise IncompleteConversationError(call.action)
     for part in parts:
         if written_by(part, contact_id) and _has_body(part):
+            identifier = item_id(call, _CONVERSATION, part)
             yield AuthoredMessage(
-                "conversation_part", _id(call, part), part.get("redacted") is True, part
+                "conversation_part", identifier, part.get("redacted") is True, part
             )
 
 
 def _has_body(message: Mapping[str, Any]) -> bool:
     body = message.get("body")
     return isinstance(body, str) and body.strip() != ""
-
-
-def _id(call: IntercomCall, message: Mapping[str, Any]) -> str:
-    identifier = message.get("id")
-    if isinstance(identifier, int) and not isinstance(identifier, bool):
-        return str(identifier)
-    if not isinstance(identifier, str) or not identifier:
-        raise call.malformed("GET", "/conversations/{id}", "a message without an id")
-    return identifier

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dsr_resolvers.intercom._errors import CursorLoopError
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._http import IntercomCall, Route
 
 SEARCH_PAGE_SIZE = 150
 """Intercom's maximum ``per_page`` for search endpoints."""
@@ -142,3 +142,13 @@ def _next_params(call: IntercomCall, route: str, page: Mapping[str, Any]) -> dic
     if isinstance(number, int) and isinstance(total, int) and number < total:
         return {"page": str(number + 1)}
     return None
+
+
+def item_id(call: IntercomCall, where: Route, item: Mapping[str, Any]) -> str:
+    """The ``id`` of a listed item as text (Intercom sends some ids as numbers), or raise."""
+    identifier = item.get("id")
+    if isinstance(identifier, int) and not isinstance(identifier, bool):
+        return str(identifier)
+    if not isinstance(identifier, str) or not identifier:
+        raise call.malformed(where.method, where.path, "an item without an id")
+    return identifier

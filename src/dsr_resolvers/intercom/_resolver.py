@@ -40,7 +40,7 @@ from dsr_resolvers.intercom._fields import (
     ExportSection,
     build_covered_surface,
 )
-from dsr_resolvers.intercom._http import IntercomCall, RequestHooks
+from dsr_resolvers.intercom._http import IntercomCall, RequestHooks, Route
 from dsr_resolvers.intercom._results import (
     ContactMatch,
     ErasurePlan,
@@ -60,6 +60,8 @@ CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 """Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
 Region = Literal["us", "eu", "au"]
+_CONTACT_SEARCH = Route("POST", "/contacts/search")
+_BY_EXTERNAL_ID = Route("GET", "/contacts/find_by_external_id/{external_id}")
 _T = TypeVar("_T")
 _GLOB_CHARACTERS = frozenset("*?[]")
 
@@ -309,20 +311,19 @@ class IntercomResolver:
 
         def by_email(call: IntercomCall) -> tuple[ContactMatch, ...]:
             query = {"field": "email", "operator": "=", "value": email}
-            found = _paging.search(call, "/contacts/search", query, "data")
-            return _dedupe(_match(call, contact) for contact in found)
+            found = _paging.search(call, _CONTACT_SEARCH.path, query, "data")
+            return _dedupe(_match(call, _CONTACT_SEARCH, contact) for contact in found)
 
         def by_external_id(call: IntercomCall) -> tuple[ContactMatch, ...]:
-            route = "/contacts/find_by_external_id/{external_id}"
-            contact = call.request("GET", route, path_params={"external_id": str(external_id)})
+            contact = call.request(*_BY_EXTERNAL_ID, path_params={"external_id": str(external_id)})
             if contact is None:
                 return ()
             if contact.get("type") == "list" or "data" in contact:
                 items = contact.get("data")
                 if not isinstance(items, list):
-                    raise call.malformed("GET", route, "a malformed contact list")
-                return _dedupe(_match(call, item) for item in items)
-            return (_match(call, contact),)
+                    raise call.malformed(*_BY_EXTERNAL_ID, "a malformed contact list")
+                return _dedupe(_match(call, _BY_EXTERNAL_ID, item) for item in items)
+            return (_match(call, _BY_EXTERNAL_ID, contact),)
 
         return await self._run("lookup", by_email if email is not None else by_external_id)
 
@@ -410,9 +411,9 @@ def _declared_attributes(declared: Mapping[str, PiiCategory | str]) -> dict[str,
     return out
 
 
-def _match(call: IntercomCall, contact: object) -> ContactMatch:
+def _match(call: IntercomCall, where: Route, contact: object) -> ContactMatch:
     if not isinstance(contact, dict) or not isinstance(contact.get("id"), str):
-        raise call.malformed("POST", "/contacts/search", "a contact without an id")
+        raise call.malformed(*where, "a contact without an id")
     role = contact.get("role")
     return ContactMatch(id=contact["id"], role=role if isinstance(role, str) else "unknown")
 

@@ -1,0 +1,237 @@
+"""What an operator reads when Intercom misbehaves: the exact message and the scrubbed request.
+
+Every retryable "malformed" error names the action, what was wrong and, in its request, the
+verb and the route template the answer came from, never a concrete id. One row per way an
+answer can be wrong, for every operation that can meet it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from dsr_resolvers import ResolverError, SubjectRef
+from dsr_resolvers.intercom import (
+    CursorLoopError,
+    IntercomRejectedError,
+    IntercomResolver,
+    MalformedResponseError,
+    RateLimitedError,
+)
+
+TOKEN = "tok_malformed"
+CID = "cid-7"
+REF = SubjectRef(kind="intercom", value=CID)
+BASE = "https://api.intercom.io"
+Answer = dict[str, Any] | httpx.Response
+
+CONTACT = {"type": "contact", "id": CID, "email": "a@example.com"}
+PART = {"id": "p1", "body": "<p>hi</p>", "author": {"type": "user", "id": CID}}
+CONVERSATION = {"id": "9", "source": None, "conversation_parts": {"conversation_parts": [PART]}}
+
+
+def routed(answers: dict[tuple[str, str], Answer]) -> httpx.MockTransport:
+    """Answer by (method, path); anything else is an empty, well-formed answer."""
+    defaults: dict[tuple[str, str], Answer] = {
+        ("GET", f"/contacts/{CID}"): CONTACT,
+        ("POST", "/conversations/search"): {"conversations": [{"id": "9"}]},
+        ("GET", "/conversations/9"): CONVERSATION,
+        ("POST", "/conversations/redact"): {"id": "9"},
+        ("DELETE", f"/contacts/{CID}"): {"id": CID, "deleted": True},
+        ("POST", "/contacts/search"): {"data": [{"id": CID, "role": "user"}]},
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        key = (request.method, request.url.path)
+        answer = answers.get(key, defaults.get(key, {}))
+        return answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
+
+    return httpx.MockTransport(handle)
+
+
+Operation = Callable[[IntercomResolver], Awaitable[object]]
+OPERATIONS: dict[str, tuple[dict[str, Any], Operation]] = {
+    "export": ({"sections": ["conversations"]}, lambda r: r.export_subject(REF)),
+    "export-messages": (
+        {"sections": ["conversations"], "export_messages": True},
+        lambda r: r.export_subject(REF),
+    ),
+    "export-events": ({"sections": ["events"]}, lambda r: r.export_subject(REF)),
+    "export-custom": (
+        {"sections": [], "custom_attributes": {"plan": "behavioral"}},
+        lambda r: r.export_subject(REF),
+    ),
+    "erase": ({}, lambda r: r.erase_subject(REF)),
+    "erase-redact": ({"erasure_policy": "redact_messages"}, lambda r: r.erase_subject(REF)),
+    "lookup-email": ({}, lambda r: r.find_contacts(email="a@example.com")),
+    "lookup-external": ({}, lambda r: r.find_contacts(external_id="e/1")),
+    "verify-redact": ({"erasure_policy": "redact_messages"}, lambda r: r.verify_erasure(REF)),
+    "plan-redact": ({"erasure_policy": "redact_messages"}, lambda r: r.plan_erasure(REF)),
+    "rectify": ({}, lambda r: r.rectify_subject(REF, {"name": "N"})),
+}
+
+
+def run(operation: str, answers: dict[tuple[str, str], Answer]) -> object:
+    options, call = OPERATIONS[operation]
+    resolver = IntercomResolver(TOKEN, transport=routed(answers), **options)
+    return asyncio.run(call(resolver))  # type: ignore[arg-type]
+
+
+SEARCH = ("POST", "/conversations/search")
+CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Exception]]] = [
+    ("export", {("GET", f"/contacts/{CID}"): httpx.Response(200, content=b"<html>")},
+     "export", "a body that is not a JSON object", "GET /contacts/{id}", MalformedResponseError),
+    ("export", {("GET", f"/contacts/{CID}"): {"id": CID, "email": {"x": 1}}},
+     "export", "a value of an unexpected type", "GET /contacts/{id}", MalformedResponseError),
+    ("export", {("GET", f"/contacts/{CID}"): {"id": CID, "social_profiles": {"data": "x"}}},
+     "export", "a malformed social_profiles list", "GET /contacts/{id}", MalformedResponseError),
+    ("export-custom", {("GET", f"/contacts/{CID}"): {"id": CID, "custom_attributes": ["plan"]}},
+     "export", "custom attributes that are not an object", "GET /contacts/{id}",
+     MalformedResponseError),
+    ("export", {SEARCH: {"conversations": [{"state": "open"}]}},
+     "export", "an item without an id", "POST /conversations/search", MalformedResponseError),
+    ("export", {SEARCH: {"conversations": [{"id": "9", "updated_at": "noon"}]}},
+     "export", "a value of an unexpected type", "POST /conversations/search",
+     MalformedResponseError),
+    ("export", {SEARCH: {"total": 0}},
+     "export", "a page without a conversations list", "POST /conversations/search",
+     MalformedResponseError),
+    ("export", {SEARCH: httpx.Response(404)},
+     "export", "404 for a search", "POST /conversations/search", MalformedResponseError),
+    ("export", {SEARCH: {"conversations": [], "pages": []}},
+     "export", "malformed paging", "POST /conversations/search", MalformedResponseError),
+    ("export", {SEARCH: {"conversations": [], "pages": {"next": {"per_page": 1}}}},
+     "export", "a next page without a cursor", "POST /conversations/search",
+     MalformedResponseError),
+    ("export-messages", {("GET", "/conversations/9"): httpx.Response(404)},
+     "export", "404 for a listed conversation", "GET /conversations/{id}", MalformedResponseError),
+    ("export-messages", {("GET", "/conversations/9"): {"id": "9", "source": "hi"}},
+     "export", "a malformed conversation source", "GET /conversations/{id}",
+     MalformedResponseError),
+    ("export-messages", {("GET", "/conversations/9"): {"id": "9", "conversation_parts": []}},
+     "export", "a malformed part list", "GET /conversations/{id}", MalformedResponseError),
+    ("export-messages",
+     {("GET", "/conversations/9"): {"id": "9", "conversation_parts": {"conversation_parts": [
+         {"body": "x", "author": {"type": "lead", "id": CID}}]}}},
+     "export", "an item without an id", "GET /conversations/{id}", MalformedResponseError),
+    ("export-messages",
+     {("GET", "/conversations/9"): {"id": "9", "conversation_parts": {"conversation_parts": [
+         {"id": "p", "body": "x", "created_at": "now", "author": {"type": "lead", "id": CID}}]}}},
+     "export", "a value of an unexpected type", "GET /conversations/{id}", MalformedResponseError),
+    ("export-events", {("GET", "/events"): httpx.Response(404)},
+     "export", "404 for the event list", "GET /events", MalformedResponseError),
+    ("export-events", {("GET", "/events"): {"events": [{"metadata": 3}]}},
+     "export", "event metadata that is not an object", "GET /events", MalformedResponseError),
+    ("erase", {("DELETE", f"/contacts/{CID}"): {"id": CID}},
+     "erase", "no deletion confirmation", "DELETE /contacts/{id}", MalformedResponseError),
+    ("erase", {("DELETE", f"/contacts/{CID}"): {"id": CID, "deleted": "yes"}},
+     "erase", "no deletion confirmation", "DELETE /contacts/{id}", MalformedResponseError),
+    ("erase-redact", {SEARCH: {"conversations": [{"id": None}]}},
+     "erase", "an item without an id", "POST /conversations/search", MalformedResponseError),
+    ("erase-redact",
+     {SEARCH: {"conversations": [{"id": "9"}], "pages": {"next": {"starting_after": "c"}}}},
+     "erase", "a pagination cursor it had already sent", "POST /conversations/search",
+     CursorLoopError),
+    ("lookup-email", {("POST", "/contacts/search"): {"data": [{"role": "user"}]}},
+     "lookup", "a contact without an id", "POST /contacts/search", MalformedResponseError),
+    ("lookup-external", {("GET", "/contacts/find_by_external_id/e/1"): {"type": "contact"}},
+     "lookup", "a contact without an id", "GET /contacts/find_by_external_id/{external_id}",
+     MalformedResponseError),
+    ("lookup-external",
+     {("GET", "/contacts/find_by_external_id/e/1"): {"type": "list", "data": {}}},
+     "lookup", "a malformed contact list", "GET /contacts/find_by_external_id/{external_id}",
+     MalformedResponseError),
+    ("verify-redact", {SEARCH: {"conversations": {}}},
+     "verify", "a page without a conversations list", "POST /conversations/search",
+     MalformedResponseError),
+    ("plan-redact", {("GET", "/conversations/9"): {"id": "9", "source": []}},
+     "verify", "a malformed conversation source", "GET /conversations/{id}",
+     MalformedResponseError),
+    ("rectify", {("PUT", f"/contacts/{CID}"): httpx.Response(200, content=b"[1]")},
+     "rectify", "a body that is not a JSON object", "PUT /contacts/{id}", MalformedResponseError),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operation", "answers", "action", "what", "route", "kind"),
+    CASES,
+    ids=[f"{c[0]}:{c[3]}" for c in CASES],
+)
+def test_a_malformed_answer_names_the_action_the_fault_and_the_route(
+    operation: str,
+    answers: dict[tuple[str, str], Answer],
+    action: str,
+    what: str,
+    route: str,
+    kind: type[Exception],
+) -> None:
+    with pytest.raises(kind) as info:
+        run(operation, answers)
+    error = info.value
+    assert type(error) is kind
+    assert str(error) == f"intercom answered the {action} request with {what}; retry later"
+    assert not isinstance(error, ResolverError)
+    assert isinstance(error, MalformedResponseError)
+    method, path = route.split(" ", 1)
+    assert error.request.method == method
+    assert str(error.request.url) == BASE + path.replace("{", "%7B").replace("}", "%7D")
+    assert "Authorization" not in error.request.headers
+
+
+@pytest.mark.parametrize(
+    ("operation", "action"),
+    [
+        ("export", "export"),
+        ("erase", "erase"),
+        ("rectify", "rectify"),
+        ("lookup-email", "lookup"),
+        ("lookup-external", "lookup"),
+        ("verify-redact", "verify"),
+        ("plan-redact", "verify"),
+    ],
+)
+@pytest.mark.parametrize("status", [403, 429, 503])
+def test_every_operation_names_its_action_in_status_errors(
+    operation: str, action: str, status: int
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers={"Retry-After": "2"})
+
+    options, call = OPERATIONS[operation]
+    resolver = IntercomResolver(TOKEN, transport=httpx.MockTransport(answer), **options)
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is asserted per status below
+        asyncio.run(call(resolver))  # type: ignore[arg-type]
+    error = info.value
+    if status == 403:
+        assert isinstance(error, IntercomRejectedError)
+        assert str(error) == f"intercom rejected the {action} request (status=403)"
+        assert (error.status_code, error.action) == (403, action)
+        assert "scope" in error.hint
+    elif status == 429:
+        assert isinstance(error, RateLimitedError)
+        assert str(error) == f"intercom rate-limited the {action} request (status=429); retry later"
+        assert error.retry_after == 2.0
+        assert error.response.headers["Retry-After"] == "2"
+    else:
+        assert type(error) is httpx.HTTPStatusError
+        assert str(error) == f"intercom failed the {action} request (status=503); retry later"
+        assert error.response.status_code == 503
+        assert error.request.method in {"GET", "POST", "PUT", "DELETE"}
+
+
+def test_hints_name_what_to_do_for_each_known_status() -> None:
+    hints = {
+        status: IntercomRejectedError(status, "erase").hint
+        for status in (400, 401, 403, 409, 422, 418)
+    }
+    assert "bug" in hints[400]
+    assert "token" in hints[401]
+    assert "scope" in hints[403]
+    assert "conflict" in hints[409]
+    assert "values" in hints[422]
+    assert "API reference" in hints[418]
+    assert len(set(hints.values())) == 6
