@@ -38,9 +38,16 @@ fmt:
     {{venv}}/bin/ruff check --fix src tests benchmarks docs/_ext
     {{venv}}/bin/ruff format src tests benchmarks docs/_ext
 
-# Benchmarks (loopback only, bounded; print tables, assert nothing about time).
-# Figures and how to read them: docs/performance.md. `just bench --quick` for a short run.
+# Figures and how to read them are in docs/performance.md; `just bench --quick` is short.
+# Benchmarks on loopback only, bounded; they print tables and assert nothing about time.
 bench *args: setup
     {{py}} benchmarks/bench_client_reuse.py
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+
+# Not part of `just test`: about 15 minutes on 2 CPUs; score and survivors in PROOFS.md.
+# Mutation testing (mutmut) of the Intercom plugin and the contract.
+mutate: setup
+    rm -rf mutants
+    DSR_INTERCOM_OPENAPI={{justfile_directory()}}/../shared/intercom-openapi/api.intercom.io.2.14.yaml {{venv}}/bin/mutmut run
+    {{venv}}/bin/mutmut results
