@@ -1216,3 +1216,42 @@ def test_rate_settings_are_checked() -> None:
         FakeIntercom(rate_limit=0)
     with pytest.raises(ValueError, match="rate_window"):
         FakeIntercom(rate_window=0)
+
+
+def test_faults_can_be_given_when_the_fake_is_built() -> None:
+    from dsr_resolvers.testing import InjectedFault
+
+    fake = FakeIntercom(
+        token="t",
+        faults=[
+            InjectedFault("fail", times=2, route="DELETE /contacts/{id}", status=429),
+            InjectedFault("malformed", route="GET /contacts/{id}"),
+            InjectedFault("fail", times=None, route="POST /tickets/search", status=500),
+        ],
+    )
+    cid = fake.add_contact(email="a@example.com")
+    auth = {"Authorization": "Bearer t"}
+    with httpx.Client(transport=fake, base_url="https://api.intercom.io", headers=auth) as client:
+        assert [client.delete(f"/contacts/{cid}").status_code for _ in range(3)] == [429, 429, 200]
+        malformed = client.get(f"/contacts/{cid}")
+        assert malformed.status_code == 200
+        with pytest.raises(ValueError, match="Expecting value"):
+            malformed.json()
+        assert client.get(f"/contacts/{cid}").status_code == 404
+        search = {"query": {"field": "contact_ids", "operator": "=", "value": cid}}
+        assert {client.post("/tickets/search", json=search).status_code for _ in range(3)} == {500}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kind": "reset", "times": None},
+        {"kind": "fail", "times": 0},
+        {"kind": "timeout", "after_processing": True},
+    ],
+)
+def test_an_impossible_injected_fault_is_refused(kwargs: dict[str, Any]) -> None:
+    from dsr_resolvers.testing import InjectedFault
+
+    with pytest.raises(ValueError, match=r"\w"):
+        InjectedFault(**kwargs)

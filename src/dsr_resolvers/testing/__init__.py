@@ -10,12 +10,19 @@ malformed bodies and cursors that repeat.
 from typing import TYPE_CHECKING
 
 from dsr_resolvers.testing._fake import FakeIntercom, RecordedRequest
+from dsr_resolvers.testing._fake_faults import InjectedFault
 from dsr_resolvers.testing._server import FakeIntercomServer
 
 if TYPE_CHECKING:
     from dsr_resolvers.testing._conformance import ResolverConformanceSuite
 
-__all__ = ["FakeIntercom", "FakeIntercomServer", "RecordedRequest", "ResolverConformanceSuite"]
+__all__ = [
+    "FakeIntercom",
+    "FakeIntercomServer",
+    "InjectedFault",
+    "RecordedRequest",
+    "ResolverConformanceSuite",
+]
 
 
 def __getattr__(name: str) -> object:

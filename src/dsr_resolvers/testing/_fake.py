@@ -44,7 +44,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from dsr_resolvers.testing._fake_faults import Fault, FaultSchedule
+from dsr_resolvers.testing._fake_faults import Fault, FaultSchedule, InjectedFault
 from dsr_resolvers.testing._fake_routes import (
     ApiError,
     ApiRequest,
@@ -134,6 +134,8 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         seed: Seed for every generated id, cursor and request id.
         clock: Wall clock in seconds, for rate-limit windows and default timestamps.
         latency: Seconds every request waits before it is answered (for benchmarks).
+        faults: Failures to inject from the start, in order (see :class:`InjectedFault`);
+            more can be scheduled later with the ``*_next`` methods.
 
     Raises:
         ValueError: ``rate_limit`` below 1 or ``rate_window`` not positive.
@@ -156,6 +158,7 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         seed: int = 0,
         clock: Callable[[], float] = time.time,
         latency: float = 0.0,
+        faults: Sequence[InjectedFault] = (),
     ) -> None:
         if rate_limit is not None and rate_limit < 1:
             raise ValueError("rate_limit must be at least 1, or None")
@@ -174,6 +177,8 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._faults = FaultSchedule()
         self._log: list[RecordedRequest] = []
         self._window = _Window()
+        for fault in faults:
+            self._schedule(fault.scheduled())
 
     def __repr__(self) -> str:
         return f"<FakeIntercom contacts={len(self._workspace.contacts)} requests={len(self._log)}>"

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Fault", "FaultKind", "FaultSchedule"]
+__all__ = ["Fault", "FaultKind", "FaultSchedule", "InjectedFault"]
 
 FaultKind = Literal["fail", "reset", "timeout", "malformed", "repeat_cursor"]
 
@@ -39,6 +39,51 @@ class Fault:
 
     def matches(self, route: str) -> bool:
         return self.route is None or self.route == route
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """A failure scheduled when the fake is built: ``FakeIntercom(faults=[...])``.
+
+    The same faults as the ``fail_next`` / ``fail_route`` / ``reset_next`` / ``timeout_next`` /
+    ``malformed_next`` / ``repeat_cursor_next`` methods, as a value a fixture can hold.
+
+    Attributes:
+        kind: ``"fail"``, ``"reset"``, ``"timeout"``, ``"malformed"`` or ``"repeat_cursor"``.
+        times: How many matching requests it strikes; ``None`` (``"fail"`` only) strikes every
+            matching request until ``clear_faults``.
+        route: The route it aims at, e.g. ``"DELETE /contacts/{id}"``; ``None`` for any.
+        status: The status a ``"fail"`` answers with.
+        after_processing: For ``"reset"``: apply the request's change, then lose the answer.
+
+    Example:
+        >>> InjectedFault("fail", times=2, route="DELETE /contacts/{id}", status=429)
+        InjectedFault(kind='fail', times=2, route='DELETE /contacts/{id}', status=429, after_processing=False)
+    """  # noqa: E501
+
+    kind: FaultKind
+    times: int | None = 1
+    route: str | None = None
+    status: int = 503
+    after_processing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.times is None and self.kind != "fail":
+            raise ValueError("only a 'fail' fault can strike every request (times=None)")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1")
+        if self.after_processing and self.kind != "reset":
+            raise ValueError("after_processing applies to 'reset' faults only")
+
+    def scheduled(self) -> Fault:
+        """The schedule entry this fault becomes."""
+        return Fault(
+            self.kind,
+            self.route,
+            self.times,
+            status=self.status,
+            after_processing=self.after_processing,
+        )
 
 
 class FaultSchedule:
