@@ -10,23 +10,23 @@ should not have to rerun a command because of one 503, so each call is tried a f
 |                                         | the error's ``hint``; no other contact is tried   |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
 | 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
-|                                         | a wait longer than ``max_wait`` fails at once     |
+|                                         | a wait longer than ``backoff_max`` fails at once  |
 | 5xx, malformed 2xx, connection, timeout | exponential backoff with jitter, retry            |
-| still failing after ``attempts``        | :class:`SubjectFailedError` naming the last failure    |
+| still failing after ``max_attempts``    | :class:`SubjectFailedError` naming the last failure    |
 
-The bulk commands do not use this: the bulk engine has its own retry policy and journal.
+Pauses follow the bulk engine's :class:`~dsr_resolvers.bulk.RetryPolicy` (full-jitter
+exponential backoff); the bulk commands use the engine itself, with its journal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
 
+from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import (
     CREDENTIAL_STATUSES,
     CliError,
@@ -39,29 +39,9 @@ from dsr_resolvers.cli._errors import (
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import IntercomRejectedError, RateLimitedError
 
-__all__ = ["RetryPolicy", "call_with_retries"]
+__all__ = ["call_with_retries"]
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How a single-subject command retries transient failures.
-
-    Attributes:
-        attempts: Tries per call, the first included (at least 1).
-        backoff: Seconds before the second try; doubled for each further try.
-        max_wait: The longest pause, for a backoff or a 429's ``retry_after``.
-    """
-
-    attempts: int = 4
-    backoff: float = 0.5
-    max_wait: float = 60.0
-
-    def pause(self, failures: int) -> float:
-        """The pause after the ``failures``-th failure: half to all of the doubled backoff."""
-        ceiling = min(self.max_wait, self.backoff * 2.0 ** (failures - 1))
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
 async def call_with_retries(
@@ -94,15 +74,15 @@ async def call_with_retries(
         except (httpx.HTTPError, OSError) as error:
             failures += 1
             reason = describe_transient(error, base_url=base_url)
-            wait = policy.pause(failures)
+            wait = policy.backoff(failures)
             if isinstance(error, RateLimitedError) and error.retry_after is not None:
-                if error.retry_after > policy.max_wait:
+                if error.retry_after > policy.backoff_max:
                     raise SubjectFailedError(
                         f"{reason}; Intercom asks to wait {error.retry_after:.0f} s, "
                         "try again later"
                     ) from None
                 wait = error.retry_after
-            if failures >= policy.attempts:
+            if failures >= policy.max_attempts:
                 tries = "1 attempt" if failures == 1 else f"{failures} attempts"
                 raise SubjectFailedError(f"{reason}, after {tries}; try again later") from None
         await asyncio.sleep(wait)

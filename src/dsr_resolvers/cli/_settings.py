@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._retry import RetryPolicy
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import REGIONS, ErasurePolicy, IntercomResolver, RequestHooks
 
@@ -67,7 +67,9 @@ class RetrySettings(BaseSettings):
 
     def policy(self) -> RetryPolicy:
         """These settings as a :class:`RetryPolicy`."""
-        return RetryPolicy(attempts=self.attempts, backoff=self.backoff, max_wait=self.max_wait)
+        return RetryPolicy(
+            max_attempts=self.attempts, backoff_initial=self.backoff, backoff_max=self.max_wait
+        )
 
 
 @dataclass(frozen=True)
