@@ -264,15 +264,33 @@ async def test_a_conversation_listed_only_in_part_is_an_error_not_a_silent_cut()
 
 
 def test_bad_options_are_value_errors() -> None:
-    for options in (
-        {"erasure_policy": "shred"},
-        {"sections": ["gossip"]},
-        {"sections": ["tags"], "export_messages": True},
-        {"custom_attributes": {"plan*": "behavioral"}},
-        {"custom_attributes": {"plan": "gossip"}},
+    sections = "tags, companies, notes, conversations, messages, tickets, events"
+    for options, message in (
+        (
+            {"erasure_policy": "shred"},
+            "unknown erasure policy 'shred'; use delete_contact or redact_messages",
+        ),
+        ({"sections": ["gossip"]}, f"unknown export section; use some of {sections}"),
+        (
+            {"sections": ["tags"], "export_messages": True},
+            "exporting messages needs the conversations section",
+        ),
+        (
+            {"custom_attributes": {"plan*": "behavioral"}},
+            "custom attribute names must be non-empty and free of * ? [ ]",
+        ),
+        (
+            {"custom_attributes": {"": "behavioral"}},
+            "custom attribute names must be non-empty and free of * ? [ ]",
+        ),
+        (
+            {"custom_attributes": {"plan": "gossip"}},
+            "unknown category 'gossip' for a custom attribute",
+        ),
     ):
-        with pytest.raises(ValueError, match=r"\w"):
+        with pytest.raises(ValueError, match=r"\w") as info:
             IntercomResolver(TOKEN, **options)
+        assert str(info.value) == message
     assert IntercomResolver(TOKEN, export_messages=True).sections == frozenset(ExportSection)
 
 

@@ -262,3 +262,26 @@ def test_redaction_details_count_conversations_redactions_and_earlier_redactions
     assert result.detail is not None
     expected = "redacted 2 message(s) the contact wrote in 1 conversation(s) (0 already redacted)"
     assert result.detail.startswith(expected)
+
+
+def test_blank_bodies_are_not_messages_and_fields_name_their_conversation() -> None:
+    fake = FakeIntercom(token=TOKEN)
+    contact_id = fake.add_contact(email="a@example.com")
+    conversation = fake.add_conversation(
+        contact_id, source_body="<p>hello</p>", source_author="contact"
+    )
+    blank = fake.add_part(conversation, author="contact", body="   ")
+    said = fake.add_part(conversation, author="contact", body="<p>said</p>")
+    ref = SubjectRef(kind="intercom", value=contact_id)
+    exporter = IntercomResolver(
+        TOKEN, transport=fake, sections=["conversations"], export_messages=True
+    )
+    fields = {r.field: r.value for r in asyncio.run(exporter.export_subject(ref)).records}
+    assert fields[f"conversation.{conversation}.source.body"] == "<p>hello</p>"
+    assert fields[f"conversation.{conversation}.conversation_parts.{said}.body"] == "<p>said</p>"
+    assert not any(blank in field for field in fields)
+    plan = asyncio.run(
+        IntercomResolver(TOKEN, transport=fake, erasure_policy="redact_messages").plan_erasure(ref)
+    )
+    assert plan.messages is not None
+    assert (plan.messages.authored, plan.redactions) == (2, 2)

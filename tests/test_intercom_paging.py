@@ -131,26 +131,120 @@ def test_a_404_on_a_sub_list_of_an_existing_contact_raises() -> None:
 
 
 @pytest.mark.parametrize(
-    "page",
+    ("page", "what"),
     [
-        {"data": [], "pages": "next"},
-        {"data": [], "pages": {"next": {"starting_after": ""}}},
-        {"data": [], "pages": {"next": {"starting_after": 3}}},
-        {"data": [], "pages": {"next": 7}},
-        {"data": [], "pages": {"next": "https://api.intercom.io/contacts/c-1/notes"}},
-        {"data": {"id": "n"}},
-        {"data": ["n"]},
-        {"data": [{"body": "no id"}]},
-        {"data": [{"id": True, "body": "x"}]},
-        {"data": [{"id": "n", "body": {"html": "x"}}]},
+        ({"data": [], "pages": "next"}, "malformed paging"),
+        ({"data": [], "pages": {"next": {"starting_after": ""}}}, "a next page without a cursor"),
+        ({"data": [], "pages": {"next": {"starting_after": 3}}}, "a next page without a cursor"),
+        ({"data": [], "pages": {"next": 7}}, "malformed paging"),
+        (
+            {"data": [], "pages": {"next": "https://api.intercom.io/contacts/c-1/notes"}},
+            "a next page URL without a query",
+        ),
+        ({"data": {"id": "n"}}, "a page without a data list"),
+        ({"data": ["n"]}, "a page without a data list"),
+        ({"data": [{"body": "no id"}]}, "an item without an id"),
+        ({"data": [{"id": True, "body": "x"}]}, "an item without an id"),
+        ({"data": [{"id": "n", "body": {"html": "x"}}]}, "a value of an unexpected type"),
     ],
 )
-def test_a_malformed_list_page_raises(page: dict[str, Any]) -> None:
-    transport, _ = world(
-        {f"/contacts/{CID}": lambda r: contact(), f"/contacts/{CID}/notes": lambda r: page}
-    )
-    with pytest.raises(MalformedResponseError):
+@pytest.mark.parametrize("on_page", [1, 2])
+def test_a_malformed_list_page_raises(page: dict[str, Any], what: str, on_page: int) -> None:
+    def notes(request: httpx.Request) -> dict[str, Any]:
+        if on_page == 2 and "starting_after" not in query(request):
+            return {
+                "data": [{"id": "n0", "body": "fine"}],
+                "pages": {"next": {"starting_after": "k"}},
+            }
+        return page
+
+    transport, _ = world({f"/contacts/{CID}": lambda r: contact(), f"/contacts/{CID}/notes": notes})
+    with pytest.raises(MalformedResponseError) as info:
         export(transport, sections=["notes"])
+    assert str(info.value) == f"intercom answered the export request with {what}; retry later"
+    assert info.value.request.method == "GET"
+    assert info.value.request.url.path == "/contacts/{id}/notes"
+
+
+@pytest.mark.parametrize(
+    ("pages", "what"),
+    [
+        (
+            {"next": "https://api.intercom.io/conversations/search?x=1"},
+            "a next page without a cursor",
+        ),
+        ({"next": {"starting_after": ""}}, "a next page without a cursor"),
+        ("next", "malformed paging"),
+    ],
+)
+def test_a_malformed_search_cursor_raises(pages: Any, what: str) -> None:
+    search = {"conversations": [], "pages": pages}
+    transport, _ = world(
+        {f"/contacts/{CID}": lambda r: contact(), "/conversations/search": lambda r: search}
+    )
+    with pytest.raises(MalformedResponseError) as info:
+        export(transport, sections=["conversations"])
+    assert str(info.value) == f"intercom answered the export request with {what}; retry later"
+    assert (info.value.request.method, info.value.request.url.path) == (
+        "POST",
+        "/conversations/search",
+    )
+
+
+def test_a_404_in_the_middle_of_a_list_names_the_list() -> None:
+    def vanishing(request: httpx.Request) -> Any:
+        if "starting_after" in query(request):
+            return httpx.Response(404)
+        return {"data": [{"id": "n1", "body": "x"}], "pages": {"next": {"starting_after": "k"}}}
+
+    transport, _ = world(
+        {f"/contacts/{CID}": lambda r: contact(), f"/contacts/{CID}/notes": vanishing}
+    )
+    with pytest.raises(MalformedResponseError) as info:
+        export(transport, sections=["notes"])
+    assert (
+        str(info.value)
+        == "intercom answered the export request with 404 in the middle of paging; retry later"
+    )
+    assert (info.value.request.method, info.value.request.url.path) == (
+        "GET",
+        "/contacts/{id}/notes",
+    )
+
+
+def test_a_repeated_list_cursor_names_the_list() -> None:
+    def looping(request: httpx.Request) -> dict[str, Any]:
+        return {"data": [{"id": "n", "body": "x"}], "pages": {"next": {"starting_after": "same"}}}
+
+    transport, _ = world(
+        {f"/contacts/{CID}": lambda r: contact(), f"/contacts/{CID}/notes": looping}
+    )
+    with pytest.raises(CursorLoopError) as info:
+        export(transport, sections=["notes"])
+    assert str(info.value) == (
+        "intercom answered the export request with "
+        "a pagination cursor it had already sent; retry later"
+    )
+    assert (info.value.request.method, info.value.request.url.path) == (
+        "GET",
+        "/contacts/{id}/notes",
+    )
+
+
+def test_blank_values_in_a_next_page_url_are_kept() -> None:
+    def companies(request: httpx.Request) -> dict[str, Any]:
+        if "page" in query(request) or request.url.query.decode().startswith("page"):
+            return {"data": [{"id": "co2", "name": "Second"}]}
+        return {
+            "data": [{"id": "co1", "name": "First"}],
+            "pages": {"next": "https://x/y?page=2&filter="},
+        }
+
+    transport, seen = world(
+        {f"/contacts/{CID}": lambda r: contact(), f"/contacts/{CID}/companies": companies}
+    )
+    export(transport, sections=["companies"])
+    assert seen[-1].url.query == b"page=2&filter="
 
 
 def test_numeric_item_ids_are_accepted() -> None:

@@ -77,23 +77,62 @@ def test_region_shortcut_picks_the_regional_host(region: str, host: str) -> None
     assert IntercomResolver(TOKEN, region=region).base_url == host  # type: ignore[arg-type]
 
 
+TOKEN_MESSAGE = "the Intercom access token is empty or contains whitespace"
+
+
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"access_token": ""},
-        {"access_token": " padded "},
-        {"access_token": "a\nb"},
-        {"access_token": TOKEN, "region": "mars"},
-        {"access_token": TOKEN, "region": "eu", "base_url": BASE},
-        {"access_token": TOKEN, "timeout": 0},
+        ({"access_token": ""}, TOKEN_MESSAGE),
+        ({"access_token": " padded "}, TOKEN_MESSAGE),
+        ({"access_token": "a\nb"}, TOKEN_MESSAGE),
+        (
+            {"access_token": TOKEN, "region": "mars"},
+            "unknown Intercom region 'mars'; use one of us, eu, au",
+        ),
+        (
+            {"access_token": TOKEN, "region": "eu", "base_url": BASE},
+            "give either region or base_url, not both",
+        ),
+        ({"access_token": TOKEN, "timeout": 0}, "timeout must be a positive number of seconds"),
+        ({"access_token": TOKEN, "timeout": -1.5}, "timeout must be a positive number of seconds"),
     ],
 )
 def test_bad_configuration_is_a_clear_value_error_without_the_token(
-    kwargs: dict[str, object],
+    kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValueError, match=r"\w") as info:
         IntercomResolver(**kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
     assert TOKEN not in str(info.value)
+
+
+def test_a_base_url_loses_its_trailing_slash_and_short_timeouts_are_fine() -> None:
+    resolver = IntercomResolver(TOKEN, base_url="https://proxy.example/intercom/", timeout=0.5)
+    assert resolver.base_url == "https://proxy.example/intercom"
+
+
+async def test_the_default_timeout_is_ten_seconds_and_the_user_agent_names_the_library() -> None:
+    import dsr_resolvers
+
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(404)
+
+    await IntercomResolver(TOKEN, transport=httpx.MockTransport(handle)).erase_subject(REF)
+    assert seen[0].extensions["timeout"]["read"] == 10.0
+    assert seen[0].headers["User-Agent"] == f"dsr-resolvers/{dsr_resolvers.__version__}"
+
+
+@pytest.mark.parametrize("status", [300, 301, 304])
+async def test_a_3xx_is_neither_success_nor_followed(status: int) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, json={"deleted": True}))
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        await IntercomResolver(TOKEN, transport=transport).erase_subject(REF)
+    assert info.value.response.status_code == status
+    assert info.value.response.request is info.value.request
 
 
 async def test_a_ref_of_another_kind_is_a_resolver_error_and_sends_nothing() -> None:
@@ -392,6 +431,7 @@ async def test_a_5xx_propagates_as_an_untranslated_http_status_error(
         await call(REF)
     assert not isinstance(info.value, ResolverError)
     assert info.value.response.status_code == status
+    assert info.value.response.request is info.value.request
     assert_scrubbed(info.value)
 
 

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from dsr_resolvers._version import __version__
 from dsr_resolvers.intercom._errors import (
     IntercomRejectedError,
     MalformedResponseError,
@@ -135,7 +136,7 @@ class IntercomCall:
                 "Authorization": f"Bearer {token}",
                 "Intercom-Version": api_version,
                 "Accept": "application/json",
-                "User-Agent": "dsr-resolvers",
+                "User-Agent": f"dsr-resolvers/{__version__}",
             },
             timeout=timeout,
             transport=None if transport is None else _BorrowedTransport(transport),
