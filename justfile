@@ -45,7 +45,7 @@ bench *args: setup
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
 
-# Not part of `just test`: about 15 minutes on 2 CPUs; score and survivors in PROOFS.md.
+# Not part of `just test`: about 8 minutes on 2 CPUs; score and survivors in PROOFS.md.
 # Mutation testing (mutmut) of the Intercom plugin and the contract.
 mutate: setup
     rm -rf mutants

@@ -419,6 +419,12 @@ def lookup(handler: Handler, **kwargs: str) -> Any:
     return asyncio.run(resolver.find_contacts(**kwargs))
 
 
+def test_lookup_by_external_id_reads_a_data_list_even_without_a_type() -> None:
+    answer = {"data": [{"id": "a", "role": "user"}]}
+    matches = lookup(lambda r: httpx.Response(200, json=answer), external_id="x")
+    assert [(m.id, m.role) for m in matches] == [("a", "user")]
+
+
 def test_lookup_by_external_id_accepts_a_list_answer_and_dedupes() -> None:
     answer = {
         "type": "list",
