@@ -27,16 +27,16 @@ demo: setup
 docs: setup
     NO_MKDOCS_2_WARNING=1 {{venv}}/bin/mkdocs build --strict
 
-# ruff check, ruff format --check and mypy --strict on src and tests.
+# ruff check, ruff format --check (code and the Python in README and docs), mypy --strict.
 lint:
     {{venv}}/bin/ruff check src tests benchmarks docs/_ext
-    {{venv}}/bin/ruff format --check src tests benchmarks docs/_ext
+    {{venv}}/bin/ruff format --check src tests benchmarks docs README.md
     {{venv}}/bin/mypy --strict src tests docs/_ext
 
 # Format the code and apply safe lint fixes.
 fmt:
     {{venv}}/bin/ruff check --fix src tests benchmarks docs/_ext
-    {{venv}}/bin/ruff format src tests benchmarks docs/_ext
+    {{venv}}/bin/ruff format src tests benchmarks docs README.md
 
 # Figures and how to read them are in docs/performance.md; `just bench --quick` is short.
 # Benchmarks on loopback only, bounded; they print tables and assert nothing about time.
