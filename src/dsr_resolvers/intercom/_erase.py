@@ -22,8 +22,9 @@ from typing import Any
 
 from dsr_resolvers.contract import ResolverErasure
 from dsr_resolvers.intercom import _paging
+from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
-from dsr_resolvers.intercom._http import IntercomCall, Route
+from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._messages import AuthoredMessage, authored_messages
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -33,15 +34,14 @@ from dsr_resolvers.intercom._results import (
 )
 
 _GRACE = "Intercom destroys its data after a 7-day grace period"
-_SEARCH = Route("POST", "/conversations/search")
 
 
 def _conversations(call: IntercomCall, contact_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each of the contact's conversations in full (with parts), as ``GET`` returns it."""
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, _SEARCH.path, query, "conversations"):
-        conversation_id = _paging.item_id(call, _SEARCH, listed)
-        full = call.request("GET", "/conversations/{id}", path_params={"id": conversation_id})
+    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
+        conversation_id = _paging.item_id(call, routes.CONVERSATION_SEARCH, listed)
+        full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
         if full is not None:  # deleted since the search: nothing left to redact there
             yield conversation_id, full
 
@@ -59,11 +59,11 @@ def scan_messages(call: IntercomCall, contact_id: str) -> MessageScan:
 
 def _delete(call: IntercomCall, contact_id: str) -> bool:
     """Delete the contact; ``False`` when it was already gone."""
-    deleted = call.request("DELETE", "/contacts/{id}", path_params={"id": contact_id})
+    deleted = call.request(*routes.DELETE_CONTACT, path_params={"id": contact_id})
     if deleted is None:
         return False
     if deleted.get("deleted") is not True:
-        raise call.malformed("DELETE", "/contacts/{id}", "no deletion confirmation")
+        raise call.malformed(*routes.DELETE_CONTACT, "no deletion confirmation")
     return True
 
 
@@ -85,7 +85,7 @@ def _redact(call: IntercomCall, conversation_id: str, message: AuthoredMessage) 
     body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
     body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
     # A 404 means the message is gone since it was read: there is nothing left to redact.
-    call.request("POST", "/conversations/redact", json_body=body)
+    call.request(*routes.REDACT, json_body=body)
 
 
 def redact_then_delete(call: IntercomCall, contact_id: str) -> ResolverErasure:
@@ -116,7 +116,7 @@ def redact_then_delete(call: IntercomCall, contact_id: str) -> ResolverErasure:
 
 
 def _contact_exists(call: IntercomCall, contact_id: str) -> bool:
-    return call.request("GET", "/contacts/{id}", path_params={"id": contact_id}) is not None
+    return call.request(*routes.CONTACT, path_params={"id": contact_id}) is not None
 
 
 def plan_erasure(call: IntercomCall, contact_id: str, policy: ErasurePolicy) -> ErasurePlan:

@@ -26,6 +26,7 @@ from typing import Any
 
 from dsr_resolvers.contract import ExportRecord, PiiCategory
 from dsr_resolvers.intercom import _paging
+from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import (
     COMPANY_FIELDS,
     COMPANY_PREFIX,
@@ -68,16 +69,6 @@ class ExportConfig:
     custom_attributes: Mapping[str, PiiCategory]
 
 
-_CONTACT = Route("GET", "/contacts/{id}")
-_TAGS = Route("GET", "/contacts/{id}/tags")
-_COMPANIES = Route("GET", "/contacts/{id}/companies")
-_NOTES = Route("GET", "/contacts/{id}/notes")
-_CONVERSATION_SEARCH = Route("POST", "/conversations/search")
-_CONVERSATION = Route("GET", "/conversations/{id}")
-_TICKET_SEARCH = Route("POST", "/tickets/search")
-_EVENTS = Route("GET", "/events")
-
-
 class _Records:
     """Collects records, turning a wrongly typed value into a retryable error."""
 
@@ -112,34 +103,36 @@ def export_contact(
 ) -> tuple[ExportRecord, ...]:
     """Every record of the contact, or ``()`` when Intercom has no such contact."""
     ids = {"id": contact_id}
-    contact = call.request(*_CONTACT, path_params=ids)
+    contact = call.request(*routes.CONTACT, path_params=ids)
     if contact is None:
         return ()
     out = _Records(call)
-    out.add(_CONTACT, CONTACT_PREFIX, CONTACT_FIELDS, contact)
+    out.add(routes.CONTACT, CONTACT_PREFIX, CONTACT_FIELDS, contact)
     for n, profile in enumerate(_sub_list(call, contact, "social_profiles")):
-        out.add(_CONTACT, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS, profile, n=str(n))
+        out.add(routes.CONTACT, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS, profile, n=str(n))
     _custom_attributes(out, contact, config.custom_attributes)
 
     sections = config.sections
     if ExportSection.TAGS in sections and _announced(contact, "tags"):
-        for tag in _required(call, _TAGS, "data", ids):
-            out.add(_TAGS, TAG_PREFIX, TAG_FIELDS, tag, id=item_id(call, _TAGS, tag))
+        for tag in _required(call, routes.TAGS, "data", ids):
+            out.add(routes.TAGS, TAG_PREFIX, TAG_FIELDS, tag, id=item_id(call, routes.TAGS, tag))
     if ExportSection.COMPANIES in sections and _announced(contact, "companies"):
         # The spec names the list "companies"; Intercom (and its own examples) send "data".
-        for company in _required(call, _COMPANIES, ("data", "companies"), ids):
-            company_id = item_id(call, _COMPANIES, company)
-            out.add(_COMPANIES, COMPANY_PREFIX, COMPANY_FIELDS, company, id=company_id)
+        for company in _required(call, routes.COMPANIES, ("data", "companies"), ids):
+            company_id = item_id(call, routes.COMPANIES, company)
+            out.add(routes.COMPANIES, COMPANY_PREFIX, COMPANY_FIELDS, company, id=company_id)
     if ExportSection.NOTES in sections and _announced(contact, "notes"):
-        for note in _required(call, _NOTES, "data", ids):
-            out.add(_NOTES, NOTE_PREFIX, NOTE_FIELDS, note, id=item_id(call, _NOTES, note))
+        for note in _required(call, routes.NOTES, "data", ids):
+            out.add(
+                routes.NOTES, NOTE_PREFIX, NOTE_FIELDS, note, id=item_id(call, routes.NOTES, note)
+            )
     if ExportSection.CONVERSATIONS in sections:
         _conversations(call, out, contact_id, messages=ExportSection.MESSAGES in sections)
     if ExportSection.TICKETS in sections:
         query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-        for ticket in _paging.search(call, _TICKET_SEARCH.path, query, "tickets"):
-            ticket_id = item_id(call, _TICKET_SEARCH, ticket)
-            out.add(_TICKET_SEARCH, TICKET_PREFIX, TICKET_FIELDS, ticket, id=ticket_id)
+        for ticket in _paging.search(call, routes.TICKET_SEARCH.path, query, "tickets"):
+            ticket_id = item_id(call, routes.TICKET_SEARCH, ticket)
+            out.add(routes.TICKET_SEARCH, TICKET_PREFIX, TICKET_FIELDS, ticket, id=ticket_id)
     if ExportSection.EVENTS in sections:
         _events(call, out, contact_id)
     return tuple(out.records)
@@ -147,10 +140,10 @@ def export_contact(
 
 def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messages: bool) -> None:
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, _CONVERSATION_SEARCH.path, query, "conversations"):
-        conversation_id = item_id(call, _CONVERSATION_SEARCH, listed)
+    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
+        conversation_id = item_id(call, routes.CONVERSATION_SEARCH, listed)
         out.add(
-            _CONVERSATION_SEARCH,
+            routes.CONVERSATION_SEARCH,
             CONVERSATION_PREFIX,
             CONVERSATION_FIELDS,
             listed,
@@ -158,36 +151,40 @@ def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messag
         )
         if not messages:
             continue
-        full = call.request(*_CONVERSATION, path_params={"id": conversation_id})
+        full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
         if full is None:
-            raise call.malformed(*_CONVERSATION, "404 for a listed conversation")
+            raise call.malformed(*routes.CONVERSATION, "404 for a listed conversation")
         for message in authored_messages(call, full, contact_id):
             if message.redacted:  # what Intercom shows now is its placeholder, not the person's
                 continue
             if message.kind == "source":
                 out.add(
-                    _CONVERSATION, SOURCE_PREFIX, SOURCE_FIELDS, message.message, id=conversation_id
+                    routes.CONVERSATION,
+                    SOURCE_PREFIX,
+                    SOURCE_FIELDS,
+                    message.message,
+                    id=conversation_id,
                 )
             else:
                 ids = {"id": conversation_id, "part": message.id}
-                out.add(_CONVERSATION, PART_PREFIX, PART_FIELDS, message.message, **ids)
+                out.add(routes.CONVERSATION, PART_PREFIX, PART_FIELDS, message.message, **ids)
 
 
 def _events(call: IntercomCall, out: _Records, contact_id: str) -> None:
     params = {"type": "user", "intercom_user_id": contact_id}
-    events = _paging.listing(call, _EVENTS.path, "events", path_params={}, params=params)
+    events = _paging.listing(call, routes.EVENTS.path, "events", path_params={}, params=params)
     if events is None:
-        raise call.malformed(*_EVENTS, "404 for the event list")
+        raise call.malformed(*routes.EVENTS, "404 for the event list")
     for n, event in enumerate(events):
-        out.add(_EVENTS, EVENT_PREFIX, EVENT_FIELDS, event, n=str(n))
+        out.add(routes.EVENTS, EVENT_PREFIX, EVENT_FIELDS, event, n=str(n))
         metadata = event.get("metadata")
         if metadata is None:
             continue
         if not isinstance(metadata, Mapping):
-            raise call.malformed(*_EVENTS, "event metadata that is not an object")
+            raise call.malformed(*routes.EVENTS, "event metadata that is not an object")
         for key in sorted(metadata):
             field = EVENT_METADATA_PREFIX.format(n=n) + str(key)
-            out.one(_EVENTS, field, EVENT_METADATA, metadata[key])
+            out.one(routes.EVENTS, field, EVENT_METADATA, metadata[key])
 
 
 def _custom_attributes(
@@ -197,10 +194,10 @@ def _custom_attributes(
         return
     attributes = contact.get("custom_attributes") or {}
     if not isinstance(attributes, Mapping):
-        raise out.call.malformed(*_CONTACT, "custom attributes that are not an object")
+        raise out.call.malformed(*routes.CONTACT, "custom attributes that are not an object")
     for name, category in sorted(declared.items()):
         spec = FieldSpec(name, category)
-        out.one(_CONTACT, CUSTOM_PREFIX + name, spec, attributes.get(name))
+        out.one(routes.CONTACT, CUSTOM_PREFIX + name, spec, attributes.get(name))
 
 
 def _announced(contact: Mapping[str, Any], key: str) -> bool:
@@ -233,5 +230,5 @@ def _sub_list(call: IntercomCall, contact: Mapping[str, Any], key: str) -> list[
         return []
     data = container.get("data") if isinstance(container, Mapping) else None
     if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
-        raise call.malformed(*_CONTACT, f"a malformed {key} list")
+        raise call.malformed(*routes.CONTACT, f"a malformed {key} list")
     return data

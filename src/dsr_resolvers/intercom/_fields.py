@@ -218,9 +218,6 @@ def glob(prefix: str) -> str:
     return "".join(out)
 
 
-ERASURE_POLICIES = ("delete_contact", "redact_messages")
-
-
 def build_covered_surface(
     *,
     sections: frozenset[ExportSection],

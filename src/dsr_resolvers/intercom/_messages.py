@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dsr_resolvers.contract import ResolverError
-from dsr_resolvers.intercom._http import IntercomCall, Route
+from dsr_resolvers.intercom import _routes as routes
+from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._paging import item_id
 
 CONTACT_AUTHOR_TYPES = frozenset({"user", "lead", "contact"})
-_CONVERSATION = Route("GET", "/conversations/{id}")
 
 
 class IncompleteConversationError(ResolverError):
@@ -60,22 +60,22 @@ def authored_messages(
     that the contact wrote: the source first, then parts in order."""
     source = conversation.get("source")
     if source is not None and not isinstance(source, Mapping):
-        raise call.malformed(*_CONVERSATION, "a malformed conversation source")
+        raise call.malformed(*routes.CONVERSATION, "a malformed conversation source")
     if source is not None and written_by(source, contact_id) and _has_body(source):
-        identifier = item_id(call, _CONVERSATION, source)
+        identifier = item_id(call, routes.CONVERSATION, source)
         yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
     container = conversation.get("conversation_parts")
     if container is None:
         return
     parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
     if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed(*_CONVERSATION, "a malformed part list")
+        raise call.malformed(*routes.CONVERSATION, "a malformed part list")
     total = container.get("total_count")
     if isinstance(total, int) and not isinstance(total, bool) and total > len(parts):
         raise IncompleteConversationError(call.action)
     for part in parts:
         if written_by(part, contact_id) and _has_body(part):
-            identifier = item_id(call, _CONVERSATION, part)
+            identifier = item_id(call, routes.CONVERSATION, part)
             yield AuthoredMessage(
                 "conversation_part", identifier, part.get("redacted") is True, part
             )

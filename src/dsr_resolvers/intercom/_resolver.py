@@ -33,6 +33,7 @@ from dsr_resolvers.contract import (
     SubjectRef,
 )
 from dsr_resolvers.intercom import _erase, _paging
+from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._export import ExportConfig, export_contact
 from dsr_resolvers.intercom._fields import (
     DEFAULT_SECTIONS,
@@ -60,8 +61,6 @@ CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 """Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
 Region = Literal["us", "eu", "au"]
-_CONTACT_SEARCH = Route("POST", "/contacts/search")
-_BY_EXTERNAL_ID = Route("GET", "/contacts/find_by_external_id/{external_id}")
 _T = TypeVar("_T")
 _GLOB_CHARACTERS = frozenset("*?[]")
 
@@ -268,7 +267,7 @@ class IntercomResolver:
 
         def rectify(call: IntercomCall) -> ResolverRectification:
             updated = call.request(
-                "PUT", "/contacts/{id}", path_params={"id": contact_id}, json_body=body
+                *routes.UPDATE_CONTACT, path_params={"id": contact_id}, json_body=body
             )
             if updated is None:
                 return ResolverRectification(
@@ -311,19 +310,21 @@ class IntercomResolver:
 
         def by_email(call: IntercomCall) -> tuple[ContactMatch, ...]:
             query = {"field": "email", "operator": "=", "value": email}
-            found = _paging.search(call, _CONTACT_SEARCH.path, query, "data")
-            return _dedupe(_match(call, _CONTACT_SEARCH, contact) for contact in found)
+            found = _paging.search(call, routes.CONTACT_SEARCH.path, query, "data")
+            return _dedupe(_match(call, routes.CONTACT_SEARCH, contact) for contact in found)
 
         def by_external_id(call: IntercomCall) -> tuple[ContactMatch, ...]:
-            contact = call.request(*_BY_EXTERNAL_ID, path_params={"external_id": str(external_id)})
+            contact = call.request(
+                *routes.BY_EXTERNAL_ID, path_params={"external_id": str(external_id)}
+            )
             if contact is None:
                 return ()
             if contact.get("type") == "list" or "data" in contact:
                 items = contact.get("data")
                 if not isinstance(items, list):
-                    raise call.malformed(*_BY_EXTERNAL_ID, "a malformed contact list")
-                return _dedupe(_match(call, _BY_EXTERNAL_ID, item) for item in items)
-            return (_match(call, _BY_EXTERNAL_ID, contact),)
+                    raise call.malformed(*routes.BY_EXTERNAL_ID, "a malformed contact list")
+                return _dedupe(_match(call, routes.BY_EXTERNAL_ID, item) for item in items)
+            return (_match(call, routes.BY_EXTERNAL_ID, contact),)
 
         return await self._run("lookup", by_email if email is not None else by_external_id)
 

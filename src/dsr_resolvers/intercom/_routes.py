@@ -1,0 +1,23 @@
+"""Every Intercom endpoint this plugin calls, named once.
+
+Requests are sent to these templates and errors name them, so a route is spelled in one place
+and an error can never point at an endpoint that was not called.
+"""
+
+from __future__ import annotations
+
+from dsr_resolvers.intercom._http import Route
+
+CONTACT = Route("GET", "/contacts/{id}")
+UPDATE_CONTACT = Route("PUT", "/contacts/{id}")
+DELETE_CONTACT = Route("DELETE", "/contacts/{id}")
+CONTACT_SEARCH = Route("POST", "/contacts/search")
+BY_EXTERNAL_ID = Route("GET", "/contacts/find_by_external_id/{external_id}")
+TAGS = Route("GET", "/contacts/{id}/tags")
+COMPANIES = Route("GET", "/contacts/{id}/companies")
+NOTES = Route("GET", "/contacts/{id}/notes")
+CONVERSATION_SEARCH = Route("POST", "/conversations/search")
+CONVERSATION = Route("GET", "/conversations/{id}")
+REDACT = Route("POST", "/conversations/redact")
+TICKET_SEARCH = Route("POST", "/tickets/search")
+EVENTS = Route("GET", "/events")
