@@ -90,11 +90,42 @@ def populate_every_field(fake: FakeIntercom) -> str:
     fake.add_company_to_contact(contact_id, name="Remington Rand")
     fake.add_note(contact_id, body="<p>Prefers email</p>")
     conversation = fake.add_conversation(
-        contact_id, state="closed", subject="Login trouble", source_body="<p>Hello</p>"
+        contact_id,
+        state="closed",
+        subject="Login trouble",
+        source_body="<p>Hello</p>",
+        source_attachments=[
+            {
+                "name": "error.txt",
+                "url": "https://files.example/error.txt",
+                "content_type": "text/plain",
+                "filesize": 64,
+            }
+        ],
     )
     fake.add_part(conversation, author="admin", body="<p>Hi Grace</p>")
-    fake.add_part(conversation, author="contact", body="<p>Thanks, that worked</p>")
-    fake.add_ticket(contact_id, title="Invoice question", state="in_progress")
+    fake.add_part(
+        conversation,
+        author="contact",
+        body="<p>Thanks, that worked</p>",
+        attachments=[
+            {
+                "name": "screen.png",
+                "url": "https://files.example/screen.png",
+                "content_type": "image/png",
+                "filesize": 512,
+            }
+        ],
+    )
+    fake.rate_conversation(conversation, 5, remark="Grace was helped fast")
+    fake.add_segment(contact_id, "Power users")
+    fake.set_subscription(contact_id, "Product updates")
+    fake.add_ticket(
+        contact_id,
+        title="Invoice question",
+        description="Invoice 7 is wrong",
+        state="in_progress",
+    )
     fake.add_event(contact_id, "ordered", metadata={"order": "A-1"})
     return contact_id
 
