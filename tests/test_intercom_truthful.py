@@ -539,3 +539,15 @@ async def test_the_surface_names_what_the_resolver_does_not_reach() -> None:
         assert place in notes
     only_events = " ".join(IntercomResolver(TOKEN, sections=["events"]).covered_surface.notes)
     assert "Intercom lists only the last 90 days" in only_events
+
+
+@pytest.mark.parametrize("policy", ["delete_contact", "redact_messages"])
+def test_the_surface_says_which_exported_data_erasure_removes(policy: ErasurePolicy) -> None:
+    surface = IntercomResolver(TOKEN, export_messages=True, erasure_policy=policy).covered_surface
+    erased = {f.field: f.erased for f in surface.fields}
+    assert erased["contact.email"] is True
+    assert erased["contact.segments.*.name"] is True
+    assert erased["conversation.*.rating.remark"] is False  # CSAT remarks outlive deletion
+    assert erased["ticket.*.ticket_attributes._default_description_"] is False
+    assert erased["conversation.*.conversation_parts.*.attachments.*.url"] is False
+    assert erased["conversation.*.conversation_parts.*.body"] is (policy == "redact_messages")

@@ -230,6 +230,28 @@ TABLES: tuple[tuple[ExportSection | None, str, tuple[FieldSpec, ...]], ...] = (
 )
 """Every (section, prefix, fields) table; ``None`` means always exported with the profile."""
 
+KEPT_BY_INTERCOM = frozenset(
+    {
+        CONVERSATION_PREFIX,
+        RATING_PREFIX,
+        SOURCE_ATTACHMENT_PREFIX,
+        PART_ATTACHMENT_PREFIX,
+        TICKET_PREFIX,
+    }
+)
+"""Tables whose data erasure does not remove as far as the API shows: conversations, their
+ratings (Intercom keeps CSAT ratings and comments) and attachments (undocumented), tickets."""
+
+REDACTED = frozenset({SOURCE_PREFIX, PART_PREFIX})
+"""Tables only the ``redact_messages`` policy removes: the messages the contact wrote."""
+
+
+def erased_by(prefix: str, erasure_policy: str) -> bool:
+    """Whether the erasure policy removes the data of the table at ``prefix``."""
+    if prefix in REDACTED:
+        return erasure_policy == "redact_messages"
+    return prefix not in KEPT_BY_INTERCOM
+
 
 def render(spec: FieldSpec, raw: Any) -> str | None:
     """The record text for ``raw``; ``None`` when empty; ``ValueError`` for a wrong type."""
@@ -274,7 +296,11 @@ def build_covered_surface(
 ) -> CoveredSurface:
     """The covered surface for one configuration, from the tables the exporter iterates."""
     fields = [
-        CoveredField(field=glob(prefix) + spec.key, category=spec.category)
+        CoveredField(
+            field=glob(prefix) + spec.key,
+            category=spec.category,
+            erased=erased_by(prefix, erasure_policy),
+        )
         for section, prefix, specs in TABLES
         if section is None or section in sections
         for spec in specs
