@@ -435,8 +435,7 @@ _PADDING = st.text(alphabet=" \t\n", max_size=3)
 @st.composite
 def _typed(draw: st.DrawFn, email: str) -> str:
     cased = "".join(
-        c.upper() if draw(st.booleans()) else c.lower() if draw(st.booleans()) else c
-        for c in email
+        c.upper() if draw(st.booleans()) else c.lower() if draw(st.booleans()) else c for c in email
     )
     return draw(_PADDING) + cased + draw(_PADDING)
 
