@@ -317,10 +317,10 @@ class IntercomResolver:
         search does not return them.
 
         Args:
-            email: Search ``POST /contacts/search``, every page. The address goes through
-                :func:`dsr_resolvers._text.normalize_email` (surrounding whitespace stripped),
-                then is searched as given and lower-cased in one ``OR`` query, since how
-                Intercom treats letter case is undocumented.
+            email: Search ``POST /contacts/search``, every page. The address follows the
+                library's one email rule (the CLI and bulk runs share it): surrounding
+                whitespace is stripped, then it is searched as given and lower-cased in one
+                ``OR`` query, since how Intercom treats letter case is undocumented.
             external_id: Look up ``GET /contacts/find_by_external_id/{external_id}``.
 
         Returns:
