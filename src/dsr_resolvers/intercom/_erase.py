@@ -13,18 +13,24 @@ conversations may no longer be found by ``contact_ids``. So a run that dies anyw
 between two redactions, a 5xx, a kill) leaves the contact in place, and calling erase again
 redoes the search, skips what is already redacted and finishes. After a complete erasure a
 further call answers ``already_absent=True``.
+
+Conversations are read and redacted with up to ``max_in_flight`` requests in flight
+(``_inflight.py``), each conversation's redactions in order by one worker; the first failure
+stops new requests and is raised once the others settled, so the delete is sent only after
+every redaction was confirmed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from dsr_resolvers.contract import ResolverErasure
 from dsr_resolvers.intercom import _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
 from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import AuthoredMessage, authored_messages
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -34,26 +40,49 @@ from dsr_resolvers.intercom._results import (
 )
 
 _GRACE = "Intercom destroys its data after a 7-day grace period"
+_Counts = TypeVar("_Counts")
 
 
-def _conversations(call: IntercomCall, contact_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each of the contact's conversations in full (with parts), as ``GET`` returns it."""
+def _each_conversation(
+    call: IntercomCall,
+    contact_id: str,
+    handle: Callable[[str, dict[str, Any]], _Counts],
+    collect: Callable[[_Counts], None],
+) -> None:
+    """``handle`` each of the contact's conversations in full (with parts), as ``GET`` returns
+    it, up to ``max_in_flight`` at once; ``collect`` what it returns, in search order."""
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
+
+    def read(listed: dict[str, Any]) -> _Counts | None:
         conversation_id = _paging.item_id(call, routes.CONVERSATION_SEARCH, listed)
         full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
-        if full is not None:  # deleted since the search: nothing left to redact there
-            yield conversation_id, full
+        if full is None:  # deleted since the search: nothing left to redact there
+            return None
+        return handle(conversation_id, full)
+
+    def collect_read(counts: _Counts | None) -> None:
+        if counts is not None:
+            collect(counts)
+
+    found = _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations")
+    for_each_in_order(call, found, read, collect_read)
 
 
 def scan_messages(call: IntercomCall, contact_id: str) -> MessageScan:
     """Count the contact's conversations and the messages it wrote, redacted or not."""
     conversations = authored = redacted = 0
-    for _, conversation in _conversations(call, contact_id):
+
+    def count(_: str, conversation: dict[str, Any]) -> tuple[int, int]:
+        messages = list(authored_messages(call, conversation, contact_id))
+        return len(messages), sum(message.redacted for message in messages)
+
+    def add(counts: tuple[int, int]) -> None:
+        nonlocal conversations, authored, redacted
         conversations += 1
-        for message in authored_messages(call, conversation, contact_id):
-            authored += 1
-            redacted += message.redacted
+        authored += counts[0]
+        redacted += counts[1]
+
+    _each_conversation(call, contact_id, count, add)
     return MessageScan(conversations=conversations, authored=authored, redacted=redacted)
 
 
@@ -91,14 +120,24 @@ def _redact(call: IntercomCall, conversation_id: str, message: AuthoredMessage) 
 def redact_then_delete(call: IntercomCall, contact_id: str) -> ResolverErasure:
     """The ``redact_messages`` policy: redact every authored message, then delete, last."""
     conversations = redacted = already = 0
-    for conversation_id, conversation in _conversations(call, contact_id):
-        conversations += 1
+
+    def redact_all(conversation_id: str, conversation: dict[str, Any]) -> tuple[int, int]:
+        done = skipped = 0
         for message in list(authored_messages(call, conversation, contact_id)):
             if message.redacted:
-                already += 1
+                skipped += 1
                 continue
             _redact(call, conversation_id, message)
-            redacted += 1
+            done += 1
+        return done, skipped
+
+    def add(counts: tuple[int, int]) -> None:
+        nonlocal conversations, redacted, already
+        conversations += 1
+        redacted += counts[0]
+        already += counts[1]
+
+    _each_conversation(call, contact_id, redact_all, add)
     counts = (
         f"redacted {redacted} message(s) the contact wrote in {conversations} conversation(s)"
         f" ({already} already redacted)"

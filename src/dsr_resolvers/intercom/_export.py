@@ -16,6 +16,8 @@ something to fetch (the contact's own ``tags``, ``companies`` and ``notes`` coun
 
 A 404 on the contact ends the export empty, with no other request. A 404 on anything after
 it means the contact vanished mid-export: that raises (retryable) rather than return a part.
+The conversation reads of the messages section keep up to ``max_in_flight`` requests in
+flight (``_inflight.py``); records come out in the order of one request at a time.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from dsr_resolvers.intercom._fields import (
     render,
 )
 from dsr_resolvers.intercom._http import IntercomCall, Route
+from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import authored_messages
 from dsr_resolvers.intercom._paging import item_id
 
@@ -140,34 +143,51 @@ def export_contact(
 
 def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messages: bool) -> None:
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
-        conversation_id = item_id(call, routes.CONVERSATION_SEARCH, listed)
-        out.add(
-            routes.CONVERSATION_SEARCH,
-            CONVERSATION_PREFIX,
-            CONVERSATION_FIELDS,
-            listed,
-            id=conversation_id,
-        )
-        if not messages:
+    found = _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations")
+    if messages:
+        # One conversation read each: kept in flight together, collected in search order.
+        def one(listed: dict[str, Any]) -> list[ExportRecord]:
+            part = _Records(call)
+            _conversation(call, part, contact_id, listed, messages=True)
+            return part.records
+
+        for_each_in_order(call, found, one, out.records.extend)
+        return
+    for listed in found:
+        _conversation(call, out, contact_id, listed, messages=False)
+
+
+def _conversation(
+    call: IntercomCall, out: _Records, contact_id: str, listed: dict[str, Any], *, messages: bool
+) -> None:
+    """One listed conversation: its metadata, then (with ``messages``) what the contact wrote."""
+    conversation_id = item_id(call, routes.CONVERSATION_SEARCH, listed)
+    out.add(
+        routes.CONVERSATION_SEARCH,
+        CONVERSATION_PREFIX,
+        CONVERSATION_FIELDS,
+        listed,
+        id=conversation_id,
+    )
+    if not messages:
+        return
+    full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
+    if full is None:
+        raise call.malformed(*routes.CONVERSATION, "404 for a listed conversation")
+    for message in authored_messages(call, full, contact_id):
+        if message.redacted:  # what Intercom shows now is its placeholder, not the person's
             continue
-        full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
-        if full is None:
-            raise call.malformed(*routes.CONVERSATION, "404 for a listed conversation")
-        for message in authored_messages(call, full, contact_id):
-            if message.redacted:  # what Intercom shows now is its placeholder, not the person's
-                continue
-            if message.kind == "source":
-                out.add(
-                    routes.CONVERSATION,
-                    SOURCE_PREFIX,
-                    SOURCE_FIELDS,
-                    message.message,
-                    id=conversation_id,
-                )
-            else:
-                ids = {"id": conversation_id, "part": message.id}
-                out.add(routes.CONVERSATION, PART_PREFIX, PART_FIELDS, message.message, **ids)
+        if message.kind == "source":
+            out.add(
+                routes.CONVERSATION,
+                SOURCE_PREFIX,
+                SOURCE_FIELDS,
+                message.message,
+                id=conversation_id,
+            )
+        else:
+            ids = {"id": conversation_id, "part": message.id}
+            out.add(routes.CONVERSATION, PART_PREFIX, PART_FIELDS, message.message, **ids)
 
 
 def _events(call: IntercomCall, out: _Records, contact_id: str) -> None:
