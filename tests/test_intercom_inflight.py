@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Coroutine
@@ -315,3 +316,22 @@ def test_a_cancelled_bulk_run_sends_nothing_after_it_returned(tmp_path: Path, de
     for contact_id in ids:
         if fake.contact(contact_id) is None:
             assert unredacted_by(fake, contact_id) == 0
+
+
+def test_many_in_flight_over_real_sockets_keep_their_connections(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # httpcore 1.0 closes "surplus" idle connections once a pool holds more than its keep-alive
+    # limit (20 by default), even one just handed to another thread, which then reads a closed
+    # socket (EBADF). The call sizes its pool to max_in_flight, so no connection is ever
+    # closed under a request and none is opened beyond max_in_flight.
+    fake = FakeIntercom(TOKEN, rate_limit=None, latency=0.05)
+    contact_id = heavy_contact(fake, 200)
+    with fake.serve() as base_url, caplog.at_level(logging.DEBUG, logger="httpcore.connection"):
+        resolver = IntercomResolver(
+            TOKEN, base_url=base_url, export_messages=True, max_in_flight=40
+        )
+        export = asyncio.run(resolver.export_subject(ref(contact_id)))
+    opened = [r for r in caplog.records if r.getMessage().startswith("connect_tcp.started")]
+    assert len(opened) <= 40  # without the sizing: about 190, a new one for most requests
+    assert len(export.records) > 200

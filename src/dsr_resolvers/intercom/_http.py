@@ -170,6 +170,12 @@ class IntercomCall:
             verify=shared_ssl_context() if transport is None else True,
             event_hooks=event_hooks,
             follow_redirects=False,
+            # As many pooled connections as requests in flight, all kept alive: httpcore 1.0
+            # closes an idle connection once the pool holds more than max_keepalive, even one
+            # just handed to another thread (a ReadError at 32 in flight with the default 20).
+            limits=httpx.Limits(
+                max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+            ),
         )
 
     def __enter__(self) -> Self:
