@@ -49,7 +49,8 @@ class RequestHooks(Protocol):
     """Instrumentation a caller can attach, e.g. a rate limiter shared by bulk workers.
 
     Both methods run synchronously in the worker thread that sends the request; blocking in
-    ``before_request`` paces the request.
+    ``before_request`` paces the request. With ``max_in_flight`` above 1, one call sends from
+    several threads at once, so hooks must be thread-safe (the bulk ``RateLimiter`` is).
     """
 
     def before_request(self, request: httpx.Request) -> None:
