@@ -208,10 +208,13 @@ async def run_bulk(
             asyncio.create_task(run.worker(work, gate, auto=concurrency == "auto", cap=workers))
             for _ in range(workers)
         ]
+        everything = asyncio.gather(*tasks)
+        # Once the shield is cancelled it no longer retrieves the gather's outcome; do it here.
+        everything.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             # Shielded: a cancelled gather would wait for its workers, and their calls wait
             # for requests queued in the limiter; so the limiter is released first, below.
-            await asyncio.shield(asyncio.gather(*tasks))
+            await asyncio.shield(everything)
         except BaseException:
             for task in tasks:
                 task.cancel()
