@@ -43,6 +43,7 @@ fmt:
 bench *args: setup
     {{py}} benchmarks/bench_client_reuse.py
     {{py}} benchmarks/bench_export.py {{args}}
+    {{py}} benchmarks/bench_in_flight.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
 
 # Not part of `just test`: about 8 minutes on 2 CPUs; score and survivors in PROOFS.md.

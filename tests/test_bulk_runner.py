@@ -184,7 +184,7 @@ async def test_attempts_are_bounded(journal: Journal) -> None:
     for subject in journal.report().subjects:
         assert subject.state is SubjectState.FAILED
         assert subject.attempts == 4
-        assert subject.error == FailureInfo(type="HTTPStatusError", status=502)
+        assert subject.error == FailureInfo(type="IntercomServerError", status=502)
 
 
 async def test_429_storm_pauses_everyone_and_recovers_without_failures(journal: Journal) -> None:

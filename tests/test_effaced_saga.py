@@ -219,7 +219,7 @@ async def test_runner_erases_through_a_429_and_a_503_then_records_success(
             "ref_value": demo.user_id,
             "status": "failed",
             "attempts": 2,
-            "last_error": "HTTPStatusError",
+            "last_error": "IntercomServerError",
         }
     ]
     assert await saga.next_round() == 1
@@ -270,7 +270,7 @@ async def test_erasure_by_email_reaches_the_user_and_the_lead_through_the_same_f
     assert {row["status"] for row in saga.outbox_rows()} == {"failed"}
     assert {row["last_error"] for row in saga.outbox_rows()} == {
         "RateLimitedError",
-        "HTTPStatusError",
+        "IntercomServerError",
     }
     assert await saga.next_round() == 2
     assert [(row["status"], row["attempts"]) for row in saga.outbox_rows()] == [
@@ -335,7 +335,7 @@ async def test_an_outage_that_outlasts_max_attempts_is_abandoned_loudly(
     assert saga.outbox_rows()[0]["status"] == "abandoned"
     assert saga.outbox_rows()[0]["attempts"] == 3
     assert deletes(sandbox.fake) == [(sandbox.demo.user_id, 503)] * 3
-    assert external_steps(saga.trail())[0]["error"] == "HTTPStatusError"
+    assert external_steps(saga.trail())[0]["error"] == "IntercomServerError"
     assert await saga.runner.run_once() == 0
 
 

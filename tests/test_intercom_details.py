@@ -13,6 +13,7 @@ import pytest
 from dsr_resolvers import SubjectRef
 from dsr_resolvers.intercom import (
     IncompleteConversationError,
+    IntercomRedirectError,
     IntercomResolver,
     RateLimitedError,
     RectificationError,
@@ -87,9 +88,12 @@ def test_a_redirect_is_not_followed_and_is_not_success() -> None:
     transport = httpx.MockTransport(
         lambda request: httpx.Response(302, headers={"Location": "https://elsewhere.example/"})
     )
-    with pytest.raises(httpx.HTTPStatusError) as info:
+    with pytest.raises(IntercomRedirectError) as info:
         asyncio.run(IntercomResolver(TOKEN, transport=transport).erase_subject(REF))
-    assert str(info.value) == "intercom failed the erase request (status=302); retry later"
+    assert str(info.value) == (
+        "the erase request was redirected (status=302); the base URL is not the Intercom API "
+        "host: check the configured base_url or region"
+    )
 
 
 def test_an_attached_response_points_at_the_scrubbed_request() -> None:

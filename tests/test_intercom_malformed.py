@@ -19,6 +19,7 @@ from dsr_resolvers.intercom import (
     CursorLoopError,
     IntercomRejectedError,
     IntercomResolver,
+    IntercomServerError,
     MalformedResponseError,
     RateLimitedError,
 )
@@ -287,7 +288,8 @@ def test_every_operation_names_its_action_in_status_errors(
         assert error.retry_after == 2.0
         assert error.response.headers["Retry-After"] == "2"
     else:
-        assert type(error) is httpx.HTTPStatusError
+        assert type(error) is IntercomServerError
+        assert isinstance(error, httpx.HTTPStatusError)
         assert str(error) == f"intercom failed the {action} request (status=503); retry later"
         assert error.response.status_code == 503
         assert error.request.method in {"GET", "POST", "PUT", "DELETE"}

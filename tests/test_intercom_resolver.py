@@ -20,6 +20,7 @@ from dsr_resolvers import (
 )
 from dsr_resolvers.intercom import (
     CursorLoopError,
+    IntercomRedirectError,
     IntercomRejectedError,
     IntercomResolver,
     MalformedResponseError,
@@ -77,7 +78,10 @@ def test_region_shortcut_picks_the_regional_host(region: str, host: str) -> None
     assert IntercomResolver(TOKEN, region=region).base_url == host  # type: ignore[arg-type]
 
 
-TOKEN_MESSAGE = "the Intercom access token is empty or contains whitespace"
+TOKEN_MESSAGE = (
+    "the Intercom access token is empty, has surrounding whitespace, or holds a character a "
+    "header cannot carry (a control character or one outside latin-1)"
+)
 
 
 @pytest.mark.parametrize(
@@ -129,10 +133,11 @@ async def test_the_default_timeout_is_ten_seconds_and_the_user_agent_names_the_l
 @pytest.mark.parametrize("status", [300, 301, 304])
 async def test_a_3xx_is_neither_success_nor_followed(status: int) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json={"deleted": True}))
-    with pytest.raises(httpx.HTTPStatusError) as info:
+    with pytest.raises(IntercomRedirectError) as info:
         await IntercomResolver(TOKEN, transport=transport).erase_subject(REF)
-    assert info.value.response.status_code == status
-    assert info.value.response.request is info.value.request
+    assert isinstance(info.value, ResolverError)  # a configuration problem: not retried
+    assert (info.value.status_code, info.value.action) == (status, "erase")
+    assert "base URL" in str(info.value)
 
 
 async def test_a_ref_of_another_kind_is_a_resolver_error_and_sends_nothing() -> None:

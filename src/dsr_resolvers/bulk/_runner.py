@@ -208,11 +208,19 @@ async def run_bulk(
             asyncio.create_task(run.worker(work, gate, auto=concurrency == "auto", cap=workers))
             for _ in range(workers)
         ]
+        everything = asyncio.gather(*tasks)
+        # Once the shield is cancelled it no longer retrieves the gather's outcome; do it here.
+        everything.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
-            await asyncio.gather(*tasks)
+            # Shielded: a cancelled gather would wait for its workers, and their calls wait
+            # for requests queued in the limiter; so the limiter is released first, below.
+            await asyncio.shield(everything)
         except BaseException:
             for task in tasks:
                 task.cancel()
+            # One turn of the loop lets each resolver call see its cancellation and refuse
+            # any further request before the limiter releases the threads queued in it.
+            await asyncio.sleep(0)
             if limiter is not None:
                 # Worker threads queued in the limiter would otherwise send their requests
                 # after the run has stopped, for nobody to record.

@@ -12,6 +12,10 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
 | ResolverErasure    | what one erasure did (Art. 17); ``detail`` never holds personal data |
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
+
+A model's ``repr`` never shows a value that is personal data: ``SubjectRef.value`` and
+``extra`` and ``ExportRecord.value`` are left out of it, and ``SubjectRef``'s validation errors
+do not echo their input. ``str(record.value)`` and ``model_dump()`` still give everything.
 """
 
 from __future__ import annotations
@@ -61,9 +65,11 @@ class SubjectRef(_Frozen):
         extra: Free-form string hints a resolver may use; ignored when unknown.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
     kind: _Bounded
-    value: _Bounded
-    extra: dict[str, str] = Field(default_factory=dict)
+    value: _Bounded = Field(repr=False)
+    extra: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
 class ExportRecord(_Frozen):
@@ -83,7 +89,7 @@ class ExportRecord(_Frozen):
     source: str
     field: str
     category: PiiCategory
-    value: str
+    value: str = Field(repr=False)
     legal_basis: str | None = None
     purpose: str | None = None
     retention_reason: str | None = None

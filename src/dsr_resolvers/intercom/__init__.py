@@ -5,7 +5,9 @@ Import from here; the modules behind it are private and free to change.
 
 from dsr_resolvers.intercom._errors import (
     CursorLoopError,
+    IntercomRedirectError,
     IntercomRejectedError,
+    IntercomServerError,
     MalformedResponseError,
     RateLimitedError,
 )
@@ -36,8 +38,10 @@ __all__ = [
     "ErasureVerification",
     "ExportSection",
     "IncompleteConversationError",
+    "IntercomRedirectError",
     "IntercomRejectedError",
     "IntercomResolver",
+    "IntercomServerError",
     "MalformedResponseError",
     "MessageScan",
     "NotIntercomError",

@@ -18,19 +18,25 @@ Intercom's 500-part cap stops the erasure before the deletion (``IncompleteConve
 After a complete erasure a further call answers ``already_absent=True``.
 
 ``detail`` says what the library did and what Intercom documents about deletion, nothing more.
+
+Conversations are read and redacted with up to ``max_in_flight`` requests in flight
+(``_inflight.py``), each conversation's redactions in order by one worker; the first failure
+stops new requests and is raised once the others settled, so the delete is sent only after
+every redaction was confirmed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from dsr_resolvers.contract import ResolverErasure
 from dsr_resolvers.intercom import _archive, _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
 from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import (
     AuthoredMessage,
     IncompleteConversationError,
@@ -51,28 +57,58 @@ INTERCOM_ON_DELETION = (
 _ABSENT = "Intercom answered not found for this id, also when asked to unarchive it"
 
 
-def _conversations(call: IntercomCall, contact_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each of the contact's conversations in full (with parts), as ``GET`` returns it."""
+_Counts = TypeVar("_Counts")
+
+
+def _each_conversation(
+    call: IntercomCall,
+    contact_id: str,
+    handle: Callable[[str, dict[str, Any]], _Counts],
+    collect: Callable[[_Counts], None],
+) -> None:
+    """``handle`` each of the contact's conversations in full (with parts), as ``GET`` returns
+    it, up to ``max_in_flight`` at once; ``collect`` what it returns, in search order."""
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
-    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
+
+    def read(listed: dict[str, Any]) -> _Counts | None:
         conversation_id = _paging.item_id(call, routes.CONVERSATION_SEARCH, listed)
         full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
-        if full is not None:  # deleted since the search: nothing left to redact there
-            yield conversation_id, full
+        if full is None:  # deleted since the search: nothing left to redact there
+            return None
+        return handle(conversation_id, full)
+
+    def collect_read(counts: _Counts | None) -> None:
+        if counts is not None:
+            collect(counts)
+
+    found = _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations")
+    for_each_in_order(call, found, read, collect_read)
 
 
 def scan_messages(call: IntercomCall, contact_id: str) -> MessageScan:
     """Count the contact's conversations and the messages it wrote, redacted or not."""
-    conversations = authored = redacted = incomplete = 0
-    for _, conversation in _conversations(call, contact_id):
-        conversations += 1
-        incomplete += is_incomplete(call, conversation)
-        for message in authored_messages(call, conversation, contact_id):
-            authored += 1
-            redacted += message.redacted
-    return MessageScan(
-        conversations=conversations, authored=authored, redacted=redacted, incomplete=incomplete
-    )
+    scan = MessageScan(conversations=0, authored=0, redacted=0, incomplete=0)
+
+    def count(_: str, conversation: dict[str, Any]) -> MessageScan:
+        messages = list(authored_messages(call, conversation, contact_id))
+        return MessageScan(
+            conversations=1,
+            authored=len(messages),
+            redacted=sum(message.redacted for message in messages),
+            incomplete=int(is_incomplete(call, conversation)),
+        )
+
+    def add(one: MessageScan) -> None:
+        nonlocal scan
+        scan = MessageScan(
+            conversations=scan.conversations + one.conversations,
+            authored=scan.authored + one.authored,
+            redacted=scan.redacted + one.redacted,
+            incomplete=scan.incomplete + one.incomplete,
+        )
+
+    _each_conversation(call, contact_id, count, add)
+    return scan
 
 
 def _delete(call: IntercomCall, contact_id: str) -> bool:
@@ -127,16 +163,25 @@ def _redact_all(call: IntercomCall, contact_id: str) -> _Redactions:
     """Redact every authored message Intercom lists; raise if a conversation is cut."""
     done = _Redactions()
     cut: list[str] = []
-    for conversation_id, conversation in _conversations(call, contact_id):
-        done.conversations += 1
-        if is_incomplete(call, conversation):
-            cut.append(conversation_id)
+
+    def redact(conversation_id: str, conversation: dict[str, Any]) -> tuple[int, int, str | None]:
+        redacted = already = 0
         for message in list(authored_messages(call, conversation, contact_id)):
             if message.redacted:
-                done.already += 1
+                already += 1
                 continue
             _redact(call, conversation_id, message)
-            done.redacted += 1
+            redacted += 1
+        return redacted, already, conversation_id if is_incomplete(call, conversation) else None
+
+    def add(counts: tuple[int, int, str | None]) -> None:
+        done.conversations += 1
+        done.redacted += counts[0]
+        done.already += counts[1]
+        if counts[2] is not None:
+            cut.append(counts[2])
+
+    _each_conversation(call, contact_id, redact, add)
     if cut:
         raise IncompleteConversationError(call.action, tuple(cut))
     return done

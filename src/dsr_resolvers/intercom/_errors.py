@@ -8,16 +8,21 @@ that code they are never read, never copied into a message, never attached.
 |-----------------------------|--------------------------------------------------------------|
 | 2xx with the expected JSON  | success                                                      |
 | 2xx with anything else      | ``MalformedResponseError``: retryable, never an empty export |
+| 3xx                         | ``IntercomRedirectError`` (a ``ResolverError``): the base URL |
+|                             | is wrong; redirects are never followed                       |
 | 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
 | any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
-| other 4xx except 429        | ``ResolverError`` naming the status and the action only      |
+| other 4xx except 429        | ``IntercomRejectedError`` naming the status and action only  |
 | 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
-| 5xx                         | ``httpx.HTTPStatusError``, untranslated                      |
-| connection faults, timeouts | ``httpx.TransportError``, untranslated                       |
+| 5xx (and any other status)  | ``IntercomServerError`` (an ``HTTPStatusError``): retry      |
+| connection faults, timeouts | ``httpx.TransportError``, its own type                       |
+| a body that cannot be read  | ``httpx.DecodingError`` (a corrupt gzip body), its own type  |
 
 Every exception that leaves the resolver carries a *scrubbed* request: the URL names the
 route template (``/contacts/{id}``) instead of the contact id, and no ``Authorization``
 header travels with it. A traceback printed at 3 a.m. holds neither a token nor an id.
+Every exception defined here survives ``pickle`` (see ``contract/_errors.py``); httpx's own
+``RequestError`` types do too, as they take only a message.
 """
 
 from __future__ import annotations
@@ -29,10 +34,13 @@ import time
 import httpx
 
 from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.contract._errors import PortableError
 
 __all__ = [
     "CursorLoopError",
+    "IntercomRedirectError",
     "IntercomRejectedError",
+    "IntercomServerError",
     "MalformedResponseError",
     "RateLimitedError",
 ]
@@ -66,7 +74,28 @@ _HINTS = {
 }
 
 
-class MalformedResponseError(httpx.HTTPError):
+class IntercomRedirectError(ResolverError):
+    """Intercom (or whatever answers at the base URL) redirected: a configuration problem.
+
+    The resolver never follows a redirect, since the ``Authorization`` header would follow it
+    to wherever it points. A 3xx means the base URL names the wrong host (a proxy, a login
+    page, the wrong region): a retry cannot fix it.
+
+    Attributes:
+        status_code: The HTTP status answered.
+        action: What was being done: ``export``, ``erase``, ...
+    """
+
+    def __init__(self, status_code: int, action: str) -> None:
+        self.status_code = status_code
+        self.action = action
+        super().__init__(
+            f"the {action} request was redirected (status={status_code}); the base URL is not "
+            "the Intercom API host: check the configured base_url or region"
+        )
+
+
+class MalformedResponseError(PortableError, httpx.HTTPError):
     """Intercom answered 2xx with a body that is not what its API promises.
 
     Transient by assumption (a proxy's error page, a truncated body): the caller retries. It is
@@ -82,7 +111,11 @@ class CursorLoopError(MalformedResponseError):
     """A pagination cursor came back that was already followed; paging would never end."""
 
 
-class RateLimitedError(httpx.HTTPStatusError):
+class IntercomServerError(PortableError, httpx.HTTPStatusError):
+    """Intercom answered 5xx (or a status outside the taxonomy): transient, retry later."""
+
+
+class RateLimitedError(PortableError, httpx.HTTPStatusError):
     """Intercom answered 429. Retry after ``retry_after`` seconds (``None`` when not said)."""
 
     def __init__(

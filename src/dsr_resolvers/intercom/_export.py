@@ -23,6 +23,8 @@ archived is exported and archived again (``POST /contacts/{id}/archive``) in a `
 A 404 on anything after the contact means it vanished mid-export: that raises (retryable)
 rather than return a part. A conversation cut by Intercom's 500-part cap raises
 ``IncompleteConversationError`` once every conversation has been read.
+The conversation reads of the messages section keep up to ``max_in_flight`` requests in
+flight (``_inflight.py``); records come out in the order of one request at a time.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ from dsr_resolvers.intercom._fields import (
     render,
 )
 from dsr_resolvers.intercom._http import IntercomCall, Route
+from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import (
     IncompleteConversationError,
     authored_messages,
@@ -190,23 +193,44 @@ def _export_found(
 def _conversations(call: IntercomCall, out: _Records, contact_id: str, *, messages: bool) -> None:
     query = {"field": "contact_ids", "operator": "=", "value": contact_id}
     cut: list[str] = []
-    for listed in _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations"):
-        conversation_id = item_id(call, routes.CONVERSATION_SEARCH, listed)
-        where = routes.CONVERSATION_SEARCH
-        out.add(where, CONVERSATION_PREFIX, CONVERSATION_FIELDS, listed, id=conversation_id)
-        rating = listed.get("conversation_rating")
-        if rating is not None and _rated_by(call, rating, contact_id):
-            out.add(where, RATING_PREFIX, RATING_FIELDS, rating, id=conversation_id)
-        if not messages:
-            continue
-        full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
-        if full is None:
-            raise call.malformed(*routes.CONVERSATION, "404 for a listed conversation")
-        if is_incomplete(call, full):
-            cut.append(conversation_id)
-        _messages(call, out, conversation_id, full, contact_id)
+    found = _paging.search(call, routes.CONVERSATION_SEARCH.path, query, "conversations")
+    if messages:
+        # One conversation read each: kept in flight together, collected in search order.
+        def one(listed: dict[str, Any]) -> tuple[list[ExportRecord], str | None]:
+            part = _Records(call)
+            return part.records, _conversation(call, part, contact_id, listed, messages=True)
+
+        def collect(result: tuple[list[ExportRecord], str | None]) -> None:
+            out.records.extend(result[0])
+            if result[1] is not None:
+                cut.append(result[1])
+
+        for_each_in_order(call, found, one, collect)
+    else:
+        for listed in found:
+            _conversation(call, out, contact_id, listed, messages=False)
     if cut:
         raise IncompleteConversationError(call.action, tuple(cut))
+
+
+def _conversation(
+    call: IntercomCall, out: _Records, contact_id: str, listed: dict[str, Any], *, messages: bool
+) -> str | None:
+    """One listed conversation: its metadata and the contact's rating, then (with ``messages``)
+    what the contact wrote; the conversation's id when Intercom's 500-part cap cut it."""
+    conversation_id = item_id(call, routes.CONVERSATION_SEARCH, listed)
+    where = routes.CONVERSATION_SEARCH
+    out.add(where, CONVERSATION_PREFIX, CONVERSATION_FIELDS, listed, id=conversation_id)
+    rating = listed.get("conversation_rating")
+    if rating is not None and _rated_by(call, rating, contact_id):
+        out.add(where, RATING_PREFIX, RATING_FIELDS, rating, id=conversation_id)
+    if not messages:
+        return None
+    full = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
+    if full is None:
+        raise call.malformed(*routes.CONVERSATION, "404 for a listed conversation")
+    _messages(call, out, conversation_id, full, contact_id)
+    return conversation_id if is_incomplete(call, full) else None
 
 
 def _rated_by(call: IntercomCall, rating: object, contact_id: str) -> bool:

@@ -260,7 +260,11 @@ def render(spec: FieldSpec, raw: Any) -> str | None:
     if spec.render is Render.TIMESTAMP:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError("timestamp is not a number")
-        return datetime.fromtimestamp(raw, tz=UTC).isoformat().replace("+00:00", "Z")
+        try:
+            moment = datetime.fromtimestamp(raw, tz=UTC)
+        except (OverflowError, OSError):  # NaN, infinity or beyond year 9999
+            raise ValueError("timestamp out of range") from None
+        return moment.isoformat().replace("+00:00", "Z")
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, str):

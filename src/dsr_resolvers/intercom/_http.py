@@ -21,6 +21,11 @@ report a person as erased or as holding nothing while Intercom still holds every
 Identifiers are percent-encoded into exactly one path segment, dots included, so that no id
 can be normalised into another endpoint. Requests that leave this module inside an exception
 are scrubbed: the route template replaces the concrete path and no credentials travel along.
+
+A call may send up to ``max_in_flight`` requests at once from the threads of its in-flight
+pool (``_inflight.py``); the client is shared by them, a semaphore bounds them, and a stop
+event, checked after the caller's hooks (a rate limiter may have held the request), keeps any
+request from starting once the call was cancelled or one of its requests failed.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ import httpx
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom._errors import (
+    IntercomRedirectError,
     IntercomRejectedError,
+    IntercomServerError,
     MalformedResponseError,
     RateLimitedError,
     retry_after_seconds,
@@ -68,9 +75,6 @@ class NotIntercomError(ResolverError):
             " nothing was found absent; check base_url (or region)"
         )
 
-    def __reduce__(self) -> tuple[type[NotIntercomError], tuple[str]]:
-        return type(self), (self.action,)
-
 
 def intercom_says_absent(response: httpx.Response) -> bool:
     """Whether a 404 carries Intercom's ``error.list`` naming a missing object."""
@@ -96,7 +100,8 @@ class RequestHooks(Protocol):
     """Instrumentation a caller can attach, e.g. a rate limiter shared by bulk workers.
 
     Both methods run synchronously in the worker thread that sends the request; blocking in
-    ``before_request`` paces the request.
+    ``before_request`` paces the request. With ``max_in_flight`` above 1, one call sends from
+    several threads at once, so hooks must be thread-safe (the bulk ``RateLimiter`` is).
     """
 
     def before_request(self, request: httpx.Request) -> None:
@@ -161,11 +166,17 @@ _scrub_httpx_log = _ScrubHttpxLog()
 logging.getLogger("httpx").addFilter(_scrub_httpx_log)
 
 
+class CallStopped(Exception):  # noqa: N818 - a signal inside a call, not an error to report
+    """The call was stopped (cancelled, or another of its requests failed); nothing was sent."""
+
+
 class IntercomCall:
     """One logical call (export, erase, ...): one client for all of its requests.
 
     Args:
         action: The verb named in errors (``export``, ``erase``, ...).
+        max_in_flight: How many requests this call may have on the wire at once.
+        stop: Set from outside (a cancelled task) to keep any further request from starting.
     """
 
     def __init__(
@@ -178,12 +189,26 @@ class IntercomCall:
         timeout: float,
         transport: httpx.BaseTransport | None,
         hooks: RequestHooks | None,
+        max_in_flight: int = 1,
+        stop: threading.Event | None = None,
     ) -> None:
         self.action = action
+        self.max_in_flight = max_in_flight
         self._base_url = base_url
-        event_hooks: dict[str, list[Any]] = {}
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._stop = threading.Event() if stop is None else stop
+        event_hooks: dict[str, list[Any]] = {"request": [self._refuse_when_stopped]}
         if hooks is not None:
-            event_hooks = {"request": [hooks.before_request], "response": [hooks.after_response]}
+            event_hooks = {
+                # Checked again after the hook: a rate limiter may have held the request
+                # while the call was being cancelled.
+                "request": [
+                    self._refuse_when_stopped,
+                    hooks.before_request,
+                    self._refuse_when_stopped,
+                ],
+                "response": [hooks.after_response],
+            }
         self._client = httpx.Client(
             base_url=base_url,
             headers={
@@ -197,6 +222,12 @@ class IntercomCall:
             verify=shared_ssl_context() if transport is None else True,
             event_hooks=event_hooks,
             follow_redirects=False,
+            # As many pooled connections as requests in flight, all kept alive: httpcore 1.0
+            # closes an idle connection once the pool holds more than max_keepalive, even one
+            # just handed to another thread (a ReadError at 32 in flight with the default 20).
+            limits=httpx.Limits(
+                max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+            ),
         )
 
     def __enter__(self) -> Self:
@@ -209,6 +240,19 @@ class IntercomCall:
         tb: TracebackType | None,
     ) -> None:
         self._client.close()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the call was stopped: no further request will start."""
+        return self._stop.is_set()
+
+    def halt(self) -> None:
+        """Let no further request of this call start; requests on the wire may finish."""
+        self._stop.set()
+
+    def _refuse_when_stopped(self, request: httpx.Request) -> None:
+        if self._stop.is_set():
+            raise CallStopped(f"the {self.action} call was stopped before this request")
 
     def request(
         self,
@@ -234,14 +278,16 @@ class IntercomCall:
 
         Raises:
             NotIntercomError: A 404 without Intercom's not-found body.
+            IntercomRedirectError: 3xx: the base URL is wrong.
             IntercomRejectedError: Any other 4xx except 429.
             RateLimitedError: 429.
-            httpx.HTTPStatusError: 5xx (and any other non-2xx).
+            IntercomServerError: 5xx (and any other status outside the taxonomy).
             MalformedResponseError: A 2xx whose body is not a JSON object.
-            httpx.TransportError: Connection faults and timeouts.
+            httpx.RequestError: Connection faults, timeouts, a body that cannot be decoded.
+            CallStopped: The call was stopped before this request was sent.
         """
         path = route.format_map({k: encode_segment(v) for k, v in (path_params or {}).items()})
-        with self._scrubbed(method, route):
+        with self._slots, self._scrubbed(method, route):
             response = self._client.request(method, path, params=params, json=json_body)
         status = response.status_code
         if status == 404:
@@ -258,9 +304,11 @@ class IntercomCall:
                 response=self._scrubbed_response(response, request),
                 retry_after=retry_after_seconds(response.headers),
             )
+        if 300 <= status < 400:
+            raise IntercomRedirectError(status, self.action)
         if 400 <= status < 500:
             raise IntercomRejectedError(status, self.action)
-        raise httpx.HTTPStatusError(
+        raise IntercomServerError(
             f"intercom failed the {self.action} request (status={status}); retry later",
             request=request,
             response=self._scrubbed_response(response, request),
@@ -302,11 +350,11 @@ class IntercomCall:
 
     @contextmanager
     def _scrubbed(self, method: str, route: str) -> Iterator[None]:
-        """Scrub httpx's log line and any transport error raised while sending."""
+        """Scrub httpx's log line and any request error (transport, decoding) raised."""
         _scrub_httpx_log.current.url = self._base_url.rstrip("/") + route
         try:
             yield
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             exc.request = self._scrubbed_request(method, route)
             raise
         finally:

@@ -56,9 +56,6 @@ class IncompleteConversationError(ResolverError):
             f" Intercom's inbox, then run the {action} again"
         )
 
-    def __reduce__(self) -> tuple[type[IncompleteConversationError], tuple[str, tuple[str, ...]]]:
-        return type(self), (self.action, self.conversation_ids)
-
 
 @dataclass(frozen=True, slots=True)
 class AuthoredMessage:

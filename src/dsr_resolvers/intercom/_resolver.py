@@ -13,13 +13,19 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 
 Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
 holds only configuration, so any number of event loops and threads may share one resolver.
+Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
+wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
+the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Literal, TypeVar, get_args
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -95,11 +101,15 @@ class IntercomResolver:
             archive it again. Off by default, since unarchiving changes the workspace; the
             covered surface then declares archived contacts as left out. Erasure and
             verification always reach archived contacts.
+        max_in_flight: How many requests one call keeps on the wire at once while it reads
+            conversations or redacts messages; ``1`` sends them one after another. Every
+            request still passes ``hooks``, so a shared rate limiter paces them all.
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
-            both ``region`` and ``base_url``, an unknown policy, section or category, or a
-            custom attribute name with glob characters.
+            both ``region`` and ``base_url``, a base URL that is not https (plain http is
+            allowed to loopback hosts only), an unknown policy, section or category, a
+            custom attribute name with glob characters, or ``max_in_flight`` below 1.
 
     Example:
         >>> resolver = IntercomResolver("token", region="eu")
@@ -122,21 +132,28 @@ class IntercomResolver:
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
         export_archived: bool = False,
+        max_in_flight: int = 8,
     ) -> None:
-        if not access_token or access_token != access_token.strip() or "\n" in access_token:
-            raise ValueError("the Intercom access token is empty or contains whitespace")
+        if not _sendable_token(access_token):
+            # Never echo the token: the message says what is wrong with it, not what it is.
+            raise ValueError(_UNSENDABLE_CREDENTIAL)
         if region is not None and base_url is not None:
             raise ValueError("give either region or base_url, not both")
         if region is not None and region not in REGIONS:
             raise ValueError(f"unknown Intercom region {region!r}; use one of us, eu, au")
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int):
+            raise ValueError("max_in_flight must be a whole number of requests")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
         if erasure_policy not in get_args(ErasurePolicy):
             raise ValueError(
                 f"unknown erasure policy {erasure_policy!r}; use delete_contact or redact_messages"
             )
         self._token: Final = access_token
-        self._base_url: Final = (base_url or REGIONS[region or "us"]).rstrip("/")
+        self._base_url: Final = _checked_base_url(base_url or REGIONS[region or "us"])
+        self._max_in_flight: Final = max_in_flight
         self._transport: Final = transport
         self._timeout: Final = timeout
         self._api_version: Final = api_version
@@ -163,6 +180,11 @@ class IntercomResolver:
     def base_url(self) -> str:
         """The API host requests go to."""
         return self._base_url
+
+    @property
+    def max_in_flight(self) -> int:
+        """How many requests one call keeps on the wire at once (1: one after another)."""
+        return self._max_in_flight
 
     @property
     def erasure_policy(self) -> ErasurePolicy:
@@ -393,7 +415,13 @@ class IntercomResolver:
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, action: str, work: Callable[[IntercomCall], _T]) -> _T:
-        """Run ``work`` with a fresh client in a worker thread."""
+        """Run ``work`` with a fresh client in a worker thread; cancellation stops it.
+
+        When the awaiting task is cancelled, the call is halted (no request starts after
+        that), and ``CancelledError`` is re-raised only once the worker thread has returned,
+        so that nothing of this call reaches Intercom after the caller saw the cancellation.
+        """
+        stop = threading.Event()
 
         def in_thread() -> _T:
             with IntercomCall(
@@ -404,10 +432,18 @@ class IntercomResolver:
                 timeout=self._timeout,
                 transport=self._transport,
                 hooks=self._hooks,
+                max_in_flight=self._max_in_flight,
+                stop=stop,
             ) as call:
                 return work(call)
 
-        return await asyncio.to_thread(in_thread)
+        worker = asyncio.ensure_future(asyncio.to_thread(in_thread))
+        try:
+            return await asyncio.shield(worker)
+        except asyncio.CancelledError:
+            stop.set()
+            await _settled(worker)
+            raise
 
     def _contact_id(self, ref: SubjectRef) -> str:
         if ref.kind != self.name:
@@ -420,6 +456,57 @@ class IntercomResolver:
 def _email_spellings(email: str) -> tuple[str, str]:
     address = normalize_email(email)
     return address, address.lower()
+
+
+async def _settled(worker: asyncio.Future[_T]) -> None:
+    """Wait until ``worker`` is done, however often this task is cancelled meanwhile."""
+    while not worker.done():
+        try:
+            await asyncio.wait({worker})
+        except asyncio.CancelledError:
+            continue
+    if not worker.cancelled():
+        # Retrieve the outcome (usually CallStopped) so asyncio does not log it as lost: the
+        # caller is told "cancelled" instead, which is what happened.
+        worker.exception()
+
+
+_UNSENDABLE_CREDENTIAL = (
+    "the Intercom access token is empty, has surrounding whitespace, or holds a character a "
+    "header cannot carry (a control character or one outside latin-1)"
+)
+
+
+def _sendable_token(token: str) -> bool:
+    """Whether ``token`` can go into an ``Authorization`` header as it is."""
+    return (
+        bool(token)
+        and token == token.strip()
+        and token.isprintable()
+        and all(ord(character) < 256 for character in token)
+    )
+
+
+def _checked_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; https, or plain http to a loopback host."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("base_url must be an http(s) URL such as https://api.eu.intercom.io")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            "base_url uses plain http to a host that is not loopback; the token would travel "
+            "unencrypted: use https"
+        )
+    return base_url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _sections(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ErasurePolicy = Literal["delete_contact", "redact_messages"]
 
@@ -25,7 +25,7 @@ class ContactMatch(_Frozen):
         role: ``"user"`` or ``"lead"``.
     """
 
-    id: str
+    id: str = Field(repr=False)
     role: str
 
 
