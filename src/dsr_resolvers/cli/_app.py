@@ -50,10 +50,13 @@ from dsr_resolvers.cli._options import (
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
+    JsonOption,
     PolicyOption,
     Region,
     RegionOption,
     TokenFileOption,
+    VerboseOption,
+    VerifyPolicyOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -61,6 +64,7 @@ from dsr_resolvers.cli._options import (
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
+from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.intercom import IntercomResolver
 
 __all__ = ["app", "main"]
@@ -131,13 +135,20 @@ def _execute(body: Callable[[Io], int | None]) -> None:
 
 
 def _connect(
-    token_file: Path | None, region: Region | None, base_url: str | None, api_version: str | None
+    token_file: Path | None,
+    region: Region | None,
+    base_url: str | None,
+    api_version: str | None,
+    *,
+    io: Io | None = None,
+    verbose: bool = False,
 ) -> Connection:
     return load_connection(
         token_file=token_file,
         region=None if region is None else region.value,
         base_url=base_url,
         api_version=api_version,
+        trace=None if io is None else RequestTrace(io.err, verbose=verbose),
     )
 
 
@@ -264,11 +275,12 @@ def lookup(
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """List every contact (id and role) with an email or an external id."""
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         run_lookup(
             connection, io, email=email, external_id=external_id, output_format=output_format
         )
@@ -297,6 +309,7 @@ def export(
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Export everything held about a contact, or every contact of an email (Art. 15).
 
@@ -306,7 +319,7 @@ def export(
 
     def body(io: Io) -> int:
         attributes = parse_custom_attributes(custom_attribute)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         run_export(
             connection,
             io,
@@ -336,10 +349,12 @@ def erase(
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
 
@@ -348,7 +363,7 @@ def erase(
     """
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_erase(
             connection,
             io,
@@ -357,6 +372,7 @@ def erase(
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
+            as_json=as_json,
         )
 
     _execute(body)
@@ -369,20 +385,24 @@ def verify(
     contact_ids: Annotated[
         list[str], typer.Argument(metavar="CONTACT_ID...", help="The contacts to check.")
     ],
-    policy: PolicyOption = Policy.DELETE_CONTACT,
+    policy: VerifyPolicyOption = Policy.DELETE_CONTACT,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check that erased contacts are gone (and, with redact-messages, what they wrote).
 
-    Exits 1 when a contact is still held or a message it wrote is still readable.
+    A contact that is gone shows as "no contact with this id": Intercom answers the same for
+    an id it never held. Exits 1 when a contact is still held or a message it wrote is still
+    readable.
     """
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
-        return run_verify(connection, io, contact_ids=contact_ids, policy=policy)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
 
     _execute(body)
 
@@ -410,17 +430,19 @@ def rectify(
             "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
         ),
     ] = None,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Correct a contact's email, name or phone (Art. 16)."""
 
     def body(io: Io) -> int:
         changes = parse_changes(set_, clear)
-        connection = _connect(token_file, region, base_url, api_version)
-        return run_rectify(connection, io, contact_id=contact_id, changes=changes)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
 
     _execute(body)
 

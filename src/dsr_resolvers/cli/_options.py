@@ -25,10 +25,13 @@ __all__ = [
     "ApiVersionOption",
     "BaseUrlOption",
     "CustomAttributeOption",
+    "JsonOption",
     "PolicyOption",
     "Region",
     "RegionOption",
     "TokenFileOption",
+    "VerboseOption",
+    "VerifyPolicyOption",
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
@@ -85,6 +88,23 @@ ApiVersionOption = Annotated[
         show_default=False,
     ),
 ]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Log each request to stderr: method, route, status, milliseconds (never an id, "
+        "a token or a body).",
+        rich_help_panel=_CONNECTION,
+    ),
+]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the result as one JSON document on stdout (schemas in docs/cli.md).",
+    ),
+]
 PolicyOption = Annotated[
     Policy,
     typer.Option(
@@ -92,6 +112,15 @@ PolicyOption = Annotated[
         case_sensitive=False,
         help="delete-contact: delete the contact. redact-messages: first redact every message "
         "the contact wrote, then delete it.",
+    ),
+]
+VerifyPolicyOption = Annotated[
+    Policy,
+    typer.Option(
+        "--policy",
+        case_sensitive=False,
+        help="The policy the contacts were erased under; with redact-messages, also check "
+        "that nothing they wrote is still readable.",
     ),
 ]
 CustomAttributeOption = Annotated[

@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
+from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import REGIONS, ErasurePolicy, IntercomResolver, RequestHooks
 
@@ -82,6 +83,8 @@ class Connection:
         api_version: The ``Intercom-Version`` header.
         timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
+        trace: Hooks for every resolver built here (``-v`` lines, the spinner, 404s that are
+            not Intercom's), unless :meth:`resolver` is given others.
     """
 
     base_url: str
@@ -89,6 +92,7 @@ class Connection:
     api_version: str = "2.14"
     timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    trace: RequestTrace | None = None
 
     def resolver(
         self,
@@ -112,7 +116,7 @@ class Connection:
                 erasure_policy=erasure_policy,
                 export_messages=export_messages,
                 custom_attributes=custom_attributes,
-                hooks=hooks,
+                hooks=hooks if hooks is not None else self.trace,
             )
         except ValueError as error:
             # The resolver's messages name the problem, never the token.
@@ -125,6 +129,7 @@ def load_connection(
     region: str | None = None,
     base_url: str | None = None,
     api_version: str | None = None,
+    trace: RequestTrace | None = None,
 ) -> Connection:
     """Combine the options with the environment into a :class:`Connection`.
 
@@ -133,6 +138,7 @@ def load_connection(
         region: ``us``, ``eu`` or ``au``, from ``--region``.
         base_url: The API host, from ``--base-url``.
         api_version: The ``Intercom-Version`` header, from ``--api-version``.
+        trace: The hooks every resolver of the command gets (see :class:`RequestTrace`).
 
     Returns:
         The connection.
@@ -174,6 +180,7 @@ def load_connection(
         api_version=settings.api_version,
         timeout=settings.timeout,
         retry=retry.policy(),
+        trace=trace,
     )
 
 

@@ -1,0 +1,260 @@
+"""What single-subject commands say: ``--json`` documents, ``-v`` lines, and errors with causes.
+
+Each ``--json`` document is validated against its JSON Schema in ``docs/schemas/``. The error
+tests cover what used to read as success or as "try again later": an id that cannot be an
+Intercom id, an id Intercom does not hold, a base URL that is not Intercom's API (a 404 web
+page), a host name that does not resolve and a refused connection.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_schema_validator import OAS31Validator
+from rich.console import Console
+
+from dsr_resolvers.cli._trace import RequestTrace
+from tests.test_cli import TOKEN, World, dsr, one_error, served_world
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with served_world() as served:
+        yield served
+
+
+def _valid(document: Any, schema: str) -> Any:
+    validator = OAS31Validator(json.loads((SCHEMAS / f"{schema}.schema.json").read_text()))
+    errors = [error.message for error in validator.iter_errors(document)]
+    assert not errors, errors
+    return document
+
+
+# -- --json ---------------------------------------------------------------------------------------
+
+
+def test_erase_json_follows_its_schema(world: World) -> None:
+    result = dsr(
+        "intercom", "erase", "--email", world.demo.shared_email, "--yes", "--json",
+        "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    document = _valid(json.loads(result.stdout), "erase")
+    assert document["policy"] == "delete-contact"
+    assert {(c["contact_id"], c["role"], c["outcome"]) for c in document["contacts"]} == {
+        (world.demo.user_id, "user", "erased"),
+        (world.demo.lead_id, "lead", "erased"),
+    }
+    again = json.loads(dsr("intercom", "erase", world.demo.user_id, "--yes", "--json",
+                           "--base-url", world.url).stdout)  # fmt: skip
+    assert _valid(again, "erase")["contacts"][0]["outcome"] == "no_contact"
+
+
+def test_a_dry_run_json_follows_its_schema_and_changes_nothing(world: World) -> None:
+    result = dsr(
+        "intercom", "erase", "--email", world.demo.shared_email, "--dry-run", "--json",
+        "--policy", "redact-messages", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    document = _valid(json.loads(result.stdout), "erase-plan")
+    by_id = {c["contact_id"]: c for c in document["contacts"]}
+    assert by_id[world.demo.user_id]["redactions"] == 4
+    assert by_id[world.demo.lead_id]["outcome"] == "planned"
+    assert world.fake.contact(world.demo.user_id) is not None
+
+
+def test_verify_json_follows_its_schema(world: World) -> None:
+    ids = (world.demo.user_id, world.demo.lead_id, "../../admin")
+    before = dsr("intercom", "verify", *ids, "--json", "--base-url", world.url)
+    dsr("intercom", "erase", world.demo.user_id, "--yes", "--base-url", world.url)
+    after = dsr("intercom", "verify", *ids, "--json", "--base-url", world.url)
+
+    assert before.exit_code == 1
+    assert [c["outcome"] for c in _valid(json.loads(before.stdout), "verify")["contacts"]] == [
+        "held", "held", "no_contact",
+    ]  # fmt: skip
+    outcomes = [c["outcome"] for c in _valid(json.loads(after.stdout), "verify")["contacts"]]
+    assert outcomes == ["no_contact", "held", "no_contact"]
+    assert json.loads(after.stdout)["contacts"][2]["contact_id"] is None  # never echoed
+
+
+def test_rectify_json_follows_its_schema(world: World) -> None:
+    result = dsr(
+        "intercom", "rectify", world.demo.user_id, "--set", "name=Sam R.", "--json",
+        "--base-url", world.url,
+    )  # fmt: skip
+    missing = dsr(
+        "intercom", "rectify", "0000", "--set", "name=X", "--json", "--base-url", world.url
+    )
+
+    assert result.exit_code == missing.exit_code == 0
+    assert _valid(json.loads(result.stdout), "rectify")["fields"] == ["name"]
+    assert _valid(json.loads(missing.stdout), "rectify")["outcome"] == "no_contact"
+
+
+# -- an id Intercom does not hold, or that cannot be one -------------------------------------------
+
+
+@pytest.mark.parametrize("contact_id", ["../../admin", "a b", "ada@example.com", "x\u200b"])
+def test_an_implausible_id_is_no_contact_and_sends_nothing(world: World, contact_id: str) -> None:
+    erase = dsr("intercom", "erase", contact_id, "--yes", "--base-url", world.url)
+    verify = dsr("intercom", "verify", contact_id, "--base-url", world.url)
+
+    for result in (erase, verify):
+        assert result.exit_code == 0, result.stderr
+        assert "no contact with this id" in result.stdout
+        assert "erased" not in result.stdout.lower()
+        assert "already absent" not in result.output
+        assert contact_id not in result.output
+    assert world.fake.count() == 0
+    if "@" in contact_id:
+        assert "--email" in erase.stderr
+
+
+def test_an_id_intercom_does_not_hold_is_no_contact_never_erased(world: World) -> None:
+    erase = dsr("intercom", "erase", "6650d1c2e4b0a1b2c3d4e5f6", "--yes", "--base-url", world.url)
+    verify = dsr("intercom", "verify", "6650d1c2e4b0a1b2c3d4e5f6", "--base-url", world.url)
+
+    assert erase.exit_code == verify.exit_code == 0
+    for result in (erase, verify):
+        assert "no contact with this id" in result.stdout
+        assert "erased" not in result.stdout.lower()
+        assert "already absent" not in result.stdout
+
+
+# -- a base URL that is not Intercom's -----------------------------------------------------------
+
+
+class _WebPage(BaseHTTPRequestHandler):
+    def _page(self) -> None:
+        body = b"<html><body>Not Found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _page  # noqa: N815 - http.server's names
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WebPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["erase", "6650d1c2e4b0a1b2c3d4e5f6", "--yes"],
+        ["verify", "6650d1c2e4b0a1b2c3d4e5f6"],
+        ["export", "6650d1c2e4b0a1b2c3d4e5f6"],
+        ["rectify", "6650d1c2e4b0a1b2c3d4e5f6", "--set", "name=X"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_404_page_that_is_not_intercoms_points_at_the_base_url(
+    web_server: str, command: list[str]
+) -> None:
+    result = dsr("intercom", *command, "--base-url", web_server)
+
+    assert result.exit_code == 2
+    line = one_error(result)
+    assert "not Intercom's" in line
+    assert "check --base-url and --region" in line
+    assert "no contact" not in result.output
+    assert "try again later" not in line
+
+
+def test_a_host_that_does_not_resolve_points_at_the_base_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = socket.getaddrinfo
+
+    def no_such_host(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "api.intercom.example":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    result = dsr(
+        "intercom", "erase", "6650d1c2e4b0a1b2c3d4e5f6", "--yes",
+        "--base-url", "https://api.intercom.example",
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    line = one_error(result)
+    assert "its name does not resolve" in line
+    assert "check --base-url and --region" in line
+    assert "try again later" not in line
+
+
+# -- -v and the spinner ----------------------------------------------------------------------------
+
+_VERBOSE_LINE = re.compile(r"^(GET|POST|PUT|DELETE) /[a-z_/{}]+ \d{3} \d+ ms$")
+
+
+def test_verbose_logs_method_route_status_and_ms_never_an_id(world: World) -> None:
+    result = dsr(
+        "intercom", "erase", "--email", world.demo.shared_email, "--yes", "-v",
+        "--policy", "redact-messages", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == world.fake.count()
+    assert all(_VERBOSE_LINE.match(line) for line in lines), lines
+    assert "DELETE /contacts/{id} 200" in result.stderr
+    assert "POST /conversations/redact 200" in result.stderr
+    for secret in (world.demo.user_id, world.demo.lead_id, world.demo.shared_email, TOKEN):
+        assert secret not in result.stderr
+    quiet = dsr("intercom", "verify", world.demo.user_id, "--base-url", world.url)
+    assert " ms" not in quiet.stderr
+
+
+def test_the_spinner_shows_on_a_terminal_only_after_a_moment() -> None:
+    def run(terminal: bool, seconds: float) -> str:
+        stream = io.StringIO()
+        console = Console(file=stream, force_terminal=terminal, width=80)
+        trace = RequestTrace(console)
+        with trace.waiting("Erasing"):
+            threading.Event().wait(seconds)
+        return stream.getvalue()
+
+    assert "Erasing" in run(terminal=True, seconds=1.0)
+    assert "Erasing" not in run(terminal=True, seconds=0.0)
+    assert run(terminal=False, seconds=1.0) == ""
+
+
+def test_the_trace_reads_an_intercom_404_as_absence_and_a_web_page_as_not_intercom() -> None:
+    request = httpx.Request("GET", "https://api.intercom.io/contacts/x")
+    trace = RequestTrace()
+    intercom = {"type": "error.list", "errors": [{"code": "not_found", "message": "gone"}]}
+    trace.after_response(httpx.Response(404, json=intercom, request=request))
+    assert not trace.take_foreign_404()
+    trace.after_response(httpx.Response(404, text="<html>", request=request))
+    assert trace.take_foreign_404()
+    assert not trace.take_foreign_404()
