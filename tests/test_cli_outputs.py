@@ -24,6 +24,7 @@ from openapi_schema_validator import OAS31Validator
 from rich.console import Console
 
 from dsr_resolvers.cli._trace import RequestTrace
+from tests.openapi_spec import validate_exchange
 from tests.test_cli import TOKEN, World, dsr, one_error, served_world
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
@@ -258,3 +259,68 @@ def test_the_trace_reads_an_intercom_404_as_absence_and_a_web_page_as_not_interc
     trace.after_response(httpx.Response(404, text="<html>", request=request))
     assert trace.take_foreign_404()
     assert not trace.take_foreign_404()
+
+
+# -- dsr intercom check ----------------------------------------------------------------------------
+
+
+def test_check_reports_the_workspace_and_every_capability_ok(world: World) -> None:
+    result = dsr("intercom", "check", "--json", "--base-url", world.url)
+
+    assert result.exit_code == 0, result.stderr
+    document = _valid(json.loads(result.stdout), "check")
+    assert document["workspace"] == {"name": "FakeIntercom sandbox", "region": "US"}
+    assert document["ready"] is True
+    assert {c["capability"]: c["result"] for c in document["capabilities"]} == {
+        "read contacts": "ok", "read conversations": "ok", "read tickets": "ok",
+        "read events": "ok", "delete contacts": "ok", "redact conversations": "ok",
+    }  # fmt: skip
+    for contact_id in (world.demo.user_id, world.demo.lead_id, world.demo.bystander_id):
+        assert world.fake.contact(contact_id) is not None  # the probes changed nothing
+
+
+def test_check_exits_2_when_a_needed_scope_is_refused_and_0_when_not_needed(
+    world: World,
+) -> None:
+    world.fake.fail_next(403, route="POST /tickets/search")
+    for_export = dsr("intercom", "check", "--for", "export", "--base-url", world.url)
+    world.fake.fail_next(403, route="POST /tickets/search")
+    for_erase = dsr("intercom", "check", "--for", "erase", "--base-url", world.url)
+
+    assert for_export.exit_code == 2
+    assert re.search(
+        r"read tickets\s+POST /tickets/search\s+yes\s+refused \(403\)", for_export.stdout
+    )
+    assert "read tickets" in one_error(for_export)
+    assert for_erase.exit_code == 0, for_erase.stderr
+    assert "Workspace: FakeIntercom sandbox" in for_erase.stdout
+
+
+def test_check_with_a_refused_token_is_one_line_exit_2(world: World) -> None:
+    result = dsr("intercom", "check", "--base-url", world.url, env={"INTERCOM_ACCESS_TOKEN": "x"})
+
+    assert result.exit_code == 2
+    assert "status 401" in one_error(result)
+
+
+def test_check_of_a_host_that_is_not_intercom_points_at_the_base_url(web_server: str) -> None:
+    result = dsr("intercom", "check", "--base-url", web_server)
+
+    assert result.exit_code == 2
+    assert "check --base-url and --region" in one_error(result)
+
+
+def test_a_refused_scope_suggests_check(world: World) -> None:
+    world.fake.fail_next(403, route="DELETE /contacts/{id}")
+    result = dsr("intercom", "erase", world.demo.user_id, "--yes", "--base-url", world.url)
+
+    assert result.exit_code == 2
+    assert "'dsr intercom check'" in one_error(result)
+
+
+def test_the_fakes_get_me_is_one_intercom_documents(world: World) -> None:
+    with httpx.Client(base_url=world.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        response = http.get("/me", headers={"Intercom-Version": "2.14"})
+    response.read()
+    validate_exchange(response)
+    assert response.json()["app"]["name"] == "FakeIntercom sandbox"

@@ -13,7 +13,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 The commands::
 
-    dsr intercom lookup | export | erase | verify | rectify | surface
+    dsr intercom check | lookup | export | erase | verify | rectify | surface
     dsr intercom bulk erase | export
     dsr sandbox
     dsr demo
@@ -35,6 +35,7 @@ from dsr_resolvers import __version__
 from dsr_resolvers.bulk import BulkOperation
 from dsr_resolvers.cli._bulk import run_bulk_command
 from dsr_resolvers.cli._bundle import ExportFormat
+from dsr_resolvers.cli._check import CheckScope, run_check
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._intercom import (
@@ -443,6 +444,49 @@ def rectify(
         changes = parse_changes(set_, clear)
         connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+
+    _execute(body)
+
+
+@intercom_app.command(
+    epilog=_example(
+        "dsr intercom check",
+        "dsr intercom check --for erase --policy redact-messages --region eu",
+    )
+)
+def check(
+    run_for: Annotated[
+        CheckScope,
+        typer.Option(
+            "--for", case_sensitive=False, help="The run to check for; its needs set the exit."
+        ),
+    ] = CheckScope.ALL,
+    policy: Annotated[
+        Policy,
+        typer.Option(
+            "--policy",
+            case_sensitive=False,
+            help="The erasure policy of that run; redact-messages also needs to read and "
+            "redact conversations.",
+        ),
+    ] = Policy.DELETE_CONTACT,
+    as_json: JsonOption = False,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check the token: its workspace and region, and what it may do, before a run.
+
+    Sends GET /me, then one harmless request per capability, naming an id Intercom never
+    issues, so no person's data is read or changed. Exits 0 when everything the run needs
+    is ok, 2 otherwise.
+    """
+
+    def body(io: Io) -> int:
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
     _execute(body)
 

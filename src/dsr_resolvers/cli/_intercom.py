@@ -69,6 +69,7 @@ __all__ = [
     "LookupFormat",
     "Policy",
     "find_contacts",
+    "not_intercom",
     "plausible_contact_id",
     "run_erase",
     "run_export",
@@ -76,6 +77,7 @@ __all__ = [
     "run_rectify",
     "run_verify",
     "shown_id",
+    "unreachable",
 ]
 
 _T = TypeVar("_T")
@@ -119,7 +121,7 @@ def plausible_contact_id(contact_id: str) -> bool:
     return _PLAUSIBLE_ID.fullmatch(contact_id) is not None
 
 
-def _unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
+def unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
     """A usage error for a host that does not resolve or refuses connections, else ``None``."""
     cause: BaseException | None = error
     while cause is not None:
@@ -138,7 +140,8 @@ def _unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
     )
 
 
-def _not_intercom(base_url: str) -> CliError:
+def not_intercom(base_url: str) -> CliError:
+    """The usage error for a host whose 404 is not Intercom's (a wrong ``--base-url``)."""
     return CliError(
         f"{base_url} answered 404 with a page that is not Intercom's: it is not Intercom's "
         "API; check --base-url and --region (or INTERCOM_BASE_URL and INTERCOM_REGION)"
@@ -164,16 +167,16 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
         try:
             result = await work()
         except httpx.ConnectError as error:
-            pointer = _unreachable(error, base_url)
+            pointer = unreachable(error, base_url)
             if pointer is None:
                 raise
             raise pointer from None
         except ResolverError as error:
             if getattr(error, "status_code", None) == 404 or "404" in str(error):
-                raise _not_intercom(base_url) from None
+                raise not_intercom(base_url) from None
             raise
         if trace is not None and trace.take_foreign_404():
-            raise _not_intercom(base_url)
+            raise not_intercom(base_url)
         return result
 
     held: list[_T] = []
@@ -181,11 +184,19 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
     async def attempt() -> None:
         held.append(await call_with_retries(pointed, policy=connection.retry, base_url=base_url))
 
-    if trace is None:
-        asyncio.run(attempt())
-    else:
-        with trace.waiting(label or "Waiting for Intercom"):
+    try:
+        if trace is None:
             asyncio.run(attempt())
+        else:
+            with trace.waiting(label or "Waiting for Intercom"):
+                asyncio.run(attempt())
+    except CliError as refused:
+        if "(status 401)" in refused.message or "(status 403)" in refused.message:
+            raise CliError(
+                f"{refused.message}; 'dsr intercom check' lists what the token may do",
+                refused.exit_code,
+            ) from None
+        raise
     return held[0]
 
 

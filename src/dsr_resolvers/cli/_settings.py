@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dsr_resolvers._version import __version__
 from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
 from dsr_resolvers.cli._trace import RequestTrace
@@ -79,7 +81,7 @@ class Connection:
 
     Attributes:
         base_url: The API host requests go to.
-        token: The access token; only :meth:`resolver` unwraps it.
+        token: The access token; only :meth:`resolver` and :meth:`client` unwrap it.
         api_version: The ``Intercom-Version`` header.
         timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
@@ -121,6 +123,28 @@ class Connection:
         except ValueError as error:
             # The resolver's messages name the problem, never the token.
             raise CliError(f"invalid configuration: {error}") from None
+
+    def client(self) -> httpx.Client:
+        """A plain client for this workspace, for ``dsr intercom check``'s probes.
+
+        It sends what the resolver sends (token, ``Intercom-Version``, JSON) and reports to
+        :attr:`trace`; it never follows redirects, so the token goes to ``base_url`` only.
+        """
+        hooks = self.trace
+        return httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {self.token.get_secret_value()}",
+                "Intercom-Version": self.api_version,
+                "Accept": "application/json",
+                "User-Agent": f"dsr-resolvers/{__version__}",
+            },
+            timeout=self.timeout,
+            follow_redirects=False,
+            event_hooks={}
+            if hooks is None
+            else {"request": [hooks.before_request], "response": [hooks.after_response]},
+        )
 
 
 def load_connection(

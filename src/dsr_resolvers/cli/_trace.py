@@ -36,15 +36,17 @@ from rich.text import Text
 from dsr_resolvers.intercom import _routes
 from dsr_resolvers.intercom._http import Route
 
-__all__ = ["SPINNER_DELAY", "RequestTrace", "route_template"]
+__all__ = ["SPINNER_DELAY", "RequestTrace", "is_intercom_not_found", "route_template"]
 
 #: Seconds a call runs before the spinner shows: quick calls never flicker one.
 SPINNER_DELAY: Final = 0.4
 
 _ROUTES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = tuple(
     (route.method, route.path, tuple(route.path.strip("/").split("/")))
-    for route in vars(_routes).values()
-    if isinstance(route, Route)
+    for route in (
+        *(r for r in vars(_routes).values() if isinstance(r, Route)),
+        Route("GET", "/me"),  # dsr intercom check's identity probe
+    )
 )
 _STARTED: Final = "dsr_started"
 
@@ -70,7 +72,8 @@ def route_template(method: str, path: str) -> str:
     return max(matches)[1] if matches else "(other route)"
 
 
-def _is_intercom_not_found(response: httpx.Response) -> bool:
+def is_intercom_not_found(response: httpx.Response) -> bool:
+    """Whether a 404 is Intercom's: an ``error.list`` with a ``*not_found`` code."""
     try:
         body = json.loads(response.read())
     except (ValueError, UnicodeDecodeError, httpx.HTTPError):
@@ -103,7 +106,7 @@ class RequestTrace:
     def after_response(self, response: httpx.Response) -> None:
         """Check a 404's body; print the ``-v`` line."""
         request = response.request
-        if response.status_code == 404 and not _is_intercom_not_found(response):
+        if response.status_code == 404 and not is_intercom_not_found(response):
             self._foreign_404.set()
         if self._verbose and self._err is not None:
             started = request.extensions.get(_STARTED)

@@ -35,6 +35,8 @@ redaction                      body becomes ``<p><i>This message was deleted</i>
                                a URL, absent on the last page);
                                ``summary=true``: ``event.summary``; ``user_id`` and ``email``
                                find users only, ``intercom_user_id`` any contact
+``GET /me``                    a fixed admin of a fixed app named ``FakeIntercom sandbox``,
+                               region ``US``
 =============================  ================================================================
 """
 
@@ -884,7 +886,31 @@ def list_events(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Re
     )
 
 
+def identify_admin(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``GET /me``: who the token belongs to; a fixed admin of a fixed sandbox app."""
+    return Reply(
+        200,
+        {
+            "type": "admin",
+            "id": "1",
+            "name": "Sandbox Admin",
+            "email": "admin@sandbox.invalid",
+            "email_verified": True,
+            "app": {
+                "type": "app",
+                "id_code": "fakeintercom",
+                "name": "FakeIntercom sandbox",
+                "created_at": 0,
+                "identity_verification": False,
+                "timezone": "UTC",
+                "region": "US",
+            },
+        },
+    )
+
+
 ROUTES: Final[tuple[Route, ...]] = (
+    Route("GET", ("me",), identify_admin),
     Route("GET", ("contacts", "find_by_external_id", "{external_id}"), find_by_external_id),
     Route("GET", ("contacts", "{id}", "notes"), list_notes),
     Route("GET", ("contacts", "{id}", "tags"), list_tags),
