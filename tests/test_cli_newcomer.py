@@ -13,9 +13,12 @@ import shlex
 import shutil
 import subprocess
 
+import pytest
+
 from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import dsr
+from tests.test_cli_entry import COMMANDS
 from tests.test_sandbox import sandbox
 
 NARROW = {"COLUMNS": "80", "INTERCOM_ACCESS_TOKEN": None}
@@ -85,3 +88,37 @@ def test_the_sandbox_banner_prints_commands_that_work_when_pasted() -> None:
     assert lookup.returncode == 0, lookup.stderr
     assert "user" in lookup.stdout
     assert "lead" in lookup.stdout
+
+
+_PLACEHOLDER = re.compile(r"<(str|bool|int|float|path|list\[[^>]*\])>")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dsr")
+def test_help_reads_well_at_80_columns(command: list[str]) -> None:
+    result = dsr(*command, "--help", env={"COLUMNS": "80"})
+
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    assert not _PLACEHOLDER.search(result.stdout)
+    assert not [line for line in lines if re.search(r"[a-z]-$", line)]  # no mid-word wrap
+    examples = result.stdout.split("Examples:")[1]
+    assert "$ dsr" in examples
+    for line in examples.splitlines()[1:]:  # each example line is a command or continues one
+        assert not line.strip() or line.lstrip().startswith("$ ") or line.startswith("      ")
+
+
+def test_a_long_example_is_continued_so_it_still_pastes() -> None:
+    result = dsr("intercom", "bulk", "erase", "--help", env={"COLUMNS": "80"})
+
+    continued = [line for line in result.stdout.splitlines() if line.endswith(" \\")]
+    assert continued
+    joined = result.stdout.split("Examples:")[1].replace(" \\\n", " ")
+    assert re.search(r"\$ dsr intercom bulk erase --input leads.txt\s+--journal", joined)
+
+
+def test_shell_completion_is_offered() -> None:
+    result = dsr("--help")
+
+    assert "--install-completion" in result.stdout
+    assert "--show-completion" in result.stdout

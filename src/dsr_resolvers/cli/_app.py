@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
 
 from dsr_resolvers import __version__
 from dsr_resolvers.bulk import BulkOperation
@@ -38,6 +37,7 @@ from dsr_resolvers.cli._bundle import ExportFormat
 from dsr_resolvers.cli._check import CheckScope, run_check
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
     Policy,
@@ -71,7 +71,7 @@ from dsr_resolvers.intercom import IntercomResolver
 __all__ = ["app", "main"]
 
 
-class _OneLineErrors(TyperGroup):
+class _OneLineErrors(Group):
     """The root group: turns usage errors into one line on stderr (exit 2)."""
 
     def main(
@@ -153,11 +153,6 @@ def _connect(
     )
 
 
-def _example(*lines: str) -> str:
-    """An epilog with examples, laid out the same in Rich and plain help."""
-    return "Example:\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dsr (dsr-resolvers) {__version__}")
@@ -173,18 +168,23 @@ app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
     help=_HELP,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=_example("dsr demo", "dsr intercom lookup --email ada@example.com --region eu"),
+    epilog=example("dsr demo", "dsr intercom lookup --email ada@example.com --region eu"),
 )
 intercom_app = typer.Typer(
+    cls=Group,
+    rich_markup_mode=None,
     help="Answer requests for data in one Intercom workspace.",
-    epilog=_example("dsr intercom export --email ada@example.com --messages --out ada.json"),
+    epilog=example("dsr intercom export --email ada@example.com --messages --out ada.json"),
 )
 bulk_app = typer.Typer(
+    cls=Group,
+    rich_markup_mode=None,
     help="Erase or export thousands of subjects from a file, resumably.",
-    epilog=_example(
+    epilog=example(
         "dsr intercom bulk erase --input leads.csv --journal erase.sqlite --report erase.json"
     ),
 )
@@ -252,10 +252,12 @@ ContactIdArgument = Annotated[
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="List every contact (id and role) with an email or an external id.",
+    epilog=example(
         "dsr intercom lookup --email ada@example.com",
         "dsr intercom lookup --external-id cust-1001 --format json",
-    )
+    ),
 )
 def lookup(
     email: Annotated[
@@ -291,11 +293,13 @@ def lookup(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Export what Intercom holds about a person (Art. 15).",
+    epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
         "dsr intercom export --email ada@example.com --format csv --out ada.csv",
         "dsr intercom export --email ada@example.com --custom-attribute plan=behavioral",
-    )
+    ),
 )
 def export(
     contact_id: ContactIdArgument = None,
@@ -337,10 +341,12 @@ def export(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Erase a contact, or every contact of an email (Art. 17).",
+    epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
         "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
-    )
+    ),
 )
 def erase(
     contact_id: ContactIdArgument = None,
@@ -380,11 +386,14 @@ def erase(
 
 
 @intercom_app.command(
-    epilog=_example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages")
+    cls=Command,
+    short_help="Check that erased contacts are gone.",
+    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
 )
 def verify(
     contact_ids: Annotated[
-        list[str], typer.Argument(metavar="CONTACT_ID...", help="The contacts to check.")
+        list[str],
+        typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
     ],
     policy: VerifyPolicyOption = Policy.DELETE_CONTACT,
     as_json: JsonOption = False,
@@ -409,10 +418,12 @@ def verify(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Correct a contact's email, name or phone (Art. 16).",
+    epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
         "--set 'name=Ada Lovelace'"
-    )
+    ),
 )
 def rectify(
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
@@ -449,10 +460,12 @@ def rectify(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Check the token, its workspace, region and scopes.",
+    epilog=example(
         "dsr intercom check",
         "dsr intercom check --for erase --policy redact-messages --region eu",
-    )
+    ),
 )
 def check(
     run_for: Annotated[
@@ -499,10 +512,12 @@ class SurfaceFormat(StrEnum):
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Print what export and erasure cover, for your records.",
+    epilog=example(
         "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
-    )
+    ),
 )
 def surface(
     output_format: Annotated[
@@ -590,7 +605,8 @@ ColumnOption = Annotated[
 
 @bulk_app.command(
     "erase",
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
     ),
@@ -631,7 +647,8 @@ def bulk_erase(
 
 @bulk_app.command(
     "export",
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
     ),
@@ -704,34 +721,43 @@ def _sandbox_rate(value: str) -> str:
 
 
 @app.command(
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr sandbox --port 8910",
-        "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup --base-url "
-        "http://127.0.0.1:8910 --email sam.rivera@example.com",
-    )
+        "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup "
+        "--base-url http://127.0.0.1:8910 --email sam.rivera@example.com",
+    ),
 )
 def sandbox(
-    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
-    host: Annotated[str, typer.Option("--host", help="Loopback address.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="Port; 0 picks a free one.")
+    ] = 0,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
+    ] = "127.0.0.1",
     token: Annotated[
-        str, typer.Option("--token", help="Bearer token the sandbox accepts (not a secret).")
+        str,
+        typer.Option(
+            "--token", metavar="TOKEN", help="Bearer token the sandbox accepts (not a secret)."
+        ),
     ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
     seed: Annotated[
         str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
     ] = "demo",
     contacts: Annotated[
-        int, typer.Option("--contacts", help="Contacts in a random workspace.")
+        int, typer.Option("--contacts", metavar="N", help="Contacts in a random workspace.")
     ] = 25,
     rate: Annotated[
         str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
     ] = "1666/10",
     latency: Annotated[
-        float, typer.Option("--latency", help="Seconds added to every request.")
+        float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
 ) -> None:
-    """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C, to try commands safely.
+    """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
-    The first line printed is 'listening on http://127.0.0.1:PORT'; point --base-url there.
+    Try commands safely against it: the first line printed is
+    'listening on http://127.0.0.1:PORT'; point --base-url there.
     """
 
     def body(io: Io) -> int:
@@ -764,7 +790,7 @@ def sandbox(
     _execute(body)
 
 
-@app.command(epilog=_example("dsr demo"))
+@app.command(cls=Command, epilog=example("dsr demo"))
 def demo(
     out: Annotated[
         Path | None,
@@ -776,7 +802,9 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run a whole request against a built-in sandbox: lookup, export, erase, verify.
+    """Run a whole request against a built-in sandbox; no credentials.
+
+    Lookup, export, dry run, erasure and verification of a person held as a user and a lead.
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """
