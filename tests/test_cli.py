@@ -646,10 +646,12 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
 
     assert result.exit_code == 0, result.stderr
     text = result.stdout
+    assert "## Exported (Art. 15)" in text
     assert "| Field (glob) | Category |" in text
     assert "| `contact.email` | contact |" in text
-    assert "| Field (glob) | Reason |" in text
-    assert "`contact.custom_attributes.*`" in text
+    assert "## Erased (Art. 17) under delete-contact" in text
+    assert "## Stays in Intercom after erasure" in text
+    assert "- `contact.custom_attributes.*`: custom attributes" in text
     assert "not a compliance verdict" in text
     assert "## Notes" in text
 

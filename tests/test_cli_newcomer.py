@@ -122,3 +122,28 @@ def test_shell_completion_is_offered() -> None:
 
     assert "--install-completion" in result.stdout
     assert "--show-completion" in result.stdout
+
+
+@pytest.mark.parametrize("policy", ["delete-contact", "redact-messages"])
+def test_surface_says_what_is_exported_erased_and_stays_at_80_columns(policy: str) -> None:
+    result = dsr(
+        "intercom", "surface", "--messages", "--policy", policy,
+        "--custom-attribute", "plan=behavioral", env=NARROW,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert all(len(line) <= 80 for line in text.splitlines())
+    exported = text.split("## Exported (Art. 15)")[1].split("## Erased")[0]
+    erased = text.split(f"## Erased (Art. 17) under {policy}")[1].split("## Stays")[0]
+    stays = text.split("## Stays in Intercom after erasure")[1].split("## Knowingly")[0]
+    assert "`contact.email`" in exported
+    assert "`contact.email`" in erased
+    assert "`contact.custom_attributes.plan`" in erased
+    assert "`ticket.*.created_at`" in stays
+    assert "`ticket.*.created_at`" not in erased
+    body = "`conversation.*.conversation_parts.*.body`"
+    assert body in (erased if policy == "redact-messages" else stays)
+    assert "redact_messages" not in text
+    assert "erasure_policy=" not in text
+    assert "Fields exported and erased" not in text

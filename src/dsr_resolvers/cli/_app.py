@@ -532,8 +532,9 @@ def surface(
 ) -> None:
     """Print the covered surface for these options, for a record of processing.
 
-    Field globs with their categories, what is knowingly left out and why, and what erasure
-    leaves behind. A declaration, not a compliance verdict. Needs no token.
+    What is exported (field globs with their categories), what erasure under the policy
+    removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
+    compliance verdict. Needs no token.
     """
 
     def body(io: Io) -> int:
@@ -554,9 +555,9 @@ def surface(
             ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
         ]
         if output_format is SurfaceFormat.JSON:
-            io.write(surface_json(resolver.covered_surface, options))
+            io.write(surface_json(resolver.covered_surface, options, policy))
         else:
-            io.write(surface_markdown(resolver.covered_surface, options))
+            io.write(surface_markdown(resolver.covered_surface, options, policy))
         return ExitCode.OK
 
     _execute(body)
