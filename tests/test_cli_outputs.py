@@ -8,6 +8,7 @@ page), a host name that does not resolve and a refused connection.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -324,3 +325,55 @@ def test_the_fakes_get_me_is_one_intercom_documents(world: World) -> None:
     response.read()
     validate_exchange(response)
     assert response.json()["app"]["name"] == "FakeIntercom sandbox"
+
+
+# -- CSV and custom attributes --------------------------------------------------------------------
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_csv_neutralises_formula_starts_unless_raw(world: World, tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://x.example","hi")'
+    contact_id = world.fake.add_contact(
+        email="eve@example.com", name=formula, phone="+44 20 7946 0000",
+        custom_attributes={"note": "@SUM(1)", "plain": "ok", "tabbed": "\tx", "cr": "\rx"},
+    )  # fmt: skip
+    declared = [
+        arg for name in ("note", "plain", "tabbed", "cr")
+        for arg in ("--custom-attribute", f"{name}=behavioral")
+    ]  # fmt: skip
+    safe = dsr("intercom", "export", contact_id, "--format", "csv", *declared,
+               "--out", str(tmp_path / "safe.csv"), "--base-url", world.url)  # fmt: skip
+    raw = dsr("intercom", "export", contact_id, "--format", "csv", "--csv-raw", *declared,
+              "--out", str(tmp_path / "raw.csv"), "--base-url", world.url)  # fmt: skip
+
+    assert safe.exit_code == raw.exit_code == 0, safe.stderr
+    values = {row["field"]: row["value"] for row in _csv_rows(tmp_path / "safe.csv")}
+    assert values["contact.name"] == "'" + formula
+    assert values["contact.phone"] == "'+44 20 7946 0000"
+    assert values["contact.custom_attributes.note"] == "'@SUM(1)"
+    assert values["contact.custom_attributes.tabbed"] == "'\tx"
+    assert values["contact.custom_attributes.cr"] == "'\rx"
+    assert values["contact.custom_attributes.plain"] == "ok"
+    raw_values = {row["field"]: row["value"] for row in _csv_rows(tmp_path / "raw.csv")}
+    assert raw_values["contact.name"] == formula
+    assert raw_values["contact.custom_attributes.cr"] == "\rx"
+    as_json = json.loads(dsr("intercom", "export", contact_id, "--base-url", world.url).stdout)
+    names = [r["value"] for r in as_json["subjects"][0]["records"] if r["field"] == "contact.name"]
+    assert names == [formula]  # JSON always holds the value exactly
+
+
+def test_a_declared_custom_attribute_no_contact_holds_warns(world: World) -> None:
+    contact_id = world.fake.add_contact(email="fay@example.com", custom_attributes={"plan": "pro"})
+    result = dsr(
+        "intercom", "export", contact_id, "--custom-attribute", "plan=behavioral",
+        "--custom-attribute", "Plan_Typo=behavioral", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "'Plan_Typo'" in warnings[0]

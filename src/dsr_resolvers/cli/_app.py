@@ -310,6 +310,14 @@ def export(
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
     out: OutOption = None,
+    csv_raw: Annotated[
+        bool,
+        typer.Option(
+            "--csv-raw",
+            help="Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
+            "(by default they get a leading ' so a spreadsheet does not run them).",
+        ),
+    ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -334,6 +342,7 @@ def export(
             custom_attributes=attributes,
             export_format=output_format,
             out=out,
+            csv_raw=csv_raw,
         )
         return ExitCode.OK
 

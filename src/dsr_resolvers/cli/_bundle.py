@@ -10,12 +10,16 @@ self-describing).
 | json    | ``{"format", "resolver", "generated_at", "subjects": [{"contact_id",          |
 |         | "records": [{"field", "category", "value", "source"}]}], "covered_surface"}`` |
 | jsonl   | one record a line: ``{"contact_id", "field", "category", "value", "source"}`` |
-| csv     | header ``contact_id,field,category,value``, one record a row                    |
+| csv     | RFC 4180 (CRLF): header ``contact_id,field,category,value``, a record a row     |
 
 JSON Lines and CSV have no room for the surface; when they are written to a file, the surface
-goes beside it as ``<file>.surface.json``. Values are written as Intercom holds them: CSV cells
-are not escaped against spreadsheet formulas, since altering a value would falsify the export;
-open the CSV in a tool that does not evaluate formulas.
+goes beside it as ``<file>.surface.json``.
+
+A DPO opens the CSV in a spreadsheet, which runs a cell starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula (CSV injection). So by default such a cell is
+written with a leading ``'``, which spreadsheets show as text and do not evaluate; the JSON
+and JSON Lines forms always hold the value exactly. ``csv_raw=True`` (``--csv-raw``) writes
+every cell as Intercom holds it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,13 @@ BUNDLE_FORMAT: Final = "dsr-resolvers/export/v1"
 """The ``format`` field of a JSON bundle."""
 
 CSV_COLUMNS: Final = ("contact_id", "field", "category", "value")
+#: First characters that make a spreadsheet read a CSV cell as a formula.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it but never evaluates it: ``'`` before a formula start."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 class ExportFormat(StrEnum):
@@ -118,21 +129,28 @@ class ExportBundle:
             for contact_id, record in self._rows()
         )
 
-    def to_csv(self) -> str:
-        """A CSV table with the columns ``contact_id,field,category,value``."""
+    def to_csv(self, *, raw: bool = False) -> str:
+        """A CSV table with the columns ``contact_id,field,category,value``.
+
+        Args:
+            raw: Write cells exactly as held, even those a spreadsheet would run as a formula
+                (by default they get a leading ``'``; see the module docstring).
+        """
         buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\n")
+        # RFC 4180 line ends: the writer then quotes a cell holding a lone CR too.
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         for contact_id, record in self._rows():
-            writer.writerow((contact_id, record.field, record.category.value, record.value))
+            row = (contact_id, record.field, record.category.value, record.value)
+            writer.writerow(row if raw else tuple(map(neutralised, row)))
         return buffer.getvalue()
 
-    def render(self, export_format: ExportFormat) -> str:
-        """The bundle in ``export_format``."""
+    def render(self, export_format: ExportFormat, *, csv_raw: bool = False) -> str:
+        """The bundle in ``export_format`` (``csv_raw``: see :meth:`to_csv`)."""
         if export_format is ExportFormat.JSONL:
             return self.to_jsonl()
         if export_format is ExportFormat.CSV:
-            return self.to_csv()
+            return self.to_csv(raw=csv_raw)
         return self.to_json()
 
     def _rows(self) -> Iterator[tuple[str, ExportRecord]]:

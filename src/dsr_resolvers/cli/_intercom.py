@@ -354,14 +354,19 @@ def collect_export(
 
 
 def write_export(
-    io: Io, bundle: ExportBundle, export_format: ExportFormat, out: Path | None
+    io: Io,
+    bundle: ExportBundle,
+    export_format: ExportFormat,
+    out: Path | None,
+    *,
+    csv_raw: bool = False,
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
-    text = bundle.render(export_format)
+    text = bundle.render(export_format, csv_raw=csv_raw)
     if out is None:
         io.write(text)
         if export_format is not ExportFormat.JSON:
@@ -399,6 +404,7 @@ def run_export(
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
+    csv_raw: bool = False,
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
 
@@ -411,6 +417,7 @@ def run_export(
         custom_attributes: Custom attributes to export, with their categories.
         export_format: ``json`` (with the covered surface), ``jsonl`` or ``csv``.
         out: The file to write; stdout when ``None``.
+        csv_raw: Write CSV cells as held, without neutralising formula starts.
 
     Returns:
         The bundle written.
@@ -428,8 +435,30 @@ def run_export(
     for subject in bundle.subjects:
         if not subject.records and plausible_contact_id(subject.contact_id):
             io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
-    write_export(io, bundle, export_format, out)
+    _warn_unheld_attributes(io, bundle, custom_attributes or {})
+    write_export(io, bundle, export_format, out, csv_raw=csv_raw)
     return bundle
+
+
+def _warn_unheld_attributes(
+    io: Io, bundle: ExportBundle, declared: Mapping[str, PiiCategory]
+) -> None:
+    """Warn about each declared custom attribute that no exported contact holds."""
+    if not any(subject.records for subject in bundle.subjects):
+        return
+    held = {
+        record.field
+        for subject in bundle.subjects
+        for record in subject.records
+        if record.field.startswith("contact.custom_attributes.")
+    }
+    for name in sorted(declared):
+        if f"contact.custom_attributes.{name}" not in held:
+            io.status(
+                f"warning: no exported contact holds the custom attribute {name!r}, so the "
+                "export has nothing for it; check the name (it is case-sensitive) in "
+                "Intercom's settings, under Data > People"
+            )
 
 
 # -- erase --------------------------------------------------------------------------------------
