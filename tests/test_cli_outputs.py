@@ -377,3 +377,32 @@ def test_a_declared_custom_attribute_no_contact_holds_warns(world: World) -> Non
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1
     assert "'Plan_Typo'" in warnings[0]
+
+
+# -- one export format -----------------------------------------------------------------------------
+
+
+def test_single_and_bulk_exports_are_one_documented_format(world: World, tmp_path: Path) -> None:
+    single = dsr("intercom", "export", "--email", world.demo.shared_email, "--messages",
+                 "--base-url", world.url)  # fmt: skip
+    source = tmp_path / "input.txt"
+    source.write_text(f"# requests\n{world.demo.user_id}\n{world.demo.shared_email}\n")
+    bulk = dsr(
+        "intercom", "bulk", "export", "--input", str(source), "--journal",
+        str(tmp_path / "run.sqlite"), "--out", str(tmp_path / "out"), "--messages",
+        "--report", str(tmp_path / "report.json"), "--base-url", world.url,
+    )  # fmt: skip
+
+    assert single.exit_code == bulk.exit_code == 0, bulk.stderr
+    single_document = _valid(json.loads(single.stdout), "export")
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_line = {subject["line"]: subject["export_file"] for subject in report["subjects"]}
+    assert sorted(by_line) == [2, 3]
+    assert by_line[3].startswith("line-000003-")  # a person's file is found by input line
+    bulk_document = _valid(json.loads((tmp_path / "out" / by_line[3]).read_text()), "export")
+    assert bulk_document["format"] == single_document["format"]
+    assert bulk_document["input"]["line"] == 3
+    assert [s["contact_id"] for s in bulk_document["subjects"]] == [
+        s["contact_id"] for s in single_document["subjects"]
+    ]
+    assert bulk_document["covered_surface"] == single_document["covered_surface"]

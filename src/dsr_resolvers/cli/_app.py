@@ -31,9 +31,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from dsr_resolvers import __version__
+from dsr_resolvers._bundle import ExportFormat
 from dsr_resolvers.bulk import BulkOperation
 from dsr_resolvers.cli._bulk import run_bulk_command
-from dsr_resolvers.cli._bundle import ExportFormat
 from dsr_resolvers.cli._check import CheckScope, run_check
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode

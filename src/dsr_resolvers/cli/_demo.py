@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from rich.panel import Panel
 from rich.text import Text
 
-from dsr_resolvers.cli._bundle import ExportBundle
+from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
     Policy,

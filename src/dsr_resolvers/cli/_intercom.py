@@ -51,7 +51,7 @@ from typing import Any, Final, TypeVar
 import httpx
 import typer
 
-from dsr_resolvers.cli._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries

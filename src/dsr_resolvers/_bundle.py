@@ -1,14 +1,20 @@
-"""The export bundle: one Art. 15 answer, as JSON, JSON Lines or CSV.
+"""The export bundle: one Art. 15 answer, as JSON, JSON Lines or CSV, single or bulk alike.
 
 One person may be several Intercom contacts (a user and leads sharing an email), so an answer
 is a *bundle*: every contact's records, and the covered surface they were produced under, so
 that the file says what it claims to be complete for (Art. 20: machine-readable and
-self-describing).
+self-describing). ``dsr intercom export`` and every file of a bulk export
+(:mod:`dsr_resolvers.bulk`) are the same JSON document, :data:`BUNDLE_FORMAT`, whose JSON
+Schema is ``docs/schemas/export.schema.json``; a bulk file adds ``input`` (the input line and
+the journal key it answers) and is named :func:`export_file_name` so a DPO can find a
+person's file from the report's line number.
 
 | format  | shape                                                                          |
 |---------|--------------------------------------------------------------------------------|
 | json    | ``{"format", "resolver", "generated_at", "subjects": [{"contact_id",          |
-|         | "records": [{"field", "category", "value", "source"}]}], "covered_surface"}`` |
+|         | "records": [{"field", "category", "value", "source"}]}], "covered_surface"``  |
+|         | (``null`` when the resolver declares none), bulk only: ``"input": {"line",``  |
+|         | ``"key"}}``                                                                    |
 | jsonl   | one record a line: ``{"contact_id", "field", "category", "value", "source"}`` |
 | csv     | RFC 4180 (CRLF): header ``contact_id,field,category,value``, a record a row     |
 
@@ -27,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -35,7 +41,7 @@ from typing import Any, Final
 
 from dsr_resolvers.contract import CoveredSurface, ExportRecord
 
-__all__ = ["BUNDLE_FORMAT", "ExportBundle", "ExportFormat", "SubjectRecords"]
+__all__ = ["BUNDLE_FORMAT", "ExportBundle", "ExportFormat", "SubjectRecords", "export_file_name"]
 
 BUNDLE_FORMAT: Final = "dsr-resolvers/export/v1"
 """The ``format`` field of a JSON bundle."""
@@ -48,6 +54,15 @@ FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 def neutralised(cell: str) -> str:
     """``cell`` as a spreadsheet shows it but never evaluates it: ``'`` before a formula start."""
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def export_file_name(line: int, key: str) -> str:
+    """A bulk export file's name: the input line first, so files sort and are found by line.
+
+    ``line-000042-3f9a1c0b7d2e.json``: the 1-based input line, then the start of the
+    subject's journal key, which tells apart two runs' files for the same line.
+    """
+    return f"line-{line:06d}-{key[:12]}.json"
 
 
 class ExportFormat(StrEnum):
@@ -86,24 +101,30 @@ class ExportBundle:
 
     resolver: str
     subjects: tuple[SubjectRecords, ...]
-    covered_surface: CoveredSurface
+    covered_surface: CoveredSurface | None
     generated_at: datetime
+    input: Mapping[str, Any] | None = None
 
     @classmethod
     def now(
-        cls, resolver: str, subjects: Sequence[SubjectRecords], surface: CoveredSurface
+        cls,
+        resolver: str,
+        subjects: Sequence[SubjectRecords],
+        surface: CoveredSurface | None,
+        *,
+        input: Mapping[str, Any] | None = None,
     ) -> ExportBundle:
-        """A bundle stamped with the current time."""
-        return cls(resolver, tuple(subjects), surface, datetime.now(UTC))
+        """A bundle stamped with the current time (``input``: a bulk file's line and key)."""
+        return cls(resolver, tuple(subjects), surface, datetime.now(UTC), input)
 
     @property
     def record_count(self) -> int:
         """Records over all contacts."""
         return sum(len(subject.records) for subject in self.subjects)
 
-    def to_json(self) -> str:
-        """The whole bundle as one JSON document."""
-        document = {
+    def document(self) -> dict[str, Any]:
+        """The bundle as JSON-ready data: :data:`BUNDLE_FORMAT`."""
+        document: dict[str, Any] = {
             "format": BUNDLE_FORMAT,
             "resolver": self.resolver,
             "generated_at": _iso(self.generated_at),
@@ -116,10 +137,18 @@ class ExportBundle:
             ],
             "covered_surface": self.surface_json(),
         }
-        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        if self.input is not None:
+            document["input"] = dict(self.input)
+        return document
 
-    def surface_json(self) -> dict[str, Any]:
-        """The covered surface as JSON-ready data."""
+    def to_json(self) -> str:
+        """The whole bundle as one JSON document."""
+        return json.dumps(self.document(), ensure_ascii=False, indent=2) + "\n"
+
+    def surface_json(self) -> dict[str, Any] | None:
+        """The covered surface as JSON-ready data (``None`` when none is declared)."""
+        if self.covered_surface is None:
+            return None
         return self.covered_surface.model_dump(mode="json")
 
     def to_jsonl(self) -> str:
