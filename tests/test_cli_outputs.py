@@ -25,6 +25,8 @@ from openapi_schema_validator import OAS31Validator
 from rich.console import Console
 
 from dsr_resolvers.cli._trace import RequestTrace
+from dsr_resolvers.contract import ResolverErasure, ResolverExport, SubjectRef
+from dsr_resolvers.intercom import IntercomResolver
 from tests.openapi_spec import validate_exchange
 from tests.test_cli import TOKEN, World, dsr, one_error, served_world
 
@@ -406,3 +408,48 @@ def test_single_and_bulk_exports_are_one_documented_format(world: World, tmp_pat
         s["contact_id"] for s in single_document["subjects"]
     ]
     assert bulk_document["covered_surface"] == single_document["covered_surface"]
+
+
+# -- no double formatting, interrupts --------------------------------------------------------------
+
+
+def test_an_export_is_never_formatted_on_its_way_out_of_asyncio_run(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    formatted: list[str] = []
+
+    def counting_repr(self: ResolverExport) -> str:
+        formatted.append(self.resolver)
+        return "ResolverExport(...)"
+
+    monkeypatch.setattr(ResolverExport, "__repr__", counting_repr)
+    result = dsr("intercom", "export", world.demo.user_id, "--base-url", world.url)
+
+    assert result.exit_code == 0, result.stderr
+    assert formatted == []
+
+
+def test_an_interrupted_erase_says_which_contacts_were_erased(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = IntercomResolver.erase_subject
+    calls: list[str] = []
+
+    async def interrupted_second(self: IntercomResolver, ref: SubjectRef) -> ResolverErasure:
+        calls.append(ref.value)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return await real(self, ref)
+
+    monkeypatch.setattr(IntercomResolver, "erase_subject", interrupted_second)
+    result = dsr(
+        "intercom", "erase", "--email", world.demo.shared_email, "--yes", "--base-url", world.url
+    )
+
+    assert result.exit_code == 130
+    first, second = calls
+    line = next(line for line in result.stderr.splitlines() if "interrupted:" in line)
+    assert f"erased {first}" in line
+    assert f"not erased or unknown: {second}" in line
+    assert world.fake.contact(first) is None
+    assert world.fake.contact(second) is not None
