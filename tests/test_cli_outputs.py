@@ -453,3 +453,16 @@ def test_an_interrupted_erase_says_which_contacts_were_erased(
     assert f"not erased or unknown: {second}" in line
     assert world.fake.contact(first) is None
     assert world.fake.contact(second) is not None
+
+
+def test_a_bulk_run_stopped_by_a_refusal_suggests_check(world: World, tmp_path: Path) -> None:
+    world.fake.fail_next(403, times=10, route="DELETE /contacts/{id}")
+    source = tmp_path / "input.txt"
+    source.write_text(f"{world.demo.user_id}\n")
+    result = dsr(
+        "intercom", "bulk", "erase", "--input", str(source), "--journal",
+        str(tmp_path / "run.sqlite"), "--yes", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code != 0
+    assert "'dsr intercom check'" in result.stderr

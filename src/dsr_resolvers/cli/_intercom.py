@@ -164,6 +164,8 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
     trace = connection.trace
 
     async def pointed() -> _T:
+        if trace is not None:
+            trace.take_foreign_404()  # a try starts clean: only its own 404s count
         try:
             result = await work()
         except httpx.ConnectError as error:
@@ -172,6 +174,7 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
                 raise
             raise pointer from None
         except ResolverError as error:
+            # The resolver's own verdict on a 404 that is not Intercom's (it names the status).
             if getattr(error, "status_code", None) == 404 or "404" in str(error):
                 raise not_intercom(base_url) from None
             raise
