@@ -33,9 +33,7 @@ class PagedWorld:
         if len(segments) == 2 and segments[0] == "contacts":
             contact_id = unquote(segments[1])
             if contact_id not in self.contacts:
-                return httpx.Response(
-                    404, json={"type": "error.list", "errors": [{"code": "not_found"}]}
-                )
+                return intercom_404()
             if request.method == "DELETE":
                 del self.contacts[contact_id]
                 self.deleted.append(contact_id)
@@ -58,7 +56,7 @@ class PagedWorld:
             if start + size < len(everything):
                 page["pages"]["next"] = {"per_page": size, "starting_after": str(start + size)}
             return httpx.Response(200, json=page)
-        return httpx.Response(404, json={"type": "error.list", "errors": [{"code": "not_found"}]})
+        return intercom_404()
 
     def add(self, contact_id: str, *, conversations: int = 0, **fields: Any) -> None:
         self.contacts[contact_id] = {"type": "contact", "id": contact_id, **fields}
@@ -72,3 +70,8 @@ class PagedWorld:
             }
             for i in range(conversations)
         ]
+
+
+def intercom_404() -> httpx.Response:
+    """Intercom's own not-found answer: the only 404 the resolver takes as absence."""
+    return httpx.Response(404, json={"type": "error.list", "errors": [{"code": "not_found"}]})

@@ -133,7 +133,9 @@ def test_surface_says_what_is_exported_erased_and_stays_at_80_columns(policy: st
 
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    assert all(len(line) <= 80 for line in text.splitlines())
+    long_lines = [line for line in text.splitlines() if len(line) > 80]
+    # A Markdown table row cannot wrap; only a row whose glob alone is that long may be wider.
+    assert all(re.fullmatch(r"\| `[^`]{60,}` \| [a-z]+ \|", line) for line in long_lines)
     exported = text.split("## Exported (Art. 15)")[1].split("## Erased")[0]
     erased = text.split(f"## Erased (Art. 17) under {policy}")[1].split("## Stays")[0]
     stays = text.split("## Stays in Intercom after erasure")[1].split("## Knowingly")[0]

@@ -253,17 +253,6 @@ def test_the_spinner_shows_on_a_terminal_only_after_a_moment() -> None:
     assert run(terminal=False, seconds=1.0) == ""
 
 
-def test_the_trace_reads_an_intercom_404_as_absence_and_a_web_page_as_not_intercom() -> None:
-    request = httpx.Request("GET", "https://api.intercom.io/contacts/x")
-    trace = RequestTrace()
-    intercom = {"type": "error.list", "errors": [{"code": "not_found", "message": "gone"}]}
-    trace.after_response(httpx.Response(404, json=intercom, request=request))
-    assert not trace.take_foreign_404()
-    trace.after_response(httpx.Response(404, text="<html>", request=request))
-    assert trace.take_foreign_404()
-    assert not trace.take_foreign_404()
-
-
 # -- dsr intercom check ----------------------------------------------------------------------------
 
 

@@ -90,11 +90,42 @@ def populate_every_field(fake: FakeIntercom) -> str:
     fake.add_company_to_contact(contact_id, name="Remington Rand")
     fake.add_note(contact_id, body="<p>Prefers email</p>")
     conversation = fake.add_conversation(
-        contact_id, state="closed", subject="Login trouble", source_body="<p>Hello</p>"
+        contact_id,
+        state="closed",
+        subject="Login trouble",
+        source_body="<p>Hello</p>",
+        source_attachments=[
+            {
+                "name": "error.txt",
+                "url": "https://files.example/error.txt",
+                "content_type": "text/plain",
+                "filesize": 64,
+            }
+        ],
     )
     fake.add_part(conversation, author="admin", body="<p>Hi Grace</p>")
-    fake.add_part(conversation, author="contact", body="<p>Thanks, that worked</p>")
-    fake.add_ticket(contact_id, title="Invoice question", state="in_progress")
+    fake.add_part(
+        conversation,
+        author="contact",
+        body="<p>Thanks, that worked</p>",
+        attachments=[
+            {
+                "name": "screen.png",
+                "url": "https://files.example/screen.png",
+                "content_type": "image/png",
+                "filesize": 512,
+            }
+        ],
+    )
+    fake.rate_conversation(conversation, 5, remark="Grace was helped fast")
+    fake.add_segment(contact_id, "Power users")
+    fake.set_subscription(contact_id, "Product updates")
+    fake.add_ticket(
+        contact_id,
+        title="Invoice question",
+        description="Invoice 7 is wrong",
+        state="in_progress",
+    )
     fake.add_event(contact_id, "ordered", metadata={"order": "A-1"})
     return contact_id
 
@@ -132,6 +163,12 @@ class TestIntercomConformance(ResolverConformanceSuite):
         full = populate_every_field(self._world())
         return self._resolver(), SubjectRef(kind="intercom", value=full)
 
+    def remaining_after_erasure(
+        self, resolver: Resolver, ref: SubjectRef
+    ) -> tuple[ExportRecord, ...]:
+        """What the fake still holds about the subject, read behind the resolver's back."""
+        return held_in(self.fake, ref.value)
+
     def make_nonretryable_resolver(self) -> Resolver:
         # A revoked token: the fake, like Intercom, answers 401 to every request.
         self._world()
@@ -142,6 +179,39 @@ class TestIntercomConformance(ResolverConformanceSuite):
         return self._resolver(), httpx.HTTPStatusError
 
 
+def held_in(fake: FakeIntercom, contact_id: str) -> tuple[ExportRecord, ...]:
+    """One record per datum the fake holds about the contact: the contact itself (archived or
+    not), its conversations and their ratings, the messages it wrote unredacted, its tickets."""
+
+    def held(field: str, category: PiiCategory) -> ExportRecord:
+        return ExportRecord(source="intercom", field=field, category=category, value="held")
+
+    found: list[ExportRecord] = []
+    if fake.contact(contact_id) is not None or fake.is_archived(contact_id):
+        found.append(held("contact.email", PiiCategory.CONTACT))
+    for conversation_id in fake.conversation_ids(contact_id):
+        conversation = fake.conversation(conversation_id)
+        found.append(held(f"conversation.{conversation_id}.state", PiiCategory.BEHAVIORAL))
+        if conversation["conversation_rating"] is not None:
+            field = f"conversation.{conversation_id}.rating.remark"
+            found.append(held(field, PiiCategory.COMMUNICATION))
+        messages = [
+            (f"conversation.{conversation_id}.source.body", conversation["source"]),
+            *(
+                (f"conversation.{conversation_id}.conversation_parts.{p['id']}.body", p)
+                for p in conversation["conversation_parts"]["conversation_parts"]
+            ),
+        ]
+        for field, message in messages:
+            authored = (message.get("author") or {}).get("id") == contact_id
+            if authored and message.get("body") and not message.get("redacted"):
+                found.append(held(field, PiiCategory.COMMUNICATION))
+    for ticket_id in fake.ticket_ids(contact_id):
+        field = f"ticket.{ticket_id}.ticket_attributes._default_description_"
+        found.append(held(field, PiiCategory.COMMUNICATION))
+    return tuple(found)
+
+
 class TestIntercomConformanceWithEveryOption(TestIntercomConformance):
     """Messages exported and redacted, a custom attribute declared: a wider surface, same rules."""
 
@@ -150,6 +220,32 @@ class TestIntercomConformanceWithEveryOption(TestIntercomConformance):
         "export_messages": True,
         "custom_attributes": {"plan": PiiCategory.BEHAVIORAL},
     }
+
+
+class TestIntercomConformanceArchived(TestIntercomConformance):
+    """Every subject archived, reached with export_archived: the same promises hold."""
+
+    options: ClassVar[dict[str, Any]] = {
+        "erasure_policy": "redact_messages",
+        "export_messages": True,
+        "export_archived": True,
+    }
+
+    def make_present_ref(self) -> SubjectRef:
+        if not self.fake.is_archived(self.present_id):
+            self.fake.archive_contact(self.present_id)
+        return super().make_present_ref()
+
+    def make_fully_populated_resolver(self) -> tuple[Resolver, SubjectRef]:
+        resolver, ref = super().make_fully_populated_resolver()
+        self.fake.archive_contact(ref.value)
+        return resolver, ref
+
+    def test_calls_work_from_several_event_loops(self) -> None:
+        pytest.skip(
+            "concurrent exports of one archived contact race on unarchive and archive again; "
+            "docs/intercom.md says to export an archived contact from one caller at a time"
+        )
 
 
 class _IntercomUnderFault(TestIntercomConformance):
@@ -540,17 +636,25 @@ BROKEN: list[tuple[type[MemoryResolver], dict[str, str]]] = [
             "erasing_a_present_subject_succeeds": "detail that contains the subject's ref value",
             "erasure_is_idempotent": "detail",
             "export_after_erasure_is_empty": "detail",
+            "erasure_reported_done_leaves_nothing_declared_erased": "detail",
         },
     ),
     (
         SoftDeletes,
-        {"export_after_erasure_is_empty": "erased subject still returned 3 record"},
+        {
+            "export_after_erasure_is_empty": "erased subject still returned 3 record",
+            "erasure_reported_done_leaves_nothing_declared_erased": (
+                r"left 3 record\(s\) the covered surface declares erased \(fields: "
+                r"'order.o-1.total', 'profile.email', 'profile.name'"
+            ),
+        },
     ),
     (
         PlaceholderForAbsent,
         {
             "absent_subject_exports_nothing": "absent subject returned 1 record.*'profile.email'",
             "export_after_erasure_is_empty": "still returned 1 record",
+            "erasure_reported_done_leaves_nothing_declared_erased": r"left 1 record\(s\)",
         },
     ),
     (
@@ -666,6 +770,10 @@ class RequiredHooksOnly(ResolverConformanceSuite):
     ("suite_test", "hook"),
     [
         ("test_fully_populated_subject_covers_every_field", "make_fully_populated_resolver"),
+        (
+            "test_erasure_reported_done_leaves_nothing_declared_erased",
+            "make_fully_populated_resolver",
+        ),
         *((name, "make_nonretryable_resolver") for name in NONRETRYABLE_TESTS),
         *((name, "make_transient_resolver") for name in TRANSIENT_TESTS),
     ],
@@ -678,7 +786,10 @@ def test_an_optional_hook_left_out_skips_its_tests_and_names_the_hook(
 
 
 def test_the_required_hooks_run_every_other_test() -> None:
-    optional = {"test_fully_populated_subject_covers_every_field"}
+    optional = {
+        "test_fully_populated_subject_covers_every_field",
+        "test_erasure_reported_done_leaves_nothing_declared_erased",
+    }
     optional |= {*NONRETRYABLE_TESTS, *TRANSIENT_TESTS}
     for name in SUITE_TESTS:
         if name not in optional:
@@ -725,6 +836,7 @@ def test_a_resolver_without_a_surface_skips_the_surface_tests() -> None:
     for name in (
         "test_records_lie_inside_the_covered_surface",
         "test_fully_populated_subject_covers_every_field",
+        "test_erasure_reported_done_leaves_nothing_declared_erased",
     ):
         with pytest.raises(pytest.skip.Exception, match="declares no covered_surface"):
             getattr(NotAttestingSuite(), name)()
@@ -930,7 +1042,11 @@ def test_downstream_modules_run_as_documented(tmp_path: Path) -> None:
             expected = (
                 "skipped"
                 if key.endswith(
-                    "TestOurIntercomSetup::test_fully_populated_subject_covers_every_field"
+                    (
+                        "TestOurIntercomSetup::test_fully_populated_subject_covers_every_field",
+                        "TestOurIntercomSetup::"
+                        "test_erasure_reported_done_leaves_nothing_declared_erased",
+                    )
                 )
                 else "passed"
             )
@@ -951,6 +1067,7 @@ def test_downstream_modules_run_as_documented(tmp_path: Path) -> None:
     assert skipped == {
         "test_records_lie_inside_the_covered_surface",
         "test_fully_populated_subject_covers_every_field",
+        "test_erasure_reported_done_leaves_nothing_declared_erased",
         *NONRETRYABLE_TESTS,
         *TRANSIENT_TESTS,
     }

@@ -812,7 +812,7 @@ def test_events_list_newest_first_with_followable_pages(
 ) -> None:
     cid = fake.add_contact(email="ev@example.com", external_id="ev-1")
     for n in range(5):
-        fake.add_event(cid, f"e{n}", created_at=1000 + n, metadata={"n": str(n)})
+        fake.add_event(cid, f"e{n}", created_at=1_700_000_000 - 1000 + n, metadata={"n": str(n)})
     fake.add_event(fake.add_contact(), "noise")
 
     names: list[str] = []
@@ -922,7 +922,7 @@ def test_intercom_version_is_recorded_and_checked(fake: FakeIntercom, client: ht
         ("GET", "/"),
         ("GET", "/contacts/"),
         ("PATCH", "/contacts/abc"),
-        ("GET", "/contacts/abc/segments"),
+        ("GET", "/contacts/abc/segments/1"),
         ("GET", "/admins"),
         ("GET", "/conversations/search"),
         ("POST", "/contacts/abc"),
@@ -933,8 +933,10 @@ def test_unknown_routes_are_404(
 ) -> None:
     response = client.request(method, path)
     assert response.status_code in (404,)
-    assert error_code(response) == "not_found"
-    expected = "UNKNOWN" if path != "/conversations/search" else "GET /conversations/{id}"
+    # An unknown path names the route, never a missing object: no client may read it as absence.
+    known = path == "/conversations/search"
+    assert error_code(response) == ("not_found" if known else "route_not_found")
+    expected = "UNKNOWN" if not known else "GET /conversations/{id}"
     assert fake.requests[-1].route == expected
 
 

@@ -141,6 +141,22 @@ def _get_after_erasure(w: World) -> httpx.Response:
     return w.http.get(f"/conversations/{w.demo.user_conversation_ids[0]}")
 
 
+def _archived_lead(w: World) -> str:
+    if w.fake.contact(w.demo.lead_id) is not None:
+        w.fake.archive_contact(w.demo.lead_id)
+    return w.demo.lead_id
+
+
+def _get_archived(w: World) -> httpx.Response:
+    _archived_lead(w)
+    return w.http.get(f"/contacts/{w.demo.lead_id}")
+
+
+def _unarchive(w: World) -> httpx.Response:
+    _archived_lead(w)
+    return w.http.post(f"/contacts/{w.demo.lead_id}/unarchive")
+
+
 Scenario = Callable[[World], httpx.Response]
 
 # (name, the request is one the description allows, scenario)
@@ -253,6 +269,15 @@ SCENARIOS: list[tuple[str, bool, Scenario]] = [
         lambda w: w.http.get(f"/contacts/{w.demo.user_id}/companies", params={"per_page": 2}),
     ),
     ("companies 404", True, lambda w: w.http.get("/contacts/nobody/companies")),
+    ("segments", True, lambda w: w.http.get(f"/contacts/{w.demo.user_id}/segments")),
+    ("segments 404", True, lambda w: w.http.get("/contacts/nobody/segments")),
+    ("subscriptions", True, lambda w: w.http.get(f"/contacts/{w.demo.user_id}/subscriptions")),
+    ("subscriptions 404", True, lambda w: w.http.get("/contacts/nobody/subscriptions")),
+    ("archive", True, lambda w: w.http.post(f"/contacts/{w.demo.lead_id}/archive")),
+    ("get archived 404", True, _get_archived),
+    ("unarchive", True, _unarchive),
+    ("unarchive active", True, lambda w: w.http.post(f"/contacts/{w.demo.user_id}/unarchive")),
+    ("unarchive 404", True, lambda w: w.http.post("/contacts/nobody/unarchive")),
     (
         "search conversations first page",
         True,
@@ -379,6 +404,10 @@ def test_scenarios_cover_every_route() -> None:
         "GET /contacts/{id}/notes",
         "GET /contacts/{id}/tags",
         "GET /contacts/{id}/companies",
+        "GET /contacts/{id}/segments",
+        "GET /contacts/{id}/subscriptions",
+        "POST /contacts/{id}/archive",
+        "POST /contacts/{id}/unarchive",
         "POST /conversations/search",
         "GET /conversations/{id}",
         "POST /conversations/redact",

@@ -44,6 +44,22 @@ def resolver(fake: FakeIntercom, **options: Any) -> IntercomResolver:
     return IntercomResolver(TOKEN, transport=Validating(fake), **options)
 
 
+PLAN = {
+    "name": "plan.pdf",
+    "url": "https://files.example/plan.pdf",
+    "content_type": "application/pdf",
+    "filesize": 2048,
+}
+PHOTO = {
+    "name": "me.png",
+    "url": "https://files.example/me.png",
+    "content_type": "image/png",
+    "filesize": 100,
+    "width": 10,
+    "height": 10,
+}
+
+
 def populate_fully(fake: FakeIntercom) -> tuple[str, str]:
     """A contact with every field the exporter knows about, and a bystander in its chat."""
     contact_id = fake.add_contact(
@@ -96,14 +112,23 @@ def populate_fully(fake: FakeIntercom) -> tuple[str, str]:
     fake.tag_contact(contact_id, "VIP")
     fake.add_company_to_contact(contact_id, name="Analytical Engines Ltd")
     fake.add_note(contact_id, body="<p>Asked about her account</p>")
+    fake.add_segment(contact_id, "Active engineers")
+    fake.set_subscription(contact_id, "Newsletter", "opt_out")
     conversation = fake.add_conversation(
-        contact_id, source_body="<p>Hello</p>", source_author="contact", subject="Engines"
+        contact_id,
+        source_body="<p>Hello</p>",
+        source_author="contact",
+        subject="Engines",
+        source_attachments=[PLAN],
     )
-    fake.add_part(conversation, author="contact", body="<p>My address is …</p>")
+    fake.add_part(
+        conversation, author="contact", body="<p>My address is …</p>", attachments=[PHOTO]
+    )
     fake.add_part(conversation, author="admin", body="<p>Thanks Ada</p>")
     fake.add_part(conversation, author=bystander, body="<p>Bob here</p>")
     fake.add_part(conversation, author="bot", body="<p>Rate us</p>")
-    fake.add_ticket(contact_id)
+    fake.rate_conversation(conversation, 4, remark="Quick, but I had to repeat my address")
+    fake.add_ticket(contact_id, title="Engine broke", description="It stopped at step 3")
     fake.add_event(contact_id, event_name="ordered-engine", metadata={"order": "42"})
     return contact_id, bystander
 
@@ -204,8 +229,11 @@ async def test_declared_custom_attributes_are_exported_with_their_category() -> 
                 "GET /contacts/{id}/tags",
                 "GET /contacts/{id}/companies",
                 "GET /contacts/{id}/notes",
+                "GET /contacts/{id}/segments",
+                "GET /contacts/{id}/subscriptions",
                 "POST /conversations/search",
                 "POST /tickets/search",
+                "GET /events",
                 "GET /events",
             ],
         ),
@@ -264,7 +292,10 @@ async def test_a_conversation_listed_only_in_part_is_an_error_not_a_silent_cut()
 
 
 def test_bad_options_are_value_errors() -> None:
-    sections = "tags, companies, notes, conversations, messages, tickets, events"
+    sections = (
+        "tags, companies, notes, conversations, messages, tickets, events, segments,"
+        " subscriptions, event_summaries"
+    )
     for options, message in (
         (
             {"erasure_policy": "shred"},
@@ -365,7 +396,9 @@ async def test_delete_policy_leaves_messages_and_says_so() -> None:
     await subject.erase_subject(ref(contact_id))
     assert fake.contact(contact_id) is None
     assert authored_unredacted(fake, fake.conversation_ids(contact_id), contact_id) == 2
-    assert any("stays in Intercom" in note for note in subject.covered_surface.notes)
+    notes = subject.covered_surface.notes
+    assert any("does not itself touch conversations" in note for note in notes)
+    assert any("ratings with their remark" in note for note in notes)
 
 
 class FaultAt(httpx.BaseTransport):
@@ -404,7 +437,8 @@ async def test_redaction_resumes_after_a_fault_at_every_step() -> None:
     fake, contact_id, _ = redact_world()
     await resolver(fake, erasure_policy="redact_messages").erase_subject(ref(contact_id))
     steps = fake.count()
-    assert steps == 1 + 2 + 4 + 1  # search, two conversations, four redactions, delete
+    # contact probe, search, two conversations, four redactions, delete
+    assert steps == 1 + 1 + 2 + 4 + 1
     for n in range(1, steps + 1):
         for mode in FAULT_MODES:
             fake, contact_id, bystander = redact_world()

@@ -19,6 +19,7 @@ from dsr_resolvers.intercom import (
 )
 from dsr_resolvers.intercom._http import shared_ssl_context
 from dsr_resolvers.testing import FakeIntercom
+from tests.paged_world import intercom_404
 
 TOKEN = "tok_details"
 CID = "cid-1"
@@ -27,6 +28,10 @@ REF = SubjectRef(kind="intercom", value=CID)
 
 def answering(body: dict[str, Any] | None = None, status: int = 200) -> httpx.MockTransport:
     return httpx.MockTransport(lambda request: httpx.Response(status, json=body or {}))
+
+
+def not_found() -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: intercom_404())
 
 
 # -- the client each call builds --
@@ -67,14 +72,15 @@ def test_the_timeout_reaches_every_request() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
-        return httpx.Response(404)
+        return intercom_404()
 
     asyncio.run(
         IntercomResolver(TOKEN, transport=httpx.MockTransport(handle), timeout=2.5).erase_subject(
             REF
         )
     )
-    assert seen == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}]
+    # DELETE answers not found, so the archived-contact probe (unarchive) follows.
+    assert seen == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}] * 2
 
 
 def test_a_redirect_is_not_followed_and_is_not_success() -> None:
@@ -96,10 +102,12 @@ def test_an_attached_response_points_at_the_scrubbed_request() -> None:
 
 def test_httpx_log_line_shows_the_route_template(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="httpx"):
-        asyncio.run(IntercomResolver(TOKEN, transport=answering(status=404)).erase_subject(REF))
+        asyncio.run(IntercomResolver(TOKEN, transport=not_found()).erase_subject(REF))
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert lines == [
-        'HTTP Request: DELETE https://api.intercom.io/contacts/{id} "HTTP/1.1 404 Not Found"'
+        'HTTP Request: DELETE https://api.intercom.io/contacts/{id} "HTTP/1.1 404 Not Found"',
+        "HTTP Request: POST https://api.intercom.io/contacts/{id}/unarchive"
+        ' "HTTP/1.1 404 Not Found"',
     ]
 
 
@@ -107,11 +115,17 @@ def test_httpx_log_line_shows_the_route_template(caplog: pytest.LogCaptureFixtur
 
 
 def test_the_wording_of_absence_details() -> None:
-    resolver = IntercomResolver(TOKEN, transport=answering(status=404))
+    resolver = IntercomResolver(TOKEN, transport=not_found())
     erasure = asyncio.run(resolver.erase_subject(REF))
-    assert erasure.detail == "Intercom holds no contact with this id; nothing to delete"
+    assert erasure.detail == (
+        "Intercom answered not found for this id, also when asked to unarchive it;"
+        " nothing to delete"
+    )
     rectification = asyncio.run(resolver.rectify_subject(REF, {"name": "N"}))
-    assert rectification.detail == "Intercom holds no contact with this id; nothing to correct"
+    assert rectification.detail == (
+        "Intercom answered not found for this id (as it does for an archived contact);"
+        " nothing was corrected"
+    )
     assert rectification.already_absent is True
 
 
@@ -152,9 +166,11 @@ def test_the_wording_of_an_incomplete_conversation() -> None:
     with pytest.raises(IncompleteConversationError) as info:
         asyncio.run(resolver.erase_subject(REF))
     assert str(info.value) == (
-        "intercom listed only part of a conversation during the erase request "
-        "(more than 500 parts); handle that conversation in the Intercom UI"
+        "intercom shows only the 500 most recent parts of 1 conversation(s) of this subject,"
+        " so the erase cannot be complete; handle those conversations (see conversation_ids)"
+        " in Intercom's inbox, then run the erase again"
     )
+    assert info.value.conversation_ids == ("9",)
 
 
 # -- exporter edge cases --
@@ -243,11 +259,13 @@ def test_redaction_details_count_conversations_redactions_and_earlier_redactions
     done = asyncio.run(resolver.erase_subject(ref))
     assert done.detail == (
         "redacted 0 message(s) the contact wrote in 3 conversation(s) (3 already redacted); "
-        "then deleted the Intercom contact; Intercom destroys its data after a 7-day grace period"
+        "then deleted the Intercom contact; Intercom documents that deleting a user or lead also"
+        " removes their conversations, that CSAT ratings and comments stay, and that deleted"
+        " data stays recoverable for 7 days"
     )
     again = asyncio.run(resolver.erase_subject(ref))
     assert again.detail == (
-        "Intercom holds no contact with this id; "
+        "Intercom answered not found for this id, also when asked to unarchive it; "
         "redacted 0 message(s) the contact wrote in 3 conversation(s) (3 already redacted)"
     )
     fresh = FakeIntercom(token=TOKEN)

@@ -22,6 +22,7 @@ from dsr_resolvers.intercom import (
     MalformedResponseError,
     RateLimitedError,
 )
+from tests.paged_world import intercom_404
 
 TOKEN = "tok_malformed"
 CID = "cid-7"
@@ -46,6 +47,8 @@ def routed(answers: dict[tuple[str, str], Answer]) -> httpx.MockTransport:
         ("GET", f"/contacts/{CID}/tags"): {"data": []},
         ("GET", f"/contacts/{CID}/companies"): {"data": []},
         ("GET", f"/contacts/{CID}/notes"): {"data": []},
+        ("GET", f"/contacts/{CID}/segments"): {"data": []},
+        ("GET", f"/contacts/{CID}/subscriptions"): {"data": []},
         ("POST", "/tickets/search"): {"tickets": []},
         ("GET", "/events"): {"events": []},
     }
@@ -106,14 +109,14 @@ CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Except
     ("export", {SEARCH: {"total": 0}},
      "export", "a page without a conversations list", "POST /conversations/search",
      MalformedResponseError),
-    ("export", {SEARCH: httpx.Response(404)},
+    ("export", {SEARCH: intercom_404()},
      "export", "404 for a search", "POST /conversations/search", MalformedResponseError),
     ("export", {SEARCH: {"conversations": [], "pages": []}},
      "export", "malformed paging", "POST /conversations/search", MalformedResponseError),
     ("export", {SEARCH: {"conversations": [], "pages": {"next": {"per_page": 1}}}},
      "export", "a next page without a cursor", "POST /conversations/search",
      MalformedResponseError),
-    ("export-messages", {("GET", "/conversations/9"): httpx.Response(404)},
+    ("export-messages", {("GET", "/conversations/9"): intercom_404()},
      "export", "404 for a listed conversation", "GET /conversations/{id}", MalformedResponseError),
     ("export-messages", {("GET", "/conversations/9"): {"id": "9", "source": "hi"}},
      "export", "a malformed conversation source", "GET /conversations/{id}",
@@ -128,7 +131,7 @@ CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Except
      {("GET", "/conversations/9"): {"id": "9", "conversation_parts": {"conversation_parts": [
          {"id": "p", "body": "x", "created_at": "now", "author": {"type": "lead", "id": CID}}]}}},
      "export", "a value of an unexpected type", "GET /conversations/{id}", MalformedResponseError),
-    ("export-events", {("GET", "/events"): httpx.Response(404)},
+    ("export-events", {("GET", "/events"): intercom_404()},
      "export", "404 for the event list", "GET /events", MalformedResponseError),
     ("export-events", {("GET", "/events"): {"events": [{"metadata": 3}]}},
      "export", "event metadata that is not an object", "GET /events", MalformedResponseError),
@@ -169,7 +172,7 @@ CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Except
     ("export-custom",
      {("GET", f"/contacts/{CID}"): {"id": CID, "custom_attributes": {"plan": ["a"]}}},
      "export", "a value of an unexpected type", "GET /contacts/{id}", MalformedResponseError),
-    ("export-all", {("GET", f"/contacts/{CID}/tags"): httpx.Response(404)},
+    ("export-all", {("GET", f"/contacts/{CID}/tags"): intercom_404()},
      "export", "404 for a contact that exists", "GET /contacts/{id}/tags",
      MalformedResponseError),
     ("export-all", {("GET", f"/contacts/{CID}/tags"): {"data": [{"name": "VIP"}]}},
@@ -200,6 +203,19 @@ CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Except
      "export", "a value of an unexpected type", "GET /conversations/{id}", MalformedResponseError),
     ("erase-redact", {("GET", "/conversations/9"): {"id": "9", "conversation_parts": {}}},
      "erase", "a malformed part list", "GET /conversations/{id}", MalformedResponseError),
+    ("export-all", {("GET", f"/contacts/{CID}/segments"): {"data": [{"name": "VIP"}]}},
+     "export", "an item without an id", "GET /contacts/{id}/segments", MalformedResponseError),
+    ("export-all", {("GET", f"/contacts/{CID}/subscriptions"): {"type": "list"}},
+     "export", "a page without a data list", "GET /contacts/{id}/subscriptions",
+     MalformedResponseError),
+    ("export-all", {("GET", "/events"): {"type": "event.summary", "events": {"name": "x"}}},
+     "export", "a page without a events list", "GET /events", MalformedResponseError),
+    ("export", {SEARCH: {"conversations": [{"id": "9", "conversation_rating": 5}]}},
+     "export", "a conversation rating not an object", "POST /conversations/search",
+     MalformedResponseError),
+    ("export-messages", {("GET", "/conversations/9"): {"id": "9", "conversation_parts": {
+         "conversation_parts": [{**PART, "attachments": {"name": "a"}}]}}},
+     "export", "a malformed attachment list", "GET /conversations/{id}", MalformedResponseError),
     ("lookup-external", {("GET", "/contacts/find_by_external_id/e/1"): {"type": "list"}},
      "lookup", "a malformed contact list", "GET /contacts/find_by_external_id/{external_id}",
      MalformedResponseError),

@@ -20,6 +20,7 @@ from dsr_resolvers.intercom import (
     RectificationError,
 )
 from dsr_resolvers.intercom._errors import retry_after_seconds
+from tests.paged_world import intercom_404
 
 TOKEN = "tok_paging"
 CID = "c-1"
@@ -109,7 +110,7 @@ def test_a_list_cursor_that_repeats_raises() -> None:
 def test_a_404_in_the_middle_of_a_list_raises() -> None:
     def vanishing(request: httpx.Request) -> Any:
         if "starting_after" in query(request):
-            return httpx.Response(404)
+            return intercom_404()
         return {"data": [{"id": "n1", "body": "x"}], "pages": {"next": {"starting_after": "k"}}}
 
     transport, _ = world(
@@ -123,7 +124,7 @@ def test_a_404_on_a_sub_list_of_an_existing_contact_raises() -> None:
     transport, _ = world(
         {
             f"/contacts/{CID}": lambda r: contact(),
-            f"/contacts/{CID}/tags": lambda r: httpx.Response(404),
+            f"/contacts/{CID}/tags": lambda r: intercom_404(),
         }
     )
     with pytest.raises(MalformedResponseError):
@@ -194,7 +195,7 @@ def test_a_malformed_search_cursor_raises(pages: Any, what: str) -> None:
 def test_a_404_in_the_middle_of_a_list_names_the_list() -> None:
     def vanishing(request: httpx.Request) -> Any:
         if "starting_after" in query(request):
-            return httpx.Response(404)
+            return intercom_404()
         return {"data": [{"id": "n1", "body": "x"}], "pages": {"next": {"starting_after": "k"}}}
 
     transport, _ = world(
@@ -339,7 +340,7 @@ def test_malformed_events_raise(answer: dict[str, Any]) -> None:
 
 def test_a_404_for_the_event_list_raises() -> None:
     transport, _ = world(
-        {f"/contacts/{CID}": lambda r: contact(), "/events": lambda r: httpx.Response(404)}
+        {f"/contacts/{CID}": lambda r: contact(), "/events": lambda r: intercom_404()}
     )
     with pytest.raises(MalformedResponseError, match="event list"):
         export(transport, sections=["events"])

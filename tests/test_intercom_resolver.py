@@ -25,7 +25,7 @@ from dsr_resolvers.intercom import (
     MalformedResponseError,
     RateLimitedError,
 )
-from tests.paged_world import PagedWorld
+from tests.paged_world import PagedWorld, intercom_404
 
 TOKEN = "tok_SECRET_do_not_leak_123"
 CONTACT_ID = "6657a1b2c3d4e5f6a7b8c9d0"
@@ -119,7 +119,7 @@ async def test_the_default_timeout_is_ten_seconds_and_the_user_agent_names_the_l
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(404)
+        return intercom_404()
 
     await IntercomResolver(TOKEN, transport=httpx.MockTransport(handle)).erase_subject(REF)
     assert seen[0].extensions["timeout"]["read"] == 10.0
@@ -165,7 +165,8 @@ async def test_export_sends_the_documented_requests_with_headers() -> None:
 
 @respx.mock
 async def test_api_version_is_configurable() -> None:
-    route = respx.delete(f"{BASE}/contacts/{CONTACT_ID}").respond(404)
+    route = respx.delete(f"{BASE}/contacts/{CONTACT_ID}").mock(return_value=intercom_404())
+    respx.post(f"{BASE}/contacts/{CONTACT_ID}/unarchive").mock(return_value=intercom_404())
     await IntercomResolver(TOKEN, api_version="2.13").erase_subject(REF)
     assert route.calls.last.request.headers["Intercom-Version"] == "2.13"
 
@@ -329,7 +330,7 @@ async def test_a_404_in_the_middle_of_paging_is_not_an_empty_export() -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
             return httpx.Response(200, json={"type": "contact", "id": CONTACT_ID})
-        return httpx.Response(404)
+        return intercom_404()
 
     with pytest.raises(MalformedResponseError):
         await IntercomResolver(

@@ -24,6 +24,7 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "messages-redact": {"export_messages": True, "erasure_policy": "redact_messages"},
     "custom-attributes": {"custom_attributes": {"plan": "behavioral", "diagnosis": "special"}},
     "profile-only": {"sections": []},
+    "archived-export": {"export_archived": True, "sections": ["events"]},
 }
 
 

@@ -25,6 +25,7 @@ from dsr_resolvers.testing.strategies import (
     contact_ids,
     contacts,
     conversations,
+    typed_emails,
     worlds,
 )
 
@@ -274,3 +275,19 @@ def test_hostile_worlds_pin_their_contact_ids() -> None:
 def test_worlds_refuse_impossible_limits(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError, match=r"must not be negative|min_contacts"):
         worlds(**kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_contacts=3, max_conversations=3, archived=True, past_the_cap=True))
+def test_worlds_archive_contacts_and_reach_the_part_cap_when_asked(world: World) -> None:
+    for contact_id in world.contacts:
+        assert world.fake.is_archived(contact_id) is (contact_id in world.archived)
+    for conversation_id in {c for ids in world.started.values() for c in ids}:
+        listed = world.fake.conversation(conversation_id)["conversation_parts"]["total_count"]
+        assert (listed >= 500) is (conversation_id in world.past_the_cap)
+
+
+@given(st.data())
+def test_typed_emails_pad_and_recase_the_address_only(data: st.DataObject) -> None:
+    typed = data.draw(typed_emails("sam.rivera@example.com"))
+    assert typed.strip().lower() == "sam.rivera@example.com"

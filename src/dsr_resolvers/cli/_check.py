@@ -34,7 +34,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._intercom import Policy, not_intercom, unreachable
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.cli._trace import is_intercom_not_found
+from dsr_resolvers.intercom._http import intercom_says_absent
 
 __all__ = ["CHECK_FORMAT", "NEVER_ISSUED", "CheckScope", "run_check"]
 
@@ -128,7 +128,7 @@ def _send(client: httpx.Client, connection: Connection, probe: _Probe) -> httpx.
 
 def _result(response: httpx.Response) -> tuple[str, str]:
     status = response.status_code
-    if 200 <= status < 300 or (status == 404 and is_intercom_not_found(response)):
+    if 200 <= status < 300 or (status == 404 and intercom_says_absent(response)):
         return "ok", str(status)
     if status == 403:
         return "refused", "403"
@@ -150,7 +150,7 @@ def _identity(client: httpx.Client, connection: Connection) -> dict[str, str | N
             "Intercom refused the token (status 401): it is missing, revoked or for another "
             "workspace or region; supply a valid token, and --region eu or au outside the US"
         )
-    if response.status_code == 404 and not is_intercom_not_found(response):
+    if response.status_code == 404 and not intercom_says_absent(response):
         raise not_intercom(connection.base_url)
     if response.status_code != 200:
         return {"name": None, "region": None, "status": str(response.status_code)}
@@ -200,8 +200,6 @@ def run_check(
                 outcome, status = _result(_send(client, connection, probe))
             except httpx.HTTPError as error:
                 outcome, status = "unknown", type(error).__name__
-            if status == "404" and connection.trace is not None:
-                connection.trace.take_foreign_404()
             if status == "401":
                 outcome = "refused"
             results.append(

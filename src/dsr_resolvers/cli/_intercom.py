@@ -56,12 +56,13 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, ResolverError, SubjectRef
+from dsr_resolvers.contract import PiiCategory, SubjectRef
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
     ErasurePolicy,
     IntercomResolver,
+    NotIntercomError,
 )
 
 __all__ = [
@@ -164,23 +165,15 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
     trace = connection.trace
 
     async def pointed() -> _T:
-        if trace is not None:
-            trace.take_foreign_404()  # a try starts clean: only its own 404s count
         try:
-            result = await work()
+            return await work()
         except httpx.ConnectError as error:
             pointer = unreachable(error, base_url)
             if pointer is None:
                 raise
             raise pointer from None
-        except ResolverError as error:
-            # The resolver's own verdict on a 404 that is not Intercom's (it names the status).
-            if getattr(error, "status_code", None) == 404 or "404" in str(error):
-                raise not_intercom(base_url) from None
-            raise
-        if trace is not None and trace.take_foreign_404():
-            raise not_intercom(base_url)
-        return result
+        except NotIntercomError:
+            raise not_intercom(base_url) from None
 
     held: list[_T] = []
 

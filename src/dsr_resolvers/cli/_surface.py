@@ -7,18 +7,15 @@ reaches, under three headings that each say one thing:
 Heading                                Fields
 =====================================  ========================================================
 Exported (Art. 15)                     every field glob of the surface, with its category
-Erased (Art. 17) under ``POLICY``      what the erasure removes: the contact's own fields and
-                                       events (deleted with the contact) and, under
-                                       ``redact-messages``, the bodies of what it wrote
-Stays in Intercom after erasure        the rest: conversation and ticket metadata, the
-                                       companies themselves (only the contact's link to them
-                                       goes), and under ``delete-contact`` the messages too
+Erased (Art. 17) under ``POLICY``      the globs the resolver declares erasure removes
+                                       (``CoveredField.erased``)
+Stays in Intercom after erasure        the other globs: exported, but left in Intercom (the
+                                       surface's notes say why)
 =====================================  ========================================================
 
-The split follows the erasure policies as the resolver documents them (its surface notes
-say the same in prose); the field list itself is the resolver's, built from the field tables
-its exporter iterates, so it cannot drift from the code. Policies are spelt as the CLI spells
-them (``redact-messages``), in the notes too. Markdown is laid out for 80 columns: prose is
+The split is the resolver's own: it marks each field of its surface, built from the field
+tables its exporter iterates, so it cannot drift from the code. Policies are spelt as the CLI
+spells them (``redact-messages``), in the notes too. Markdown is laid out for 80 columns: prose is
 wrapped, and options and exclusions are lists rather than wide tables. Every rendering says that the
 surface is a declaration, not a compliance verdict.
 """
@@ -49,34 +46,25 @@ _WIDTH: Final = 80
 _SPELLINGS: Final = (
     (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
     (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
+    (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
     (re.compile(r"\bredact_messages\b"), Policy.REDACT_MESSAGES.value),
     (re.compile(r"\bdelete_contact\b"), Policy.DELETE_CONTACT.value),
 )
 
 
 def cli_spelling(text: str) -> str:
-    """``text`` with each erasure policy spelt as the CLI's ``--policy`` spells it."""
+    """``text`` with each policy and option spelt as the CLI spells it (``--policy ...``)."""
     for pattern, spelling in _SPELLINGS:
         text = pattern.sub(spelling, text)
     return text
 
 
-def _erased(glob: str, policy: Policy) -> bool:
-    if glob.startswith("contact.companies."):
-        return False  # the company is the workspace's; only the contact's link to it goes
-    if glob.startswith(("contact.", "event.")):
-        return True  # deleted with the contact
+def erasure_split(surface: CoveredSurface) -> tuple[list[str], list[str]]:
+    """The surface's field globs that its erasure removes, and those that stay in Intercom."""
     return (
-        policy is Policy.REDACT_MESSAGES
-        and glob.startswith("conversation.")
-        and glob.endswith(".body")
+        [covered.field for covered in surface.fields if covered.erased],
+        [covered.field for covered in surface.fields if not covered.erased],
     )
-
-
-def erasure_split(surface: CoveredSurface, policy: Policy) -> tuple[list[str], list[str]]:
-    """The surface's field globs that erasure under ``policy`` removes, and those that stay."""
-    globs = [covered.field for covered in surface.fields]
-    return [g for g in globs if _erased(g, policy)], [g for g in globs if not _erased(g, policy)]
 
 
 def _wrapped(text: str, prefix: str = "", indent: str = "") -> list[str]:
@@ -104,7 +92,7 @@ def surface_markdown(
         A Markdown document ending in a newline, no line longer than 80 columns except a
         table row whose field glob alone is longer.
     """
-    erased, stays = erasure_split(surface, policy)
+    erased, stays = erasure_split(surface)
     lines = [
         f"# Covered surface: {surface.resolver} (dsr-resolvers {__version__})",
         "",
@@ -146,7 +134,7 @@ def surface_json(
     surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: Policy
 ) -> str:
     """The surface as JSON, with the options, the declaration and the erasure split."""
-    erased, stays = erasure_split(surface, policy)
+    erased, stays = erasure_split(surface)
     document: dict[str, Any] = {
         "options": dict(options),
         "statement": DECLARATION,

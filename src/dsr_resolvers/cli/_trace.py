@@ -1,7 +1,7 @@
 """What each request of a single-subject command did, seen from the ``RequestHooks`` side.
 
-One :class:`RequestTrace` is attached to every resolver a command builds. It does three jobs
-that all need to see each response, and nothing else:
+One :class:`RequestTrace` is attached to every resolver a command builds (and to the client
+``dsr intercom check`` probes with). It does the two jobs that need to see each request:
 
 ==========================  ===================================================================
 Job                         Behaviour
@@ -10,19 +10,15 @@ Job                         Behaviour
                             milliseconds, e.g. ``GET /contacts/{id} 200 41 ms``; never an id,
                             a query, a header or a body (a path that matches no known route is
                             shown as ``(other route)``)
-a 404 that is not           a 404 whose body is not Intercom's ``error.list`` with a
-Intercom's                  ``*not_found`` code comes from a wrong ``--base-url`` (a web page, a
-                            proxy), not from an absent contact: it is recorded, and the command
-                            stops with a hint to check ``--base-url`` / ``--region`` instead of
-                            reporting "no contact"
 the spinner                 on a terminal, a spinner on stderr while a call takes longer than a
                             moment (:data:`SPINNER_DELAY`); nothing when stderr is a file or pipe
 ==========================  ===================================================================
+
+A 404 that is not Intercom's needs no hook: the resolver raises ``NotIntercomError`` for it.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +32,7 @@ from rich.text import Text
 from dsr_resolvers.intercom import _routes
 from dsr_resolvers.intercom._http import Route
 
-__all__ = ["SPINNER_DELAY", "RequestTrace", "is_intercom_not_found", "route_template"]
+__all__ = ["SPINNER_DELAY", "RequestTrace", "route_template"]
 
 #: Seconds a call runs before the spinner shows: quick calls never flicker one.
 SPINNER_DELAY: Final = 0.4
@@ -72,22 +68,8 @@ def route_template(method: str, path: str) -> str:
     return max(matches)[1] if matches else "(other route)"
 
 
-def is_intercom_not_found(response: httpx.Response) -> bool:
-    """Whether a 404 is Intercom's: an ``error.list`` with a ``*not_found`` code."""
-    try:
-        body = json.loads(response.read())
-    except (ValueError, UnicodeDecodeError, httpx.HTTPError):
-        return False
-    if not isinstance(body, dict) or body.get("type") != "error.list":
-        return False
-    errors = body.get("errors")
-    return isinstance(errors, list) and any(
-        isinstance(e, dict) and str(e.get("code", "")).endswith("not_found") for e in errors
-    )
-
-
 class RequestTrace:
-    """Request hooks for one command (see the module table).
+    """Request hooks for one command: the ``-v`` lines and the spinner.
 
     Args:
         err: The stderr console; ``None`` prints nothing.
@@ -97,29 +79,20 @@ class RequestTrace:
     def __init__(self, err: Console | None = None, *, verbose: bool = False) -> None:
         self._err = err
         self._verbose = verbose and err is not None
-        self._foreign_404 = threading.Event()
 
     def before_request(self, request: httpx.Request) -> None:
         """Stamp the request with its start time."""
         request.extensions[_STARTED] = time.perf_counter()
 
     def after_response(self, response: httpx.Response) -> None:
-        """Check a 404's body; print the ``-v`` line."""
+        """Print the ``-v`` line."""
         request = response.request
-        if response.status_code == 404 and not is_intercom_not_found(response):
-            self._foreign_404.set()
         if self._verbose and self._err is not None:
             started = request.extensions.get(_STARTED)
             elapsed = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0
             route = route_template(request.method, request.url.path)
             line = f"{request.method} {route} {response.status_code} {elapsed:.0f} ms"
             self._err.print(Text(line, style="dim"), soft_wrap=True)
-
-    def take_foreign_404(self) -> bool:
-        """Whether a 404 that is not Intercom's was seen since the last call; resets it."""
-        seen = self._foreign_404.is_set()
-        self._foreign_404.clear()
-        return seen
 
     @contextmanager
     def waiting(self, label: str) -> Iterator[None]:

@@ -28,10 +28,18 @@ _Glob = Annotated[str, Field(min_length=1)]
 
 
 class CoveredField(_Frozen):
-    """A field glob the resolver exports and erases, with its category."""
+    """A field glob the resolver exports, with its category, and whether erasure removes it.
+
+    Attributes:
+        field: The glob over ``ExportRecord.field``.
+        category: The category of every record it admits.
+        erased: Whether the resolver's erasure removes the data, as far as the system shows;
+            ``False`` for data that is exported but stays (the surface's notes say why).
+    """
 
     field: _Glob
     category: PiiCategory
+    erased: bool = True
 
     def matches(self, field: str) -> bool:
         """Whether ``field`` (a concrete record field) falls under this glob."""
@@ -81,3 +89,8 @@ class CoveredSurface(_Frozen):
     def admits(self, record: ExportRecord) -> bool:
         """Whether ``record`` lies inside the surface and outside every exclusion."""
         return self.covering(record) is not None and self.excluding(record.field) is None
+
+    def erases(self, record: ExportRecord) -> bool:
+        """Whether the surface declares that erasure removes ``record``'s datum."""
+        covered = self.covering(record)
+        return covered is not None and covered.erased and self.excluding(record.field) is None

@@ -10,7 +10,7 @@ from dsr_resolvers.intercom._errors import (
     RateLimitedError,
 )
 from dsr_resolvers.intercom._fields import ExportSection
-from dsr_resolvers.intercom._http import RequestHooks
+from dsr_resolvers.intercom._http import NotIntercomError, RequestHooks
 from dsr_resolvers.intercom._messages import IncompleteConversationError
 from dsr_resolvers.intercom._resolver import (
     CORRECTABLE_FIELDS,
@@ -40,6 +40,7 @@ __all__ = [
     "IntercomResolver",
     "MalformedResponseError",
     "MessageScan",
+    "NotIntercomError",
     "RateLimitedError",
     "RectificationError",
     "RequestHooks",

@@ -1,13 +1,15 @@
 """The Intercom error taxonomy: what each response means to a caller that retries.
 
-The taxonomy keys on the HTTP status code only. Intercom's error bodies are versioned and may
-echo what was sent, so they are never read, never copied into a message, never attached.
+The taxonomy keys on the HTTP status code, and for a 404 on whether Intercom's own not-found
+code came with it. Intercom's error bodies are versioned and may echo what was sent, so beyond
+that code they are never read, never copied into a message, never attached.
 
 | response                    | outcome                                                      |
 |-----------------------------|--------------------------------------------------------------|
 | 2xx with the expected JSON  | success                                                      |
 | 2xx with anything else      | ``MalformedResponseError``: retryable, never an empty export |
-| 404                         | absent: empty export, ``already_absent=True`` on erasure     |
+| 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
+| any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
 | other 4xx except 429        | ``ResolverError`` naming the status and the action only      |
 | 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
 | 5xx                         | ``httpx.HTTPStatusError``, untranslated                      |

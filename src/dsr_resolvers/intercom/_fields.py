@@ -12,11 +12,22 @@ declare the covered surface, so the declaration cannot drift from what the code 
 | companies     | ``contact.companies.{company_id}.name``        | identity          |
 | custom        | ``contact.custom_attributes.<declared>``       | as declared       |
 | notes         | ``contact.notes.{note_id}.body``/``.created_at`` | communication   |
+| segments      | ``contact.segments.{segment_id}.name``         | behavioral        |
+| subscriptions | ``contact.subscriptions.{type_id}.name``/``.consent_type`` | behavioral |
 | conversations | ``conversation.{id}.created_at``/``.updated_at``/``.state`` | behavioral |
+| conversations | ``conversation.{id}.rating.rating``/``.created_at`` (remark: comm.) | behav. |
 | messages      | ``conversation.{id}.source.subject``/``.body`` | communication     |
 | messages      | ``conversation.{id}.conversation_parts.{part}.body``/``.created_at`` | comm. |
-| tickets       | ``ticket.{id}.<field>`` (``TICKET_FIELDS``)    | behavioral        |
+| messages      | ``...source.attachments.{n}.<name, url, content_type, filesize>`` (and  | comm. |
+|               | the same under ``conversation_parts.{part}``)  |                   |
+| tickets       | ``ticket.{id}.<field>`` (``TICKET_FIELDS``); title, description: comm. | behav. |
 | events        | ``event.{n}.event_name``/``.created_at``/``.metadata.<key>`` | behavioral |
+| event_summaries | ``event_summary.{n}.name``/``.count``/``.first``/``.last`` | behavioral |
+
+Default sections: every one but ``messages``. Each of ``segments``, ``subscriptions`` and
+``event_summaries`` costs one request and holds data found nowhere else (Intercom lists data
+events of the last 90 days only; the summary still counts older ones), so an Art. 15 export
+is incomplete without them. ``messages`` costs one request per conversation, so it is asked for.
 """
 
 from __future__ import annotations
@@ -74,6 +85,9 @@ class ExportSection(StrEnum):
     MESSAGES = "messages"
     TICKETS = "tickets"
     EVENTS = "events"
+    SEGMENTS = "segments"
+    SUBSCRIPTIONS = "subscriptions"
+    EVENT_SUMMARIES = "event_summaries"
 
 
 DEFAULT_SECTIONS: frozenset[ExportSection] = frozenset(ExportSection) - {ExportSection.MESSAGES}
@@ -137,13 +151,26 @@ SOCIAL_PROFILE_FIELDS = (FieldSpec("name", _I), FieldSpec("url", _I))
 TAG_FIELDS = (FieldSpec("name", _B),)
 COMPANY_FIELDS = (FieldSpec("name", _I),)
 NOTE_FIELDS = (FieldSpec("body", _M), FieldSpec("created_at", _M, _TS))
+SEGMENT_FIELDS = (FieldSpec("name", _B),)
+SUBSCRIPTION_FIELDS = (FieldSpec("default_translation.name", _B), FieldSpec("consent_type", _B))
 CONVERSATION_FIELDS = (
     FieldSpec("created_at", _B, _TS),
     FieldSpec("updated_at", _B, _TS),
     FieldSpec("state", _B),
 )
+RATING_FIELDS = (
+    FieldSpec("rating", _B),
+    FieldSpec("remark", _M),
+    FieldSpec("created_at", _B, _TS),
+)
 SOURCE_FIELDS = (FieldSpec("subject", _M), FieldSpec("body", _M))
 PART_FIELDS = (FieldSpec("body", _M), FieldSpec("created_at", _M, _TS))
+ATTACHMENT_FIELDS = (
+    FieldSpec("name", _M),
+    FieldSpec("url", _M),
+    FieldSpec("content_type", _M),
+    FieldSpec("filesize", _M),
+)
 TICKET_FIELDS = (
     FieldSpec("created_at", _B, _TS),
     FieldSpec("updated_at", _B, _TS),
@@ -151,9 +178,17 @@ TICKET_FIELDS = (
     FieldSpec("open", _B),
     FieldSpec("ticket_state.category", _B),
     FieldSpec("ticket_type.name", _B),
+    FieldSpec("ticket_attributes._default_title_", _M),
+    FieldSpec("ticket_attributes._default_description_", _M),
 )
 EVENT_FIELDS = (FieldSpec("event_name", _B), FieldSpec("created_at", _B, _TS))
 EVENT_METADATA = FieldSpec("metadata", _B, Render.JSON)
+EVENT_SUMMARY_FIELDS = (
+    FieldSpec("name", _B),
+    FieldSpec("count", _B),
+    FieldSpec("first", _B),
+    FieldSpec("last", _B),
+)
 
 # Record-field prefixes; ``{...}`` placeholders become ``*`` in the covered surface.
 CONTACT_PREFIX = "contact."
@@ -162,12 +197,18 @@ TAG_PREFIX = "contact.tags.{id}."
 COMPANY_PREFIX = "contact.companies.{id}."
 CUSTOM_PREFIX = "contact.custom_attributes."
 NOTE_PREFIX = "contact.notes.{id}."
+SEGMENT_PREFIX = "contact.segments.{id}."
+SUBSCRIPTION_PREFIX = "contact.subscriptions.{id}."
 CONVERSATION_PREFIX = "conversation.{id}."
+RATING_PREFIX = "conversation.{id}.rating."
 SOURCE_PREFIX = "conversation.{id}.source."
+SOURCE_ATTACHMENT_PREFIX = "conversation.{id}.source.attachments.{n}."
 PART_PREFIX = "conversation.{id}.conversation_parts.{part}."
+PART_ATTACHMENT_PREFIX = "conversation.{id}.conversation_parts.{part}.attachments.{n}."
 TICKET_PREFIX = "ticket.{id}."
 EVENT_PREFIX = "event.{n}."
 EVENT_METADATA_PREFIX = "event.{n}.metadata."
+EVENT_SUMMARY_PREFIX = "event_summary.{n}."
 
 TABLES: tuple[tuple[ExportSection | None, str, tuple[FieldSpec, ...]], ...] = (
     (None, CONTACT_PREFIX, CONTACT_FIELDS),
@@ -175,13 +216,41 @@ TABLES: tuple[tuple[ExportSection | None, str, tuple[FieldSpec, ...]], ...] = (
     (ExportSection.TAGS, TAG_PREFIX, TAG_FIELDS),
     (ExportSection.COMPANIES, COMPANY_PREFIX, COMPANY_FIELDS),
     (ExportSection.NOTES, NOTE_PREFIX, NOTE_FIELDS),
+    (ExportSection.SEGMENTS, SEGMENT_PREFIX, SEGMENT_FIELDS),
+    (ExportSection.SUBSCRIPTIONS, SUBSCRIPTION_PREFIX, SUBSCRIPTION_FIELDS),
     (ExportSection.CONVERSATIONS, CONVERSATION_PREFIX, CONVERSATION_FIELDS),
+    (ExportSection.CONVERSATIONS, RATING_PREFIX, RATING_FIELDS),
     (ExportSection.MESSAGES, SOURCE_PREFIX, SOURCE_FIELDS),
+    (ExportSection.MESSAGES, SOURCE_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
     (ExportSection.MESSAGES, PART_PREFIX, PART_FIELDS),
+    (ExportSection.MESSAGES, PART_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
     (ExportSection.TICKETS, TICKET_PREFIX, TICKET_FIELDS),
     (ExportSection.EVENTS, EVENT_PREFIX, EVENT_FIELDS),
+    (ExportSection.EVENT_SUMMARIES, EVENT_SUMMARY_PREFIX, EVENT_SUMMARY_FIELDS),
 )
 """Every (section, prefix, fields) table; ``None`` means always exported with the profile."""
+
+KEPT_BY_INTERCOM = frozenset(
+    {
+        CONVERSATION_PREFIX,
+        RATING_PREFIX,
+        SOURCE_ATTACHMENT_PREFIX,
+        PART_ATTACHMENT_PREFIX,
+        TICKET_PREFIX,
+    }
+)
+"""Tables whose data erasure does not remove as far as the API shows: conversations, their
+ratings (Intercom keeps CSAT ratings and comments) and attachments (undocumented), tickets."""
+
+REDACTED = frozenset({SOURCE_PREFIX, PART_PREFIX})
+"""Tables only the ``redact_messages`` policy removes: the messages the contact wrote."""
+
+
+def erased_by(prefix: str, erasure_policy: str) -> bool:
+    """Whether the erasure policy removes the data of the table at ``prefix``."""
+    if prefix in REDACTED:
+        return erasure_policy == "redact_messages"
+    return prefix not in KEPT_BY_INTERCOM
 
 
 def render(spec: FieldSpec, raw: Any) -> str | None:
@@ -223,10 +292,15 @@ def build_covered_surface(
     sections: frozenset[ExportSection],
     custom_attributes: Mapping[str, PiiCategory],
     erasure_policy: str,
+    export_archived: bool = False,
 ) -> CoveredSurface:
     """The covered surface for one configuration, from the tables the exporter iterates."""
     fields = [
-        CoveredField(field=glob(prefix) + spec.key, category=spec.category)
+        CoveredField(
+            field=glob(prefix) + spec.key,
+            category=spec.category,
+            erased=erased_by(prefix, erasure_policy),
+        )
         for section, prefix, specs in TABLES
         if section is None or section in sections
         for spec in specs
@@ -260,6 +334,12 @@ def build_covered_surface(
             "source, and parts whose author is the contact); parts by admins, bots or other "
             "contacts are left out."
         )
+        notes.append(
+            "Attachments: name, URL, content type and size of the files on messages the "
+            "contact wrote are exported, not the files themselves (fetch them from the URL). "
+            "Redaction replaces a message; whether Intercom still serves its files is not "
+            "documented."
+        )
     else:
         exclusions += [
             SurfaceExclusion(
@@ -271,16 +351,15 @@ def build_covered_surface(
                 reason="message bodies are exported only with export_messages=True",
             ),
         ]
-    exclusions.append(
-        SurfaceExclusion(
-            field="contact.segments.*",
-            reason="segments are the workspace's own classification rules, not data about the "
-            "person beyond the fields exported",
+    if ExportSection.EVENTS in sections and ExportSection.EVENT_SUMMARIES not in sections:
+        notes.append(
+            "Data events: Intercom lists only the last 90 days; older events are counted only "
+            "by the event_summaries section, which is switched off."
         )
-    )
     skipped = sorted(set(ExportSection) - sections - {ExportSection.MESSAGES})
     if skipped:
         notes.append("Export sections switched off: " + ", ".join(skipped) + ".")
+    notes += _reach_notes(export_archived=export_archived)
     notes += _erasure_notes(erasure_policy)
     notes.append(
         "This surface is a declaration of what the resolver reaches, not a compliance verdict."
@@ -293,23 +372,50 @@ def build_covered_surface(
     )
 
 
+def _reach_notes(*, export_archived: bool) -> list[str]:
+    """Where the person's data can be that a call by contact id or email does not reach."""
+    archived = (
+        "Archived contacts: export unarchives an archived contact, exports it and archives it "
+        "again (export_archived=True)."
+        if export_archived
+        else "Archived contacts are left out of export: Intercom answers not found for them, and "
+        "only unarchiving (a change to the workspace) reaches them; enable it with "
+        "export_archived=True. Erasure and verification do unarchive to reach them."
+    )
+    return [
+        archived,
+        "Lookup by email cannot find archived contacts (Intercom's search does not return "
+        "them) nor contacts created in the last few minutes (Intercom's search index lags); "
+        "address those by contact id.",
+        "Visitors (anonymous website visitors) are not contacts and are not reached.",
+    ]
+
+
 def _erasure_notes(policy: str) -> list[str]:
     deletion = (
-        "Erasure deletes the Intercom contact (DELETE /contacts/{id}), its profile, tags, "
-        "notes and events with it; Intercom destroys the data after a 7-day grace period."
+        "the Intercom contact is deleted (DELETE /contacts/{id}), an archived one after "
+        "unarchiving it. Intercom documents that deleting a user or lead removes its data and "
+        "its conversations, that CSAT ratings and comments stay, and that deleted data stays "
+        "recoverable for 7 days."
     )
     if policy == "redact_messages":
         return [
             "Erasure policy redact_messages: first every message the contact wrote is redacted "
             "(POST /conversations/redact: each contact-authored part with a body, and the "
-            "source when the contact wrote it), then the contact is deleted, last.",
-            deletion,
-            "What stays in Intercom: the conversations themselves (their metadata, and messages "
-            "written by admins, bots or other contacts), and tickets.",
+            "source when the contact wrote it).",
+            "Then, last, " + deletion,
+            "What stays in Intercom, as far as the API shows: conversation ratings with their "
+            "remark (no API redacts them), tickets with their title and description, and the "
+            "conversations' messages by admins, bots or other contacts. A conversation of more "
+            "than 500 parts stops the erasure before the deletion: its older parts cannot be "
+            "redacted through the API.",
         ]
     return [
         "Erasure policy delete_contact: " + deletion,
-        "What stays in Intercom: the contact's conversations, including every message the "
-        "contact wrote, and tickets. Use erasure_policy='redact_messages' to redact the "
-        "messages first.",
+        "This policy does not itself touch conversations: their removal rests on Intercom's "
+        "documented behaviour, which the API cannot confirm. Use "
+        "erasure_policy='redact_messages' to redact the messages the contact wrote first.",
+        "What stays in Intercom, as far as the API shows: conversation ratings with their "
+        "remark (Intercom says CSAT ratings and comments stay), and tickets with their title "
+        "and description.",
     ]

@@ -7,6 +7,17 @@ such state. What *is* safe to share is the TLS configuration: building an ``SSLC
 the CA bundle (about 20 ms of CPU), so it is built once per process, lazily, and handed to each
 fresh client. That keeps the per-call cost well under a millisecond.
 
+A 404 is taken as "absent" only when Intercom itself says so:
+
+| 404 answer                                                   | outcome                  |
+|--------------------------------------------------------------|--------------------------|
+| ``error.list`` with ``not_found`` or ``<object>_not_found``  | absent (``None``)        |
+| ``error.list`` naming the route (``route_not_found``)        | ``NotIntercomError``     |
+| anything else (an HTML page, an empty body, other JSON)      | ``NotIntercomError``     |
+
+A wrong ``base_url`` path, a proxy or a gateway answers 404 too; taking that as absence would
+report a person as erased or as holding nothing while Intercom still holds everything.
+
 Identifiers are percent-encoded into exactly one path segment, dots included, so that no id
 can be normalised into another endpoint. Requests that leave this module inside an exception
 are scrubbed: the route template replaces the concrete path and no credentials travel along.
@@ -28,6 +39,7 @@ from urllib.parse import quote
 import httpx
 
 from dsr_resolvers._version import __version__
+from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom._errors import (
     IntercomRejectedError,
     MalformedResponseError,
@@ -36,6 +48,48 @@ from dsr_resolvers.intercom._errors import (
 )
 
 _log = logging.getLogger("dsr_resolvers.intercom")
+
+_ROUTE_LEVEL_CODES = frozenset({"route_not_found", "parameter_not_found", "field_not_found"})
+"""``*_not_found`` codes that name the request, not a missing object: never absence."""
+
+
+class NotIntercomError(ResolverError):
+    """The host answered 404 without Intercom's not-found body: nothing is known about the
+    subject. The usual cause is a wrong ``base_url`` (a path, another region) or a proxy.
+
+    Attributes:
+        action: What was being done: ``export``, ``erase``, ``rectify``, ``lookup``, ``verify``.
+    """
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(
+            f"the host answered the {action} request with 404 without Intercom's error body;"
+            " nothing was found absent; check base_url (or region)"
+        )
+
+    def __reduce__(self) -> tuple[type[NotIntercomError], tuple[str]]:
+        return type(self), (self.action,)
+
+
+def intercom_says_absent(response: httpx.Response) -> bool:
+    """Whether a 404 carries Intercom's ``error.list`` naming a missing object."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(body, dict) or body.get("type") != "error.list":
+        return False
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        return False
+    codes = {e.get("code") for e in errors if isinstance(e, dict)}
+    return any(
+        isinstance(code, str)
+        and (code == "not_found" or code.endswith("_not_found"))
+        and code not in _ROUTE_LEVEL_CODES
+        for code in codes
+    )
 
 
 class RequestHooks(Protocol):
@@ -175,9 +229,11 @@ class IntercomCall:
             json_body: A JSON request body.
 
         Returns:
-            The decoded JSON object, or ``None`` when Intercom answered 404.
+            The decoded JSON object, or ``None`` when Intercom answered 404 with its own
+            not-found body.
 
         Raises:
+            NotIntercomError: A 404 without Intercom's not-found body.
             IntercomRejectedError: Any other 4xx except 429.
             RateLimitedError: 429.
             httpx.HTTPStatusError: 5xx (and any other non-2xx).
@@ -189,7 +245,9 @@ class IntercomCall:
             response = self._client.request(method, path, params=params, json=json_body)
         status = response.status_code
         if status == 404:
-            return None
+            if intercom_says_absent(response):
+                return None
+            raise NotIntercomError(self.action)
         if 200 <= status < 300:
             return self._decode(response, method, route)
         request = self._scrubbed_request(method, route)

@@ -5,8 +5,17 @@ the contact id and ``author.type`` is a contact type (``user``, ``lead`` or ``co
 Messages by admins, bots, teams or any other contact are never exported as the subject's and
 never redacted by the subject's erasure.
 
-Intercom returns at most 500 parts with a conversation; when it says there are more than it
-listed, the conversation cannot be handled completely, and that is an error, not a silent cut.
+Intercom returns at most the 500 most recent parts of a conversation (its OpenAPI description
+of ``GET /conversations/{id}`` says so), and its ``total_count`` need not reveal the rest. So a
+conversation that lists 500 parts or more, or says it holds more than it lists, cannot be read
+or redacted completely:
+
+| call                          | such a conversation                                        |
+|-------------------------------|------------------------------------------------------------|
+| export with messages          | ``IncompleteConversationError`` after every conversation   |
+| ``redact_messages`` erasure   | what is listed is redacted, then ``IncompleteConversation  |
+|                               | Error``; the contact is **not** deleted                    |
+| plan / verify                 | counted in ``MessageScan.incomplete``; never ``erased``    |
 """
 
 from __future__ import annotations
@@ -21,16 +30,34 @@ from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._paging import item_id
 
 CONTACT_AUTHOR_TYPES = frozenset({"user", "lead", "contact"})
+PART_CAP = 500
+"""Intercom returns at most this many parts (the most recent) of one conversation."""
 
 
 class IncompleteConversationError(ResolverError):
-    """Intercom lists fewer parts of a conversation than it says exist (its 500-part cap)."""
+    """Intercom shows only the 500 most recent parts of some conversations of the subject.
 
-    def __init__(self, action: str) -> None:
+    Older parts cannot be read or redacted through the API, so the export or the erasure
+    cannot be complete. Handle those conversations in Intercom's inbox (export or delete the
+    older messages there), then run the call again.
+
+    Attributes:
+        action: What was being done: ``export`` or ``erase``.
+        conversation_ids: The Intercom ids of the affected conversations.
+    """
+
+    def __init__(self, action: str, conversation_ids: tuple[str, ...]) -> None:
+        self.action = action
+        self.conversation_ids = tuple(conversation_ids)
         super().__init__(
-            f"intercom listed only part of a conversation during the {action} request "
-            "(more than 500 parts); handle that conversation in the Intercom UI"
+            f"intercom shows only the {PART_CAP} most recent parts of"
+            f" {len(self.conversation_ids)} conversation(s) of this subject, so the {action}"
+            " cannot be complete; handle those conversations (see conversation_ids) in"
+            f" Intercom's inbox, then run the {action} again"
         )
+
+    def __reduce__(self) -> tuple[type[IncompleteConversationError], tuple[str, tuple[str, ...]]]:
+        return type(self), (self.action, self.conversation_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,27 +80,39 @@ def written_by(message: Mapping[str, Any], contact_id: str) -> bool:
     )
 
 
+def is_incomplete(call: IntercomCall, conversation: Mapping[str, Any]) -> bool:
+    """Whether Intercom may hide parts of ``conversation`` (its 500-part cap)."""
+    parts = _parts(call, conversation)
+    container = conversation.get("conversation_parts")
+    total = container.get("total_count") if isinstance(container, Mapping) else None
+    if isinstance(total, bool) or not isinstance(total, int):
+        total = 0
+    return len(parts) >= PART_CAP or total > len(parts)
+
+
+def _parts(call: IntercomCall, conversation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    container = conversation.get("conversation_parts")
+    if container is None:
+        return []
+    parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
+    if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
+        raise call.malformed(*routes.CONVERSATION, "a malformed part list")
+    return parts
+
+
 def authored_messages(
     call: IntercomCall, conversation: Mapping[str, Any], contact_id: str
 ) -> Iterator[AuthoredMessage]:
     """The messages with a body in ``conversation`` (as ``GET /conversations/{id}`` returns it)
-    that the contact wrote: the source first, then parts in order."""
+    that the contact wrote: the source first, then parts in order. Only what Intercom lists;
+    ask :func:`is_incomplete` whether that is everything."""
     source = conversation.get("source")
     if source is not None and not isinstance(source, Mapping):
         raise call.malformed(*routes.CONVERSATION, "a malformed conversation source")
     if source is not None and written_by(source, contact_id) and _has_body(source):
         identifier = item_id(call, routes.CONVERSATION, source)
         yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
-    container = conversation.get("conversation_parts")
-    if container is None:
-        return
-    parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
-    if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed(*routes.CONVERSATION, "a malformed part list")
-    total = container.get("total_count")
-    if isinstance(total, int) and not isinstance(total, bool) and total > len(parts):
-        raise IncompleteConversationError(call.action)
-    for part in parts:
+    for part in _parts(call, conversation):
         if written_by(part, contact_id) and _has_body(part):
             identifier = item_id(call, routes.CONVERSATION, part)
             yield AuthoredMessage(

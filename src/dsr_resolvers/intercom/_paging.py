@@ -3,8 +3,11 @@
 Intercom pages three ways: search endpoints take ``pagination.starting_after`` in the body and
 answer ``pages.next.starting_after``; some GET lists answer ``pages.next`` as a cursor object
 or as a URL; others give ``page``/``total_pages``. Every way ends the same: when no next page
-is announced. A cursor seen twice, a page without its list, or a 404 in the middle of paging
-raises a retryable :class:`MalformedResponseError`: an export is complete or it is not made.
+is announced: ``next`` absent or ``null``, or its ``starting_after`` ``null`` (the description
+marks both nullable). A cursor seen twice, a page without its list, or a 404 in the middle of
+paging raises a retryable :class:`MalformedResponseError`: an export is complete or it is not
+made. A ``null`` list item (the description marks tickets and event summaries nullable) holds
+nothing and is skipped. A next-page URL (the events listing) is followed by its query only.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ def _items(
     """The page's item list under ``key`` (or the first of several spellings present)."""
     keys = (key,) if isinstance(key, str) else key
     items = next((page[k] for k in keys if k in page), None)
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+    if not isinstance(items, list) or not all(isinstance(i, dict | None) for i in items):
         raise call.malformed(method, route, f"a page without a {keys[0]} list")
-    return items
+    return [item for item in items if item is not None]
 
 
 def search(
@@ -65,6 +68,8 @@ def _next_cursor(
         raise call.malformed(method, route, "malformed paging")
     next_page = pages.get("next")
     if next_page is None:
+        return None
+    if isinstance(next_page, dict) and next_page.get("starting_after", "") is None:
         return None
     cursor = next_page.get("starting_after") if isinstance(next_page, dict) else None
     if not isinstance(cursor, str) or not cursor:
@@ -126,6 +131,8 @@ def _next_params(call: IntercomCall, route: str, page: Mapping[str, Any]) -> dic
         raise call.malformed("GET", route, "malformed paging")
     next_page = pages.get("next")
     if isinstance(next_page, dict):
+        if next_page.get("starting_after", "") is None:
+            return None
         cursor = next_page.get("starting_after")
         if not isinstance(cursor, str) or not cursor:
             raise call.malformed("GET", route, "a next page without a cursor")

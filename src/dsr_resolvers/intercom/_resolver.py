@@ -23,6 +23,7 @@ from typing import Final, Literal, TypeVar, get_args
 
 import httpx
 
+from dsr_resolvers._text import normalize_email
 from dsr_resolvers.contract import (
     CoveredSurface,
     PiiCategory,
@@ -90,6 +91,10 @@ class IntercomResolver:
             categories; only these are exported, and they join the covered surface.
         sections: The export sections to fetch (default: all but messages); a section not
             enabled costs no request.
+        export_archived: Let ``export_subject`` unarchive an archived contact, export it and
+            archive it again. Off by default, since unarchiving changes the workspace; the
+            covered surface then declares archived contacts as left out. Erasure and
+            verification always reach archived contacts.
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
@@ -116,6 +121,7 @@ class IntercomResolver:
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
+        export_archived: bool = False,
     ) -> None:
         if not access_token or access_token != access_token.strip() or "\n" in access_token:
             raise ValueError("the Intercom access token is empty or contains whitespace")
@@ -139,6 +145,7 @@ class IntercomResolver:
         self._export: Final = ExportConfig(
             sections=_sections(sections, export_messages=export_messages),
             custom_attributes=_declared_attributes(custom_attributes or {}),
+            archived=export_archived,
         )
 
     def __repr__(self) -> str:
@@ -179,6 +186,7 @@ class IntercomResolver:
             sections=self._export.sections,
             custom_attributes=self._export.custom_attributes,
             erasure_policy=self._policy,
+            export_archived=self._export.archived,
         )
 
     async def export_subject(self, ref: SubjectRef) -> ResolverExport:
@@ -188,11 +196,14 @@ class IntercomResolver:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
 
         Returns:
-            Every record held; empty only when Intercom answers 404 for the contact.
+            Every record held; empty only when Intercom answers its not-found for the contact
+            (an archived contact, unless ``export_archived``, answers so too).
 
         Raises:
-            ResolverError: A wrong ref kind, Intercom refused (401, 403, other 4xx), or a
-                conversation Intercom lists only in part.
+            IncompleteConversationError: With messages: a conversation Intercom shows only
+                the 500 most recent parts of (``conversation_ids`` names them).
+            NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
+            ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body or a repeating cursor: retry.
             httpx.TransportError: A connection fault or timeout: retry.
@@ -207,16 +218,20 @@ class IntercomResolver:
         """Erase the contact under the configured policy (Art. 17); idempotent.
 
         Under ``redact_messages`` the contact is deleted last, so calling again after any
-        failure completes the erasure.
+        failure completes the erasure. A contact Intercom answers not found for is
+        unarchived first (archived contacts answer so); ``detail`` says when it was.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
 
         Returns:
-            The outcome; ``already_absent=True`` when Intercom had no such contact.
-            ``detail`` counts what was done and holds no personal data.
+            The outcome; ``already_absent=True`` when Intercom had no such contact, archived
+            or not. ``detail`` says what was done and holds no personal data.
 
         Raises:
+            IncompleteConversationError: Under ``redact_messages``, a conversation Intercom
+                shows only the 500 most recent parts of; the contact is not deleted.
+            NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
             ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body: retry.
@@ -244,8 +259,9 @@ class IntercomResolver:
             no such contact (nothing was held, so nothing needed correcting).
 
         Raises:
-            RectificationError: No change, or a field name that is not correctable; raised
-                before any request.
+            RectificationError: No change, a field name that is not correctable, or an
+                attempt to clear ``email`` (Intercom allows clearing name and phone only);
+                raised before any request.
             ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body: retry.
@@ -262,6 +278,11 @@ class IntercomResolver:
         for value in changes.values():
             if value is not None and not isinstance(value, str):
                 raise RectificationError("rectified values must be text or None")
+        if "email" in changes and changes["email"] is None:
+            raise RectificationError(
+                "intercom cannot clear a contact's email (only name and phone); give a new"
+                " address, or erase the subject"
+            )
         fields = tuple(sorted(changes))
         body = {name: changes[name] for name in fields}
 
@@ -273,7 +294,8 @@ class IntercomResolver:
                 return ResolverRectification(
                     resolver=self.name,
                     already_absent=True,
-                    detail="Intercom holds no contact with this id; nothing to correct",
+                    detail="Intercom answered not found for this id (as it does for an archived"
+                    " contact); nothing was corrected",
                 )
             return ResolverRectification(
                 resolver=self.name,
@@ -291,15 +313,23 @@ class IntercomResolver:
         One person may be several contacts (a user and one or more leads share an email):
         an erasure by email must reach every id returned.
 
+        Archived contacts and contacts created in the last few minutes are not found: Intercom's
+        search does not return them.
+
         Args:
-            email: Search ``POST /contacts/search`` with ``email = ...``, every page.
+            email: Search ``POST /contacts/search``, every page. The address follows the
+                library's one email rule (the CLI and bulk runs share it): surrounding
+                whitespace is stripped, then it is searched as given and lower-cased in one
+                ``OR`` query, since how Intercom treats letter case is undocumented.
             external_id: Look up ``GET /contacts/find_by_external_id/{external_id}``.
 
         Returns:
-            The matches, in Intercom's order; empty when none.
+            The matches, in Intercom's order, each contact once; empty when none.
 
         Raises:
-            ValueError: Not exactly one of ``email`` and ``external_id`` given.
+            ValueError: Not exactly one of ``email`` and ``external_id`` given, or an email
+                address with whitespace inside, an invisible or control character, or no
+                ``local@domain`` form; raised before any request.
             ResolverError: Intercom refused (401, 403, other 4xx).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body or a repeating cursor: retry.
@@ -307,9 +337,11 @@ class IntercomResolver:
         """
         if (email is None) == (external_id is None) or not (email or external_id):
             raise ValueError("give exactly one of email and external_id, not empty")
+        spellings = () if email is None else tuple(dict.fromkeys(_email_spellings(email)))
 
         def by_email(call: IntercomCall) -> tuple[ContactMatch, ...]:
-            query = {"field": "email", "operator": "=", "value": email}
+            filters = [{"field": "email", "operator": "=", "value": v} for v in spellings]
+            query = filters[0] if len(filters) == 1 else {"operator": "OR", "value": filters}
             found = _paging.search(call, routes.CONTACT_SEARCH.path, query, "data")
             return _dedupe(_match(call, routes.CONTACT_SEARCH, contact) for contact in found)
 
@@ -383,6 +415,11 @@ class IntercomResolver:
                 f"intercom resolves refs of kind 'intercom' only (got kind={ref.kind!r})"
             )
         return ref.value
+
+
+def _email_spellings(email: str) -> tuple[str, str]:
+    address = normalize_email(email)
+    return address, address.lower()
 
 
 def _sections(

@@ -36,11 +36,14 @@ class MessageScan(_Frozen):
         conversations: Conversations the contact is part of.
         authored: Messages the contact wrote that carry a body (source and parts).
         redacted: Of those, how many Intercom already shows as redacted.
+        incomplete: Conversations of which Intercom lists only the 500 most recent parts:
+            older messages there are neither counted nor reachable through the API.
     """
 
     conversations: int
     authored: int
     redacted: int
+    incomplete: int = 0
 
     @property
     def unredacted(self) -> int:
@@ -73,16 +76,21 @@ class ErasureVerification(_Frozen):
 
     Attributes:
         policy: The erasure policy that was verified against.
-        contact_exists: Whether Intercom still returns the contact (it should not).
+        contact_exists: Whether Intercom still holds the contact (it should not), archived
+            or not.
+        archived: Whether the contact was found archived (it was archived again after the
+            probe).
         messages: Under ``redact_messages``: the contact's messages as Intercom shows them now.
             This is only as complete as conversation search: once the contact is deleted,
             Intercom may stop finding its conversations by ``contact_ids``; the erasure's own
             ``detail`` records the counts it redacted before deleting.
-        erased: True when the contact is gone and, under ``redact_messages``, no message the
-            contact wrote is found unredacted.
+        erased: True when the contact is gone (not even archived) and, under
+            ``redact_messages``, no message the contact wrote is found unredacted and no
+            conversation of it is cut by Intercom's 500-part cap.
     """
 
     policy: ErasurePolicy
     contact_exists: bool
+    archived: bool = False
     messages: MessageScan | None = None
     erased: bool

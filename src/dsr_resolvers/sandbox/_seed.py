@@ -156,8 +156,27 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         body="<p>Sorry about that! Which number should we use?</p>",
         created_at=_at(30.02),
     )
-    fake.add_part(login, author="contact", body="<p>+44 20 7946 0958</p>", created_at=_at(30.03))
+    fake.add_part(
+        login,
+        author="contact",
+        body="<p>+44 20 7946 0958</p>",
+        created_at=_at(30.03),
+        attachments=[
+            {
+                "name": "login-error.png",
+                "url": "https://files.example.com/demo/login-error.png",
+                "content_type": "image/png",
+                "filesize": 48_213,
+                "width": 1170,
+                "height": 2532,
+            }
+        ],
+    )
     fake.add_part(login, author="admin", body=None, part_type="close", created_at=_at(30.04))
+    fake.rate_conversation(login, 4, remark="Fixed quickly, thanks!", created_at=_at(30.05))
+    fake.add_segment(user, "Pro customers")
+    fake.set_subscription(user, "Newsletter", "opt_out")
+    fake.set_subscription(user, "Product updates", "opt_in")
 
     welcome = fake.add_conversation(
         user,

@@ -21,6 +21,8 @@ hooks, and pytest collects the whole contract:
 | ``test_calls_work_from_several_event_loops``       | no state bound to one event loop or thread  |
 | ``test_records_lie_inside_the_covered_surface``    | same glob, same category, no exclusion      |
 | ``test_fully_populated_subject_covers_every_field``| every declared glob is really exported      |
+| ``test_erasure_reported_done_leaves_nothing_...``  | no datum the surface declares ``erased``    |
+|                                                    | remains (``remaining_after_erasure``)       |
 | ``test_nonretryable_fault_on_export/erasure_...``  | ``ResolverError``, no personal data in it   |
 | ``test_transient_fault_on_export/erasure_...``     | the original exception, untranslated        |
 
@@ -111,7 +113,8 @@ class ResolverConformanceSuite:
     Required hooks: :meth:`make_resolver`, :meth:`make_present_ref`, :meth:`make_absent_ref`.
     Optional hooks (their tests are skipped, with the reason, when not overridden):
     :meth:`make_fully_populated_resolver`, :meth:`make_nonretryable_resolver`,
-    :meth:`make_transient_resolver`.
+    :meth:`make_transient_resolver`. :meth:`remaining_after_erasure` reads what an erasure
+    left; it defaults to a fresh export.
 
     Example:
         A complete subclass for an in-memory resolver keyed by email::
@@ -171,6 +174,21 @@ class ResolverConformanceSuite:
             "make_fully_populated_resolver() is not implemented: whether every covered field is "
             "exported is not checked"
         )
+
+    def remaining_after_erasure(
+        self, resolver: Resolver, ref: SubjectRef
+    ) -> tuple[ExportRecord, ...]:
+        """What the world still holds about the subject after its erasure, as export records.
+
+        Override it to read the world behind the resolver's back (a fake's state): an export
+        cannot see what the erasure made unreachable but left in place. The default is what
+        ``export_subject`` still returns.
+
+        Returns:
+            One record for each datum still held, with the field and category the resolver
+            would export it under.
+        """
+        return self._export(resolver, ref, "erased subject").records
 
     def make_nonretryable_resolver(self) -> Resolver:
         """A resolver on which every call fails in a way retrying cannot fix.
@@ -397,6 +415,20 @@ class ResolverConformanceSuite:
             "the covered surface declares field(s) that the fully populated subject's export "
             f"never produced: {', '.join(missing)}; either the exporter does not read them or "
             "make_fully_populated_resolver() leaves them empty",
+        )
+
+    def test_erasure_reported_done_leaves_nothing_declared_erased(self) -> None:
+        """After an erasure that reports success, nothing the surface declares erased remains."""
+        resolver, ref = self.make_fully_populated_resolver()
+        surface = self._attesting_surface(resolver)
+        self._erase(resolver, ref, "fully populated subject")
+        remains = self.remaining_after_erasure(resolver, ref)
+        left = tuple(record for record in remains if surface.erases(record))
+        _check(
+            not left,
+            f"an erasure reported done left {len(left)} record(s) the covered surface declares "
+            f"erased (fields: {_fields(left)}); erase them, or declare them erased=False and "
+            "say why in the surface's notes",
         )
 
     # -- faults --------------------------------------------------------------------------------

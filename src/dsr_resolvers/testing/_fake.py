@@ -20,7 +20,9 @@ rate limit     fixed windows of ``rate_window`` seconds on ``clock``; past ``rat
 faults         a scheduled fault (see ``_fake_faults``) replaces or disrupts the answer
 version        an ``Intercom-Version`` header naming no known version: 400
                ``intercom_version_invalid``
-route          unknown route: 404 ``not_found``; otherwise the handler (``_fake_routes``)
+route          unknown route: 404 ``route_not_found`` (the description is silent; a code that
+               names the route, never a missing object); otherwise the handler
+               (``_fake_routes``)
 =============  ===============================================================================
 
 Every request is recorded (:class:`RecordedRequest`), faulted ones included; the token never is.
@@ -117,6 +119,10 @@ class _Window:
 
 
 _JSON_HEADERS: Final = (("Content-Type", "application/json; charset=utf-8"),)
+_HTML_HEADERS: Final = (("Content-Type", "text/html; charset=utf-8"),)
+
+#: What a host that is not Intercom (a proxy, a wrong path) answers with its 404.
+NOT_INTERCOM_BODY: Final = b"<html><body><h1>404 Not Found</h1></body></html>"
 
 
 def _encode(body: Any) -> bytes:
@@ -350,11 +356,14 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         source_type: str = "conversation",
         subject: str = "",
         title: str | None = None,
+        source_attachments: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """Start a conversation with a contact and return its id (numeric, as Intercom's).
 
         ``source_author="contact"`` makes the contact the author of the opening message (its
         ``author.type`` is the contact's role); ``"admin"`` makes it an outbound message.
+        ``source_attachments`` are files on the opening message: mappings with ``name``,
+        ``url``, ``content_type`` and ``filesize`` (``width``, ``height`` optional).
         """
         with self._lock:
             return self._workspace.add_conversation(
@@ -368,6 +377,7 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 source_type=source_type,
                 subject=subject,
                 title=title,
+                source_attachments=source_attachments,
             )
 
     def add_part(
@@ -378,6 +388,7 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         body: str | None = "<p>Thanks!</p>",
         part_type: str = "comment",
         created_at: int | None = None,
+        attachments: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """Append a part to a conversation and return its id.
 
@@ -389,6 +400,8 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
             body: The HTML body; None for a part without one (an assignment, a state change).
             part_type: ``comment``, ``note``, ``assignment``, ``close``, ...
             created_at: Defaults to the clock's now.
+            attachments: Files on the part, as for ``add_conversation``'s
+                ``source_attachments``.
         """
         with self._lock:
             return self._workspace.add_part(
@@ -397,7 +410,61 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 body=body,
                 part_type=part_type,
                 created_at=created_at,
+                attachments=attachments,
             )
+
+    def rate_conversation(
+        self,
+        conversation_id: str,
+        rating: int,
+        *,
+        remark: str | None = None,
+        created_at: int | None = None,
+    ) -> None:
+        """Record the contact's CSAT rating (1 to 5) and optional remark on a conversation.
+
+        The rating stays when the contact is deleted, as Intercom's help centre says.
+        """
+        with self._lock:
+            self._workspace.rate_conversation(
+                conversation_id, rating=rating, remark=remark, created_at=created_at
+            )
+
+    def add_segment(self, contact_id: str, name: str) -> str:
+        """Put a contact in a segment (created on first use of its name); return its id."""
+        with self._lock:
+            return self._workspace.add_segment(contact_id, name)
+
+    def set_subscription(
+        self,
+        contact_id: str,
+        name: str,
+        consent_type: Literal["opt_in", "opt_out"] = "opt_in",
+    ) -> str:
+        """Record the contact's explicit preference for a subscription type; return its id.
+
+        An ``opt_in`` type listed for a contact means the contact opted in; an ``opt_out``
+        type, that the contact opted out (``GET /contacts/{id}/subscriptions``).
+        """
+        with self._lock:
+            return self._workspace.set_subscription(contact_id, name, consent_type)
+
+    def archive_contact(self, contact_id: str) -> None:
+        """Archive a contact, as ``POST /contacts/{id}/archive`` does.
+
+        It keeps all its data but answers 404 on every route and in search, until
+        ``POST /contacts/{id}/unarchive``.
+
+        Raises:
+            KeyError: No such (unarchived) contact.
+        """
+        with self._lock:
+            self._workspace.archive(contact_id)
+
+    def is_archived(self, contact_id: str) -> bool:
+        """Whether the contact exists and is archived."""
+        with self._lock:
+            return contact_id in self._workspace.archived
 
     def add_ticket(
         self,
@@ -547,6 +614,13 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """Answer the next ``times`` matching requests 200 with a body that is not JSON."""
         self._schedule(Fault("malformed", route, times))
 
+    def not_intercom_next(self, times: int | None = 1, *, route: str | None = None) -> None:
+        """Answer matching requests 404 with an HTML page, as a proxy or a wrong host would.
+
+        ``times=None`` answers every matching request so until :meth:`clear_faults`.
+        """
+        self._schedule(Fault("not_intercom", route, times, status=404))
+
     def repeat_cursor_next(
         self, times: int = 1, *, route: str | None = "POST /conversations/search"
     ) -> None:
@@ -693,6 +767,8 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 return _Outcome(0, drop="reset" if fault.kind == "reset" else "timeout"), fault.kind
             if fault.kind == "malformed":
                 return _Outcome(200, (*_JSON_HEADERS, *limit_headers), MALFORMED_BODY), "malformed"
+            if fault.kind == "not_intercom":
+                return _Outcome(404, _HTML_HEADERS, NOT_INTERCOM_BODY), "not_intercom"
             message = "Service Unavailable" if fault.status == 503 else "Injected failure"
             error = self._error(fault.status, _fault_code(fault.status), message, limit_headers)
             return _Outcome(error.status, (*error.headers, *fault.headers), error.body), "fail"
@@ -712,7 +788,7 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
             message = "Requested version is invalid"
             return self._error(400, "intercom_version_invalid", message, limit_headers), None
         if matched is None:
-            return self._error(404, "not_found", "Resource Not Found", limit_headers), None
+            return self._error(404, "route_not_found", "Route Not Found", limit_headers), None
         route, params = matched
         repeat = self._faults.repeat_cursor_for(route.name)
         context = Context(self._workspace, repeat_cursor=repeat is not None)

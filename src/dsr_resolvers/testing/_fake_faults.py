@@ -12,6 +12,7 @@ Kind               Effect on the matching request
                    first and only the answer is lost
 ``timeout``        not processed; the client times out
 ``malformed``      not processed; answered 200 with a body that is not JSON
+``not_intercom``   not processed; answered 404 with an HTML page, not Intercom's body
 ``repeat_cursor``  processed; the page's next cursor is the cursor the request sent (on the
                    first page, a cursor that leads back to the first page). Claimed only by
                    responses that are paged.
@@ -25,7 +26,7 @@ from typing import Literal
 
 __all__ = ["Fault", "FaultKind", "FaultSchedule", "InjectedFault"]
 
-FaultKind = Literal["fail", "reset", "timeout", "malformed", "repeat_cursor"]
+FaultKind = Literal["fail", "reset", "timeout", "malformed", "not_intercom", "repeat_cursor"]
 
 
 @dataclass
@@ -49,8 +50,10 @@ class InjectedFault:
     ``malformed_next`` / ``repeat_cursor_next`` methods, as a value a fixture can hold.
 
     Attributes:
-        kind: ``"fail"``, ``"reset"``, ``"timeout"``, ``"malformed"`` or ``"repeat_cursor"``.
-        times: How many matching requests it strikes; ``None`` (``"fail"`` only) strikes every
+        kind: ``"fail"``, ``"reset"``, ``"timeout"``, ``"malformed"``, ``"not_intercom"`` or
+            ``"repeat_cursor"``.
+        times: How many matching requests it strikes; ``None`` (``"fail"`` and
+            ``"not_intercom"`` only) strikes every
             matching request until ``clear_faults``.
         route: The route it aims at, e.g. ``"DELETE /contacts/{id}"``; ``None`` for any.
         status: The status a ``"fail"`` answers with.
@@ -68,8 +71,10 @@ class InjectedFault:
     after_processing: bool = False
 
     def __post_init__(self) -> None:
-        if self.times is None and self.kind != "fail":
-            raise ValueError("only a 'fail' fault can strike every request (times=None)")
+        if self.times is None and self.kind not in ("fail", "not_intercom"):
+            raise ValueError(
+                "only 'fail' and 'not_intercom' faults can strike every request (times=None)"
+            )
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1")
         if self.after_processing and self.kind != "reset":

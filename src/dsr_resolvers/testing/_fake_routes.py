@@ -26,15 +26,22 @@ search                         fields and operators of Intercom's tables that a 
                                ``external_id`` another user holds: 409 ``conflict``
 ``GET /conversations/{id}``    at most the 500 most recent parts (Intercom's hard limit), and
                                ``total_count`` counts the parts returned
-redaction                      body becomes ``<p><i>This message was deleted</i></p>``; a part
+redaction                      body becomes ``<p><i>This message was deleted</i></p>`` and the
+                               attachments go (Intercom does not document them); a part
                                without a body, or a source an admin wrote: 400
                                ``conversation_part_not_redactable``; unknown conversation, part
                                or source: 404 ``conversation_part_or_message_not_found``;
                                redacting again succeeds
-``GET /events``                ``event.list``, newest first (paged by ``per_page``, ``pages.next``
-                               a URL, absent on the last page);
+``GET /events``                ``event.list``, newest first, only the last 90 days (paged by
+                               ``per_page``, ``pages.next`` a URL, absent on the last page);
                                ``summary=true``: ``event.summary``; ``user_id`` and ``email``
                                find users only, ``intercom_user_id`` any contact
+archived contacts              answer 404 ``not_found`` everywhere (get, update, delete, search,
+                               sub-resources, events) except ``POST /contacts/{id}/unarchive``,
+                               which answers ``contact_unarchived``; (un)archiving an active
+                               (archived) contact answers the same, unchanged
+``/contacts/{id}/segments``,   the contact's segments; the subscription types the contact set a
+``/subscriptions``             preference for (``consent_type`` says which way), as described
 ``GET /me``                    a fixed admin of a fixed app named ``FakeIntercom sandbox``,
                                region ``US``
 =============================  ================================================================
@@ -50,6 +57,7 @@ from urllib.parse import quote, urlencode
 
 from dsr_resolvers.testing._fake_state import (
     ANDROID_IOS_FIELDS,
+    EVENT_LISTING_DAYS,
     REDACTED_BODY,
     UPDATABLE_CONTACT_FIELDS,
     ContactRecord,
@@ -648,6 +656,46 @@ def find_by_external_id(ctx: Context, request: ApiRequest, params: dict[str, str
     return Reply(200, ctx.workspace.contact_json(contact))
 
 
+def _archive_reply(contact: ContactRecord, *, archived: bool) -> Reply:
+    return Reply(
+        200,
+        {
+            "type": "contact",
+            "id": contact.id,
+            "external_id": contact.external_id,
+            "archived": archived,
+        },
+    )
+
+
+def archive_contact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    workspace = ctx.workspace
+    contact = workspace.archived.get(params["id"])
+    if contact is None:
+        contact = _contact_or_404(ctx, params["id"], "Contact Not Found")
+        workspace.archive(contact.id)
+    return _archive_reply(contact, archived=True)
+
+
+def unarchive_contact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    workspace = ctx.workspace
+    if params["id"] in workspace.archived:
+        return _archive_reply(workspace.unarchive(params["id"]), archived=False)
+    return _archive_reply(_contact_or_404(ctx, params["id"], "Contact Not Found"), archived=False)
+
+
+def list_segments(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    contact = _contact_or_404(ctx, params["id"])
+    data = [ctx.workspace.segment_json(s, contact) for s in contact.segment_ids]
+    return Reply(200, {"type": "list", "data": data})
+
+
+def list_subscriptions(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    contact = _contact_or_404(ctx, params["id"])
+    data = [ctx.workspace.subscription_json(t) for t in contact.subscription_ids]
+    return Reply(200, {"type": "list", "data": data})
+
+
 def list_notes(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
     contact = _contact_or_404(ctx, params["id"])
     workspace = ctx.workspace
@@ -789,6 +837,7 @@ def redact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
             raise not_redactable
         part.body = REDACTED_BODY
         part.redacted = True
+        part.attachments.clear()
         part.updated_at = now
     else:
         source = conversation.source
@@ -798,6 +847,7 @@ def redact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
             raise not_redactable
         source.body = REDACTED_BODY
         source.redacted = True
+        source.attachments.clear()
     conversation.updated_at = max(conversation.updated_at, now)
     return _conversation_reply(workspace, conversation)
 
@@ -856,6 +906,8 @@ def list_events(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Re
     )
     if query.get("summary", "").lower() == "true":
         return Reply(200, workspace.event_summary_json(contact, events))
+    oldest_listed = workspace.now() - EVENT_LISTING_DAYS * 86_400
+    events = [e for e in events if e.created_at >= oldest_listed]
     per_page = _per_page(query.get("per_page"), default=50)
     page = _paginate(
         ctx,
@@ -915,6 +967,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", ("contacts", "{id}", "notes"), list_notes),
     Route("GET", ("contacts", "{id}", "tags"), list_tags),
     Route("GET", ("contacts", "{id}", "companies"), list_companies),
+    Route("GET", ("contacts", "{id}", "segments"), list_segments),
+    Route("GET", ("contacts", "{id}", "subscriptions"), list_subscriptions),
+    Route("POST", ("contacts", "{id}", "archive"), archive_contact),
+    Route("POST", ("contacts", "{id}", "unarchive"), unarchive_contact),
     Route("POST", ("contacts", "search"), search_contacts),
     Route("GET", ("contacts",), list_contacts),
     Route("GET", ("contacts", "{id}"), get_contact),

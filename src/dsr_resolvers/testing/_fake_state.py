@@ -11,12 +11,18 @@ What the workspace promises:
 Record                     Lifetime
 =========================  ====================================================================
 contact                    until ``DELETE /contacts/{id}``; its notes, tag applications,
-                           company links and data events go with it
+                           company links, segments, subscription preferences and data events
+                           go with it. An archived contact keeps all of it but is hidden from
+                           every route except ``POST /contacts/{id}/unarchive``
+data event                 listed only while younger than 90 days (``EVENT_LISTING_DAYS``);
+                           ``summary=true`` counts it for as long as the contact exists
 conversation, ticket       forever: deleting a contact leaves them (and the contact id in
                            their ``contacts`` list) in place, as Intercom does, so a search by
                            ``contact_ids`` still finds them after the contact is gone
-conversation part, source  forever; redaction replaces the body with ``REDACTED_BODY`` and sets
-                           ``redacted: true``
+conversation part, source  forever; redaction replaces the body with ``REDACTED_BODY``, sets
+                           ``redacted: true`` and drops the attachments
+conversation rating        forever, remark included: deleting the contact leaves it (Intercom's
+                           help centre: CSAT ratings and comments stay)
 =========================  ====================================================================
 
 Identifiers are drawn from a random generator seeded by the caller, so two workspaces built
@@ -35,6 +41,7 @@ from typing import Any, Final
 
 __all__ = [
     "ANDROID_IOS_FIELDS",
+    "EVENT_LISTING_DAYS",
     "REDACTED_BODY",
     "UPDATABLE_CONTACT_FIELDS",
     "AdminRecord",
@@ -71,6 +78,9 @@ ANDROID_IOS_FIELDS: Final = (
     "ios_sdk_version",
     "ios_last_seen_at",
 )
+
+#: How far back ``GET /events`` lists data events (Intercom: the last 90 days).
+EVENT_LISTING_DAYS: Final = 90
 
 _UTM_FIELDS: Final = ("utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term")
 
@@ -138,6 +148,8 @@ class ContactRecord:
     tag_applications: list[tuple[str, int, str]] = field(default_factory=list)
     note_ids: list[str] = field(default_factory=list)
     company_ids: list[str] = field(default_factory=list)
+    segment_ids: list[str] = field(default_factory=list)
+    subscription_ids: list[str] = field(default_factory=list)
 
     @property
     def role(self) -> str:
@@ -182,6 +194,7 @@ class SourceRecord:
     body: str
     author: AuthorRecord
     redacted: bool = False
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -194,6 +207,7 @@ class PartRecord:
     updated_at: int
     author: AuthorRecord
     redacted: bool = False
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -209,6 +223,7 @@ class ConversationRecord:
     source: SourceRecord
     admin_assignee_id: int | None
     parts: list[PartRecord] = field(default_factory=list)
+    rating: dict[str, Any] | None = None
 
 
 @dataclass
@@ -267,6 +282,9 @@ class Workspace:
             self._ids.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8)
         )
         self.contacts: dict[str, ContactRecord] = {}
+        self.archived: dict[str, ContactRecord] = {}
+        self.segments: dict[str, str] = {}  # segment id -> name
+        self.subscription_types: dict[str, tuple[str, str]] = {}  # id -> (name, consent type)
         self.notes: dict[str, NoteRecord] = {}
         self.tags: dict[str, str] = {}  # tag id -> name
         self.companies: dict[str, CompanyRecord] = {}
@@ -441,6 +459,7 @@ class Workspace:
         source_type: str,
         subject: str,
         title: str | None,
+        source_attachments: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         contact = self.require_contact(contact_id)
         if state not in ("open", "closed", "snoozed"):
@@ -474,6 +493,7 @@ class Workspace:
                 subject=subject,
                 body=source_body,
                 author=author,
+                attachments=[attachment_json(a) for a in source_attachments],
             ),
             admin_assignee_id=None,
         )
@@ -488,6 +508,7 @@ class Workspace:
         body: str | None,
         part_type: str,
         created_at: int | None,
+        attachments: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         conversation = self.conversations[conversation_id]
         if author == "contact":
@@ -520,6 +541,7 @@ class Workspace:
             created_at=created,
             updated_at=created,
             author=part_author,
+            attachments=[attachment_json(a) for a in attachments],
         )
         conversation.parts.append(part)
         conversation.updated_at = max(conversation.updated_at, created)
@@ -581,6 +603,57 @@ class Workspace:
         )
         self.events[event.id] = event
         return event.id
+
+    def add_segment(self, contact_id: str, name: str) -> str:
+        contact = self.require_contact(contact_id)
+        segment_id = next((sid for sid, sname in self.segments.items() if sname == name), None)
+        if segment_id is None:
+            segment_id = self.new_hex_id()
+            self.segments[segment_id] = name
+        if segment_id not in contact.segment_ids:
+            contact.segment_ids.append(segment_id)
+        return segment_id
+
+    def set_subscription(self, contact_id: str, name: str, consent_type: str) -> str:
+        contact = self.require_contact(contact_id)
+        if consent_type not in ("opt_in", "opt_out"):
+            raise ValueError("consent_type must be 'opt_in' or 'opt_out'")
+        type_id = next((t for t, (n, _) in self.subscription_types.items() if n == name), None)
+        if type_id is None:
+            type_id = str(len(self.subscription_types) + 90)
+            self.subscription_types[type_id] = (name, consent_type)
+        elif self.subscription_types[type_id][1] != consent_type:
+            raise ValueError("a subscription type of this name has another consent type")
+        if type_id not in contact.subscription_ids:
+            contact.subscription_ids.append(type_id)
+        return type_id
+
+    def rate_conversation(
+        self, conversation_id: str, *, rating: int, remark: str | None, created_at: int | None
+    ) -> None:
+        conversation = self.conversations[conversation_id]
+        if not 1 <= rating <= 5:
+            raise ValueError("rating must be between 1 and 5")
+        created = self.now() if created_at is None else created_at
+        conversation.rating = {
+            "rating": rating,
+            "remark": remark,
+            "created_at": created,
+            "updated_at": created,
+            "contact_id": conversation.contact_ids[0],
+        }
+
+    def archive(self, contact_id: str) -> ContactRecord:
+        contact = self.contacts.pop(contact_id)
+        self.archived[contact_id] = contact
+        return contact
+
+    def unarchive(self, contact_id: str) -> ContactRecord:
+        contact = self.archived.pop(contact_id)
+        # Back in its place by creation order, as if it had never left.
+        self.contacts[contact_id] = contact
+        self.contacts = dict(sorted(self.contacts.items(), key=lambda kv: kv[1].seq))
+        return contact
 
     def delete_contact(self, contact_id: str) -> ContactRecord:
         """Remove a contact and what Intercom removes with it; conversations and tickets stay."""
@@ -651,8 +724,16 @@ class Workspace:
         out["tags"] = _reference_list(tag_refs, f"{path}/tags")
         out["notes"] = _reference_list(note_refs, f"{path}/notes")
         out["companies"] = _reference_list(company_refs, f"{path}/companies")
-        out["opted_out_subscription_types"] = _reference_list([], f"{path}/subscriptions")
-        out["opted_in_subscription_types"] = _reference_list([], f"{path}/subscriptions")
+        for consent, key in (
+            ("opt_out", "opted_out_subscription_types"),
+            ("opt_in", "opted_in_subscription_types"),
+        ):
+            refs = [
+                {"type": "subscription", "id": t, "url": f"/subscriptions/{t}"}
+                for t in contact.subscription_ids
+                if self.subscription_types[t][1] == consent
+            ]
+            out[key] = _reference_list(refs, f"{path}/subscriptions")
         for key in (*_UTM_FIELDS, "referrer", "enabled_push_messaging"):
             out[key] = a.get(key)
         return out
@@ -738,7 +819,7 @@ class Workspace:
                 "subject": src.subject,
                 "body": src.body,
                 "author": src.author.to_json(),
-                "attachments": [],
+                "attachments": [dict(a) for a in src.attachments],
                 "url": None,
                 "redacted": src.redacted,
             },
@@ -759,7 +840,7 @@ class Workspace:
             "priority": "not_priority",
             "sla_applied": None,
             "statistics": None,
-            "conversation_rating": None,
+            "conversation_rating": self._rating_json(conversation),
             "teammates": {
                 "type": "admin.list",
                 "teammates": [
@@ -782,6 +863,50 @@ class Workspace:
             }
         return out
 
+    def _rating_json(self, conversation: ConversationRecord) -> JsonObject | None:
+        rating = conversation.rating
+        if rating is None:
+            return None
+        contact_id = rating["contact_id"]
+        live = self.contacts.get(contact_id) or self.archived.get(contact_id)
+        external_id = (
+            live.external_id
+            if live is not None
+            else conversation.contact_external_ids.get(contact_id)
+        )
+        out: JsonObject = {
+            "rating": rating["rating"],
+            "remark": rating["remark"] or "",
+            "created_at": rating["created_at"],
+            "updated_at": rating["updated_at"],
+            "contact": {"type": "contact", "id": contact_id, "external_id": external_id},
+            "teammate": {"type": "admin", "id": self.default_admin.id},
+        }
+        return out
+
+    def segment_json(self, segment_id: str, contact: ContactRecord) -> JsonObject:
+        return {
+            "type": "segment",
+            "id": segment_id,
+            "name": self.segments[segment_id],
+            "created_at": contact.attrs["created_at"],
+            "updated_at": contact.attrs["created_at"],
+            "person_type": "user" if contact.role == "user" else "contact",
+        }
+
+    def subscription_json(self, type_id: str) -> JsonObject:
+        name, consent_type = self.subscription_types[type_id]
+        translation = {"name": name, "description": f"{name} from the workspace", "locale": "en"}
+        return {
+            "type": "subscription",
+            "id": type_id,
+            "state": "live",
+            "consent_type": consent_type,
+            "default_translation": translation,
+            "translations": [translation],
+            "content_types": ["email"],
+        }
+
     def part_json(self, part: PartRecord) -> JsonObject:
         return {
             "type": "conversation_part",
@@ -793,7 +918,7 @@ class Workspace:
             "notified_at": part.created_at,
             "assigned_to": None,
             "author": part.author.to_json(),
-            "attachments": [],
+            "attachments": [dict(a) for a in part.attachments],
             "external_id": None,
             "redacted": part.redacted,
             "metadata": {},
@@ -873,6 +998,14 @@ class Workspace:
             for name, times in by_name.items()
         ]
         return out
+
+
+def attachment_json(attachment: Mapping[str, Any]) -> JsonObject:
+    """A ``part_attachment``: ``name``, ``url``, ``content_type`` and ``filesize`` required."""
+    unknown = set(attachment) - {"name", "url", "content_type", "filesize", "width", "height"}
+    if unknown or not {"name", "url", "content_type", "filesize"} <= set(attachment):
+        raise ValueError("an attachment has name, url, content_type, filesize (width, height)")
+    return {"type": "upload", **attachment}
 
 
 def _reference_list(refs: list[JsonObject], url: str) -> JsonObject:

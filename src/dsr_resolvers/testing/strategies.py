@@ -12,7 +12,10 @@ test its own pipeline against a faithful fake.
 | ``contact_ids()``   | 1 to 255 characters, often path-hostile (``/ ? # % . ..``, unicode)   |
 | ``contacts()``      | a :class:`ContactSpec`: keyword arguments for ``fake.add_contact``    |
 | ``conversations()`` | a :class:`ConversationSpec`: a conversation and its parts             |
-| ``worlds()``        | a :class:`World`: a populated ``FakeIntercom`` and the ids it holds   |
+| ``worlds()``        | a :class:`World`: a populated ``FakeIntercom`` and the ids it holds;  |
+|                     | optionally archived contacts and conversations at Intercom's 500-part |
+|                     | cap                                                                   |
+| ``typed_emails()``  | an address as a person might type it: padded, in any letter case      |
 
 Importing this module imports hypothesis; ``dsr_resolvers.testing`` itself does not.
 """
@@ -37,6 +40,7 @@ __all__ = [
     "contact_ids",
     "contacts",
     "conversations",
+    "typed_emails",
     "worlds",
 ]
 
@@ -47,6 +51,8 @@ _UNICODE_PIECES = ("ü", "ß", "日本", "\u202e", "\u200b", "🙂", "ﬁ", "\u0
 
 # Part authors FakeIntercom reads as roles, never as contact ids.
 _ROLE_AUTHORS = ("contact", "admin", "bot")
+
+_PART_CAP = 500  # Intercom returns at most this many (the most recent) parts of a conversation
 
 _TIMESTAMPS = st.integers(min_value=1_500_000_000, max_value=1_800_000_000)
 
@@ -330,6 +336,9 @@ class World:
         contact_specs: The spec each contact was added from, by id.
         started: The conversations started with each contact (as its opening contact), by
             contact id. A contact may take part in more: see :meth:`conversations_of`.
+        archived: The contacts archived after seeding (``worlds(archived=True)``).
+        past_the_cap: The conversations given 500 parts or more
+            (``worlds(past_the_cap=True)``): Intercom lists only their 500 most recent.
     """
 
     fake: FakeIntercom
@@ -337,6 +346,8 @@ class World:
     contacts: tuple[str, ...]
     contact_specs: dict[str, ContactSpec]
     started: dict[str, tuple[str, ...]]
+    archived: frozenset[str] = frozenset()
+    past_the_cap: frozenset[str] = frozenset()
 
     def conversations_of(self, contact_id: str) -> frozenset[str]:
         """Every conversation ``contact_id`` takes part in: started, or joined by a reply."""
@@ -364,6 +375,8 @@ def worlds(
     max_conversations: int = 6,
     max_parts: int = 3,
     hostile_ids: bool = False,
+    archived: bool = False,
+    past_the_cap: bool = False,
     token: str = "test-token",  # noqa: S107 - the fake's well-known test token
 ) -> st.SearchStrategy[World]:
     """Whole workspaces: contacts (some sharing an email) and their conversations.
@@ -379,6 +392,9 @@ def worlds(
         max_parts: The most replies per conversation.
         hostile_ids: Pin contact ids drawn from :func:`contact_ids` instead of letting the
             fake generate Intercom-like hex ids.
+        archived: Archive some contacts after seeding (``World.archived``).
+        past_the_cap: Give some conversations extra replies by their contact, up to and past
+            Intercom's 500-part cap (``World.past_the_cap`` names those at 500 or more).
         token: The access token the fake accepts.
 
     Returns:
@@ -407,8 +423,36 @@ def worlds(
         max_conversations=max_conversations,
         max_parts=max_parts,
         hostile_ids=hostile_ids,
+        archived=archived,
+        past_the_cap=past_the_cap,
         token=token,
     )
+
+
+_PADDING = st.text(alphabet=" \t\n", max_size=3)
+
+
+@st.composite
+def _typed(draw: st.DrawFn, email: str) -> str:
+    cased = "".join(
+        c.upper() if draw(st.booleans()) else c.lower() if draw(st.booleans()) else c for c in email
+    )
+    return draw(_PADDING) + cased + draw(_PADDING)
+
+
+def typed_emails(email: str) -> st.SearchStrategy[str]:
+    """``email`` as a person might type it: surrounding whitespace, letters in any case.
+
+    ``find_contacts(email=...)`` strips the padding and searches the address as typed and
+    lower-cased, so a contact stored with a lower-case address is found from any of these.
+
+    Args:
+        email: The address as stored.
+
+    Returns:
+        A strategy of strings.
+    """
+    return _typed(email)
 
 
 @st.composite
@@ -420,6 +464,8 @@ def _worlds(
     max_conversations: int,
     max_parts: int,
     hostile_ids: bool,
+    archived: bool,
+    past_the_cap: bool,
     token: str,
 ) -> World:
     fake = FakeIntercom(token=token, seed=draw(st.integers(min_value=0, max_value=2**16)))
@@ -465,10 +511,26 @@ def _worlds(
         )
         for owner, conversation in plans:
             started[owner].append(conversation.add_to(fake, owner))
+    capped: set[str] = set()
+    if past_the_cap:
+        for conversation_id in {c for ids in started.values() for c in ids}:
+            extra = draw(st.sampled_from((0, 0, 497, 499, 500, 520)))
+            for n in range(extra):
+                fake.add_part(conversation_id, author="contact", body=f"<p>more {n}</p>")
+            listed = fake.conversation(conversation_id)["conversation_parts"]["total_count"]
+            if listed >= _PART_CAP:
+                capped.add(conversation_id)
+    hidden: frozenset[str] = frozenset()
+    if archived and contact_list:
+        hidden = frozenset(draw(st.lists(st.sampled_from(contact_list), unique=True)))
+        for contact_id in hidden:
+            fake.archive_contact(contact_id)
     return World(
         fake=fake,
         token=token,
         contacts=contact_list,
         contact_specs=added,
         started={cid: tuple(ids) for cid, ids in started.items()},
+        archived=hidden,
+        past_the_cap=frozenset(capped),
     )
