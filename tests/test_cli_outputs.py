@@ -455,3 +455,15 @@ def test_a_bulk_run_stopped_by_a_refusal_suggests_check(world: World, tmp_path: 
 
     assert result.exit_code != 0
     assert "'dsr intercom check'" in result.stderr
+
+
+def test_verify_never_calls_an_archived_contact_gone(world: World) -> None:
+    world.fake.archive_contact(world.demo.lead_id)
+    result = dsr("intercom", "verify", world.demo.lead_id, "--json", "--base-url", world.url)
+    table = dsr("intercom", "verify", world.demo.lead_id, "--base-url", world.url)
+
+    assert result.exit_code == table.exit_code == 1
+    (contact,) = _valid(json.loads(result.stdout), "verify")["contacts"]
+    assert contact["outcome"] == "held"
+    assert "STILL HELD (archived)" in table.stdout
+    assert "no contact with this id" not in table.stdout

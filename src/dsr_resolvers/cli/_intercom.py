@@ -502,7 +502,9 @@ def plan_erasures(
 def _plan_action(plan: ErasurePlan) -> str:
     redact = f"redact {plan.redactions}" if plan.messages is not None else ""
     if not plan.contact_exists:
-        return f"{redact}; {NO_CONTACT}" if redact else f"nothing: {NO_CONTACT}"
+        # An archived contact answers like an absent one; the erasure unarchives to reach it.
+        gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
+        return f"{redact}; {gone}" if redact else gone
     return f"{redact}, then delete contact" if redact else "delete contact"
 
 
@@ -742,13 +744,20 @@ def run_verify(
             continue
         scan = check.messages
         if check.contact_exists:
-            outcome, result = "held", "STILL HELD"
+            outcome, result = "held", "STILL HELD (archived)" if check.archived else "STILL HELD"
             held.append(f"contact {contact_id} is still held; run 'dsr intercom erase' for it")
         elif scan is not None and scan.unredacted:
             outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
             held.append(
                 f"contact {contact_id} is gone but {scan.unredacted} message(s) it wrote are "
                 "still readable; run 'dsr intercom erase --policy redact-messages' for it"
+            )
+        elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
+            cut = scan.incomplete if scan is not None else 0
+            outcome, result = "unverified", f"{NO_CONTACT}; NOT VERIFIED"
+            held.append(
+                f"contact {contact_id} is gone but what it wrote cannot all be checked "
+                f"({cut} conversation(s) past Intercom's 500-part cap); it is not verified erased"
             )
         else:
             outcome = "no_contact"
