@@ -492,8 +492,8 @@ def test_dry_run_shows_the_plan_and_changes_nothing(world: World) -> None:
     assert result.exit_code == 0, result.stderr
     assert world.demo.user_id in result.stdout
     assert world.demo.lead_id in result.stdout
-    assert "redact 4, then delete contact" in result.stdout
-    assert "redact 2, then delete contact" in result.stdout
+    assert "redact 4, delete" in result.stdout
+    assert "redact 2, delete" in result.stdout
     assert "nothing was changed" in result.stderr
     assert _changes(world.fake) == 0
     assert world.fake.contact(world.demo.user_id) is not None

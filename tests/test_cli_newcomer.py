@@ -7,6 +7,7 @@ The sandbox banner prints commands rather than a raw header, and pasting them wo
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shlex
@@ -14,7 +15,9 @@ import shutil
 import subprocess
 
 import pytest
+from rich.console import Console
 
+from dsr_resolvers.cli._output import new_table
 from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import dsr
@@ -149,3 +152,14 @@ def test_surface_says_what_is_exported_erased_and_stays_at_80_columns(policy: st
     assert "redact_messages" not in text
     assert "erasure_policy=" not in text
     assert "Fields exported and erased" not in text
+
+
+def test_a_narrow_table_never_splits_a_header_or_a_contact_id() -> None:
+    stream = io.StringIO()
+    table = new_table("Contact id", "Conversations", "Result")
+    table.add_row("6650d1c2e4b0a1b2c3d4e5f6", "3", "no contact with this id")
+    Console(file=stream, width=50).print(table)
+
+    text = stream.getvalue()
+    assert "Conversations" in text
+    assert "6650d1c2e4b0a1b2c3d4e5f6" in text

@@ -505,25 +505,25 @@ def _plan_action(plan: ErasurePlan) -> str:
         # An archived contact answers like an absent one; the erasure unarchives to reach it.
         gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
         return f"{redact}; {gone}" if redact else gone
-    return f"{redact}, then delete contact" if redact else "delete contact"
+    return f"{redact}, delete" if redact else "delete"
 
 
 def show_plans(
     io: Io, plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]
 ) -> None:
     """Print the dry run as a table."""
-    table = new_table("Contact id", "Role", "Held", "Convs", "Written", "Redacted", "Would do")
+    # Whether the contact is held shows in "Would do"; a narrow table reads at 80 columns.
+    table = new_table("Contact id", "Role", "Convs", "Written", "Redacted", "Would do")
     for match, plan in plans:
         if plan is None:
-            table.add_row(shown_id(match.id), _role(match), "no", "", "", "", NO_CONTACT)
+            table.add_row(shown_id(match.id), _role(match), "", "", "", NO_CONTACT)
         elif isinstance(plan, SubjectFailedError):
-            table.add_row(match.id, _role(match), "?", "", "", "", "could not plan (see below)")
+            table.add_row(match.id, _role(match), "", "", "", "could not plan (see below)")
         else:
             scan = plan.messages
             table.add_row(
                 match.id,
                 _role(match),
-                "yes" if plan.contact_exists else "no",
                 "-" if scan is None else str(scan.conversations),
                 "-" if scan is None else str(scan.authored),
                 "-" if scan is None else str(scan.redacted),
@@ -724,7 +724,8 @@ def run_verify(
     if not contact_ids:
         raise CliError("give at least one CONTACT_ID")
     resolver = connection.resolver(erasure_policy=policy.resolver_policy)
-    table = new_table("Contact id", "Role", "Held", "Conversations", "Unredacted", "Result")
+    # "Result" says whether the contact is held; a narrow table reads at 80 columns.
+    table = new_table("Contact id", "Role", "Convs", "Readable", "Result")
     entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     held: list[str] = []
@@ -732,13 +733,13 @@ def run_verify(
         match = ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
         if not plausible_contact_id(contact_id):
             _warn_implausible(io, contact_id)
-            table.add_row(shown_id(contact_id), _role(match), "no", "", "", NO_CONTACT)
+            table.add_row(shown_id(contact_id), _role(match), "", "", NO_CONTACT)
             entries.append(_entry(match, "no_contact", held=False))
             continue
         try:
             check = _run(connection, _on(resolver.verify_erasure, contact_id), "Verifying")
         except SubjectFailedError as failure:
-            table.add_row(contact_id, _role(match), "?", "", "", "could not check (see below)")
+            table.add_row(contact_id, _role(match), "", "", "could not check (see below)")
             entries.append(_entry(match, "failed", reason=failure.reason))
             outcomes.append((match, failure))
             continue
@@ -765,9 +766,8 @@ def run_verify(
         table.add_row(
             contact_id,
             _role(match),
-            "yes" if check.contact_exists else "no",
             "-" if scan is None else str(scan.conversations),
-            "not checked" if scan is None else str(scan.unredacted),
+            "-" if scan is None else str(scan.unredacted),
             result,
         )
         entries.append(
