@@ -37,8 +37,6 @@ __all__ = [
     "parse_custom_attributes",
 ]
 
-_CONNECTION = "Connection (or INTERCOM_* environment variables)"
-
 
 class Region(StrEnum):
     """Intercom's hosting regions."""
@@ -54,7 +52,6 @@ TokenFileOption = Annotated[
         "--token-file",
         metavar="FILE",
         help="Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN.",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -64,7 +61,6 @@ RegionOption = Annotated[
         "--region",
         case_sensitive=False,
         help="Intercom region of the workspace (env INTERCOM_REGION; default us).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -74,7 +70,6 @@ BaseUrlOption = Annotated[
         "--base-url",
         metavar="URL",
         help="API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -84,7 +79,6 @@ ApiVersionOption = Annotated[
         "--api-version",
         metavar="VERSION",
         help="Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -95,7 +89,6 @@ VerboseOption = Annotated[
         "-v",
         help="Log each request to stderr: method, route, status, milliseconds (never an id, "
         "a token or a body).",
-        rich_help_panel=_CONNECTION,
     ),
 ]
 JsonOption = Annotated[
