@@ -15,13 +15,24 @@ setup:
     {{py}} -m pip install --quiet --upgrade pip
     {{py}} -m pip install --quiet -e '.[dev]'
 
+# The virtualenv with the package and the CLI only: what `just demo` and `just dsr` need.
+setup-cli:
+    @test -x {{py}} || python3 -m venv {{venv}}
+    @test -x {{venv}}/bin/dsr || {{py}} -m pip install --quiet --disable-pip-version-check -e '.[cli]'
+
 # Lint, format check, strict typing, the docs build and the whole test suite.
 test: setup lint docs
     {{py}} -m pytest -q
 
 # A whole request (lookup, export, erase, verify) against a built-in sandbox; no credentials.
-demo: setup
+demo: setup-cli
     {{venv}}/bin/dsr demo
+
+# Run the `dsr` command from the virtualenv, e.g. `just dsr intercom check --help`.
+[no-exit-message]
+[positional-arguments]
+dsr *args: setup-cli
+    @{{venv}}/bin/dsr "$@"
 
 # Build the documentation site into site/ (--strict: any warning fails it).
 docs: setup
@@ -29,14 +40,18 @@ docs: setup
 
 # ruff check, ruff format --check (code and the Python in README and docs), mypy --strict.
 lint:
-    {{venv}}/bin/ruff check src tests benchmarks docs/_ext
-    {{venv}}/bin/ruff format --check src tests benchmarks docs README.md
-    {{venv}}/bin/mypy --strict src tests docs/_ext
+    {{venv}}/bin/ruff check src tests benchmarks scripts docs/_ext
+    {{venv}}/bin/ruff format --check src tests benchmarks scripts docs README.md
+    {{venv}}/bin/mypy --strict src tests scripts docs/_ext
 
 # Format the code and apply safe lint fixes.
 fmt:
-    {{venv}}/bin/ruff check --fix src tests benchmarks docs/_ext
-    {{venv}}/bin/ruff format src tests benchmarks docs README.md
+    {{venv}}/bin/ruff check --fix src tests benchmarks scripts docs/_ext
+    {{venv}}/bin/ruff format src tests benchmarks scripts docs README.md
+
+# Refresh tests/data/intercom-openapi/ from Intercom's full description (default: ../shared/...).
+openapi-subset *source: setup
+    {{py}} scripts/openapi_subset.py {{source}}
 
 # Figures and how to read them are in docs/performance.md; `just bench --quick` is short.
 # Benchmarks on loopback only, bounded; they print tables and assert nothing about time.
@@ -45,10 +60,11 @@ bench *args: setup
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_in_flight.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+    {{py}} benchmarks/bench_cli_result.py
 
 # Not part of `just test`: about 8 minutes on 2 CPUs; score and survivors in PROOFS.md.
 # Mutation testing (mutmut) of the Intercom plugin and the contract.
 mutate: setup
     rm -rf mutants
-    DSR_INTERCOM_OPENAPI={{justfile_directory()}}/../shared/intercom-openapi/api.intercom.io.2.14.yaml {{venv}}/bin/mutmut run
+    DSR_INTERCOM_OPENAPI={{justfile_directory()}}/tests/data/intercom-openapi/api.intercom.io.2.14.subset.json {{venv}}/bin/mutmut run
     {{venv}}/bin/mutmut results

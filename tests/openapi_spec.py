@@ -1,9 +1,10 @@
 """Intercom's own OpenAPI description (2.14) as a test oracle for requests and responses.
 
 The fake and the resolver are both checked against the same file, so neither can drift into a
-shape Intercom does not send or accept. The file lives outside the package (the installed
-library never reads it): ``../shared/intercom-openapi/api.intercom.io.2.14.yaml`` next to the
-repository, or wherever ``DSR_INTERCOM_OPENAPI`` points. It is parsed once per test process.
+shape Intercom does not send or accept. By default that file is the facts-only subset committed
+in ``tests/data/intercom-openapi/`` (derived by ``scripts/openapi_subset.py``; a fresh clone
+tests itself); ``DSR_INTERCOM_OPENAPI`` may point at the full description (YAML) instead. The
+installed library never reads either. It is parsed once per test process.
 
 Validation is openapi-core's, with these narrow exceptions where the description cannot be
 applied as written:
@@ -63,10 +64,10 @@ __all__ = [
 
 SPEC_ENV: Final = "DSR_INTERCOM_OPENAPI"
 _DEFAULT_SPEC: Final = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
+    Path(__file__).resolve().parent
+    / "data"
     / "intercom-openapi"
-    / "api.intercom.io.2.14.yaml"
+    / "api.intercom.io.2.14.subset.json"
 )
 _HOST_URL: Final = "https://api.intercom.io"
 _EVENT_IDENTIFIERS: Final = ("user_id", "intercom_user_id", "email")
@@ -77,7 +78,7 @@ class SpecViolationError(AssertionError):
 
 
 def spec_path() -> Path:
-    """Where the description is read from: ``$DSR_INTERCOM_OPENAPI`` or ``../shared/...``."""
+    """Where the description is read from: ``$DSR_INTERCOM_OPENAPI`` or the committed subset."""
     configured = os.environ.get(SPEC_ENV)
     return Path(configured) if configured else _DEFAULT_SPEC
 
@@ -92,12 +93,15 @@ def load_spec() -> dict[str, Any]:
     path = spec_path()
     if not path.is_file():
         raise RuntimeError(
-            f"Intercom's OpenAPI description was not found at {path}. Put "
-            f"api.intercom.io.2.14.yaml there or point ${SPEC_ENV} at it."
+            f"Intercom's OpenAPI description was not found at {path}. Unset ${SPEC_ENV} to use "
+            "the committed subset, or point it at api.intercom.io.2.14.yaml."
         )
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open("rb") as stream:
-        spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
+    if path.suffix == ".json":
+        spec = json.loads(path.read_bytes())
+    else:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with path.open("rb") as stream:
+            spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
     if not isinstance(spec, dict):
         raise RuntimeError(f"{path} is not an OpenAPI document")
     return spec
@@ -128,7 +132,8 @@ def _effective_spec() -> dict[str, Any]:
 @functools.cache
 def _openapi() -> OpenAPI:
     # The full description fails openapi-spec-validator on operations this project never calls
-    # (e.g. an unresolved path parameter under /export/reporting_data), so skip that check.
+    # (e.g. an unresolved path parameter under /export/reporting_data), and the subset drops
+    # the descriptions a response object must have, so skip that check.
     return OpenAPI.from_dict(_effective_spec(), config=Config(spec_validator_cls=None))
 
 

@@ -92,11 +92,11 @@ async def test_a_failed_export_write_is_retried_and_leaves_only_whole_files(
         subjects = journal.report().subjects
     assert (summary.done, summary.retries) == (5, 1)
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"{s.key}.json" for s in subjects)
+    assert names == sorted(str(s.export_file) for s in subjects)
     for subject in subjects:
-        document = json.loads((out / f"{subject.key}.json").read_text())
-        (contact,) = document["contacts"]
+        document = json.loads((out / str(subject.export_file)).read_text())
+        (contact,) = document["subjects"]
         assert contact["contact_id"] == subject.contacts[0].contact_id
-        fields = {r["field"] for r in contact["export"]["records"]}
+        fields = {r["field"] for r in contact["records"]}
         assert "contact.email" in fields
-        assert subject.contacts[0].records == len(contact["export"]["records"])
+        assert subject.contacts[0].records == len(contact["records"])

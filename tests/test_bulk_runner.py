@@ -302,23 +302,23 @@ async def test_export_writes_one_private_file_per_subject_named_by_key(
     assert (summary.done, summary.not_found) == (4, 2)
     report = journal.report()
     files = sorted(p.name for p in out.iterdir())
-    assert files == sorted(f"{s.key}.json" for s in report.subjects)
+    assert files == sorted(f"line-{s.line:06d}-{s.key[:12]}.json" for s in report.subjects)
     assert all("@" not in name and "ada" not in name for name in files)
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in out.iterdir())
     assert out.stat().st_mode & 0o777 == 0o700
     first = report.subjects[0]
     assert first.result == "exported"
-    assert first.export_file == f"{first.key}.json"
+    assert first.export_file == f"line-000001-{first.key[:12]}.json"
     assert [c.contact_id for c in first.contacts] == [ada, lead]
-    document = (out / f"{first.key}.json").read_text()
+    document = (out / first.export_file).read_text()
     assert "Ada Lovelace" in document
     assert "Ada L." in document
     parsed = json.loads(document)
-    assert parsed["format"] == "dsr-resolvers/bulk-export/v1"
-    assert parsed["result"] == "exported"
-    assert [c["contact_id"] for c in parsed["contacts"]] == [ada, lead]
-    nobody = json.loads((out / f"{report.subjects[2].key}.json").read_text())
-    assert (nobody["result"], nobody["contacts"]) == ("not_found", [])
+    assert parsed["format"] == "dsr-resolvers/export/v1"  # the single-subject format
+    assert parsed["input"] == {"line": 1, "key": first.key}
+    assert [c["contact_id"] for c in parsed["subjects"]] == [ada, lead]
+    nobody = json.loads((out / str(report.subjects[2].export_file)).read_text())
+    assert nobody["subjects"] == []
     assert fake.contact_ids() == (ada, lead, grace)  # an export changes nothing
 
 

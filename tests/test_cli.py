@@ -286,16 +286,17 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
     assert "https" in one_error(result)
 
 
-def test_unreachable_host_fails_with_one_line_after_retrying() -> None:
+def test_a_refused_connection_points_at_the_base_url_at_once() -> None:
     result = dsr(
         "intercom", "export", "abc", "--base-url", "http://127.0.0.1:9",
         env={"DSR_RETRY_ATTEMPTS": "2"},
     )  # fmt: skip
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     line = one_error(result)
-    assert "could not reach Intercom at http://127.0.0.1:9" in line
-    assert "after 2 attempts" in line
+    assert "cannot reach http://127.0.0.1:9: it refused the connection" in line
+    assert "check --base-url and --region" in line
+    assert "try again later" not in line
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def test_export_of_an_unknown_contact_is_an_empty_export(world: World) -> None:
 
     assert result.exit_code == 0
     assert json.loads(result.stdout)["subjects"] == [{"contact_id": "0000", "records": []}]
-    assert "holds no such contact" in result.stderr
+    assert "holds no contact with this id" in result.stderr
 
 
 def test_export_retries_transient_failures(world: World) -> None:
@@ -491,8 +492,8 @@ def test_dry_run_shows_the_plan_and_changes_nothing(world: World) -> None:
     assert result.exit_code == 0, result.stderr
     assert world.demo.user_id in result.stdout
     assert world.demo.lead_id in result.stdout
-    assert "redact 4, then delete contact" in result.stdout
-    assert "redact 2, then delete contact" in result.stdout
+    assert "redact 4, delete" in result.stdout
+    assert "redact 2, delete" in result.stdout
     assert "nothing was changed" in result.stderr
     assert _changes(world.fake) == 0
     assert world.fake.contact(world.demo.user_id) is not None
@@ -527,7 +528,10 @@ def test_erase_is_idempotent(world: World) -> None:
     again = dsr("intercom", "erase", world.demo.user_id, "--yes", "--base-url", world.url)
 
     assert first.exit_code == again.exit_code == 0
-    assert "already absent" in again.stdout
+    assert "erased" in first.stdout
+    assert "no contact with this id" in again.stdout
+    assert "erased" not in again.stdout
+    assert "already absent" not in again.stdout
 
 
 def test_erase_without_a_terminal_or_yes_refuses(world: World) -> None:
@@ -580,7 +584,8 @@ def test_verify_fails_before_erasure_and_passes_after(world: World) -> None:
     assert len(error_lines(before)) == 2
     assert all("still held" in line for line in error_lines(before))
     assert after.exit_code == 0, after.stderr
-    assert after.stdout.count("yes") == 2
+    assert after.stdout.count("no contact with this id; nothing it wrote readable") == 2
+    assert "erased" not in after.stdout.lower()
 
 
 def test_verify_needs_a_contact_id(world: World) -> None:
@@ -641,10 +646,12 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
 
     assert result.exit_code == 0, result.stderr
     text = result.stdout
+    assert "## Exported (Art. 15)" in text
     assert "| Field (glob) | Category |" in text
     assert "| `contact.email` | contact |" in text
-    assert "| Field (glob) | Reason |" in text
-    assert "`contact.custom_attributes.*`" in text
+    assert "## Erased (Art. 17) under delete-contact" in text
+    assert "## Stays in Intercom after erasure" in text
+    assert "- `contact.custom_attributes.*`: custom attributes" in text
     assert "not a compliance verdict" in text
     assert "## Notes" in text
 

@@ -120,8 +120,9 @@ def test_bulk_export_writes_one_file_per_subject(batch: Batch, tmp_path: Path) -
     files = sorted(path.name for path in out.iterdir())
     assert files == sorted(subject["export_file"] for subject in report["subjects"])
     shared = next(s for s in report["subjects"] if s["kind"] == "email" and s["contacts"])
+    assert shared["export_file"].startswith(f"line-{shared['line']:06d}-")
     document = json.loads((out / shared["export_file"]).read_text())
-    assert [c["contact_id"] for c in document["contacts"]] == [
+    assert [c["contact_id"] for c in document["subjects"]] == [
         batch.world.demo.user_id,
         batch.world.demo.lead_id,
     ]

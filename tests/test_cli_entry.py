@@ -23,6 +23,7 @@ from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, served_world
 COMMANDS = [
     [],
     ["intercom"],
+    ["intercom", "check"],
     ["intercom", "lookup"],
     ["intercom", "export"],
     ["intercom", "erase"],

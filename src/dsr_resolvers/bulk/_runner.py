@@ -40,12 +40,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
 from dsr_resolvers.bulk._files import write_json_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind, SubjectList
 from dsr_resolvers.bulk._journal import Journal, JournalEntry
@@ -60,7 +60,13 @@ from dsr_resolvers.bulk._report import (
     SubjectState,
 )
 from dsr_resolvers.bulk._threads import default_executor_with
-from dsr_resolvers.contract import Resolver, ResolverError, ResolverExport, SubjectRef
+from dsr_resolvers.contract import (
+    AttestingResolver,
+    Resolver,
+    ResolverError,
+    ResolverExport,
+    SubjectRef,
+)
 
 __all__ = [
     "AUTO_CONCURRENCY_MAX",
@@ -78,7 +84,7 @@ AUTO_CONCURRENCY_MAX: Final = 64
 
 _AUTO_WITHOUT_LIMITER: Final = 16
 _RATE_WINDOW_SECONDS: Final = 10.0
-EXPORT_FORMAT: Final = "dsr-resolvers/bulk-export/v1"
+EXPORT_FORMAT: Final = BUNDLE_FORMAT
 """The ``format`` field of every export file."""
 
 ProgressCallback = Callable[[BulkProgress], None]
@@ -147,7 +153,7 @@ async def run_bulk(
         concurrency: Subjects worked on at once, or ``"auto"``: enough to keep the rate the
             limiter allows at the latency it measures (at most 64).
         retry: The retry policy; the defaults suit Intercom.
-        out_dir: Export only: the directory receiving one ``<key>.json`` file per subject;
+        out_dir: Export only: the directory receiving one file per subject, named by input line;
             created (0700) if missing.
         progress: Called with a :class:`BulkProgress` after each subject.
         retry_failed: Whether subjects that failed in an earlier run are tried again.
@@ -425,18 +431,17 @@ class _Run:
         result: SubjectResult = (
             "exported" if any(c.result == "exported" for c in contacts.values()) else "not_found"
         )
-        name = f"{entry.key}.json"
-        payload = {
-            "format": EXPORT_FORMAT,
-            "subject": entry.key,
-            "resolver": self.resolver.name,
-            "result": result,
-            "exported_at": datetime.now(UTC).isoformat(),
-            "contacts": [
-                {"contact_id": contact_id, "export": export.model_dump(mode="json")}
-                for contact_id, export in exports
-            ],
-        }
+        # One file format for single and bulk exports: dsr_resolvers._bundle.
+        name = export_file_name(entry.subject.line, entry.key)
+        surface = (
+            self.resolver.covered_surface if isinstance(self.resolver, AttestingResolver) else None
+        )
+        payload = ExportBundle.now(
+            self.resolver.name,
+            [SubjectRecords(contact_id, export.records) for contact_id, export in exports],
+            surface,
+            input={"line": entry.subject.line, "key": entry.key},
+        ).document()
         assert self.out_dir is not None  # checked before the run started
         await asyncio.get_running_loop().run_in_executor(
             self.executor, write_json_atomically, self.out_dir / name, payload

@@ -13,7 +13,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 The commands::
 
-    dsr intercom lookup | export | erase | verify | rectify | surface
+    dsr intercom check | lookup | export | erase | verify | rectify | surface
     dsr intercom bulk erase | export
     dsr sandbox
     dsr demo
@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
 
 from dsr_resolvers import __version__
+from dsr_resolvers._bundle import ExportFormat
 from dsr_resolvers.bulk import BulkOperation
 from dsr_resolvers.cli._bulk import run_bulk_command
-from dsr_resolvers.cli._bundle import ExportFormat
+from dsr_resolvers.cli._check import CheckScope, run_check
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
     Policy,
@@ -50,10 +51,13 @@ from dsr_resolvers.cli._options import (
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
+    JsonOption,
     PolicyOption,
     Region,
     RegionOption,
     TokenFileOption,
+    VerboseOption,
+    VerifyPolicyOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -61,12 +65,13 @@ from dsr_resolvers.cli._options import (
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
+from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.intercom import IntercomResolver
 
 __all__ = ["app", "main"]
 
 
-class _OneLineErrors(TyperGroup):
+class _OneLineErrors(Group):
     """The root group: turns usage errors into one line on stderr (exit 2)."""
 
     def main(
@@ -131,19 +136,21 @@ def _execute(body: Callable[[Io], int | None]) -> None:
 
 
 def _connect(
-    token_file: Path | None, region: Region | None, base_url: str | None, api_version: str | None
+    token_file: Path | None,
+    region: Region | None,
+    base_url: str | None,
+    api_version: str | None,
+    *,
+    io: Io | None = None,
+    verbose: bool = False,
 ) -> Connection:
     return load_connection(
         token_file=token_file,
         region=None if region is None else region.value,
         base_url=base_url,
         api_version=api_version,
+        trace=None if io is None else RequestTrace(io.err, verbose=verbose),
     )
-
-
-def _example(*lines: str) -> str:
-    """An epilog with examples, laid out the same in Rich and plain help."""
-    return "Example:\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
 
 
 def _version(value: bool) -> None:
@@ -161,18 +168,23 @@ app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
     help=_HELP,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=_example("dsr demo", "dsr intercom lookup --email ada@example.com --region eu"),
+    epilog=example("dsr demo", "dsr intercom lookup --email ada@example.com --region eu"),
 )
 intercom_app = typer.Typer(
+    cls=Group,
+    rich_markup_mode=None,
     help="Answer requests for data in one Intercom workspace.",
-    epilog=_example("dsr intercom export --email ada@example.com --messages --out ada.json"),
+    epilog=example("dsr intercom export --email ada@example.com --messages --out ada.json"),
 )
 bulk_app = typer.Typer(
+    cls=Group,
+    rich_markup_mode=None,
     help="Erase or export thousands of subjects from a file, resumably.",
-    epilog=_example(
+    epilog=example(
         "dsr intercom bulk erase --input leads.csv --journal erase.sqlite --report erase.json"
     ),
 )
@@ -240,10 +252,12 @@ ContactIdArgument = Annotated[
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="List every contact (id and role) with an email or an external id.",
+    epilog=example(
         "dsr intercom lookup --email ada@example.com",
         "dsr intercom lookup --external-id cust-1001 --format json",
-    )
+    ),
 )
 def lookup(
     email: Annotated[
@@ -264,11 +278,12 @@ def lookup(
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """List every contact (id and role) with an email or an external id."""
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         run_lookup(
             connection, io, email=email, external_id=external_id, output_format=output_format
         )
@@ -278,11 +293,13 @@ def lookup(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Export what Intercom holds about a person (Art. 15).",
+    epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
         "dsr intercom export --email ada@example.com --format csv --out ada.csv",
         "dsr intercom export --email ada@example.com --custom-attribute plan=behavioral",
-    )
+    ),
 )
 def export(
     contact_id: ContactIdArgument = None,
@@ -293,10 +310,19 @@ def export(
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
     out: OutOption = None,
+    csv_raw: Annotated[
+        bool,
+        typer.Option(
+            "--csv-raw",
+            help="Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
+            "(by default they get a leading ' so a spreadsheet does not run them).",
+        ),
+    ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Export everything held about a contact, or every contact of an email (Art. 15).
 
@@ -306,7 +332,7 @@ def export(
 
     def body(io: Io) -> int:
         attributes = parse_custom_attributes(custom_attribute)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         run_export(
             connection,
             io,
@@ -316,6 +342,7 @@ def export(
             custom_attributes=attributes,
             export_format=output_format,
             out=out,
+            csv_raw=csv_raw,
         )
         return ExitCode.OK
 
@@ -323,10 +350,12 @@ def export(
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Erase a contact, or every contact of an email (Art. 17).",
+    epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
         "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
-    )
+    ),
 )
 def erase(
     contact_id: ContactIdArgument = None,
@@ -336,10 +365,12 @@ def erase(
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
 
@@ -348,7 +379,7 @@ def erase(
     """
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_erase(
             connection,
             io,
@@ -357,41 +388,51 @@ def erase(
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
+            as_json=as_json,
         )
 
     _execute(body)
 
 
 @intercom_app.command(
-    epilog=_example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages")
+    cls=Command,
+    short_help="Check that erased contacts are gone.",
+    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
 )
 def verify(
     contact_ids: Annotated[
-        list[str], typer.Argument(metavar="CONTACT_ID...", help="The contacts to check.")
+        list[str],
+        typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
     ],
-    policy: PolicyOption = Policy.DELETE_CONTACT,
+    policy: VerifyPolicyOption = Policy.DELETE_CONTACT,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check that erased contacts are gone (and, with redact-messages, what they wrote).
 
-    Exits 1 when a contact is still held or a message it wrote is still readable.
+    A contact that is gone shows as "no contact with this id": Intercom answers the same for
+    an id it never held. Exits 1 when a contact is still held or a message it wrote is still
+    readable.
     """
 
     def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version)
-        return run_verify(connection, io, contact_ids=contact_ids, policy=policy)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
 
     _execute(body)
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Correct a contact's email, name or phone (Art. 16).",
+    epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
         "--set 'name=Ada Lovelace'"
-    )
+    ),
 )
 def rectify(
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
@@ -410,17 +451,64 @@ def rectify(
             "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
         ),
     ] = None,
+    as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Correct a contact's email, name or phone (Art. 16)."""
 
     def body(io: Io) -> int:
         changes = parse_changes(set_, clear)
-        connection = _connect(token_file, region, base_url, api_version)
-        return run_rectify(connection, io, contact_id=contact_id, changes=changes)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+
+    _execute(body)
+
+
+@intercom_app.command(
+    cls=Command,
+    short_help="Check the token, its workspace, region and scopes.",
+    epilog=example(
+        "dsr intercom check",
+        "dsr intercom check --for erase --policy redact-messages --region eu",
+    ),
+)
+def check(
+    run_for: Annotated[
+        CheckScope,
+        typer.Option(
+            "--for", case_sensitive=False, help="The run to check for; its needs set the exit."
+        ),
+    ] = CheckScope.ALL,
+    policy: Annotated[
+        Policy,
+        typer.Option(
+            "--policy",
+            case_sensitive=False,
+            help="The erasure policy of that run; redact-messages also needs to read and "
+            "redact conversations.",
+        ),
+    ] = Policy.DELETE_CONTACT,
+    as_json: JsonOption = False,
+    token_file: TokenFileOption = None,
+    region: RegionOption = None,
+    base_url: BaseUrlOption = None,
+    api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check the token: its workspace and region, and what it may do, before a run.
+
+    Sends GET /me, then one harmless request per capability, naming an id Intercom never
+    issues, so no person's data is read or changed. Exits 0 when everything the run needs
+    is ok, 2 otherwise.
+    """
+
+    def body(io: Io) -> int:
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+        return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
     _execute(body)
 
@@ -433,10 +521,12 @@ class SurfaceFormat(StrEnum):
 
 
 @intercom_app.command(
-    epilog=_example(
+    cls=Command,
+    short_help="Print what export and erasure cover, for your records.",
+    epilog=example(
         "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
-    )
+    ),
 )
 def surface(
     output_format: Annotated[
@@ -451,8 +541,9 @@ def surface(
 ) -> None:
     """Print the covered surface for these options, for a record of processing.
 
-    Field globs with their categories, what is knowingly left out and why, and what erasure
-    leaves behind. A declaration, not a compliance verdict. Needs no token.
+    What is exported (field globs with their categories), what erasure under the policy
+    removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
+    compliance verdict. Needs no token.
     """
 
     def body(io: Io) -> int:
@@ -473,9 +564,9 @@ def surface(
             ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
         ]
         if output_format is SurfaceFormat.JSON:
-            io.write(surface_json(resolver.covered_surface, options))
+            io.write(surface_json(resolver.covered_surface, options, policy))
         else:
-            io.write(surface_markdown(resolver.covered_surface, options))
+            io.write(surface_markdown(resolver.covered_surface, options, policy))
         return ExitCode.OK
 
     _execute(body)
@@ -524,7 +615,8 @@ ColumnOption = Annotated[
 
 @bulk_app.command(
     "erase",
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
     ),
@@ -565,7 +657,8 @@ def bulk_erase(
 
 @bulk_app.command(
     "export",
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
     ),
@@ -638,34 +731,43 @@ def _sandbox_rate(value: str) -> str:
 
 
 @app.command(
-    epilog=_example(
+    cls=Command,
+    epilog=example(
         "dsr sandbox --port 8910",
-        "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup --base-url "
-        "http://127.0.0.1:8910 --email sam.rivera@example.com",
-    )
+        "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup "
+        "--base-url http://127.0.0.1:8910 --email sam.rivera@example.com",
+    ),
 )
 def sandbox(
-    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
-    host: Annotated[str, typer.Option("--host", help="Loopback address.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="Port; 0 picks a free one.")
+    ] = 0,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
+    ] = "127.0.0.1",
     token: Annotated[
-        str, typer.Option("--token", help="Bearer token the sandbox accepts (not a secret).")
+        str,
+        typer.Option(
+            "--token", metavar="TOKEN", help="Bearer token the sandbox accepts (not a secret)."
+        ),
     ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
     seed: Annotated[
         str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
     ] = "demo",
     contacts: Annotated[
-        int, typer.Option("--contacts", help="Contacts in a random workspace.")
+        int, typer.Option("--contacts", metavar="N", help="Contacts in a random workspace.")
     ] = 25,
     rate: Annotated[
         str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
     ] = "1666/10",
     latency: Annotated[
-        float, typer.Option("--latency", help="Seconds added to every request.")
+        float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
 ) -> None:
-    """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C, to try commands safely.
+    """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
-    The first line printed is 'listening on http://127.0.0.1:PORT'; point --base-url there.
+    Try commands safely against it: the first line printed is
+    'listening on http://127.0.0.1:PORT'; point --base-url there.
     """
 
     def body(io: Io) -> int:
@@ -698,7 +800,7 @@ def sandbox(
     _execute(body)
 
 
-@app.command(epilog=_example("dsr demo"))
+@app.command(cls=Command, epilog=example("dsr demo"))
 def demo(
     out: Annotated[
         Path | None,
@@ -710,7 +812,9 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run a whole request against a built-in sandbox: lookup, export, erase, verify.
+    """Run a whole request against a built-in sandbox; no credentials.
+
+    Lookup, export, dry run, erasure and verification of a person held as a user and a lead.
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """

@@ -200,7 +200,8 @@ def _report_failures(io: Io, report: BulkReport) -> None:
     if credential_failures:
         io.error(
             f"Intercom refused the access token for {credential_failures} subject(s) (401/403): "
-            "check the token and its scopes, then rerun with the same --journal to resume"
+            "check the token and its scopes ('dsr intercom check' shows both), then rerun "
+            "with the same --journal to resume"
         )
 
 

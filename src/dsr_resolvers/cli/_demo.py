@@ -10,20 +10,25 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
 4. ``verify``: both contacts are gone and nothing they wrote is readable.
 
-It ends by showing the same commands for a real workspace.
+It ends by showing the same commands for a real workspace, spelt so they work when pasted
+(``.venv/bin/dsr`` when ``dsr`` is not on ``PATH``). Every message the contacts wrote is listed
+as text with its date (up to a few per contact; the rest are counted and named in the file).
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
+from html import unescape
 from pathlib import Path
 
 from pydantic import SecretStr
 from rich.panel import Panel
 from rich.text import Text
 
-from dsr_resolvers.cli._bundle import ExportBundle
+from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
     Policy,
@@ -34,7 +39,9 @@ from dsr_resolvers.cli._intercom import (
 )
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
+from dsr_resolvers.contract import ExportRecord
 from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
+from dsr_resolvers.sandbox._hint import dsr_program
 from dsr_resolvers.testing import FakeIntercom
 
 __all__ = ["run_demo"]
@@ -44,18 +51,21 @@ _REAL_WORKSPACE = (
     "never on the command line; add --region eu or --region au outside the US."
 )
 _REAL_COMMANDS = (
-    "export INTERCOM_ACCESS_TOKEN=...   # your Intercom app's token",
-    "dsr intercom lookup --email ada@example.com",
-    "dsr intercom export --email ada@example.com --messages --out ada.json",
-    "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
-    "dsr intercom erase --email ada@example.com --policy redact-messages",
-    "dsr intercom verify CONTACT_ID... --policy redact-messages",
-    "dsr intercom surface --messages --policy redact-messages > surface.md",
+    "intercom check",
+    "intercom lookup --email ada@example.com",
+    "intercom export --email ada@example.com --messages --out ada.json",
+    "intercom erase --email ada@example.com --policy redact-messages --dry-run",
+    "intercom erase --email ada@example.com --policy redact-messages",
+    "intercom verify CONTACT_ID... --policy redact-messages",
+    "intercom surface --messages --policy redact-messages > surface.md",
 )
 _REAL_AFTERWORD = (
-    "Every command has --help with an example. 'dsr sandbox' serves this demo workspace "
+    "Every command has --help with an example. '{dsr} sandbox' serves this demo workspace "
     "until Ctrl-C, to try the commands with --base-url first."
 )
+#: Messages listed per contact; the rest are counted, and all of them are in the export file.
+_MESSAGES_SHOWN = 8
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _step(io: Io, number: int, title: str, command: str) -> None:
@@ -64,7 +74,33 @@ def _step(io: Io, number: int, title: str, command: str) -> None:
     io.out.print(Text(f"$ {command}", style="dim"), soft_wrap=True)
 
 
-def _export_summary(io: Io, bundle: ExportBundle) -> None:
+def _as_text(html: str) -> str:
+    """A message body as a person reads it: tags dropped, entities decoded, one line."""
+    return " ".join(unescape(_TAG.sub(" ", html)).split())
+
+
+def _as_date(iso: str) -> str:
+    """``2024-07-01T00:43:12Z`` as ``2024-07-01 00:43``; anything else as it is."""
+    return iso[:16].replace("T", " ") if len(iso) >= 16 and iso[10:11] == "T" else iso
+
+
+def _written(records: Sequence[ExportRecord]) -> list[tuple[str, str, str]]:
+    """(date, conversation id, text) of every message in an export, oldest first."""
+    values = {record.field: record.value for record in records}
+    rows: list[tuple[str, str, str]] = []
+    for field, value in values.items():
+        parts = field.split(".")
+        if parts[0] != "conversation" or parts[-1] != "body":
+            continue
+        if parts[2:] == ["source", "body"]:
+            when = values.get(f"conversation.{parts[1]}.created_at", "")
+        else:
+            when = values.get(".".join([*parts[:-1], "created_at"]), "")
+        rows.append((_as_date(when), parts[1], _as_text(value)))
+    return sorted(rows)
+
+
+def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
     table = new_table("Contact id", "Role", "Records", "By category")
     for subject in bundle.subjects:
         counts = Counter(record.category.value for record in subject.records)
@@ -75,17 +111,25 @@ def _export_summary(io: Io, bundle: ExportBundle) -> None:
             ", ".join(f"{name} {count}" for name, count in sorted(counts.items())),
         )
     io.out.print(table)
-    written = [
-        (subject.contact_id, record)
-        for subject in bundle.subjects
-        for record in subject.records
-        if record.field.startswith("conversation.") and record.field.endswith(".body")
-    ]
-    if written:
-        sample = new_table("Contact id", "Field", "Value (what they wrote)")
-        for contact_id, record in written[:4]:
-            sample.add_row(contact_id, record.field, record.value)
-        io.out.print(sample)
+    for subject in bundle.subjects:
+        written = _written(subject.records)
+        if not written:
+            continue
+        io.out.print()
+        io.out.print(
+            Text(
+                f"What {subject.role or 'contact'} {subject.contact_id} wrote "
+                f"({len(written)} message(s)):"
+            ),
+            soft_wrap=True,
+        )
+        messages = new_table("Date (UTC)", "Conversation", "Message")
+        for when, conversation, text in written[:_MESSAGES_SHOWN]:
+            messages.add_row(when, conversation, text)
+        io.out.print(messages)
+        hidden = len(written) - _MESSAGES_SHOWN
+        if hidden > 0:
+            io.out.print(Text(f"... and {hidden} more in {export_path}"), soft_wrap=True)
 
 
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
@@ -132,7 +176,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         bundle = run_export(
             connection, io, contact_id=None, email=email, messages=True, out=export_path
         )
-        _export_summary(io, bundle)
+        _export_summary(io, bundle, export_path)
         if out_dir is None:
             io.out.print(
                 Text("(The demo's files are removed when it ends; dsr demo --out DIR keeps them.)"),
@@ -185,9 +229,10 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
         if fake.contact(demo.bystander_id) is not None:
             io.out.print(
-                "The bystander who shares a conversation with them is untouched; what others "
-                "wrote in shared conversations stays.",
-                soft_wrap=True,
+                Text(
+                    "The bystander who shares a conversation with them is untouched; what "
+                    "others wrote in shared conversations stays."
+                )
             )
     ok = all(status == ExitCode.OK for status in statuses) and len(matches) >= 2
     io.out.print()
@@ -197,8 +242,10 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             title="Demo complete" if ok else "Demo finished with problems",
         )
     )
+    dsr = dsr_program()
+    io.out.print(Text("  export INTERCOM_ACCESS_TOKEN=...   # your Intercom app's token"))
     for line in _REAL_COMMANDS:
-        io.out.print(Text(f"  {line}"), soft_wrap=True)
+        io.out.print(Text(f"  {dsr} {line}"), soft_wrap=True)
     io.out.print()
-    io.out.print(Text(_REAL_AFTERWORD))
+    io.out.print(Text(_REAL_AFTERWORD.format(dsr=dsr)))
     return ExitCode.OK if ok else ExitCode.FAILED

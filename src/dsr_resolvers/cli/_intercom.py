@@ -21,20 +21,37 @@ email, which the person typing the command already knows.
 | verify  | ``verify_erasure``                   | a contact is still held, or a message it    |
 |         |                                      | wrote is still readable, or a check failed  |
 | rectify | ``rectify_subject``                  | the correction failed                       |
+
+What each outcome is called, here and in ``--json``, is only what Intercom showed:
+
+| Intercom showed                          | outcome             | said as                        |
+|------------------------------------------|---------------------|--------------------------------|
+| the contact, then deleted it             | ``erased``          | erased                         |
+| a 404 ``not_found`` for the id           | ``no_contact``      | no contact with this id        |
+| nothing: the id cannot be an Intercom    | ``no_contact``      | no contact with this id; no    |
+| id (``../../admin``, spaces, ``@``)      |                     | request is sent                |
+| a 404 that is not Intercom's, no DNS     | (none: exit 2)      | check --base-url / --region    |
+| name, a refused connection               |                     |                                |
+
+Intercom answers 404 both for an id it never held and for one erased earlier, so neither
+``erase`` nor ``verify`` claims more than "no contact with this id".
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Final, TypeVar
 
+import httpx
 import typer
 
-from dsr_resolvers.cli._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
@@ -45,17 +62,23 @@ from dsr_resolvers.intercom import (
     ErasurePlan,
     ErasurePolicy,
     IntercomResolver,
+    NotIntercomError,
 )
 
 __all__ = [
+    "NO_CONTACT",
     "LookupFormat",
     "Policy",
     "find_contacts",
+    "not_intercom",
+    "plausible_contact_id",
     "run_erase",
     "run_export",
     "run_lookup",
     "run_rectify",
     "run_verify",
+    "shown_id",
+    "unreachable",
 ]
 
 _T = TypeVar("_T")
@@ -83,13 +106,94 @@ class LookupFormat(StrEnum):
     JSON = "json"
 
 
-def _run(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
-    """Run one resolver call to completion, retrying transient failures."""
+#: What an Intercom contact id can be made of; anything else is never sent (module table).
+_PLAUSIBLE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
+#: How ``erase``, ``verify`` and ``rectify`` name an id that Intercom does not hold.
+NO_CONTACT: Final = "no contact with this id"
 
-    async def attempt() -> _T:
-        return await call_with_retries(work, policy=connection.retry, base_url=connection.base_url)
 
-    return asyncio.run(attempt())
+def plausible_contact_id(contact_id: str) -> bool:
+    """Whether ``contact_id`` could be an Intercom contact id (letters, digits, ``-``, ``_``).
+
+    Intercom's ids are 24 hexadecimal digits; this rule is wider, so other id schemes (the
+    fake's, a future one) still pass, but a path (``../../admin``), whitespace, control
+    characters or an email never reach a request.
+    """
+    return _PLAUSIBLE_ID.fullmatch(contact_id) is not None
+
+
+def unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
+    """A usage error for a host that does not resolve or refuses connections, else ``None``."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            why = "its name does not resolve"
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            why = "it refused the connection"
+            break
+        cause = cause.__cause__ or cause.__context__
+    else:
+        return None
+    return CliError(
+        f"cannot reach {base_url}: {why}; check --base-url and --region "
+        "(or INTERCOM_BASE_URL and INTERCOM_REGION)"
+    )
+
+
+def not_intercom(base_url: str) -> CliError:
+    """The usage error for a host whose 404 is not Intercom's (a wrong ``--base-url``)."""
+    return CliError(
+        f"{base_url} answered 404 with a page that is not Intercom's: it is not Intercom's "
+        "API; check --base-url and --region (or INTERCOM_BASE_URL and INTERCOM_REGION)"
+    )
+
+
+def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str = "") -> _T:
+    """Run one resolver call to completion, retrying transient failures.
+
+    The result is handed out through a local rather than returned by ``asyncio.run``: on
+    Python 3.11 that formats the main task's result into a message, which for a large export
+    costs as much CPU as the export itself.
+
+    Raises:
+        CliError: The host is not Intercom's API or cannot be reached (exit 2), or Intercom
+            refused the credentials.
+        SubjectFailedError: The call failed for good.
+    """
+    base_url = connection.base_url
+    trace = connection.trace
+
+    async def pointed() -> _T:
+        try:
+            return await work()
+        except httpx.ConnectError as error:
+            pointer = unreachable(error, base_url)
+            if pointer is None:
+                raise
+            raise pointer from None
+        except NotIntercomError:
+            raise not_intercom(base_url) from None
+
+    held: list[_T] = []
+
+    async def attempt() -> None:
+        held.append(await call_with_retries(pointed, policy=connection.retry, base_url=base_url))
+
+    try:
+        if trace is None:
+            asyncio.run(attempt())
+        else:
+            with trace.waiting(label or "Waiting for Intercom"):
+                asyncio.run(attempt())
+    except CliError as refused:
+        if "(status 401)" in refused.message or "(status 403)" in refused.message:
+            raise CliError(
+                f"{refused.message}; 'dsr intercom check' lists what the token may do",
+                refused.exit_code,
+            ) from None
+        raise
+    return held[0]
 
 
 def _ref(contact_id: str) -> SubjectRef:
@@ -174,9 +278,23 @@ def run_lookup(
 
 
 def _checked_id(contact_id: str) -> str:
-    if not contact_id.strip() or len(contact_id) > 255 or contact_id != contact_id.strip():
-        raise CliError("a CONTACT_ID is 1 to 255 characters, without surrounding spaces")
+    if not contact_id.strip():
+        raise CliError("a CONTACT_ID cannot be empty")
     return contact_id
+
+
+def shown_id(contact_id: str) -> str:
+    """The id as printed: an implausible one may be a typed email, so it is never echoed."""
+    return contact_id if plausible_contact_id(contact_id) else "(not an Intercom id)"
+
+
+def _warn_implausible(io: Io, contact_id: str) -> None:
+    if not plausible_contact_id(contact_id):
+        hint = "; to address a person by email use --email" if "@" in contact_id else ""
+        io.status(
+            "A CONTACT_ID given does not look like an Intercom contact id (letters, digits, "
+            f"- and _ only): {NO_CONTACT}, and no request was sent for it{hint}."
+        )
 
 
 def _targets(
@@ -211,8 +329,11 @@ def collect_export(
     failed: list[str] = []
     reason = ""
     for match in contacts:
+        if not plausible_contact_id(match.id):
+            subjects.append(SubjectRecords(match.id, ()))
+            continue
         try:
-            export = _run(connection, _on(resolver.export_subject, match.id))
+            export = _run(connection, _on(resolver.export_subject, match.id), "Exporting")
         except SubjectFailedError as failure:
             failed.append(match.id)
             reason = failure.reason
@@ -229,14 +350,19 @@ def collect_export(
 
 
 def write_export(
-    io: Io, bundle: ExportBundle, export_format: ExportFormat, out: Path | None
+    io: Io,
+    bundle: ExportBundle,
+    export_format: ExportFormat,
+    out: Path | None,
+    *,
+    csv_raw: bool = False,
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
-    text = bundle.render(export_format)
+    text = bundle.render(export_format, csv_raw=csv_raw)
     if out is None:
         io.write(text)
         if export_format is not ExportFormat.JSON:
@@ -274,6 +400,7 @@ def run_export(
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
+    csv_raw: bool = False,
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
 
@@ -286,6 +413,7 @@ def run_export(
         custom_attributes: Custom attributes to export, with their categories.
         export_format: ``json`` (with the covered surface), ``jsonl`` or ``csv``.
         out: The file to write; stdout when ``None``.
+        csv_raw: Write CSV cells as held, without neutralising formula starts.
 
     Returns:
         The bundle written.
@@ -297,25 +425,73 @@ def run_export(
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if email is not None and not contacts:
         io.status("No Intercom contact has this email: nothing is held, the export is empty.")
+    if contact_id is not None:
+        _warn_implausible(io, contact_id)
     bundle = collect_export(connection, resolver, contacts)
     for subject in bundle.subjects:
-        if not subject.records:
-            io.status(f"Contact {subject.contact_id}: Intercom holds no such contact.")
-    write_export(io, bundle, export_format, out)
+        if not subject.records and plausible_contact_id(subject.contact_id):
+            io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
+    _warn_unheld_attributes(io, bundle, custom_attributes or {})
+    write_export(io, bundle, export_format, out, csv_raw=csv_raw)
     return bundle
+
+
+def _warn_unheld_attributes(
+    io: Io, bundle: ExportBundle, declared: Mapping[str, PiiCategory]
+) -> None:
+    """Warn about each declared custom attribute that no exported contact holds."""
+    if not any(subject.records for subject in bundle.subjects):
+        return
+    held = {
+        record.field
+        for subject in bundle.subjects
+        for record in subject.records
+        if record.field.startswith("contact.custom_attributes.")
+    }
+    for name in sorted(declared):
+        if f"contact.custom_attributes.{name}" not in held:
+            io.status(
+                f"warning: no exported contact holds the custom attribute {name!r}, so the "
+                "export has nothing for it; check the name (it is case-sensitive) in "
+                "Intercom's settings, under Data > People"
+            )
 
 
 # -- erase --------------------------------------------------------------------------------------
 
+ERASE_FORMAT: Final = "dsr-resolvers/erase/v1"
+PLAN_FORMAT: Final = "dsr-resolvers/erase-plan/v1"
+VERIFY_FORMAT: Final = "dsr-resolvers/verify/v1"
+RECTIFY_FORMAT: Final = "dsr-resolvers/rectify/v1"
+
+
+def _write_json(io: Io, document: Mapping[str, Any]) -> None:
+    io.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def _entry(match: ContactMatch, outcome: str, **fields: Any) -> dict[str, Any]:
+    """One contact of a ``--json`` document: id (``null`` when implausible), role, outcome."""
+    plausible = plausible_contact_id(match.id)
+    role = None if match.role == _UNKNOWN_ROLE else match.role
+    return {
+        "contact_id": match.id if plausible else None,
+        "role": role,
+        "outcome": outcome,
+        **fields,
+    }
+
 
 def plan_erasures(
     connection: Connection, resolver: IntercomResolver, contacts: Sequence[ContactMatch]
-) -> list[tuple[ContactMatch, ErasurePlan | SubjectFailedError]]:
-    """The dry run: what erasing each contact would do, read-only."""
-    plans: list[tuple[ContactMatch, ErasurePlan | SubjectFailedError]] = []
+) -> list[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]:
+    """The dry run: what erasing each contact would do, read-only (``None``: no such id)."""
+    plans: list[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]] = []
     for match in contacts:
+        if not plausible_contact_id(match.id):
+            plans.append((match, None))
+            continue
         try:
-            plan = _run(connection, _on(resolver.plan_erasure, match.id))
+            plan = _run(connection, _on(resolver.plan_erasure, match.id), "Planning")
         except SubjectFailedError as failure:
             plans.append((match, failure))
         else:
@@ -326,30 +502,60 @@ def plan_erasures(
 def _plan_action(plan: ErasurePlan) -> str:
     redact = f"redact {plan.redactions}" if plan.messages is not None else ""
     if not plan.contact_exists:
-        return f"{redact}; contact gone" if redact else "nothing: contact gone"
-    return f"{redact}, then delete contact" if redact else "delete contact"
+        # An archived contact answers like an absent one; the erasure unarchives to reach it.
+        gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
+        return f"{redact}; {gone}" if redact else gone
+    return f"{redact}, delete" if redact else "delete"
 
 
 def show_plans(
-    io: Io, plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError]]
+    io: Io, plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]
 ) -> None:
     """Print the dry run as a table."""
-    table = new_table("Contact id", "Role", "Held", "Convs", "Written", "Redacted", "Would do")
+    # Whether the contact is held shows in "Would do"; a narrow table reads at 80 columns.
+    table = new_table("Contact id", "Role", "Convs", "Written", "Redacted", "Would do")
     for match, plan in plans:
-        if isinstance(plan, SubjectFailedError):
-            table.add_row(match.id, _role(match), "?", "", "", "", "could not plan (see below)")
-            continue
-        scan = plan.messages
-        table.add_row(
-            match.id,
-            _role(match),
-            "yes" if plan.contact_exists else "no",
-            "-" if scan is None else str(scan.conversations),
-            "-" if scan is None else str(scan.authored),
-            "-" if scan is None else str(scan.redacted),
-            _plan_action(plan),
-        )
+        if plan is None:
+            table.add_row(shown_id(match.id), _role(match), "", "", "", NO_CONTACT)
+        elif isinstance(plan, SubjectFailedError):
+            table.add_row(match.id, _role(match), "", "", "", "could not plan (see below)")
+        else:
+            scan = plan.messages
+            table.add_row(
+                match.id,
+                _role(match),
+                "-" if scan is None else str(scan.conversations),
+                "-" if scan is None else str(scan.authored),
+                "-" if scan is None else str(scan.redacted),
+                _plan_action(plan),
+            )
     io.out.print(table)
+
+
+def _plans_json(
+    policy: Policy, plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]
+) -> dict[str, Any]:
+    contacts: list[dict[str, Any]] = []
+    for match, plan in plans:
+        if plan is None:
+            contacts.append(_entry(match, "no_contact", held=False))
+        elif isinstance(plan, SubjectFailedError):
+            contacts.append(_entry(match, "failed", reason=plan.reason))
+        else:
+            scan = plan.messages
+            contacts.append(
+                _entry(
+                    match,
+                    "planned" if plan.contact_exists else "no_contact",
+                    held=plan.contact_exists,
+                    conversations=None if scan is None else scan.conversations,
+                    written=None if scan is None else scan.authored,
+                    redacted=None if scan is None else scan.redacted,
+                    redactions=plan.redactions if scan is not None else None,
+                    would_do=_plan_action(plan),
+                )
+            )
+    return {"format": PLAN_FORMAT, "policy": policy.value, "contacts": contacts}
 
 
 def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: Policy) -> bool:
@@ -358,13 +564,46 @@ def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: Policy) -> bool:
             "refusing to erase without confirmation: there is no terminal to ask on; "
             "pass --yes to confirm, or --dry-run to see what would be done"
         )
-    ids = ", ".join(f"{match.id} ({_role(match)})" for match in contacts)
+    ids = ", ".join(f"{shown_id(match.id)} ({_role(match)})" for match in contacts)
     return typer.confirm(
         f"Erase {len(contacts)} Intercom contact(s) under policy {policy.value}: {ids}? "
         "This cannot be undone",
         default=False,
         err=True,
     )
+
+
+def _erase_each(
+    connection: Connection,
+    io: Io,
+    resolver: IntercomResolver,
+    contacts: Sequence[ContactMatch],
+) -> list[tuple[ContactMatch, str, str]]:
+    """(contact, outcome, detail) for each contact, in order; says what was done if stopped."""
+    results: list[tuple[ContactMatch, str, str]] = []
+    try:
+        for match in contacts:
+            if not plausible_contact_id(match.id):
+                results.append((match, "no_contact", "no request was sent"))
+                continue
+            try:
+                erasure = _run(connection, _on(resolver.erase_subject, match.id), "Erasing")
+            except SubjectFailedError as failure:
+                results.append((match, "failed", failure.reason))
+                continue
+            if erasure.already_absent:
+                results.append((match, "no_contact", erasure.detail or ""))
+            else:
+                results.append((match, "erased", erasure.detail or ""))
+    except KeyboardInterrupt:
+        done = [m.id for m, outcome, _ in results if outcome == "erased"]
+        left = [shown_id(m.id) for m in contacts[len(results) :]]
+        io.error(
+            f"interrupted: erased {', '.join(done) or 'none'}; not erased or unknown: "
+            f"{', '.join(left) or 'none'} (run the same command again to finish)"
+        )
+        raise
+    return results
 
 
 def run_erase(
@@ -376,6 +615,7 @@ def run_erase(
     policy: Policy = Policy.DELETE_CONTACT,
     dry_run: bool = False,
     assume_yes: bool = False,
+    as_json: bool = False,
 ) -> int:
     """``dsr intercom erase``: erase a contact, or every holder of an email (Art. 17).
 
@@ -387,42 +627,60 @@ def run_erase(
         policy: ``delete-contact`` or ``redact-messages``.
         dry_run: Only show what would be done (``plan_erasure``); change nothing.
         assume_yes: Do not ask for confirmation.
+        as_json: Print the result (or the plan) as JSON on stdout instead of a table.
 
     Returns:
-        0 when every contact is erased (or was already gone), 1 when some failed or the
-        confirmation was declined.
+        0 when every contact is erased (or Intercom holds no contact with its id), 1 when
+        some failed or the confirmation was declined.
 
     Raises:
         CliError: Bad arguments, no terminal to confirm on and no ``assume_yes`` (exit 2), or
             the lookup failed.
+        KeyboardInterrupt: After saying which contacts were erased and which not.
     """
     resolver = connection.resolver(erasure_policy=policy.resolver_policy)
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    if contact_id is not None:
+        _warn_implausible(io, contact_id)
     if not contacts:
         io.status("No Intercom contact has this email: nothing to erase.")
+        if as_json:
+            kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
+            _write_json(io, {"format": kind, "policy": policy.value, "contacts": []})
         return ExitCode.OK
     if dry_run:
         plans = plan_erasures(connection, resolver, contacts)
-        show_plans(io, plans)
+        if as_json:
+            _write_json(io, _plans_json(policy, plans))
+        else:
+            show_plans(io, plans)
         io.status(f"Dry run under policy {policy.value}: nothing was changed.")
         return _report_failures(io, "planning the erasure of", plans)
     if not assume_yes and not _confirm(io, contacts, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    table = new_table("Contact id", "Role", "Result", "Detail")
-    outcomes: list[tuple[ContactMatch, object]] = []
-    for match in contacts:
-        try:
-            erasure = _run(connection, _on(resolver.erase_subject, match.id))
-        except SubjectFailedError as failure:
-            table.add_row(match.id, _role(match), "FAILED", "see below")
-            outcomes.append((match, failure))
-            continue
-        result = "already absent" if erasure.already_absent else "erased"
-        table.add_row(match.id, _role(match), result, erasure.detail or "")
-        outcomes.append((match, erasure))
-    io.out.print(table)
-    return _report_failures(io, "erasing", outcomes)
+    results = _erase_each(connection, io, resolver, contacts)
+    if as_json:
+        entries = [
+            _entry(
+                m, outcome, **({"reason": detail} if outcome == "failed" else {"detail": detail})
+            )
+            for m, outcome, detail in results
+        ]
+        _write_json(io, {"format": ERASE_FORMAT, "policy": policy.value, "contacts": entries})
+    else:
+        table = new_table("Contact id", "Role", "Result", "Detail")
+        for match, outcome, detail in results:
+            shown = {"erased": "erased", "no_contact": NO_CONTACT, "failed": "FAILED"}[outcome]
+            table.add_row(
+                shown_id(match.id),
+                _role(match),
+                shown,
+                "see below" if outcome == "failed" else detail,
+            )
+        io.out.print(table)
+    failures = [(m, SubjectFailedError(d)) for m, outcome, d in results if outcome == "failed"]
+    return _report_failures(io, "erasing", failures)
 
 
 def _report_failures(io: Io, doing: str, outcomes: Sequence[tuple[ContactMatch, object]]) -> int:
@@ -444,8 +702,12 @@ def run_verify(
     contact_ids: Sequence[str],
     policy: Policy = Policy.DELETE_CONTACT,
     roles: Mapping[str, str] | None = None,
+    as_json: bool = False,
 ) -> int:
     """``dsr intercom verify``: read back whether each contact is gone.
+
+    Intercom answers 404 alike for a contact erased earlier and for an id it never held, so a
+    contact that is gone is reported as "no contact with this id", never as "erased".
 
     Args:
         connection: The workspace.
@@ -453,41 +715,74 @@ def run_verify(
         contact_ids: The contacts to check.
         policy: Under ``redact-messages`` also look for messages still readable.
         roles: Roles to show, by contact id, when known.
+        as_json: Print the result as JSON on stdout instead of a table.
 
     Returns:
-        0 when every contact is erased, 1 when one is still held or a check failed.
+        0 when no contact is held (and, under ``redact-messages``, nothing they wrote is
+        readable), 1 when one is still held or a check failed.
     """
     if not contact_ids:
         raise CliError("give at least one CONTACT_ID")
     resolver = connection.resolver(erasure_policy=policy.resolver_policy)
-    table = new_table("Contact id", "Role", "Held", "Conversations", "Unredacted", "Erased")
+    # "Result" says whether the contact is held; a narrow table reads at 80 columns.
+    table = new_table("Contact id", "Role", "Convs", "Readable", "Result")
+    entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     held: list[str] = []
     for contact_id in dict.fromkeys(map(_checked_id, contact_ids)):
         match = ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
+        if not plausible_contact_id(contact_id):
+            _warn_implausible(io, contact_id)
+            table.add_row(shown_id(contact_id), _role(match), "", "", NO_CONTACT)
+            entries.append(_entry(match, "no_contact", held=False))
+            continue
         try:
-            check = _run(connection, _on(resolver.verify_erasure, contact_id))
+            check = _run(connection, _on(resolver.verify_erasure, contact_id), "Verifying")
         except SubjectFailedError as failure:
-            table.add_row(contact_id, _role(match), "?", "", "", "could not check (see below)")
+            table.add_row(contact_id, _role(match), "", "", "could not check (see below)")
+            entries.append(_entry(match, "failed", reason=failure.reason))
             outcomes.append((match, failure))
             continue
         scan = check.messages
+        if check.contact_exists:
+            outcome, result = "held", "STILL HELD (archived)" if check.archived else "STILL HELD"
+            held.append(f"contact {contact_id} is still held; run 'dsr intercom erase' for it")
+        elif scan is not None and scan.unredacted:
+            outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
+            held.append(
+                f"contact {contact_id} is gone but {scan.unredacted} message(s) it wrote are "
+                "still readable; run 'dsr intercom erase --policy redact-messages' for it"
+            )
+        elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
+            cut = scan.incomplete if scan is not None else 0
+            outcome, result = "unverified", f"{NO_CONTACT}; NOT VERIFIED"
+            held.append(
+                f"contact {contact_id} is gone but what it wrote cannot all be checked "
+                f"({cut} conversation(s) past Intercom's 500-part cap); it is not verified erased"
+            )
+        else:
+            outcome = "no_contact"
+            result = NO_CONTACT if scan is None else f"{NO_CONTACT}; nothing it wrote readable"
         table.add_row(
             contact_id,
             _role(match),
-            "yes" if check.contact_exists else "no",
             "-" if scan is None else str(scan.conversations),
-            "not checked" if scan is None else str(scan.unredacted),
-            "yes" if check.erased else "NO",
+            "-" if scan is None else str(scan.unredacted),
+            result,
         )
-        if check.contact_exists:
-            held.append(f"contact {contact_id} is still held; run 'dsr intercom erase' for it")
-        elif not check.erased and scan is not None:
-            held.append(
-                f"contact {contact_id} is deleted but {scan.unredacted} message(s) it wrote are "
-                "still readable; run 'dsr intercom erase --policy redact-messages' for it"
+        entries.append(
+            _entry(
+                match,
+                outcome,
+                held=check.contact_exists,
+                conversations=None if scan is None else scan.conversations,
+                unredacted=None if scan is None else scan.unredacted,
             )
-    io.out.print(table)
+        )
+    if as_json:
+        _write_json(io, {"format": VERIFY_FORMAT, "policy": policy.value, "contacts": entries})
+    else:
+        io.out.print(table)
     status = _report_failures(io, "verifying", outcomes)
     for problem in held:
         io.error(problem)
@@ -498,7 +793,12 @@ def run_verify(
 
 
 def run_rectify(
-    connection: Connection, io: Io, *, contact_id: str, changes: Mapping[str, str | None]
+    connection: Connection,
+    io: Io,
+    *,
+    contact_id: str,
+    changes: Mapping[str, str | None],
+    as_json: bool = False,
 ) -> int:
     """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
 
@@ -507,6 +807,7 @@ def run_rectify(
         io: Where to print.
         contact_id: The contact to correct.
         changes: New values by field name; ``None`` clears the field.
+        as_json: Print the result as JSON on stdout.
 
     Returns:
         0 when corrected (or when Intercom holds no such contact), 1 when it failed.
@@ -527,13 +828,29 @@ def run_rectify(
             f"cannot correct {', '.join(unknown)}: the correctable fields are "
             f"{', '.join(sorted(resolver.correctable_fields))}"
         )
+    match = ContactMatch(id=contact_id, role=_UNKNOWN_ROLE)
+
+    def done(outcome: str, status: int, **fields: Any) -> int:
+        if as_json:
+            entry = _entry(match, outcome, **fields)
+            _write_json(io, {"format": RECTIFY_FORMAT, **entry})
+        return status
+
+    if not plausible_contact_id(contact_id):
+        _warn_implausible(io, contact_id)
+        return done("no_contact", ExitCode.OK, fields=[])
     try:
-        result = _run(connection, lambda: resolver.rectify_subject(_ref(contact_id), changes))
+        result = _run(
+            connection, lambda: resolver.rectify_subject(_ref(contact_id), changes), "Correcting"
+        )
     except SubjectFailedError as failure:
         io.error(f"correcting contact {contact_id} failed: {failure.reason}")
-        return ExitCode.FAILED
+        return done("failed", ExitCode.FAILED, fields=[], reason=failure.reason)
     if result.already_absent:
-        io.status(f"Contact {contact_id}: Intercom holds no such contact; nothing was corrected.")
-        return ExitCode.OK
-    io.out.print(f"Corrected {', '.join(result.fields)} of contact {contact_id}.", soft_wrap=True)
-    return ExitCode.OK
+        io.status(f"Contact {contact_id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
+        return done("no_contact", ExitCode.OK, fields=[])
+    if not as_json:
+        io.out.print(
+            f"Corrected {', '.join(result.fields)} of contact {contact_id}.", soft_wrap=True
+        )
+    return done("corrected", ExitCode.OK, fields=list(result.fields))

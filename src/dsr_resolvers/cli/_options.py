@@ -25,16 +25,17 @@ __all__ = [
     "ApiVersionOption",
     "BaseUrlOption",
     "CustomAttributeOption",
+    "JsonOption",
     "PolicyOption",
     "Region",
     "RegionOption",
     "TokenFileOption",
+    "VerboseOption",
+    "VerifyPolicyOption",
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
 ]
-
-_CONNECTION = "Connection (or INTERCOM_* environment variables)"
 
 
 class Region(StrEnum):
@@ -51,7 +52,6 @@ TokenFileOption = Annotated[
         "--token-file",
         metavar="FILE",
         help="Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN.",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -61,7 +61,6 @@ RegionOption = Annotated[
         "--region",
         case_sensitive=False,
         help="Intercom region of the workspace (env INTERCOM_REGION; default us).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -71,7 +70,6 @@ BaseUrlOption = Annotated[
         "--base-url",
         metavar="URL",
         help="API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
     ),
 ]
@@ -81,8 +79,23 @@ ApiVersionOption = Annotated[
         "--api-version",
         metavar="VERSION",
         help="Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
-        rich_help_panel=_CONNECTION,
         show_default=False,
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Log each request to stderr: method, route, status, milliseconds (never an id, "
+        "a token or a body).",
+    ),
+]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the result as one JSON document on stdout (schemas in docs/cli.md).",
     ),
 ]
 PolicyOption = Annotated[
@@ -92,6 +105,15 @@ PolicyOption = Annotated[
         case_sensitive=False,
         help="delete-contact: delete the contact. redact-messages: first redact every message "
         "the contact wrote, then delete it.",
+    ),
+]
+VerifyPolicyOption = Annotated[
+    Policy,
+    typer.Option(
+        "--policy",
+        case_sensitive=False,
+        help="The policy the contacts were erased under; with redact-messages, also check "
+        "that nothing they wrote is still readable.",
     ),
 ]
 CustomAttributeOption = Annotated[

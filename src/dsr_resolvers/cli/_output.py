@@ -60,11 +60,14 @@ def new_table(*columns: str) -> Table:
     """A borderless table with the given column headers.
 
     Long cells fold onto more lines and never vanish behind an ellipsis; contact ids are never
-    broken, so they can be copied from the table.
+    broken, so they can be copied from the table, and no header is split mid-word.
     """
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column == "Contact id")
+        widest_word = max(len(word) for word in column.split())
+        table.add_column(
+            column, overflow="fold", no_wrap=column == "Contact id", min_width=widest_word
+        )
     return table
 
 

@@ -30,11 +30,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dsr_resolvers._version import __version__
 from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
+from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import REGIONS, ErasurePolicy, IntercomResolver, RequestHooks
 
@@ -78,10 +81,12 @@ class Connection:
 
     Attributes:
         base_url: The API host requests go to.
-        token: The access token; only :meth:`resolver` unwraps it.
+        token: The access token; only :meth:`resolver` and :meth:`client` unwrap it.
         api_version: The ``Intercom-Version`` header.
         timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
+        trace: Hooks for every resolver built here (``-v`` lines, the spinner, 404s that are
+            not Intercom's), unless :meth:`resolver` is given others.
     """
 
     base_url: str
@@ -89,6 +94,7 @@ class Connection:
     api_version: str = "2.14"
     timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    trace: RequestTrace | None = None
 
     def resolver(
         self,
@@ -112,11 +118,33 @@ class Connection:
                 erasure_policy=erasure_policy,
                 export_messages=export_messages,
                 custom_attributes=custom_attributes,
-                hooks=hooks,
+                hooks=hooks if hooks is not None else self.trace,
             )
         except ValueError as error:
             # The resolver's messages name the problem, never the token.
             raise CliError(f"invalid configuration: {error}") from None
+
+    def client(self) -> httpx.Client:
+        """A plain client for this workspace, for ``dsr intercom check``'s probes.
+
+        It sends what the resolver sends (token, ``Intercom-Version``, JSON) and reports to
+        :attr:`trace`; it never follows redirects, so the token goes to ``base_url`` only.
+        """
+        hooks = self.trace
+        return httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {self.token.get_secret_value()}",
+                "Intercom-Version": self.api_version,
+                "Accept": "application/json",
+                "User-Agent": f"dsr-resolvers/{__version__}",
+            },
+            timeout=self.timeout,
+            follow_redirects=False,
+            event_hooks={}
+            if hooks is None
+            else {"request": [hooks.before_request], "response": [hooks.after_response]},
+        )
 
 
 def load_connection(
@@ -125,6 +153,7 @@ def load_connection(
     region: str | None = None,
     base_url: str | None = None,
     api_version: str | None = None,
+    trace: RequestTrace | None = None,
 ) -> Connection:
     """Combine the options with the environment into a :class:`Connection`.
 
@@ -133,6 +162,7 @@ def load_connection(
         region: ``us``, ``eu`` or ``au``, from ``--region``.
         base_url: The API host, from ``--base-url``.
         api_version: The ``Intercom-Version`` header, from ``--api-version``.
+        trace: The hooks every resolver of the command gets (see :class:`RequestTrace`).
 
     Returns:
         The connection.
@@ -174,6 +204,7 @@ def load_connection(
         api_version=settings.api_version,
         timeout=settings.timeout,
         retry=retry.policy(),
+        trace=trace,
     )
 
 

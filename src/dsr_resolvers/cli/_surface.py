@@ -1,21 +1,38 @@
 """The covered surface as a document a DPO pastes into a record of processing.
 
 ``dsr intercom surface`` prints what the resolver, configured as the options say, declares it
-reaches: every field glob with its category, every exclusion with its reason, and the notes on
-what erasure leaves behind. The surface is built by the resolver from the same field tables its
-exporter iterates; this module only lays it out. Every rendering says that the surface is a
-declaration, not a compliance verdict.
+reaches, under three headings that each say one thing:
+
+=====================================  ========================================================
+Heading                                Fields
+=====================================  ========================================================
+Exported (Art. 15)                     every field glob of the surface, with its category
+Erased (Art. 17) under ``POLICY``      the globs the resolver declares erasure removes
+                                       (``CoveredField.erased``)
+Stays in Intercom after erasure        the other globs: exported, but left in Intercom (the
+                                       surface's notes say why)
+=====================================  ========================================================
+
+The split is the resolver's own: it marks each field of its surface, built from the field
+tables its exporter iterates, so it cannot drift from the code. Policies are spelt as the CLI
+spells them (``redact-messages``), in the notes too. Markdown is laid out for 80 columns: prose is
+wrapped, and options and exclusions are lists rather than wide tables. Every rendering says that the
+surface is a declaration, not a compliance verdict.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from collections.abc import Sequence
+from typing import Any, Final
 
 from dsr_resolvers import __version__
+from dsr_resolvers.cli._intercom import Policy
 from dsr_resolvers.contract import CoveredSurface
 
-__all__ = ["DECLARATION", "surface_json", "surface_markdown"]
+__all__ = ["DECLARATION", "cli_spelling", "erasure_split", "surface_json", "surface_markdown"]
 
 DECLARATION = (
     "This is a declaration of what the dsr-resolvers Intercom resolver reaches with the options "
@@ -24,63 +41,107 @@ DECLARATION = (
     "your record of processing to establish."
 )
 
+_WIDTH: Final = 80
+# The resolver's spellings of a policy, as its notes write them, and the CLI's.
+_SPELLINGS: Final = (
+    (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
+    (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
+    (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
+    (re.compile(r"\bredact_messages\b"), Policy.REDACT_MESSAGES.value),
+    (re.compile(r"\bdelete_contact\b"), Policy.DELETE_CONTACT.value),
+)
 
-def surface_markdown(surface: CoveredSurface, options: Sequence[tuple[str, str]]) -> str:
-    """The surface as Markdown: options, fields table, exclusions table, notes.
+
+def cli_spelling(text: str) -> str:
+    """``text`` with each policy and option spelt as the CLI spells it (``--policy ...``)."""
+    for pattern, spelling in _SPELLINGS:
+        text = pattern.sub(spelling, text)
+    return text
+
+
+def erasure_split(surface: CoveredSurface) -> tuple[list[str], list[str]]:
+    """The surface's field globs that its erasure removes, and those that stay in Intercom."""
+    return (
+        [covered.field for covered in surface.fields if covered.erased],
+        [covered.field for covered in surface.fields if not covered.erased],
+    )
+
+
+def _wrapped(text: str, prefix: str = "", indent: str = "") -> list[str]:
+    return textwrap.wrap(
+        " ".join(text.split()),
+        _WIDTH,
+        initial_indent=prefix,
+        subsequent_indent=indent or " " * len(prefix),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+def surface_markdown(
+    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: Policy
+) -> str:
+    """The surface as Markdown: options, exported, erased, stays, not covered, notes.
 
     Args:
         surface: The resolver's covered surface.
         options: The options it was produced under, as (name, value) pairs.
+        policy: The erasure policy those options name.
 
     Returns:
-        A Markdown document ending in a newline.
+        A Markdown document ending in a newline, no line longer than 80 columns except a
+        table row whose field glob alone is longer.
     """
+    erased, stays = erasure_split(surface)
     lines = [
         f"# Covered surface: {surface.resolver} (dsr-resolvers {__version__})",
         "",
-        "| Option | Value |",
-        "|---|---|",
-        *(f"| {_cell(name)} | {_cell(value)} |" for name, value in options),
+        "Options:",
         "",
-        f"> {DECLARATION}",
+        *(line for name, value in options for line in _wrapped(value, f"- {name}: ", "  ")),
         "",
-        "## Fields exported and erased",
+        *_wrapped(DECLARATION, "> ", "> "),
+        "",
+        "## Exported (Art. 15)",
         "",
         "| Field (glob) | Category |",
         "|---|---|",
         *(f"| {_code(field.field)} | {field.category.value} |" for field in surface.fields),
         "",
+        f"## Erased (Art. 17) under {policy.value}",
+        "",
+        *(f"- {_code(glob)}" for glob in erased),
+        "",
+        "## Stays in Intercom after erasure",
+        "",
+        *(f"- {_code(glob)}" for glob in stays),
+        "",
         "## Knowingly not covered",
         "",
     ]
     if surface.exclusions:
-        lines += [
-            "| Field (glob) | Reason |",
-            "|---|---|",
-            *(
-                f"| {_code(exclusion.field)} | {_cell(exclusion.reason)} |"
-                for exclusion in surface.exclusions
-            ),
-        ]
+        for exclusion in surface.exclusions:
+            lines += _wrapped(cli_spelling(exclusion.reason), f"- {_code(exclusion.field)}: ", "  ")
     else:
         lines.append("Nothing is excluded under these options.")
     lines += ["", "## Notes", ""]
-    lines += [f"- {note}" for note in surface.notes] or ["- None."]
+    for note in surface.notes or ("None.",):
+        lines += _wrapped(cli_spelling(note), "- ", "  ")
     return "\n".join(lines) + "\n"
 
 
-def surface_json(surface: CoveredSurface, options: Sequence[tuple[str, str]]) -> str:
-    """The surface as JSON, with the options and the declaration statement."""
-    document = {
+def surface_json(
+    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: Policy
+) -> str:
+    """The surface as JSON, with the options, the declaration and the erasure split."""
+    erased, stays = erasure_split(surface)
+    document: dict[str, Any] = {
         "options": dict(options),
         "statement": DECLARATION,
         "covered_surface": surface.model_dump(mode="json"),
+        "erasure": {"policy": policy.value, "erased": erased, "stays": stays},
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _code(glob: str) -> str:

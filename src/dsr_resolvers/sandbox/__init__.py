@@ -2,8 +2,8 @@
 
 ``python -m dsr_resolvers.sandbox`` starts it. The first line it prints is
 ``listening on http://127.0.0.1:PORT`` (so a script can read the address even with
-``--port 0``); the second names the token to send. It serves until SIGINT or SIGTERM, then
-exits 0.
+``--port 0``); the second names the token to send, the third the workspace, and the next ones
+are commands to paste into another shell. It serves until SIGINT or SIGTERM, then exits 0.
 
 =====================  ======================================================================
 Option                 Meaning
@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any, Final
 
+from dsr_resolvers.sandbox._hint import sandbox_commands
 from dsr_resolvers.sandbox._seed import DemoWorkspace, seed_demo, seed_random
 from dsr_resolvers.testing import FakeIntercom, FakeIntercomServer
 
@@ -100,12 +101,15 @@ def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | No
     if isinstance(args.seed, int):
         contact_ids = seed_random(fake, args.seed, contacts=args.contacts)
         summary = f"workspace: random world {args.seed} with {len(contact_ids)} contacts"
+        first = fake.contact(contact_ids[0]) if contact_ids else None
+        email = str((first or {}).get("email") or "ada@example.com")
     else:
         demo = seed_demo(fake)
         summary = (
             f"workspace: demo; {demo.shared_email} is held by user {demo.user_id} "
             f"and lead {demo.lead_id}"
         )
+        email = demo.shared_email
     try:
         server = FakeIntercomServer(fake, host=args.host, port=args.port)
     except ValueError as error:
@@ -125,8 +129,11 @@ def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | No
     try:
         server.start()
         print(f"listening on {server.base_url}", flush=True)
-        print(f'token: {args.token} (send "Authorization: Bearer {args.token}")', flush=True)
+        print(f"token: {args.token} (a fake's token: it opens only this sandbox)", flush=True)
         print(summary, flush=True)
+        print("try it from another shell (Ctrl-C here stops the sandbox):", flush=True)
+        for line in sandbox_commands(server.base_url, args.token, email):
+            print(f"  {line}", flush=True)
         while not stop.wait(0.2):
             pass
     finally:

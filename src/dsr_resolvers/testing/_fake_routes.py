@@ -42,6 +42,8 @@ archived contacts              answer 404 ``not_found`` everywhere (get, update,
                                (archived) contact answers the same, unchanged
 ``/contacts/{id}/segments``,   the contact's segments; the subscription types the contact set a
 ``/subscriptions``             preference for (``consent_type`` says which way), as described
+``GET /me``                    a fixed admin of a fixed app named ``FakeIntercom sandbox``,
+                               region ``US``
 =============================  ================================================================
 """
 
@@ -936,7 +938,31 @@ def list_events(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Re
     )
 
 
+def identify_admin(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``GET /me``: who the token belongs to; a fixed admin of a fixed sandbox app."""
+    return Reply(
+        200,
+        {
+            "type": "admin",
+            "id": "1",
+            "name": "Sandbox Admin",
+            "email": "admin@sandbox.invalid",
+            "email_verified": True,
+            "app": {
+                "type": "app",
+                "id_code": "fakeintercom",
+                "name": "FakeIntercom sandbox",
+                "created_at": 0,
+                "identity_verification": False,
+                "timezone": "UTC",
+                "region": "US",
+            },
+        },
+    )
+
+
 ROUTES: Final[tuple[Route, ...]] = (
+    Route("GET", ("me",), identify_admin),
     Route("GET", ("contacts", "find_by_external_id", "{external_id}"), find_by_external_id),
     Route("GET", ("contacts", "{id}", "notes"), list_notes),
     Route("GET", ("contacts", "{id}", "tags"), list_tags),
