@@ -48,6 +48,7 @@ from dsr_resolvers.intercom._results import (
     ErasurePolicy,
     ErasureVerification,
 )
+from dsr_resolvers.report import ProcessingRecord
 
 __all__ = ["CORRECTABLE_FIELDS", "REGIONS", "IntercomResolver", "RectificationError"]
 
@@ -90,6 +91,8 @@ class IntercomResolver:
             categories; only these are exported, and they join the covered surface.
         sections: The export sections to fetch (default: all but messages); a section not
             enabled costs no request.
+        processing: The controller's record of processing: every exported record then
+            carries the ``legal_basis``, ``purpose`` and ``retention_reason`` it states.
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
@@ -116,6 +119,7 @@ class IntercomResolver:
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
+        processing: ProcessingRecord | None = None,
     ) -> None:
         if not access_token or access_token != access_token.strip() or "\n" in access_token:
             raise ValueError("the Intercom access token is empty or contains whitespace")
@@ -140,6 +144,7 @@ class IntercomResolver:
             sections=_sections(sections, export_messages=export_messages),
             custom_attributes=_declared_attributes(custom_attributes or {}),
         )
+        self._processing: Final = processing
 
     def __repr__(self) -> str:
         return (
@@ -201,6 +206,8 @@ class IntercomResolver:
         records = await self._run(
             "export", lambda call: export_contact(call, contact_id, self._export)
         )
+        if self._processing is not None:
+            records = self._processing.annotate(records)
         return ResolverExport(resolver=self.name, records=records)
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
