@@ -71,6 +71,11 @@ def test_a_receipt_records_each_contact_its_redaction_counts_and_the_read_back()
     document = json.loads(receipt.to_json())
     assert document["status"] == "complete"
     assert document["format"] == "dsr-resolvers/erasure-receipt/v1"
+    assert ErasureReceipt.model_validate_json(receipt.to_json()) == receipt
+    document["contacts"][0]["read_back"]["contact_exists"] = True
+    document["contacts"][0]["read_back"]["erased"] = False
+    with pytest.raises(ValidationError, match="does not follow from the contacts"):
+        ErasureReceipt.model_validate(document)
 
 
 def test_a_receipt_holds_no_email_no_name_and_no_message() -> None:

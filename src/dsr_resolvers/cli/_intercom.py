@@ -35,6 +35,11 @@ from typing import TypeVar
 import typer
 
 from dsr_resolvers.cli._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers.cli._deliverables import (
+    ReceiptRequest,
+    write_access_report,
+    write_erasure_receipt,
+)
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
@@ -46,6 +51,7 @@ from dsr_resolvers.intercom import (
     ErasurePolicy,
     IntercomResolver,
 )
+from dsr_resolvers.report import ProcessingRecord
 
 __all__ = [
     "LookupFormat",
@@ -229,13 +235,24 @@ def collect_export(
 
 
 def write_export(
-    io: Io, bundle: ExportBundle, export_format: ExportFormat, out: Path | None
+    io: Io,
+    bundle: ExportBundle,
+    export_format: ExportFormat,
+    out: Path | None,
+    *,
+    processing: ProcessingRecord | None = None,
+    language: str = "en",
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
+
+    ``html`` writes the access report instead (``processing`` and ``language`` are for it).
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
+    if export_format is ExportFormat.HTML:
+        write_access_report(io, bundle, out, processing=processing, language=language)
+        return
     text = bundle.render(export_format)
     if out is None:
         io.write(text)
@@ -274,6 +291,8 @@ def run_export(
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
+    processing: ProcessingRecord | None = None,
+    language: str = "en",
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
 
@@ -284,8 +303,11 @@ def run_export(
         email: Export every contact with this email into one bundle instead.
         messages: Also export the messages the contacts wrote.
         custom_attributes: Custom attributes to export, with their categories.
-        export_format: ``json`` (with the covered surface), ``jsonl`` or ``csv``.
+        export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
+            (the access report).
         out: The file to write; stdout when ``None``.
+        processing: The record of processing: fills legal basis, purpose and retention.
+        language: The access report's language (``en``, ``de``).
 
     Returns:
         The bundle written.
@@ -293,7 +315,9 @@ def run_export(
     Raises:
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
-    resolver = connection.resolver(export_messages=messages, custom_attributes=custom_attributes)
+    resolver = connection.resolver(
+        export_messages=messages, custom_attributes=custom_attributes, processing=processing
+    )
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if email is not None and not contacts:
         io.status("No Intercom contact has this email: nothing is held, the export is empty.")
@@ -301,7 +325,7 @@ def run_export(
     for subject in bundle.subjects:
         if not subject.records:
             io.status(f"Contact {subject.contact_id}: Intercom holds no such contact.")
-    write_export(io, bundle, export_format, out)
+    write_export(io, bundle, export_format, out, processing=processing, language=language)
     return bundle
 
 
@@ -376,6 +400,7 @@ def run_erase(
     policy: Policy = Policy.DELETE_CONTACT,
     dry_run: bool = False,
     assume_yes: bool = False,
+    receipt: ReceiptRequest | None = None,
 ) -> int:
     """``dsr intercom erase``: erase a contact, or every holder of an email (Art. 17).
 
@@ -387,6 +412,7 @@ def run_erase(
         policy: ``delete-contact`` or ``redact-messages``.
         dry_run: Only show what would be done (``plan_erasure``); change nothing.
         assume_yes: Do not ask for confirmation.
+        receipt: Where to write an erasure receipt (after reading each contact back).
 
     Returns:
         0 when every contact is erased (or was already gone), 1 when some failed or the
@@ -400,6 +426,8 @@ def run_erase(
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if not contacts:
         io.status("No Intercom contact has this email: nothing to erase.")
+        if receipt is not None:
+            write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
     if dry_run:
         plans = plan_erasures(connection, resolver, contacts)
@@ -422,6 +450,8 @@ def run_erase(
         table.add_row(match.id, _role(match), result, erasure.detail or "")
         outcomes.append((match, erasure))
     io.out.print(table)
+    if receipt is not None:
+        write_erasure_receipt(connection, io, resolver, outcomes, receipt)
     return _report_failures(io, "erasing", outcomes)
 
 

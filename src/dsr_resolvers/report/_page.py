@@ -44,6 +44,7 @@ tr { break-inside: avoid; }
 th, td { text-align: left; vertical-align: top; padding: 1.2mm 2mm;
   border-bottom: 0.5pt solid var(--rule); overflow-wrap: anywhere; }
 th, td:first-child { overflow-wrap: normal; hyphens: auto; }
+td:first-child .mono { overflow-wrap: normal; }
 th { background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",

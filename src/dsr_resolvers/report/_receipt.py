@@ -29,7 +29,15 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any, Final, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ResolverErasure
@@ -189,6 +197,21 @@ class ErasureReceipt(_Frozen):
             raise ValueError("a subject reference must not be an email address")
         return value
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _status_follows_from_the_contacts(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ErasureReceipt]
+    ) -> ErasureReceipt:
+        # ``status`` is written for readers of the JSON; read back, it must still be true.
+        stated = None
+        if isinstance(data, dict) and "status" in data:
+            data = dict(data)
+            stated = data.pop("status")
+        receipt = handler(data)
+        if stated is not None and stated != receipt.status:
+            raise ValueError(f"status {stated!r} does not follow from the contacts")
+        return receipt
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def status(self) -> Literal["complete", "unverified", "incomplete"]:
@@ -262,10 +285,14 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
             _count(words, c.already_redacted),
             _count(words, c.conversations),
             _read_back(words, c.read_back),
-            escape(c.detail or ""),
         ]
         for c in receipt.contacts
     ]
+    details = "".join(
+        f'<dt class="mono">{escape(c.contact_id)}</dt><dd>{escape(c.detail)}</dd>'
+        for c in receipt.contacts
+        if c.detail
+    )
     headers = [
         words("contact_id"),
         words("outcome"),
@@ -273,7 +300,6 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         words("already_redacted"),
         words("conversations"),
         words("verification"),
-        words("detail"),
     ]
     verdict_key, verdict_class = {
         "complete": ("receipt_complete", "ok"),
@@ -286,7 +312,9 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         f'<dl class="facts">{facts_html}</dl></header>'
         f'<section id="contacts"><h2>{escape(words("contacts"))}</h2>'
         f"{table(headers, rows, numeric=frozenset({2, 3, 4}))}"
-        f'<p class="{verdict_class}">{escape(words(verdict_key))}</p></section>'
+        f'<p class="{verdict_class}">{escape(words(verdict_key))}</p>'
+        + (f'<h3>{escape(words("detail"))}</h3><dl class="facts">{details}</dl>' if details else "")
+        + "</section>"
         f"<footer><p>{escape(receipt.format)} · {escape(receipt.resolver)}</p></footer>"
     )
     return page(language=words.language, title=words("receipt_title"), body=body)
