@@ -28,7 +28,12 @@ from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ExportRecord, PiiCategory, ResolverExport
 from dsr_resolvers.report._catalogue import Words
 from dsr_resolvers.report._page import format_moment, page, table
-from dsr_resolvers.report._processing import Processing, ProcessingRecord
+from dsr_resolvers.report._processing import (
+    LegalBasis,
+    Processing,
+    ProcessingRecord,
+    SectionProcessing,
+)
 from dsr_resolvers.report._sanitize import message_html
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
@@ -134,14 +139,29 @@ def _summary(words: Words, records: list[ExportRecord]) -> str:
 # -- Art. 15(1) --------------------------------------------------------------------------------
 
 
-def _basis(words: Words, entry: Processing) -> str:
-    basis = entry.legal_basis
+def _basis(words: Words, basis: LegalBasis) -> str:
     return escape(f"{words('basis_' + basis.value)} ({basis.article})")
 
 
 def _recipients(words: Words, recipients: Iterable[str]) -> str:
     listed = list(recipients)
     return escape("; ".join(listed)) if listed else escape(words("no_recipients"))
+
+
+def _entry_facts(words: Words, entry: Processing | SectionProcessing) -> str:
+    """The stated entries of one category or section, as a list of facts."""
+    facts = []
+    if entry.purpose is not None:
+        facts.append((words("purpose"), escape(entry.purpose)))
+    if entry.legal_basis is not None:
+        facts.append((words("legal_basis"), _basis(words, entry.legal_basis)))
+    if entry.retention is not None:
+        facts.append((words("retention"), escape(entry.retention)))
+    if entry.recipients is not None:
+        facts.append((words("recipients"), _recipients(words, entry.recipients)))
+    if entry.source is not None:
+        facts.append((words("source"), escape(entry.source)))
+    return _facts(facts)
 
 
 def _art15(words: Words, records: list[ExportRecord], processing: ProcessingRecord | None) -> str:
@@ -151,83 +171,28 @@ def _art15(words: Words, records: list[ExportRecord], processing: ProcessingReco
     else:
         dpo = processing.dpo
         dpo_text = f"{dpo.name}, {dpo.contact}" if dpo.name else dpo.contact
+        controller = processing.controller
         out.append(
             _facts(
                 [
-                    (
-                        words("controller"),
-                        escape(f"{processing.controller.name}, {processing.controller.contact}"),
-                    ),
+                    (words("controller"), escape(f"{controller.name}, {controller.contact}")),
                     (words("dpo"), escape(dpo_text)),
                 ]
             )
         )
         present = [c for c in PiiCategory if any(r.category is c for r in records)]
-        if not present:
-            present = list(processing.categories)
-        rows = []
-        for category in present:
+        for category in present or list(processing.categories):
+            out.append(f"<h3>{escape(words(f'cat_{category.value}'))}</h3>")
             entry = processing.categories.get(category)
-            name = escape(words(f"cat_{category.value}"))
             if entry is None:
-                rows.append(
-                    [
-                        name,
-                        f'<span class="note">{escape(words("not_stated"))}</span>',
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
-                )
-                continue
-            rows.append(
-                [
-                    name,
-                    escape(entry.purpose),
-                    _basis(words, entry),
-                    escape(entry.retention),
-                    _recipients(words, entry.recipients),
-                    escape(entry.source),
-                ]
-            )
-        headers = [
-            words("category"),
-            words("purpose"),
-            words("legal_basis"),
-            words("retention"),
-            words("recipients"),
-            words("source"),
-        ]
-        out.append(table(headers, rows))
+                out.append(f'<p class="note">{escape(words("not_stated"))}</p>')
+            else:
+                out.append(_entry_facts(words, entry))
         sections_present = {section_of(r.field) for r in records} or set(processing.sections)
-        overrides = [
-            (section, override)
-            for section, override in processing.sections.items()
-            if section in sections_present
-        ]
-        if overrides:
-            out.append(f"<h3>{escape(words('section_overrides'))}</h3>")
-            rows = []
-            for section, override in overrides:
-                rows.append(
-                    [
-                        escape(words(f"sec_{section}")),
-                        escape(override.purpose or "-"),
-                        escape(
-                            f"{words('basis_' + override.legal_basis.value)} "
-                            f"({override.legal_basis.article})"
-                        )
-                        if override.legal_basis
-                        else "-",
-                        escape(override.retention or "-"),
-                        "-"
-                        if override.recipients is None
-                        else _recipients(words, override.recipients),
-                        escape(override.source or "-"),
-                    ]
-                )
-            out.append(table([words("part"), *headers[1:]], rows))
+        for section, override in processing.sections.items():
+            if section in sections_present:
+                title = f"{words('section_overrides')}: {words('sec_' + section)}"
+                out.append(f"<h3>{escape(title)}</h3>{_entry_facts(words, override)}")
     out.append(f"<h3>{escape(words('rights'))}</h3><p>{escape(words('rights_text'))}</p>")
     authority = processing.supervisory_authority if processing else None
     complaint = words("complaint_named", authority=authority) if authority else words("complaint")

@@ -86,11 +86,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Not stated by the controller for this category.",
         "Vom Verantwortlichen für diese Kategorie nicht angegeben.",
     ),
-    "section_overrides": (
-        "Where a part of your data is used differently",
-        "Wo ein Teil Ihrer Daten anders verwendet wird",
-    ),
-    "part": ("Part", "Teil"),
+    "section_overrides": ("Used differently", "Abweichende Verwendung"),
     "rights": ("Your rights", "Ihre Rechte"),
     "rights_text": (
         "You may ask the controller to correct inaccurate data (Art. 16), to erase it "

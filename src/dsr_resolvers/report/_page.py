@@ -36,7 +36,8 @@ p { margin: 0 0 2.5mm; }
 .muted, footer { color: var(--muted); }
 .note { border-left: 3pt solid var(--alert); background: #fbf1f1; padding: 2mm 3mm; }
 .ok { border-left: 3pt solid #2e6b3a; background: #eef6ef; padding: 2mm 3mm; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 1mm 5mm; margin: 0 0 3mm; }
+dl.facts { display: grid; grid-template-columns: minmax(42mm, max-content) 1fr;
+  gap: 1mm 5mm; margin: 0 0 3mm; }
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 table { width: 100%; border-collapse: collapse; margin: 0 0 3mm; font-size: 9.5pt; }
 thead { display: table-header-group; }
