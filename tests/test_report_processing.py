@@ -127,3 +127,8 @@ def test_the_resolver_fills_legal_basis_purpose_and_retention_on_every_record() 
     plain = IntercomResolver("t", transport=fake, export_messages=True)
     bare = asyncio.run(plain.export_subject(SubjectRef(kind="intercom", value=contact)))
     assert all(r.legal_basis is None and r.purpose is None for r in bare.records)
+
+
+def test_the_access_report_page_shows_the_example_record_verbatim() -> None:
+    page = (ROOT / "docs" / "access-report.md").read_text(encoding="utf-8")
+    assert "```toml\n" + EXAMPLE.read_text(encoding="utf-8") + "```" in page
