@@ -81,6 +81,8 @@ def test_a_receipt_records_each_contact_its_redaction_counts_and_the_read_back()
 def test_a_receipt_holds_no_email_no_name_and_no_message() -> None:
     receipt, _, _ = erase_demo_subject()
     text = receipt.to_json() + render_erasure_receipt(receipt) + repr(receipt)
+    for contact in receipt.contacts:
+        assert contact.contact_id not in repr(receipt)
     for personal in (
         "sam.rivera@example.com",
         "Sam Rivera",

@@ -132,7 +132,7 @@ class ContactErasure(_Frozen):
         read_back: The verification made afterwards; ``None`` when none was made.
     """
 
-    contact_id: Annotated[str, Field(min_length=1, max_length=255)]
+    contact_id: Annotated[str, Field(min_length=1, max_length=255, repr=False)]
     outcome: Literal["erased", "already_absent", "failed"]
     redacted_messages: Annotated[int, Field(ge=0)] | None = None
     already_redacted: Annotated[int, Field(ge=0)] | None = None
@@ -181,7 +181,7 @@ class ErasureReceipt(_Frozen):
     """
 
     format: Literal["dsr-resolvers/erasure-receipt/v1"] = RECEIPT_FORMAT
-    subject_reference: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    subject_reference: Annotated[str | None, Field(min_length=1, max_length=255, repr=False)] = None
     resolver: str
     requested_at: datetime
     completed_at: datetime
