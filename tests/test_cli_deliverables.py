@@ -149,3 +149,19 @@ def test_bulk_erase_writes_a_receipt_per_subject_it_finishes(world: World, tmp_p
     again = dsr(*args)
     assert again.exit_code == 0, again.stderr
     assert "Erasure receipts: 0" in again.stderr
+
+
+def test_the_demo_ends_by_writing_the_report_and_the_receipt_and_saying_where(
+    tmp_path: Path,
+) -> None:
+    result = dsr("demo", "--out", str(tmp_path), env={"INTERCOM_ACCESS_TOKEN": None})
+    assert result.exit_code == 0, result.output
+    report = tmp_path / "demo-access-report.html"
+    receipt = tmp_path / "demo-erasure-receipt.json"
+    for path in (report, receipt, tmp_path / "demo-erasure-receipt.html"):
+        assert path.is_file()
+    closing = result.stdout[result.stdout.index("The deliverables") :]
+    assert "demo-access-report.html" in closing
+    assert "demo-erasure-receipt.json" in closing
+    assert_inert(report.read_text(encoding="utf-8"))
+    assert ErasureReceipt.model_validate_json(receipt.read_text()).status == "complete"

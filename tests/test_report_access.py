@@ -199,7 +199,12 @@ def shown(record: ExportRecord) -> str:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(worlds(max_contacts=4, max_conversations=5, max_parts=3))
+@given(
+    st.one_of(
+        worlds(max_contacts=4, max_conversations=5, max_parts=3),
+        worlds(max_contacts=3, max_conversations=4, max_parts=2, hostile_ids=True),
+    )
+)
 def test_every_record_of_the_export_appears_in_the_report(world: World) -> None:
     resolver = IntercomResolver(world.token, transport=world.fake, export_messages=True)
 
