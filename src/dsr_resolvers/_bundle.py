@@ -71,6 +71,7 @@ class ExportFormat(StrEnum):
     JSON = "json"
     JSONL = "jsonl"
     CSV = "csv"
+    HTML = "html"  # the access report: cli/_deliverables.py renders it, not the bundle
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ class ExportBundle:
             return self.to_jsonl()
         if export_format is ExportFormat.CSV:
             return self.to_csv(raw=csv_raw)
+        if export_format is ExportFormat.HTML:
+            raise ValueError("an HTML access report is rendered by dsr_resolvers.report")
         return self.to_json()
 
     def _rows(self) -> Iterator[tuple[str, ExportRecord]]:

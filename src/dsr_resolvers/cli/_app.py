@@ -35,6 +35,12 @@ from dsr_resolvers._bundle import ExportFormat
 from dsr_resolvers.bulk import BulkOperation
 from dsr_resolvers.cli._bulk import run_bulk_command
 from dsr_resolvers.cli._check import CheckScope, run_check
+from dsr_resolvers.cli._deliverables import (
+    PROCESSING_RECORD_ENV,
+    ReceiptRequest,
+    check_language,
+    load_processing_record,
+)
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._help import Command, Group, example
@@ -225,7 +231,24 @@ def _bulk(ctx: typer.Context) -> None:
 
 FormatOption = Annotated[
     ExportFormat,
-    typer.Option("--format", case_sensitive=False, help="json carries the covered surface."),
+    typer.Option(
+        "--format",
+        case_sensitive=False,
+        help="json carries the covered surface; html is the access report a person reads.",
+    ),
+]
+ProcessingRecordOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--processing-record",
+        metavar="FILE",
+        envvar=PROCESSING_RECORD_ENV,
+        help="Your record of processing (TOML): legal basis, purpose, retention per category.",
+        show_default=False,
+    ),
+]
+LanguageOption = Annotated[
+    str, typer.Option("--language", metavar="en|de", help="The language of HTML files.")
 ]
 OutOption = Annotated[
     Path | None,
@@ -299,6 +322,8 @@ def lookup(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
         "dsr intercom export --email ada@example.com --format csv --out ada.csv",
         "dsr intercom export --email ada@example.com --custom-attribute plan=behavioral",
+        "dsr intercom export --email ada@example.com --messages --format html "
+        "--processing-record processing.toml --out ada.html",
     ),
 )
 def export(
@@ -318,6 +343,8 @@ def export(
             "(by default they get a leading ' so a spreadsheet does not run them).",
         ),
     ] = False,
+    processing_record: ProcessingRecordOption = None,
+    language: LanguageOption = "en",
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -332,6 +359,8 @@ def export(
 
     def body(io: Io) -> int:
         attributes = parse_custom_attributes(custom_attribute)
+        processing = load_processing_record(processing_record)
+        check_language(language)
         connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         run_export(
             connection,
@@ -343,6 +372,8 @@ def export(
             export_format=output_format,
             out=out,
             csv_raw=csv_raw,
+            processing=processing,
+            language=language,
         )
         return ExitCode.OK
 
@@ -355,6 +386,8 @@ def export(
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
         "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
+        "dsr intercom erase --email ada@example.com --yes --reference REQ-42 "
+        "--receipt ada-receipt.json --receipt-html ada-receipt.html",
     ),
 )
 def erase(
@@ -366,6 +399,31 @@ def erase(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: JsonOption = False,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipt",
+            metavar="FILE.json",
+            help="Read each contact back, then write an erasure receipt (no email, no name).",
+            show_default=False,
+        ),
+    ] = None,
+    receipt_html: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipt-html", metavar="FILE", help="The receipt as HTML.", show_default=False
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference",
+            metavar="TEXT",
+            help="Your reference for the request (a ticket number), kept in the receipt.",
+            show_default=False,
+        ),
+    ] = None,
+    language: LanguageOption = "en",
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -379,6 +437,9 @@ def erase(
     """
 
     def body(io: Io) -> int:
+        receipt_request = ReceiptRequest.from_options(
+            receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
+        )
         connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_erase(
             connection,
@@ -389,6 +450,7 @@ def erase(
             dry_run=dry_run,
             assume_yes=yes,
             as_json=as_json,
+            receipt=receipt_request,
         )
 
     _execute(body)
@@ -629,6 +691,15 @@ def bulk_erase(
     column: ColumnOption = None,
     policy: PolicyOption = Policy.DELETE_CONTACT,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipts",
+            metavar="DIR",
+            help="Write an erasure receipt per subject this run finishes (KEY.json).",
+            show_default=False,
+        ),
+    ] = None,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -650,6 +721,7 @@ def bulk_erase(
             report_path=report,
             policy=policy,
             assume_yes=yes,
+            receipts_dir=receipts,
         )
 
     _execute(body)

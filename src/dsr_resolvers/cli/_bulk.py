@@ -46,6 +46,7 @@ from dsr_resolvers.bulk import (
     read_subjects,
     run_bulk,
 )
+from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CREDENTIAL_STATUSES, CliError, ExitCode
 from dsr_resolvers.cli._intercom import Policy
 from dsr_resolvers.cli._output import Io
@@ -235,6 +236,7 @@ def run_bulk_command(
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     assume_yes: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
+    receipts_dir: Path | None = None,
 ) -> int:
     """Erase or export every subject of an input file, resumably.
 
@@ -253,6 +255,7 @@ def run_bulk_command(
         custom_attributes: Export only: custom attributes to include, with categories.
         assume_yes: Erase without asking.
         progress_interval: Seconds between plain progress lines.
+        receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
 
     Returns:
         0 when every subject is done, 1 when some failed or the confirmation was declined.
@@ -264,6 +267,8 @@ def run_bulk_command(
         raise CliError("bulk export needs --out DIR, the directory for the export files")
     if operation is BulkOperation.ERASE and out_dir is not None:
         raise CliError("bulk erase writes no export files; --out is for bulk export")
+    if operation is BulkOperation.EXPORT and receipts_dir is not None:
+        raise CliError("--receipts is for bulk erase: an export erases nothing")
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise CliError(f"--out {out_dir} exists and is not a directory")
     subjects = _read_input(input_path, column)
@@ -291,6 +296,9 @@ def run_bulk_command(
             "give a new file name to start a run"
         ) from None
     with journal:
+        receipts = (
+            None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
+        )
         try:
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
@@ -314,6 +322,8 @@ def run_bulk_command(
             ) from None
         report = journal.report()
     io.out.print(_summary_table(summary))
+    if receipts is not None:
+        receipts.write(io, report)
     if report_path is not None:
         try:
             report.write(report_path)

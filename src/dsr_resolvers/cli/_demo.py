@@ -10,9 +10,12 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
 4. ``verify``: both contacts are gone and nothing they wrote is readable.
 
-It ends by showing the same commands for a real workspace, spelt so they work when pasted
-(``.venv/bin/dsr`` when ``dsr`` is not on ``PATH``). Every message the contacts wrote is listed
-as text with its date (up to a few per contact; the rest are counted and named in the file).
+It ends by saying where the deliverables are: the HTML access report of step 2 and the
+erasure receipt (JSON and HTML) of step 3, kept in ``--out DIR`` or else in a new temporary
+directory that outlives the demo; then it shows the same commands for a real workspace, spelt
+so they work when pasted (``.venv/bin/dsr`` when ``dsr`` is not on ``PATH``). Every message the
+contacts wrote is listed as text with its date (up to a few per contact; the rest are counted
+and named in the file).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from dsr_resolvers._bundle import ExportBundle
+from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
     Policy,
@@ -147,6 +151,9 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     demo = seed_demo(fake)
     email = demo.shared_email
     statuses: list[int] = []
+    keep = out_dir or Path(tempfile.mkdtemp(prefix="dsr-demo-deliverables-"))
+    report_path = keep / "demo-access-report.html"
+    receipt = ReceiptRequest(keep / "demo-erasure-receipt.json", keep / "demo-erasure-receipt.html")
     with fake.serve() as base_url, tempfile.TemporaryDirectory(prefix="dsr-demo-") as scratch:
         connection = Connection(base_url=base_url, token=SecretStr(DEFAULT_TOKEN))
         io.out.print(
@@ -177,9 +184,13 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             connection, io, contact_id=None, email=email, messages=True, out=export_path
         )
         _export_summary(io, bundle, export_path)
+        write_access_report(io, bundle, report_path, processing=None)
         if out_dir is None:
             io.out.print(
-                Text("(The demo's files are removed when it ends; dsr demo --out DIR keeps them.)"),
+                Text(
+                    "(The export file is removed when the demo ends; the deliverables are kept.\n"
+                    " dsr demo --out DIR keeps everything in DIR.)"
+                ),
                 soft_wrap=True,
             )
 
@@ -214,6 +225,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 email=email,
                 policy=Policy.REDACT_MESSAGES,
                 assume_yes=True,
+                receipt=receipt,
             )
         )
 
@@ -235,6 +247,19 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 )
             )
     ok = all(status == ExitCode.OK for status in statuses) and len(matches) >= 2
+    io.out.print()
+    io.out.print(
+        Panel(
+            Text(
+                f"Access report (open it in a browser; print it to PDF): {report_path}\n"
+                f"Erasure receipt: {receipt.json_path} and {receipt.html_path}\n"
+                "Give 'dsr intercom export' --processing-record FILE to fill in the purposes, "
+                "legal bases and retention the report now marks as not provided."
+            ),
+            title="The deliverables",
+            expand=False,
+        )
+    )
     io.out.print()
     io.out.print(
         Panel(

@@ -52,11 +52,16 @@ import httpx
 import typer
 
 from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers.cli._deliverables import (
+    ReceiptRequest,
+    write_access_report,
+    write_erasure_receipt,
+)
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, SubjectRef
+from dsr_resolvers.contract import PiiCategory, ResolverErasure, SubjectRef
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
@@ -64,6 +69,7 @@ from dsr_resolvers.intercom import (
     IntercomResolver,
     NotIntercomError,
 )
+from dsr_resolvers.report import ProcessingRecord
 
 __all__ = [
     "NO_CONTACT",
@@ -356,12 +362,19 @@ def write_export(
     out: Path | None,
     *,
     csv_raw: bool = False,
+    processing: ProcessingRecord | None = None,
+    language: str = "en",
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
+
+    ``html`` writes the access report instead (``processing`` and ``language`` are for it).
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
+    if export_format is ExportFormat.HTML:
+        write_access_report(io, bundle, out, processing=processing, language=language)
+        return
     text = bundle.render(export_format, csv_raw=csv_raw)
     if out is None:
         io.write(text)
@@ -401,6 +414,8 @@ def run_export(
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
     csv_raw: bool = False,
+    processing: ProcessingRecord | None = None,
+    language: str = "en",
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
 
@@ -411,9 +426,12 @@ def run_export(
         email: Export every contact with this email into one bundle instead.
         messages: Also export the messages the contacts wrote.
         custom_attributes: Custom attributes to export, with their categories.
-        export_format: ``json`` (with the covered surface), ``jsonl`` or ``csv``.
+        export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
+            (the access report).
         out: The file to write; stdout when ``None``.
         csv_raw: Write CSV cells as held, without neutralising formula starts.
+        processing: The record of processing: fills legal basis, purpose and retention.
+        language: The access report's language (``en``, ``de``).
 
     Returns:
         The bundle written.
@@ -421,7 +439,9 @@ def run_export(
     Raises:
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
-    resolver = connection.resolver(export_messages=messages, custom_attributes=custom_attributes)
+    resolver = connection.resolver(
+        export_messages=messages, custom_attributes=custom_attributes, processing=processing
+    )
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if email is not None and not contacts:
         io.status("No Intercom contact has this email: nothing is held, the export is empty.")
@@ -432,7 +452,9 @@ def run_export(
         if not subject.records and plausible_contact_id(subject.contact_id):
             io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
-    write_export(io, bundle, export_format, out, csv_raw=csv_raw)
+    write_export(
+        io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
+    )
     return bundle
 
 
@@ -578,25 +600,26 @@ def _erase_each(
     io: Io,
     resolver: IntercomResolver,
     contacts: Sequence[ContactMatch],
-) -> list[tuple[ContactMatch, str, str]]:
-    """(contact, outcome, detail) for each contact, in order; says what was done if stopped."""
-    results: list[tuple[ContactMatch, str, str]] = []
+) -> list[tuple[ContactMatch, str, str, ResolverErasure | SubjectFailedError]]:
+    """(contact, outcome, detail, raw result) for each contact, in order; says what was done
+    if stopped."""
+    results: list[tuple[ContactMatch, str, str, ResolverErasure | SubjectFailedError]] = []
     try:
         for match in contacts:
             if not plausible_contact_id(match.id):
-                results.append((match, "no_contact", "no request was sent"))
+                # Nothing was asked of Intercom, so nothing is claimed: a receipt shows it failed.
+                unsent = SubjectFailedError("not an Intercom contact id; no request was sent")
+                results.append((match, "no_contact", "no request was sent", unsent))
                 continue
             try:
                 erasure = _run(connection, _on(resolver.erase_subject, match.id), "Erasing")
             except SubjectFailedError as failure:
-                results.append((match, "failed", failure.reason))
+                results.append((match, "failed", failure.reason, failure))
                 continue
-            if erasure.already_absent:
-                results.append((match, "no_contact", erasure.detail or ""))
-            else:
-                results.append((match, "erased", erasure.detail or ""))
+            outcome = "no_contact" if erasure.already_absent else "erased"
+            results.append((match, outcome, erasure.detail or "", erasure))
     except KeyboardInterrupt:
-        done = [m.id for m, outcome, _ in results if outcome == "erased"]
+        done = [m.id for m, outcome, _, _ in results if outcome == "erased"]
         left = [shown_id(m.id) for m in contacts[len(results) :]]
         io.error(
             f"interrupted: erased {', '.join(done) or 'none'}; not erased or unknown: "
@@ -616,6 +639,7 @@ def run_erase(
     dry_run: bool = False,
     assume_yes: bool = False,
     as_json: bool = False,
+    receipt: ReceiptRequest | None = None,
 ) -> int:
     """``dsr intercom erase``: erase a contact, or every holder of an email (Art. 17).
 
@@ -628,6 +652,7 @@ def run_erase(
         dry_run: Only show what would be done (``plan_erasure``); change nothing.
         assume_yes: Do not ask for confirmation.
         as_json: Print the result (or the plan) as JSON on stdout instead of a table.
+        receipt: Where to write an erasure receipt (after reading each contact back).
 
     Returns:
         0 when every contact is erased (or Intercom holds no contact with its id), 1 when
@@ -647,6 +672,8 @@ def run_erase(
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
             _write_json(io, {"format": kind, "policy": policy.value, "contacts": []})
+        if receipt is not None:
+            write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
     if dry_run:
         plans = plan_erasures(connection, resolver, contacts)
@@ -665,12 +692,12 @@ def run_erase(
             _entry(
                 m, outcome, **({"reason": detail} if outcome == "failed" else {"detail": detail})
             )
-            for m, outcome, detail in results
+            for m, outcome, detail, _ in results
         ]
         _write_json(io, {"format": ERASE_FORMAT, "policy": policy.value, "contacts": entries})
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
-        for match, outcome, detail in results:
+        for match, outcome, detail, _ in results:
             shown = {"erased": "erased", "no_contact": NO_CONTACT, "failed": "FAILED"}[outcome]
             table.add_row(
                 shown_id(match.id),
@@ -679,7 +706,10 @@ def run_erase(
                 "see below" if outcome == "failed" else detail,
             )
         io.out.print(table)
-    failures = [(m, SubjectFailedError(d)) for m, outcome, d in results if outcome == "failed"]
+    if receipt is not None:
+        outcomes = [(match, raw) for match, _, _, raw in results]
+        write_erasure_receipt(connection, io, resolver, outcomes, receipt)
+    failures = [(m, raw) for m, outcome, _, raw in results if outcome == "failed"]
     return _report_failures(io, "erasing", failures)
 
 

@@ -40,6 +40,7 @@ from dsr_resolvers.cli._errors import CliError
 from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import REGIONS, ErasurePolicy, IntercomResolver, RequestHooks
+from dsr_resolvers.report import ProcessingRecord
 
 __all__ = ["Connection", "IntercomSettings", "RetrySettings", "load_connection"]
 
@@ -103,6 +104,7 @@ class Connection:
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory] | None = None,
         hooks: RequestHooks | None = None,
+        processing: ProcessingRecord | None = None,
     ) -> IntercomResolver:
         """An :class:`IntercomResolver` for this workspace with the given options.
 
@@ -119,6 +121,7 @@ class Connection:
                 export_messages=export_messages,
                 custom_attributes=custom_attributes,
                 hooks=hooks if hooks is not None else self.trace,
+                processing=processing,
             )
         except ValueError as error:
             # The resolver's messages name the problem, never the token.

@@ -55,6 +55,7 @@ from dsr_resolvers.intercom._results import (
     ErasurePolicy,
     ErasureVerification,
 )
+from dsr_resolvers.report import ProcessingRecord
 
 __all__ = ["CORRECTABLE_FIELDS", "REGIONS", "IntercomResolver", "RectificationError"]
 
@@ -104,6 +105,8 @@ class IntercomResolver:
         max_in_flight: How many requests one call keeps on the wire at once while it reads
             conversations or redacts messages; ``1`` sends them one after another. Every
             request still passes ``hooks``, so a shared rate limiter paces them all.
+        processing: The controller's record of processing: every exported record then
+            carries the ``legal_basis``, ``purpose`` and ``retention_reason`` it states.
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
@@ -133,6 +136,7 @@ class IntercomResolver:
         sections: Iterable[ExportSection | str] | None = None,
         export_archived: bool = False,
         max_in_flight: int = 8,
+        processing: ProcessingRecord | None = None,
     ) -> None:
         if not _sendable_token(access_token):
             # Never echo the token: the message says what is wrong with it, not what it is.
@@ -164,6 +168,7 @@ class IntercomResolver:
             custom_attributes=_declared_attributes(custom_attributes or {}),
             archived=export_archived,
         )
+        self._processing: Final = processing
 
     def __repr__(self) -> str:
         return (
@@ -234,6 +239,8 @@ class IntercomResolver:
         records = await self._run(
             "export", lambda call: export_contact(call, contact_id, self._export)
         )
+        if self._processing is not None:
+            records = self._processing.annotate(records)
         return ResolverExport(resolver=self.name, records=records)
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:

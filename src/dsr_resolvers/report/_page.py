@@ -1,0 +1,107 @@
+"""The page both deliverables are printed on: one self-contained HTML document.
+
+| property              | how                                                               |
+|-----------------------|-------------------------------------------------------------------|
+| no script             | none is written; a Content-Security-Policy forbids any anyway     |
+| no external request  | inline CSS, system fonts, no image; CSP ``default-src 'none'``    |
+| printable to A4       | ``@page { size: A4 }``, table headers repeat, rows do not split   |
+| escaped               | every value passes :func:`html.escape`; message bodies pass the   |
+|                       | sanitiser (``_sanitize.py``) instead                              |
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from typing import Final
+
+__all__ = ["format_moment", "page", "table"]
+
+_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
+
+_CSS: Final = """
+:root { color-scheme: light; --ink: #1b1f24; --muted: #5b6470; --rule: #d5dae0;
+  --band: #f3f5f7; --accent: #2f4d8a; --alert: #9b1c1c; }
+* { box-sizing: border-box; }
+html { font: 10.5pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue",
+  Arial, "Noto Sans", "Liberation Sans", sans-serif; color: var(--ink); background: #fff; }
+body { max-width: 190mm; margin: 0 auto; padding: 12mm 8mm; }
+h1 { font-size: 19pt; line-height: 1.2; margin: 0 0 4mm; color: var(--accent); }
+h2 { font-size: 13.5pt; margin: 9mm 0 3mm; padding-bottom: 1mm;
+  border-bottom: 1.5pt solid var(--accent); break-after: avoid; }
+h3 { font-size: 11.5pt; margin: 6mm 0 2mm; break-after: avoid; }
+h4 { font-size: 10.5pt; margin: 4mm 0 1.5mm; color: var(--muted); break-after: avoid; }
+p { margin: 0 0 2.5mm; }
+.lede { font-size: 11pt; }
+.muted, footer { color: var(--muted); }
+.note { border-left: 3pt solid var(--alert); background: #fbf1f1; padding: 2mm 3mm; }
+.ok { border-left: 3pt solid #2e6b3a; background: #eef6ef; padding: 2mm 3mm; }
+dl.facts { display: grid; grid-template-columns: minmax(42mm, max-content) 1fr;
+  gap: 1mm 5mm; margin: 0 0 3mm; }
+dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 3mm; font-size: 9.5pt; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th, td { text-align: left; vertical-align: top; padding: 1.2mm 2mm;
+  border-bottom: 0.5pt solid var(--rule); overflow-wrap: anywhere; }
+th, td:first-child { overflow-wrap: normal; hyphens: auto; }
+td:first-child .mono { overflow-wrap: normal; }
+th { background: var(--band); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
+  "Liberation Mono", monospace; font-size: 9pt; overflow-wrap: anywhere; }
+.message { border: 0.5pt solid var(--rule); border-radius: 2mm; padding: 2mm 3mm;
+  margin: 0 0 2.5mm; break-inside: avoid; }
+.message .meta { color: var(--muted); font-size: 9pt; margin-bottom: 1mm; }
+.message .body p:last-child { margin-bottom: 0; }
+.message blockquote { margin: 1mm 0 1mm 3mm; padding-left: 2mm;
+  border-left: 2pt solid var(--rule); }
+footer { margin-top: 10mm; padding-top: 2mm; border-top: 0.5pt solid var(--rule); font-size: 9pt; }
+@page { size: A4; margin: 16mm 14mm 18mm; }
+@media print {
+  html { font-size: 9.5pt; }
+  body { max-width: none; padding: 0; }
+  h2 { break-before: auto; }
+}
+"""
+
+
+def format_moment(moment: datetime) -> str:
+    """``2024-03-12 14:05 UTC``: a date and time a person reads, with its time zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def table(
+    headers: list[str], rows: list[list[str]], *, numeric: frozenset[int] = frozenset()
+) -> str:
+    """A table; ``headers`` are escaped here, ``rows`` cells must already be safe HTML."""
+    head = "".join(
+        f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
+        for i, h in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page(*, language: str, title: str, body: str) -> str:
+    """The whole document around ``body`` (safe HTML)."""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(language)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )

@@ -1,0 +1,73 @@
+"""Which part of an export a record belongs to, read from its ``field`` path alone.
+
+The access report groups records by section, and a processing record may state a purpose per
+section; both ask this one function. It reads the documented record-field vocabulary (see
+``docs/intercom.md``), so it needs nothing from the Intercom plugin itself:
+
+| record field                                   | section         |
+|------------------------------------------------|-----------------|
+| ``contact.tags.*``                             | ``tags``        |
+| ``contact.companies.*``                        | ``companies``   |
+| ``contact.notes.*``                            | ``notes``       |
+| ``contact.*`` (anything else)                  | ``profile``     |
+| ``conversation.*.source.*``                    | ``messages``    |
+| ``conversation.*.conversation_parts.*``        | ``messages``    |
+| ``conversation.*`` (anything else)             | ``conversations`` |
+| ``ticket.*``                                   | ``tickets``     |
+| ``event.*``                                    | ``events``      |
+| anything else                                  | ``other``       |
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = ["SECTIONS", "Section", "section_of"]
+
+Section = Literal[
+    "profile",
+    "tags",
+    "companies",
+    "notes",
+    "conversations",
+    "messages",
+    "tickets",
+    "events",
+    "other",
+]
+
+SECTIONS: Final[tuple[Section, ...]] = (
+    "profile",
+    "tags",
+    "companies",
+    "notes",
+    "conversations",
+    "messages",
+    "tickets",
+    "events",
+    "other",
+)
+"""Every section, in the order the access report shows them."""
+
+_CONTACT_LISTS: Final[dict[str, Section]] = {
+    "tags": "tags",
+    "companies": "companies",
+    "notes": "notes",
+}
+
+
+def section_of(field: str) -> Section:
+    """The section of the record whose ``field`` is given."""
+    head, _, rest = field.partition(".")
+    if head == "contact":
+        return _CONTACT_LISTS.get(rest.partition(".")[0], "profile")
+    if head == "conversation":
+        parts = rest.split(".")
+        if len(parts) > 1 and parts[1] in ("source", "conversation_parts"):
+            return "messages"
+        return "conversations"
+    if head == "ticket":
+        return "tickets"
+    if head == "event":
+        return "events"
+    return "other"
