@@ -69,7 +69,7 @@ def child(args: argparse.Namespace) -> None:
     )
 
     async def erase() -> dict[str, Any]:
-        with Journal(args.journal, key=journal_key(access_token=TOKEN)) as journal:
+        with Journal(args.journal, key=journal_key(secret=TOKEN)) as journal:
             started = time.perf_counter()
             summary = await run_bulk(
                 resolver,
@@ -207,7 +207,7 @@ def killed_and_resumed(args: argparse.Namespace, workdir: Path) -> list[tuple[st
             first.wait()
             at_kill = fake.count(DELETE_ROUTE)
             time.sleep(max(0.5, 2 * args.latency))  # let requests the child left behind land
-        with Journal(workdir / "erase.journal", key=journal_key(access_token=TOKEN)) as journal:
+        with Journal(workdir / "erase.journal", key=journal_key(secret=TOKEN)) as journal:
             in_doubt = journal.counts().get(SubjectState.RUNNING, 0)
         resumed = finish(spawn(args, base_url, workdir), args.timeout)
     total_deletes = fake.count(DELETE_ROUTE)

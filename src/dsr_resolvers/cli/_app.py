@@ -36,7 +36,7 @@ from dsr_resolvers.bulk import BulkOperation
 from dsr_resolvers.cli._bulk import run_bulk_command
 from dsr_resolvers.cli._bundle import ExportFormat
 from dsr_resolvers.cli._demo import run_demo
-from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
     Policy,
@@ -118,7 +118,7 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
-        raise typer.Exit(130) from None
+        raise typer.Exit(interrupt_exit_code()) from None
     except typer.Abort:  # end of input at a prompt
         io.error("aborted: no answer to the prompt, nothing was done")
         raise typer.Exit(ExitCode.FAILED) from None
