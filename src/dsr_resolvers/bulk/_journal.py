@@ -189,12 +189,12 @@ class Journal:
             raise JournalError(f"there is no journal at {self._path}")
         if key is None:
             key = journal_key()
-        if key is None:
-            key = _key_file(self._path, create=not exists)
-        self._key: Final = key
         with _sqlite_errors(self._path):
             if not exists:
+                if key is None:
+                    key = _key_file(self._path, create=True)
                 _create(self._path, key)
+            # The file is checked (a journal at all?) before its key is looked for.
             self._fd = _open_private(self._path, read_only=read_only)
             try:
                 if not read_only:
@@ -204,6 +204,8 @@ class Journal:
                 os.close(self._fd)
                 raise
             try:
+                self._check_is_journal()
+                self._key: Final = key if key is not None else _key_file(self._path, create=False)
                 self._check(synchronous, read_only=read_only)
             except BaseException:
                 self._db.close()
@@ -241,7 +243,7 @@ class Journal:
             # POSIX locks on it, SQLite's included.
             os.close(self._fd)
 
-    def _check(self, synchronous: str, *, read_only: bool) -> None:
+    def _check_is_journal(self) -> None:
         tables = {
             row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
@@ -257,6 +259,9 @@ class Journal:
                 f"schema {meta.get('schema_version')!r}, this version reads "
                 f"{SCHEMA_VERSION!r}); finish or read it with the version that wrote it"
             )
+
+    def _check(self, synchronous: str, *, read_only: bool) -> None:
+        meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
         if meta.get("key_check") != key_check(self._key):
             raise JournalError(
                 f"{self._path} was written with another key: resume with the key it was "

@@ -14,7 +14,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 The commands::
 
     dsr intercom lookup | export | erase | verify | rectify | surface
-    dsr intercom bulk erase | export
+    dsr intercom bulk erase | export | status
     dsr sandbox
     dsr demo
 """
@@ -33,7 +33,7 @@ from typer.core import TyperGroup
 
 from dsr_resolvers import __version__
 from dsr_resolvers.bulk import BulkOperation
-from dsr_resolvers.cli._bulk import run_bulk_command
+from dsr_resolvers.cli._bulk import run_bulk_command, run_bulk_status
 from dsr_resolvers.cli._bundle import ExportFormat
 from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
@@ -537,6 +537,9 @@ def bulk_erase(
     column: ColumnOption = None,
     policy: PolicyOption = Policy.DELETE_CONTACT,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
+    ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -558,9 +561,16 @@ def bulk_erase(
             report_path=report,
             policy=policy,
             assume_yes=yes,
+            dry_run=dry_run,
         )
 
     _execute(body)
+
+
+@bulk_app.command("status", epilog=_example("dsr intercom bulk status --journal erase.sqlite"))
+def bulk_status(journal: JournalOption) -> None:
+    """Show what a journal holds: counts by state, failures, options. Sends no request."""
+    _execute(lambda io: run_bulk_status(io, journal_path=journal))
 
 
 @bulk_app.command(

@@ -447,7 +447,8 @@ def _dry_run(
             ("messages to redact", str(totals["redactions"])),
         ]
     rows.append(("could not be planned", str(errors)))
-    io.out.print(_table("bulk erase --dry-run: nothing was changed", rows))
+    io.out.print(_table("bulk erase --dry-run", rows))
+    io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         document = {"dry_run": True, "erasure_policy": policy, "totals": totals}
         head = json.dumps(document, sort_keys=True)[:-1]
