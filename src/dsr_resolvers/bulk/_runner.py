@@ -400,7 +400,11 @@ class _Run:
             self.leave_pending(entry, None)
         finally:
             self.stats.in_flight -= 1
-            self.stats.finishes.append(time.monotonic())
+            now = time.monotonic()
+            finishes = self.stats.finishes
+            finishes.append(now)
+            while finishes[0] < now - _RATE_WINDOW_SECONDS:  # a rate window's worth, no more
+                finishes.popleft()
             self.report_progress()
 
     async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
