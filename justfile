@@ -44,6 +44,7 @@ bench *args: setup
     {{py}} benchmarks/bench_client_reuse.py
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+    {{py}} benchmarks/bench_bulk_memory.py {{args}}
 
 # Not part of `just test`: about 8 minutes on 2 CPUs; score and survivors in PROOFS.md.
 # Mutation testing (mutmut) of the Intercom plugin and the contract.

@@ -23,19 +23,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
-from dsr_resolvers.bulk._runner import CREDENTIAL_STATUSES, EmailLookupResolver, RetryPolicy
+from dsr_resolvers.bulk._runner import (
+    CREDENTIAL_STATUSES,
+    EmailLookupResolver,
+    RetryPolicy,
+    retrying,
+)
 from dsr_resolvers.contract import Resolver, ResolverError, SubjectRef
 
 __all__ = ["ContactPlan", "SubjectPlan", "plan_bulk_erase"]
-
-_T = TypeVar("_T")
 
 
 class ContactPlan(BaseModel):
@@ -119,7 +122,7 @@ async def _plan(resolver: Resolver, subject: Subject, policy: RetryPolicy) -> Su
             if not isinstance(resolver, EmailLookupResolver):
                 raise ValueError("the resolver cannot look email addresses up")
             lookup = resolver
-            ids = await _retried(lambda: lookup.find_contact_ids(email=subject.value), policy)
+            ids = await retrying(lambda: lookup.find_contact_ids(email=subject.value), policy)
         else:
             ids = (subject.value,)
         contacts = [await _contact(resolver, cid, policy) for cid in dict.fromkeys(ids)]
@@ -138,7 +141,7 @@ async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> 
     if plan_erasure is None:
         return ContactPlan(contact_id=contact_id)
     ref = SubjectRef(kind=resolver.name, value=contact_id)
-    plan = await _retried(lambda: plan_erasure(ref), policy)
+    plan = await retrying(lambda: plan_erasure(ref), policy)
     messages = getattr(plan, "messages", None)
     return ContactPlan(
         contact_id=contact_id,
@@ -146,23 +149,3 @@ async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> 
         conversations=None if messages is None else messages.conversations,
         redactions=None if messages is None else plan.redactions,
     )
-
-
-async def _retried(work: Callable[[], Awaitable[_T]], policy: RetryPolicy) -> _T:
-    failures = throttled = 0
-    while True:
-        try:
-            return await work()
-        except ResolverError:
-            raise
-        except Exception as error:
-            if FailureInfo.of(error).status == 429:
-                throttled += 1
-                if throttled > policy.max_rate_limited:
-                    raise
-                await asyncio.sleep(policy.rate_limited_pause(error, throttled))
-                continue
-            failures += 1
-            if failures >= policy.max_attempts:
-                raise
-            await asyncio.sleep(policy.backoff(failures))

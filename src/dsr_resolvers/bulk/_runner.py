@@ -53,11 +53,11 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,6 +85,7 @@ __all__ = [
     "EmailLookupResolver",
     "ProgressCallback",
     "RetryPolicy",
+    "retrying",
     "run_bulk",
     "run_options",
 ]
@@ -93,6 +94,7 @@ CREDENTIAL_STATUSES: Final = frozenset({401, 403})
 """Statuses that say the credentials or their scopes are wrong, for every subject alike."""
 
 _log = logging.getLogger("dsr_resolvers.bulk")
+_T = TypeVar("_T")
 
 AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
@@ -150,6 +152,65 @@ class RetryPolicy(BaseModel):
             getattr(error, "retry_after", None), most=self.backoff_max
         )
         return self.backoff(throttled, rng) if retry_after is None else retry_after
+
+
+async def retrying(
+    work: Callable[[], Awaitable[_T]],
+    policy: RetryPolicy,
+    *,
+    before: Callable[[], None] | None = None,
+    on_retry: Callable[[BaseException, FailureInfo], None] | None = None,
+    paced: bool = False,
+    rng: random.Random | None = None,
+    fatal: tuple[type[BaseException], ...] = (),
+) -> _T:
+    """Await ``work()``, retrying what the contract says may pass: the one retry loop.
+
+    Used by the bulk runner (per subject), its dry run and the single-subject commands.
+
+    Args:
+        work: Makes a fresh awaitable for each try.
+        policy: Tries and pauses: 429s are bounded by ``max_rate_limited`` and paused for
+            their ``Retry-After`` (clamped to ``backoff_max``), everything else by
+            ``max_attempts`` with full-jitter backoff.
+        before: Called before each try (the runner journals the attempt).
+        on_retry: Called with the failure before each pause; may raise to give up.
+        paced: A rate limiter pauses everyone after a 429 already: retry at once.
+        rng: The jitter's random source.
+        fatal: Exception types never retried, besides ``ResolverError``.
+
+    Returns:
+        What ``work`` returned.
+
+    Raises:
+        ResolverError: At once: a retry cannot fix it.
+        Exception: The last failure, once the policy's tries are spent.
+    """
+    failures = throttled = 0
+    while True:
+        if before is not None:
+            before()
+        try:
+            return await work()
+        except ResolverError:
+            raise
+        except Exception as error:
+            if isinstance(error, fatal):
+                raise
+            info = FailureInfo.of(error)
+            if info.status == 429:
+                throttled += 1
+                if throttled > policy.max_rate_limited:
+                    raise
+                pause = 0.0 if paced else policy.rate_limited_pause(error, throttled, rng)
+            else:
+                failures += 1
+                if failures >= policy.max_attempts:
+                    raise
+                pause = policy.backoff(failures, rng)
+            if on_retry is not None:
+                on_retry(error, info)
+        await asyncio.sleep(pause)
 
 
 async def run_bulk(
@@ -309,6 +370,10 @@ class _Gate:
             self._changed.notify_all()
 
 
+class _StoppedError(Exception):
+    """The run is stopping: the subject is left as it is, for a rerun."""
+
+
 class _LocalFailureError(Exception):
     """Writing the journal or an export file failed: the run must stop."""
 
@@ -408,60 +473,59 @@ class _Run:
             self.report_progress()
 
     async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
-        failures = throttled = 0
-        while True:
+        def before() -> None:
+            if self.stopped is not None:
+                raise _StoppedError
+            self.write(self.journal.mark_running, entry.key)
+
+        def on_retry(error: BaseException, info: FailureInfo) -> None:
+            if self.stopped is not None:  # the limiter refused the request: it was not sent
+                raise _StoppedError
+            self.stats.rate_limited += info.status == 429
+            self.write(self.journal.record_retry, entry.key, info)
+            self.stats.retries += 1
+
+        try:
+            result, export_file = await retrying(
+                lambda: self.attempt(entry, contacts),
+                self.retry,
+                before=before,
+                on_retry=on_retry,
+                paced=self.limiter is not None,
+                rng=self.rng,
+                fatal=(_LocalFailureError, _StoppedError),
+            )
+        except _StoppedError:
+            self.leave_pending(entry, None)
+            return
+        except _LocalFailureError:
+            raise
+        except ResolverError as exc:
+            info = FailureInfo.of(exc)
+            if info.status in CREDENTIAL_STATUSES:
+                self.stop("refused", info)
+                self.leave_pending(entry, info)
+            else:
+                self.fail(entry, info)
+            return
+        except Exception as exc:  # out of retries
             if self.stopped is not None:
                 self.leave_pending(entry, None)
                 return
-            self.write(self.journal.mark_running, entry.key)
-            try:
-                result, export_file = await self.attempt(entry, contacts)
-            except _LocalFailureError:
-                raise
-            except ResolverError as exc:
-                info = FailureInfo.of(exc)
-                if info.status in CREDENTIAL_STATUSES:
-                    self.stop("refused", info)
-                    self.leave_pending(entry, info)
-                else:
-                    self.fail(entry, info)
-                return
-            except Exception as exc:  # the contract: retry everything but ResolverError
-                if self.stopped is not None:  # the limiter refused the request: not sent
-                    self.leave_pending(entry, None)
-                    return
-                info = FailureInfo.of(exc)
-                if info.status == 429:
-                    throttled += 1
-                    self.stats.rate_limited += 1
-                    exhausted = throttled > self.retry.max_rate_limited
-                    delay = (
-                        0.0  # the limiter saw the same 429 and holds every worker until the reset
-                        if self.limiter is not None
-                        else self.retry.rate_limited_pause(exc, throttled, self.rng)
-                    )
-                else:
-                    failures += 1
-                    exhausted = failures >= self.retry.max_attempts
-                    delay = self.retry.backoff(failures, self.rng)
-                if exhausted:
-                    self.fail(entry, info)
-                    return
-                self.write(self.journal.record_retry, entry.key, info)
-                self.stats.retries += 1
-                await asyncio.sleep(delay)
-                continue
-            self.write(
-                self.journal.mark_done,
-                entry.key,
-                result,
-                list(contacts.values()),
-                export_file=export_file,
-            )
-            self.stats.done += 1
-            if result == "not_found":
-                self.stats.not_found += 1
+            info = FailureInfo.of(exc)
+            self.stats.rate_limited += info.status == 429
+            self.fail(entry, info)
             return
+        self.write(
+            self.journal.mark_done,
+            entry.key,
+            result,
+            list(contacts.values()),
+            export_file=export_file,
+        )
+        self.stats.done += 1
+        if result == "not_found":
+            self.stats.not_found += 1
 
     def write(self, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """A journal write; its failure stops the run (the journal is the run's memory)."""
