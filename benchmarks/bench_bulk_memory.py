@@ -8,6 +8,11 @@ exits, its peak resident memory (``VmHWM`` of ``/proc/self/status``: the high-wa
 this process image only; ``ru_maxrss`` would carry over the forking parent's, which holds the
 fake and grows with N). The parent checks the outcome: every contact erased, the report whole.
 
+The concurrency is fixed (``--concurrency 32`` by default): with ``auto`` the number of worker
+threads follows the latency the run meets (up to 64 subjects, plus 4), and each thread brings
+its stack and a malloc arena, a few hundred KiB to a MiB or so, whatever N is. A long run meets
+more latency spikes, so with ``auto`` the peak drifts with the run's length rather than with N.
+
 Target: the peak at 100,000 subjects within 15% of the peak at 10,000.
 
 Run: ``just bench`` or ``python benchmarks/bench_bulk_memory.py [--quick] [--sizes 10000,100000]``.
@@ -31,7 +36,7 @@ TOKEN = "bench-token"
 DELETE_ROUTE = "DELETE /contacts/{id}"
 
 
-def measure(size: int, timeout: float) -> dict[str, str]:
+def measure(size: int, timeout: float, concurrency: str) -> dict[str, str]:
     """Erase ``size`` contacts with the dsr command; its peak RSS and what it left."""
     fake = FakeIntercom(TOKEN, rate_limit=1_000_000, rate_window=10.0)
     ids = [fake.add_contact(email=f"p{i}@example.com") for i in range(size)]
@@ -47,6 +52,7 @@ def measure(size: int, timeout: float) -> dict[str, str]:
                 sys.executable, str(Path(__file__).resolve()), "--child", "intercom", "bulk",
                 "erase", "--input", str(source), "--journal", str(workdir / "erase.sqlite"),
                 "--report", str(report), "--base-url", base_url, "--yes",
+                "--concurrency", concurrency,
             ]  # fmt: skip
             started = time.perf_counter()
             try:
@@ -89,10 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated subject counts")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 subjects")
+    parser.add_argument("--concurrency", default="32", help="subjects at once, or 'auto'")
     args = parser.parse_args(argv)
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    rows = [measure(size, args.timeout) for size in sizes]
-    print("\nBulk erase (dsr command, --report): peak memory by number of subjects")
+    rows = [measure(size, args.timeout, args.concurrency) for size in sizes]
+    print(
+        "\nBulk erase (dsr command, --report, --concurrency "
+        f"{args.concurrency}): peak memory by number of subjects"
+    )
     header = ("subjects", "exit", "wall", "rate", "peak_rss_mib", "done", "left")
     print("  ".join(f"{name:>12}" for name in header))
     for row in rows:
