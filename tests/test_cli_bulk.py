@@ -455,3 +455,42 @@ def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 143, stderr
     assert "interrupted" in stderr
+
+
+def test_a_journal_the_disk_refuses_stops_the_run_with_exit_2(tmp_path: Path) -> None:
+    """A real write failure: the child may not grow any file past 256 KiB (RLIMIT_FSIZE, with
+    SIGXFSZ ignored, so SQLite's write meets EFBIG, as it would meet a quota)."""
+    import resource
+
+    fake = FakeIntercom(TOKEN, rate_limit=100_000)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(400)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    journal = tmp_path / "j.sqlite"
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    with fake.serve() as url:
+        command = _dsr_process(
+            "intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
+            "--base-url", url, "--yes", "--concurrency", "2",
+        )  # fmt: skip
+        full = subprocess.run(
+            command, env=_child_env(), capture_output=True, text=True, timeout=120,
+            preexec_fn=small_files, check=False,
+        )  # fmt: skip
+        assert full.returncode == 2, full.stderr
+        last = [line for line in full.stderr.splitlines() if line.startswith("error:")][-1]
+        assert "the disk refused a write to" in last
+        assert "rerun the same command" in last
+        assert "internal error" not in full.stderr
+        deleted = len(ids) - len(fake.contact_ids())
+        assert 0 < deleted < len(ids)
+
+        resumed = subprocess.run(
+            command, env=_child_env(), capture_output=True, text=True, timeout=120, check=False
+        )
+    assert resumed.returncode == 0, resumed.stderr
+    assert fake.contact_ids() == ()

@@ -34,6 +34,7 @@ What opening a journal can meet, and what it says (never "throw the journal away
 | damaged (SQLite: malformed)             | it is damaged; keep it with its ``-wal`` file      |
 | unreadable, read-only, dir not writable | the permission at fault                            |
 | disk full (open or any later write)     | the disk is full                                   |
+| another write error (a quota, EFBIG)    | the disk refused the write, with SQLite's code     |
 | written with another key                | where the key comes from                           |
 
 Durability choices:
@@ -828,8 +829,13 @@ def _journal_error(exc: sqlite3.Error | OSError, path: Path) -> JournalError:
             f"{path} is damaged (SQLite finds it malformed); keep it and its -wal file: "
             "SQLite's .recover command can save what it holds"
         )
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
         return JournalError(_permission_problem(path, None))
+    if name.startswith("SQLITE_IOERR"):
+        return JournalError(
+            f"the disk refused a write to {path} ({name}): check its free space, quotas and "
+            "file-size limits, and the disk itself"
+        )
     if name.startswith("SQLITE_BUSY"):
         return JournalError(f"{path} is busy: another process holds it")
     return JournalError(f"the journal {path} failed ({name or type(exc).__name__})")

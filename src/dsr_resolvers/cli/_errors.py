@@ -2,7 +2,7 @@
 
 A privacy engineer runs ``dsr`` from a shell or a cron job and reads its exit status and its
 last line, nothing else. So every failure ends in exactly one line on stderr that says what
-failed and what to do, and one of three statuses:
+failed and what to do, and one of these statuses:
 
 | status | meaning                                     | examples                             |
 |--------|---------------------------------------------|--------------------------------------|
