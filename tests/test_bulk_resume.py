@@ -272,8 +272,11 @@ CHILD = textwrap.dedent(
     from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
     base_url, subjects, journal_path = sys.argv[1:4]
+    policy = sys.argv[4] if len(sys.argv) > 4 else "delete_contact"
     limiter = RateLimiter()
-    resolver = IntercomResolver("test-token", base_url=base_url, hooks=limiter)
+    resolver = IntercomResolver(
+        "test-token", base_url=base_url, hooks=limiter, erasure_policy=policy
+    )
 
     async def main():
         with Journal(journal_path, key=journal_key(secret="test-token")) as journal:
@@ -346,3 +349,67 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     blob = b"".join(p.read_bytes() for p in journal_files)
     assert not any(email.encode() in blob for email in emails)
     assert b"example.com" not in blob
+
+
+@pytest.mark.parametrize(
+    ("route", "at"),
+    [
+        ("POST /contacts/search", 7),  # between lookups
+        ("POST /conversations/redact", 5),  # between two redactions of one contact
+        ("POST /conversations/redact", 23),
+        (DELETE, 3),  # between the redactions and the DELETE of others
+    ],
+)
+def test_sigkill_between_any_two_steps_under_redact_messages_then_resume(
+    tmp_path: Path, route: str, at: int
+) -> None:
+    """A real SIGKILL at chosen points of a redact-then-delete run; the resumed run names every
+    contact of every address, each "deleted", and leaves none of them in Intercom."""
+    fake = FakeIntercom(TOKEN, latency=0.01)
+    owned: dict[str, set[str]] = {}
+    for i in range(12):
+        email = f"subject{i}@example.com"
+        ids = {
+            fake.add_contact(email=email, role="user"),
+            fake.add_contact(email=email, role="lead"),
+        }
+        for contact_id in ids:
+            fake.add_part(fake.add_conversation(contact_id))
+        owned[email] = ids
+    bystander = fake.add_contact(email="bystander@example.com")
+    subjects = tmp_path / "subjects.txt"
+    subjects.write_text("\n".join(owned) + "\n")
+    journal_path = tmp_path / "erase.journal"
+
+    with fake.serve() as base_url:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, base_url, str(subjects), str(journal_path),
+             "redact_messages"],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while fake.count(route) < at and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=10)
+        assert child.returncode == -signal.SIGKILL
+        assert fake.count(route) >= at
+        time.sleep(0.1)
+        assert len(fake.contact_ids()) > 1  # killed mid-run: work was left
+
+        with Journal(journal_path, key=KEY) as journal:
+            asyncio.run(
+                run_bulk(
+                    IntercomResolver(TOKEN, base_url=base_url, erasure_policy="redact_messages"),
+                    "erase", read_subjects(subjects), journal, concurrency=8,
+                )
+            )  # fmt: skip
+            report = journal.report()
+
+    assert fake.contact_ids() == (bystander,)
+    for subject, email in zip(report.subjects, owned, strict=True):
+        assert subject.state is SubjectState.DONE
+        assert {c.contact_id for c in subject.contacts} == owned[email]
+        assert {c.result for c in subject.contacts} == {"deleted"}
