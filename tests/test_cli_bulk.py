@@ -494,3 +494,14 @@ def test_a_journal_the_disk_refuses_stops_the_run_with_exit_2(tmp_path: Path) ->
         )
     assert resumed.returncode == 0, resumed.stderr
     assert fake.contact_ids() == ()
+
+
+def test_dry_run_with_a_refused_token_exits_2(batch: Batch) -> None:
+    result = dsr(
+        *_bulk(batch, "erase", "--dry-run"), env={"INTERCOM_ACCESS_TOKEN": "tok_wrong_0000"}
+    )
+
+    assert result.exit_code == 2
+    assert "dsr intercom check" in one_error(result)
+    assert not batch.report.exists()
+    assert batch.world.fake.count("DELETE /contacts/{id}") == 0

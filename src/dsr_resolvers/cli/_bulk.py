@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Literal, Self
@@ -411,7 +411,7 @@ def _dry_run(
     errors = 0
     policy = getattr(resolver, "erasure_policy", "delete_contact")
 
-    async def plans() -> AsyncIterator[SubjectPlan]:
+    async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
@@ -423,19 +423,42 @@ def _dry_run(
             errors += plan.error is not None
             yield plan
 
-    collected: list[SubjectPlan] = []
+    def planned() -> Iterator[SubjectPlan]:
+        """The plans, one at a time, from an event loop driven step by step: the report is
+        written as they come, so a dry run over a million lines holds none of them."""
+        loop = asyncio.new_event_loop()
+        stream = plans()
+        try:
+            while True:
+                try:
+                    yield loop.run_until_complete(anext(stream))
+                except StopAsyncIteration:
+                    return
+        finally:
+            loop.run_until_complete(stream.aclose())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
 
-    async def collect() -> None:
-        async for plan in plans():
-            collected.append(plan)
+    def report_chunks() -> Iterator[bytes]:
+        yield f'{{"dry_run": true, "erasure_policy": {json.dumps(policy)}, "subjects": ['.encode()
+        for number, plan in enumerate(planned()):
+            yield (b",\n" if number else b"\n") + plan.model_dump_json().encode()
+        yield b'\n], "totals": ' + json.dumps(totals, sort_keys=True).encode() + b"}\n"
 
     try:
-        asyncio.run(collect())
+        if report_path is None:
+            for _ in planned():
+                pass
+        else:
+            write_atomically(report_path, report_chunks())
     except ResolverError as error:
         status = FailureInfo.of(error).status
         raise CliError(f"{_refusal(status)} (check it with `dsr intercom check`)") from None
     except KeyboardInterrupt:
         raise CliError("interrupted: the dry run changed nothing", interrupt_exit_code()) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CliError(f"cannot write the report {report_path}: {reason}") from None
     rows = [
         ("subjects planned", str(totals["subjects"])),
         ("  with contacts held", str(totals["held"])),
@@ -450,19 +473,6 @@ def _dry_run(
     io.out.print(_table("bulk erase --dry-run", rows))
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
-        document = {"dry_run": True, "erasure_policy": policy, "totals": totals}
-        head = json.dumps(document, sort_keys=True)[:-1]
-        chunks = [head.encode(), b', "subjects": [']
-        chunks += [
-            (b",\n" if n else b"\n") + plan.model_dump_json().encode()
-            for n, plan in enumerate(collected)
-        ]
-        chunks.append(b"\n]}\n")
-        try:
-            write_atomically(report_path, chunks)
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            raise CliError(f"cannot write the report {report_path}: {reason}") from None
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
