@@ -3,12 +3,14 @@
 A retention policy ("erase every lead inactive for three years") or a batch of access requests
 turns into a file of contact ids or email addresses. ``run_bulk`` works through it with many
 requests in flight, paced by a :class:`RateLimiter` that reads Intercom's rate-limit headers,
-and records every subject in a SQLite :class:`Journal` before and after touching it, so that a
-run killed at any instant resumes where it stopped without erasing anyone twice or losing an
-outcome. The journal and the report hold keyed hashes and Intercom ids, never an address.
+and records every subject in a SQLite :class:`Journal` before each change and after it, so
+that a run killed at any instant resumes where it stopped without erasing anyone twice or
+losing a contact id. A refused token or a failed local write stops the run with the rest left
+``pending``; memory stays flat however long the input. The journal and the report hold keyed
+hashes and Intercom ids, never an address.
 
 Example:
-    >>> from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
+    >>> from dsr_resolvers.bulk import Journal, RateLimiter, read_subjects, run_bulk
     >>> from dsr_resolvers.intercom import IntercomResolver
     >>> limiter = RateLimiter()
     >>> resolver = IntercomResolver(token, region="eu", hooks=limiter)
