@@ -62,6 +62,7 @@ bench *args: setup
     {{py}} benchmarks/bench_bulk.py {{args}}
     {{py}} benchmarks/bench_cli_result.py
     {{py}} benchmarks/bench_report.py {{args}}
+    {{py}} benchmarks/bench_bulk_memory.py {{args}}
 
 # Not part of `just test`: about 8 minutes on 2 CPUs; score and survivors in PROOFS.md.
 # Mutation testing (mutmut) of the Intercom plugin and the contract.

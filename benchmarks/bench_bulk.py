@@ -9,7 +9,10 @@ child process, exactly as an operator's command would:
    (target >= 0.9), 429s seen, failures (target 0), peak memory of the child;
 2. a second run on fresh contacts is SIGKILLed once half the contacts are deleted, then
    resumed with the same journal: DELETE requests in total (target <= contacts +
-   concurrency), contacts left (target 0), failures (target 0).
+   concurrency), contacts left (target 0), failures (target 0);
+3. a third run has its token revoked once a fifth of the contacts are deleted (every request
+   answered 401 from then on): requests refused after the revocation (target <= the
+   concurrency), subjects left pending (none failed), and the run's exit reason.
 
 Run: ``just bench`` or ``python benchmarks/bench_bulk.py [--quick] [--contacts N]``.
 Loopback only; bounded by ``--contacts`` and ``--timeout``; prints a table and asserts nothing
@@ -69,7 +72,7 @@ def child(args: argparse.Namespace) -> None:
     )
 
     async def erase() -> dict[str, Any]:
-        with Journal(args.journal, key=journal_key(access_token=TOKEN)) as journal:
+        with Journal(args.journal, key=journal_key(secret=TOKEN)) as journal:
             started = time.perf_counter()
             summary = await run_bulk(
                 resolver,
@@ -83,6 +86,7 @@ def child(args: argparse.Namespace) -> None:
         return {
             "wall": wall,
             "summary": summary.model_dump(mode="json"),
+            "concurrency": limiter.suggested_concurrency(),
             "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         }
 
@@ -207,7 +211,7 @@ def killed_and_resumed(args: argparse.Namespace, workdir: Path) -> list[tuple[st
             first.wait()
             at_kill = fake.count(DELETE_ROUTE)
             time.sleep(max(0.5, 2 * args.latency))  # let requests the child left behind land
-        with Journal(workdir / "erase.journal", key=journal_key(access_token=TOKEN)) as journal:
+        with Journal(workdir / "erase.journal", key=journal_key(secret=TOKEN)) as journal:
             in_doubt = journal.counts().get(SubjectState.RUNNING, 0)
         resumed = finish(spawn(args, base_url, workdir), args.timeout)
     total_deletes = fake.count(DELETE_ROUTE)
@@ -225,6 +229,36 @@ def killed_and_resumed(args: argparse.Namespace, workdir: Path) -> list[tuple[st
         ("429s seen", str(rate_limited(fake))),
         ("failures (target 0)", str(summary.get("failed", "?"))),
         ("contacts left (target 0)", str(len(fake.contact_ids()))),
+    ]
+
+
+def revoked(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str]]:
+    fake, ids = seeded_fake(args, workdir)
+    fifth = len(ids) // 5
+    with fake.serve() as base_url:
+        process = spawn(args, base_url, workdir)
+        deadline = time.monotonic() + args.timeout
+        while fake.count(DELETE_ROUTE) < fifth and process.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
+        # The token is revoked: from now on Intercom answers every request 401.
+        for route in (DELETE_ROUTE, "POST /contacts/search"):
+            fake.fail_route(route, 401)
+        at_revocation = fake.count()
+        result = finish(process, args.timeout)
+    refused = sum(1 for request in fake.requests if request.status == 401)
+    report = result.report or {}
+    summary = report.get("summary", {})
+    return [
+        ("token revoked after", f"{at_revocation:,} requests ({deleted(fake):,} deleted)"),
+        (
+            "requests refused (401) after it (target <= concurrency)",
+            f"{refused} (auto concurrency about {report.get('concurrency', '?')})",
+        ),
+        ("requests sent after the revocation", str(fake.count() - at_revocation)),
+        ("run stopped because", str(summary.get("stopped"))),
+        ("subjects left pending / failed", f"{summary.get('pending')} / {summary.get('failed')}"),
     ]
 
 
@@ -276,6 +310,7 @@ def main(argv: list[str] | None = None) -> None:
             " share of a run can exceed 1.0; the share per whole window is the steady state)"
         )
         print_table("killed at 50% (SIGKILL) and resumed", killed_and_resumed(args, workdir))
+        print_table("token revoked at 20%", revoked(args, workdir))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from dsr_resolvers.bulk import (
     BulkOperation,
     BulkReport,
     Journal,
-    RetryPolicy,
+    SubjectState,
     journal_key,
     parse_subjects,
     run_bulk,
@@ -71,15 +72,33 @@ def test_a_failed_rename_keeps_the_previous_file_whole(
     assert json.loads(target.read_text())["operation"] == "export"
 
 
-async def test_a_failed_export_write_is_retried_and_leaves_only_whole_files(
+async def test_a_failed_export_write_stops_the_run_and_a_rerun_finishes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeIntercom(TOKEN)
     ids = [fake.add_contact(email=f"p{i}@example.com", name=f"Person {i}") for i in range(5)]
     fake.add_conversation(ids[0])
-    monkeypatch.setattr(os, "replace", failing_once(os.replace, OSError("disk hiccup")))
+    monkeypatch.setattr(os, "replace", failing_once(os.replace, OSError(errno.ENOSPC, "full")))
     out = tmp_path / "out"
-    with Journal(tmp_path / "export.journal", key=journal_key(access_token=TOKEN)) as journal:
+    with Journal(tmp_path / "export.journal", key=journal_key(secret=TOKEN)) as journal:
+        stopped = await run_bulk(
+            IntercomResolver(TOKEN, transport=fake),
+            "export",
+            parse_subjects(ids),
+            journal,
+            out_dir=out,
+            concurrency=1,
+        )
+        # The first write error stops the run: the subject stays pending, nothing more is
+        # fetched (one subject's export was fetched, then the disk refused its file).
+        assert stopped.stopped == "local_failure"
+        assert stopped.stop_detail is not None
+        assert "ENOSPC" in stopped.stop_detail
+        assert (stopped.done, stopped.failed, stopped.pending) == (0, 0, 5)
+        assert journal.counts() == {SubjectState.PENDING: 5}
+        assert list(out.iterdir()) == []
+        # Nothing was fetched for any other subject.
+        assert not [r for r in fake.requests if set(r.segments) & set(ids[1:])]
         summary = await run_bulk(
             IntercomResolver(TOKEN, transport=fake),
             "export",
@@ -87,10 +106,9 @@ async def test_a_failed_export_write_is_retried_and_leaves_only_whole_files(
             journal,
             out_dir=out,
             concurrency=2,
-            retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.001),
         )
         subjects = journal.report().subjects
-    assert (summary.done, summary.retries) == (5, 1)
+    assert (summary.done, summary.retries) == (5, 0)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(str(s.export_file) for s in subjects)
     for subject in subjects:

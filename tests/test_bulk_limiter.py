@@ -193,6 +193,75 @@ def test_a_429_without_any_header_still_pauses() -> None:
     assert clock.now - before >= 0.5
 
 
+def test_without_headers_it_starts_at_intercoms_default_and_backs_off_on_429s() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    # No header ever (a proxy strips them): 1,666 calls per 10 s, evenly spread.
+    sent = []
+    for _ in range(100):
+        limiter.before_request(request())
+        sent.append(clock.now)
+    assert sent[-1] - sent[0] == pytest.approx(99 * 10.0 / 1649, rel=0.05)
+    limiter.after_response(httpx.Response(429, request=request()))
+    limiter.after_response(httpx.Response(429, request=request()))
+    assert repr(limiter) == "RateLimiter(limit=416, window=10.0)"
+
+
+@pytest.mark.parametrize(
+    ("headers", "most"),
+    [
+        ({"Retry-After": "100000"}, 10.0),
+        ({"Retry-After": "1e12"}, 10.0),
+        ({"Retry-After": "inf"}, 10.0),
+        ({"Retry-After": "nan"}, 10.0),
+        (
+            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9e99"},
+            60,
+        ),
+        (
+            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "inf"},
+            10,
+        ),
+    ],
+)
+def test_a_429_never_pauses_beyond_a_window_whatever_its_headers(
+    headers: dict[str, str], most: float
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.before_request(req := request())
+    limiter.after_response(httpx.Response(429, headers=headers, request=req))
+    before = clock.now
+    limiter.before_request(request())
+    assert 0.5 <= clock.now - before <= most + 0.1
+
+
+def test_a_reset_in_milliseconds_is_read_as_milliseconds() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    reset_ms = repr((clock.now + 4.0) * 1000)
+    headers = {
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset_ms,
+    }
+    limiter.before_request(req := request())
+    limiter.after_response(httpx.Response(200, headers=headers, request=req))
+    before = clock.now
+    limiter.before_request(request())
+    assert clock.now - before == pytest.approx(4.0 + 0.05, abs=0.01)
+
+
+def test_a_stopped_limiter_lets_nothing_through_until_resumed() -> None:
+    limiter = RateLimiter()
+    limiter.stop()
+    with pytest.raises(RequestAbortedError):
+        limiter.before_request(request())
+    limiter.resume()
+    limiter.before_request(request())
+    assert limiter.stats.requests == 1
+
+
 def test_the_window_length_is_learnt_from_consecutive_resets() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
@@ -220,8 +289,8 @@ def test_malformed_headers_are_ignored() -> None:
 def test_suggested_concurrency_follows_rate_and_latency() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
-    # Before anything is known: 166 calls per 10 s at an assumed 0.25 s.
-    assert limiter.suggested_concurrency() == math.ceil(164 / 10 * 0.25 * 1.5) + 2
+    # Before anything is known: Intercom's default, 1,666 calls per 10 s, at an assumed 0.25 s.
+    assert limiter.suggested_concurrency() == math.ceil(1649 / 10 * 0.25 * 1.5) + 2
     server = WindowServer(limit=1666, window=10.0, clock=clock)
     drive(limiter, server, clock, 50, latency=0.2)
     assert limiter.stats.latency_seconds == pytest.approx(0.2)

@@ -19,7 +19,9 @@ import textwrap
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -36,12 +38,12 @@ from dsr_resolvers.bulk import (
     read_subjects,
     run_bulk,
 )
-from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 from dsr_resolvers.testing import FakeIntercom
 
 TOKEN = "test-token"
 DELETE = "DELETE /contacts/{id}"
-KEY = journal_key(access_token=TOKEN)
+KEY = journal_key(secret=TOKEN)
 
 
 class Killed(BaseException):
@@ -122,6 +124,121 @@ def test_property_any_kill_point_then_resume_deletes_each_contact_exactly_once(
     assert sorted(reached) == sorted(contacts)
 
 
+T = TypeVar("T")
+
+
+class Death:
+    """One process: it dies at its ``at``-th step (a request or a journal write), before or
+    after doing it (after: the step happened, its answer or commit is lost), and then every
+    later step dies too."""
+
+    def __init__(self, at: int, *, after: bool) -> None:
+        self.left = at
+        self.after = after
+        self.dead = False
+        self.lock = threading.Lock()
+
+    def step(self, action: Callable[[], T]) -> T:
+        with self.lock:
+            if self.dead:
+                raise Killed
+            dies_now = self.left == 0
+            self.left -= 1
+            if dies_now:
+                self.dead = True
+                if not self.after:
+                    raise Killed
+        result = action()
+        if dies_now:
+            raise Killed
+        return result
+
+
+class DyingTransport(httpx.BaseTransport):
+    def __init__(self, inner: FakeIntercom, death: Death) -> None:
+        self.inner = inner
+        self.death = death
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.death.step(lambda: self.inner.handle_request(request))
+
+
+class DyingJournal(Journal):
+    death: Death | None = None
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        if self.death is None:
+            super()._write(sql, params)
+        else:
+            self.death.step(lambda: super(DyingJournal, self)._write(sql, params))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    at=st.integers(min_value=0, max_value=120),
+    after=st.booleans(),
+    policy=st.sampled_from(["delete_contact", "redact_messages"]),
+)
+def test_property_a_kill_at_any_step_then_resume_names_every_contact_and_who_deleted_it(
+    at: int, after: bool, policy: ErasurePolicy
+) -> None:
+    """Kill between any two steps (lookup, each redaction, DELETE, each journal write), resume:
+    every subject is done, names every contact it had, and calls each one this journal
+    deleted "deleted", never "already_absent"; only the contact gone before the run is."""
+    fake = FakeIntercom(TOKEN)
+    owned: dict[str, set[str]] = {}
+    for i in range(4):
+        email = f"person{i}@example.com"
+        ids = {fake.add_contact(email=email, role="user")}
+        if i % 2 == 0:
+            ids.add(fake.add_contact(email=email, role="lead"))
+        for contact_id in ids:
+            conversation = fake.add_conversation(contact_id)
+            fake.add_part(conversation)
+        owned[email] = ids
+    lines = [*owned, "6650d1c2e4b0a1b2c3d4e5f6"]  # an id Intercom never had: gone before the run
+    bystander = fake.add_contact(email="bystander@example.com")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "run.journal"
+        death = Death(at, after=after)
+        with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
+            journal.death = death
+            asyncio.run(
+                run_bulk(
+                    IntercomResolver(
+                        TOKEN, transport=DyingTransport(fake, death), erasure_policy=policy
+                    ),
+                    "erase", parse_subjects(lines), journal, concurrency=2,
+                )
+            )  # fmt: skip
+        with Journal(path, key=KEY) as journal:
+            in_doubt = {
+                c.contact_id for s in journal.report().subjects for c in s.contacts
+                if c.result == "requested"
+            }  # fmt: skip
+            asyncio.run(
+                run_bulk(
+                    IntercomResolver(TOKEN, transport=fake, erasure_policy=policy),
+                    "erase", parse_subjects(lines), journal, concurrency=2,
+                )
+            )  # fmt: skip
+            report = journal.report()
+    assert fake.contact_ids() == (bystander,)
+    by_line = {s.line: s for s in report.subjects}
+    for line, email in enumerate(owned, start=1):
+        subject = by_line[line]
+        assert subject.state is SubjectState.DONE
+        assert subject.result == "erased"
+        assert {c.contact_id for c in subject.contacts} == owned[email]
+        assert {c.result for c in subject.contacts} == {"deleted"}
+    # The id Intercom never had is "already_absent", unless the kill left its erasure in doubt
+    # ("requested": sent or about to be, no answer recorded). A 404 then cannot be told from
+    # the echo of this journal's own deletion, and the journal, having asked, says "deleted".
+    never_had = by_line[len(owned) + 1]
+    expected = "erased" if lines[-1] in in_doubt else "already_absent"
+    assert never_had.result == expected
+
+
 async def test_a_kill_between_two_contacts_of_one_address_loses_neither(tmp_path: Path) -> None:
     fake = FakeIntercom(TOKEN)
     ids = [fake.add_contact(email="ada@example.com", role=r) for r in ("user", "lead", "lead")]
@@ -131,7 +248,13 @@ async def test_a_kill_between_two_contacts_of_one_address_loses_neither(tmp_path
             await erase(KillSwitch(fake, 1), ["ada@example.com"], journal, 1)
         (row,) = journal.report().subjects
         assert row.state is SubjectState.RUNNING
-        assert row.contacts == (ContactOutcome(contact_id=ids[0], result="deleted"),)
+        # Every id the address resolved to was journalled before the first DELETE; the one
+        # whose DELETE was under way when the process died is "requested": in doubt.
+        assert row.contacts == (
+            ContactOutcome(contact_id=ids[0], result="deleted"),
+            ContactOutcome(contact_id=ids[1], result="requested"),
+            ContactOutcome(contact_id=ids[2], result="found"),
+        )
     with Journal(path, key=KEY) as journal:
         await erase(fake, ["ada@example.com"], journal, 1)
         (row,) = journal.report().subjects
@@ -146,14 +269,17 @@ CHILD = textwrap.dedent(
     """
     import asyncio, sys
     from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
-    from dsr_resolvers.intercom import IntercomResolver
+    from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
     base_url, subjects, journal_path = sys.argv[1:4]
+    policy = sys.argv[4] if len(sys.argv) > 4 else "delete_contact"
     limiter = RateLimiter()
-    resolver = IntercomResolver("test-token", base_url=base_url, hooks=limiter)
+    resolver = IntercomResolver(
+        "test-token", base_url=base_url, hooks=limiter, erasure_policy=policy
+    )
 
     async def main():
-        with Journal(journal_path, key=journal_key(access_token="test-token")) as journal:
+        with Journal(journal_path, key=journal_key(secret="test-token")) as journal:
             await run_bulk(
                 resolver, "erase", read_subjects(subjects), journal,
                 limiter=limiter, concurrency=8,
@@ -213,9 +339,77 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     assert successful_deletes(fake) == Counter(ids)
     assert fake.count(DELETE) <= 200 + 8
     assert all(s.state is SubjectState.DONE for s in report.subjects)
+    # Every subject names its contact, and every contact this journal deleted says so, even
+    # those whose DELETE was in flight at the kill (their retry met a 404).
+    assert [c.contact_id for s in report.subjects for c in s.contacts] == ids
+    assert {c.result for s in report.subjects for c in s.contacts} == {"deleted"}
     # The journal stayed private and never held an address, before or after the kill.
     journal_files = [p for p in tmp_path.iterdir() if p.name.startswith("erase.journal")]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in journal_files)
     blob = b"".join(p.read_bytes() for p in journal_files)
     assert not any(email.encode() in blob for email in emails)
     assert b"example.com" not in blob
+
+
+@pytest.mark.parametrize(
+    ("route", "at"),
+    [
+        ("POST /contacts/search", 7),  # between lookups
+        ("POST /conversations/redact", 5),  # between two redactions of one contact
+        ("POST /conversations/redact", 23),
+        (DELETE, 3),  # between the redactions and the DELETE of others
+    ],
+)
+def test_sigkill_between_any_two_steps_under_redact_messages_then_resume(
+    tmp_path: Path, route: str, at: int
+) -> None:
+    """A real SIGKILL at chosen points of a redact-then-delete run; the resumed run names every
+    contact of every address, each "deleted", and leaves none of them in Intercom."""
+    fake = FakeIntercom(TOKEN, latency=0.01)
+    owned: dict[str, set[str]] = {}
+    for i in range(12):
+        email = f"subject{i}@example.com"
+        ids = {
+            fake.add_contact(email=email, role="user"),
+            fake.add_contact(email=email, role="lead"),
+        }
+        for contact_id in ids:
+            fake.add_part(fake.add_conversation(contact_id))
+        owned[email] = ids
+    bystander = fake.add_contact(email="bystander@example.com")
+    subjects = tmp_path / "subjects.txt"
+    subjects.write_text("\n".join(owned) + "\n")
+    journal_path = tmp_path / "erase.journal"
+
+    with fake.serve() as base_url:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, base_url, str(subjects), str(journal_path),
+             "redact_messages"],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while fake.count(route) < at and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=10)
+        assert child.returncode == -signal.SIGKILL
+        assert fake.count(route) >= at
+        time.sleep(0.1)
+        assert len(fake.contact_ids()) > 1  # killed mid-run: work was left
+
+        with Journal(journal_path, key=KEY) as journal:
+            asyncio.run(
+                run_bulk(
+                    IntercomResolver(TOKEN, base_url=base_url, erasure_policy="redact_messages"),
+                    "erase", read_subjects(subjects), journal, concurrency=8,
+                )
+            )  # fmt: skip
+            report = journal.report()
+
+    assert fake.contact_ids() == (bystander,)
+    for subject, email in zip(report.subjects, owned, strict=True):
+        assert subject.state is SubjectState.DONE
+        assert {c.contact_id for c in subject.contacts} == owned[email]
+        assert {c.result for c in subject.contacts} == {"deleted"}

@@ -38,7 +38,7 @@ FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.005)
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal(tmp_path / "run.journal", key=journal_key(access_token=TOKEN)) as opened:
+    with Journal(tmp_path / "run.journal", key=journal_key(secret=TOKEN)) as opened:
         yield opened
 
 
@@ -59,7 +59,7 @@ async def test_erase_by_id_and_by_email_reaches_every_contact(journal: Journal) 
     lead_a = fake.add_contact(email="shared@example.com", role="lead")
     lead_b = fake.add_contact(email="shared@example.com", role="lead")
     keep = fake.add_contact(email="bystander@example.com")
-    lines = [*ids, "Shared@Example.com", "nobody@example.com", "gone-already", ids[0]]
+    lines = [*ids, "shared@example.com", "nobody@example.com", "gone-already", ids[0]]
     limiter = RateLimiter()
 
     summary = await run_bulk(
@@ -137,21 +137,22 @@ async def test_transport_faults_are_retried(journal: Journal, fault: str) -> Non
     assert (summary.done, summary.failed, summary.retries) == (3, 0, 1)
     assert fake.contact_ids() == ()
     first = journal.report().subjects[0]
-    # A reset after the deletion was made: the retry finds the contact gone. Still a success.
-    expected = "already_absent" if fault == "reset_after" else "erased"
-    assert first.result == expected
+    # A reset after the deletion was made: the retry finds the contact gone. This journal had
+    # asked for the deletion, so the 404 is its own deletion's echo: "erased", not "was gone".
+    assert first.result == "erased"
+    assert [c.result for c in first.contacts] == ["deleted"]
 
 
 async def test_non_retryable_failure_is_recorded_and_the_run_goes_on(journal: Journal) -> None:
     fake, ids = seeded(5)
-    fake.fail_next(403, route=DELETE)
+    fake.fail_next(409, route=DELETE)
     summary = await run_bulk(
         resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1, retry=FAST
     )
     assert (summary.done, summary.failed, summary.retries, summary.ok) == (4, 1, 0, False)
     failed = journal.report().subjects[0]
     assert failed.state is SubjectState.FAILED
-    assert failed.error == FailureInfo(type="IntercomRejectedError", status=403)
+    assert failed.error == FailureInfo(type="IntercomRejectedError", status=409)
     assert failed.attempts == 1
     assert fake.contact_ids() == (ids[0],)
 
@@ -163,7 +164,7 @@ async def test_non_retryable_failure_is_recorded_and_the_run_goes_on(journal: Jo
 
 async def test_failed_subjects_can_be_left_alone_on_rerun(journal: Journal) -> None:
     fake, ids = seeded(2)
-    fake.fail_next(401, route=DELETE)
+    fake.fail_next(409, route=DELETE)
     await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1)
     rerun = await run_bulk(
         resolver(fake), "erase", parse_subjects(ids), journal, retry_failed=False
@@ -247,7 +248,9 @@ async def test_a_cancelled_run_sends_nothing_more(journal: Journal) -> None:
     assert journal.counts().get(SubjectState.DONE, 0) <= sent
 
 
-async def test_429_without_limiter_waits_retry_after_and_is_bounded(journal: Journal) -> None:
+async def test_429_without_limiter_waits_retry_after_and_is_bounded(
+    journal: Journal, tmp_path: Path
+) -> None:
     fake, ids = seeded(2)
     fake.fail_next(429, times=2, route=DELETE, headers={"Retry-After": "0"})
     summary = await run_bulk(resolver(fake), "erase", parse_subjects(ids), journal, concurrency=1)
@@ -255,11 +258,12 @@ async def test_429_without_limiter_waits_retry_after_and_is_bounded(journal: Jou
 
     fake.fail_next(429, times=3, route=DELETE, headers={"Retry-After": "0"})
     more = parse_subjects([fake.add_contact(email="x@example.com")])
-    summary = await run_bulk(
-        resolver(fake), "erase", more, journal, retry=RetryPolicy(max_rate_limited=2)
-    )
+    with Journal(tmp_path / "more.journal", key=journal_key(secret=TOKEN)) as other:
+        summary = await run_bulk(
+            resolver(fake), "erase", more, other, retry=RetryPolicy(max_rate_limited=2)
+        )
+        outcome = other.outcome(other.key_of(more.subjects[0]))
     assert (summary.failed, summary.rate_limited) == (1, 3)
-    outcome = journal.outcome(journal.key_of(more.subjects[0]))
     assert outcome is not None
     assert outcome.error == FailureInfo(type="RateLimitedError", status=429)
 

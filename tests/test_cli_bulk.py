@@ -7,13 +7,21 @@ id Intercom does not know, so every subject result the report can hold shows up 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import TOKEN, World, dsr, one_error, served_world
+from dsr_resolvers.testing import FakeIntercom
+from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
+from tests.test_cli_entry import _child_env, _dsr_process
 
 
 @dataclass
@@ -194,3 +202,307 @@ def test_bulk_progress_bar_on_a_terminal(batch: Batch) -> None:
     assert "ETA" in result.stderr
     assert "finished (" not in result.stderr  # no plain progress lines
     assert TOKEN not in result.stderr
+
+
+# -- runs that must stop, and what they leave (issue 10) -------------------------------------
+
+
+def test_a_refused_token_stops_at_once_with_exit_2_and_a_corrected_one_resumes(
+    batch: Batch,
+) -> None:
+    fake = batch.world.fake
+
+    refused = dsr(
+        *_bulk(batch, "erase", "--yes", "--concurrency", "4"),
+        env={"INTERCOM_ACCESS_TOKEN": "tok_wrong_0000"},
+    )
+
+    assert refused.exit_code == 2
+    line = error_lines(refused)[-1]
+    assert "status 401" in line
+    assert "dsr intercom check" in line
+    assert "33 subject(s) left pending" in line
+    assert f"--journal {batch.journal}" in line
+    assert sum(1 for r in fake.requests if r.status == 401) <= 4  # at most the concurrency
+    report = json.loads(batch.report.read_text())
+    assert report["counts"] == {"pending": 33}  # refused and unstarted: pending, not failed
+
+    resumed = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(batch.report.read_text())["counts"] == {"done": 33}
+    assert fake.contact(batch.ids[0]) is None
+
+
+def test_a_rerun_with_another_policy_is_refused_naming_the_difference(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes"))
+    assert first.exit_code == 0, first.stderr
+    sent = batch.world.fake.count()
+
+    other = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact-messages"))
+
+    assert other.exit_code == 2
+    message = one_error(other)
+    assert "erasure_policy (journal: delete-contact, this run: redact-messages)" in message
+    assert batch.world.fake.count() == sent
+    assert "delete" not in message.split("or use another journal")[-1]  # never "delete it"
+
+
+def test_a_rerun_with_another_input_is_refused(batch: Batch, tmp_path: Path) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes"))
+    assert first.exit_code == 0, first.stderr
+    batch.input.write_text("another-id\n")
+
+    other = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert other.exit_code == 2
+    assert "the input differs from the journal's" in one_error(other)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"", "is empty (0 bytes)", id="zero-length"),
+        pytest.param(b"id-1\nid-2\n", "not a dsr journal (not a SQLite database)", id="text"),
+    ],
+)
+def test_unusable_journals_exit_2_naming_the_cause(
+    batch: Batch, content: bytes, expected: str
+) -> None:
+    batch.journal.write_bytes(content)
+    batch.journal.chmod(0o600)
+
+    result = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert result.exit_code == 2
+    assert expected in one_error(result)
+    assert batch.world.fake.count() == 0
+    assert batch.journal.read_bytes() == content  # left exactly as it was
+
+
+def test_a_damaged_journal_is_named_damaged_not_an_internal_error(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes"))
+    assert first.exit_code == 0, first.stderr
+    data = bytearray(batch.journal.read_bytes())
+    data[4096:8192] = b"\xa5" * 4096  # a page in the middle of the file
+    batch.journal.write_bytes(bytes(data))
+
+    result = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert result.exit_code == 2
+    message = one_error(result)
+    assert "damaged" in message or "not a dsr journal" in message
+    assert "internal error" not in message
+
+
+def test_a_journal_without_its_key_file_names_the_key_file(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes"))
+    assert first.exit_code == 0, first.stderr
+    key_file = batch.journal.with_name(batch.journal.name + ".key")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key_file.rename(key_file.with_suffix(".moved"))
+
+    result = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert result.exit_code == 2
+    assert f"key file {key_file} is missing" in one_error(result)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads and writes whatever the mode says")
+def test_a_read_only_journal_and_an_unwritable_directory_are_named(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes"))
+    assert first.exit_code == 0, first.stderr
+    batch.journal.chmod(0o400)
+    assert "read-only" in one_error(dsr(*_bulk(batch, "erase", "--yes")))
+    batch.journal.chmod(0o600)
+    batch.journal.parent.chmod(0o500)
+    try:
+        assert "not writable" in one_error(dsr(*_bulk(batch, "erase", "--yes")))
+    finally:
+        batch.journal.parent.chmod(0o700)
+
+
+def test_hidden_characters_in_the_input_stop_before_anything_is_sent(batch: Batch) -> None:
+    batch.input.write_bytes(b"id-1\nid-2\nada\xe2\x80\x8b@example.com\n")
+
+    result = dsr(*_bulk(batch, "erase", "--yes"))
+
+    assert result.exit_code == 2
+    assert "input line 3" in one_error(result)
+    assert "U+200B" in one_error(result)
+    assert batch.world.fake.count() == 0
+
+
+def test_dry_run_plans_and_changes_nothing(batch: Batch) -> None:
+    fake = batch.world.fake
+
+    result = dsr(*_bulk(batch, "erase", "--dry-run", "--policy", "redact-messages"))
+
+    assert result.exit_code == 0, result.stderr
+    assert fake.count("DELETE /contacts/{id}") == 0
+    assert fake.count("POST /conversations/redact") == 0
+    assert not batch.journal.exists()
+    assert "nothing was changed" in result.stderr
+    assert "messages to redact" in result.stdout
+    plan = json.loads(batch.report.read_text())
+    assert plan["dry_run"] is True
+    assert plan["totals"]["subjects"] == 33
+    assert plan["totals"]["contacts"] == 32  # 30 ids, the user and the lead of the address
+    by_line = {s["line"]: s for s in plan["subjects"]}
+    assert {c["contact_id"] for c in by_line[32]["contacts"]} == {
+        batch.world.demo.user_id,
+        batch.world.demo.lead_id,
+    }
+    assert by_line[33]["contacts"] == []
+    assert "@" not in batch.report.read_text()
+
+
+def test_status_reads_a_journal_without_a_request(batch: Batch) -> None:
+    batch.world.fake.fail_next(409, times=1, route="DELETE /contacts/{id}")
+    first = dsr(*_bulk(batch, "erase", "--yes", "--concurrency", "1"))
+    assert first.exit_code == 1
+    sent = batch.world.fake.count()
+
+    result = dsr("intercom", "bulk", "status", "--journal", str(batch.journal))
+
+    assert result.exit_code == 1  # not everything is done
+    assert batch.world.fake.count() == sent
+    for text in ("erase", "erasure_policy", "delete-contact", "33", "IntercomRejectedError"):
+        assert text in result.stdout
+    assert "(status 409)" in result.stdout
+
+
+def _served_batch_process(
+    batch: Batch, *extra: str
+) -> subprocess.Popen[str]:  # the real entry point, as a shell runs it
+    return subprocess.Popen(
+        _dsr_process(
+            "intercom",
+            "bulk",
+            "erase",
+            "--input",
+            str(batch.input),
+            "--journal",
+            str(batch.journal),
+            "--report",
+            str(batch.report),
+            "--base-url",
+            batch.world.url,
+            "--yes",
+            *extra,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(),
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
+    tmp_path: Path, signum: int, status: int
+) -> None:
+    fake = FakeIntercom(TOKEN, rate_limit=100_000, latency=0.05)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(200)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    with fake.serve() as url:
+        batch = Batch(World(fake, None, url), ids, source, tmp_path / "j.sqlite", tmp_path / "r")  # type: ignore[arg-type]
+        process = _served_batch_process(batch, "--concurrency", "4")
+        deadline = time.monotonic() + 30
+        while fake.count("DELETE /contacts/{id}") < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == status, stderr
+        after = fake.count()
+        time.sleep(0.3)
+        assert fake.count() == after  # nothing new is sent once it has stopped
+        last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
+        assert "in doubt" in last
+        assert "rerun the same command" in last
+        report = json.loads(batch.report.read_text())
+        assert report["counts"].get("done", 0) >= 1
+        assert "failed" not in report["counts"]
+
+        resumed = _served_batch_process(batch)
+        _, stderr = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, stderr
+    assert fake.contact_ids() == ()
+    deletes = Counter(
+        r.segments[1]
+        for r in fake.requests
+        if r.route == "DELETE /contacts/{id}" and r.status == 200
+    )
+    assert deletes == Counter(ids)
+
+
+def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:
+    fake = FakeIntercom(TOKEN, latency=2.0)
+    contact = fake.add_contact(email="slow@example.com")
+    with fake.serve() as url:
+        process = subprocess.Popen(
+            _dsr_process("intercom", "export", contact, "--base-url", url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while fake.count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    assert "interrupted" in stderr
+
+
+def test_a_journal_the_disk_refuses_stops_the_run_with_exit_2(tmp_path: Path) -> None:
+    """A real write failure: the child may not grow any file past 256 KiB (RLIMIT_FSIZE, with
+    SIGXFSZ ignored, so SQLite's write meets EFBIG, as it would meet a quota)."""
+    import resource
+
+    fake = FakeIntercom(TOKEN, rate_limit=100_000)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(400)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    journal = tmp_path / "j.sqlite"
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    with fake.serve() as url:
+        command = _dsr_process(
+            "intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
+            "--base-url", url, "--yes", "--concurrency", "2",
+        )  # fmt: skip
+        full = subprocess.run(
+            command, env=_child_env(), capture_output=True, text=True, timeout=120,
+            preexec_fn=small_files, check=False,
+        )  # fmt: skip
+        assert full.returncode == 2, full.stderr
+        last = [line for line in full.stderr.splitlines() if line.startswith("error:")][-1]
+        assert "the disk refused a write to" in last
+        assert "rerun the same command" in last
+        assert "internal error" not in full.stderr
+        deleted = len(ids) - len(fake.contact_ids())
+        assert 0 < deleted < len(ids)
+
+        resumed = subprocess.run(
+            command, env=_child_env(), capture_output=True, text=True, timeout=120, check=False
+        )
+    assert resumed.returncode == 0, resumed.stderr
+    assert fake.contact_ids() == ()
+
+
+def test_dry_run_with_a_refused_token_exits_2(batch: Batch) -> None:
+    result = dsr(
+        *_bulk(batch, "erase", "--dry-run"), env={"INTERCOM_ACCESS_TOKEN": "tok_wrong_0000"}
+    )
+
+    assert result.exit_code == 2
+    assert "dsr intercom check" in one_error(result)
+    assert not batch.report.exists()
+    assert batch.world.fake.count("DELETE /contacts/{id}") == 0

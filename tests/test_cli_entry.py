@@ -33,6 +33,7 @@ COMMANDS = [
     ["intercom", "bulk"],
     ["intercom", "bulk", "erase"],
     ["intercom", "bulk", "export"],
+    ["intercom", "bulk", "status"],
     ["sandbox"],
     ["demo"],
 ]

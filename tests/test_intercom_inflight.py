@@ -303,7 +303,7 @@ def test_a_cancelled_bulk_run_sends_nothing_after_it_returned(tmp_path: Path, de
         TOKEN, transport=fake, erasure_policy="redact_messages", max_in_flight=4
     )
     path = tmp_path / f"run-{delay}.journal"
-    with Journal(path, key=journal_key(access_token=TOKEN)) as journal:
+    with Journal(path, key=journal_key(secret=TOKEN)) as journal:
         limiter = RateLimiter()
         work = run_bulk(
             resolver, "erase", parse_subjects(ids), journal, limiter=limiter, concurrency=3

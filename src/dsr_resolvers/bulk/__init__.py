@@ -3,20 +3,22 @@
 A retention policy ("erase every lead inactive for three years") or a batch of access requests
 turns into a file of contact ids or email addresses. ``run_bulk`` works through it with many
 requests in flight, paced by a :class:`RateLimiter` that reads Intercom's rate-limit headers,
-and records every subject in a SQLite :class:`Journal` before and after touching it, so that a
-run killed at any instant resumes where it stopped without erasing anyone twice or losing an
-outcome. The journal and the report hold keyed hashes and Intercom ids, never an address.
+and records every subject in a SQLite :class:`Journal` before each change and after it, so
+that a run killed at any instant resumes where it stopped without erasing anyone twice or
+losing a contact id. A refused token or a failed local write stops the run with the rest left
+``pending``; memory stays flat however long the input. The journal and the report hold keyed
+hashes and Intercom ids, never an address.
 
 Example:
-    >>> from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
+    >>> from dsr_resolvers.bulk import Journal, RateLimiter, read_subjects, run_bulk
     >>> from dsr_resolvers.intercom import IntercomResolver
     >>> limiter = RateLimiter()
     >>> resolver = IntercomResolver(token, region="eu", hooks=limiter)
-    >>> with Journal("erase.journal", key=journal_key(access_token=token)) as journal:
+    >>> with Journal("erase.journal") as journal:  # key: DSR_JOURNAL_KEY or erase.journal.key
     ...     summary = await run_bulk(
     ...         resolver, "erase", read_subjects("leads.csv"), journal, limiter=limiter
     ...     )
-    ...     journal.report().write("erase-report.json")
+    ...     journal.write_report("erase-report.json")
 
 Import from here; the modules behind it are private and free to change.
 """
@@ -24,14 +26,16 @@ Import from here; the modules behind it are private and free to change.
 from dsr_resolvers.bulk._inputs import (
     InputError,
     Subject,
+    SubjectFile,
     SubjectKind,
     SubjectList,
     parse_subjects,
     read_subjects,
 )
-from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
+from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError, Registration
 from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, journal_key
 from dsr_resolvers.bulk._limiter import LimiterStats, RateLimiter, RequestAbortedError
+from dsr_resolvers.bulk._plan import ContactPlan, SubjectPlan, plan_bulk_erase
 from dsr_resolvers.bulk._report import (
     BulkOperation,
     BulkProgress,
@@ -39,6 +43,8 @@ from dsr_resolvers.bulk._report import (
     BulkSummary,
     ContactOutcome,
     FailureInfo,
+    RunSettings,
+    StopReason,
     SubjectOutcome,
     SubjectState,
 )
@@ -49,6 +55,7 @@ from dsr_resolvers.bulk._runner import (
     ProgressCallback,
     RetryPolicy,
     run_bulk,
+    run_options,
 )
 
 __all__ = [
@@ -60,6 +67,7 @@ __all__ = [
     "BulkReport",
     "BulkSummary",
     "ContactOutcome",
+    "ContactPlan",
     "EmailLookupResolver",
     "FailureInfo",
     "InputError",
@@ -69,15 +77,22 @@ __all__ = [
     "LimiterStats",
     "ProgressCallback",
     "RateLimiter",
+    "Registration",
     "RequestAbortedError",
     "RetryPolicy",
+    "RunSettings",
+    "StopReason",
     "Subject",
+    "SubjectFile",
     "SubjectKind",
     "SubjectList",
     "SubjectOutcome",
+    "SubjectPlan",
     "SubjectState",
     "journal_key",
     "parse_subjects",
+    "plan_bulk_erase",
     "read_subjects",
     "run_bulk",
+    "run_options",
 ]

@@ -2,10 +2,11 @@
 
 A run over 50,000 subjects takes minutes to hours and will, sooner or later, be killed. The
 journal holds one row per distinct input subject and is written *before* each attempt
-(``running``, attempts + 1) and *after* it (``done`` with the outcome, or ``failed`` with the
-reason). A restarted run with the same journal skips ``done`` rows, retries ``running`` rows
-(interrupted mid-flight) and ``pending`` ones, and by default gives ``failed`` rows another
-chance, since the operator has usually fixed the cause (a token, a scope) in between.
+(``running``, attempts + 1), *before* each change in Intercom (the contacts an address resolved
+to, then each contact whose erasure is being requested) and *after* it (``done`` with the
+outcome, or ``failed`` with the reason). A restarted run with the same journal skips ``done``
+rows, retries ``running`` and ``pending`` ones, and by default gives ``failed`` rows another
+chance, since the operator has usually fixed the cause in between.
 
 What a row holds, and what it never holds:
 
@@ -15,55 +16,72 @@ What a row holds, and what it never holds:
 | line, kind  | where the subject was in the input, and whether it was an id or email  |
 | state       | ``pending`` / ``running`` / ``done`` / ``failed``                      |
 | attempts    | attempts over all runs                                                 |
-| outcome     | JSON: the result and the Intercom contact ids reached, per contact     |
+| outcome     | JSON: the result and the Intercom contact ids, with what each reached  |
 | error       | JSON: the last failure's exception type and HTTP status                |
 
-No email address, no token, no exception message is ever written.
+No email address, no token, no exception message is ever written. The ``meta`` table holds
+what the journal was asked (:class:`RunSettings`: the operation, the erasure policy or export
+options, a keyed fingerprint of the input); a rerun that differs is refused, naming the
+difference.
+
+What opening a journal can meet, and what it says (never "throw the journal away"):
+
+| the file                                | :class:`JournalError` says                         |
+|-----------------------------------------|----------------------------------------------------|
+| missing                                 | nothing: a new journal is created whole (below)    |
+| zero bytes                              | it is empty, not written by dsr                    |
+| not SQLite, or SQLite without our meta  | it is not a dsr journal                            |
+| damaged (SQLite: malformed)             | it is damaged; keep it with its ``-wal`` file      |
+| unreadable, read-only, dir not writable | the permission at fault                            |
+| disk full (open or any later write)     | the disk is full                                   |
+| another write error (a quota, EFBIG)    | the disk refused the write, with SQLite's code     |
+| written with another key                | where the key comes from                           |
 
 Durability choices:
 
-* WAL mode: a commit is an append to the ``-wal`` file, cheap enough for two commits per
-  subject at the API's full rate, and readers (a report, a progress query) never block it.
-* ``synchronous=NORMAL`` by default: in WAL mode a commit is handed to the operating system
-  before ``commit()`` returns, so it survives the *process* being killed (SIGKILL, OOM) and
-  only a power cut or kernel crash can lose the last few commits. What such a loss costs: a
-  subject whose ``done`` was lost is erased again, which Intercom answers with 404 and the
-  journal records as ``already_absent``; nothing is skipped that was not done. ``FULL``
-  (an fsync per commit, hence per subject) is available for those who want the audit trail
-  itself to survive a power cut, at the price of throughput on slow disks.
-* The file is created with ``O_CREAT | O_EXCL`` and mode 0600 in one system call, so it is
-  never readable by others, not even for an instant; SQLite gives its ``-wal`` and ``-shm``
-  files the database file's mode. An existing journal readable by others is refused.
-* While a journal is open, the process holds an exclusive ``flock`` on it, so two runs cannot
-  work through the same journal at once; the kernel drops the lock when the process dies.
+* A new journal is built under a temporary name and linked into place once its tables and key
+  check are written: a journal file either does not exist or is whole, so a zero-length file is
+  never one of ours.
+* WAL mode: a commit is an append to the ``-wal`` file, cheap enough for several commits per
+  subject at the API's full rate, and readers (a report, ``bulk status``) never block it.
+* ``synchronous=NORMAL`` by default: a commit survives the *process* being killed (SIGKILL,
+  OOM); only a power cut can lose the last few. ``FULL`` fsyncs every commit.
+* Files are created 0600 in the same system call; an existing journal readable by others is
+  refused. While a journal is open for a run, the process holds an exclusive ``flock`` on it.
 """
 
 from __future__ import annotations
 
 import errno
+import hmac
 import json
 import os
+import secrets
 import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
+from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
-from dsr_resolvers.bulk._keys import key_check, keyed_hash
+from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, derive_key, journal_key, key_check, keyed_hash
 from dsr_resolvers.bulk._report import (
     BulkOperation,
     BulkReport,
     ContactOutcome,
     FailureInfo,
+    RunSettings,
     SubjectOutcome,
     SubjectResult,
     SubjectState,
+    report_chunks,
 )
 
 try:
@@ -71,30 +89,30 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "JournalEntry", "JournalError"]
+__all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = "2"
+KEY_FILE_SUFFIX: Final = ".key"
+_BATCH: Final = 500
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS subjects (
-    key        TEXT PRIMARY KEY,
-    line       INTEGER NOT NULL,
-    kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
-    state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    outcome    TEXT,
-    error      TEXT,
-    updated_at REAL NOT NULL
-);
-"""
+_SCHEMA: Final = (
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE subjects (
+        key        TEXT PRIMARY KEY,
+        line       INTEGER NOT NULL UNIQUE,
+        kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
+        state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        outcome    TEXT,
+        error      TEXT,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX subjects_state ON subjects (state)",
+)
 
 
 class JournalError(Exception):
-    """The journal cannot be used: wrong key, another operation, unsafe mode, or in use."""
+    """The journal cannot be used; the message names the real cause and never the data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +124,8 @@ class JournalEntry:
         subject: The subject itself (from the input, not from the journal).
         state: The journal state.
         attempts: Attempts over all runs.
-        contacts: Contacts already handled, kept so a resumed subject loses nothing.
+        contacts: Contacts known so far (found, requested or handled): a resumed subject
+            loses none of them.
     """
 
     key: str
@@ -116,23 +135,38 @@ class JournalEntry:
     contacts: tuple[ContactOutcome, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What :meth:`Journal.register` found in the input.
+
+    Attributes:
+        total: Distinct subjects.
+        duplicates: Lines naming a subject seen on an earlier line.
+        done: Subjects the journal already records as ``done``.
+    """
+
+    total: int
+    duplicates: int
+    done: int
+
+
 class Journal:
     """A resumable record of one bulk operation over one input, in a SQLite file.
 
     Args:
         path: The journal file; created (mode 0600) when missing, resumed when present.
-        key: The secret of the keyed hashes, from :func:`journal_key`; at least 16 bytes.
-            Resuming needs the same key.
+        key: The secret of the keyed hashes, at least 16 bytes (see :func:`journal_key`).
+            ``None``: ``DSR_JOURNAL_KEY`` when set, otherwise the key file ``<path>.key``,
+            created with the journal (random, owner-only, exclusively).
         synchronous: SQLite's ``synchronous`` setting: ``"NORMAL"`` (survives a killed
             process) or ``"FULL"`` (also survives a power cut; an fsync per commit).
+        read_only: Open an existing journal to read it (``bulk status``): no lock, no write.
 
     Raises:
-        JournalError: The file is readable by others, is not a regular file, was written
-            with another key or a newer schema, or another process has it open.
+        JournalError: The file cannot be used as a journal; the message says why.
 
     Example:
-        >>> key = journal_key(access_token=token)
-        >>> with Journal("erase-2024-06.journal", key=key) as journal:
+        >>> with Journal("erase-2024-06.journal") as journal:
         ...     summary = await run_bulk(resolver, "erase", subjects, journal)
     """
 
@@ -140,31 +174,44 @@ class Journal:
         self,
         path: str | Path,
         *,
-        key: bytes,
+        key: bytes | None = None,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        read_only: bool = False,
     ) -> None:
-        if len(key) < 16:
+        if key is not None and len(key) < 16:
             raise ValueError("the journal key must be at least 16 bytes; use journal_key()")
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
         self._path: Final = Path(path)
-        self._key: Final = key
         self._lock = threading.Lock()
-        self._fd = _open_private(self._path)
-        try:
-            _lock_exclusively(self._fd)
-            self._db = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-        except BaseException:
-            os.close(self._fd)
-            raise
-        try:
-            self._configure(synchronous)
-        except BaseException:
-            self._db.close()
-            os.close(self._fd)
-            raise
+        self._closed = True
+        exists = os.path.lexists(self._path)
+        if read_only and not exists:
+            raise JournalError(f"there is no journal at {self._path}")
+        if key is None:
+            key = journal_key()
+        with _sqlite_errors(self._path):
+            if not exists:
+                if key is None:
+                    key = _key_file(self._path, create=True)
+                _create(self._path, key)
+            # The file is checked (a journal at all?) before its key is looked for.
+            self._fd = _open_private(self._path, read_only=read_only)
+            try:
+                if not read_only:
+                    _lock_exclusively(self._fd)
+                self._db = _connect(self._path, read_only=read_only)
+            except BaseException:
+                os.close(self._fd)
+                raise
+            try:
+                self._check_is_journal()
+                self._key: Final = key if key is not None else _key_file(self._path, create=False)
+                self._check(synchronous, read_only=read_only)
+            except BaseException:
+                self._db.close()
+                os.close(self._fd)
+                raise
         self._closed = False
 
     def __repr__(self) -> str:
@@ -197,36 +244,37 @@ class Journal:
             # POSIX locks on it, SQLite's included.
             os.close(self._fd)
 
-    def _configure(self, synchronous: str) -> None:
+    def _check_is_journal(self) -> None:
+        tables = {
+            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not {"meta", "subjects"} <= tables:
+            raise JournalError(
+                f"{self._path} is a SQLite database but not a dsr journal (it has no journal "
+                "tables); name the journal of an earlier run, or a file that does not exist yet"
+            )
+        meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise JournalError(
+                f"{self._path} was written by another version of dsr-resolvers (journal "
+                f"schema {meta.get('schema_version')!r}, this version reads "
+                f"{SCHEMA_VERSION!r}); finish or read it with the version that wrote it"
+            )
+
+    def _check(self, synchronous: str, *, read_only: bool) -> None:
+        meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+        if meta.get("key_check") != key_check(self._key):
+            raise JournalError(
+                f"{self._path} was written with another key: resume with the key it was "
+                f"created with ({JOURNAL_KEY_ENV}, or the key file {_key_path(self._path)} "
+                f"beside it, as in the first run)"
+            )
+        if read_only:
+            return
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise JournalError("the journal's filesystem does not support SQLite WAL mode")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("BEGIN IMMEDIATE")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-        meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
-        check = key_check(self._key)
-        if not meta:
-            self._db.executemany(
-                "INSERT INTO meta (name, value) VALUES (?, ?)",
-                [
-                    ("schema_version", SCHEMA_VERSION),
-                    ("key_check", check),
-                    ("created_at", datetime.now(UTC).isoformat()),
-                ],
-            )
-        elif meta.get("schema_version") != SCHEMA_VERSION:
-            self._db.execute("ROLLBACK")
-            raise JournalError("the journal was written by an incompatible version")
-        elif meta.get("key_check") != check:
-            self._db.execute("ROLLBACK")
-            raise JournalError(
-                "the journal was written with another key; resume with the same "
-                "DSR_JOURNAL_KEY or access token as the first run"
-            )
-        self._db.execute("COMMIT")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -237,108 +285,208 @@ class Journal:
     @property
     def operation(self) -> BulkOperation | None:
         """The operation this journal records, once a run has registered its input."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE name = 'operation'").fetchone()
-        return None if row is None else BulkOperation(row[0])
+        settings = self.settings
+        return None if settings is None else settings.operation
+
+    @property
+    def settings(self) -> RunSettings | None:
+        """What the journal was asked to do, once a run has registered its input."""
+        with self._reading() as db:
+            row = db.execute("SELECT value FROM meta WHERE name = 'settings'").fetchone()
+        return None if row is None else RunSettings.model_validate_json(row[0])
 
     def counts(self) -> dict[SubjectState, int]:
         """How many subjects the journal holds in each state (states with none are left out)."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._reading() as db:
+            rows = db.execute(
                 "SELECT state, COUNT(*) FROM subjects GROUP BY state ORDER BY state"
             ).fetchall()
         return {SubjectState(state): count for state, count in rows}
 
+    def failures(self) -> dict[FailureInfo, int]:
+        """How many subjects' last failure was of each type and status (failed or pending)."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT error, COUNT(*) FROM subjects WHERE error IS NOT NULL AND state != 'done' "
+                "GROUP BY error ORDER BY COUNT(*) DESC"
+            ).fetchall()
+        return {FailureInfo.model_validate_json(error): count for error, count in rows}
+
     def outcome(self, key: str) -> SubjectOutcome | None:
         """What the journal knows about the subject under ``key``, if it holds it."""
-        with self._lock:
-            row = self._db.execute(_SELECT_OUTCOME + " WHERE key = ?", (key,)).fetchone()
+        with self._reading() as db:
+            row = db.execute(_SELECT_OUTCOME + " WHERE key = ?", (key,)).fetchone()
         return None if row is None else _outcome_from_row(row)
+
+    def outcomes(self, *, states: Iterable[SubjectState] | None = None) -> Iterator[SubjectOutcome]:
+        """Every subject (or those in ``states``) in input order, read a page at a time.
+
+        Memory stays flat however many subjects the journal holds.
+        """
+        wanted = None if states is None else sorted({SubjectState(s).value for s in states})
+        last = 0
+        while True:
+            where = "WHERE line > ?"
+            params: list[Any] = [last]
+            if wanted is not None:
+                where += f" AND state IN ({','.join('?' * len(wanted))})"
+                params.extend(wanted)
+            with self._reading() as db:
+                rows = db.execute(
+                    f"{_SELECT_OUTCOME} {where} ORDER BY line LIMIT {_BATCH}", params
+                ).fetchall()
+            for row in rows:
+                yield _outcome_from_row(row)
+            if len(rows) < _BATCH:
+                return
+            last = rows[-1][1]
 
     def report(self) -> BulkReport:
         """Every subject of the journal with its outcome, in input order: ids only.
 
+        Holds every subject in memory; :meth:`write_report` writes the same report without.
+
         Raises:
             JournalError: No run has registered an input yet.
         """
-        operation = self.operation
-        if operation is None:
-            raise JournalError("the journal is empty: no run has registered its input")
-        with self._lock:
-            rows = self._db.execute(_SELECT_OUTCOME + " ORDER BY line, key").fetchall()
-        subjects = tuple(_outcome_from_row(row) for row in rows)
-        counts: dict[SubjectState, int] = {}
-        for subject in subjects:
-            counts[subject.state] = counts.get(subject.state, 0) + 1
+        settings = self._registered()
         return BulkReport(
-            operation=operation,
+            operation=settings.operation,
             generated_at=datetime.now(UTC),
-            counts=counts,
-            subjects=subjects,
+            counts=self.counts(),
+            subjects=tuple(self.outcomes()),
+            options=settings.options,
         )
+
+    def write_report(self, path: str | Path) -> None:
+        """Write :meth:`report` as JSON, atomically, owner-only, a page of subjects at a time.
+
+        Raises:
+            JournalError: No run has registered an input yet.
+            OSError: The report file cannot be written.
+        """
+        settings = self._registered()
+        head = BulkReport(
+            operation=settings.operation,
+            generated_at=datetime.now(UTC),
+            counts=self.counts(),
+            subjects=(),
+            options=settings.options,
+        ).model_dump(mode="json", exclude={"subjects"})
+        write_atomically(Path(path), report_chunks(head, self.outcomes()))
+
+    def _registered(self) -> RunSettings:
+        settings = self.settings
+        if settings is None:
+            raise JournalError("the journal is empty: no run has registered its input")
+        return settings
 
     # -- writing (used by the runner; one commit each) -------------------------------------
 
     def register(
-        self, operation: BulkOperation | str, subjects: Iterable[Subject]
-    ) -> list[JournalEntry]:
-        """Add the subjects not yet journalled (as ``pending``) and return every entry.
+        self,
+        operation: BulkOperation | str,
+        subjects: Iterable[Subject],
+        *,
+        options: Mapping[str, str] | None = None,
+    ) -> Registration:
+        """Record the input (as ``pending`` rows) or check that it is the journal's input.
+
+        The first run stores the operation, ``options`` and a keyed fingerprint of the input;
+        a later run must bring the same three. The input is read once, as it streams.
 
         Args:
-            operation: What the run does; a journal records one operation only.
-            subjects: The run's input, deduplicated.
+            operation: What the run does.
+            subjects: The run's input in order; duplicates allowed (the first line wins).
+            options: What else decides the outcome: the erasure policy, the export options.
 
         Returns:
-            One entry per subject, in input order, with the journal's state for it.
+            The counts of the input.
 
         Raises:
-            JournalError: The journal records another operation.
+            JournalError: The journal records another operation, other options or another
+                input (the message names which), or cannot be written.
         """
         operation = BulkOperation(operation)
-        keyed = [(self.key_of(subject), subject) for subject in subjects]
+        chosen = {str(k): str(v) for k, v in (options or {}).items()}
+        fingerprint = hmac.new(self._key, b"dsr-resolvers/bulk/input/v1", sha256)
+        lines = 0
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._writing() as db:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT value FROM meta WHERE name = 'operation'").fetchone()
-                if row is None:
-                    self._db.execute(
-                        "INSERT INTO meta (name, value) VALUES ('operation', ?)",
-                        (operation.value,),
-                    )
-                elif row[0] != operation.value:
-                    raise JournalError(
-                        f"the journal records a bulk {row[0]}; use another journal for a "
-                        f"bulk {operation.value}"
-                    )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO subjects (key, line, kind, state, updated_at) "
-                    "VALUES (?, ?, ?, 'pending', ?)",
-                    [(key, s.line, s.kind.value, now) for key, s in keyed],
+                batch: list[tuple[str, int, str, float]] = []
+                for subject in subjects:
+                    lines += 1
+                    fingerprint.update(subject.canonical.encode() + b"\n")
+                    batch.append((self.key_of(subject), subject.line, subject.kind.value, now))
+                    if len(batch) >= _BATCH:
+                        _insert(db, batch)
+                        batch = []
+                _insert(db, batch)
+                total = db.execute("SELECT COUNT(*) FROM subjects").fetchone()[0]
+                settings = RunSettings(
+                    operation=operation,
+                    options=chosen,
+                    input_lines=lines,
+                    input_subjects=total,
                 )
-                known = {
-                    key: (state, attempts, outcome)
-                    for key, state, attempts, outcome in self._db.execute(
-                        "SELECT key, state, attempts, outcome FROM subjects"
+                meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+                if "settings" not in meta:
+                    db.executemany(
+                        "INSERT INTO meta (name, value) VALUES (?, ?)",
+                        [
+                            ("settings", settings.model_dump_json()),
+                            ("input", fingerprint.hexdigest()),
+                        ],
                     )
-                }
+                else:
+                    _same_run(
+                        RunSettings.model_validate_json(meta["settings"]),
+                        settings,
+                        same_input=hmac.compare_digest(meta["input"], fingerprint.hexdigest()),
+                    )
+                (done,) = db.execute(
+                    "SELECT COUNT(*) FROM subjects WHERE state = 'done'"
+                ).fetchone()
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
-        entries = []
-        for key, subject in keyed:
-            state, attempts, outcome = known[key]
-            entries.append(
-                JournalEntry(
-                    key=key,
-                    subject=subject,
-                    state=SubjectState(state),
-                    attempts=attempts,
-                    contacts=_contacts_of(outcome),
-                )
+            db.execute("COMMIT")
+        return Registration(total=total, duplicates=lines - total, done=done)
+
+    def entries(
+        self, subjects: Iterable[Subject], states: Iterable[SubjectState]
+    ) -> Iterator[JournalEntry]:
+        """The registered subjects of ``subjects`` whose state is in ``states``, in input order.
+
+        Reads the journal a page of subjects at a time; a duplicate line yields nothing.
+        """
+        wanted = {SubjectState(s) for s in states}
+        batch: list[tuple[str, Subject]] = []
+
+        def flush() -> Iterator[JournalEntry]:
+            marks = ",".join("?" * len(batch))  # placeholders only: every value is bound
+            query = (
+                f"SELECT key, line, state, attempts, outcome FROM subjects WHERE key IN ({marks})"  # noqa: S608
             )
-        return entries
+            with self._reading() as db:
+                rows = {row[0]: row for row in db.execute(query, [key for key, _ in batch])}
+            for key, subject in batch:
+                row = rows.get(key)
+                if row is None or row[1] != subject.line:
+                    continue
+                state = SubjectState(row[2])
+                if state in wanted:
+                    yield JournalEntry(key, subject, state, row[3], _contacts_of(row[4]))
+
+        for subject in subjects:
+            batch.append((self.key_of(subject), subject))
+            if len(batch) >= _BATCH:
+                yield from flush()
+                batch = []
+        if batch:
+            yield from flush()
 
     def mark_running(self, key: str) -> None:
         """Record that an attempt on the subject is starting (``running``, attempts + 1)."""
@@ -349,7 +497,11 @@ class Journal:
         )
 
     def record_contacts(self, key: str, contacts: Sequence[ContactOutcome]) -> None:
-        """Record contacts already handled while the subject is still ``running``."""
+        """Record what is known of the subject's contacts while it is still ``running``.
+
+        Called before each change in Intercom: the contacts found, then each one whose
+        erasure is about to be requested (``requested``).
+        """
         outcome = {"contacts": [c.model_dump(mode="json") for c in contacts]}
         self._write(
             "UPDATE subjects SET outcome = ?, updated_at = ? WHERE key = ?",
@@ -391,11 +543,91 @@ class Journal:
             (error.model_dump_json(), time.time(), key),
         )
 
+    def mark_pending(self, key: str, error: FailureInfo | None = None) -> None:
+        """Put a subject back to ``pending`` (a stopped run), keeping its contacts.
+
+        Args:
+            key: The subject.
+            error: Why the run stopped on it (a 401), when it was the subject's own request.
+        """
+        self._write(
+            "UPDATE subjects SET state = 'pending', error = COALESCE(?, error), updated_at = ? "
+            "WHERE key = ?",
+            (None if error is None else error.model_dump_json(), time.time(), key),
+        )
+
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        with self._lock:
-            if self._closed:
-                raise JournalError("the journal is closed")
-            self._db.execute(sql, params)
+        with self._writing() as db:
+            db.execute(sql, params)
+
+    def _reading(self) -> _Guard:
+        return _Guard(self)
+
+    def _writing(self) -> _Guard:
+        return _Guard(self)
+
+
+class _Guard:
+    """The journal's lock, held around one use of the database; SQLite errors become
+    :class:`JournalError` naming their cause."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._journal._lock.acquire()
+        if self._journal._closed:
+            self._journal._lock.release()
+            raise JournalError("the journal is closed")
+        return self._journal._db
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._journal._lock.release()
+        if isinstance(exc, sqlite3.Error | OSError):
+            raise _journal_error(exc, self._journal.path) from None
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple[str, int, str, float]]) -> None:
+    if rows:
+        db.executemany(
+            "INSERT OR IGNORE INTO subjects (key, line, kind, state, updated_at) "
+            "VALUES (?, ?, ?, 'pending', ?)",
+            rows,
+        )
+
+
+def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> None:
+    """Refuse a run that differs from what the journal was asked, naming the difference."""
+    if journal.operation is not run.operation:
+        raise JournalError(
+            f"the journal records a bulk {journal.operation.value}, this run is a bulk "
+            f"{run.operation.value}; use the journal with the command that created it, or "
+            "another journal file for this run"
+        )
+    differences = [
+        f"{name} (journal: {journal.options.get(name, 'unset')}, this run: "
+        f"{run.options.get(name, 'unset')})"
+        for name in sorted(journal.options.keys() | run.options.keys())
+        if journal.options.get(name) != run.options.get(name)
+    ]
+    if differences:
+        raise JournalError(
+            "this run's options differ from the journal's: "
+            + "; ".join(differences)
+            + "; rerun with the journal's options to resume it, or use another journal file"
+        )
+    if not same_input:
+        raise JournalError(
+            f"the input differs from the journal's ({run.input_lines} subject lines, the "
+            f"journal's input had {journal.input_lines}, or the same count with other "
+            "subjects or order); resume with the journal's input file, or use another journal "
+            "file for this input"
+        )
 
 
 _SELECT_OUTCOME: Final = "SELECT key, line, kind, state, attempts, outcome, error FROM subjects"
@@ -423,34 +655,128 @@ def _outcome_from_row(row: tuple[Any, ...]) -> SubjectOutcome:
     )
 
 
-def _open_private(path: Path) -> int:
-    """Open the journal file, creating it 0600 in the same system call when it is missing."""
-    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# -- files ----------------------------------------------------------------------------------
+
+
+def _key_path(path: Path) -> Path:
+    return path.with_name(path.name + KEY_FILE_SUFFIX)
+
+
+def _key_file(path: Path, *, create: bool) -> bytes:
+    """The key from ``<journal>.key``; created exclusively (0600) with a new journal."""
+    key_path = _key_path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if create:
+        try:
+            fd = os.open(key_path, flags | os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # left by a run killed before its journal existed: checked below, reused
+        except OSError as exc:
+            raise _journal_error(exc, key_path) from None
+        else:
+            try:
+                os.write(fd, secrets.token_hex(32).encode() + b"\n")
+                os.fsync(fd)
+            except OSError as exc:
+                os.close(fd)
+                key_path.unlink(missing_ok=True)
+                raise _journal_error(exc, key_path) from None
+            os.close(fd)
     try:
-        return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
+        fd = os.open(key_path, flags)
+    except FileNotFoundError:
+        raise JournalError(
+            f"the journal's key file {key_path} is missing: put it back beside the journal, "
+            f"or set {JOURNAL_KEY_ENV} if the journal was created with it"
+        ) from None
+    except OSError as exc:
+        raise _journal_error(exc, key_path) from None
     try:
-        fd = os.open(path, flags)
+        problem = _unsafe(os.fstat(fd), "the journal's key file")
+        if problem is not None:
+            raise JournalError(f"{key_path}: {problem}")
+        material = os.read(fd, 4096).strip()
+    finally:
+        os.close(fd)
+    if len(material) < 32:
+        raise JournalError(f"the journal's key file {key_path} is empty or too short")
+    return derive_key(material)
+
+
+def _create(path: Path, key: bytes) -> None:
+    """Build a new journal under a temporary name, then link it into place whole."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.creating")
+    fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    os.close(fd)
+    try:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.executemany(
+                "INSERT INTO meta (name, value) VALUES (?, ?)",
+                [
+                    ("schema_version", SCHEMA_VERSION),
+                    ("key_check", key_check(key)),
+                    ("created_at", datetime.now(UTC).isoformat()),
+                ],
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()  # the last connection checkpoints the WAL into the file
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise JournalError(f"{path} appeared while the journal was being created") from None
+    finally:
+        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+            check_same_thread=False, timeout=30.0,
+        )  # fmt: skip
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+
+
+def _open_private(path: Path, *, read_only: bool) -> int:
+    flags = (os.O_RDONLY if read_only else os.O_RDWR) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise JournalError("the journal path is a symbolic link; name the file") from None
         raise
     info = os.fstat(fd)
-    problem = None
-    if not stat.S_ISREG(info.st_mode):
-        problem = "the journal path is not a regular file"
-    elif info.st_mode & 0o077:
+    problem = _unsafe(info, "the journal")
+    if problem is None and stat.S_ISREG(info.st_mode) and info.st_size == 0:
         problem = (
-            f"the journal is readable or writable by others (mode {stat.S_IMODE(info.st_mode):o});"
-            " chmod 600 it first"
+            f"{path} is empty (0 bytes): dsr never leaves an empty journal, so this file was "
+            "made by something else; name the journal of an earlier run, or a file that does "
+            "not exist yet"
         )
-    elif hasattr(os, "getuid") and info.st_uid != os.getuid():
-        problem = "the journal belongs to another user"
     if problem is not None:
         os.close(fd)
         raise JournalError(problem)
     return fd
+
+
+def _unsafe(info: os.stat_result, what: str) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        return f"{what} is not a regular file"
+    if info.st_mode & 0o077:
+        return (
+            f"{what} is readable or writable by others (mode {stat.S_IMODE(info.st_mode):o});"
+            " chmod 600 it first"
+        )
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return f"{what} belongs to another user"
+    return None
 
 
 def _lock_exclusively(fd: int) -> None:
@@ -460,3 +786,71 @@ def _lock_exclusively(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise JournalError("another run has this journal open") from None
+
+
+class _sqlite_errors:  # noqa: N801 - used as a context manager, like contextlib's
+    """Turn SQLite and file errors raised while opening into :class:`JournalError`."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, sqlite3.Error | OSError):
+            raise _journal_error(exc, self._path) from None
+
+
+def _journal_error(exc: sqlite3.Error | OSError, path: Path) -> JournalError:
+    """Name the real cause of a journal failure, by error code, never by its text."""
+    if isinstance(exc, OSError):
+        code = exc.errno
+        if code == errno.ENOSPC:
+            return JournalError(f"the disk holding {path} is full; free space and rerun")
+        if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return JournalError(_permission_problem(path, exc))
+        return JournalError(f"cannot use {path}: {exc.strerror or type(exc).__name__}")
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return JournalError(f"the disk holding {path} is full; free space and rerun")
+    if name.startswith("SQLITE_NOTADB"):
+        return JournalError(
+            f"{path} is not a dsr journal (not a SQLite database); name the journal of an "
+            "earlier run, or a file that does not exist yet"
+        )
+    if name.startswith("SQLITE_CORRUPT"):
+        return JournalError(
+            f"{path} is damaged (SQLite finds it malformed); keep it and its -wal file: "
+            "SQLite's .recover command can save what it holds"
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return JournalError(_permission_problem(path, None))
+    if name.startswith("SQLITE_IOERR"):
+        return JournalError(
+            f"the disk refused a write to {path} ({name}): check its free space, quotas and "
+            "file-size limits, and the disk itself"
+        )
+    if name.startswith("SQLITE_BUSY"):
+        return JournalError(f"{path} is busy: another process holds it")
+    return JournalError(f"the journal {path} failed ({name or type(exc).__name__})")
+
+
+def _permission_problem(path: Path, exc: OSError | None) -> str:
+    directory = path.parent if str(path.parent) else Path(".")
+    if os.path.exists(path) and not os.access(path, os.R_OK):
+        return f"cannot read {path}: permission denied; run as its owner"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"{path} is read-only; a run writes to its journal: chmod u+w it"
+    if not os.access(directory, os.W_OK):
+        return (
+            f"the directory {directory} is not writable, and the journal needs to write "
+            f"{path.name}-wal (and a new journal its key file) beside {path.name}"
+        )
+    reason = "permission denied" if exc is None else exc.strerror or type(exc).__name__
+    return f"cannot write {path}: {reason}"

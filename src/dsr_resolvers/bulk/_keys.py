@@ -11,17 +11,19 @@ Where the key comes from, first match wins:
 | source                          | why                                                      |
 |---------------------------------|----------------------------------------------------------|
 | ``secret=`` given by the caller | explicit configuration, e.g. from a secrets manager      |
-| ``DSR_JOURNAL_KEY`` environment | survives token rotation; set it for long-lived journals  |
-| the Intercom access token       | a secret the operator already guards and must supply to  |
-|                                 | resume anyway; nothing new to store or lose              |
+| ``DSR_JOURNAL_KEY`` environment | one key for many journals, kept apart from them (a       |
+|                                 | backup of the journal's directory then lacks the key)    |
+| a key file beside the journal   | ``<journal>.key``: 32 random bytes, created with the     |
+|                                 | journal, owner-only, exclusively (``Journal(key=None)``) |
 
-A key file beside the journal was rejected: whoever copies the journal's directory (a backup,
-a shared disk) would get the key with it, and the keyed hash would protect nothing.
+The Intercom access token is *not* a source: a revoked or rotated token must not lock an
+operator out of the journal that records what the old one did. The key file travels with the
+journal, so whoever copies both can run the dictionary attack; keep the directory private, or
+set ``DSR_JOURNAL_KEY`` and keep the key elsewhere.
 
 Whatever the source, the key is derived with HMAC under a fixed label, so the journal never
-holds the secret and the derived key is useless as a token. The journal stores a check value
-(an HMAC of a fixed text) so that resuming with a different key fails loudly instead of
-treating every line as new.
+holds the secret. The journal stores a check value (an HMAC of a fixed text) so that resuming
+with a different key fails loudly instead of treating every line as new.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["JOURNAL_KEY_ENV", "journal_key", "keyed_hash"]
+__all__ = ["JOURNAL_KEY_ENV", "derive_key", "journal_key", "keyed_hash"]
 
 JOURNAL_KEY_ENV: Final = "DSR_JOURNAL_KEY"
 """The environment variable :func:`journal_key` reads."""
@@ -44,23 +46,21 @@ _CHECK_LABEL: Final = "dsr-resolvers/bulk/key-check/v1"
 def journal_key(
     *,
     secret: str | bytes | None = None,
-    access_token: str | None = None,
     environ: Mapping[str, str] | None = None,
-) -> bytes:
-    """The 32-byte key of a journal's keyed hashes.
+) -> bytes | None:
+    """The 32-byte key of a journal's keyed hashes, from ``secret`` or ``DSR_JOURNAL_KEY``.
 
     Args:
-        secret: An explicit secret; wins over everything else.
-        access_token: The Intercom access token, used when neither ``secret`` nor
-            ``DSR_JOURNAL_KEY`` is set.
+        secret: An explicit secret; wins over the environment.
         environ: Where to look for ``DSR_JOURNAL_KEY``; defaults to ``os.environ``.
 
     Returns:
-        A key derived from the first source found. The same source gives the same key, so a
-        resumed run finds its journal rows again.
+        A key derived from the first source found, or ``None`` when there is none: a
+        :class:`Journal` given ``key=None`` then uses the key file beside it. The same source
+        gives the same key, so a resumed run finds its journal rows again.
 
     Raises:
-        ValueError: No source at all, or an empty one.
+        ValueError: An explicit secret that is empty.
 
     Example:
         >>> len(journal_key(secret="correct horse battery staple"))
@@ -71,14 +71,15 @@ def journal_key(
     if source is None:
         source = env.get(JOURNAL_KEY_ENV) or None
     if source is None:
-        source = access_token
-    if source is None:
-        raise ValueError(
-            f"no journal key: pass a secret, set {JOURNAL_KEY_ENV} or give the access token"
-        )
+        return None
     material = source.encode() if isinstance(source, str) else source
     if not material:
         raise ValueError("the journal key source is empty")
+    return derive_key(material)
+
+
+def derive_key(material: bytes) -> bytes:
+    """The journal key derived from secret ``material`` (HMAC under a fixed label)."""
     return hmac.new(material, _DERIVATION_LABEL, hashlib.sha256).digest()
 
 

@@ -11,8 +11,9 @@ How requests are paced:
 
 | situation                     | what the limiter does                                        |
 |-------------------------------|--------------------------------------------------------------|
-| before any header arrives     | assumes 166 calls per 10 s (Intercom's 1,000 a minute, the   |
-|                               | lowest published limit) and starts at once                   |
+| before any header arrives,    | assumes 1,666 calls per 10 s (Intercom's documented default, |
+| or behind a proxy that strips | 10,000 a minute) and starts at once; a 429 without headers   |
+| them                          | halves the assumption (down to 1 per window)                 |
 | inside a window               | spreads the calls left (minus a small headroom) evenly over  |
 |                               | the time left to the reset, so the window is used up as it   |
 |                               | ends, without a burst at its start that trips it             |
@@ -23,6 +24,12 @@ How requests are paced:
 | a 429                         | pauses *every* worker until the reset it names (at least     |
 |                               | 0.5 s, doubling while 429s repeat), then a fresh window      |
 | two different resets          | learns the window length from their distance                 |
+| a Retry-After beyond one      | clamped to one window (a reset: to a minute, the longest     |
+| window, a reset beyond a      | window any published limit uses): never slept on. A reset in |
+| minute, non-finite values, a  | milliseconds is read as milliseconds; a non-finite value is  |
+| reset in milliseconds         | ignored                                                      |
+| ``stop()`` (a refused token)  | every request from then on fails before it is sent, until    |
+|                               | ``resume()``                                                 |
 
 Each request reserves a time slot under a lock and sleeps until it, so waiting threads do not
 wake each other; an event that changes the plan (a 429, a new window) wakes them all to
@@ -41,7 +48,10 @@ from typing import Final
 
 import httpx
 
-__all__ = ["LimiterStats", "RateLimiter", "RequestAbortedError"]
+__all__ = ["LimiterStats", "RateLimiter", "RequestAbortedError", "bounded_retry_after"]
+
+_LONGEST_WINDOW: Final = 60.0
+"""The furthest a reset header may lie ahead: a per-minute window, the longest published."""
 
 _STALE_REQUEST_SECONDS: Final = 120.0
 """A request with no response after this long failed in transport; stop counting it."""
@@ -97,7 +107,7 @@ class RateLimiter:
     def __init__(
         self,
         *,
-        assumed_limit: int = 166,
+        assumed_limit: int = 1666,
         window: float = 10.0,
         headroom: float = 0.01,
         guard: float = 0.05,
@@ -128,6 +138,7 @@ class RateLimiter:
         self._paused_until = 0.0
         self._generation = 0
         self._abort_epoch = 0
+        self._stopped = False
         self._pending: dict[int, float] = {}
         self._consecutive_429 = 0
         self._last_pause_at = -math.inf
@@ -150,10 +161,12 @@ class RateLimiter:
         with self._cond:
             generation = self._generation
             epoch = self._abort_epoch
+            if self._stopped:
+                raise RequestAbortedError("the bulk run stopped; the request was not sent")
             slot = self._reserve(self._clock())
             while True:
                 now = self._clock()
-                if self._abort_epoch != epoch:
+                if self._abort_epoch != epoch or self._stopped:
                     self._reserved -= 1
                     raise RequestAbortedError("the bulk run stopped; the request was not sent")
                 if self._generation != generation:
@@ -172,9 +185,11 @@ class RateLimiter:
 
     def after_response(self, response: httpx.Response) -> None:
         """Learn the limit, the calls left and the reset from ``response``'s headers."""
-        headers = _RateHeaders.parse(response.headers)
         now = self._clock()
         with self._cond:
+            headers = _RateHeaders.parse(
+                response.headers, now=now, window=max(self._window, _LONGEST_WINDOW)
+            )
             self._responses += 1
             request_id = _request_id(response)
             sent_at = None if request_id is None else self._pending.pop(request_id, None)
@@ -199,6 +214,21 @@ class RateLimiter:
         with self._cond:
             self._abort_epoch += 1
             self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Refuse every request from now on (waiting ones too) until :meth:`resume`.
+
+        A run that must not send anything more (Intercom refused the token, a local write
+        failed) calls this, so that subjects in flight stop before their next request.
+        """
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        """Let requests through again after :meth:`stop`."""
+        with self._cond:
+            self._stopped = False
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -329,7 +359,10 @@ class RateLimiter:
         if headers is not None:
             self._limit = headers.limit
             self._limit_known = True
-        reset_at = _retry_at(response, headers, now)
+        elif not self._limit_known:
+            # No header to steer by (a proxy strips them): the assumed limit was too high.
+            self._limit = max(1, self._limit // 2)
+        reset_at = _retry_at(response, headers, now, self._window)
         # At least a short pause, doubling while 429s repeat: a reset already in the past
         # (clock skew, a proxy's 429) must not turn into a tight retry loop.
         floor = min(self._window, 0.5 * 2 ** max(0, self._consecutive_429 - 1))
@@ -368,16 +401,30 @@ class _RateHeaders:
     reset: float
 
     @classmethod
-    def parse(cls, headers: httpx.Headers) -> _RateHeaders | None:
+    def parse(cls, headers: httpx.Headers, *, now: float, window: float) -> _RateHeaders | None:
         try:
             limit = int(headers["x-ratelimit-limit"])
             remaining = int(headers["x-ratelimit-remaining"])
             reset = float(headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return None
-        if limit < 1 or remaining < 0 or not math.isfinite(reset):
+        bounded = _bounded_reset(reset, now, window)
+        if limit < 1 or remaining < 0 or bounded is None:
             return None
-        return cls(limit, min(remaining, limit), reset)
+        return cls(limit, min(remaining, limit), bounded)
+
+
+def _bounded_reset(reset: float, now: float, window: float) -> float | None:
+    """A reset time no later than one window from now; ``None`` when it cannot be one.
+
+    Intercom sends Unix seconds. A value a thousand times too large is milliseconds; anything
+    further than a window ahead is clamped, so a wrong header can cost a window, never a hang.
+    """
+    if not math.isfinite(reset):
+        return None
+    if reset > now + 100 * window and math.isfinite(reset / 1000) and reset / 1000 < now * 10:
+        reset /= 1000
+    return min(reset, now + window)
 
 
 def _request_id(response: httpx.Response) -> int | None:
@@ -387,11 +434,25 @@ def _request_id(response: httpx.Response) -> int | None:
         return None
 
 
-def _retry_at(response: httpx.Response, headers: _RateHeaders | None, now: float) -> float | None:
-    retry_after = response.headers.get("retry-after")
+def bounded_retry_after(value: object, *, most: float) -> float | None:
+    """A ``Retry-After`` in seconds, clamped to ``[0, most]``; ``None`` when unusable.
+
+    Non-finite values (``inf``, ``nan``) and text that is not a number are ignored; a value
+    above ``most`` (``100000``, ``1e12``) is clamped rather than slept on or refused.
+    """
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), most)
+
+
+def _retry_at(
+    response: httpx.Response, headers: _RateHeaders | None, now: float, window: float
+) -> float | None:
+    retry_after = bounded_retry_after(response.headers.get("retry-after"), most=window)
     if retry_after is not None:
-        try:
-            return now + max(0.0, float(retry_after))
-        except ValueError:
-            pass
+        return now + retry_after
     return None if headers is None else headers.reset

@@ -15,15 +15,22 @@ Subject results, and the contact results they are made of:
 
 | operation | subject ``result``    | meaning                                                   |
 |-----------|-----------------------|-----------------------------------------------------------|
-| erase     | ``erased``            | at least one contact deleted by this journal's runs       |
-| erase     | ``already_absent``    | every contact named was already gone (404)                |
+| erase     | ``erased``            | at least one contact deleted by this journal's runs (a    |
+|           |                       | 404 after this journal asked for the deletion counts too) |
+| erase     | ``already_absent``    | every contact was gone before this journal asked (404)    |
 | erase     | ``not_found``         | the email address matched no contact: nothing held        |
 | export    | ``exported``          | every contact exported into the subject's file            |
 | export    | ``not_found``         | no contact (an unknown address, or a 404 on the id)       |
+
+Contact results: ``found`` (looked up, nothing sent yet) and ``requested`` (the erasure was
+sent, its answer not yet recorded: in doubt) appear only on subjects not yet ``done``; they are
+what lets a resumed run, and a reader of the report, name every contact a subject had.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -31,7 +38,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from dsr_resolvers.bulk._files import write_json_atomically
+from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import SubjectKind
 
 __all__ = [
@@ -41,6 +48,8 @@ __all__ = [
     "BulkSummary",
     "ContactOutcome",
     "FailureInfo",
+    "RunSettings",
+    "StopReason",
     "SubjectOutcome",
     "SubjectResult",
     "SubjectState",
@@ -71,7 +80,9 @@ class SubjectState(StrEnum):
 
 
 SubjectResult = Literal["erased", "already_absent", "not_found", "exported"]
-ContactResult = Literal["deleted", "already_absent", "exported", "not_found"]
+ContactResult = Literal["found", "requested", "deleted", "already_absent", "exported", "not_found"]
+StopReason = Literal["refused", "local_failure"]
+"""Why a run stopped before its input was worked through (see :class:`BulkSummary`)."""
 
 
 class ContactOutcome(_Frozen):
@@ -79,7 +90,8 @@ class ContactOutcome(_Frozen):
 
     Attributes:
         contact_id: The Intercom contact id.
-        result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found`` (export).
+        result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found``
+            (export); ``found`` / ``requested`` while the subject is unfinished.
         records: How many export records the contact yielded (export only).
     """
 
@@ -107,6 +119,22 @@ class FailureInfo(_Frozen):
         if status is None and response is not None:
             status = getattr(response, "status_code", None)
         return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+
+
+class RunSettings(_Frozen):
+    """What a journal was asked to do; a rerun that differs in any of it is refused.
+
+    Attributes:
+        operation: ``erase`` or ``export``.
+        options: The erasure policy or the export options, as text.
+        input_lines: Subject lines of the input, duplicates included.
+        input_subjects: Distinct subjects of the input.
+    """
+
+    operation: BulkOperation
+    options: dict[str, str]
+    input_lines: int
+    input_subjects: int
 
 
 class SubjectOutcome(_Frozen):
@@ -183,6 +211,14 @@ class BulkSummary(_Frozen):
         rate_limited: 429 answers seen in this run.
         elapsed_seconds: Wall time of this run.
         rate: Subjects finished a second in this run.
+        pending: Subjects left unfinished by this run (``pending`` or ``running``): a stop, or
+            ``retry_failed=False``; a rerun with the same journal resumes them.
+        stopped: Why the run stopped early, or ``None``: ``refused`` (Intercom answered 401 or
+            403: the credentials, not the subject), ``local_failure`` (an export file or the
+            journal could not be written).
+        stop_cause: What stopped it, by exception type and status only.
+        stop_detail: For a local failure, what could not be written and why (a path and an
+            error name, never data).
     """
 
     operation: BulkOperation
@@ -196,11 +232,15 @@ class BulkSummary(_Frozen):
     rate_limited: int
     elapsed_seconds: float
     rate: float
+    pending: int = 0
+    stopped: StopReason | None = None
+    stop_cause: FailureInfo | None = None
+    stop_detail: str | None = None
 
     @property
     def ok(self) -> bool:
         """Whether every subject of the input is now finished successfully."""
-        return self.failed == 0 and self.skipped + self.done == self.total
+        return self.stopped is None and self.failed == 0 and self.skipped + self.done == self.total
 
 
 class BulkReport(_Frozen):
@@ -211,12 +251,14 @@ class BulkReport(_Frozen):
         generated_at: When the report was made (UTC).
         counts: Subjects by state.
         subjects: One outcome per distinct subject, in input order.
+        options: The erasure policy or export options the journal was run with.
     """
 
     operation: BulkOperation
     generated_at: datetime
     counts: dict[SubjectState, int]
     subjects: tuple[SubjectOutcome, ...]
+    options: dict[str, str] = {}
 
     def write(self, path: str | Path) -> None:
         """Write the report as JSON, atomically, readable by the owner only.
@@ -224,4 +266,14 @@ class BulkReport(_Frozen):
         Args:
             path: The file to create or replace.
         """
-        write_json_atomically(Path(path), self.model_dump(mode="json"))
+        head = self.model_dump(mode="json", exclude={"subjects"})
+        write_atomically(Path(path), report_chunks(head, iter(self.subjects)))
+
+
+def report_chunks(head: dict[str, object], subjects: Iterator[SubjectOutcome]) -> Iterator[bytes]:
+    """The report's JSON, a subject at a time, so that writing it needs no list of them all."""
+    yield json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1].encode()
+    yield b', "subjects": ['
+    for number, subject in enumerate(subjects):
+        yield (b",\n" if number else b"\n") + subject.model_dump_json().encode()
+    yield b"\n]}\n"

@@ -4,14 +4,15 @@
 Each worker handles one subject at a time, so the subjects in flight are never more than the
 concurrency, and neither is the number of requests a killed run can leave in doubt.
 
-What happens to one subject:
+What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. an email address is resolved to every contact holding it (``find_contact_ids``): one
-   address can be a user and several leads, and erasure must reach them all;
-3. each contact is erased (a 404 is ``already_absent``, a success) or exported; for an
-   address with several contacts, those done are journalled as they go, so a kill between
-   two of them loses nothing;
+2. an email address is resolved to every contact holding it (``find_contact_ids``), and the
+   ids are journalled (``found``) *before* the first change: a kill after that loses no id;
+3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
+   ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
+   (a kill or a lost answer in between): then the 404 is the echo of its own deletion and the
+   contact is recorded as ``deleted``. Export: each contact is exported;
 4. an export is written to ``<key>.json`` in the output directory, atomically;
 5. the journal records the outcome (``done``), or the failure (``failed``).
 
@@ -19,43 +20,58 @@ What a failure leads to, following the contract (retry everything but ``Resolver
 
 | failure                                 | what the runner does                                |
 |-----------------------------------------|-----------------------------------------------------|
-| ``ResolverError`` (401, 403, other 4xx) | recorded, subject ``failed``, the run goes on       |
+| 401 or 403 (the credentials, not the    | the run stops: no new subject starts, subjects in   |
+| subject)                                | flight stop before their next request (through the  |
+|                                         | limiter), and all stay ``pending``                  |
+|                                         | (``stopped="refused"``)                             |
+| writing the journal or an export file   | the run stops the same way (``local_failure``); the |
+| fails (disk full, permission)           | subject stays ``pending`` (or ``running``)          |
+| other ``ResolverError`` (404 aside,     | recorded, subject ``failed``, the run goes on       |
+| 409, 422, ...)                          |                                                     |
 | 429                                     | retried once the limiter's pause is over; does not  |
 |                                         | use up attempts, bounded by ``max_rate_limited``    |
 | 5xx, transport errors, malformed 2xx,   | retried after an exponential backoff with full      |
 | anything else                           | jitter, up to ``max_attempts`` per subject and run  |
-| cancellation, SIGKILL                   | nothing more is written: ``running`` rows are       |
-|                                         | retried by the next run                             |
+| cancellation, SIGKILL                   | nothing more is sent; ``running`` rows, with the    |
+|                                         | contacts recorded so far, are retried by the next   |
+|                                         | run                                                 |
 
 Failures are recorded by exception type and HTTP status, never by message.
+
+Concurrency: ``concurrency="auto"`` asks the limiter how many *requests* should be in flight to
+sit on the rate ceiling, and divides by the requests one subject keeps in flight
+(``max_in_flight`` of the resolver, 1 when it has none): subjects x in-flight per subject stays
+at the ceiling without overshooting it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
-from dsr_resolvers.bulk._files import write_json_atomically
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind, SubjectList
-from dsr_resolvers.bulk._journal import Journal, JournalEntry
-from dsr_resolvers.bulk._limiter import RateLimiter
+from dsr_resolvers._files import write_json_atomically
+from dsr_resolvers.bulk._inputs import Subject, SubjectKind
+from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
+from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
     BulkOperation,
     BulkProgress,
     BulkSummary,
     ContactOutcome,
     FailureInfo,
+    StopReason,
     SubjectResult,
     SubjectState,
 )
@@ -70,14 +86,21 @@ from dsr_resolvers.contract import (
 
 __all__ = [
     "AUTO_CONCURRENCY_MAX",
+    "CREDENTIAL_STATUSES",
     "EXPORT_FORMAT",
     "EmailLookupResolver",
     "ProgressCallback",
     "RetryPolicy",
+    "retrying",
     "run_bulk",
+    "run_options",
 ]
 
+CREDENTIAL_STATUSES: Final = frozenset({401, 403})
+"""Statuses that say the credentials or their scopes are wrong, for every subject alike."""
+
 _log = logging.getLogger("dsr_resolvers.bulk")
+_T = TypeVar("_T")
 
 AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
@@ -126,11 +149,80 @@ class RetryPolicy(BaseModel):
         ceiling = min(self.backoff_max, self.backoff_initial * 2 ** max(0, failures - 1))
         return (rng or random).uniform(0.0, ceiling)
 
+    def rate_limited_pause(
+        self, error: BaseException, throttled: int, rng: random.Random | None = None
+    ) -> float:
+        """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
+        ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
+        retry_after = bounded_retry_after(
+            getattr(error, "retry_after", None), most=self.backoff_max
+        )
+        return self.backoff(throttled, rng) if retry_after is None else retry_after
+
+
+async def retrying(
+    work: Callable[[], Awaitable[_T]],
+    policy: RetryPolicy,
+    *,
+    before: Callable[[], None] | None = None,
+    on_retry: Callable[[BaseException, FailureInfo], None] | None = None,
+    paced: bool = False,
+    rng: random.Random | None = None,
+    fatal: tuple[type[BaseException], ...] = (),
+) -> _T:
+    """Await ``work()``, retrying what the contract says may pass: the one retry loop.
+
+    Used by the bulk runner (per subject), its dry run and the single-subject commands.
+
+    Args:
+        work: Makes a fresh awaitable for each try.
+        policy: Tries and pauses: 429s are bounded by ``max_rate_limited`` and paused for
+            their ``Retry-After`` (clamped to ``backoff_max``), everything else by
+            ``max_attempts`` with full-jitter backoff.
+        before: Called before each try (the runner journals the attempt).
+        on_retry: Called with the failure before each pause; may raise to give up.
+        paced: A rate limiter pauses everyone after a 429 already: retry at once.
+        rng: The jitter's random source.
+        fatal: Exception types never retried, besides ``ResolverError``.
+
+    Returns:
+        What ``work`` returned.
+
+    Raises:
+        ResolverError: At once: a retry cannot fix it.
+        Exception: The last failure, once the policy's tries are spent.
+    """
+    failures = throttled = 0
+    while True:
+        if before is not None:
+            before()
+        try:
+            return await work()
+        except ResolverError:
+            raise
+        except Exception as error:
+            if isinstance(error, fatal):
+                raise
+            info = FailureInfo.of(error)
+            if info.status == 429:
+                throttled += 1
+                if throttled > policy.max_rate_limited:
+                    raise
+                pause = 0.0 if paced else policy.rate_limited_pause(error, throttled, rng)
+            else:
+                failures += 1
+                if failures >= policy.max_attempts:
+                    raise
+                pause = policy.backoff(failures, rng)
+            if on_retry is not None:
+                on_retry(error, info)
+        await asyncio.sleep(pause)
+
 
 async def run_bulk(
     resolver: Resolver,
     operation: BulkOperation | str,
-    subjects: SubjectList | Iterable[Subject],
+    subjects: Iterable[Subject],
     journal: Journal,
     *,
     limiter: RateLimiter | None = None,
@@ -139,6 +231,7 @@ async def run_bulk(
     out_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
     retry_failed: bool = True,
+    options: Mapping[str, str] | None = None,
 ) -> BulkSummary:
     """Erase or export every subject, skipping those the journal has already finished.
 
@@ -146,10 +239,13 @@ async def run_bulk(
         resolver: Does the work, e.g. ``IntercomResolver(token, hooks=limiter)``. Email
             subjects need an :class:`EmailLookupResolver`.
         operation: ``"erase"`` or ``"export"``.
-        subjects: The input, e.g. from :func:`read_subjects`.
+        subjects: The input, e.g. from :func:`read_subjects` (streamed, read twice) or
+            :func:`parse_subjects`.
         journal: Where states are recorded; the same journal resumes a killed run.
         limiter: The limiter the resolver was built with: ``concurrency="auto"`` sizes
-            itself from it, and 429 retries rely on its pause.
+            itself from it, 429 retries rely on its pause, and a stopping run stops it so
+            that subjects in flight send nothing more. A *cancelled* run leaves it stopped
+            (worker threads may still be finishing a call): ``limiter.resume()`` to reuse it.
         concurrency: Subjects worked on at once, or ``"auto"``: enough to keep the rate the
             limiter allows at the latency it measures (at most 64).
         retry: The retry policy; the defaults suit Intercom.
@@ -157,23 +253,27 @@ async def run_bulk(
             created (0700) if missing.
         progress: Called with a :class:`BulkProgress` after each subject.
         retry_failed: Whether subjects that failed in an earlier run are tried again.
+        options: What decides the outcome besides the input, recorded in the journal and
+            checked on resume; defaults to :func:`run_options` of the resolver.
 
     Returns:
-        The counts of this run.
+        The counts of this run; ``stopped`` says whether it stopped early (a refused token, a
+        local write failure), leaving the rest ``pending`` for a rerun.
 
     Raises:
         ValueError: A missing or unexpected ``out_dir``, a bad concurrency, or email
-            subjects for a resolver that cannot look addresses up. Raised before anything
-            is written or sent.
-        JournalError: The journal records another operation.
+            subjects for a resolver that cannot look them up. Raised before anything is
+            written or sent.
+        JournalError: The journal records another operation, other options or another
+            input, or cannot be written when the run starts.
     """
     operation = BulkOperation(operation)
-    subject_list = subjects if isinstance(subjects, SubjectList) else SubjectList(tuple(subjects))
+    source = subjects if iter(subjects) is not subjects else tuple(subjects)
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
-    if any(s.kind is SubjectKind.EMAIL for s in subject_list) and not isinstance(
-        resolver, EmailLookupResolver
+    if not isinstance(resolver, EmailLookupResolver) and any(
+        s.kind is SubjectKind.EMAIL for s in source
     ):
         raise ValueError(
             "the input names email addresses but the resolver cannot look them up "
@@ -182,11 +282,13 @@ async def run_bulk(
     if target is not None:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    entries = journal.register(operation, subject_list)
-    runnable = {SubjectState.PENDING, SubjectState.RUNNING}
+    chosen = run_options(resolver, operation) if options is None else dict(options)
+    registration = journal.register(operation, source, options=chosen)
+    states = {SubjectState.PENDING, SubjectState.RUNNING}
     if retry_failed:
-        runnable.add(SubjectState.FAILED)
-    work = deque(entry for entry in entries if entry.state in runnable)
+        states.add(SubjectState.FAILED)
+    counts = journal.counts()
+    runnable = sum(counts.get(state, 0) for state in states)
     run = _Run(
         resolver=resolver,
         operation=operation,
@@ -195,23 +297,19 @@ async def run_bulk(
         retry=retry or RetryPolicy(),
         out_dir=target,
         progress=progress,
-        stats=_Stats(
-            total=len(entries),
-            skipped=sum(1 for entry in entries if entry.state is SubjectState.DONE),
-            runnable=len(work),
-        ),
+        work=journal.entries(source, states),
+        stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
     )
     if concurrency == "auto":
         ceiling = AUTO_CONCURRENCY_MAX if limiter is not None else _AUTO_WITHOUT_LIMITER
     else:
         ceiling = concurrency
-    workers = max(1, min(ceiling, len(work)))
+    workers = max(1, min(ceiling, runnable))
     gate = _Gate(run.auto_capacity(workers) if concurrency == "auto" else workers)
-    with default_executor_with(workers + 4) as executor:
-        run.executor = executor
+    with default_executor_with(workers * run.in_flight_per_subject + 4):
         run.report_progress()
         tasks = [
-            asyncio.create_task(run.worker(work, gate, auto=concurrency == "auto", cap=workers))
+            asyncio.create_task(run.worker(gate, auto=concurrency == "auto", cap=workers))
             for _ in range(workers)
         ]
         everything = asyncio.gather(*tasks)
@@ -228,12 +326,33 @@ async def run_bulk(
             # any further request before the limiter releases the threads queued in it.
             await asyncio.sleep(0)
             if limiter is not None:
-                # Worker threads queued in the limiter would otherwise send their requests
-                # after the run has stopped, for nobody to record.
-                limiter.abort_waiting()
+                # Worker threads still inside a resolver call (or queued in the limiter)
+                # would otherwise send their next requests after the run has stopped, for
+                # nobody to record. The limiter stays stopped: those threads may outlive us.
+                limiter.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-    return run.summary(duplicates=subject_list.duplicates)
+    if run.stopped is not None and limiter is not None:
+        limiter.resume()  # every worker is back: nothing of this run is left to send
+    return run.summary(duplicates=registration.duplicates + getattr(subjects, "duplicates", 0))
+
+
+def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str, str]:
+    """What decides a run's outcome besides its input, as the journal records it.
+
+    Erase: the resolver's ``erasure_policy``. Export: its ``sections`` and the custom
+    attributes of its covered surface. A resolver without these attributes has none.
+    """
+    options: dict[str, str] = {"resolver": resolver.name}
+    if BulkOperation(operation) is BulkOperation.ERASE:
+        policy = getattr(resolver, "erasure_policy", None)
+        if policy is not None:
+            options["erasure_policy"] = str(policy)
+        return options
+    sections = getattr(resolver, "sections", None)
+    if sections is not None:
+        options["sections"] = ",".join(sorted(str(s) for s in sections))
+    return options
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:
@@ -265,6 +384,19 @@ class _Gate:
             self._changed.notify_all()
 
 
+class _StoppedError(Exception):
+    """The run is stopping: the subject is left as it is, for a rerun."""
+
+
+class _LocalFailureError(Exception):
+    """Writing the journal or an export file failed: the run must stop."""
+
+    def __init__(self, info: FailureInfo, detail: str) -> None:
+        super().__init__(detail)
+        self.info = info
+        self.detail = detail
+
+
 @dataclass
 class _Stats:
     total: int
@@ -272,6 +404,7 @@ class _Stats:
     runnable: int
     done: int = 0
     failed: int = 0
+    pending: int = 0
     not_found: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -289,85 +422,140 @@ class _Run:
     retry: RetryPolicy
     out_dir: Path | None
     progress: ProgressCallback | None
+    work: Iterator[JournalEntry]
     stats: _Stats
-    executor: Executor | None = None
     rng: random.Random = field(default_factory=random.Random)
+    stopped: StopReason | None = None
+    stop_cause: FailureInfo | None = None
+    stop_detail: str | None = None
 
     # -- scheduling ------------------------------------------------------------------------
+
+    @property
+    def in_flight_per_subject(self) -> int:
+        """Requests one subject keeps in flight: the resolver's ``max_in_flight``, else 1."""
+        value = getattr(self.resolver, "max_in_flight", 1)
+        return value if isinstance(value, int) and value >= 1 else 1
 
     def auto_capacity(self, cap: int) -> int:
         if self.limiter is None:
             return cap
-        return max(1, min(cap, self.limiter.suggested_concurrency()))
+        requests = self.limiter.suggested_concurrency()
+        return max(1, min(cap, requests // self.in_flight_per_subject))
 
-    async def worker(self, work: deque[JournalEntry], gate: _Gate, *, auto: bool, cap: int) -> None:
-        while work:
+    async def worker(self, gate: _Gate, *, auto: bool, cap: int) -> None:
+        while self.stopped is None:
             await gate.acquire()
             capacity: int | None = None
             try:
-                if not work:
+                entry = None if self.stopped is not None else next(self.work, None)
+                if entry is None:
                     return
-                await self.handle(work.popleft())
+                await self.handle(entry)
+            except JournalError as error:  # reading the next page of work failed
+                self.stop("local_failure", FailureInfo.of(error), str(error))
             finally:
                 if auto:
                     capacity = self.auto_capacity(cap)
                 await gate.release(capacity)
 
+    def stop(self, reason: StopReason, info: FailureInfo, detail: str | None = None) -> None:
+        """Stop the run: no new subject, and (through the limiter) no further request."""
+        if self.stopped is None:
+            self.stopped, self.stop_cause, self.stop_detail = reason, info, detail
+            _log.warning("bulk %s stopped: %s (%s)", self.operation.value, reason, info.type)
+        if self.limiter is not None:
+            self.limiter.stop()
+
     # -- one subject -----------------------------------------------------------------------
 
     async def handle(self, entry: JournalEntry) -> None:
         contacts = {c.contact_id: c for c in entry.contacts}
-        failures = throttled = 0
         self.stats.in_flight += 1
         try:
-            while True:
-                self.journal.mark_running(entry.key)
-                try:
-                    result, export_file = await self.attempt(entry, contacts)
-                except ResolverError as exc:
-                    self.fail(entry, FailureInfo.of(exc))
-                    return
-                except Exception as exc:  # the contract: retry everything but ResolverError
-                    info = FailureInfo.of(exc)
-                    if info.status == 429:
-                        throttled += 1
-                        self.stats.rate_limited += 1
-                        exhausted = throttled > self.retry.max_rate_limited
-                        delay = self.rate_limited_delay(exc, throttled)
-                    else:
-                        failures += 1
-                        exhausted = failures >= self.retry.max_attempts
-                        delay = self.retry.backoff(failures, self.rng)
-                    if exhausted:
-                        self.fail(entry, info)
-                        return
-                    self.journal.record_retry(entry.key, info)
-                    self.stats.retries += 1
-                    await asyncio.sleep(delay)
-                    continue
-                self.journal.mark_done(
-                    entry.key, result, list(contacts.values()), export_file=export_file
-                )
-                self.stats.done += 1
-                if result == "not_found":
-                    self.stats.not_found += 1
-                return
+            await self.attempts(entry, contacts)
+        except _LocalFailureError as failure:
+            self.stop("local_failure", failure.info, failure.detail)
+            self.leave_pending(entry, None)
         finally:
             self.stats.in_flight -= 1
-            self.stats.finishes.append(time.monotonic())
+            now = time.monotonic()
+            finishes = self.stats.finishes
+            finishes.append(now)
+            while finishes[0] < now - _RATE_WINDOW_SECONDS:  # a rate window's worth, no more
+                finishes.popleft()
             self.report_progress()
 
-    def rate_limited_delay(self, exc: Exception, throttled: int) -> float:
-        if self.limiter is not None:
-            # The limiter saw the same 429 and holds every worker until the reset.
-            return 0.0
-        retry_after = getattr(exc, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after >= 0:
-            return float(retry_after)
-        return self.retry.backoff(throttled, self.rng)
+    async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
+        def before() -> None:
+            if self.stopped is not None:
+                raise _StoppedError
+            self.write(self.journal.mark_running, entry.key)
+
+        def on_retry(error: BaseException, info: FailureInfo) -> None:
+            if self.stopped is not None:  # the limiter refused the request: it was not sent
+                raise _StoppedError
+            self.stats.rate_limited += info.status == 429
+            self.write(self.journal.record_retry, entry.key, info)
+            self.stats.retries += 1
+
+        try:
+            result, export_file = await retrying(
+                lambda: self.attempt(entry, contacts),
+                self.retry,
+                before=before,
+                on_retry=on_retry,
+                paced=self.limiter is not None,
+                rng=self.rng,
+                fatal=(_LocalFailureError, _StoppedError),
+            )
+        except _StoppedError:
+            self.leave_pending(entry, None)
+            return
+        except _LocalFailureError:
+            raise
+        except ResolverError as exc:
+            info = FailureInfo.of(exc)
+            if info.status in CREDENTIAL_STATUSES:
+                self.stop("refused", info)
+                self.leave_pending(entry, info)
+            else:
+                self.fail(entry, info)
+            return
+        except Exception as exc:  # out of retries
+            if self.stopped is not None:
+                self.leave_pending(entry, None)
+                return
+            info = FailureInfo.of(exc)
+            self.stats.rate_limited += info.status == 429
+            self.fail(entry, info)
+            return
+        self.write(
+            self.journal.mark_done,
+            entry.key,
+            result,
+            list(contacts.values()),
+            export_file=export_file,
+        )
+        self.stats.done += 1
+        if result == "not_found":
+            self.stats.not_found += 1
+
+    def write(self, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """A journal write; its failure stops the run (the journal is the run's memory)."""
+        try:
+            method(*args, **kwargs)
+        except JournalError as error:
+            raise _LocalFailureError(FailureInfo.of(error), str(error)) from None
+
+    def leave_pending(self, entry: JournalEntry, info: FailureInfo | None) -> None:
+        self.stats.pending += 1
+        # On a failing journal the row stays "running", which a rerun resumes just the same.
+        with contextlib.suppress(JournalError):
+            self.journal.mark_pending(entry.key, info)
 
     def fail(self, entry: JournalEntry, info: FailureInfo) -> None:
-        self.journal.mark_failed(entry.key, info)
+        self.write(self.journal.mark_failed, entry.key, info)
         self.stats.failed += 1
         _log.warning(
             "bulk %s: input line %d failed (%s, status=%s)",
@@ -397,20 +585,38 @@ class _Run:
         contact_ids: tuple[str, ...],
         contacts: dict[str, ContactOutcome],
     ) -> SubjectResult:
-        todo = [cid for cid in dict.fromkeys(contact_ids) if cid not in contacts]
-        for number, contact_id in enumerate(todo, start=1):
-            erasure = await self.resolver.erase_subject(self.ref(contact_id))
+        new = [cid for cid in dict.fromkeys(contact_ids) if cid not in contacts]
+        for contact_id in new:
+            contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="found")
+        if new and entry.subject.kind is SubjectKind.EMAIL:
+            # Intent before action: every id the address resolved to, before the first change.
+            self.record(entry, contacts)
+        for contact_id, known in list(contacts.items()):
+            if known.result in ("deleted", "already_absent"):
+                continue
+            requested_before = known.result == "requested"
+            if not requested_before:
+                contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="requested")
+                self.record(entry, contacts)
+            try:
+                erasure = await self.resolver.erase_subject(self.ref(contact_id))
+            except ResolverError:
+                if not requested_before:  # a definite "no" (409, 422): the contact stays
+                    contacts[contact_id] = known
+                    self.record(entry, contacts)
+                raise
+            gone_before_us = erasure.already_absent and not requested_before
             contacts[contact_id] = ContactOutcome(
-                contact_id=contact_id,
-                result="already_absent" if erasure.already_absent else "deleted",
+                contact_id=contact_id, result="already_absent" if gone_before_us else "deleted"
             )
-            if number < len(todo):
-                self.journal.record_contacts(entry.key, list(contacts.values()))
         if not contacts:
             return "not_found"
         if any(c.result == "deleted" for c in contacts.values()):
             return "erased"
         return "already_absent"
+
+    def record(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
+        self.write(self.journal.record_contacts, entry.key, list(contacts.values()))
 
     async def export(
         self,
@@ -443,9 +649,15 @@ class _Run:
             input={"line": entry.subject.line, "key": entry.key},
         ).document()
         assert self.out_dir is not None  # checked before the run started
-        await asyncio.get_running_loop().run_in_executor(
-            self.executor, write_json_atomically, self.out_dir / name, payload
-        )
+        try:
+            await asyncio.to_thread(write_json_atomically, self.out_dir / name, payload)
+        except OSError as error:
+            code = errno.errorcode.get(error.errno or 0, type(error).__name__)
+            raise _LocalFailureError(
+                FailureInfo(type=type(error).__name__),
+                f"cannot write an export file in {self.out_dir}: "
+                f"{error.strerror or type(error).__name__} ({code})",
+            ) from None
         return result, name
 
     def ref(self, contact_id: str) -> SubjectRef:
@@ -463,7 +675,7 @@ class _Run:
         elapsed = now - stats.started
         span = min(elapsed, _RATE_WINDOW_SECONDS)
         rate = len(stats.finishes) / span if span > 0 else 0.0
-        left = max(0, stats.runnable - stats.done - stats.failed)
+        left = max(0, stats.runnable - stats.done - stats.failed - stats.pending)
         self.progress(
             BulkProgress(
                 total=stats.total,
@@ -495,4 +707,8 @@ class _Run:
             rate_limited=stats.rate_limited,
             elapsed_seconds=elapsed,
             rate=finished / elapsed if elapsed > 0 else 0.0,
+            pending=max(0, stats.runnable - finished),
+            stopped=self.stopped,
+            stop_cause=self.stop_cause,
+            stop_detail=self.stop_detail,
         )

@@ -14,7 +14,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 The commands::
 
     dsr intercom check | lookup | export | erase | verify | rectify | surface
-    dsr intercom bulk erase | export
+    dsr intercom bulk erase | export | status
     dsr sandbox
     dsr demo
 """
@@ -33,7 +33,7 @@ import typer
 from dsr_resolvers import __version__
 from dsr_resolvers._bundle import ExportFormat
 from dsr_resolvers.bulk import BulkOperation
-from dsr_resolvers.cli._bulk import run_bulk_command
+from dsr_resolvers.cli._bulk import run_bulk_command, run_bulk_status
 from dsr_resolvers.cli._check import CheckScope, run_check
 from dsr_resolvers.cli._deliverables import (
     PROCESSING_RECORD_ENV,
@@ -42,7 +42,7 @@ from dsr_resolvers.cli._deliverables import (
     load_processing_record,
 )
 from dsr_resolvers.cli._demo import run_demo
-from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
@@ -129,7 +129,7 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
-        raise typer.Exit(130) from None
+        raise typer.Exit(interrupt_exit_code()) from None
     except typer.Abort:  # end of input at a prompt
         io.error("aborted: no answer to the prompt, nothing was done")
         raise typer.Exit(ExitCode.FAILED) from None
@@ -700,6 +700,9 @@ def bulk_erase(
             show_default=False,
         ),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
+    ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
@@ -722,9 +725,21 @@ def bulk_erase(
             policy=policy,
             assume_yes=yes,
             receipts_dir=receipts,
+            dry_run=dry_run,
         )
 
     _execute(body)
+
+
+@bulk_app.command(
+    "status",
+    cls=Command,
+    short_help="Show what a journal holds; sends no request.",
+    epilog=example("dsr intercom bulk status --journal erase.sqlite"),
+)
+def bulk_status(journal: JournalOption) -> None:
+    """Show what a journal holds: counts by state, failures, options. Sends no request."""
+    _execute(lambda io: run_bulk_status(io, journal_path=journal))
 
 
 @bulk_app.command(

@@ -1,27 +1,43 @@
-"""``dsr intercom bulk erase|export``: the bulk engine, with a progress bar and a summary.
+"""``dsr intercom bulk erase|export|status``: the bulk engine, with a progress bar and a summary.
 
 The work (journal, rate limiter, retries, atomic export files, report) is
 :mod:`dsr_resolvers.bulk`'s; this module wires it to the command line:
 
-1. read the input (one contact id or email a line, or a CSV whose header names the column)
-   before anything is sent, so a bad line 40,000 stops the run before the first erasure;
+1. check the whole input (one contact id or email a line, or a CSV whose header names the
+   column) before anything is sent, so a bad line 40,000 stops the run before the first
+   erasure;
 2. ask before a bulk erase on a terminal; refuse without ``--yes`` when there is none;
-3. open the journal (keyed with ``DSR_JOURNAL_KEY``, else with the access token), run, and
-   show progress: a Rich bar on a terminal (done, failed, rate, ETA), otherwise a plain line
-   every few seconds, which a log file can hold;
-4. print the summary table, write the report, and list failures by input line number and
-   contact id, never by email.
+3. open the journal (keyed with ``DSR_JOURNAL_KEY``, else with the key file beside it), run,
+   and show progress: a Rich bar on a terminal, otherwise a plain line every few seconds;
+4. print the summary table, write the report from the journal (a page at a time), and list
+   failures by input line number and contact id, never by email.
 
-Running the same command again with the same ``--journal`` skips every subject already done,
-so a killed or failed run is resumed by rerunning it.
+How a run ends, and what it leaves in the journal:
+
+| exit | when                                          | the journal                               |
+|------|-----------------------------------------------|-------------------------------------------|
+| 0    | every subject done (nothing held included)    | every row ``done``                        |
+| 1    | some subjects failed (a 409, 5xx after the    | those rows ``failed``; a rerun retries    |
+|      | retries), or the confirmation was declined    | them                                      |
+| 2    | Intercom refused the token (401/403), or the  | the refused, in-flight and unstarted rows |
+|      | journal or an export file cannot be written   | ``pending``; a rerun resumes them         |
+| 2    | before anything is sent: a bad input line, a  | untouched (or not created)                |
+|      | journal that does not match the run, ...      |                                           |
+| 130  | Ctrl-C; 143: SIGTERM                          | rows in flight stay ``running`` with the  |
+|      |                                               | contacts recorded (in doubt); a rerun     |
+|      |                                               | resumes them                              |
+
+Running the same command again with the same ``--journal`` skips every subject already done.
+``bulk erase --dry-run`` looks up and plans without changing anything; ``bulk status`` reads a
+journal without sending anything.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Literal, Self
@@ -31,29 +47,31 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk import (
     BulkOperation,
     BulkProgress,
-    BulkReport,
     BulkSummary,
+    FailureInfo,
     InputError,
     Journal,
     JournalError,
     RateLimiter,
-    SubjectList,
+    SubjectFile,
+    SubjectPlan,
     SubjectState,
-    journal_key,
+    plan_bulk_erase,
     read_subjects,
     run_bulk,
 )
 from dsr_resolvers.cli._deliverables import BulkReceipts
-from dsr_resolvers.cli._errors import CREDENTIAL_STATUSES, CliError, ExitCode
+from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import Policy
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory
+from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
 
-__all__ = ["run_bulk_command"]
+__all__ = ["run_bulk_command", "run_bulk_status"]
 
 PLAIN_PROGRESS_INTERVAL: Final = 5.0
 """Seconds between two plain progress lines when stderr is not a terminal."""
@@ -141,7 +159,7 @@ class _ProgressView:
         )
 
 
-def _read_input(path: Path, column: str | None) -> SubjectList:
+def _read_input(path: Path, column: str | None) -> SubjectFile:
     try:
         subjects = read_subjects(path, column=column)
     except InputError as error:  # names a line number, never the line
@@ -154,70 +172,110 @@ def _read_input(path: Path, column: str | None) -> SubjectList:
     return subjects
 
 
-def _summary_table(summary: BulkSummary) -> Table:
-    table = Table(
-        title=f"bulk {summary.operation.value}",
-        box=box.SIMPLE_HEAD,
-        show_header=False,
-        title_justify="left",
-    )
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
-    rows = [
-        ("subjects in the input", str(summary.total)),
-        ("duplicate lines ignored", str(summary.duplicates)),
-        ("done by earlier runs (skipped)", str(summary.skipped)),
-        ("done by this run", str(summary.done)),
-        ("  of which nothing held", str(summary.not_found)),
-        ("failed", str(summary.failed)),
-        ("retries", str(summary.retries)),
-        ("rate limited (429)", str(summary.rate_limited)),
-        ("elapsed", _duration(summary.elapsed_seconds)),
-        ("subjects a second", f"{summary.rate:.1f}"),
-    ]
     for label, value in rows:
         table.add_row(label, value)
     return table
 
 
-def _report_failures(io: Io, report: BulkReport) -> None:
-    failed = [s for s in report.subjects if s.state is SubjectState.FAILED]
-    credential_failures = 0
-    for outcome in failed[:_MAX_LISTED_FAILURES]:
+def _summary_table(summary: BulkSummary) -> Table:
+    return _table(
+        f"bulk {summary.operation.value}",
+        [
+            ("subjects in the input", str(summary.total)),
+            ("duplicate lines ignored", str(summary.duplicates)),
+            ("done by earlier runs (skipped)", str(summary.skipped)),
+            ("done by this run", str(summary.done)),
+            ("  of which nothing held", str(summary.not_found)),
+            ("failed", str(summary.failed)),
+            ("left pending (rerun to resume)", str(summary.pending)),
+            ("retries", str(summary.retries)),
+            ("rate limited (429)", str(summary.rate_limited)),
+            ("elapsed", _duration(summary.elapsed_seconds)),
+            ("subjects a second", f"{summary.rate:.1f}"),
+        ],
+    )
+
+
+def _report_failures(io: Io, journal: Journal) -> None:
+    listed = 0
+    for outcome in journal.outcomes(states=[SubjectState.FAILED]):
+        listed += 1
+        if listed > _MAX_LISTED_FAILURES:
+            continue  # counted, not listed
         error = outcome.error
         why = "unknown failure" if error is None else error.type
         if error is not None and error.status is not None:
             why += f" (status {error.status})"
-        reached = ", ".join(contact.contact_id for contact in outcome.contacts)
+        handled = [c for c in outcome.contacts if c.result not in ("found", "requested")]
+        reached = ", ".join(f"{c.contact_id} ({c.result})" for c in handled)
         io.error(
             f"input line {outcome.line} ({outcome.kind.value}) failed: {why}"
             + (f"; contacts already handled: {reached}" if reached else "")
         )
-    for outcome in failed:
-        if outcome.error is not None and outcome.error.status in CREDENTIAL_STATUSES:
-            credential_failures += 1
-    if len(failed) > _MAX_LISTED_FAILURES:
-        io.error(f"... and {len(failed) - _MAX_LISTED_FAILURES} more failed subjects: see --report")
-    if credential_failures:
-        io.error(
-            f"Intercom refused the access token for {credential_failures} subject(s) (401/403): "
-            "check the token and its scopes ('dsr intercom check' shows both), then rerun "
-            "with the same --journal to resume"
+    if listed > _MAX_LISTED_FAILURES:
+        io.error(f"... and {listed - _MAX_LISTED_FAILURES} more failed subjects: see --report")
+
+
+def _refusal(status: int | None) -> str:
+    if status == 403:
+        return (
+            "Intercom refused the access token's scopes (status 403): give the app the scopes "
+            "the command needs (read and write users and conversations)"
         )
+    return (
+        f"Intercom refused the access token (status {status}): it is missing, revoked or for "
+        "another workspace; supply a valid one"
+    )
 
 
-def _confirm(io: Io, subjects: SubjectList, policy: Policy) -> bool:
+def _stop_message(summary: BulkSummary, journal_path: Path) -> str:
+    resume = (
+        f"{summary.pending} subject(s) left pending; rerun the same command with "
+        f"--journal {journal_path} to resume them"
+    )
+    if summary.stopped == "refused":
+        status = None if summary.stop_cause is None else summary.stop_cause.status
+        return f"{_refusal(status)} (check it with 'dsr intercom check'), then {resume}"
+    return f"{summary.stop_detail or 'a local write failed'}; fix that, then {resume}"
+
+
+def _confirm(io: Io, subjects: SubjectFile, policy: Policy) -> bool:
     if not io.interactive:
         raise CliError(
             "refusing a bulk erase without confirmation: there is no terminal to ask on; "
             "pass --yes to confirm"
         )
     return typer.confirm(
-        f"Erase {len(subjects)} subject(s) (every contact of each email) under policy "
-        f"{policy.value}? This cannot be undone",
+        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
+        f"under policy {policy.value}? This cannot be undone",
         default=False,
         err=True,
     )
+
+
+def _open_journal(path: Path, *, read_only: bool = False) -> Journal:
+    try:
+        return Journal(path, read_only=read_only)
+    except JournalError as error:  # names the real cause and never advises deleting it
+        raise CliError(f"journal: {error}") from None
+
+
+def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
+    if report_path is None:
+        return
+    try:
+        journal.write_report(report_path)
+    except JournalError as error:
+        raise CliError(f"cannot write the report {report_path}: {error}") from None
+    except OSError as error:
+        raise CliError(
+            f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
+        ) from None
+    io.status(f"Report: {report_path}")
 
 
 def run_bulk_command(
@@ -235,6 +293,7 @@ def run_bulk_command(
     messages: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     assume_yes: bool = False,
+    dry_run: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
 ) -> int:
@@ -254,6 +313,7 @@ def run_bulk_command(
         messages: Export only: include the messages each contact wrote.
         custom_attributes: Export only: custom attributes to include, with categories.
         assume_yes: Erase without asking.
+        dry_run: Erase only: look up and plan, change nothing, leave the journal alone.
         progress_interval: Seconds between plain progress lines.
         receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
 
@@ -261,7 +321,8 @@ def run_bulk_command(
         0 when every subject is done, 1 when some failed or the confirmation was declined.
 
     Raises:
-        CliError: A usage or configuration problem, before anything is sent (exit 2).
+        CliError: A usage or configuration problem before anything is sent, a refused token
+            or a local write failure (exit 2), or an interrupt (130, 143).
     """
     if operation is BulkOperation.EXPORT and out_dir is None:
         raise CliError("bulk export needs --out DIR, the directory for the export files")
@@ -279,23 +340,21 @@ def run_bulk_command(
         custom_attributes=custom_attributes,
         hooks=limiter,
     )
+    if dry_run:
+        workers = 8 if concurrency == "auto" else concurrency
+        return _dry_run(resolver, subjects, io, report_path=report_path, concurrency=workers)
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    key = journal_key(access_token=connection.token.get_secret_value())
-    try:
-        journal = Journal(journal_path, key=key)
-    except JournalError as error:
-        raise CliError(f"journal {journal_path}: {error}") from None
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot open the journal {journal_path}: {reason}") from None
-    except sqlite3.Error:
-        raise CliError(
-            f"{journal_path} is not a journal of dsr (not a usable SQLite database); "
-            "give a new file name to start a run"
-        ) from None
-    with journal:
+    options = {"resolver": "intercom"}
+    if operation is BulkOperation.ERASE:
+        options["erasure_policy"] = policy.value
+    else:
+        options["messages"] = "yes" if messages else "no"
+        options["custom_attributes"] = ",".join(
+            f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
+        )
+    with _open_journal(journal_path) as journal:
         receipts = (
             None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
         )
@@ -311,28 +370,158 @@ def run_bulk_command(
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
+                        options=options,
                     )
                 )
         except JournalError as error:
-            raise CliError(f"journal {journal_path}: {error}") from None
+            raise CliError(f"journal: {error}") from None
         except KeyboardInterrupt:
-            raise CliError(
-                "interrupted: rerun the same command with the same --journal to resume",
-                ExitCode.FAILED,
-            ) from None
-        report = journal.report()
-    io.out.print(_summary_table(summary))
-    if receipts is not None:
-        receipts.write(io, report)
-    if report_path is not None:
-        try:
-            report.write(report_path)
-        except OSError as error:
-            raise CliError(
-                f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
-            ) from None
-        io.status(f"Report: {report_path}")
-    if out_dir is not None:
-        io.status(f"Export files: {out_dir}")
-    _report_failures(io, report)
+            raise _interrupted(io, journal, report_path, journal_path) from None
+        io.out.print(_summary_table(summary))
+        if receipts is not None:
+            receipts.write(io, journal)
+        _write_report(journal, report_path, io)
+        if out_dir is not None:
+            io.status(f"Export files: {out_dir}")
+        _report_failures(io, journal)
+    if summary.stopped is not None:
+        raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
+
+
+def _interrupted(
+    io: Io, journal: Journal, report_path: Path | None, journal_path: Path
+) -> CliError:
+    """Write what is known, then say how many subjects are in doubt and how to resume."""
+    counts = journal.counts()
+    in_doubt = counts.get(SubjectState.RUNNING, 0)
+    left = in_doubt + counts.get(SubjectState.PENDING, 0)
+    # A report that cannot be written must not hide the interrupt; say so and go on.
+    try:
+        _write_report(journal, report_path, io)
+    except CliError as error:
+        io.error(error.message)
+    return CliError(
+        f"interrupted: nothing new was sent; {in_doubt} subject(s) in doubt (a request may or "
+        f"may not have reached Intercom) and {left - in_doubt} not started; rerun the same "
+        f"command with --journal {journal_path} to resume them",
+        interrupt_exit_code(),
+    )
+
+
+def _dry_run(
+    resolver: Resolver,
+    subjects: SubjectFile,
+    io: Io,
+    *,
+    report_path: Path | None,
+    concurrency: int,
+) -> int:
+    totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    errors = 0
+    policy = getattr(resolver, "erasure_policy", "delete_contact")
+
+    async def plans() -> AsyncGenerator[SubjectPlan, None]:
+        nonlocal errors
+        async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
+            totals["subjects"] += 1
+            existing = [c for c in plan.contacts if c.exists is not False]
+            totals["held"] += bool(existing)
+            totals["contacts"] += len(existing)
+            totals["conversations"] += sum(c.conversations or 0 for c in existing)
+            totals["redactions"] += sum(c.redactions or 0 for c in existing)
+            errors += plan.error is not None
+            yield plan
+
+    def planned() -> Iterator[SubjectPlan]:
+        """The plans, one at a time, from an event loop driven step by step: the report is
+        written as they come, so a dry run over a million lines holds none of them."""
+        loop = asyncio.new_event_loop()
+        stream = plans()
+        try:
+            while True:
+                try:
+                    yield loop.run_until_complete(anext(stream))
+                except StopAsyncIteration:
+                    return
+        finally:
+            loop.run_until_complete(stream.aclose())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+
+    def report_chunks() -> Iterator[bytes]:
+        yield f'{{"dry_run": true, "erasure_policy": {json.dumps(policy)}, "subjects": ['.encode()
+        for number, plan in enumerate(planned()):
+            yield (b",\n" if number else b"\n") + plan.model_dump_json().encode()
+        yield b'\n], "totals": ' + json.dumps(totals, sort_keys=True).encode() + b"}\n"
+
+    try:
+        if report_path is None:
+            for _ in planned():
+                pass
+        else:
+            write_atomically(report_path, report_chunks())
+    except ResolverError as error:
+        status = FailureInfo.of(error).status
+        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from None
+    except KeyboardInterrupt:
+        raise CliError("interrupted: the dry run changed nothing", interrupt_exit_code()) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CliError(f"cannot write the report {report_path}: {reason}") from None
+    rows = [
+        ("subjects planned", str(totals["subjects"])),
+        ("  with contacts held", str(totals["held"])),
+        ("contacts to erase", str(totals["contacts"])),
+    ]
+    if policy == "redact_messages":
+        rows += [
+            ("conversations to look through", str(totals["conversations"])),
+            ("messages to redact", str(totals["redactions"])),
+        ]
+    rows.append(("could not be planned", str(errors)))
+    io.out.print(_table("bulk erase --dry-run", rows))
+    io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
+    if report_path is not None:
+        io.status(f"Report: {report_path}")
+    return ExitCode.OK if errors == 0 else ExitCode.FAILED
+
+
+def run_bulk_status(io: Io, *, journal_path: Path) -> int:
+    """Print what a journal holds: counts by state, failures by type, options; no request.
+
+    Args:
+        io: Where to print.
+        journal_path: The journal to read (opened read-only: a running run is not disturbed).
+
+    Returns:
+        0 when every subject is done, 1 otherwise.
+
+    Raises:
+        CliError: The journal cannot be read (exit 2).
+    """
+    with _open_journal(journal_path, read_only=True) as journal:
+        settings = journal.settings
+        counts = journal.counts()
+        failures = journal.failures()
+    if settings is None:
+        io.status(f"{journal_path}: a journal no run has registered an input in yet")
+        return ExitCode.FAILED
+    rows = [("operation", settings.operation.value)]
+    rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
+    rows += [
+        ("input lines", str(settings.input_lines)),
+        ("subjects", str(settings.input_subjects)),
+    ]
+    rows += [(f"  {state.value}", str(counts.get(state, 0))) for state in SubjectState]
+    for info, count in failures.items():
+        status = "" if info.status is None else f" (status {info.status})"
+        rows.append((f"last failure {info.type}{status}", str(count)))
+    io.out.print(_table(f"journal {journal_path}", rows))
+    if counts.get(SubjectState.RUNNING):
+        io.status(
+            f"{counts[SubjectState.RUNNING]} subject(s) are in doubt (running when the last run "
+            "stopped); rerunning the same command resumes them"
+        )
+    done = counts.get(SubjectState.DONE, 0)
+    return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED

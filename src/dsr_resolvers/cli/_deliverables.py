@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
-from dsr_resolvers.bulk import BulkReport, Journal, JournalError, SubjectState
+from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.cli._output import Io, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
@@ -290,32 +290,29 @@ class BulkReceipts:
             reason = error.strerror or type(error).__name__
             raise CliError(f"cannot create the receipts directory {directory}: {reason}") from None
         try:
-            before = journal.report().subjects
+            before = {o.key for o in journal.outcomes(states=[SubjectState.DONE])}
         except JournalError:  # a new journal: nothing finished yet
-            before = ()
+            before = set()
         return cls(
             directory=directory,
             policy=resolver.erasure_policy,
             resolver=resolver.name,
             surface_sha256=surface_digest(resolver.covered_surface),
             started_at=datetime.now(UTC),
-            done_before=frozenset(s.key for s in before if s.state is SubjectState.DONE),
+            done_before=frozenset(before),
         )
 
-    def write(self, io: Io, report: BulkReport) -> int:
-        """Write a receipt for each subject this run finished; returns how many."""
+    def write(self, io: Io, journal: Journal) -> int:
+        """Write a receipt for each subject this run finished; returns how many.
+
+        Reads the journal a page at a time, so memory stays flat however long the run was.
+        """
         completed = datetime.now(UTC)
         written = 0
-        for subject in report.subjects:
-            if subject.state is not SubjectState.DONE or subject.key in self.done_before:
+        for subject in journal.outcomes(states=[SubjectState.DONE]):
+            if subject.key in self.done_before:
                 continue
-            contacts = tuple(
-                ContactErasure(
-                    contact_id=contact.contact_id,
-                    outcome="erased" if contact.result == "deleted" else "already_absent",
-                )
-                for contact in subject.contacts
-            )
+            contacts = tuple(_bulk_contact(contact) for contact in subject.contacts)
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
                 resolver=self.resolver,
@@ -332,3 +329,16 @@ class BulkReceipts:
             "run, named by its journal key; not read back: run 'dsr intercom verify' for that)."
         )
         return written
+
+
+def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
+    """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
+    if contact.result == "deleted":
+        return ContactErasure(contact_id=contact.contact_id, outcome="erased")
+    if contact.result == "already_absent":
+        return ContactErasure(contact_id=contact.contact_id, outcome="already_absent")
+    return ContactErasure(
+        contact_id=contact.contact_id,
+        outcome="failed",
+        detail=f"the journal records this contact as {contact.result}, not erased",
+    )

@@ -2,7 +2,7 @@
 
 A privacy engineer runs ``dsr`` from a shell or a cron job and reads its exit status and its
 last line, nothing else. So every failure ends in exactly one line on stderr that says what
-failed and what to do, and one of three statuses:
+failed and what to do, and one of these statuses:
 
 | status | meaning                                     | examples                             |
 |--------|---------------------------------------------|--------------------------------------|
@@ -11,7 +11,14 @@ failed and what to do, and one of three statuses:
 |        | never by email)                             | the retries, data left at verify,    |
 |        |                                             | a declined confirmation              |
 | 2      | usage or configuration; nothing was done,   | missing token, bad option,           |
-|        | or the workspace refused the credentials    | unreadable file, 401, 403            |
+|        | or the workspace refused the credentials,   | unreadable file, 401, 403, a journal |
+|        | or a local write failed (a bulk run stops)  | or export file that cannot be written|
+| 130    | interrupted (SIGINT, Ctrl-C)                | nothing new is sent; rerun resumes   |
+| 143    | terminated (SIGTERM)                        | the same, for a service manager      |
+
+Interrupts are mapped here, once, for every command: :func:`terminate_as_interrupt` (installed
+by the ``dsr`` entry point) turns SIGTERM into the same graceful stop as Ctrl-C, and
+:func:`interrupt_exit_code` gives the status the signal asks for.
 
 Messages are composed here from exception *types* and HTTP statuses, never from an exception's
 text, unless the exception's contract promises a message free of personal data and secrets
@@ -20,14 +27,26 @@ text, unless the exception's contract promises a message free of personal data a
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
+from types import FrameType
 
 import httpx
 
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import IntercomRejectedError, MalformedResponseError, RateLimitedError
 
-__all__ = ["CliError", "ExitCode", "SubjectFailedError", "describe_transient", "rejected_message"]
+__all__ = [
+    "CliError",
+    "ExitCode",
+    "SubjectFailedError",
+    "describe_transient",
+    "interrupt_exit_code",
+    "rejected_message",
+    "terminate_as_interrupt",
+]
 
 
 class ExitCode(IntEnum):
@@ -36,6 +55,44 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    INTERRUPTED = 128 + signal.SIGINT
+    TERMINATED = 128 + signal.SIGTERM
+
+
+_received: list[int] = []
+"""Signals received by :func:`terminate_as_interrupt`'s handler, latest last."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Make SIGTERM stop a command the way Ctrl-C does, and remember which one it was.
+
+    The handler hands SIGTERM to whatever handles SIGINT at that moment: inside
+    ``asyncio.run`` that cancels the running task (the bulk engine then stops its workers
+    and its limiter, and nothing new is sent); elsewhere it raises ``KeyboardInterrupt``.
+    :func:`interrupt_exit_code` then answers 143 instead of 130.
+    """
+
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
+        _received.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:  # SIGINT ignored or at its OS default: still stop
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupt_exit_code() -> ExitCode:
+    """The status of an interrupted command: 143 after SIGTERM, 130 after Ctrl-C."""
+    if _received and _received[-1] == signal.SIGTERM:
+        return ExitCode.TERMINATED
+    return ExitCode.INTERRUPTED
 
 
 class CliError(Exception):

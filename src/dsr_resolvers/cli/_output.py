@@ -13,17 +13,15 @@ that looks complete.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from dsr_resolvers._files import write_text_atomically
 
 __all__ = ["Io", "new_table", "write_text_atomically"]
 
@@ -77,36 +75,3 @@ def _is_terminal(stream: object) -> bool:
         return bool(isatty()) if callable(isatty) else False
     except (OSError, ValueError):
         return False
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees all of it or none of it.
-
-    The file is created readable and writable by the owner only (0600), since exports hold
-    personal data; an existing file at ``path`` is replaced.
-
-    Args:
-        path: The file to create or replace; its directory must exist.
-        text: The content, written as UTF-8.
-
-    Raises:
-        OSError: The directory is missing or not writable, or the disk is full.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    with contextlib.suppress(OSError):
-        directory_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)
-        finally:
-            os.close(directory_fd)

@@ -10,23 +10,26 @@ should not have to rerun a command because of one 503, so each call is tried a f
 |                                         | the error's ``hint``; no other contact is tried   |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
 | 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
-|                                         | a wait longer than ``backoff_max`` fails at once  |
+|                                         | a wait longer than ``backoff_max`` (or an endless |
+|                                         | one) fails at once                                |
 | 5xx, malformed 2xx, connection, timeout | exponential backoff with jitter, retry            |
 | still failing after ``max_attempts``    | :class:`SubjectFailedError` naming the last failure    |
 
-Pauses follow the bulk engine's :class:`~dsr_resolvers.bulk.RetryPolicy` (full-jitter
-exponential backoff); the bulk commands use the engine itself, with its journal.
+The loop is the bulk engine's own (``retrying``, with its :class:`~dsr_resolvers.bulk.RetryPolicy`):
+one loop for single-subject and bulk calls. What is added here is the wording for a person at a
+terminal, and giving up at once on a long ``Retry-After`` instead of sleeping on it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import httpx
 
-from dsr_resolvers.bulk import RetryPolicy
+from dsr_resolvers.bulk import FailureInfo, RetryPolicy
+from dsr_resolvers.bulk._limiter import bounded_retry_after
+from dsr_resolvers.bulk._runner import retrying
 from dsr_resolvers.cli._errors import (
     CREDENTIAL_STATUSES,
     CliError,
@@ -61,28 +64,31 @@ async def call_with_retries(
         CliError: Intercom refused the credentials (401, 403): exit 2, nothing else to try.
         SubjectFailedError: Any other refusal, or a transient failure that outlasted the tries.
     """
-    failures = 0
-    while True:
-        try:
-            return await work()
-        except IntercomRejectedError as error:
-            if error.status_code in CREDENTIAL_STATUSES:
-                raise CliError(rejected_message(error), ExitCode.USAGE) from None
-            raise SubjectFailedError(rejected_message(error)) from None
-        except ResolverError as error:
-            raise SubjectFailedError(resolver_error_message(error)) from None
-        except (httpx.HTTPError, OSError) as error:
-            failures += 1
-            reason = describe_transient(error, base_url=base_url)
-            wait = policy.backoff(failures)
-            if isinstance(error, RateLimitedError) and error.retry_after is not None:
-                if error.retry_after > policy.backoff_max:
-                    raise SubjectFailedError(
-                        f"{reason}; Intercom asks to wait {error.retry_after:.0f} s, "
-                        "try again later"
-                    ) from None
-                wait = error.retry_after
-            if failures >= policy.max_attempts:
-                tries = "1 attempt" if failures == 1 else f"{failures} attempts"
-                raise SubjectFailedError(f"{reason}, after {tries}; try again later") from None
-        await asyncio.sleep(wait)
+    tries = 1
+
+    def give_up_on_long_waits(error: BaseException, info: FailureInfo) -> None:
+        nonlocal tries
+        tries += 1
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(error, RateLimitedError) and retry_after is not None:
+            wait = bounded_retry_after(retry_after, most=float("inf"))
+            if wait is None or wait > policy.backoff_max:
+                # A person is waiting at the terminal: say so rather than sleep for an hour.
+                reason = describe_transient(error, base_url=base_url)
+                shown = "an unknown time" if wait is None else f"{wait:.0f} s"
+                raise SubjectFailedError(
+                    f"{reason}; Intercom asks to wait {shown}, try again later"
+                )
+
+    try:
+        return await retrying(work, policy, on_retry=give_up_on_long_waits)
+    except IntercomRejectedError as error:
+        if error.status_code in CREDENTIAL_STATUSES:
+            raise CliError(rejected_message(error), ExitCode.USAGE) from None
+        raise SubjectFailedError(rejected_message(error)) from None
+    except ResolverError as error:
+        raise SubjectFailedError(resolver_error_message(error)) from None
+    except (httpx.HTTPError, OSError) as error:
+        reason = describe_transient(error, base_url=base_url)
+        attempts = "1 attempt" if tries == 1 else f"{tries} attempts"
+        raise SubjectFailedError(f"{reason}, after {attempts}; try again later") from None

@@ -1,0 +1,219 @@
+"""Runs that must stop do: a refused token, a journal that cannot be written, a rate-limit
+header that would hang the run. Each stops with nothing more sent and everything resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dsr_resolvers.bulk import (
+    FailureInfo,
+    Journal,
+    JournalError,
+    RateLimiter,
+    RetryPolicy,
+    SubjectState,
+    journal_key,
+    parse_subjects,
+    run_bulk,
+)
+from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.testing import FakeIntercom
+
+TOKEN = "test-token"
+DELETE = "DELETE /contacts/{id}"
+KEY = journal_key(secret=TOKEN)
+
+
+class Revoking(httpx.BaseTransport):
+    """Forwards to the fake; after ``deletes`` DELETEs the token is revoked (401 from then on)."""
+
+    def __init__(self, inner: FakeIntercom, deletes: int) -> None:
+        self.inner = inner
+        self.left = deletes
+        self.lock = threading.Lock()
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            revoked = self.left <= 0
+            if request.method == "DELETE" and not revoked:
+                self.left -= 1
+            if revoked:
+                self.refused += 1
+                request.headers["Authorization"] = "Bearer revoked"
+        return self.inner.handle_request(request)
+
+
+def seeded(count: int, **kwargs: Any) -> tuple[FakeIntercom, list[str]]:
+    fake = FakeIntercom(TOKEN, **kwargs)
+    return fake, [fake.add_contact(email=f"person{i}@example.com") for i in range(count)]
+
+
+def deletes(fake: FakeIntercom) -> Counter[str]:
+    return Counter(r.segments[1] for r in fake.requests if r.route == DELETE and r.status == 200)
+
+
+@pytest.mark.parametrize("revoke_after", [0, 25])
+async def test_a_refused_token_stops_the_run_and_a_corrected_one_resumes(
+    tmp_path: Path, revoke_after: int
+) -> None:
+    fake, ids = seeded(120, latency=0.005)
+    lines = [*ids[:100], *(f"person{i}@example.com" for i in range(100, 120))]
+    concurrency = 8
+    revoking = Revoking(fake, revoke_after)
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        limiter = RateLimiter()
+        stopped = await run_bulk(
+            IntercomResolver(TOKEN, transport=revoking, hooks=limiter),
+            "erase",
+            parse_subjects(lines),
+            journal,
+            limiter=limiter,
+            concurrency=concurrency,
+        )
+        # One refusal stops the run: at most one refused request per subject in flight.
+        assert stopped.stopped == "refused"
+        assert stopped.stop_cause == FailureInfo(type="IntercomRejectedError", status=401)
+        assert 1 <= revoking.refused <= concurrency
+        assert stopped.failed == 0
+        assert not stopped.ok
+        assert stopped.done <= revoke_after
+        counts = journal.counts()
+        assert SubjectState.FAILED not in counts
+        assert SubjectState.RUNNING not in counts
+        assert counts[SubjectState.PENDING] == stopped.pending == 120 - stopped.done
+
+        # The operator fixes the token and reruns with the same journal: it resumes.
+        limiter = RateLimiter()
+        resumed = await run_bulk(
+            IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+            "erase",
+            parse_subjects(lines),
+            journal,
+            limiter=limiter,
+            concurrency=concurrency,
+        )
+        report = journal.report()
+    assert resumed.ok
+    assert resumed.skipped == stopped.done
+    assert fake.contact_ids() == ()
+    assert deletes(fake) == Counter(ids)
+    assert all(s.result == "erased" for s in report.subjects)
+
+
+async def test_subjects_in_flight_stop_before_their_next_request(tmp_path: Path) -> None:
+    fake = FakeIntercom(TOKEN, latency=0.01)
+    shared = [fake.add_contact(email="many@example.com", role="lead") for _ in range(6)]
+    other = fake.add_contact(email="other@example.com")
+    # Concurrency 2: the address with six contacts is in flight when the other subject's
+    # DELETE is refused; it must not send its remaining DELETEs.
+    revoking = Revoking(fake, 2)
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        limiter = RateLimiter()
+        summary = await run_bulk(
+            IntercomResolver(TOKEN, transport=revoking, hooks=limiter),
+            "erase",
+            parse_subjects(["many@example.com", other]),
+            journal,
+            limiter=limiter,
+            concurrency=2,
+        )
+        (many, _) = journal.report().subjects
+    assert summary.stopped == "refused"
+    assert revoking.refused <= 2
+    assert fake.count(DELETE) <= 2 + 2
+    assert many.state is SubjectState.PENDING
+    # Every contact of the address is named, whether deleted or still to do.
+    assert {c.contact_id for c in many.contacts} == set(shared)
+    assert len(fake.contact_ids()) >= 4
+
+
+class FailingJournal(Journal):
+    """A journal whose disk fills up after ``writes`` more writes."""
+
+    writes = 1_000_000
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        if self.writes <= 0:
+            raise JournalError(f"the disk holding {self.path} is full; free space and rerun")
+        self.writes -= 1
+        super()._write(sql, params)
+
+
+async def test_a_journal_that_cannot_be_written_stops_the_run(tmp_path: Path) -> None:
+    fake, ids = seeded(30)
+    with FailingJournal(tmp_path / "run.journal", key=KEY) as journal:
+        journal.writes = 7  # a few subjects in, the disk is full
+        summary = await run_bulk(
+            IntercomResolver(TOKEN, transport=fake), "erase", parse_subjects(ids), journal,
+            concurrency=1,
+        )  # fmt: skip
+        sent = fake.count()
+        assert summary.stopped == "local_failure"
+        assert summary.stop_detail is not None
+        assert "full" in summary.stop_detail
+        assert sent <= 4  # nothing after the failed write
+        journal.writes = 1_000_000
+        resumed = await run_bulk(
+            IntercomResolver(TOKEN, transport=fake), "erase", parse_subjects(ids), journal
+        )
+    assert resumed.ok
+    assert fake.contact_ids() == ()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "100000"},
+        {"Retry-After": "inf"},
+        {"Retry-After": "1e12"},
+        {"Retry-After": "nan"},
+        {"X-RateLimit-Limit": "1666", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1e15"},
+        {"X-RateLimit-Limit": "1666", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "inf"},
+    ],
+)
+async def test_absurd_rate_limit_headers_never_hang_or_fail_the_run(
+    tmp_path: Path, headers: dict[str, str]
+) -> None:
+    fake, ids = seeded(4, rate_window=1.0)
+    fake.fail_next(429, times=2, route=DELETE, headers=headers)
+    limiter = RateLimiter(window=1.0)
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        summary = await asyncio.wait_for(
+            run_bulk(
+                IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+                "erase",
+                parse_subjects(ids),
+                journal,
+                limiter=limiter,
+                concurrency=2,
+            ),
+            timeout=20,
+        )
+    assert summary.ok
+    assert fake.contact_ids() == ()
+
+
+async def test_absurd_retry_after_without_a_limiter_is_clamped_not_failed(tmp_path: Path) -> None:
+    fake, ids = seeded(2)
+    fake.fail_next(429, times=2, route=DELETE, headers={"Retry-After": "1e12"})
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        summary = await asyncio.wait_for(
+            run_bulk(
+                IntercomResolver(TOKEN, transport=fake),
+                "erase",
+                parse_subjects(ids),
+                journal,
+                retry=RetryPolicy(backoff_max=0.05),
+            ),
+            timeout=20,
+        )
+    assert summary.ok
+    assert summary.rate_limited == 2
