@@ -313,6 +313,7 @@ def test_a_cancelled_bulk_run_sends_nothing_after_it_returned(tmp_path: Path, de
         assert fake.count() == sent
         counts = journal.counts()
     assert counts.get(SubjectState.FAILED, 0) == 0  # a cancellation is no failure
+    assert counts.get(SubjectState.RUNNING, 0) == 0  # every subject in doubt is pending again
     for contact_id in ids:
         if fake.contact(contact_id) is None:
             assert unredacted_by(fake, contact_id) == 0

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -119,6 +119,11 @@ class FailureInfo(_Frozen):
         if status is None and response is not None:
             status = getattr(response, "status_code", None)
         return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+
+
+INTERRUPTED: Final = FailureInfo(type="Interrupted")
+"""The mark of a subject a cancelled run put back to ``pending`` mid-work: a request of it may
+or may not have reached Intercom, so it is in doubt until a rerun finishes it."""
 
 
 class RunSettings(_Frozen):

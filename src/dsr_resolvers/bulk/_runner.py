@@ -66,6 +66,7 @@ from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
 from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
+    INTERRUPTED,
     BulkOperation,
     BulkProgress,
     BulkSummary,
@@ -512,6 +513,11 @@ class _Run:
         except _StoppedError:
             self.leave_pending(entry, None)
             return
+        except asyncio.CancelledError:
+            # Cancelled mid-subject: a request may or may not have reached Intercom. The row
+            # goes back to pending, so a rerun resumes it, marked so it can be counted in doubt.
+            self.leave_pending(entry, INTERRUPTED)
+            raise
         except _LocalFailureError:
             raise
         except ResolverError as exc:

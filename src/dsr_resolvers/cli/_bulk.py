@@ -64,6 +64,7 @@ from dsr_resolvers.bulk import (
     read_subjects,
     run_bulk,
 )
+from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import Policy
@@ -394,8 +395,8 @@ def _interrupted(
 ) -> CliError:
     """Write what is known, then say how many subjects are in doubt and how to resume."""
     counts = journal.counts()
-    in_doubt = counts.get(SubjectState.RUNNING, 0)
-    left = in_doubt + counts.get(SubjectState.PENDING, 0)
+    in_doubt = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
+    left = counts.get(SubjectState.RUNNING, 0) + counts.get(SubjectState.PENDING, 0)
     # A report that cannot be written must not hide the interrupt; say so and go on.
     try:
         _write_report(journal, report_path, io)
