@@ -14,10 +14,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import get_args
 
 import httpx
 import pytest
 
+from dsr_resolvers.intercom import ErasurePolicy
 from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, served_world
 
 COMMANDS = [
@@ -187,3 +189,18 @@ def test_sandbox_rejects_bad_options_in_one_line(arguments: list[str], expected:
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert expected in result.stderr
+
+
+def test_the_policy_choices_are_the_resolvers_own_respelt() -> None:
+    """The CLI keeps no list of policies of its own: --policy offers ErasurePolicy, hyphenated."""
+    offered = {policy.replace("_", "-") for policy in get_args(ErasurePolicy)}
+    help_text = dsr("intercom", "erase", "--help").stdout
+    assert f"[{'|'.join(sorted(offered))}]" in help_text
+    for policy in get_args(ErasurePolicy):
+        spelt = policy.replace("_", "-")
+        surface = dsr("intercom", "surface", "--policy", spelt, "--format", "json")
+        assert surface.exit_code == 0, surface.output
+        assert f"under {spelt}" in dsr("intercom", "surface", "--policy", spelt).stdout
+    refused = dsr("intercom", "surface", "--policy", "shred")
+    assert refused.exit_code == 2
+    assert "use one of delete-contact, redact-messages" in refused.output

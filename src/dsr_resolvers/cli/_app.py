@@ -46,7 +46,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
-    Policy,
+    policy_name,
     run_erase,
     run_export,
     run_lookup,
@@ -67,12 +67,13 @@ from dsr_resolvers.cli._options import (
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
+    policy_option,
 )
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
 from dsr_resolvers.cli._trace import RequestTrace
-from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["app", "main"]
 
@@ -393,7 +394,7 @@ def export(
 def erase(
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
-    policy: PolicyOption = Policy.DELETE_CONTACT,
+    policy: PolicyOption = "delete_contact",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
     ] = False,
@@ -466,7 +467,7 @@ def verify(
         list[str],
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
     ],
-    policy: VerifyPolicyOption = Policy.DELETE_CONTACT,
+    policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
@@ -546,14 +547,12 @@ def check(
         ),
     ] = CheckScope.ALL,
     policy: Annotated[
-        Policy,
-        typer.Option(
-            "--policy",
-            case_sensitive=False,
-            help="The erasure policy of that run; redact-messages also needs to read and "
-            "redact conversations.",
+        ErasurePolicy,
+        policy_option(
+            "The erasure policy of that run; redact-messages also needs to read and "
+            "redact conversations."
         ),
-    ] = Policy.DELETE_CONTACT,
+    ] = "delete_contact",
     as_json: JsonOption = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
@@ -598,7 +597,7 @@ def surface(
     messages: Annotated[
         bool, typer.Option("--messages", help="As exported with --messages.")
     ] = False,
-    policy: PolicyOption = Policy.DELETE_CONTACT,
+    policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
 ) -> None:
     """Print the covered surface for these options, for a record of processing.
@@ -612,12 +611,12 @@ def surface(
         attributes = parse_custom_attributes(custom_attribute)
         resolver = IntercomResolver(
             "surface-needs-no-token",  # never sent: building a surface makes no request
-            erasure_policy=policy.resolver_policy,
+            erasure_policy=policy,
             export_messages=messages,
             custom_attributes=attributes,
         )
         options = [
-            ("erasure policy", policy.value),
+            ("erasure policy", policy_name(policy)),
             ("messages exported", "yes" if messages else "no"),
             (
                 "custom attributes",
@@ -689,7 +688,7 @@ def bulk_erase(
     concurrency: ConcurrencyOption = "auto",
     report: ReportOption = None,
     column: ColumnOption = None,
-    policy: PolicyOption = Policy.DELETE_CONTACT,
+    policy: PolicyOption = "delete_contact",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     receipts: Annotated[
         Path | None,

@@ -67,10 +67,11 @@ from dsr_resolvers.bulk import (
 from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
-from dsr_resolvers.cli._intercom import Policy
+from dsr_resolvers.cli._intercom import policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
+from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
 
@@ -244,7 +245,7 @@ def _stop_message(summary: BulkSummary, journal_path: Path) -> str:
     return f"{summary.stop_detail or 'a local write failed'}; fix that, then {resume}"
 
 
-def _confirm(io: Io, subjects: SubjectFile, policy: Policy) -> bool:
+def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
     if not io.interactive:
         raise CliError(
             "refusing a bulk erase without confirmation: there is no terminal to ask on; "
@@ -252,7 +253,7 @@ def _confirm(io: Io, subjects: SubjectFile, policy: Policy) -> bool:
         )
     return typer.confirm(
         f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
-        f"under policy {policy.value}? This cannot be undone",
+        f"under policy {policy_name(policy)}? This cannot be undone",
         default=False,
         err=True,
     )
@@ -290,7 +291,7 @@ def run_bulk_command(
     concurrency: int | Literal["auto"] = "auto",
     out_dir: Path | None = None,
     report_path: Path | None = None,
-    policy: Policy = Policy.DELETE_CONTACT,
+    policy: ErasurePolicy = "delete_contact",
     messages: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     assume_yes: bool = False,
@@ -336,7 +337,7 @@ def run_bulk_command(
     subjects = _read_input(input_path, column)
     limiter = RateLimiter()
     resolver = connection.resolver(
-        erasure_policy=policy.resolver_policy,
+        erasure_policy=policy,
         export_messages=messages,
         custom_attributes=custom_attributes,
         hooks=limiter,
@@ -349,7 +350,7 @@ def run_bulk_command(
         return ExitCode.FAILED
     options = {"resolver": "intercom"}
     if operation is BulkOperation.ERASE:
-        options["erasure_policy"] = policy.value
+        options["erasure_policy"] = policy_name(policy)
     else:
         options["messages"] = "yes" if messages else "no"
         options["custom_attributes"] = ",".join(

@@ -31,9 +31,10 @@ from typing import Any, Final
 import httpx
 
 from dsr_resolvers.cli._errors import CliError, ExitCode
-from dsr_resolvers.cli._intercom import Policy, not_intercom, unreachable
+from dsr_resolvers.cli._intercom import not_intercom, policy_name, unreachable
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
+from dsr_resolvers.intercom import ErasurePolicy
 from dsr_resolvers.intercom._http import intercom_says_absent
 
 __all__ = ["CHECK_FORMAT", "NEVER_ISSUED", "CheckScope", "run_check"]
@@ -103,11 +104,11 @@ _REDACT: Final = _Probe(
 _PROBES: Final = (_READ_CONTACTS, _READ_CONVERSATIONS, _TICKETS, _EVENTS, _DELETE, _REDACT)
 
 
-def needed(scope: CheckScope, policy: Policy) -> frozenset[str]:
+def needed(scope: CheckScope, policy: ErasurePolicy) -> frozenset[str]:
     """The capabilities a run needs: export reads every section; erase deletes (and redacts)."""
     export = {_READ_CONTACTS.name, _READ_CONVERSATIONS.name, _TICKETS.name, _EVENTS.name}
     erase = {_READ_CONTACTS.name, _DELETE.name}
-    if policy is Policy.REDACT_MESSAGES:
+    if policy == "redact_messages":
         erase |= {_READ_CONVERSATIONS.name, _REDACT.name}
     if scope is CheckScope.EXPORT:
         return frozenset(export)
@@ -173,7 +174,7 @@ def run_check(
     io: Io,
     *,
     scope: CheckScope = CheckScope.ALL,
-    policy: Policy = Policy.DELETE_CONTACT,
+    policy: ErasurePolicy = "delete_contact",
     as_json: bool = False,
 ) -> int:
     """``dsr intercom check``: the workspace, and each capability as ok / refused / unknown.
@@ -218,7 +219,7 @@ def run_check(
             "base_url": connection.base_url,
             "workspace": {"name": identity["name"], "region": identity["region"]},
             "for": scope.value,
-            "policy": policy.value,
+            "policy": policy_name(policy),
             "capabilities": results,
             "ready": ready,
         }

@@ -35,7 +35,6 @@ from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
-    Policy,
     run_erase,
     run_export,
     run_lookup,
@@ -206,7 +205,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 io,
                 contact_id=None,
                 email=email,
-                policy=Policy.REDACT_MESSAGES,
+                policy="redact_messages",
                 dry_run=True,
             )
         )
@@ -223,7 +222,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 io,
                 contact_id=None,
                 email=email,
-                policy=Policy.REDACT_MESSAGES,
+                policy="redact_messages",
                 assume_yes=True,
                 receipt=receipt,
             )
@@ -237,7 +236,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             f"dsr intercom verify {' '.join(ids)} --policy redact-messages",
         )
         statuses.append(
-            run_verify(connection, io, contact_ids=ids, policy=Policy.REDACT_MESSAGES, roles=roles)
+            run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)
         )
         if fake.contact(demo.bystander_id) is not None:
             io.out.print(

@@ -74,10 +74,10 @@ from dsr_resolvers.report import ProcessingRecord
 __all__ = [
     "NO_CONTACT",
     "LookupFormat",
-    "Policy",
     "find_contacts",
     "not_intercom",
     "plausible_contact_id",
+    "policy_name",
     "run_erase",
     "run_export",
     "run_lookup",
@@ -93,16 +93,12 @@ _T = TypeVar("_T")
 _UNKNOWN_ROLE = "unknown"
 
 
-class Policy(StrEnum):
-    """The erasure policies, spelt as options are (``--policy redact-messages``)."""
+def policy_name(policy: ErasurePolicy) -> str:
+    """How the CLI spells one of the resolver's erasure policies: ``redact-messages``.
 
-    DELETE_CONTACT = "delete-contact"
-    REDACT_MESSAGES = "redact-messages"
-
-    @property
-    def resolver_policy(self) -> ErasurePolicy:
-        """The resolver's name for this policy."""
-        return "redact_messages" if self is Policy.REDACT_MESSAGES else "delete_contact"
+    The resolver's ``ErasurePolicy`` is the one list of policies; the CLI only respells it.
+    """
+    return policy.replace("_", "-")
 
 
 class LookupFormat(StrEnum):
@@ -555,7 +551,8 @@ def show_plans(
 
 
 def _plans_json(
-    policy: Policy, plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]
+    policy: ErasurePolicy,
+    plans: Sequence[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]],
 ) -> dict[str, Any]:
     contacts: list[dict[str, Any]] = []
     for match, plan in plans:
@@ -577,10 +574,10 @@ def _plans_json(
                     would_do=_plan_action(plan),
                 )
             )
-    return {"format": PLAN_FORMAT, "policy": policy.value, "contacts": contacts}
+    return {"format": PLAN_FORMAT, "policy": policy_name(policy), "contacts": contacts}
 
 
-def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: Policy) -> bool:
+def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) -> bool:
     if not io.interactive:
         raise CliError(
             "refusing to erase without confirmation: there is no terminal to ask on; "
@@ -588,7 +585,7 @@ def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: Policy) -> bool:
         )
     ids = ", ".join(f"{shown_id(match.id)} ({_role(match)})" for match in contacts)
     return typer.confirm(
-        f"Erase {len(contacts)} Intercom contact(s) under policy {policy.value}: {ids}? "
+        f"Erase {len(contacts)} Intercom contact(s) under policy {policy_name(policy)}: {ids}? "
         "This cannot be undone",
         default=False,
         err=True,
@@ -635,7 +632,7 @@ def run_erase(
     *,
     contact_id: str | None,
     email: str | None,
-    policy: Policy = Policy.DELETE_CONTACT,
+    policy: ErasurePolicy = "delete_contact",
     dry_run: bool = False,
     assume_yes: bool = False,
     as_json: bool = False,
@@ -663,7 +660,7 @@ def run_erase(
             the lookup failed.
         KeyboardInterrupt: After saying which contacts were erased and which not.
     """
-    resolver = connection.resolver(erasure_policy=policy.resolver_policy)
+    resolver = connection.resolver(erasure_policy=policy)
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if contact_id is not None:
         _warn_implausible(io, contact_id)
@@ -671,7 +668,7 @@ def run_erase(
         io.status("No Intercom contact has this email: nothing to erase.")
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
-            _write_json(io, {"format": kind, "policy": policy.value, "contacts": []})
+            _write_json(io, {"format": kind, "policy": policy_name(policy), "contacts": []})
         if receipt is not None:
             write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
@@ -681,7 +678,7 @@ def run_erase(
             _write_json(io, _plans_json(policy, plans))
         else:
             show_plans(io, plans)
-        io.status(f"Dry run under policy {policy.value}: nothing was changed.")
+        io.status(f"Dry run under policy {policy_name(policy)}: nothing was changed.")
         return _report_failures(io, "planning the erasure of", plans)
     if not assume_yes and not _confirm(io, contacts, policy):
         io.status("Aborted: nothing was erased.")
@@ -694,7 +691,9 @@ def run_erase(
             )
             for m, outcome, detail, _ in results
         ]
-        _write_json(io, {"format": ERASE_FORMAT, "policy": policy.value, "contacts": entries})
+        _write_json(
+            io, {"format": ERASE_FORMAT, "policy": policy_name(policy), "contacts": entries}
+        )
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
         for match, outcome, detail, _ in results:
@@ -730,7 +729,7 @@ def run_verify(
     io: Io,
     *,
     contact_ids: Sequence[str],
-    policy: Policy = Policy.DELETE_CONTACT,
+    policy: ErasurePolicy = "delete_contact",
     roles: Mapping[str, str] | None = None,
     as_json: bool = False,
 ) -> int:
@@ -753,7 +752,7 @@ def run_verify(
     """
     if not contact_ids:
         raise CliError("give at least one CONTACT_ID")
-    resolver = connection.resolver(erasure_policy=policy.resolver_policy)
+    resolver = connection.resolver(erasure_policy=policy)
     # "Result" says whether the contact is held; a narrow table reads at 80 columns.
     table = new_table("Contact id", "Role", "Convs", "Readable", "Result")
     entries: list[dict[str, Any]] = []
@@ -810,7 +809,9 @@ def run_verify(
             )
         )
     if as_json:
-        _write_json(io, {"format": VERIFY_FORMAT, "policy": policy.value, "contacts": entries})
+        _write_json(
+            io, {"format": VERIFY_FORMAT, "policy": policy_name(policy), "contacts": entries}
+        )
     else:
         io.out.print(table)
     status = _report_failures(io, "verifying", outcomes)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal, cast, get_args
 
 import typer
 
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._intercom import Policy
+from dsr_resolvers.cli._intercom import policy_name
 from dsr_resolvers.contract import PiiCategory
+from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = [
     "ApiVersionOption",
@@ -35,6 +36,7 @@ __all__ = [
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
+    "policy_option",
 ]
 
 
@@ -98,22 +100,46 @@ JsonOption = Annotated[
         help="Print the result as one JSON document on stdout (schemas in docs/cli.md).",
     ),
 ]
-PolicyOption = Annotated[
-    Policy,
-    typer.Option(
+
+
+_POLICY_CHOICES: Final = tuple(policy_name(p) for p in get_args(ErasurePolicy))
+
+
+def _parse_policy(text: str) -> ErasurePolicy:
+    """``--policy``: one of the resolver's policies, spelt with hyphens (or as the resolver)."""
+    for policy in get_args(ErasurePolicy):
+        if text.strip().lower() in (policy, policy_name(policy)):
+            return cast(ErasurePolicy, policy)
+    raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
+
+
+def policy_option(help_text: str) -> Any:
+    """A ``--policy`` option with this help text (erase, verify, check, surface, bulk).
+
+    Its choices are the resolver's ``ErasurePolicy`` respelt, so the CLI keeps no list of its
+    own that could drift from the library's.
+    """
+    return typer.Option(
         "--policy",
-        case_sensitive=False,
-        help="delete-contact: delete the contact. redact-messages: first redact every message "
-        "the contact wrote, then delete it.",
+        parser=_parse_policy,
+        metavar="[" + "|".join(_POLICY_CHOICES) + "]",
+        show_default=False,
+        help=f"{help_text}  [default: {policy_name('delete_contact')}]",
+    )
+
+
+PolicyOption = Annotated[
+    ErasurePolicy,
+    policy_option(
+        "delete-contact: delete the contact. redact-messages: first redact every message "
+        "the contact wrote, then delete it."
     ),
 ]
 VerifyPolicyOption = Annotated[
-    Policy,
-    typer.Option(
-        "--policy",
-        case_sensitive=False,
-        help="The policy the contacts were erased under; with redact-messages, also check "
-        "that nothing they wrote is still readable.",
+    ErasurePolicy,
+    policy_option(
+        "The policy the contacts were erased under; with redact-messages, also check "
+        "that nothing they wrote is still readable."
     ),
 ]
 CustomAttributeOption = Annotated[

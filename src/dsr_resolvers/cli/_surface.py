@@ -26,11 +26,12 @@ import json
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from dsr_resolvers import __version__
-from dsr_resolvers.cli._intercom import Policy
+from dsr_resolvers.cli._intercom import policy_name
 from dsr_resolvers.contract import CoveredSurface
+from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["DECLARATION", "cli_spelling", "erasure_split", "surface_json", "surface_markdown"]
 
@@ -47,8 +48,7 @@ _SPELLINGS: Final = (
     (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
     (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
     (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
-    (re.compile(r"\bredact_messages\b"), Policy.REDACT_MESSAGES.value),
-    (re.compile(r"\bdelete_contact\b"), Policy.DELETE_CONTACT.value),
+    *((re.compile(rf"\b{policy}\b"), policy_name(policy)) for policy in get_args(ErasurePolicy)),
 )
 
 
@@ -79,7 +79,7 @@ def _wrapped(text: str, prefix: str = "", indent: str = "") -> list[str]:
 
 
 def surface_markdown(
-    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: Policy
+    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: ErasurePolicy
 ) -> str:
     """The surface as Markdown: options, exported, erased, stays, not covered, notes.
 
@@ -108,7 +108,7 @@ def surface_markdown(
         "|---|---|",
         *(f"| {_code(field.field)} | {field.category.value} |" for field in surface.fields),
         "",
-        f"## Erased (Art. 17) under {policy.value}",
+        f"## Erased (Art. 17) under {policy_name(policy)}",
         "",
         *(f"- {_code(glob)}" for glob in erased),
         "",
@@ -131,7 +131,7 @@ def surface_markdown(
 
 
 def surface_json(
-    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: Policy
+    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: ErasurePolicy
 ) -> str:
     """The surface as JSON, with the options, the declaration and the erasure split."""
     erased, stays = erasure_split(surface)
@@ -139,7 +139,7 @@ def surface_json(
         "options": dict(options),
         "statement": DECLARATION,
         "covered_surface": surface.model_dump(mode="json"),
-        "erasure": {"policy": policy.value, "erased": erased, "stays": stays},
+        "erasure": {"policy": policy_name(policy), "erased": erased, "stays": stays},
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
