@@ -57,6 +57,7 @@ from dsr_resolvers.cli._options import (
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
+    ExportArchivedOption,
     JsonOption,
     PolicyOption,
     Region,
@@ -332,6 +333,7 @@ def export(
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages the contact wrote.")
     ] = False,
+    export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
     out: OutOption = None,
@@ -368,6 +370,7 @@ def export(
             contact_id=contact_id,
             email=email,
             messages=messages,
+            archived=export_archived,
             custom_attributes=attributes,
             export_format=output_format,
             out=out,
@@ -598,6 +601,9 @@ def surface(
     messages: Annotated[
         bool, typer.Option("--messages", help="As exported with --messages.")
     ] = False,
+    export_archived: Annotated[
+        bool, typer.Option("--export-archived", help="As exported with --export-archived.")
+    ] = False,
     policy: PolicyOption = Policy.DELETE_CONTACT,
     custom_attribute: CustomAttributeOption = None,
 ) -> None:
@@ -614,11 +620,13 @@ def surface(
             "surface-needs-no-token",  # never sent: building a surface makes no request
             erasure_policy=policy.resolver_policy,
             export_messages=messages,
+            export_archived=export_archived,
             custom_attributes=attributes,
         )
         options = [
             ("erasure policy", policy.value),
             ("messages exported", "yes" if messages else "no"),
+            ("archived contacts exported", "yes" if export_archived else "no"),
             (
                 "custom attributes",
                 ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
@@ -763,6 +771,7 @@ def bulk_export(
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages each contact wrote.")
     ] = False,
+    export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
@@ -786,6 +795,7 @@ def bulk_export(
             out_dir=out,
             report_path=report,
             messages=messages,
+            archived=export_archived,
             custom_attributes=attributes,
         )
 

@@ -292,6 +292,7 @@ def run_bulk_command(
     report_path: Path | None = None,
     policy: Policy = Policy.DELETE_CONTACT,
     messages: bool = False,
+    archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     assume_yes: bool = False,
     dry_run: bool = False,
@@ -312,6 +313,7 @@ def run_bulk_command(
         report_path: Where to write the JSON report of the whole journal.
         policy: The erasure policy.
         messages: Export only: include the messages each contact wrote.
+        archived: Export only: reach archived contacts (unarchive, export, archive again).
         custom_attributes: Export only: custom attributes to include, with categories.
         assume_yes: Erase without asking.
         dry_run: Erase only: look up and plan, change nothing, leave the journal alone.
@@ -338,6 +340,7 @@ def run_bulk_command(
     resolver = connection.resolver(
         erasure_policy=policy.resolver_policy,
         export_messages=messages,
+        export_archived=archived,
         custom_attributes=custom_attributes,
         hooks=limiter,
     )
@@ -352,6 +355,8 @@ def run_bulk_command(
         options["erasure_policy"] = policy.value
     else:
         options["messages"] = "yes" if messages else "no"
+        if archived:  # only when set, so journals of earlier runs still match
+            options["archived"] = "yes"
         options["custom_attributes"] = ",".join(
             f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
         )

@@ -410,6 +410,7 @@ def run_export(
     contact_id: str | None,
     email: str | None,
     messages: bool = False,
+    archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
@@ -425,6 +426,7 @@ def run_export(
         contact_id: The contact to export.
         email: Export every contact with this email into one bundle instead.
         messages: Also export the messages the contacts wrote.
+        archived: Reach an archived contact: unarchive it, export it, archive it again.
         custom_attributes: Custom attributes to export, with their categories.
         export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
             (the access report).
@@ -440,7 +442,10 @@ def run_export(
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
     resolver = connection.resolver(
-        export_messages=messages, custom_attributes=custom_attributes, processing=processing
+        export_messages=messages,
+        export_archived=archived,
+        custom_attributes=custom_attributes,
+        processing=processing,
     )
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if email is not None and not contacts:

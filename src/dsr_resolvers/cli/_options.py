@@ -25,6 +25,7 @@ __all__ = [
     "ApiVersionOption",
     "BaseUrlOption",
     "CustomAttributeOption",
+    "ExportArchivedOption",
     "JsonOption",
     "PolicyOption",
     "Region",
@@ -89,6 +90,14 @@ VerboseOption = Annotated[
         "-v",
         help="Log each request to stderr: method, route, status, milliseconds (never an id, "
         "a token or a body).",
+    ),
+]
+ExportArchivedOption = Annotated[
+    bool,
+    typer.Option(
+        "--export-archived",
+        help="Reach archived contacts too: unarchive each, export it, archive it again "
+        "(without it Intercom answers not found and nothing of theirs is exported).",
     ),
 ]
 JsonOption = Annotated[

@@ -47,6 +47,7 @@ _SPELLINGS: Final = (
     (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
     (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
     (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
+    (re.compile(r"\bexport_archived\s*=\s*True\b"), "--export-archived"),
     (re.compile(r"\bredact_messages\b"), Policy.REDACT_MESSAGES.value),
     (re.compile(r"\bdelete_contact\b"), Policy.DELETE_CONTACT.value),
 )
