@@ -715,12 +715,13 @@ def bulk_erase(
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Erase every subject of a file: each contact id, and every contact of each email."""
 
     def body(io: Io) -> int:
         workers = parse_concurrency(concurrency)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_bulk_command(
             connection,
             io,
@@ -777,13 +778,14 @@ def bulk_export(
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
 
     def body(io: Io) -> int:
         workers = parse_concurrency(concurrency)
         attributes = parse_custom_attributes(custom_attribute)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_bulk_command(
             connection,
             io,
