@@ -8,15 +8,29 @@ Schemas in ``docs/schemas/``.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from openapi_schema_validator import OAS31Validator
+from pydantic import SecretStr
+from referencing import Registry, Resource
+from rich.console import Console
 
+from dsr_resolvers.bulk import BulkOperation
+from dsr_resolvers.cli._bulk import run_bulk_command
+from dsr_resolvers.cli._intercom import Policy
+from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._trace import HookChain
 from tests.test_cli import TOKEN, World, dsr, served_world
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 
 _VERBOSE_LINE = re.compile(r"^(GET|POST|PUT|DELETE) /[a-z_/{}]+ \d{3} \d+ ms$")
 
@@ -83,3 +97,119 @@ def test_the_hook_chain_paces_before_it_times() -> None:
     chain.after_response(httpx.Response(200, request=request))
 
     assert calls == ["limiter before", "trace before", "limiter after", "trace after"]
+
+
+# -- --json ---------------------------------------------------------------------------------------
+
+
+def _valid(document: Any, schema: str) -> Any:
+    """Validate against a schema of docs/schemas/, resolving references between its files."""
+    documents = [json.loads(path.read_text()) for path in SCHEMAS.glob("*.schema.json")]
+    registry: Registry[Any] = Registry().with_resources(
+        (each["$id"], Resource.from_contents(each)) for each in documents
+    )
+    main = json.loads((SCHEMAS / f"{schema}.schema.json").read_text())
+    errors = [e.message for e in OAS31Validator(main, registry=registry).iter_errors(document)]
+    assert not errors, errors
+    return document
+
+
+def test_bulk_dry_run_json_follows_its_schema_and_agrees_with_the_single_dry_run(
+    world: World, tmp_path: Path
+) -> None:
+    source, ids = _input(world, tmp_path)
+    journal = tmp_path / "plan.sqlite"
+
+    result = dsr(
+        "intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
+        "--dry-run", "--json", "--policy", "redact-messages", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    document = _valid(json.loads(result.stdout), "bulk-erase-plan")
+    assert document["policy"] == "redact-messages"
+    assert document["totals"]["subjects"] == len(document["subjects"]) == 7
+    by_line = {subject["line"]: subject for subject in document["subjects"]}
+    assert [c["contact_id"] for c in by_line[1]["contacts"]] == [ids[0]]
+    assert by_line[6]["kind"] == "email"
+    assert by_line[7] == {"line": 7, "kind": "email", "outcome": "no_contact", "contacts": []}
+    assert "@" not in result.stdout
+    assert world.fake.count("DELETE /contacts/{id}") == 0
+    assert not journal.exists()
+    single = dsr(
+        "intercom", "erase", "--email", world.demo.shared_email, "--dry-run", "--json",
+        "--policy", "redact-messages", "--base-url", world.url,
+    )  # fmt: skip
+    shared = ("contact_id", "outcome", "held", "conversations", "redactions", "would_do")
+    from_single = [
+        {key: contact[key] for key in shared}
+        for contact in _valid(json.loads(single.stdout), "erase-plan")["contacts"]
+    ]
+    from_bulk = [{key: contact[key] for key in shared} for contact in by_line[6]["contacts"]]
+    assert from_bulk == from_single
+
+
+def test_bulk_dry_run_json_is_written_subject_by_subject(world: World, tmp_path: Path) -> None:
+    source, _ = _input(world, tmp_path)
+    sent_at_each_write: list[int] = []
+
+    class Stdout(io.StringIO):
+        def write(self, text: str) -> int:
+            sent_at_each_write.append(world.fake.count())
+            return super().write(text)
+
+    stdout = Stdout()
+    code = run_bulk_command(
+        Connection(base_url=world.url, token=SecretStr(TOKEN)),
+        Io(out=Console(file=stdout), err=Console(file=io.StringIO()), interactive=False),
+        operation=BulkOperation.ERASE,
+        input_path=source,
+        journal_path=tmp_path / "plan.sqlite",
+        concurrency=1,
+        policy=Policy.REDACT_MESSAGES,
+        dry_run=True,
+        as_json=True,
+    )
+
+    assert code == 0
+    assert _valid(json.loads(stdout.getvalue()), "bulk-erase-plan")["totals"]["subjects"] == 7
+    # The first subject is on stdout before the last is planned: nothing waits for the end.
+    assert sent_at_each_write[1] < sent_at_each_write[-1] == world.fake.count()
+
+
+def test_bulk_json_without_dry_run_is_a_usage_error(world: World, tmp_path: Path) -> None:
+    source, _ = _input(world, tmp_path)
+
+    result = dsr(
+        "intercom", "bulk", "erase", "--input", str(source), "--journal",
+        str(tmp_path / "run.sqlite"), "--json", "--yes", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "--dry-run" in result.stderr
+    assert world.fake.count() == 0
+
+
+def test_bulk_status_json_follows_its_schema_and_sends_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    source, _ = _input(world, tmp_path)
+    journal = tmp_path / "run.sqlite"
+    world.fake.fail_next(409, times=1, route="DELETE /contacts/{id}")
+    first = dsr(
+        "intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
+        "--yes", "--concurrency", "1", "--base-url", world.url,
+    )  # fmt: skip
+    assert first.exit_code == 1
+    sent = world.fake.count()
+
+    result = dsr("intercom", "bulk", "status", "--journal", str(journal), "--json")
+
+    assert result.exit_code == 1  # not everything is done
+    assert world.fake.count() == sent
+    document = _valid(json.loads(result.stdout), "bulk-status")
+    assert document["operation"] == "erase"
+    assert document["options"]["erasure_policy"] == "delete-contact"
+    assert document["subjects"] == 7
+    assert document["states"] == {"pending": 0, "running": 0, "done": 6, "failed": 1}
+    assert document["failures"] == [{"type": "IntercomRejectedError", "status": 409, "count": 1}]

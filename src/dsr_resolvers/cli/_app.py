@@ -689,6 +689,7 @@ ColumnOption = Annotated[
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
+        "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --dry-run --json",
     ),
 )
 def bulk_erase(
@@ -710,6 +711,14 @@ def bulk_erase(
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --dry-run: print the plan as one JSON document on stdout, written "
+            "subject by subject (schema in docs/cli.md).",
+        ),
     ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
@@ -735,6 +744,7 @@ def bulk_erase(
             assume_yes=yes,
             receipts_dir=receipts,
             dry_run=dry_run,
+            as_json=as_json,
         )
 
     _execute(body)
@@ -744,11 +754,14 @@ def bulk_erase(
     "status",
     cls=Command,
     short_help="Show what a journal holds; sends no request.",
-    epilog=example("dsr intercom bulk status --journal erase.sqlite"),
+    epilog=example(
+        "dsr intercom bulk status --journal erase.sqlite",
+        "dsr intercom bulk status --journal erase.sqlite --json",
+    ),
 )
-def bulk_status(journal: JournalOption) -> None:
+def bulk_status(journal: JournalOption, as_json: JsonOption = False) -> None:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
-    _execute(lambda io: run_bulk_status(io, journal_path=journal))
+    _execute(lambda io: run_bulk_status(io, journal_path=journal, as_json=as_json))
 
 
 @bulk_app.command(
