@@ -335,6 +335,34 @@ def test_export_by_email_bundles_the_user_and_the_lead(world: World) -> None:
     assert all(subject["records"] for subject in bundle["subjects"])
 
 
+def test_export_archived_reaches_an_archived_contact_and_archives_it_again(world: World) -> None:
+    world.fake.archive_contact(world.demo.user_id)
+    hidden = dsr("intercom", "export", world.demo.user_id, "--base-url", world.url)
+    reached = dsr(
+        "intercom", "export", world.demo.user_id, "--export-archived", "--base-url", world.url
+    )  # fmt: skip
+
+    assert hidden.exit_code == reached.exit_code == 0, reached.stderr
+    assert json.loads(hidden.stdout)["subjects"][0]["records"] == []
+    bundle = json.loads(reached.stdout)
+    fields = {record["field"] for record in bundle["subjects"][0]["records"]}
+    assert "contact.email" in fields
+    assert bundle["covered_surface"] == (
+        IntercomResolver("x", export_archived=True).covered_surface.model_dump(mode="json")
+    )
+    assert world.fake.is_archived(world.demo.user_id)
+
+
+def test_surface_spells_the_archived_option_as_the_cli_does() -> None:
+    plain = dsr("intercom", "surface").stdout
+    archived = dsr("intercom", "surface", "--export-archived").stdout
+
+    assert "--export-archived" in plain
+    assert "export_archived" not in plain + archived
+    assert "- archived contacts exported: yes" in archived
+    assert "exports it and archives it again (--export-archived)" in " ".join(archived.split())
+
+
 def test_export_with_messages_and_a_custom_attribute(world: World) -> None:
     result = dsr(
         "intercom", "export", world.demo.user_id, "--messages",

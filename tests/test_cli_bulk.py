@@ -137,6 +137,21 @@ def test_bulk_export_writes_one_file_per_subject(batch: Batch, tmp_path: Path) -
     assert batch.world.fake.contact(batch.ids[0]) is not None
 
 
+def test_bulk_export_archived_reaches_archived_contacts(batch: Batch, tmp_path: Path) -> None:
+    batch.world.fake.archive_contact(batch.ids[0])
+    out = tmp_path / "exports"
+
+    result = dsr(*_bulk(batch, "export", "--out", str(out), "--export-archived"))
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(batch.report.read_text())
+    first = next(s for s in report["subjects"] if s["line"] == 2)  # line 1 is a comment
+    document = json.loads((out / first["export_file"]).read_text())
+    assert [c["contact_id"] for c in document["subjects"]] == [batch.ids[0]]
+    assert document["subjects"][0]["records"]
+    assert batch.world.fake.is_archived(batch.ids[0])
+
+
 def test_bulk_export_reads_the_named_csv_column(tmp_path: Path) -> None:
     with served_world(rate_limit=100_000) as world:
         source = tmp_path / "subjects.csv"

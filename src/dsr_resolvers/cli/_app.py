@@ -57,6 +57,7 @@ from dsr_resolvers.cli._options import (
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
+    ExportArchivedOption,
     JsonOption,
     PolicyOption,
     Region,
@@ -333,6 +334,7 @@ def export(
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages the contact wrote.")
     ] = False,
+    export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
     out: OutOption = None,
@@ -369,6 +371,7 @@ def export(
             contact_id=contact_id,
             email=email,
             messages=messages,
+            archived=export_archived,
             custom_attributes=attributes,
             export_format=output_format,
             out=out,
@@ -597,6 +600,9 @@ def surface(
     messages: Annotated[
         bool, typer.Option("--messages", help="As exported with --messages.")
     ] = False,
+    export_archived: Annotated[
+        bool, typer.Option("--export-archived", help="As exported with --export-archived.")
+    ] = False,
     policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
 ) -> None:
@@ -613,11 +619,13 @@ def surface(
             "surface-needs-no-token",  # never sent: building a surface makes no request
             erasure_policy=policy,
             export_messages=messages,
+            export_archived=export_archived,
             custom_attributes=attributes,
         )
         options = [
             ("erasure policy", policy_name(policy)),
             ("messages exported", "yes" if messages else "no"),
+            ("archived contacts exported", "yes" if export_archived else "no"),
             (
                 "custom attributes",
                 ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
@@ -680,6 +688,7 @@ ColumnOption = Annotated[
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
+        "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --dry-run --json",
     ),
 )
 def bulk_erase(
@@ -702,16 +711,25 @@ def bulk_erase(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --dry-run: print the plan as one JSON document on stdout, written "
+            "subject by subject (schema in docs/cli.md).",
+        ),
+    ] = False,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Erase every subject of a file: each contact id, and every contact of each email."""
 
     def body(io: Io) -> int:
         workers = parse_concurrency(concurrency)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_bulk_command(
             connection,
             io,
@@ -725,6 +743,7 @@ def bulk_erase(
             assume_yes=yes,
             receipts_dir=receipts,
             dry_run=dry_run,
+            as_json=as_json,
         )
 
     _execute(body)
@@ -734,11 +753,14 @@ def bulk_erase(
     "status",
     cls=Command,
     short_help="Show what a journal holds; sends no request.",
-    epilog=example("dsr intercom bulk status --journal erase.sqlite"),
+    epilog=example(
+        "dsr intercom bulk status --journal erase.sqlite",
+        "dsr intercom bulk status --journal erase.sqlite --json",
+    ),
 )
-def bulk_status(journal: JournalOption) -> None:
+def bulk_status(journal: JournalOption, as_json: JsonOption = False) -> None:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
-    _execute(lambda io: run_bulk_status(io, journal_path=journal))
+    _execute(lambda io: run_bulk_status(io, journal_path=journal, as_json=as_json))
 
 
 @bulk_app.command(
@@ -762,18 +784,20 @@ def bulk_export(
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages each contact wrote.")
     ] = False,
+    export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     token_file: TokenFileOption = None,
     region: RegionOption = None,
     base_url: BaseUrlOption = None,
     api_version: ApiVersionOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
 
     def body(io: Io) -> int:
         workers = parse_concurrency(concurrency)
         attributes = parse_custom_attributes(custom_attribute)
-        connection = _connect(token_file, region, base_url, api_version)
+        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
         return run_bulk_command(
             connection,
             io,
@@ -785,6 +809,7 @@ def bulk_export(
             out_dir=out,
             report_path=report,
             messages=messages,
+            archived=export_archived,
             custom_attributes=attributes,
         )
 

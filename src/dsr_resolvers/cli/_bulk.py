@@ -29,7 +29,9 @@ How a run ends, and what it leaves in the journal:
 
 Running the same command again with the same ``--journal`` skips every subject already done.
 ``bulk erase --dry-run`` looks up and plans without changing anything; ``bulk status`` reads a
-journal without sending anything.
+journal without sending anything. With ``--json`` both print one JSON document instead of a
+table; the dry run's is written subject by subject as the plans come (each contact in the shape
+of the single-subject dry run), so memory stays flat however long the input.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import time
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
 import typer
 from rich import box
@@ -67,7 +69,7 @@ from dsr_resolvers.bulk import (
 from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
-from dsr_resolvers.cli._intercom import policy_name
+from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
@@ -79,6 +81,8 @@ PLAIN_PROGRESS_INTERVAL: Final = 5.0
 """Seconds between two plain progress lines when stderr is not a terminal."""
 
 _MAX_LISTED_FAILURES: Final = 50
+BULK_PLAN_FORMAT: Final = "dsr-resolvers/bulk-erase-plan/v1"
+BULK_STATUS_FORMAT: Final = "dsr-resolvers/bulk-status/v1"
 
 
 def _duration(seconds: float | None) -> str:
@@ -293,9 +297,11 @@ def run_bulk_command(
     report_path: Path | None = None,
     policy: ErasurePolicy = "delete_contact",
     messages: bool = False,
+    archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     assume_yes: bool = False,
     dry_run: bool = False,
+    as_json: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
 ) -> int:
@@ -313,9 +319,12 @@ def run_bulk_command(
         report_path: Where to write the JSON report of the whole journal.
         policy: The erasure policy.
         messages: Export only: include the messages each contact wrote.
+        archived: Export only: reach archived contacts (unarchive, export, archive again).
         custom_attributes: Export only: custom attributes to include, with categories.
         assume_yes: Erase without asking.
         dry_run: Erase only: look up and plan, change nothing, leave the journal alone.
+        as_json: With ``dry_run``: print the plan as one JSON document, written subject by
+            subject as the plans come (``docs/schemas/bulk-erase-plan.schema.json``).
         progress_interval: Seconds between plain progress lines.
         receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
 
@@ -332,6 +341,8 @@ def run_bulk_command(
         raise CliError("bulk erase writes no export files; --out is for bulk export")
     if operation is BulkOperation.EXPORT and receipts_dir is not None:
         raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if as_json and not dry_run:
+        raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise CliError(f"--out {out_dir} exists and is not a directory")
     subjects = _read_input(input_path, column)
@@ -339,12 +350,15 @@ def run_bulk_command(
     resolver = connection.resolver(
         erasure_policy=policy,
         export_messages=messages,
+        export_archived=archived,
         custom_attributes=custom_attributes,
         hooks=limiter,
     )
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
-        return _dry_run(resolver, subjects, io, report_path=report_path, concurrency=workers)
+        return _dry_run(
+            resolver, subjects, io, report_path=report_path, concurrency=workers, as_json=as_json
+        )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
@@ -353,6 +367,8 @@ def run_bulk_command(
         options["erasure_policy"] = policy_name(policy)
     else:
         options["messages"] = "yes" if messages else "no"
+        if archived:  # only when set, so journals of earlier runs still match
+            options["archived"] = "yes"
         options["custom_attributes"] = ",".join(
             f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
         )
@@ -418,10 +434,11 @@ def _dry_run(
     *,
     report_path: Path | None,
     concurrency: int,
+    as_json: bool = False,
 ) -> int:
     totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
     errors = 0
-    policy = getattr(resolver, "erasure_policy", "delete_contact")
+    policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
@@ -451,15 +468,27 @@ def _dry_run(
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
+    def shown() -> Iterator[SubjectPlan]:
+        """The plans, each also written to stdout as it comes when ``--json`` asks for it."""
+        if as_json:
+            io.write(f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy_name(policy)}", ')
+            io.write('"subjects": [')
+        for number, plan in enumerate(planned()):
+            if as_json:
+                io.write((",\n" if number else "\n") + json.dumps(_plan_json(plan)))
+            yield plan
+        if as_json:
+            io.write('\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n")
+
     def report_chunks() -> Iterator[bytes]:
         yield f'{{"dry_run": true, "erasure_policy": {json.dumps(policy)}, "subjects": ['.encode()
-        for number, plan in enumerate(planned()):
+        for number, plan in enumerate(shown()):
             yield (b",\n" if number else b"\n") + plan.model_dump_json().encode()
         yield b'\n], "totals": ' + json.dumps(totals, sort_keys=True).encode() + b"}\n"
 
     try:
         if report_path is None:
-            for _ in planned():
+            for _ in shown():
                 pass
         else:
             write_atomically(report_path, report_chunks())
@@ -482,19 +511,43 @@ def _dry_run(
             ("messages to redact", str(totals["redactions"])),
         ]
     rows.append(("could not be planned", str(errors)))
-    io.out.print(_table("bulk erase --dry-run", rows))
+    if not as_json:
+        io.out.print(_table("bulk erase --dry-run", rows))
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def run_bulk_status(io: Io, *, journal_path: Path) -> int:
+def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
+    """One subject of the ``--json`` dry run: its line, kind, outcome and contacts."""
+    contacts = [
+        plan_entry(
+            contact.contact_id,
+            contact.exists is not False,
+            conversations=contact.conversations,
+            redactions=contact.redactions,
+        )
+        for contact in plan.contacts
+    ]
+    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    if plan.error is not None:
+        status = "" if plan.error.status is None else f" (status {plan.error.status})"
+        entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
+    else:
+        held = any(contact["outcome"] == "planned" for contact in contacts)
+        entry["outcome"] = "planned" if held else "no_contact"
+    return entry | {"contacts": contacts}
+
+
+def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
 
     Args:
         io: Where to print.
         journal_path: The journal to read (opened read-only: a running run is not disturbed).
+        as_json: Print one JSON document (``docs/schemas/bulk-status.schema.json``) instead
+            of the table.
 
     Returns:
         0 when every subject is done, 1 otherwise.
@@ -506,9 +559,30 @@ def run_bulk_status(io: Io, *, journal_path: Path) -> int:
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+    running = counts.get(SubjectState.RUNNING, 0)
+    if as_json:
+        document: dict[str, Any] = {
+            "format": BULK_STATUS_FORMAT,
+            "journal": str(journal_path),
+            "registered": settings is not None,
+            "operation": None if settings is None else settings.operation.value,
+            "options": {} if settings is None else dict(sorted(settings.options.items())),
+            "input_lines": 0 if settings is None else settings.input_lines,
+            "subjects": 0 if settings is None else settings.input_subjects,
+            "states": {state.value: counts.get(state, 0) for state in SubjectState},
+            "in_doubt": running,
+            "failures": [
+                {"type": info.type, "status": info.status, "count": count}
+                for info, count in failures.items()
+            ],
+        }
+        io.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     if settings is None:
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
+    done = counts.get(SubjectState.DONE, 0)
+    if as_json:
+        return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
     rows = [("operation", settings.operation.value)]
     rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
     rows += [
@@ -520,10 +594,9 @@ def run_bulk_status(io: Io, *, journal_path: Path) -> int:
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
     io.out.print(_table(f"journal {journal_path}", rows))
-    if counts.get(SubjectState.RUNNING):
+    if running:
         io.status(
-            f"{counts[SubjectState.RUNNING]} subject(s) are in doubt (running when the last run "
-            "stopped); rerunning the same command resumes them"
+            f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
+            "the same command resumes them"
         )
-    done = counts.get(SubjectState.DONE, 0)
     return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED

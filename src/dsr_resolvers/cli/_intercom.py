@@ -73,9 +73,11 @@ from dsr_resolvers.report import ProcessingRecord
 
 __all__ = [
     "NO_CONTACT",
+    "PLAN_FORMAT",
     "LookupFormat",
     "find_contacts",
     "not_intercom",
+    "plan_entry",
     "plausible_contact_id",
     "policy_name",
     "run_erase",
@@ -406,6 +408,7 @@ def run_export(
     contact_id: str | None,
     email: str | None,
     messages: bool = False,
+    archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     export_format: ExportFormat = ExportFormat.JSON,
     out: Path | None = None,
@@ -421,6 +424,7 @@ def run_export(
         contact_id: The contact to export.
         email: Export every contact with this email into one bundle instead.
         messages: Also export the messages the contacts wrote.
+        archived: Reach an archived contact: unarchive it, export it, archive it again.
         custom_attributes: Custom attributes to export, with their categories.
         export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
             (the access report).
@@ -436,7 +440,10 @@ def run_export(
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
     resolver = connection.resolver(
-        export_messages=messages, custom_attributes=custom_attributes, processing=processing
+        export_messages=messages,
+        export_archived=archived,
+        custom_attributes=custom_attributes,
+        processing=processing,
     )
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if email is not None and not contacts:
@@ -518,12 +525,53 @@ def plan_erasures(
 
 
 def _plan_action(plan: ErasurePlan) -> str:
-    redact = f"redact {plan.redactions}" if plan.messages is not None else ""
-    if not plan.contact_exists:
+    return _would_do(plan.contact_exists, plan.redactions if plan.messages is not None else None)
+
+
+def _would_do(exists: bool, redactions: int | None) -> str:
+    redact = f"redact {redactions}" if redactions is not None else ""
+    if not exists:
         # An archived contact answers like an absent one; the erasure unarchives to reach it.
         gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
         return f"{redact}; {gone}" if redact else gone
     return f"{redact}, delete" if redact else "delete"
+
+
+def plan_entry(
+    contact_id: str,
+    exists: bool,
+    *,
+    role: str | None = None,
+    conversations: int | None = None,
+    written: int | None = None,
+    redacted: int | None = None,
+    redactions: int | None = None,
+) -> dict[str, Any]:
+    """One contact of a dry run's ``--json`` document, single-subject or bulk alike.
+
+    Args:
+        contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
+        exists: Whether Intercom holds it now.
+        role: ``user`` or ``lead`` when a lookup said so.
+        conversations: Conversations it is in (``redact-messages`` only).
+        written: Messages it wrote in them (``None`` when not counted).
+        redacted: Of those, already redacted (``None`` when not counted).
+        redactions: Messages the erasure would redact (``redact-messages`` only).
+
+    Returns:
+        The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
+    """
+    match = ContactMatch(id=contact_id, role=role or _UNKNOWN_ROLE)
+    return _entry(
+        match,
+        "planned" if exists else "no_contact",
+        held=exists,
+        conversations=conversations,
+        written=written,
+        redacted=redacted,
+        redactions=redactions,
+        would_do=_would_do(exists, redactions),
+    )
 
 
 def show_plans(
@@ -563,15 +611,14 @@ def _plans_json(
         else:
             scan = plan.messages
             contacts.append(
-                _entry(
-                    match,
-                    "planned" if plan.contact_exists else "no_contact",
-                    held=plan.contact_exists,
+                plan_entry(
+                    match.id,
+                    plan.contact_exists,
+                    role=match.role,
                     conversations=None if scan is None else scan.conversations,
                     written=None if scan is None else scan.authored,
                     redacted=None if scan is None else scan.redacted,
                     redactions=plan.redactions if scan is not None else None,
-                    would_do=_plan_action(plan),
                 )
             )
     return {"format": PLAN_FORMAT, "policy": policy_name(policy), "contacts": contacts}

@@ -26,6 +26,7 @@ __all__ = [
     "ApiVersionOption",
     "BaseUrlOption",
     "CustomAttributeOption",
+    "ExportArchivedOption",
     "JsonOption",
     "PolicyOption",
     "Region",
@@ -91,6 +92,14 @@ VerboseOption = Annotated[
         "-v",
         help="Log each request to stderr: method, route, status, milliseconds (never an id, "
         "a token or a body).",
+    ),
+]
+ExportArchivedOption = Annotated[
+    bool,
+    typer.Option(
+        "--export-archived",
+        help="Reach archived contacts too: unarchive each, export it, archive it again "
+        "(without it Intercom answers not found and nothing of theirs is exported).",
     ),
 ]
 JsonOption = Annotated[

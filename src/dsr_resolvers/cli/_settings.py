@@ -37,7 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dsr_resolvers._version import __version__
 from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._trace import RequestTrace
+from dsr_resolvers.cli._trace import HookChain, RequestTrace
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import REGIONS, ErasurePolicy, IntercomResolver, RequestHooks
 from dsr_resolvers.report import ProcessingRecord
@@ -86,8 +86,8 @@ class Connection:
         api_version: The ``Intercom-Version`` header.
         timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
-        trace: Hooks for every resolver built here (``-v`` lines, the spinner, 404s that are
-            not Intercom's), unless :meth:`resolver` is given others.
+        trace: Hooks for every resolver built here (``-v`` lines, the spinner); hooks given
+            to :meth:`resolver` (a bulk run's rate limiter) run first, then these.
     """
 
     base_url: str
@@ -102,6 +102,7 @@ class Connection:
         *,
         erasure_policy: ErasurePolicy = "delete_contact",
         export_messages: bool = False,
+        export_archived: bool = False,
         custom_attributes: Mapping[str, PiiCategory] | None = None,
         hooks: RequestHooks | None = None,
         processing: ProcessingRecord | None = None,
@@ -119,8 +120,9 @@ class Connection:
                 timeout=self.timeout,
                 erasure_policy=erasure_policy,
                 export_messages=export_messages,
+                export_archived=export_archived,
                 custom_attributes=custom_attributes,
-                hooks=hooks if hooks is not None else self.trace,
+                hooks=_hooks(hooks, self.trace),
                 processing=processing,
             )
         except ValueError as error:
@@ -209,6 +211,12 @@ def load_connection(
         retry=retry.policy(),
         trace=trace,
     )
+
+
+def _hooks(given: RequestHooks | None, trace: RequestTrace | None) -> RequestHooks | None:
+    if given is None or trace is None:
+        return given if given is not None else trace
+    return HookChain(given, trace)
 
 
 _ENV_NAMES = {

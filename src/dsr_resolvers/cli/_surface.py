@@ -48,6 +48,7 @@ _SPELLINGS: Final = (
     (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
     (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
     (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
+    (re.compile(r"\bexport_archived\s*=\s*True\b"), "--export-archived"),
     *((re.compile(rf"\b{policy}\b"), policy_name(policy)) for policy in get_args(ErasurePolicy)),
 )
 

@@ -12,6 +12,9 @@ Job                         Behaviour
                             shown as ``(other route)``)
 the spinner                 on a terminal, a spinner on stderr while a call takes longer than a
                             moment (:data:`SPINNER_DELAY`); nothing when stderr is a file or pipe
+beside other hooks          :class:`HookChain` calls the bulk ``RateLimiter`` first (it may
+                            block to pace the request), then the trace, so ``-v`` on a bulk run
+                            times the request, not the wait for its turn
 ==========================  ===================================================================
 
 A 404 that is not Intercom's needs no hook: the resolver raises ``NotIntercomError`` for it.
@@ -29,10 +32,10 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 
-from dsr_resolvers.intercom import _routes
+from dsr_resolvers.intercom import RequestHooks, _routes
 from dsr_resolvers.intercom._http import Route
 
-__all__ = ["SPINNER_DELAY", "RequestTrace", "route_template"]
+__all__ = ["SPINNER_DELAY", "HookChain", "RequestTrace", "route_template"]
 
 #: Seconds a call runs before the spinner shows: quick calls never flicker one.
 SPINNER_DELAY: Final = 0.4
@@ -109,3 +112,25 @@ class RequestTrace:
         finally:
             timer.cancel()
             status.stop()
+
+
+class HookChain:
+    """Several request hooks as the one ``IntercomResolver(hooks=...)`` takes, called in order.
+
+    Args:
+        hooks: The hooks, first called first; a hook that raises in ``before_request`` (the
+            limiter, when the run stops) keeps the later ones from seeing that request.
+    """
+
+    def __init__(self, *hooks: RequestHooks) -> None:
+        self._hooks = hooks
+
+    def before_request(self, request: httpx.Request) -> None:
+        """Call each hook's ``before_request``."""
+        for hook in self._hooks:
+            hook.before_request(request)
+
+    def after_response(self, response: httpx.Response) -> None:
+        """Call each hook's ``after_response``."""
+        for hook in self._hooks:
+            hook.after_response(response)
