@@ -54,6 +54,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 __all__ = [
     "SPEC_ENV",
     "SpecViolationError",
+    "Validating",
     "load_spec",
     "spec_path",
     "validate_exchange",
@@ -276,3 +277,16 @@ def _json_body(response: httpx.Response, where: str) -> Any:
         return json.loads(response.read())
     except ValueError as error:
         raise SpecViolationError(f"{where}: the body is not JSON") from error
+
+
+class Validating(httpx.BaseTransport):
+    """Every exchange with the fake is checked against Intercom's OpenAPI description."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.read()
+        validate_exchange(response)
+        return response

@@ -23,24 +23,11 @@ from dsr_resolvers.intercom import (
     RectificationError,
 )
 from dsr_resolvers.testing import FakeIntercom
-from tests.openapi_spec import validate_exchange
+from tests.openapi_spec import Validating
 from tests.paged_world import intercom_404
 
 TOKEN = "tok_truthful"
 BASE = "https://api.intercom.io"
-
-
-class Validating(httpx.BaseTransport):
-    """Every exchange with the fake is checked against Intercom's OpenAPI description."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        response.read()
-        validate_exchange(response)
-        return response
 
 
 def ref(contact_id: str) -> SubjectRef:
