@@ -50,7 +50,7 @@ def expected_requests(operation: str, conversations: int) -> int:
     pages = max(1, math.ceil(conversations / 150))
     if operation == "export":
         return 1 + pages + conversations
-    return pages + 2 * conversations + 1  # reads, redactions, the delete
+    return 1 + pages + 2 * conversations + 1  # the contact, reads, redactions, the delete
 
 
 def heavy_contact(fake: FakeIntercom, conversations: int) -> str:

@@ -446,3 +446,42 @@ async def test_httpx_errors_are_described_by_type_and_status_only() -> None:
     error = httpx.HTTPStatusError("boom secret-id", request=request, response=response)
     assert FailureInfo.of(error) == FailureInfo(type="HTTPStatusError", status=500)
     assert FailureInfo.of(httpx.ConnectError("x", request=request)).status is None
+
+
+class _InFlightSamples(httpx.BaseTransport):
+    """Forwards to the fake and notes, as each request starts, how many are in flight."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.lock = threading.Lock()
+        self.now = 0
+        self.samples: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.now += 1
+            self.samples.append(self.now)
+        try:
+            return self.inner.handle_request(request)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_auto_concurrency_divides_by_in_flight_only_where_a_subject_fans_out(
+    tmp_path: Path,
+) -> None:
+    """A plain DELETE is one request at a time, so ``max_in_flight`` must not shrink the
+    number of subjects worked on at once (it left three quarters of the ceiling unused)."""
+    fake = FakeIntercom(TOKEN, latency=0.05)  # with the X-RateLimit headers Intercom sends
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(120)]
+    seen = _InFlightSamples(fake)
+    resolver = IntercomResolver(TOKEN, transport=seen, max_in_flight=8)
+    with Journal(tmp_path / "auto.sqlite", key=journal_key(secret=TOKEN)) as journal:
+        summary = asyncio.run(
+            run_bulk(resolver, "erase", parse_subjects(ids), journal, limiter=RateLimiter())
+        )
+    assert summary.done == 120
+    # Sized from the limiter (up to AUTO_CONCURRENCY_MAX subjects): divided by max_in_flight
+    # it kept 8 DELETEs in flight, here it keeps several times that.
+    assert sorted(seen.samples)[len(seen.samples) // 2] >= 16

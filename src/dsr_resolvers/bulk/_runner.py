@@ -434,9 +434,18 @@ class _Run:
 
     @property
     def in_flight_per_subject(self) -> int:
-        """Requests one subject keeps in flight: the resolver's ``max_in_flight``, else 1."""
+        """Requests one subject keeps in flight: the resolver's ``max_in_flight`` when this
+        operation reads or redacts conversations in flight (a ``redact_messages`` erasure, an
+        export with messages), else 1: a plain DELETE or a metadata export is one at a time,
+        and dividing by ``max_in_flight`` there would leave most of the ceiling unused."""
         value = getattr(self.resolver, "max_in_flight", 1)
-        return value if isinstance(value, int) and value >= 1 else 1
+        if not isinstance(value, int) or value < 1:
+            return 1
+        if self.operation is BulkOperation.ERASE:
+            fans_out = getattr(self.resolver, "erasure_policy", None) == "redact_messages"
+        else:
+            fans_out = "messages" in {str(s) for s in getattr(self.resolver, "sections", ())}
+        return value if fans_out else 1
 
     def auto_capacity(self, cap: int) -> int:
         if self.limiter is None:
