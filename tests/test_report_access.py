@@ -7,12 +7,13 @@ import string
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsr_resolvers import ExportRecord, ResolverExport, SubjectRef
 from dsr_resolvers.intercom import IntercomResolver
-from dsr_resolvers.report import ProcessingRecord, render_access_report
+from dsr_resolvers.report import SECTIONS, ProcessingRecord, render_access_report, section_of
 from dsr_resolvers.report._catalogue import MESSAGES
 from dsr_resolvers.report._sanitize import message_html, message_text
 from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
@@ -344,3 +345,18 @@ def test_the_sanitiser_emits_only_bare_allowed_tags_whatever_it_is_given(pieces:
         assert not attrs, (tag, attrs)
     for needle in ("<script", "<style", "<svg", "<img", "javascript:", "onerror", "onclick"):
         assert needle not in cleaned.lower()
+
+
+@pytest.mark.parametrize(
+    ("field", "section"),
+    [
+        ("contact.segments.61a2.name", "segments"),
+        ("contact.subscriptions.17.consent_type", "subscriptions"),
+        ("event_summary.0.name", "event_summaries"),
+        ("contact.tags.7.name", "tags"),
+        ("contact.email", "profile"),
+    ],
+)
+def test_every_export_section_has_its_own_place_in_the_report(field: str, section: str) -> None:
+    assert section_of(field) == section
+    assert section in SECTIONS

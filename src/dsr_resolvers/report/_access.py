@@ -40,7 +40,17 @@ from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 __all__ = ["render_access_report"]
 
 _ITEM_SECTIONS: frozenset[Section] = frozenset(
-    {"tags", "companies", "notes", "conversations", "tickets", "events"}
+    {
+        "tags",
+        "companies",
+        "notes",
+        "segments",
+        "subscriptions",
+        "conversations",
+        "tickets",
+        "events",
+        "event_summaries",
+    }
 )
 _REFERENCED: frozenset[Section] = frozenset({"conversations", "tickets"})
 

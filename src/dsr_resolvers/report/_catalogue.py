@@ -253,10 +253,16 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "sec_tags": ("Tags", "Schlagwörter"),
     "sec_companies": ("Companies", "Firmen"),
     "sec_notes": ("Notes about you", "Notizen über Sie"),
+    "sec_segments": ("Segments", "Segmente"),
+    "sec_subscriptions": ("Subscription preferences", "Abonnement-Einstellungen"),
     "sec_conversations": ("Conversations", "Unterhaltungen"),
     "sec_messages": ("Messages you wrote", "Ihre Nachrichten"),
     "sec_tickets": ("Tickets", "Tickets"),
     "sec_events": ("Events", "Ereignisse"),
+    "sec_event_summaries": (
+        "Event summaries (also events older than 90 days)",
+        "Ereignis-Übersicht (auch Ereignisse älter als 90 Tage)",
+    ),
     "sec_other": ("Other", "Sonstiges"),
     # field name prefixes
     "social_profile": ("Social profile {n}: {what}", "Soziales Profil {n}: {what}"),

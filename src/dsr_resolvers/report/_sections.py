@@ -9,18 +9,21 @@ section; both ask this one function. It reads the documented record-field vocabu
 | ``contact.tags.*``                             | ``tags``        |
 | ``contact.companies.*``                        | ``companies``   |
 | ``contact.notes.*``                            | ``notes``       |
+| ``contact.segments.*``                         | ``segments``    |
+| ``contact.subscriptions.*``                    | ``subscriptions`` |
 | ``contact.*`` (anything else)                  | ``profile``     |
 | ``conversation.*.source.*``                    | ``messages``    |
 | ``conversation.*.conversation_parts.*``        | ``messages``    |
 | ``conversation.*`` (anything else)             | ``conversations`` |
 | ``ticket.*``                                   | ``tickets``     |
 | ``event.*``                                    | ``events``      |
+| ``event_summary.*``                            | ``event_summaries`` |
 | anything else                                  | ``other``       |
 """
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 __all__ = ["SECTIONS", "Section", "section_of"]
 
@@ -29,30 +32,25 @@ Section = Literal[
     "tags",
     "companies",
     "notes",
+    "segments",
+    "subscriptions",
     "conversations",
     "messages",
     "tickets",
     "events",
+    "event_summaries",
     "other",
 ]
 
-SECTIONS: Final[tuple[Section, ...]] = (
-    "profile",
-    "tags",
-    "companies",
-    "notes",
-    "conversations",
-    "messages",
-    "tickets",
-    "events",
-    "other",
-)
+SECTIONS: Final[tuple[Section, ...]] = get_args(Section)
 """Every section, in the order the access report shows them."""
 
 _CONTACT_LISTS: Final[dict[str, Section]] = {
     "tags": "tags",
     "companies": "companies",
     "notes": "notes",
+    "segments": "segments",
+    "subscriptions": "subscriptions",
 }
 
 
@@ -70,4 +68,6 @@ def section_of(field: str) -> Section:
         return "tickets"
     if head == "event":
         return "events"
+    if head == "event_summary":
+        return "event_summaries"
     return "other"
