@@ -96,10 +96,19 @@ class ExportRecord(_Frozen):
 
 
 class ResolverExport(_Frozen):
-    """Everything one resolver holds about one subject; empty only when nothing is held."""
+    """Everything one resolver holds about one subject; empty only when nothing is held.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        records: The data exported.
+        held_not_exported: Names (field globs, never values) of data the source showed it
+            holds about the subject but the export left out, because the controller did not
+            declare it (e.g. workspace-defined custom attributes). Say so to the person.
+    """
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
+    held_not_exported: tuple[str, ...] = ()
 
 
 class ResolverErasure(_Frozen):

@@ -96,8 +96,13 @@ class IntercomResolver:
             ``"redact_messages"`` first redacts every message the contact wrote.
         export_messages: Also export the messages the contact wrote (one
             ``GET /conversations/{id}`` per conversation).
-        custom_attributes: The custom attributes that hold personal data, with their
-            categories; only these are exported, and they join the covered surface.
+        custom_attributes: The contact custom attributes that hold personal data, with their
+            categories; only these are exported, and they join the covered surface. The
+            names of the others a contact holds are listed in the export's
+            ``held_not_exported``.
+        conversation_attributes: The same for conversations' custom attributes.
+        ticket_attributes: The same for tickets' own attributes (beyond the title and
+            description, always exported).
         sections: The export sections to fetch (default: all but messages); a section not
             enabled costs no request.
         export_archived: Let ``export_subject`` unarchive an archived contact, export it and
@@ -135,6 +140,8 @@ class IntercomResolver:
         erasure_policy: ErasurePolicy = "delete_contact",
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
+        conversation_attributes: Mapping[str, PiiCategory | str] | None = None,
+        ticket_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
         export_archived: bool = False,
         max_in_flight: int = 8,
@@ -169,6 +176,8 @@ class IntercomResolver:
             sections=_sections(sections, export_messages=export_messages),
             custom_attributes=_declared_attributes(custom_attributes or {}),
             archived=export_archived,
+            conversation_attributes=_declared_attributes(conversation_attributes or {}),
+            ticket_attributes=_declared_attributes(ticket_attributes or {}),
         )
         self._processing: Final = processing
 
@@ -216,6 +225,8 @@ class IntercomResolver:
             custom_attributes=self._export.custom_attributes,
             erasure_policy=self._policy,
             export_archived=self._export.archived,
+            conversation_attributes=self._export.conversation_attributes,
+            ticket_attributes=self._export.ticket_attributes,
         )
 
     async def export_subject(self, ref: SubjectRef) -> ResolverExport:
@@ -227,6 +238,8 @@ class IntercomResolver:
         Returns:
             Every record held; empty only when Intercom answers its not-found for the contact
             (an archived contact, unless ``export_archived``, answers so too).
+            ``held_not_exported`` names the custom attributes the contact, its conversations
+            and tickets hold that were not declared (names only).
 
         Raises:
             IncompleteConversationError: With messages: a conversation Intercom shows only
@@ -238,12 +251,15 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        records = await self._run(
+        found = await self._run(
             "export", lambda call: export_contact(call, contact_id, self._export)
         )
+        records = found.records
         if self._processing is not None:
             records = self._processing.annotate(records)
-        return ResolverExport(resolver=self.name, records=records)
+        return ResolverExport(
+            resolver=self.name, records=records, held_not_exported=found.undeclared
+        )
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
         """Erase the contact under the configured policy (Art. 17); idempotent.
