@@ -38,10 +38,10 @@ from dsr_resolvers.intercom._fields import RESOLVER_NAME
 from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import (
-    AuthoredMessage,
     IncompleteConversationError,
     authored_messages,
     is_incomplete,
+    redact_message,
 )
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -139,13 +139,6 @@ def delete_contact(call: IntercomCall, contact_id: str) -> ResolverErasure:
     return _absent(f"{_ABSENT}; nothing to delete")
 
 
-def _redact(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> None:
-    body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
-    body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
-    # A 404 means the message is gone since it was read: there is nothing left to redact.
-    call.request(*routes.REDACT, json_body=body)
-
-
 @dataclass
 class _Redactions:
     conversations: int = 0
@@ -170,8 +163,10 @@ def _redact_all(call: IntercomCall, contact_id: str) -> _Redactions:
             if message.redacted:
                 already += 1
                 continue
-            _redact(call, conversation_id, message)
-            redacted += 1
+            if redact_message(call, conversation_id, message):
+                redacted += 1
+            else:
+                already += 1
         return redacted, already, conversation_id if is_incomplete(call, conversation) else None
 
     def add(counts: tuple[int, int, str | None]) -> None:

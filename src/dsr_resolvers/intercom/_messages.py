@@ -16,6 +16,11 @@ or redacted completely:
 | ``redact_messages`` erasure   | what is listed is redacted, then ``IncompleteConversation  |
 |                               | Error``; the contact is **not** deleted                    |
 | plan / verify                 | counted in ``MessageScan.incomplete``; never ``erased``    |
+
+Redacting is idempotent the way Intercom allows: it answers 400 to redacting a message that is
+already redacted (a rerun after a crash, or two erasures racing). :func:`redact_message` then
+reads the conversation again; a message Intercom now shows ``redacted`` counts as already
+redacted, and any other 400 stands (``IntercomRejectedError``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any, Literal
 
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import _routes as routes
+from dsr_resolvers.intercom._errors import IntercomRejectedError
 from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._paging import item_id
 
@@ -120,3 +126,46 @@ def authored_messages(
 def _has_body(message: Mapping[str, Any]) -> bool:
     body = message.get("body")
     return isinstance(body, str) and body.strip() != ""
+
+
+def redact_message(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> bool:
+    """Redact one message; ``True`` when this call redacted it, ``False`` when Intercom shows
+    it redacted already (it answered 400, and a fresh read shows the message ``redacted``).
+
+    A 404 means the message is gone since it was read: nothing is left to redact, and it
+    counts as done by this call.
+
+    Raises:
+        IntercomRejectedError: A 400 for a message Intercom does not show redacted, or any
+            other refusal.
+    """
+    body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
+    body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
+    try:
+        call.request(*routes.REDACT, json_body=body)
+    except IntercomRejectedError as refused:
+        if refused.status_code != 400 or not _shows_redacted(call, conversation_id, message):
+            raise
+        return False
+    return True
+
+
+def _shows_redacted(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> bool:
+    conversation = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
+    if conversation is None:
+        return False
+    return any(
+        again.kind == message.kind and again.id == message.id and again.redacted
+        for again in _listed(call, conversation)
+    )
+
+
+def _listed(call: IntercomCall, conversation: Mapping[str, Any]) -> Iterator[AuthoredMessage]:
+    """Every message of ``conversation`` with its redaction flag, whoever wrote it."""
+    source = conversation.get("source")
+    if isinstance(source, Mapping) and source.get("id") is not None:
+        identifier = item_id(call, routes.CONVERSATION, source)
+        yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
+    for part in _parts(call, conversation):
+        identifier = item_id(call, routes.CONVERSATION, part)
+        yield AuthoredMessage("conversation_part", identifier, part.get("redacted") is True, part)

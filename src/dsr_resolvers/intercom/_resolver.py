@@ -7,7 +7,10 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 |----------|-----------------------|----------------------------------------------------------|
 | Art. 15  | ``export_subject``    | every enabled section (see ``_export.py`` for requests)   |
 | Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
-| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
+| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}``: profile fields, declared custom   |
+|          |                       | attributes                                                |
+| Art. 21  | ``object_to_marketing`` | unsubscribe and opt out of every subscription type (see |
+|          |                       | ``_objection.py``), read back                             |
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
 
@@ -51,6 +54,7 @@ from dsr_resolvers.intercom._fields import (
     build_covered_surface,
 )
 from dsr_resolvers.intercom._http import CallStopped, IntercomCall, RequestHooks, Route
+from dsr_resolvers.intercom._objection import MarketingObjection, object_to_marketing
 from dsr_resolvers.intercom._results import (
     ContactMatch,
     ErasurePlan,
@@ -70,6 +74,7 @@ REGIONS: Final[dict[str, str]] = {
 CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 """Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
+_CUSTOM = "custom_attributes."
 Region = Literal["us", "eu", "au"]
 _T = TypeVar("_T")
 _GLOB_CHARACTERS = frozenset("*?[]")
@@ -214,8 +219,9 @@ class IntercomResolver:
 
     @property
     def correctable_fields(self) -> frozenset[str]:
-        """The profile fields ``rectify_subject`` accepts."""
-        return CORRECTABLE_FIELDS
+        """The fields ``rectify_subject`` accepts: the profile fields, and each declared custom
+        attribute as ``custom_attributes.<name>``."""
+        return CORRECTABLE_FIELDS | {_CUSTOM + name for name in self._export.custom_attributes}
 
     @property
     def covered_surface(self) -> CoveredSurface:
@@ -295,19 +301,23 @@ class IntercomResolver:
     async def rectify_subject(
         self, ref: SubjectRef, changes: Mapping[str, str | None]
     ) -> ResolverRectification:
-        """Correct profile fields (Art. 16) with ``PUT /contacts/{id}``.
+        """Correct profile fields and declared custom attributes (Art. 16) with
+        ``PUT /contacts/{id}``.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
-            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+            changes: New values by field name (see ``correctable_fields``): ``email``,
+                ``name``, ``phone``, or ``custom_attributes.<declared name>``; ``None``
+                clears.
 
         Returns:
             The names of the fields corrected, or ``already_absent=True`` when Intercom holds
             no such contact (nothing was held, so nothing needed correcting).
 
         Raises:
-            RectificationError: No change, a field name that is not correctable, or an
-                attempt to clear ``email`` (Intercom allows clearing name and phone only);
+            RectificationError: No change, a field name that is not correctable (a custom
+                attribute that was not declared included), or an attempt to clear ``email``
+                (Intercom allows clearing name and phone only);
                 raised before any request.
             ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
@@ -315,12 +325,19 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+        correctable = self.correctable_fields
+        unknown = sorted(set(changes) - correctable)
         if unknown or not changes:
+            # Names only: an undeclared attribute's name is the caller's, never a value.
             raise RectificationError(
                 "intercom can rectify only "
-                + ", ".join(sorted(CORRECTABLE_FIELDS))
+                + ", ".join(sorted(correctable))
                 + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+                + (
+                    "; declare a custom attribute to correct it"
+                    if any(name.startswith(_CUSTOM) for name in unknown)
+                    else ""
+                )
             )
         for value in changes.values():
             if value is not None and not isinstance(value, str):
@@ -331,7 +348,10 @@ class IntercomResolver:
                 " address, or erase the subject"
             )
         fields = tuple(sorted(changes))
-        body = {name: changes[name] for name in fields}
+        body: dict[str, object] = {n: changes[n] for n in fields if not n.startswith(_CUSTOM)}
+        custom = {n.removeprefix(_CUSTOM): changes[n] for n in fields if n.startswith(_CUSTOM)}
+        if custom:
+            body["custom_attributes"] = custom
 
         def rectify(call: IntercomCall) -> ResolverRectification:
             updated = call.request(
@@ -351,6 +371,36 @@ class IntercomResolver:
             )
 
         return await self._run("rectify", rectify)
+
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> MarketingObjection:
+        """Act on an objection to direct marketing (Art. 21(2)-(3)), then read it back.
+
+        Sets ``unsubscribed_from_emails`` and opts the contact out of every live subscription
+        type that still reaches it (``POST /contacts/{id}/subscriptions``, ``opt_out``). An
+        archived contact is unarchived, changed and archived again, as erasure reaches it.
+
+        Args:
+            ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
+            dry_run: Only read: say what would change, send nothing (and do not unarchive).
+
+        Returns:
+            The field names and subscription type ids changed (no values);
+            ``already_absent=True`` when Intercom has no such contact, archived or not.
+
+        Raises:
+            ObjectionNotConfirmedError: Intercom accepted the changes but does not show them
+                when read back.
+            ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
+            httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
+            MalformedResponseError: An unexpected 2xx body: retry.
+            httpx.TransportError: A connection fault or timeout: retry.
+        """
+        contact_id = self._contact_id(ref)
+        return await self._run(
+            "object", lambda call: object_to_marketing(call, contact_id, dry_run=dry_run)
+        )
 
     async def find_contacts(
         self, *, email: str | None = None, external_id: str | None = None
