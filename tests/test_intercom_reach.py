@@ -93,11 +93,8 @@ async def test_email_metadata_exports_only_the_persons_own_addresses() -> None:
 
     export = await resolver(fake, export_messages=True).export_subject(ref(ada))
 
-    headers = {f: v for f, v in fields(export).items() if ".email_message_metadata." in f}
-    prefix = (
-        f"conversation.{conversation}.conversation_parts.{part}"
-        ".email_message_metadata.email_address_headers.1."
-    )
+    headers = {f: v for f, v in fields(export).items() if ".email_headers." in f}
+    prefix = f"conversation.{conversation}.conversation_parts.{part}.email_headers.1."
     assert headers == {
         prefix + "type": "to",
         prefix + "email_address": "ada@example.com",

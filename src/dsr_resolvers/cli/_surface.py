@@ -122,7 +122,10 @@ def surface_markdown(
     ]
     if surface.exclusions:
         for exclusion in surface.exclusions:
-            lines += _wrapped(cli_spelling(exclusion.reason), f"- {_code(exclusion.field)}: ", "  ")
+            reason = exclusion.reason
+            if exclusion.retention is not None:
+                reason += f" (retention: {exclusion.retention})"
+            lines += _wrapped(cli_spelling(reason), f"- {_code(exclusion.field)}: ", "  ")
     else:
         lines.append("Nothing is excluded under these options.")
     lines += ["", "## Notes", ""]

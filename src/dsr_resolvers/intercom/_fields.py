@@ -237,9 +237,8 @@ SOURCE_PREFIX = "conversation.{id}.source."
 SOURCE_ATTACHMENT_PREFIX = "conversation.{id}.source.attachments.{n}."
 PART_PREFIX = "conversation.{id}.conversation_parts.{part}."
 PART_ATTACHMENT_PREFIX = "conversation.{id}.conversation_parts.{part}.attachments.{n}."
-EMAIL_HEADER_PREFIX = (
-    "conversation.{id}.conversation_parts.{part}.email_message_metadata.email_address_headers.{n}."
-)
+EMAIL_HEADER_PREFIX = "conversation.{id}.conversation_parts.{part}.email_headers.{n}."
+"""A part's ``email_message_metadata.email_address_headers``, under a shorter name."""
 TICKET_PREFIX = "ticket.{id}."
 TICKET_ATTRIBUTE_PREFIX = "ticket.{id}.ticket_attributes."
 TICKET_PART_PREFIX = "ticket.{id}.ticket_parts.{part}."

@@ -7,8 +7,11 @@ cases in it, not an empty one. The demo holds the cases that trip GDPR tools:
 - conversations the subject started, ones an admin started (their source cannot be redacted),
   parts without a body (assignments, closes: not redactable either), bot replies, and a group
   conversation another customer started that the subject replied to;
-- notes, tags, a company shared with another customer, a ticket, data events with metadata,
-  custom attributes, location, device and social-profile fields.
+- notes, tags, a company shared with another customer, a ticket (with the user's own comment
+  and a workspace attribute), data events with metadata, custom attributes, location, device
+  and social-profile fields;
+- a tagged conversation with its own custom attributes and a phone call with a transcript, and
+  an email reply whose address headers name the user and the workspace.
 
 Every timestamp is fixed, and ids come from the fake's seed, so a demo workspace is the same
 every time.
@@ -148,6 +151,9 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         created_at=_at(30),
         source_body="<p>Hi, I can't log in since I changed my phone number.</p>",
         title="Login trouble",
+        source_url="https://app.example.com/login",
+        tags=["login"],
+        custom_attributes={"issue_type": "access", "sentiment": "frustrated"},
     )
     fake.add_part(login, author="admin", body=None, part_type="assignment", created_at=_at(30.01))
     fake.add_part(
@@ -172,6 +178,31 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
             }
         ],
     )
+    fake.add_call(
+        login,
+        phone="+442079460958",
+        initiated_at=_at(30.06),
+        answered_at=_at(30.06) + 8,
+        ended_at=_at(30.06) + 190,
+        recording=True,
+        transcript=[
+            {
+                "start_time": 0,
+                "end_time": 3,
+                "speaker_label": "Teammate 1",
+                "speaker_type": "admin",
+                "content": "Acme support, how can I help?",
+            },
+            {
+                "start_time": 3,
+                "end_time": 9,
+                "speaker_label": "Customer 1",
+                "speaker_type": "user",
+                "speaker_id": user,
+                "content": "I still cannot log in with my new number.",
+            },
+        ],
+    )
     fake.add_part(login, author="admin", body=None, part_type="close", created_at=_at(30.04))
     fake.rate_conversation(login, 4, remark="Fixed quickly, thanks!", created_at=_at(30.05))
     fake.add_segment(user, "Pro customers")
@@ -185,7 +216,15 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         source_body="<p>Welcome to Acme, Sam!</p>",
         state="closed",
     )
-    fake.add_part(welcome, author="contact", body="<p>Thanks, glad to be here.</p>")
+    fake.add_part(
+        welcome,
+        author="contact",
+        body="<p>Thanks, glad to be here.</p>",
+        email_headers=[
+            {"type": "from", "email_address": shared_email, "name": "Sam Rivera"},
+            {"type": "to", "email_address": "hello@acme.example", "name": "Acme"},
+        ],
+    )
 
     pricing = fake.add_conversation(
         lead,
@@ -213,6 +252,10 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         description="Charged twice in May.",
         state="in_progress",
         created_at=_at(36),
+        attributes={"order_number": "ORD-5521"},
+    )
+    fake.add_ticket_part(
+        ticket, body="<p>The second charge is on my May statement.</p>", created_at=_at(36.1)
     )
     fake.add_event(user, "logged-in", created_at=_at(39), metadata={"device": "iPhone 15"})
     fake.add_event(user, "logged-in", created_at=_at(40), metadata={"device": "laptop"})
