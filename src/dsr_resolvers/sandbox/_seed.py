@@ -291,8 +291,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
     """Fill ``fake`` with a random but reproducible workspace.
 
     About one contact in five is a lead sharing the email of an earlier user, and every kind
-    of record (conversations with parts with and without bodies, notes, tags, companies,
-    tickets, events) appears with some probability.
+    of record (conversations with parts with and without bodies, calls with or without an
+    attributed transcript, notes, tags, companies, tickets with comments, events) appears
+    with some probability.
 
     Args:
         fake: The fake to fill.
@@ -303,6 +304,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
         The ids of the contacts created, in creation order.
     """
     rng = random.Random(seed)  # noqa: S311 - test data
+    # Calls, conversation tags and ticket comments draw from a generator of their own, so the
+    # workspaces of a seed stay what they were before those existed.
+    more = random.Random(f"{seed}:calls")  # noqa: S311 - test data
     created: list[tuple[str, str]] = []
     for index in range(contacts):
         if created and rng.random() < 0.2:
@@ -341,6 +345,11 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
                     part_type="comment" if has_body else "assignment",
                     created_at=_at(opened + (step + 1) / 100),
                 )
+            if more.random() < 0.3:
+                said = {"start_time": 0, "end_time": 4, "content": f"Calling from {name}"}
+                if more.random() < 0.5:
+                    said |= {"speaker_type": "user", "speaker_id": contact}
+                fake.add_call(conversation, initiated_at=_at(opened), transcript=[said])
         for _ in range(rng.randrange(3)):
             fake.add_note(contact, body=f"<p>Note about {name}</p>", created_at=_at(start + 1))
         if rng.random() < 0.4:
@@ -348,7 +357,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
         if rng.random() < 0.3:
             fake.add_company_to_contact(contact, name=rng.choice(_COMPANIES))
         if rng.random() < 0.2:
-            fake.add_ticket(contact, title=f"Ticket for {name}", created_at=_at(start + 2))
+            ticket = fake.add_ticket(contact, title=f"Ticket for {name}", created_at=_at(start + 2))
+            if more.random() < 0.5:
+                fake.add_ticket_part(ticket, body=f"<p>{name} adds a detail</p>")
         for _ in range(rng.randrange(4)):
             fake.add_event(
                 contact,
