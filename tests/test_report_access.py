@@ -360,3 +360,21 @@ def test_the_sanitiser_emits_only_bare_allowed_tags_whatever_it_is_given(pieces:
 def test_every_export_section_has_its_own_place_in_the_report(field: str, section: str) -> None:
     assert section_of(field) == section
     assert section in SECTIONS
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_attributes_held_but_not_exported_are_named_never_shown(language: str) -> None:
+    fake = FakeIntercom(DEFAULT_TOKEN)
+    demo = seed_demo(fake)
+    resolver = IntercomResolver(DEFAULT_TOKEN, transport=fake)
+    export = asyncio.run(resolver.export_subject(SubjectRef(kind="intercom", value=demo.user_id)))
+    assert "contact.custom_attributes.favourite_colour" in export.held_not_exported
+
+    document = render_access_report(
+        {demo.user_id: export}, resolver.covered_surface, None, language=language
+    )
+
+    for name in export.held_not_exported:
+        assert name in document
+    assert "teal" not in document  # the value of favourite_colour, never exported
+    assert MESSAGES["held_not_exported"][0 if language == "en" else 1][:30] in document

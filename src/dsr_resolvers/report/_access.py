@@ -365,6 +365,10 @@ def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
     for contact_id, export in exports.items():
         out.append(f"<h3>{escape(words('contact_heading', id=contact_id))}</h3>")
         out.append(_contact_data(words, export.records))
+        if export.held_not_exported:  # names only: the values were never exported
+            out.append(f"<p>{escape(words('held_not_exported'))}</p><ul>")
+            out.extend(f'<li class="mono">{escape(n)}</li>' for n in export.held_not_exported)
+            out.append("</ul>")
     out.append("</section>")
     return "".join(out)
 

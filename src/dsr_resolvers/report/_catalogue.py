@@ -132,6 +132,13 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "reply": ("Reply", "Antwort"),
     "subject": ("Subject", "Betreff"),
     "image": ("image", "Bild"),
+    "held_not_exported": (
+        "Intercom also holds these custom attributes about you; they were not included in "
+        "this report, since the controller has not declared them as personal data:",
+        "Intercom speichert außerdem diese benutzerdefinierten Attribute über Sie; sie sind "
+        "nicht in diesem Bericht enthalten, da der Verantwortliche sie nicht als "
+        "personenbezogene Daten angegeben hat:",
+    ),
     # scope
     "scope": ("What this report does not cover", "Was dieser Bericht nicht umfasst"),
     "scope_intro": (
