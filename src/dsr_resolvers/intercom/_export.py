@@ -96,6 +96,7 @@ from dsr_resolvers.intercom._messages import (
     IncompleteConversationError,
     authored_messages,
     is_incomplete,
+    parts_of,
     written_by,
 )
 from dsr_resolvers.intercom._paging import item_id
@@ -337,7 +338,7 @@ def _own_addresses(
     """The address headers of the conversation's emails that hold the contact's own address;
     everyone else's addresses stay out (Art. 15(4))."""
     where = routes.CONVERSATION
-    for part in _listed_parts(call, conversation):
+    for part in parts_of(call, conversation):
         metadata = part.get("email_message_metadata")
         if metadata is None:
             continue
@@ -352,18 +353,6 @@ def _own_addresses(
             if isinstance(address, str) and address.strip().lower() in own:
                 ids = {"id": conversation_id, "part": part_id, "n": str(n)}
                 out.add(where, EMAIL_HEADER_PREFIX, EMAIL_HEADER_FIELDS, header, **ids)
-
-
-def _listed_parts(call: IntercomCall, container: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The parts of a conversation (``conversation_parts``) or a ticket (``ticket_parts``)."""
-    key = "ticket_parts" if "ticket_parts" in container else "conversation_parts"
-    holder = container.get(key)
-    if holder is None:
-        return []
-    parts = holder.get(key) if isinstance(holder, Mapping) else None
-    if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed(*routes.CONVERSATION, f"a malformed {key} list")
-    return parts
 
 
 def _ticket(
@@ -382,7 +371,7 @@ def _ticket(
     declared = config.ticket_attributes
     skip = _DEFAULT_TICKET_ATTRIBUTES
     out.declared(where, TICKET_ATTRIBUTE_PREFIX, attributes, declared, skip, id=ticket_id)
-    for part in _listed_parts(call, ticket):
+    for part in parts_of(call, ticket, "ticket_parts", where):
         body = part.get("body")
         if not written_by(part, contact_id) or part.get("redacted") is True:
             continue

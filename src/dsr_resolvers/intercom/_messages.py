@@ -32,7 +32,7 @@ from typing import Any, Literal
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._errors import IntercomRejectedError
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._http import IntercomCall, Route
 from dsr_resolvers.intercom._paging import item_id
 
 CONTACT_AUTHOR_TYPES = frozenset({"user", "lead", "contact"})
@@ -85,7 +85,7 @@ def written_by(message: Mapping[str, Any], contact_id: str) -> bool:
 
 def is_incomplete(call: IntercomCall, conversation: Mapping[str, Any]) -> bool:
     """Whether Intercom may hide parts of ``conversation`` (its 500-part cap)."""
-    parts = _parts(call, conversation)
+    parts = parts_of(call, conversation)
     container = conversation.get("conversation_parts")
     total = container.get("total_count") if isinstance(container, Mapping) else None
     if isinstance(total, bool) or not isinstance(total, int):
@@ -93,13 +93,20 @@ def is_incomplete(call: IntercomCall, conversation: Mapping[str, Any]) -> bool:
     return len(parts) >= PART_CAP or total > len(parts)
 
 
-def _parts(call: IntercomCall, conversation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    container = conversation.get("conversation_parts")
+def parts_of(
+    call: IntercomCall,
+    thread: Mapping[str, Any],
+    key: str = "conversation_parts",
+    where: Route = routes.CONVERSATION,
+) -> list[Mapping[str, Any]]:
+    """The parts of a conversation (``conversation_parts``) or a ticket (``ticket_parts``):
+    Intercom nests the list under the same key as its container."""
+    container = thread.get(key)
     if container is None:
         return []
-    parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
+    parts = container.get(key) if isinstance(container, Mapping) else None
     if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed(*routes.CONVERSATION, "a malformed part list")
+        raise call.malformed(*where, "a malformed part list")
     return parts
 
 
@@ -115,7 +122,7 @@ def authored_messages(
     if source is not None and written_by(source, contact_id) and _has_body(source):
         identifier = item_id(call, routes.CONVERSATION, source)
         yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
-    for part in _parts(call, conversation):
+    for part in parts_of(call, conversation):
         if written_by(part, contact_id) and _has_body(part):
             identifier = item_id(call, routes.CONVERSATION, part)
             yield AuthoredMessage(
@@ -166,6 +173,6 @@ def _listed(call: IntercomCall, conversation: Mapping[str, Any]) -> Iterator[Aut
     if isinstance(source, Mapping) and source.get("id") is not None:
         identifier = item_id(call, routes.CONVERSATION, source)
         yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
-    for part in _parts(call, conversation):
+    for part in parts_of(call, conversation):
         identifier = item_id(call, routes.CONVERSATION, part)
         yield AuthoredMessage("conversation_part", identifier, part.get("redacted") is True, part)
