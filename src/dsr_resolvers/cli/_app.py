@@ -55,6 +55,7 @@ from dsr_resolvers.cli._intercom import (
     run_erase,
     run_export,
     run_lookup,
+    run_object,
     run_rectify,
     run_verify,
 )
@@ -555,6 +556,38 @@ def rectify(
     changes = parse_changes(set_, clear)
     connection = connect()
     return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+
+
+@_command(
+    intercom_app,
+    name="object",
+    connected=True,
+    short_help="Stop direct marketing to a person: their objection (Art. 21).",
+    epilog=example(
+        "dsr intercom object --email ada@example.com --dry-run",
+        "dsr intercom object 6650d1c2e4b0a1b2c3d4e5f6 --json",
+    ),
+)
+def object_(
+    io: Io,
+    connect: Connect,
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
+    and opt it out of every subscription type, then read both back.
+
+    Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
+    Prints field names and subscription type counts, never values.
+    """
+    connection = connect()
+    return run_object(
+        connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
+    )
 
 
 @_command(

@@ -121,7 +121,11 @@ def write_access_report(
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
     exports = {
-        subject.contact_id: ResolverExport(resolver=bundle.resolver, records=subject.records)
+        subject.contact_id: ResolverExport(
+            resolver=bundle.resolver,
+            records=subject.records,
+            held_not_exported=subject.held_not_exported,
+        )
         for subject in bundle.subjects
     }
     html = render_access_report(

@@ -21,6 +21,7 @@ email, which the person typing the command already knows.
 | verify  | ``verify_erasure``                   | a contact is still held, or a message it    |
 |         |                                      | wrote is still readable, or a check failed  |
 | rectify | ``rectify_subject``                  | the correction failed                       |
+| object  | ``object_to_marketing`` (Art. 21)    | any contact failed (the others are handled)  |
 
 What each outcome is called, here and in ``--json``, is only what Intercom showed:
 
@@ -84,6 +85,7 @@ __all__ = [
     "run_erase",
     "run_export",
     "run_lookup",
+    "run_object",
     "run_rectify",
     "run_verify",
     "shown_id",
@@ -352,7 +354,12 @@ def collect_export(
             reason = export.reason
             continue
         role = None if match.role == _UNKNOWN_ROLE else match.role
-        subjects.append(SubjectRecords(match.id, () if export is None else export.records, role))
+        if export is None:
+            subjects.append(SubjectRecords(match.id, (), role))
+        else:
+            subjects.append(
+                SubjectRecords(match.id, export.records, role, export.held_not_exported)
+            )
     if failed:
         raise CliError(
             f"export of contact {', '.join(failed)} failed: {reason}; nothing was written, "
@@ -467,6 +474,12 @@ def run_export(
     write_export(
         io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
     )
+    for subject in bundle.subjects:
+        if subject.held_not_exported:  # names only: held, but never declared, so not exported
+            io.status(f"warning: contact {subject.contact_id} holds, undeclared and not exported:")
+            for name in subject.held_not_exported:
+                io.status(f"  {name}")
+            io.status("  (declare those holding personal data: --custom-attribute NAME=CATEGORY)")
     return bundle
 
 
@@ -761,6 +774,68 @@ def _report_failures(io: Io, doing: str, outcomes: Sequence[tuple[ContactMatch, 
             failed = True
             io.error(f"{doing} contact {match.id} failed: {outcome.reason}")
     return ExitCode.FAILED if failed else ExitCode.OK
+
+
+# -- object -------------------------------------------------------------------------------------
+
+OBJECT_FORMAT: Final = "dsr-resolvers/object/v1"
+
+
+def run_object(
+    connection: Connection,
+    io: Io,
+    *,
+    contact_id: str | None,
+    email: str | None,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> int:
+    """``dsr intercom object``: stop direct marketing to a contact, or to every contact of an
+    email (Art. 21), read back; with ``dry_run``, only say what would change.
+
+    Returns:
+        0 when every contact was handled (or holds nothing), 1 when one failed.
+
+    Raises:
+        CliError: Bad arguments or a failed lookup (exit 2 or 1).
+    """
+    resolver = connection.resolver()
+    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    if email is not None and not contacts:
+        io.status("No Intercom contact has this email: nothing is held, nothing to object to.")
+    entries: list[dict[str, Any]] = []
+    outcomes: list[tuple[ContactMatch, object]] = []
+    act = functools.partial(resolver.object_to_marketing, dry_run=dry_run)
+    for match, result in each_contact(connection, contacts, act, "Objecting"):
+        outcomes.append((match, result))
+        if isinstance(result, SubjectFailedError):
+            entries.append(_entry(match, "failed", reason=result.reason))
+            continue
+        if result is None or not result.found:
+            if result is None:
+                _warn_implausible(io, match.id)
+            entries.append(_entry(match, "no_contact", fields=[], subscription_types=[]))
+            if not as_json:
+                io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing to change.")
+            continue
+        changed = {
+            "fields": list(result.fields),
+            "subscription_types": list(result.subscription_types),
+        }
+        entries.append(_entry(match, "would_object" if dry_run else "objected", **changed))
+        if not as_json:
+            verb = "would turn off" if dry_run else "turned off"
+            io.out.print(
+                f"Contact {match.id}: {verb} {', '.join(result.fields) or 'no field'} and opted"
+                f" out of {len(result.subscription_types)} subscription type(s)"
+                + ("" if dry_run else "; Intercom shows them off")
+                + (" (found archived, archived again)" if result.archived else "")
+                + ".",
+                soft_wrap=True,
+            )
+    if as_json:
+        _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
+    return _report_failures(io, "objecting for", outcomes)
 
 
 # -- verify -------------------------------------------------------------------------------------
