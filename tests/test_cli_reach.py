@@ -81,3 +81,41 @@ def test_object_for_an_unknown_id_says_nothing_is_held(world: World) -> None:
     assert result.exit_code == 0, result.stderr
     document = _valid(json.loads(result.stdout), "object")
     assert document["contacts"][0]["outcome"] == "no_contact"
+
+
+def test_rectify_corrects_a_declared_custom_attribute_and_refuses_an_undeclared_one(
+    world: World,
+) -> None:
+    refused = dsr(
+        "intercom", "rectify", world.demo.user_id, "--set", "custom_attributes.plan=team",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert refused.exit_code == 2
+    assert world.fake.requests == []
+
+    result = dsr(
+        "intercom", "rectify", world.demo.user_id, "--custom-attribute", "plan=behavioral",
+        "--set", "custom_attributes.plan=team", "--json", "--base-url", world.url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert _valid(json.loads(result.stdout), "rectify")["fields"] == ["custom_attributes.plan"]
+    contact = world.fake.contact(world.demo.user_id)
+    assert contact is not None
+    assert contact["custom_attributes"]["plan"] == "team"
+
+
+def test_surface_names_what_a_contact_holds_that_the_options_leave_out(world: World) -> None:
+    result = dsr(
+        "intercom", "surface", "--contact", world.demo.user_id, "--custom-attribute",
+        "plan=behavioral", "--format", "json", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    held = json.loads(result.stdout)["held_not_exported"]
+    assert held["contact_id"] == world.demo.user_id
+    assert "contact.custom_attributes.favourite_colour" in held["names"]
+    assert "contact.custom_attributes.plan" not in held["names"]
+
+    markdown = dsr("intercom", "surface", "--contact", world.demo.user_id, "--base-url", world.url)
+    assert f"## Held by contact {world.demo.user_id} but not exported" in markdown.stdout
+    assert "teal" not in markdown.stdout

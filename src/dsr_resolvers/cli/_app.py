@@ -51,6 +51,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
+    held_not_exported_by,
     policy_name,
     run_erase,
     run_export,
@@ -528,7 +529,9 @@ def verify(
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
-        "--set 'name=Ada Lovelace'"
+        "--set 'name=Ada Lovelace'",
+        "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --custom-attribute plan=behavioral "
+        "--set custom_attributes.plan=pro",
     ),
 )
 def rectify(
@@ -540,7 +543,8 @@ def rectify(
         typer.Option(
             "--set",
             metavar="FIELD=VALUE",
-            help="Correct FIELD (email, name, phone). Repeatable.",
+            help="Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
+            "attribute declared with --custom-attribute). Repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -550,12 +554,21 @@ def rectify(
             "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
         ),
     ] = None,
+    custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Correct a contact's email, name or phone (Art. 16)."""
+    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16)."""
     changes = parse_changes(set_, clear)
+    attributes = parse_custom_attributes(custom_attribute)
     connection = connect()
-    return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+    return run_rectify(
+        connection,
+        io,
+        contact_id=contact_id,
+        changes=changes,
+        custom_attributes=attributes,
+        as_json=as_json,
+    )
 
 
 @_command(
@@ -636,14 +649,17 @@ class SurfaceFormat(StrEnum):
 
 @_command(
     intercom_app,
+    connected=True,
     short_help="Print what export and erasure cover, for your records.",
     epilog=example(
         "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
+        "dsr intercom surface --contact 6650d1c2e4b0a1b2c3d4e5f6",
     ),
 )
 def surface(
     io: Io,
+    connect: Connect,
     output_format: Annotated[
         SurfaceFormat,
         typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
@@ -656,14 +672,25 @@ def surface(
     ] = False,
     policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            metavar="CONTACT_ID",
+            help="Also name the custom attributes this contact holds that these options "
+            "leave out (exports it, so it needs a token).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Print the covered surface for these options, for a record of processing.
 
     What is exported (field globs with their categories), what erasure under the policy
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
-    compliance verdict. Needs no token.
+    compliance verdict. Needs no token, except with --contact.
     """
     attributes = parse_custom_attributes(custom_attribute)
+    held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
     resolver = IntercomResolver(
         "surface-needs-no-token",  # never sent: building a surface makes no request
         erasure_policy=policy,
@@ -682,9 +709,9 @@ def surface(
         ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
     ]
     if output_format is SurfaceFormat.JSON:
-        io.write(surface_json(resolver.covered_surface, options, policy))
+        io.write(surface_json(resolver.covered_surface, options, policy, held))
     else:
-        io.write(surface_markdown(resolver.covered_surface, options, policy))
+        io.write(surface_markdown(resolver.covered_surface, options, policy, held))
     return ExitCode.OK
 
 

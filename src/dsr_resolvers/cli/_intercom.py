@@ -78,6 +78,7 @@ __all__ = [
     "PLAN_FORMAT",
     "LookupFormat",
     "find_contacts",
+    "held_not_exported_by",
     "not_intercom",
     "plan_entry",
     "plausible_contact_id",
@@ -481,6 +482,21 @@ def run_export(
                 io.status(f"  {name}")
             io.status("  (declare those holding personal data: --custom-attribute NAME=CATEGORY)")
     return bundle
+
+
+def held_not_exported_by(
+    connection: Connection, contact_id: str, custom_attributes: Mapping[str, PiiCategory]
+) -> tuple[str, tuple[str, ...]]:
+    """The contact id, and what the contact holds that an export with these declared custom
+    attributes leaves out (``dsr intercom surface --contact``): it exports the contact.
+
+    Raises:
+        CliError: The export failed (exit 1).
+    """
+    resolver = connection.resolver(custom_attributes=custom_attributes)
+    match = ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE)
+    [subject] = collect_export(connection, resolver, [match]).subjects
+    return subject.contact_id, subject.held_not_exported
 
 
 def _warn_unheld_attributes(
@@ -948,15 +964,19 @@ def run_rectify(
     *,
     contact_id: str,
     changes: Mapping[str, str | None],
+    custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
+    """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
+    contact (Art. 16).
 
     Args:
         connection: The workspace.
         io: Where to print.
         contact_id: The contact to correct.
         changes: New values by field name; ``None`` clears the field.
+        custom_attributes: Declared custom attributes, correctable as
+            ``custom_attributes.<name>``.
         as_json: Print the result as JSON on stdout.
 
     Returns:
@@ -966,7 +986,7 @@ def run_rectify(
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
     contact_id = _checked_id(contact_id)
-    resolver = connection.resolver()
+    resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
             "nothing to correct: give --set FIELD=VALUE or --clear FIELD "
