@@ -659,7 +659,10 @@ class _Run:
         )
         payload = ExportBundle.now(
             self.resolver.name,
-            [SubjectRecords(contact_id, export.records) for contact_id, export in exports],
+            [
+                SubjectRecords(contact_id, export.records, None, export.held_not_exported)
+                for contact_id, export in exports
+            ],
             surface,
             input={"line": entry.subject.line, "key": entry.key},
         ).document()
