@@ -13,7 +13,8 @@ something to fetch (the contact's own ``tags``, ``companies`` and ``notes`` coun
 | subscriptions | ``GET /contacts/{id}/subscriptions``                  | 1                |
 | conversations | ``POST /conversations/search`` (150 a page); ratings  | max(1, ceil(N/150)) |
 | messages      | ``GET /conversations/{id}``; attachments with them    | N                |
-| tickets       | ``POST /tickets/search`` (150 a page)                 | max(1, ceil(T/150)) |
+| tickets       | ``POST /tickets/search`` (150 a page); parts, attributes | max(1, ceil(T/150)) |
+| calls         | ``POST /calls/search``, 20 conversation ids each       | ceil(N/20)       |
 | events        | ``GET /events?type=user&intercom_user_id={id}``        | 1 per page       |
 | event_summaries | ``GET /events?...&summary=true``                    | 1                |
 
@@ -21,7 +22,9 @@ Intercom's not-found for the contact ends the export empty, with no other reques
 ``export_archived`` is on: then ``POST /contacts/{id}/unarchive`` is tried, and a contact found
 archived is exported and archived again (``POST /contacts/{id}/archive``) in a ``finally``.
 A 404 on anything after the contact means it vanished mid-export: that raises (retryable)
-rather than return a part. A conversation cut by Intercom's 500-part cap raises
+rather than return a part. Custom attributes the contact, its conversations and tickets hold
+but the controller did not declare are named (never valued) in ``ContactExport.undeclared``.
+A conversation cut by Intercom's 500-part cap raises
 ``IncompleteConversationError`` once every conversation has been read.
 The conversation reads of the messages section keep up to ``max_in_flight`` requests in
 flight (``_inflight.py``); records come out in the order of one request at a time.

@@ -15,16 +15,28 @@ declare the covered surface, so the declaration cannot drift from what the code 
 | segments      | ``contact.segments.{segment_id}.name``         | behavioral        |
 | subscriptions | ``contact.subscriptions.{type_id}.name``/``.consent_type`` | behavioral |
 | conversations | ``conversation.{id}.created_at``/``.updated_at``/``.state`` | behavioral |
+| conversations | ``conversation.{id}.title`` (comm.), ``.source.url`` (technical) | per field |
+| conversations | ``conversation.{id}.tags.{tag_id}.name``           | behavioral        |
+| conversations | ``conversation.{id}.custom_attributes.<declared>`` | as declared       |
 | conversations | ``conversation.{id}.rating.rating``/``.created_at`` (remark: comm.) | behav. |
 | messages      | ``conversation.{id}.source.subject``/``.body`` | communication     |
 | messages      | ``conversation.{id}.conversation_parts.{part}.body``/``.created_at`` | comm. |
 | messages      | ``...source.attachments.{n}.<name, url, content_type, filesize>`` (and  | comm. |
 |               | the same under ``conversation_parts.{part}``)  |                   |
+| messages      | ``...conversation_parts.{part}.email_headers.{n}.<type, email_address,  | contact |
+|               | name>``: only headers holding the contact's own address |           |
 | tickets       | ``ticket.{id}.<field>`` (``TICKET_FIELDS``); title, description: comm. | behav. |
+| tickets       | ``ticket.{id}.ticket_attributes.<declared>``   | as declared       |
+| tickets       | ``ticket.{id}.ticket_parts.{part}.body``/``.created_at`` and their | comm. |
+|               | ``attachments.{n}.*`` (parts the contact wrote) |                   |
+| calls         | ``call.{id}.<state, direction, initiated_at, answered_at, ended_at, | behav. |
+|               | has_recording, has_transcript>``; ``call.{id}.phone``: contact |       |
+| calls+messages | ``call.{id}.transcript.{n}.*`` (the contact's turns) and      | comm.  |
+|               | ``call.{id}.unattributed_transcript.{n}.*`` (turns attributed to no one) | |
 | events        | ``event.{n}.event_name``/``.created_at``/``.metadata.<key>`` | behavioral |
 | event_summaries | ``event_summary.{n}.name``/``.count``/``.first``/``.last`` | behavioral |
 
-Default sections: every one but ``messages``. Each of ``segments``, ``subscriptions`` and
+Default sections: every one but ``messages``. ``calls`` costs one request per 20 conversations. Each of ``segments``, ``subscriptions`` and
 ``event_summaries`` costs one request and holds data found nowhere else (Intercom lists data
 events of the last 90 days only; the summary still counts older ones), so an Art. 15 export
 is incomplete without them. ``messages`` costs one request per conversation, so it is asked for.

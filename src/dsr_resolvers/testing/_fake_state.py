@@ -16,13 +16,16 @@ contact                    until ``DELETE /contacts/{id}``; its notes, tag appli
                            every route except ``POST /contacts/{id}/unarchive``
 data event                 listed only while younger than 90 days (``EVENT_LISTING_DAYS``);
                            ``summary=true`` counts it for as long as the contact exists
-conversation, ticket       forever: deleting a contact leaves them (and the contact id in
+conversation, ticket       until ``DELETE /conversations/{id}`` / ``/tickets/{id}``: deleting a
+                           contact leaves them (and the contact id in
                            their ``contacts`` list) in place, as Intercom does, so a search by
                            ``contact_ids`` still finds them after the contact is gone
-conversation part, source  forever; redaction replaces the body with ``REDACTED_BODY``, sets
+conversation part, source  with its conversation; redaction replaces the body with ``REDACTED_BODY``, sets
                            ``redacted: true`` and drops the attachments
-conversation rating        forever, remark included: deleting the contact leaves it (Intercom's
+conversation rating        with its conversation, remark included: deleting the contact leaves it (Intercom's
                            help centre: CSAT ratings and comments stay)
+call                       with its conversation: ``DELETE /conversations/{id}`` removes it
+ticket part                with its ticket: ``DELETE /tickets/{id}`` removes it
 =========================  ====================================================================
 
 Identifiers are drawn from a random generator seeded by the caller, so two workspaces built
