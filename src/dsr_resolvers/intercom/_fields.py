@@ -23,7 +23,7 @@ declare the covered surface, so the declaration cannot drift from what the code 
 | messages      | ``conversation.{id}.conversation_parts.{part}.body``/``.created_at`` | comm. |
 | messages      | ``...source.attachments.{n}.<name, url, content_type, filesize>`` (and  | comm. |
 |               | the same under ``conversation_parts.{part}``)  |                   |
-| messages      | ``...conversation_parts.{part}.email_headers.{n}.<type, email_address,  | contact |
+| messages      | ``...conversation_parts.{part}.email_headers.{n}.<type, email_address, | cont. |
 |               | name>``: only headers holding the contact's own address |           |
 | tickets       | ``ticket.{id}.<field>`` (``TICKET_FIELDS``); title, description: comm. | behav. |
 | tickets       | ``ticket.{id}.ticket_attributes.<declared>``   | as declared       |
@@ -36,7 +36,8 @@ declare the covered surface, so the declaration cannot drift from what the code 
 | events        | ``event.{n}.event_name``/``.created_at``/``.metadata.<key>`` | behavioral |
 | event_summaries | ``event_summary.{n}.name``/``.count``/``.first``/``.last`` | behavioral |
 
-Default sections: every one but ``messages``. ``calls`` costs one request per 20 conversations. Each of ``segments``, ``subscriptions`` and
+Default sections: every one but ``messages``. ``calls`` costs one request per 20
+conversations. Each of ``segments``, ``subscriptions`` and
 ``event_summaries`` costs one request and holds data found nowhere else (Intercom lists data
 events of the last 90 days only; the summary still counts older ones), so an Art. 15 export
 is incomplete without them. ``messages`` costs one request per conversation, so it is asked for.

@@ -20,10 +20,10 @@ conversation, ticket       until ``DELETE /conversations/{id}`` / ``/tickets/{id
                            contact leaves them (and the contact id in
                            their ``contacts`` list) in place, as Intercom does, so a search by
                            ``contact_ids`` still finds them after the contact is gone
-conversation part, source  with its conversation; redaction replaces the body with ``REDACTED_BODY``, sets
-                           ``redacted: true`` and drops the attachments
-conversation rating        with its conversation, remark included: deleting the contact leaves it (Intercom's
-                           help centre: CSAT ratings and comments stay)
+conversation part, source  with its conversation; redaction replaces the body with
+                           ``REDACTED_BODY``, sets ``redacted: true`` and drops the attachments
+conversation rating        with its conversation, remark included: deleting the contact leaves
+                           it (Intercom's help centre: CSAT ratings and comments stay)
 call                       with its conversation: ``DELETE /conversations/{id}`` removes it
 ticket part                with its ticket: ``DELETE /tickets/{id}`` removes it
 =========================  ====================================================================
