@@ -14,7 +14,8 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
 
 A model's ``repr`` never shows a value that is personal data: ``SubjectRef.value`` and
-``extra`` and ``ExportRecord.value`` are left out of it, and ``SubjectRef``'s validation errors
+``extra``, ``ExportRecord.value`` and ``ResolverExport.held_not_exported`` (names a workspace
+chose) are left out of it, and ``SubjectRef``'s validation errors
 do not echo their input. ``str(record.value)`` and ``model_dump()`` still give everything.
 """
 
@@ -108,7 +109,7 @@ class ResolverExport(_Frozen):
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
-    held_not_exported: tuple[str, ...] = ()
+    held_not_exported: tuple[str, ...] = Field(default=(), repr=False)
 
 
 class ResolverErasure(_Frozen):

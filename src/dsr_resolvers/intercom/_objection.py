@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import _archive, _paging
@@ -65,7 +65,7 @@ class MarketingObjection(BaseModel):
     already_absent: bool = False
     archived: bool = False
     fields: tuple[str, ...] = ()
-    subscription_types: tuple[str, ...] = ()
+    subscription_types: tuple[str, ...] = Field(default=(), repr=False)
     detail: str | None = None
 
 
