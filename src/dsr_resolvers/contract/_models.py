@@ -10,7 +10,8 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | SubjectRef         | which person, in the vocabulary of one resolver (``kind``)          |
 | ExportRecord       | one personal datum: where it lives, what kind of data it is, value  |
 | ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
-| ResolverErasure    | what one erasure did (Art. 17); ``detail`` never holds personal data |
+| ResolverErasure    | what one erasure did (Art. 17): ``counts`` by name for programs,   |
+|                    | ``detail`` for people; neither holds personal data                  |
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
 
 A model's ``repr`` never shows a value that is personal data: ``SubjectRef.value`` and
@@ -20,10 +21,11 @@ do not echo their input. ``str(record.value)`` and ``model_dump()`` still give e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 __all__ = [
     "ExportRecord",
@@ -108,11 +110,16 @@ class ResolverErasure(_Frozen):
     Attributes:
         resolver: The resolver's ``name``.
         already_absent: True when the subject was already gone: still a success.
-        detail: What was done, for an audit trail. Never holds personal data.
+        counts: What the erasure did, by name (``messages_redacted``: 3); each resolver
+            documents its names, and a name it does not state is unknown, never 0. Programs
+            (receipts, bulk runs) read these, never ``detail``.
+        detail: What was done, for a person reading an audit trail. Never holds personal
+            data, and no program parses it.
     """
 
     resolver: str
     already_absent: bool = False
+    counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
     detail: str | None = None
 
 

@@ -16,15 +16,16 @@ HTML in the access report's style.
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
 | ``status``            | computed: ``complete``, ``unverified`` or ``incomplete``      |
 
-Counts are what the resolver stated in its ``detail``; where it stated none (the
-``delete_contact`` policy, or a resolver that words it differently) they are ``null``, never 0.
+Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
+``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
+``delete_contact`` policy looks at no message) is ``null``, never 0. ``detail`` is copied for
+people and never read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any, Final, Literal, Protocol
@@ -55,11 +56,6 @@ __all__ = [
 
 RECEIPT_FORMAT: Final = "dsr-resolvers/erasure-receipt/v1"
 """The ``format`` field of every receipt."""
-
-_COUNTS: Final = re.compile(
-    r"redacted (?P<redacted>\d+) message\(s\) the contact wrote in "
-    r"(?P<conversations>\d+) conversation\(s\) \((?P<already>\d+) already redacted\)"
-)
 
 
 class _Frozen(BaseModel):
@@ -144,14 +140,14 @@ class ContactErasure(_Frozen):
     def of(
         cls, contact_id: str, erasure: ResolverErasure, read_back: ReadBack | None = None
     ) -> ContactErasure:
-        """The entry for a successful ``erase_subject`` (counts read from its ``detail``)."""
-        counts = _COUNTS.search(erasure.detail or "")
+        """The entry for a successful ``erase_subject``, its counts from ``erasure.counts``."""
+        counts = erasure.counts
         return cls(
             contact_id=contact_id,
             outcome="already_absent" if erasure.already_absent else "erased",
-            redacted_messages=int(counts["redacted"]) if counts else None,
-            already_redacted=int(counts["already"]) if counts else None,
-            conversations=int(counts["conversations"]) if counts else None,
+            redacted_messages=counts.get("messages_redacted"),
+            already_redacted=counts.get("messages_already_redacted"),
+            conversations=counts.get("conversations_scanned"),
             detail=erasure.detail,
             read_back=read_back,
         )
