@@ -22,8 +22,6 @@ from dsr_resolvers.bulk._limiter import RequestAbortedError
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.contract import ExportRecord, PiiCategory, ResolverError
 from dsr_resolvers.contract._errors import PortableError
-from dsr_resolvers.intercom._http import CallStopped
-from dsr_resolvers.report import ProcessingRecordError
 from dsr_resolvers.intercom import (
     ContactMatch,
     CursorLoopError,
@@ -37,6 +35,8 @@ from dsr_resolvers.intercom import (
     RateLimitedError,
     RectificationError,
 )
+from dsr_resolvers.intercom._http import CallStopped
+from dsr_resolvers.report import ProcessingRecordError
 from dsr_resolvers.testing import FakeIntercom
 from dsr_resolvers.testing._fake_routes import ApiError
 

@@ -35,8 +35,8 @@ from typing import Annotated, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
 __all__ = [
