@@ -54,6 +54,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
@@ -76,7 +77,6 @@ from dsr_resolvers.bulk._report import (
     SubjectResult,
     SubjectState,
 )
-from dsr_resolvers.bulk._threads import default_executor_with
 from dsr_resolvers.contract import (
     AttestingResolver,
     Resolver,
@@ -107,6 +107,7 @@ AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
 
 _AUTO_WITHOUT_LIMITER: Final = 16
+_FILE_WRITERS: Final = 4
 _RATE_WINDOW_SECONDS: Final = 10.0
 EXPORT_FORMAT: Final = BUNDLE_FORMAT
 """The ``format`` field of every export file."""
@@ -300,6 +301,9 @@ async def run_bulk(
         progress=progress,
         work=journal.entries(source, states),
         stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
+        # The run's own threads for its file writes: the caller's loop and its default
+        # executor stay as they were (a resolver runs its calls in threads of its own).
+        files=ThreadPoolExecutor(max_workers=_FILE_WRITERS, thread_name_prefix="dsr-bulk"),
     )
     if concurrency == "auto":
         ceiling = AUTO_CONCURRENCY_MAX if limiter is not None else _AUTO_WITHOUT_LIMITER
@@ -307,7 +311,7 @@ async def run_bulk(
         ceiling = concurrency
     workers = max(1, min(ceiling, runnable))
     gate = _Gate(run.auto_capacity(workers) if concurrency == "auto" else workers)
-    with default_executor_with(workers * run.in_flight_per_subject + 4):
+    with run.files:
         run.report_progress()
         tasks = [
             asyncio.create_task(run.worker(gate, auto=concurrency == "auto", cap=workers))
@@ -425,6 +429,7 @@ class _Run:
     progress: ProgressCallback | None
     work: Iterator[JournalEntry]
     stats: _Stats
+    files: Executor
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
@@ -665,7 +670,9 @@ class _Run:
         ).document()
         assert self.out_dir is not None  # checked before the run started
         try:
-            await asyncio.to_thread(write_json_atomically, self.out_dir / name, payload)
+            await asyncio.get_running_loop().run_in_executor(
+                self.files, write_json_atomically, self.out_dir / name, payload
+            )
         except OSError as error:
             code = errno.errorcode.get(error.errno or 0, type(error).__name__)
             raise _LocalFailureError(

@@ -11,8 +11,9 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
 
-Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
-holds only configuration, so any number of event loops and threads may share one resolver.
+Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
+loop's default executor, which a caller's loop sizes and owns); the instance holds only
+configuration, so any number of event loops and threads may share one resolver.
 Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
 wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
 the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
@@ -26,6 +27,7 @@ import contextvars
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
@@ -429,9 +431,12 @@ class IntercomResolver:
         When the awaiting task is cancelled, the call is halted (no request starts after
         that), and ``CancelledError`` is re-raised only once the worker thread has returned,
         so that nothing of this call reaches Intercom after the caller saw the cancellation.
-        Until then the thread's result travels exactly as with ``asyncio.to_thread``: no
-        extra task, callback or wake-up, so a call that finished is not lost to a
-        cancellation arriving a moment later (a bulk run records what it finished).
+        Until then the thread's result travels as with ``loop.run_in_executor``: no extra
+        task, callback or wake-up, so a call that finished is not lost to a cancellation
+        arriving a moment later (a bulk run records what it finished). The thread is the
+        call's own (a one-thread executor, shut down as soon as the work is handed over), so
+        calls in flight are bounded by their callers, never by the loop's default executor,
+        and the caller's loop is left as it was; the context's variables travel along.
         """
         stop = threading.Event()
         began = threading.Lock()  # taken by whichever comes first: the thread or the cancel
@@ -457,8 +462,13 @@ class IntercomResolver:
                 returned.set()
 
         loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intercom-{action}")
         try:
-            return await loop.run_in_executor(None, contextvars.copy_context().run, in_thread)
+            running = loop.run_in_executor(own, contextvars.copy_context().run, in_thread)
+        finally:
+            own.shutdown(wait=False)  # the thread finishes the work handed over, then ends
+        try:
+            return await running
         except asyncio.CancelledError:
             stop.set()
             if not began.acquire(blocking=False):  # the thread runs: wait until it returned
