@@ -385,7 +385,7 @@ class IdOnlyResolver:
 
 
 async def test_email_subjects_need_a_resolver_that_can_look_them_up(journal: Journal) -> None:
-    with pytest.raises(ValueError, match="find_contact_ids"):
+    with pytest.raises(ValueError, match="LookupResolver"):
         await run_bulk(IdOnlyResolver(), "erase", parse_subjects(["a@example.com"]), journal)
     assert journal.operation is None
 

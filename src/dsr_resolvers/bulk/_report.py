@@ -36,10 +36,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 
 from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import SubjectKind
+from dsr_resolvers.contract import ResolverError
 
 __all__ = [
     "BulkOperation",
@@ -114,11 +116,12 @@ class FailureInfo(_Frozen):
     @classmethod
     def of(cls, exc: BaseException) -> FailureInfo:
         """Describe ``exc`` by type and status only; its message is never read."""
-        status = getattr(exc, "status_code", None)
-        response = getattr(exc, "response", None)
-        if status is None and response is not None:
-            status = getattr(response, "status_code", None)
-        return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+        status = None
+        if isinstance(exc, ResolverError):
+            status = exc.status_code
+        elif isinstance(exc, httpx.HTTPStatusError):
+            status = exc.response.status_code
+        return cls(type=type(exc).__name__, status=status)
 
 
 INTERRUPTED: Final = FailureInfo(type="Interrupted")

@@ -3,30 +3,56 @@
 Nothing here imports a vendor package; every plugin depends on this, never the reverse.
 """
 
-from dsr_resolvers.contract._errors import ResolverError
+from dsr_resolvers.contract._errors import CredentialsRefusedError, ResolverError, ThrottledError
 from dsr_resolvers.contract._models import (
     ExportRecord,
     PiiCategory,
+    Presence,
     ResolverErasure,
+    ResolverErasurePlan,
     ResolverExport,
     ResolverRectification,
+    ResolverVerification,
+    SubjectMatch,
     SubjectRef,
 )
-from dsr_resolvers.contract._protocols import AttestingResolver, RectifyingResolver, Resolver
+from dsr_resolvers.contract._protocols import (
+    AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
+    LookupResolver,
+    Operation,
+    PlanningResolver,
+    RectifyingResolver,
+    Resolver,
+    VerifyingResolver,
+)
 from dsr_resolvers.contract._surface import CoveredField, CoveredSurface, SurfaceExclusion
 
 __all__ = [
     "AttestingResolver",
+    "ConcurrentResolver",
+    "ConfiguredResolver",
     "CoveredField",
     "CoveredSurface",
+    "CredentialsRefusedError",
     "ExportRecord",
+    "LookupResolver",
+    "Operation",
     "PiiCategory",
+    "PlanningResolver",
+    "Presence",
     "RectifyingResolver",
     "Resolver",
     "ResolverErasure",
+    "ResolverErasurePlan",
     "ResolverError",
     "ResolverExport",
     "ResolverRectification",
+    "ResolverVerification",
+    "SubjectMatch",
     "SubjectRef",
     "SurfaceExclusion",
+    "ThrottledError",
+    "VerifyingResolver",
 ]

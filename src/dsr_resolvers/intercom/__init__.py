@@ -5,6 +5,7 @@ Import from here; the modules behind it are private and free to change.
 
 from dsr_resolvers.intercom._errors import (
     CursorLoopError,
+    IntercomCredentialsError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomServerError,
@@ -38,6 +39,7 @@ __all__ = [
     "ErasureVerification",
     "ExportSection",
     "IncompleteConversationError",
+    "IntercomCredentialsError",
     "IntercomRedirectError",
     "IntercomRejectedError",
     "IntercomResolver",

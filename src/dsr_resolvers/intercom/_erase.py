@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dsr_resolvers.contract import ResolverErasure
+from dsr_resolvers.contract import Presence, ResolverErasure
 from dsr_resolvers.intercom import _archive, _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
@@ -217,10 +217,17 @@ def _contact_exists(call: IntercomCall, contact_id: str) -> bool:
 
 
 def plan_erasure(call: IntercomCall, contact_id: str, policy: ErasurePolicy) -> ErasurePlan:
-    """What the erasure would do; read-only (an archived contact reads as absent here)."""
+    """What the erasure would do; read-only. A contact that reads as not found is planned
+    ``not_visible``: an archived one reads so too, and only a write (unarchive) tells."""
     exists = _contact_exists(call, contact_id)
     messages = scan_messages(call, contact_id) if policy == "redact_messages" else None
-    return ErasurePlan(policy=policy, contact_exists=exists, messages=messages)
+    return ErasurePlan(
+        presence=Presence.HELD if exists else Presence.NOT_VISIBLE,
+        counts={} if messages is None else messages.plan_counts(),
+        policy=policy,
+        contact_exists=exists,
+        messages=messages,
+    )
 
 
 def verify_erasure(
@@ -236,6 +243,8 @@ def verify_erasure(
         messages is None or (messages.unredacted == 0 and messages.incomplete == 0)
     )
     return ErasureVerification(
+        presence=Presence.HELD if exists or archived else Presence.ABSENT,
+        counts={} if messages is None else messages.verification_counts(),
         policy=policy,
         contact_exists=exists or archived,
         archived=archived,

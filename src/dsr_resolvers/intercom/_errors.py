@@ -12,8 +12,11 @@ that code they are never read, never copied into a message, never attached.
 |                             | is wrong; redirects are never followed                       |
 | 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
 | any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
+| 401, 403                    | ``IntercomCredentialsError``: an ``IntercomRejectedError``   |
+|                             | and the contract's ``CredentialsRefusedError``               |
 | other 4xx except 429        | ``IntercomRejectedError`` naming the status and action only  |
-| 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
+| 429                         | ``RateLimitedError`` (an ``HTTPStatusError`` and the         |
+|                             | contract's ``ThrottledError``, ``retry_after``)              |
 | 5xx (and any other status)  | ``IntercomServerError`` (an ``HTTPStatusError``): retry      |
 | connection faults, timeouts | ``httpx.TransportError``, its own type                       |
 | a body that cannot be read  | ``httpx.DecodingError`` (a corrupt gzip body), its own type  |
@@ -33,11 +36,12 @@ import time
 
 import httpx
 
-from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.contract import CredentialsRefusedError, ResolverError, ThrottledError
 from dsr_resolvers.contract._errors import PortableError
 
 __all__ = [
     "CursorLoopError",
+    "IntercomCredentialsError",
     "IntercomRedirectError",
     "IntercomRejectedError",
     "IntercomServerError",
@@ -53,6 +57,8 @@ class IntercomRejectedError(ResolverError):
         status_code: The HTTP status Intercom answered with.
         action: What was being done: ``export``, ``erase``, ``rectify``, ``lookup``, ``verify``.
     """
+
+    status_code: int
 
     def __init__(self, status_code: int, action: str) -> None:
         self.status_code = status_code
@@ -72,6 +78,10 @@ _HINTS = {
     409: "Intercom reported a conflict; check the contact in the Intercom UI",
     422: "Intercom could not process the values sent; check them against Intercom's rules",
 }
+
+
+class IntercomCredentialsError(IntercomRejectedError, CredentialsRefusedError):
+    """Intercom refused the token (401) or its scopes (403): every request would fail alike."""
 
 
 class IntercomRedirectError(ResolverError):
@@ -115,7 +125,7 @@ class IntercomServerError(PortableError, httpx.HTTPStatusError):
     """Intercom answered 5xx (or a status outside the taxonomy): transient, retry later."""
 
 
-class RateLimitedError(PortableError, httpx.HTTPStatusError):
+class RateLimitedError(ThrottledError, httpx.HTTPStatusError):
     """Intercom answered 429. Retry after ``retry_after`` seconds (``None`` when not said)."""
 
     def __init__(

@@ -46,6 +46,7 @@ import httpx
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom._errors import (
+    IntercomCredentialsError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomServerError,
@@ -306,6 +307,8 @@ class IntercomCall:
             )
         if 300 <= status < 400:
             raise IntercomRedirectError(status, self.action)
+        if status in (401, 403):
+            raise IntercomCredentialsError(status, self.action)
         if 400 <= status < 500:
             raise IntercomRejectedError(status, self.action)
         raise IntercomServerError(

@@ -9,7 +9,12 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
 | Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
+|          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
+
+It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
+``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``, ``ConcurrentResolver`` and
+``ConfiguredResolver``.
 
 Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
 loop's default executor, which a caller's loop sizes and owns); the instance holds only
@@ -36,11 +41,13 @@ import httpx
 from dsr_resolvers._text import normalize_email
 from dsr_resolvers.contract import (
     CoveredSurface,
+    Operation,
     PiiCategory,
     ResolverErasure,
     ResolverError,
     ResolverExport,
     ResolverRectification,
+    SubjectMatch,
     SubjectRef,
 )
 from dsr_resolvers.intercom import _erase, _paging
@@ -204,6 +211,21 @@ class IntercomResolver:
     def sections(self) -> frozenset[ExportSection]:
         """The export sections this resolver fetches."""
         return self._export.sections
+
+    def requests_in_flight(self, operation: Operation) -> int:
+        """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
+        conversations (a ``redact_messages`` erasure, an export with messages), else 1."""
+        if operation == "erase":
+            fans_out = self._policy == "redact_messages"
+        else:
+            fans_out = ExportSection.MESSAGES in self._export.sections
+        return self._max_in_flight if fans_out else 1
+
+    def options_for(self, operation: Operation) -> dict[str, str]:
+        """What decides ``operation``'s outcome: the erasure policy, or the export sections."""
+        if operation == "erase":
+            return {"erasure_policy": self._policy}
+        return {"sections": ",".join(sorted(self._export.sections))}
 
     @property
     def correctable_fields(self) -> frozenset[str]:
@@ -400,10 +422,32 @@ class IntercomResolver:
         matches = await self.find_contacts(email=email, external_id=external_id)
         return tuple(match.id for match in matches)
 
+    async def find_subjects(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[SubjectMatch, ...]:
+        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact.
+
+        Raises:
+            ValueError: As :meth:`find_contacts`; a phone number is not searched yet.
+        """
+        if phone is not None:
+            raise ValueError("intercom does not look contacts up by phone yet")
+        matches = await self.find_contacts(email=email, external_id=external_id)
+        on = frozenset(n for n, v in (("email", email), ("external_id", external_id)) if v)
+        return tuple(
+            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=on) for m in matches
+        )
+
     async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
         """What ``erase_subject`` would do, read-only: the dry run.
 
-        Under ``redact_messages`` this reads every conversation of the contact.
+        Under ``redact_messages`` this reads every conversation of the contact. A contact
+        Intercom answers not found for is ``not_visible``: absent, or archived (which the
+        erasure unarchives and deletes); no read can tell which.
         """
         contact_id = self._contact_id(ref)
         return await self._run(

@@ -28,7 +28,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from html import escape
-from typing import Annotated, Any, Final, Literal, Protocol
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -41,7 +41,12 @@ from pydantic import (
 )
 
 from dsr_resolvers._version import __version__
-from dsr_resolvers.contract import CoveredSurface, ResolverErasure
+from dsr_resolvers.contract import (
+    CoveredSurface,
+    Presence,
+    ResolverErasure,
+    ResolverVerification,
+)
 from dsr_resolvers.report._catalogue import Words
 from dsr_resolvers.report._page import format_moment, page, table
 
@@ -62,22 +67,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _MessageCounts(Protocol):
-    @property
-    def unredacted(self) -> int: ...
-
-
-class Verification(Protocol):
-    """What :meth:`ReadBack.of` reads: ``IntercomResolver.verify_erasure``'s answer fits."""
-
-    @property
-    def contact_exists(self) -> bool: ...
-    @property
-    def erased(self) -> bool: ...
-    @property
-    def messages(self) -> _MessageCounts | None: ...
-
-
 def surface_digest(surface: CoveredSurface) -> str:
     """The SHA-256 (hex) of the surface's canonical JSON: same surface, same digest."""
     canonical = json.dumps(
@@ -92,24 +81,27 @@ class ReadBack(_Frozen):
     Attributes:
         checked_at: When the read-back was made.
         contact_exists: Whether Intercom still returned the contact.
-        unredacted_messages: Messages the contact wrote still readable; ``None`` when not
-            looked for (the ``delete_contact`` policy does not touch conversations).
-        erased: The resolver's verdict: contact gone and, when looked for, no readable message.
+        unredacted_messages: Messages the contact wrote still readable (the verification's
+            ``messages_unredacted`` count); ``None`` when not looked for (the
+            ``delete_contact`` policy does not touch conversations).
+        erased: The resolver's verdict: contact gone and, when looked for, no readable
+            message; ``None`` when the resolver could not tell.
     """
 
     checked_at: datetime
     contact_exists: bool
     unredacted_messages: Annotated[int, Field(ge=0)] | None = None
-    erased: bool
+    erased: bool | None
 
     @classmethod
-    def of(cls, verification: Verification, *, checked_at: datetime | None = None) -> ReadBack:
-        """A read-back from ``IntercomResolver.verify_erasure``'s result."""
-        messages = verification.messages
+    def of(
+        cls, verification: ResolverVerification, *, checked_at: datetime | None = None
+    ) -> ReadBack:
+        """A read-back from a ``VerifyingResolver.verify_erasure`` result."""
         return cls(
             checked_at=checked_at or datetime.now(UTC),
-            contact_exists=verification.contact_exists,
-            unredacted_messages=None if messages is None else messages.unredacted,
+            contact_exists=verification.presence is Presence.HELD,
+            unredacted_messages=verification.counts.get("messages_unredacted"),
             erased=verification.erased,
         )
 
