@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import SubjectKind
@@ -97,7 +97,7 @@ class ContactOutcome(_Frozen):
         records: How many export records the contact yielded (export only).
     """
 
-    contact_id: str
+    contact_id: str = Field(repr=False)
     result: ContactResult
     records: int | None = None
 
@@ -160,7 +160,7 @@ class SubjectOutcome(_Frozen):
         export_file: The export file's name inside the output directory (export only).
     """
 
-    key: str
+    key: str = Field(repr=False)
     line: int
     kind: SubjectKind
     state: SubjectState
@@ -168,7 +168,7 @@ class SubjectOutcome(_Frozen):
     result: SubjectResult | None = None
     contacts: tuple[ContactOutcome, ...] = ()
     error: FailureInfo | None = None
-    export_file: str | None = None
+    export_file: str | None = Field(default=None, repr=False)
 
 
 class BulkProgress(_Frozen):
