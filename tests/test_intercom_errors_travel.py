@@ -20,12 +20,19 @@ from dsr_resolvers.bulk._inputs import InputError
 from dsr_resolvers.bulk._journal import JournalError
 from dsr_resolvers.bulk._limiter import RequestAbortedError
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
-from dsr_resolvers.contract import ExportRecord, PiiCategory, ResolverError
+from dsr_resolvers.contract import (
+    CredentialsRefusedError,
+    ExportRecord,
+    PiiCategory,
+    ResolverError,
+    ThrottledError,
+)
 from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.intercom import (
     ContactMatch,
     CursorLoopError,
     IncompleteConversationError,
+    IntercomCredentialsError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomResolver,
@@ -78,7 +85,10 @@ class _CarriesIdsError(ResolverError):
 ERRORS: list[BaseException] = [
     ResolverError("intercom resolves refs of kind 'intercom' only"),
     RectificationError("intercom can rectify only email, name, phone"),
-    IntercomRejectedError(403, "erase"),
+    IntercomRejectedError(409, "erase"),
+    IntercomCredentialsError(403, "erase"),
+    CredentialsRefusedError("the store refused the credentials"),
+    ThrottledError("the store asks to wait"),
     IntercomRedirectError(302, "export"),
     IncompleteConversationError("export", ("101", "102")),
     NotIntercomError("erase"),

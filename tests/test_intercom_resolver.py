@@ -12,6 +12,7 @@ import respx
 
 from dsr_resolvers import (
     AttestingResolver,
+    CredentialsRefusedError,
     ExportRecord,
     PiiCategory,
     Resolver,
@@ -422,6 +423,8 @@ async def test_a_4xx_other_than_404_and_429_is_a_resolver_error_naming_status_an
     assert str(info.value) == f"intercom rejected the {operation} request (status={status})"
     assert isinstance(info.value, IntercomRejectedError)
     assert info.value.status_code == status
+    # "The credentials were refused" is a type, for bulk runs and the CLI alike.
+    assert isinstance(info.value, CredentialsRefusedError) == (status in (401, 403))
     assert info.value.hint
     assert_scrubbed(info.value)
 

@@ -24,6 +24,8 @@ from dsr_resolvers import (
     PlanningResolver,
     Presence,
     Resolver,
+    ResolverErasurePlan,
+    ResolverVerification,
     SubjectRef,
     VerifyingResolver,
 )
@@ -170,3 +172,33 @@ def test_an_erasure_receipt_reads_its_counts_and_read_back_through_the_contract(
     # Memory states no message counts: the receipt records them as unknown, never as 0.
     assert {c.redacted_messages for c in receipt.contacts} == {None}
     assert all(c.read_back is not None and not c.read_back.contact_exists for c in contacts)
+
+
+class PlansNothing(InMemoryResolver):
+    async def plan_erasure(self, ref: SubjectRef) -> ResolverErasurePlan:
+        plan = await super().plan_erasure(ref)
+        return plan.model_copy(update={"presence": Presence.ABSENT})
+
+
+class AlwaysErased(InMemoryResolver):
+    async def verify_erasure(self, ref: SubjectRef) -> ResolverVerification:
+        verification = await super().verify_erasure(ref)
+        return verification.model_copy(update={"erased": True})
+
+
+@pytest.mark.parametrize(
+    ("broken", "test", "says"),
+    [
+        (PlansNothing, "test_plan_changes_nothing_and_tells_the_truth", "never say 'nothing"),
+        (AlwaysErased, "test_verification_confirms_only_a_done_erasure", "before any erasure"),
+    ],
+)
+def test_the_suite_fails_a_resolver_that_breaks_a_protocol_it_claims(
+    broken: type[InMemoryResolver], test: str, says: str
+) -> None:
+    class Broken(TestInMemoryResolverConformance):
+        def make_resolver(self) -> Resolver:
+            return broken(people())
+
+    with pytest.raises(AssertionError, match=says):
+        getattr(Broken(), test)()
