@@ -21,7 +21,7 @@ from dsr_resolvers.bulk._journal import JournalError
 from dsr_resolvers.bulk._limiter import RequestAbortedError
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.contract import (
-    CredentialsRefusedError,
+    CredentialsError,
     ExportRecord,
     PiiCategory,
     ResolverError,
@@ -30,9 +30,9 @@ from dsr_resolvers.contract import (
 from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.intercom import (
     ContactMatch,
+    CredentialsRefusedError,
     CursorLoopError,
     IncompleteConversationError,
-    IntercomCredentialsError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomResolver,
@@ -86,8 +86,8 @@ ERRORS: list[BaseException] = [
     ResolverError("intercom resolves refs of kind 'intercom' only"),
     RectificationError("intercom can rectify only email, name, phone"),
     IntercomRejectedError(409, "erase"),
-    IntercomCredentialsError(403, "erase"),
-    CredentialsRefusedError("the store refused the credentials"),
+    CredentialsRefusedError(401, "export"),
+    CredentialsError("the store refused the credentials"),
     ThrottledError("the store asks to wait"),
     IntercomRedirectError(302, "export"),
     IncompleteConversationError("export", ("101", "102")),

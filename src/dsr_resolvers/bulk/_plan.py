@@ -16,7 +16,7 @@ exactly that, with lookups and the contract's read-only erasure plans
 | an address with no contact            | no contact: nothing held                             |
 | a transient failure (5xx, 429, ...)   | retried under the :class:`RetryPolicy`, then the     |
 |                                       | subject's ``error`` (type and status)                |
-| refused credentials                   | the plan stops: ``CredentialsRefusedError`` is raised |
+| refused credentials                   | the plan stops: ``CredentialsError`` is raised |
 | a resolver that is no                 | contacts found, ``presence`` and counts unknown      |
 | ``PlanningResolver``                  | (``None``)                                           |
 
@@ -35,7 +35,7 @@ from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
 from dsr_resolvers.bulk._runner import RetryPolicy, retrying, subject_ids
 from dsr_resolvers.contract import (
-    CredentialsRefusedError,
+    CredentialsError,
     LookupResolver,
     PlanningResolver,
     Presence,
@@ -107,7 +107,7 @@ async def plan_bulk_erase(
         One plan per distinct subject, in input order.
 
     Raises:
-        CredentialsRefusedError: The system refused the credentials: nothing more is asked.
+        CredentialsError: The system refused the credentials: nothing more is asked.
     """
     policy = retry or RetryPolicy()
     seen: set[str] = set()
@@ -133,7 +133,7 @@ async def _plan(resolver: Resolver, subject: Subject, policy: RetryPolicy) -> Su
             raise ValueError("the resolver cannot look email addresses up")
         ids = await retrying(lambda: subject_ids(resolver, subject), policy)
         contacts = [await _contact(resolver, cid, policy) for cid in dict.fromkeys(ids)]
-    except CredentialsRefusedError:
+    except CredentialsError:
         raise
     except Exception as error:  # refused for this subject, or transient and out of retries
         return SubjectPlan(line=subject.line, kind=subject.kind, error=FailureInfo.of(error))

@@ -37,7 +37,7 @@ What a failure leads to, following the contract (retry everything but ``Resolver
 |                                         | run                                                 |
 
 Failures are recorded by exception type and HTTP status, never by message; "the credentials"
-and "a rate limit" are told by type (the contract's ``CredentialsRefusedError`` and
+and "a rate limit" are told by type (the contract's ``CredentialsError`` and
 ``ThrottledError``), never by a status number.
 
 What the runner needs of a resolver besides ``Resolver`` it asks through the contract's
@@ -88,7 +88,7 @@ from dsr_resolvers.contract import (
     AttestingResolver,
     ConcurrentResolver,
     ConfiguredResolver,
-    CredentialsRefusedError,
+    CredentialsError,
     LookupResolver,
     Operation,
     Resolver,
@@ -534,7 +534,7 @@ class _Run:
             raise
         except ResolverError as exc:
             info = FailureInfo.of(exc)
-            if isinstance(exc, CredentialsRefusedError):
+            if isinstance(exc, CredentialsError):
                 self.stop("refused", info)
                 self.leave_pending(entry, info)
             else:

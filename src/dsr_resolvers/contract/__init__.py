@@ -3,7 +3,7 @@
 Nothing here imports a vendor package; every plugin depends on this, never the reverse.
 """
 
-from dsr_resolvers.contract._errors import CredentialsRefusedError, ResolverError, ThrottledError
+from dsr_resolvers.contract._errors import CredentialsError, ResolverError, ThrottledError
 from dsr_resolvers.contract._models import (
     ExportRecord,
     PiiCategory,
@@ -35,7 +35,7 @@ __all__ = [
     "ConfiguredResolver",
     "CoveredField",
     "CoveredSurface",
-    "CredentialsRefusedError",
+    "CredentialsError",
     "ExportRecord",
     "LookupResolver",
     "Operation",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CredentialsRefusedError", "PortableError", "ResolverError", "ThrottledError"]
+__all__ = ["CredentialsError", "PortableError", "ResolverError", "ThrottledError"]
 
 
 def _rebuild(
@@ -54,7 +54,7 @@ class ResolverError(PortableError, Exception):
     status_code: int | None = None
 
 
-class CredentialsRefusedError(ResolverError):
+class CredentialsError(ResolverError):
     """The system refused the credentials or their permissions (HTTP 401, 403): every
     subject would fail alike, so a run of many stops instead of failing each one."""
 

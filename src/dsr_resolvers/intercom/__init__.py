@@ -4,8 +4,8 @@ Import from here; the modules behind it are private and free to change.
 """
 
 from dsr_resolvers.intercom._errors import (
+    CredentialsRefusedError,
     CursorLoopError,
-    IntercomCredentialsError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomServerError,
@@ -33,13 +33,13 @@ __all__ = [
     "CORRECTABLE_FIELDS",
     "REGIONS",
     "ContactMatch",
+    "CredentialsRefusedError",
     "CursorLoopError",
     "ErasurePlan",
     "ErasurePolicy",
     "ErasureVerification",
     "ExportSection",
     "IncompleteConversationError",
-    "IntercomCredentialsError",
     "IntercomRedirectError",
     "IntercomRejectedError",
     "IntercomResolver",

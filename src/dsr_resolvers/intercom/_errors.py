@@ -12,8 +12,9 @@ that code they are never read, never copied into a message, never attached.
 |                             | is wrong; redirects are never followed                       |
 | 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
 | any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
-| 401, 403                    | ``IntercomCredentialsError``: an ``IntercomRejectedError``   |
-|                             | and the contract's ``CredentialsRefusedError``               |
+| 401, 403                    | ``CredentialsRefusedError`` (an ``IntercomRejectedError``    |
+|                             | and the contract's ``CredentialsError``): the token or its   |
+|                             | scopes, not the subject                                      |
 | other 4xx except 429        | ``IntercomRejectedError`` naming the status and action only  |
 | 429                         | ``RateLimitedError`` (an ``HTTPStatusError`` and the         |
 |                             | contract's ``ThrottledError``, ``retry_after``)              |
@@ -36,12 +37,12 @@ import time
 
 import httpx
 
-from dsr_resolvers.contract import CredentialsRefusedError, ResolverError, ThrottledError
+from dsr_resolvers.contract import CredentialsError, ResolverError, ThrottledError
 from dsr_resolvers.contract._errors import PortableError
 
 __all__ = [
+    "CredentialsRefusedError",
     "CursorLoopError",
-    "IntercomCredentialsError",
     "IntercomRedirectError",
     "IntercomRejectedError",
     "IntercomServerError",
@@ -71,6 +72,16 @@ class IntercomRejectedError(ResolverError):
         return _HINTS.get(self.status_code, "check the request against Intercom's API reference")
 
 
+class CredentialsRefusedError(IntercomRejectedError, CredentialsError):
+    """Intercom refused the credentials (401) or their scopes (403): no subject can succeed.
+
+    A caller stops here instead of trying the next subject, and decides so by this type.
+    """
+
+
+#: The statuses that refuse the credentials rather than the request.
+CREDENTIAL_STATUSES = frozenset({401, 403})
+
 _HINTS = {
     400: "the request was malformed; report it as a bug in dsr-resolvers",
     401: "the access token is missing, revoked or for another workspace; supply a valid token",
@@ -78,10 +89,6 @@ _HINTS = {
     409: "Intercom reported a conflict; check the contact in the Intercom UI",
     422: "Intercom could not process the values sent; check them against Intercom's rules",
 }
-
-
-class IntercomCredentialsError(IntercomRejectedError, CredentialsRefusedError):
-    """Intercom refused the token (401) or its scopes (403): every request would fail alike."""
 
 
 class IntercomRedirectError(ResolverError):
