@@ -1,4 +1,4 @@
-"""The vendor-free resolver contract: value types, the surface declaration, protocols.
+"""The vendor-free resolver contract: value types, the surface declaration, protocols, errors.
 
 Nothing here imports a vendor package; every plugin depends on this, never the reverse.
 """
