@@ -34,7 +34,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -86,7 +86,7 @@ class SubjectRecords:
             export left out (``ResolverExport.held_not_exported``).
     """
 
-    contact_id: str
+    contact_id: str = field(repr=False)
     records: tuple[ExportRecord, ...]
     role: str | None = None
     held_not_exported: tuple[str, ...] = ()
@@ -107,7 +107,7 @@ class ExportBundle:
     subjects: tuple[SubjectRecords, ...]
     covered_surface: CoveredSurface | None
     generated_at: datetime
-    input: Mapping[str, Any] | None = None
+    input: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def now(
