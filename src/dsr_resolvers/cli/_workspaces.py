@@ -33,16 +33,20 @@ reviews, a token is not.
 
 from __future__ import annotations
 
+import io as _io
+import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from rich.console import Console
 
-from dsr_resolvers.cli._errors import CliError
+from dsr_resolvers.cli._errors import CliError, ExitCode
+from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import _checked_base_url, _read_token_file
 from dsr_resolvers.intercom import REGIONS
 
@@ -51,7 +55,10 @@ __all__ = [
     "WorkspaceEntry",
     "WorkspaceSource",
     "WorkspacesFile",
+    "combined_exit",
+    "each_workspace",
     "load_workspaces",
+    "per_workspace_path",
     "select_workspaces",
 ]
 
@@ -244,3 +251,81 @@ def _problem(path: Path, error: ValidationError) -> str:
         message = str(detail["msg"]).removeprefix("Value error, ")
         problems.append(f"{where}: {message}" if where else message)
     return f"the workspaces file {path} is not valid: " + "; ".join(dict.fromkeys(problems))
+
+
+def per_workspace_path(path: Path | None, workspace: str | None) -> Path | None:
+    """``ada.json`` as ``ada.us.json`` for workspace ``us``: one file per workspace."""
+    if path is None or workspace is None:
+        return path
+    return path.with_name(f"{path.stem}.{workspace}{path.suffix}")
+
+
+def combined_exit(statuses: Iterable[int]) -> int:
+    """The exit status of a command run in several workspaces: the worst of theirs.
+
+    A usage or credential problem (2) outranks a failed subject (1), which outranks success.
+    """
+    worst = ExitCode.OK
+    for status in statuses:
+        if status == ExitCode.USAGE or (status == ExitCode.FAILED and worst == ExitCode.OK):
+            worst = ExitCode(status)
+    return worst
+
+
+def each_workspace(
+    io: Io,
+    workspaces: Sequence[tuple[str | None, Callable[[Io], int]]],
+    *,
+    as_json: bool = False,
+) -> int:
+    """Run one command in each workspace, its output grouped by workspace, and combine exits.
+
+    One workspace's failure (a refused token, a failed contact) is reported and the next
+    workspace is still asked; an interrupt stops them all.
+
+    Args:
+        io: The command's streams.
+        workspaces: (workspace name, the command's body for that workspace); a single entry
+            without a name is a command run the usual way, unchanged.
+        as_json: The body prints one JSON document: the whole prints one,
+            ``{"workspaces": {NAME: {"exit": N, "result": DOC} | {"exit": N, "error": TEXT}}}``.
+
+    Returns:
+        :func:`combined_exit` of the workspaces' statuses.
+    """
+    if len(workspaces) == 1 and workspaces[0][0] is None:
+        return workspaces[0][1](io)
+    statuses: dict[str, int] = {}
+    documents: dict[str, dict[str, object]] = {}
+    for name, body in workspaces:
+        label = str(name)
+        buffer = _io.StringIO()
+        if as_json:
+            scoped = Io(out=Console(file=buffer, highlight=False), err=io.err, interactive=False)
+        else:
+            io.out.rule(f"workspace {label}", align="left")
+            scoped = io
+        document: dict[str, object] = {}
+        try:
+            status = body(scoped)
+        except CliError as error:
+            if error.exit_code not in (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE):
+                raise  # an interrupt: stop every workspace
+            io.error(f"workspace {label}: {error.message}")
+            status = error.exit_code
+            document["error"] = error.message
+        statuses[label] = status
+        if as_json:
+            document["exit"] = int(status)
+            if buffer.getvalue().strip():
+                document["result"] = json.loads(buffer.getvalue())
+            documents[label] = document
+    if as_json:
+        io.write(json.dumps({"workspaces": documents}, indent=2) + "\n")
+    worst = combined_exit(statuses.values())
+    if worst != ExitCode.OK:
+        io.status(
+            "workspaces not done: "
+            + ", ".join(f"{n} (exit {s})" for n, s in statuses.items() if s != ExitCode.OK)
+        )
+    return worst
