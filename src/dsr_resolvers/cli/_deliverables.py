@@ -313,16 +313,19 @@ class BulkReceipts:
             if subject.key in self.done_before:
                 continue
             contacts = tuple(_bulk_contact(contact) for contact in subject.contacts)
+            # Over several workspaces, one folder each, and each receipt names its workspace.
+            folder = self.directory / (subject.workspace or "")
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
-                resolver=self.resolver,
+                resolver=subject.workspace or self.resolver,
                 requested_at=self.started_at,
                 completed_at=completed,
                 policy=self.policy,
                 contacts=contacts,
                 surface_sha256=self.surface_sha256,
             )
-            _write(self.directory / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
+            folder.mkdir(mode=0o700, exist_ok=True)
+            _write(folder / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
             written += 1
         io.status(
             f"Erasure receipts: {written} in {self.directory} (one per subject finished by this "
