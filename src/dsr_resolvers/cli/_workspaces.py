@@ -39,6 +39,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -47,7 +48,14 @@ from rich.console import Console
 
 from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._output import Io
-from dsr_resolvers.cli._settings import _checked_base_url, _read_token_file
+from dsr_resolvers.cli._settings import (
+    Connection,
+    IntercomSettings,
+    RetrySettings,
+    _read_token_file,
+    _validated,
+)
+from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.intercom import REGIONS
 
 __all__ = [
@@ -60,6 +68,7 @@ __all__ = [
     "load_workspaces",
     "per_workspace_path",
     "select_workspaces",
+    "workspace_connections",
 ]
 
 WORKSPACES_ENV: Final = "DSR_WORKSPACES"
@@ -216,7 +225,39 @@ def _source(
         token = _read_token_file(file if file.is_absolute() else path.parent / file)
     base_url = REGIONS[entry.region] if entry.region is not None else entry.base_url
     assert base_url is not None  # checked by the model
-    return WorkspaceSource(name=name, base_url=_checked_base_url(base_url), token=token)
+    return WorkspaceSource(name=name, base_url=base_url.strip(), token=token)
+
+
+def workspace_connections(
+    sources: Sequence[WorkspaceSource], *, api_version: str | None, trace: RequestTrace | None
+) -> list[Connection]:
+    """A named :class:`Connection` per workspace, with the environment's other settings.
+
+    Raises:
+        CliError: A base URL the resolver refuses (not https, nor http to loopback), or an
+            environment setting that does not validate.
+    """
+    settings = _validated(
+        IntercomSettings, {} if api_version is None else {"api_version": api_version}
+    )
+    retry = _validated(RetrySettings, {})
+    connections = []
+    for source in sources:
+        connection = Connection(
+            base_url=source.base_url,
+            token=source.token,
+            api_version=settings.api_version,
+            timeout=settings.timeout,
+            retry=retry.policy(),
+            trace=trace,
+            name=source.name,
+        )
+        try:
+            checked = connection.resolver().base_url  # the resolver's one rule for hosts
+        except CliError as error:
+            raise CliError(f"workspace {source.name!r}: {error.message}") from error
+        connections.append(replace(connection, base_url=checked))
+    return connections
 
 
 def _refuse_inline_tokens(path: Path, raw: dict[str, Any]) -> None:
