@@ -194,7 +194,7 @@ class ReceiptRequest:
 def _read_back(
     connection: Connection, resolver: IntercomResolver, io: Io, contact_id: str
 ) -> ReadBack | None:
-    ref = SubjectRef(kind="intercom", value=contact_id)
+    ref = SubjectRef(kind=resolver.name, value=contact_id)
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
