@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._workspaces import WORKSPACES_ENV, load_workspaces, select_workspaces
+from dsr_resolvers.cli._workspaces import (
+    WORKSPACES_ENV,
+    load_workspaces,
+    select_workspaces,
+    workspace_connections,
+)
+from dsr_resolvers.sandbox import (
+    DemoWorkspace,
+    SecondWorkspace,
+    seed_demo,
+    seed_second_workspace,
+    workspaces_file,
+)
+from dsr_resolvers.testing import FakeIntercom
+from tests.test_cli import TOKEN, dsr, error_lines, one_error
 
+WRONG = "tok_wrong_Q7x9Zk"  # a refused token, never to be echoed either
 SECRET = "dG9rOmFiY2RlZjEyMzQ1Njc4OTA="  # what a pasted token looks like; never to be echoed
 
 GOOD = """
@@ -35,10 +54,12 @@ def test_a_good_file_names_hosts_and_token_sources(tmp_path: Path) -> None:
 
     sources = select_workspaces(where, file, (), every=True, environ={"TOKEN_US": "us-token"})
 
-    assert [(s.name, s.base_url) for s in sources] == [
+    connections = workspace_connections(sources, api_version=None, trace=None)
+    assert [(c.name, c.base_url) for c in connections] == [
         ("us", "https://api.intercom.io"),
         ("eu", "https://api.eu.intercom.io"),
     ]
+    assert [c.resolver().name for c in connections] == ["us", "eu"]
     assert [s.token.get_secret_value() for s in sources] == ["us-token", "eu-token"]
     assert "us-token" not in repr(sources)
     only_eu = select_workspaces(where, file, ["eu", "eu"], every=False, environ={})
@@ -103,3 +124,168 @@ def test_choosing_workspaces(tmp_path: Path) -> None:
         select_workspaces(where, file, ["us"], every=False, environ={})
     with pytest.raises(CliError, match="cannot read the token file"):
         select_workspaces(where, file, ["eu"], every=False, environ={})
+
+
+def test_a_workspace_host_must_be_https_or_loopback(tmp_path: Path) -> None:
+    path = write(tmp_path, '[workspaces.x]\nbase_url = "http://example.com"\ntoken_env = "T"\n')
+    where, file = load_workspaces(path)
+    sources = select_workspaces(where, file, ["x"], every=False, environ={"T": "t"})
+    with pytest.raises(CliError, match=r"workspace 'x'.*plain http"):
+        workspace_connections(sources, api_version=None, trace=None)
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+
+@dataclass
+class Workspaces:
+    """Two workspaces served on 127.0.0.1: the demo (``us``) and the demo's person by phone
+    and external id only (``eu``), with the workspaces file naming them."""
+
+    fakes: dict[str, FakeIntercom]
+    demo: DemoWorkspace
+    second: SecondWorkspace
+    file: Path
+    env: dict[str, str | None]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Workspaces]:
+    fakes = {"us": FakeIntercom(TOKEN), "eu": FakeIntercom(TOKEN, seed=1)}
+    demo = seed_demo(fakes["us"])
+    second = seed_second_workspace(fakes["eu"], demo)
+    with fakes["us"].serve() as us_url, fakes["eu"].serve() as eu_url:
+        path = tmp_path / "workspaces.toml"
+        path.write_text(workspaces_file([us_url, eu_url]))
+        env: dict[str, str | None] = {
+            "SANDBOX_TOKEN_US": TOKEN,
+            "SANDBOX_TOKEN_EU": TOKEN,
+            "INTERCOM_ACCESS_TOKEN": None,
+        }
+        yield Workspaces(fakes, demo, second, path, env)
+
+
+def run(served: Workspaces, *args: str, **env: str) -> Result:
+    return dsr(*args, "--workspaces", str(served.file), env={**served.env, **env})
+
+
+def test_lookup_runs_in_every_workspace_grouped_by_workspace(served: Workspaces) -> None:
+    table = run(served, "intercom", "lookup", "--all-workspaces", "--external-id", "cust-1001")
+    as_json = run(
+        served, "intercom", "lookup", "--all-workspaces", "--email", served.demo.shared_email,
+        "--format", "json",
+    )  # fmt: skip
+
+    assert table.exit_code == 0, table.stderr
+    assert table.stdout.index("workspace us") < table.stdout.index(served.demo.user_id)
+    assert table.stdout.index("workspace eu") < table.stdout.index(served.second.contact_id)
+    assert as_json.exit_code == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    found = {
+        name: {c["id"] for c in part["result"]["contacts"]}
+        for name, part in document["workspaces"].items()
+    }
+    assert found == {"us": {served.demo.user_id, served.demo.lead_id}, "eu": set()}
+
+
+def test_a_refused_token_in_one_workspace_leaves_the_others_answered(served: Workspaces) -> None:
+    result = run(
+        served, "intercom", "lookup", "--all-workspaces", "--external-id", "cust-1001",
+        SANDBOX_TOKEN_EU=WRONG,
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert served.demo.user_id in result.stdout
+    assert error_lines(result)[0].startswith("error: workspace eu:")
+    assert "401" in error_lines(result)[0]
+    assert "workspaces not done: eu (exit 2)" in result.stderr
+    assert WRONG not in result.stdout + result.stderr
+
+
+def test_erase_in_each_workspace_writes_a_receipt_for_each(
+    served: Workspaces, tmp_path: Path
+) -> None:
+    receipt = tmp_path / "receipt.json"
+    ids = [served.demo.user_id, served.second.contact_id]
+    for name, contact in zip(("us", "eu"), ids, strict=True):
+        result = run(
+            served, "intercom", "erase", contact, "--workspace", name, "--yes",
+            "--receipt", str(receipt),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+
+    assert served.fakes["us"].contact(served.demo.user_id) is None
+    assert served.fakes["eu"].contact(served.second.contact_id) is None
+    receipts = {p.name: json.loads(p.read_text()) for p in tmp_path.glob("receipt.*.json")}
+    assert set(receipts) == {"receipt.us.json", "receipt.eu.json"}
+    assert receipts["receipt.eu.json"]["resolver"] == "eu"
+
+
+def test_bulk_erase_over_workspaces_stops_only_the_refused_one_and_resumes_it(
+    served: Workspaces, tmp_path: Path
+) -> None:
+    source = tmp_path / "subjects.txt"
+    source.write_text(f"{served.demo.shared_email}\n{served.demo.bystander_email}\n")
+    journal, report = tmp_path / "erase.sqlite", tmp_path / "report.json"
+    command = (
+        "intercom", "bulk", "erase", "--all-workspaces", "--input", str(source),
+        "--journal", str(journal), "--report", str(report), "--yes",
+    )  # fmt: skip
+    env = {"DSR_JOURNAL_KEY": "k" * 32}
+
+    first = run(served, *command, **env, SANDBOX_TOKEN_EU=WRONG)
+
+    assert first.exit_code == 2
+    assert error_lines(first)[-1].startswith("error: workspace eu: Intercom refused")
+    assert served.fakes["us"].contact(served.demo.user_id) is None
+    assert "bulk erase, workspace us" in first.stdout
+    written = json.loads(report.read_text())
+    assert [s["workspace"] for s in written["subjects"]] == ["eu", "eu", "us", "us"]
+    assert written["workspaces"] == {"eu": {"pending": 2}, "us": {"done": 2}}
+
+    sent_to_us = served.fakes["us"].count()
+    again = run(served, *command, **env)
+
+    assert again.exit_code == 0, again.stderr
+    assert served.fakes["us"].count() == sent_to_us
+    assert json.loads(report.read_text())["workspaces"] == {
+        "eu": {"done": 2},
+        "us": {"done": 2},
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--workspace", "us", "--base-url", "http://127.0.0.1:9"), "--base-url cannot go"),
+        (("--workspace", "us", "--all-workspaces"), "not both"),
+        (("--workspace", "apac"), "no workspace 'apac'"),
+    ],
+)
+def test_workspace_options_are_checked_before_any_request(
+    served: Workspaces, args: tuple[str, ...], message: str
+) -> None:
+    result = run(served, "intercom", "lookup", "--email", "ada@example.com", *args)
+    assert result.exit_code == 2
+    assert message in one_error(result)
+    assert all(fake.count() == 0 for fake in served.fakes.values())
+
+
+def test_a_workspaces_file_without_a_choice_is_a_usage_error(served: Workspaces) -> None:
+    result = run(served, "intercom", "lookup", "--email", "ada@example.com")
+    assert result.exit_code == 2
+    assert "--workspace NAME or --all-workspaces" in one_error(result)
+
+
+def test_export_to_stdout_over_workspaces_is_one_json_document(served: Workspaces) -> None:
+    result = run(served, "intercom", "export", "--all-workspaces", served.demo.user_id)
+    csv_without_out = run(
+        served, "intercom", "export", "--all-workspaces", served.demo.user_id, "--format", "csv"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)["workspaces"]
+    assert document["us"]["result"]["subjects"][0]["records"]
+    assert document["eu"]["result"]["subjects"][0]["records"] == []
+    assert csv_without_out.exit_code == 2
+    assert "needs --out FILE" in one_error(csv_without_out)
