@@ -289,3 +289,18 @@ def test_export_to_stdout_over_workspaces_is_one_json_document(served: Workspace
     assert document["eu"]["result"]["subjects"][0]["records"] == []
     assert csv_without_out.exit_code == 2
     assert "needs --out FILE" in one_error(csv_without_out)
+
+
+def test_the_demo_finds_the_person_in_every_workspace_and_erases_them_there() -> None:
+    demo = seed_demo(FakeIntercom(TOKEN))
+    second = seed_second_workspace(FakeIntercom(TOKEN, seed=1), demo)
+
+    result = dsr("demo", env={"INTERCOM_ACCESS_TOKEN": None})
+
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    epilogue = text[text.index("Every workspace the company runs") :]
+    assert epilogue.index("workspace us") < epilogue.index("workspace eu")
+    assert epilogue.index("workspace eu") < epilogue.index(second.contact_id)
+    assert "erased" in epilogue[epilogue.index(f"--workspace eu {second.contact_id}") :]
+    assert "Demo complete" in text
