@@ -986,6 +986,16 @@ def sandbox(
     latency: Annotated[
         float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
+    workspaces: Annotated[
+        int,
+        typer.Option(
+            "--workspaces",
+            metavar="1|2",
+            min=1,
+            max=2,
+            help="Serve two workspaces holding one person, and print the workspaces file.",
+        ),
+    ] = 1,
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -1012,6 +1022,7 @@ def sandbox(
         f"--contacts={contacts}",
         f"--rate={_sandbox_rate(rate)}",
         f"--latency={latency}",
+        f"--workspaces={workspaces}",
     ]
     try:
         return run_sandbox(argv)
