@@ -26,6 +26,7 @@ from dsr_resolvers.sandbox import (
 )
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import TOKEN, dsr, error_lines, one_error
+from tests.test_cli_bulk_outputs import _valid
 
 WRONG = "tok_wrong_Q7x9Zk"  # a refused token, never to be echoed either
 SECRET = "dG9rOmFiY2RlZjEyMzQ1Njc4OTA="  # what a pasted token looks like; never to be echoed
@@ -252,6 +253,11 @@ def test_bulk_erase_over_workspaces_stops_only_the_refused_one_and_resumes_it(
         "eu": {"done": 2},
         "us": {"done": 2},
     }
+    status = dsr("intercom", "bulk", "status", "--journal", str(journal), "--json", env=env)
+    assert status.exit_code == 0, status.stderr
+    document = _valid(json.loads(status.stdout), "bulk-status")
+    assert document["states"]["done"] == 4
+    assert document["workspaces"]["eu"]["done"] == document["workspaces"]["us"]["done"] == 2
 
 
 @pytest.mark.parametrize(

@@ -597,7 +597,9 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+        by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
     running = counts.get(SubjectState.RUNNING, 0)
+    rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -608,6 +610,16 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
             "states": {state.value: counts.get(state, 0) for state in SubjectState},
+            **(
+                {
+                    "workspaces": {
+                        name: {state.value: states.get(state, 0) for state in SubjectState}
+                        for name, states in by_workspace.items()
+                    }
+                }
+                if by_workspace
+                else {}
+            ),
             "in_doubt": running,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
@@ -618,9 +630,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
     if settings is None:
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
-    done = counts.get(SubjectState.DONE, 0)
     if as_json:
-        return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+        return ExitCode.OK if rows_done else ExitCode.FAILED
     rows = [("operation", settings.operation.value)]
     rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
     rows += [
@@ -628,6 +639,11 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         ("subjects", str(settings.input_subjects)),
     ]
     rows += [(f"  {state.value}", str(counts.get(state, 0))) for state in SubjectState]
+    for name, states in by_workspace.items():
+        rows += [
+            (f"workspace {name}", ""),
+            *((f"  {state.value}", str(states.get(state, 0))) for state in SubjectState),
+        ]
     for info, count in failures.items():
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
@@ -637,4 +653,4 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
             f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
             "the same command resumes them"
         )
-    return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+    return ExitCode.OK if rows_done else ExitCode.FAILED
