@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
-import math
 import os
 import resource
 import subprocess
@@ -35,6 +33,9 @@ from typing import Any
 from dsr_resolvers.bulk import Journal, RateLimiter, journal_key, read_subjects, run_bulk
 from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.testing import FakeIntercom
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_bulk import print_table, watch
 
 TOKEN = "bench-token"
 NAMES = ("ws-a", "ws-b", "ws-c")
@@ -97,7 +98,9 @@ def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str]]:
             *(arg for url in urls for arg in ("--base-url", url)),
         ]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
-        per_window = watch(fakes, process, args.window, args.timeout)
+        per_window = watch(
+            lambda: sum(fake.count() for fake in fakes), process, args.window, args.timeout
+        )
         try:
             out, _ = process.communicate(timeout=args.timeout)
         except subprocess.TimeoutExpired:
@@ -143,35 +146,6 @@ def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str]]:
         ("failures (target 0)", str(summary["failed"])),
         ("contacts left (target 0)", str(sum(len(fake.contact_ids()) for fake in fakes))),
     ]
-
-
-def watch(
-    fakes: list[FakeIntercom], process: subprocess.Popen[str], window: float, timeout: float
-) -> list[int]:
-    """Calls the fakes counted together in each of their windows, while the child runs.
-
-    The fakes' windows are aligned on multiples of ``window`` of their clock (wall time), so
-    sampling the counts at each boundary gives the calls of every whole window; the windows
-    before the first call and the last, partial one are left out.
-    """
-    boundaries: list[int] = []
-    current = math.floor(time.time() / window)
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-        index = math.floor(time.time() / window)
-        if index != current:
-            boundaries.append(sum(fake.count() for fake in fakes))
-            current = index
-    return [after - before for before, after in itertools.pairwise(boundaries) if before > 0]
-
-
-def print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(name) for name, _ in rows)
-    print(f"\n{title}")
-    print("-" * (width + 30))
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -489,7 +489,7 @@ class Journal:
                     )
                 marks = ",".join("?" * len(names))  # placeholders only: every value is bound
                 query = (
-                    f"SELECT COUNT(*) FROM subjects WHERE state = 'done' AND workspace IN ({marks})"  # noqa: S608, E501
+                    f"SELECT COUNT(*) FROM subjects WHERE state = 'done' AND workspace IN ({marks})"  # noqa: S608
                 )
                 (done,) = db.execute(query, names).fetchone()
             except BaseException:

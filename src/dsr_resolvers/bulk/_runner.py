@@ -405,24 +405,24 @@ def _combined(summaries: Sequence[BulkSummary]) -> BulkSummary:
     elapsed = max(s.elapsed_seconds for s in summaries)
     finished = sum(s.done + s.failed for s in summaries)
     stopped = next((s for s in summaries if s.stopped is not None), None)
+    counts = ("total", "skipped", "done", "failed", "not_found", "retries", "rate_limited")
     return BulkSummary(
         operation=summaries[0].operation,
-        total=sum(s.total for s in summaries),
         duplicates=summaries[0].duplicates,
-        skipped=sum(s.skipped for s in summaries),
-        done=sum(s.done for s in summaries),
-        failed=sum(s.failed for s in summaries),
-        not_found=sum(s.not_found for s in summaries),
-        retries=sum(s.retries for s in summaries),
-        rate_limited=sum(s.rate_limited for s in summaries),
+        **_sums(summaries, (*counts, "pending")),
         elapsed_seconds=elapsed,
         rate=finished / elapsed if elapsed > 0 else 0.0,
-        pending=sum(s.pending for s in summaries),
         stopped=None if stopped is None else stopped.stopped,
         stop_cause=None if stopped is None else stopped.stop_cause,
         stop_detail=None if stopped is None else stopped.stop_detail,
         workspaces=tuple(summaries),
     )
+
+
+def _sums(models: Sequence[BaseModel], names: Sequence[str]) -> dict[str, int]:
+    """The sum of each named count over ``models`` (one workspace's summary or progress each)."""
+    dumps = [model.model_dump(include=set(names)) for model in models]
+    return {name: sum(dump[name] for dump in dumps) for name in names}
 
 
 class _Progress:
@@ -439,15 +439,10 @@ class _Progress:
         every = list(self._latest.values())
         left = sum(p.total - p.done - p.failed for p in every)
         rate = sum(p.rate for p in every)
+        counts = ("total", "done", "failed", "skipped", "in_flight", "retries", "rate_limited")
         self._callback(
             BulkProgress(
-                total=sum(p.total for p in every),
-                done=sum(p.done for p in every),
-                failed=sum(p.failed for p in every),
-                skipped=sum(p.skipped for p in every),
-                in_flight=sum(p.in_flight for p in every),
-                retries=sum(p.retries for p in every),
-                rate_limited=sum(p.rate_limited for p in every),
+                **_sums(every, counts),
                 rate=rate,
                 elapsed_seconds=max(p.elapsed_seconds for p in every),
                 eta_seconds=left / rate if rate > 0 else (0.0 if left == 0 else None),
