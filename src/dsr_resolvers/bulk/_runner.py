@@ -431,11 +431,14 @@ class _Progress:
     def __init__(self, callback: ProgressCallback, runs: Sequence[_Run]) -> None:
         self._callback = callback
         self._latest: dict[int, BulkProgress] = {}
+        self._runs = len(runs)
         for index, run in enumerate(runs):
             run.progress = lambda p, i=index: self._report(i, p)
 
     def _report(self, index: int, progress: BulkProgress) -> None:
         self._latest[index] = progress
+        if len(self._latest) < self._runs:
+            return  # each workspace reports once as it starts: sums only once all have
         every = list(self._latest.values())
         left = sum(p.total - p.done - p.failed for p in every)
         rate = sum(p.rate for p in every)
