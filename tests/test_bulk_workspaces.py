@@ -13,6 +13,7 @@ import pytest
 
 from dsr_resolvers import SubjectRef
 from dsr_resolvers.bulk import (
+    BulkProgress,
     Journal,
     JournalError,
     RateLimiter,
@@ -59,9 +60,14 @@ def named(
 async def test_every_subject_is_worked_on_in_every_workspace(journal: Journal) -> None:
     fakes = workspaces()
     resolvers, limiters = named(fakes)
+    seen: list[BulkProgress] = []
 
-    summary = await run_bulk(resolvers, "erase", parse_subjects(EMAILS), journal, limiter=limiters)
+    summary = await run_bulk(
+        resolvers, "erase", parse_subjects(EMAILS), journal, limiter=limiters, progress=seen.append
+    )
 
+    assert {p.total for p in seen} == {3 * len(EMAILS)}  # progress sums every workspace
+    assert seen[-1].done == 3 * len(EMAILS)
     assert all(fake.contact_ids() == () for fake in fakes.values())
     assert summary.ok
     assert (summary.total, summary.done) == (3 * len(EMAILS), 3 * len(EMAILS))
