@@ -69,7 +69,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
@@ -138,7 +138,7 @@ class JournalEntry:
         workspace: The workspace of the row; empty when the run names none.
     """
 
-    key: str
+    key: str = field(repr=False)
     subject: Subject
     state: SubjectState
     attempts: int
