@@ -228,9 +228,11 @@ def test_bulk_erase_over_workspaces_stops_only_the_refused_one_and_resumes_it(
     source = tmp_path / "subjects.txt"
     source.write_text(f"{served.demo.shared_email}\n{served.demo.bystander_email}\n")
     journal, report = tmp_path / "erase.sqlite", tmp_path / "report.json"
+    receipts = tmp_path / "receipts"
     command = (
         "intercom", "bulk", "erase", "--all-workspaces", "--input", str(source),
         "--journal", str(journal), "--report", str(report), "--yes",
+        "--receipts", str(receipts),
     )  # fmt: skip
     env = {"DSR_JOURNAL_KEY": "k" * 32}
 
@@ -244,6 +246,8 @@ def test_bulk_erase_over_workspaces_stops_only_the_refused_one_and_resumes_it(
     assert [s["workspace"] for s in written["subjects"]] == ["eu", "eu", "us", "us"]
     assert written["workspaces"] == {"eu": {"pending": 2}, "us": {"done": 2}}
 
+    assert sorted(p.parent.name for p in receipts.rglob("*.json")) == ["us", "us"]
+
     sent_to_us = served.fakes["us"].count()
     again = run(served, *command, **env)
 
@@ -253,6 +257,9 @@ def test_bulk_erase_over_workspaces_stops_only_the_refused_one_and_resumes_it(
         "eu": {"done": 2},
         "us": {"done": 2},
     }
+    assert sorted(p.parent.name for p in receipts.rglob("*.json")) == ["eu", "eu", "us", "us"]
+    one = json.loads(next((receipts / "eu").glob("*.json")).read_text())
+    assert one["resolver"] == "eu"
     status = dsr("intercom", "bulk", "status", "--journal", str(journal), "--json", env=env)
     assert status.exit_code == 0, status.stderr
     document = _valid(json.loads(status.stdout), "bulk-status")
