@@ -317,3 +317,23 @@ def test_the_demo_finds_the_person_in_every_workspace_and_erases_them_there() ->
     assert epilogue.index("workspace eu") < epilogue.index(second.contact_id)
     assert "erased" in epilogue[epilogue.index(f"--workspace eu {second.contact_id}") :]
     assert "Demo complete" in text
+
+
+def test_bulk_export_over_workspaces_writes_a_folder_each(
+    served: Workspaces, tmp_path: Path
+) -> None:
+    source = tmp_path / "subjects.txt"
+    source.write_text(f"{served.demo.shared_email}\n")
+    out = tmp_path / "exports"
+
+    result = run(
+        served, "intercom", "bulk", "export", "--all-workspaces", "--input", str(source),
+        "--journal", str(tmp_path / "export.sqlite"), "--out", str(out),
+        DSR_JOURNAL_KEY="k" * 32,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    files = {p.parent.name: json.loads(p.read_text()) for p in out.rglob("*.json")}
+    assert set(files) == {"us", "eu"}
+    assert len(files["us"]["subjects"]) == 2  # the user and the lead of the address
+    assert files["eu"]["subjects"] == []  # no contact with that address there
