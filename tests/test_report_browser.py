@@ -82,6 +82,7 @@ class Shown:
     headers: list[str]
     cells: list[str]
     text: str
+    too_wide: int
 
 
 # Run by DevTools, not by the page (whose CSP allows no script): what the browser laid out.
@@ -90,6 +91,8 @@ SHOWN = """JSON.stringify({
   cells: [...document.querySelectorAll("td, dd")].map(e => e.innerText),
   text: (() => { const body = document.body.cloneNode(true);
     body.querySelectorAll(".body").forEach(e => e.remove()); return body.textContent; })(),
+  too_wide: [...document.querySelectorAll("table, .card, .message")]
+    .filter(e => e.scrollWidth > e.parentElement.clientWidth + 1).length,
 })"""
 
 
@@ -302,6 +305,7 @@ def assert_written_for_a_person(rendered: Rendered, ids: set[str], language: str
     cells = [cell.strip() for cell in shown.cells]
     problems = person_facing_problems(shown.headers, cells, shown.text, ids, language)
     assert problems == []
+    assert shown.too_wide == 0, "a table or card is wider than the page"
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -332,6 +336,8 @@ def test_a_report_with_a_one_megabyte_value_prints_to_pdf_within_ten_seconds(
     assert rendered.requests == []
     assert rendered.problems == []
     assert rendered.pdf.startswith(b"%PDF-")
+    assert rendered.shown is not None
+    assert rendered.shown.too_wide == 0
 
 
 def test_the_browser_check_does_see_requests_and_console_errors(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@
 |                       | long unbroken value under it is quadratic: 100 KB took 45 s to    |
 |                       | print); instead a run of more than 48 characters without a space |
 |                       | gets a ``<wbr>`` every 24, and the report caps a displayed value  |
-|                       | (``SHOWN_MAX``) with a note that the JSON export holds all of it  |
+|                       | (``SHOWN_MAX``) with a note that the JSON export holds all of it; |
+|                       | only ids in cells (``td .mono``, short) may break anywhere        |
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ tr { break-inside: avoid; }
 th, td { text-align: left; vertical-align: top; padding: 1.2mm 2mm;
   border-bottom: 0.5pt solid var(--rule); }
 th { hyphens: auto; }
+td .mono { overflow-wrap: anywhere; } /* ids and references only: short by construction */
 th { background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
