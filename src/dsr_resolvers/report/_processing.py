@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import ErrorDetails
 
 from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
 __all__ = [
@@ -195,7 +196,7 @@ class Transfer(_Frozen):
     details: _Text | None = None
 
 
-class ProcessingRecordError(ValueError):
+class ProcessingRecordError(PortableError, ValueError):
     """A processing record file that cannot be used; each problem names its line.
 
     Attributes:
