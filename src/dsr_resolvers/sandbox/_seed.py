@@ -18,12 +18,16 @@ holds the same person with no email at all: by the phone number and external id 
 user has, as a company's other Intercom workspace (another region, another brand) would.
 
 Every timestamp is fixed, and ids come from the fake's seed, so a demo workspace is the same
-every time.
+every time, but for the subject's data events: Intercom lists only events of the last 90 days,
+so those are dated days before today (UTC), at fixed times of day, and the report's Events
+section shows them. The lead's one event stays in 2024, outside the window: it is counted only
+by the event summary, as Intercom does.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -94,6 +98,12 @@ class SecondWorkspace(BaseModel):
 
 def _at(day: float) -> int:
     return int(_EPOCH + day * _DAY)
+
+
+def _days_ago(days: float) -> int:
+    """``days`` before today's midnight (UTC): inside Intercom's 90-day event window."""
+    today = int(time.time()) // _DAY * _DAY
+    return int(today - days * _DAY)
 
 
 def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
@@ -279,9 +289,13 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
     fake.add_ticket_part(
         ticket, body="<p>The second charge is on my May statement.</p>", created_at=_at(36.1)
     )
-    fake.add_event(user, "logged-in", created_at=_at(39), metadata={"device": "iPhone 15"})
-    fake.add_event(user, "logged-in", created_at=_at(40), metadata={"device": "laptop"})
-    fake.add_event(user, "exported-invoice", created_at=_at(40.5), metadata={"invoice": "INV-7"})
+    fake.add_event(
+        user, "logged-in", created_at=_days_ago(12 - 0.375), metadata={"device": "iPhone 15"}
+    )
+    fake.add_event(user, "logged-in", created_at=_days_ago(5 - 0.75), metadata={"device": "laptop"})
+    fake.add_event(
+        user, "exported-invoice", created_at=_days_ago(5 - 0.76), metadata={"invoice": "INV-7"}
+    )
     fake.add_event(lead, "viewed-pricing", created_at=_at(-29))
 
     return DemoWorkspace(
