@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers.contract import ResolverErasurePlan, ResolverVerification
 
-ErasurePolicy = Literal["delete_contact", "redact_messages"]
+ErasurePolicy = Literal["delete_contact", "redact_messages", "delete_conversations"]
 
 
 class _Frozen(BaseModel):
