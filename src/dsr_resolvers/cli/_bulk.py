@@ -475,8 +475,12 @@ def _dry_run(
     as_json: bool = False,
 ) -> int:
     totals = dict.fromkeys(
-        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
-    )
+        (
+            "subjects", "held", "contacts", "not_visible", "conversations", "redactions",
+            "conversations_to_delete", "tickets_to_delete",
+        ),
+        0,
+    )  # fmt: skip
     errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
@@ -492,6 +496,8 @@ def _dry_run(
                 c.counts.get("conversations_scanned", 0) for c in reached
             )
             totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
+            for kind in ("conversations_to_delete", "tickets_to_delete"):
+                totals[kind] += sum(c.counts.get(kind, 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -551,10 +557,15 @@ def _dry_run(
         ("contacts to erase", str(totals["contacts"])),
         ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
-    if policy == "redact_messages":
+    if policy != "delete_contact":
         rows += [
             ("conversations to look through", str(totals["conversations"])),
             ("messages to redact", str(totals["redactions"])),
+        ]
+    if policy == "delete_conversations":
+        rows += [
+            ("conversations to delete", str(totals["conversations_to_delete"])),
+            ("tickets to delete", str(totals["tickets_to_delete"])),
         ]
     rows.append(("could not be planned", str(errors)))
     if not as_json:

@@ -164,7 +164,9 @@ PolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
         "delete-contact: delete the contact. redact-messages: first redact every message "
-        "the contact wrote, then delete it."
+        "the contact wrote, then delete it. delete-conversations: first delete every "
+        "conversation and ticket only the contact is in and redact its messages in shared "
+        "conversations, then delete it."
     ),
 ]
 VerifyPolicyOption = Annotated[
