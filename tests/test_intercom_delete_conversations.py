@@ -10,6 +10,8 @@ Intercom's own not-found; a conversation still readable after its contact's dele
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,6 +26,13 @@ from dsr_resolvers.contract import (
     VerifyingResolver,
 )
 from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver, NotIntercomError
+from dsr_resolvers.report import (
+    ContactErasure,
+    ErasureReceipt,
+    ReadBack,
+    render_erasure_receipt,
+    surface_digest,
+)
 from dsr_resolvers.testing import FakeIntercom
 
 TOKEN = "test-token"
@@ -250,3 +259,29 @@ def _delete_directly(fake: FakeIntercom, conversation_id: str) -> None:
 
 def test_the_resolver_claims_the_protocols() -> None:
     assert isinstance(resolver(FakeIntercom(TOKEN)), VerifyingResolver)
+
+
+def test_a_receipt_shows_the_read_back_per_kind_and_the_remaining_ids() -> None:
+    fake = FakeIntercom(TOKEN)  # keeps a deleted contact's conversations readable
+    person = fake.add_contact(email="ada@example.com")
+    conversation = fake.add_conversation(person)
+    erase = resolver(fake, "delete_contact")
+    erasure = asyncio.run(erase.erase_subject(ref(person)))
+    check = asyncio.run(erase.verify_erasure(ref(person), found=erasure.found))
+    receipt = ErasureReceipt(
+        resolver="intercom",
+        requested_at=datetime.now(UTC),
+        completed_at=datetime.now(UTC),
+        policy=erase.erasure_policy,
+        contacts=(ContactErasure.of(person, erasure, ReadBack.of(check)),),
+        surface_sha256=surface_digest(erase.covered_surface),
+    )
+
+    assert receipt.status == "incomplete"
+    written = json.loads(receipt.to_json())
+    (contact,) = written["contacts"]
+    assert contact["found"] == {"conversation": [conversation], "ticket": []}
+    assert contact["read_back"]["items"]["conversation"]["remaining"] == [conversation]
+    assert conversation not in repr(receipt)
+    html = render_erasure_receipt(receipt)
+    assert "conversations: 0 gone, 0 kept (shared, nothing of the person left), 1 STILL" in html
