@@ -1,9 +1,9 @@
 """A minimal Intercom stand-in at the transport boundary, for the core resolver's tests.
 
-It answers the routes the core export and erasure touch (ticket search always finds none), pages conversation search with any page
-size the test picks (Intercom may return fewer than asked), and records every request. The
-full-featured fake lives in ``dsr_resolvers.testing``; this one exists so that the core
-taxonomy and paging tests depend on nothing but httpx.
+It answers the routes the core export and erasure touch (ticket search always finds none),
+pages conversation search with any page size the test picks (Intercom may return fewer than
+asked), and records every request. The full-featured fake lives in ``dsr_resolvers.testing``;
+this one exists so that the core taxonomy and paging tests depend on nothing but httpx.
 """
 
 from __future__ import annotations

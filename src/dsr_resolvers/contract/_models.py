@@ -223,8 +223,9 @@ class ItemsReadBack(_Frozen):
 
     Attributes:
         gone: Items the system answered its own not-found for.
-        kept: Items still shown that hold nothing of the subject any more (shared with
-            other people, the subject's part removed).
+        kept: Items still shown that hold nothing the erasure removes: shared with other
+            people with the subject's part removed, or left in place by the erasure's own
+            design (a resolver's covered surface names what stays).
         remaining: The ids of items still shown with the subject's data in them: never
             hidden, kept out of ``repr``.
     """

@@ -60,9 +60,7 @@ from dsr_resolvers.intercom._messages import (
     IncompleteConversationError,
     authored_messages,
     is_incomplete,
-    parts_of,
     redact_message,
-    written_by,
 )
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -487,23 +485,37 @@ def plan_erasure(call: IntercomCall, contact_id: str, policy: ErasurePolicy) -> 
 
 
 def _left_of_contact(
-    call: IntercomCall, kind: _Kind, item: Mapping[str, Any], contact_id: str
+    call: IntercomCall,
+    kind: _Kind,
+    item: Mapping[str, Any],
+    contact_id: str,
+    policy: ErasurePolicy,
 ) -> bool:
-    """Whether a conversation or ticket still shown holds something of the contact: it is
-    the contact's alone, or it shows a message (a part) the contact wrote unredacted, or
-    Intercom cuts it at 500 parts."""
-    if not _contacts_of(call, kind.read, item) - {contact_id}:
+    """Whether a conversation or ticket still shown holds what the erasure was to remove:
+
+    * one the contact alone is in, unless the policy is ``redact_messages`` (which leaves
+      conversations and tickets in place by design); under ``delete_contact`` Intercom says
+      they go with the contact, under ``delete_conversations`` the erasure deleted them;
+    * a conversation showing a message the contact wrote unredacted, or cut at 500 parts,
+      under any policy (``delete_contact`` redacts nothing: such messages are the person's
+      data left behind).
+
+    A ticket shared with others is left by every policy (no API redacts a ticket part)."""
+    alone = not _contacts_of(call, kind.read, item) - {contact_id}
+    if alone and policy != "redact_messages":
         return True
     if kind is _TICKETS:
-        key = "ticket_parts"
-        return any(written_by(p, contact_id) for p in parts_of(call, item, key, kind.read))
+        return False
     if is_incomplete(call, item):
         return True
     return any(not m.redacted for m in authored_messages(call, item, contact_id))
 
 
-def read_back(call: IntercomCall, contact_id: str, found: ItemIds) -> dict[str, ItemsReadBack]:
-    """Read each found conversation and ticket again: gone only on Intercom's not-found."""
+def read_back(
+    call: IntercomCall, contact_id: str, found: ItemIds, policy: ErasurePolicy
+) -> dict[str, ItemsReadBack]:
+    """Read each found conversation and ticket again: gone only on Intercom's not-found;
+    ``remaining`` when it still holds what the policy removes (see ``_left_of_contact``)."""
     out: dict[str, ItemsReadBack] = {}
     for kind in _KINDS:
         ids = found.get(kind.name)
@@ -515,7 +527,7 @@ def read_back(call: IntercomCall, contact_id: str, found: ItemIds) -> dict[str, 
             item = call.request(*kind.read, path_params={"id": item_id})
             if item is None:
                 gone += 1
-            elif _left_of_contact(call, kind, item, contact_id):
+            elif _left_of_contact(call, kind, item, contact_id, policy):
                 remaining.append(item_id)
             else:
                 kept += 1
@@ -533,7 +545,7 @@ def verify_erasure(
     if archived:
         _archive.archive(call, contact_id)
     messages = scan_messages(call, contact_id) if policy == "redact_messages" else None
-    items = read_back(call, contact_id, found or {})
+    items = read_back(call, contact_id, found or {}, policy)
     erased = (
         not (exists or archived)
         and (messages is None or (messages.unredacted == 0 and messages.incomplete == 0))

@@ -416,10 +416,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{count} Nachricht(en) noch lesbar",
     ),
     "verified_items": (
-        "{kind}: {gone} gone, {kept} kept (shared, nothing of the person left), "
-        "{remaining} STILL READABLE",
-        "{kind}: {gone} gelöscht, {kept} behalten (geteilt, nichts der Person mehr darin), "
-        "{remaining} NOCH LESBAR",
+        "{kind}: {gone} gone, {kept} kept as the policy says, {remaining} STILL READABLE",
+        "{kind}: {gone} gelöscht, {kept} wie vorgesehen behalten, {remaining} NOCH LESBAR",
     ),
     "kind_conversation": ("conversations", "Unterhaltungen"),
     "kind_ticket": ("tickets", "Tickets"),

@@ -23,9 +23,10 @@ Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_re
 ``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
 ``delete_contact`` policy looks at no message) is ``null``, never 0. ``detail`` is copied for
 people and never read. The read-back of each kind of item (``items``: conversations, tickets)
-says how many Intercom answered not found for (gone), how many it still shows with nothing of
-the person left (kept: shared with others), and which it still shows with the person's data
-(``remaining``, by id): the receipt then says ``incomplete``.
+says how many Intercom answered not found for (gone), how many it still shows holding nothing
+the erasure removes (kept: shared with others, or left by the policy's design), and which it
+still shows with what the erasure removes (``remaining``, by id): the receipt then says
+``incomplete``.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class ReadBack(_Frozen):
         erased: The resolver's verdict: contact gone and, when looked for, no readable
             message and no item left; ``None`` when the resolver could not tell.
         items: Per kind of item the erasure found (``conversation``, ``ticket``): how many
-            are gone, kept (shared, nothing of the person left) or remaining (by id).
+            are gone, kept (as the policy leaves them) or remaining (by id).
     """
 
     checked_at: datetime
