@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pty
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from dsr_resolvers.intercom import ErasurePolicy
-from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, served_world
+from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, one_error, served_world
 
 COMMANDS = [
     [],
@@ -189,6 +190,18 @@ def test_sandbox_rejects_bad_options_in_one_line(arguments: list[str], expected:
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert expected in result.stderr
+
+
+def test_sandbox_on_a_busy_port_says_error_and_exits_2() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = dsr("sandbox", "--port", str(port))
+
+    assert result.exit_code == 2
+    assert one_error(result) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
 def test_the_policy_choices_are_the_resolvers_own_respelt() -> None:

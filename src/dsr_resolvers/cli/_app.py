@@ -26,7 +26,6 @@ The commands::
 from __future__ import annotations
 
 import inspect
-import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -821,28 +820,6 @@ def bulk_export(
 # -- dsr sandbox, dsr demo ------------------------------------------------------------------------
 
 
-def _sandbox_seed(value: str) -> str:
-    if value != "demo":
-        try:
-            int(value)
-        except ValueError:
-            raise CliError("--seed takes 'demo' or an integer") from None
-    return value
-
-
-def _sandbox_rate(value: str) -> str:
-    if value.lower() in ("off", "none"):
-        return "off"
-    limit, sep, seconds = value.partition("/")
-    try:
-        parsed = int(limit), float(seconds) if sep else 10.0
-    except ValueError:
-        parsed = (0, 0.0)
-    if parsed[0] < 1 or parsed[1] <= 0:
-        raise CliError("--rate takes LIMIT/SECONDS with positive numbers (e.g. 1666/10), or off")
-    return f"{parsed[0]}/{parsed[1]}"
-
-
 @_command(
     app,
     epilog=example(
@@ -854,7 +831,8 @@ def _sandbox_rate(value: str) -> str:
 def sandbox(
     io: Io,
     port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="Port; 0 picks a free one.")
+        int,
+        typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one."),
     ] = 0,
     host: Annotated[
         str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
@@ -869,13 +847,16 @@ def sandbox(
         str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
     ] = "demo",
     contacts: Annotated[
-        int, typer.Option("--contacts", metavar="N", help="Contacts in a random workspace.")
+        int, typer.Option("--contacts", metavar="N", min=0, help="Contacts in a random workspace.")
     ] = 25,
     rate: Annotated[
         str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
     ] = "1666/10",
     latency: Annotated[
-        float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
+        float,
+        typer.Option(
+            "--latency", metavar="SECONDS", min=0.0, help="Seconds added to every request."
+        ),
     ] = 0.0,
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
@@ -883,31 +864,24 @@ def sandbox(
     Try commands safely against it: the first line printed is
     'listening on http://127.0.0.1:PORT'; point --base-url there.
     """
-    from dsr_resolvers.sandbox import run_sandbox
+    from dsr_resolvers.sandbox import SandboxOptions, parse_rate, parse_seed, serve_sandbox
 
-    if not 0 <= port <= 65535:
-        raise CliError("--port takes a number from 0 to 65535")
+    parsed: dict[str, Any] = {}
+    for name, text, parse in (("seed", seed, parse_seed), ("rate", rate, parse_rate)):
+        try:
+            parsed[name] = parse(text)
+        except ValueError as error:
+            raise CliError(f"--{name} {error}") from error
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1")
-    if contacts < 0 or latency < 0:
-        raise CliError("--contacts and --latency cannot be negative")
-    argv = [
-        f"--port={port}",
-        f"--host={host}",
-        f"--token={token}",
-        f"--seed={_sandbox_seed(seed)}",
-        f"--contacts={contacts}",
-        f"--rate={_sandbox_rate(rate)}",
-        f"--latency={latency}",
-    ]
+        options = SandboxOptions(
+            port=port, host=host, token=token, contacts=contacts, latency=latency, **parsed
+        )
+    except ValueError as error:  # the one check Typer cannot make
+        raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1") from error
     try:
-        return run_sandbox(argv)
-    except SystemExit as exit_:  # argparse's own errors, already printed
-        return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
+        return serve_sandbox(options)
+    except OSError as error:  # a port in use: nothing was served
+        raise CliError(error.strerror or f"cannot listen on {host}:{port}") from error
 
 
 @_command(app, epilog=example("dsr demo"))
