@@ -513,7 +513,7 @@ def _changes(fake: FakeIntercom) -> int:
 
 def test_dry_run_shows_the_plan_and_changes_nothing(world: World) -> None:
     result = dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--dry-run", "--base-url", world.url,
     )  # fmt: skip
 
@@ -542,7 +542,7 @@ def test_erase_by_email_reaches_the_user_and_the_lead(world: World) -> None:
 
 def test_erase_with_the_redact_policy_redacts_then_deletes(world: World) -> None:
     result = dsr(
-        "intercom", "erase", world.demo.user_id, "--policy", "redact-messages", "--yes",
+        "intercom", "erase", world.demo.user_id, "--policy", "redact_messages", "--yes",
         "--base-url", world.url,
     )  # fmt: skip
 
@@ -601,12 +601,12 @@ def test_erase_goes_on_after_one_contact_fails_and_names_it_by_id(world: World) 
 
 def test_verify_fails_before_erasure_and_passes_after(world: World) -> None:
     ids = (world.demo.user_id, world.demo.lead_id)
-    before = dsr("intercom", "verify", *ids, "--policy", "redact-messages", "--base-url", world.url)
+    before = dsr("intercom", "verify", *ids, "--policy", "redact_messages", "--base-url", world.url)
     dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--yes", "--base-url", world.url,
     )  # fmt: skip
-    after = dsr("intercom", "verify", *ids, "--policy", "redact-messages", "--base-url", world.url)
+    after = dsr("intercom", "verify", *ids, "--policy", "redact_messages", "--base-url", world.url)
 
     assert before.exit_code == 1
     assert len(error_lines(before)) == 2
@@ -677,7 +677,7 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
     assert "## Exported (Art. 15)" in text
     assert "| Field (glob) | Category |" in text
     assert "| `contact.email` | contact |" in text
-    assert "## Erased (Art. 17) under delete-contact" in text
+    assert "## Erased (Art. 17) under delete_contact" in text
     assert "## Stays in Intercom after erasure" in text
     assert "- `contact.custom_attributes.*`: custom attributes" in text
     assert "not a compliance verdict" in text
@@ -687,7 +687,7 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
 def test_surface_json_follows_the_options() -> None:
     plain = dsr("intercom", "surface", "--format", "json")
     chosen = dsr(
-        "intercom", "surface", "--format", "json", "--messages", "--policy", "redact-messages",
+        "intercom", "surface", "--format", "json", "--messages", "--policy", "redact_messages",
         "--custom-attribute", "plan=behavioral",
     )  # fmt: skip
 
@@ -701,7 +701,7 @@ def test_surface_json_follows_the_options() -> None:
     ).covered_surface
     assert document["covered_surface"] == expected.model_dump(mode="json")
     assert "not a compliance verdict" in document["statement"]
-    assert document["options"]["erasure policy"] == "redact-messages"
+    assert document["options"]["erasure policy"] == "redact_messages"
     assert json.loads(plain.stdout)["covered_surface"] != document["covered_surface"]
 
 

@@ -6,6 +6,7 @@ id Intercom does not know, so every subject result the report can hold shows up 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from dsr_resolvers.bulk import BulkSummary, Journal, read_subjects, run_bulk
+from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
 from tests.test_cli_entry import _child_env, _dsr_process
@@ -254,13 +257,56 @@ def test_a_rerun_with_another_policy_is_refused_naming_the_difference(batch: Bat
     assert first.exit_code == 0, first.stderr
     sent = batch.world.fake.count()
 
-    other = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact-messages"))
+    other = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
 
     assert other.exit_code == 2
     message = one_error(other)
-    assert "erasure_policy (journal: delete-contact, this run: redact-messages)" in message
+    assert "erasure_policy (journal: delete_contact, this run: redact_messages)" in message
     assert batch.world.fake.count() == sent
     assert "delete" not in message.split("or use another journal")[-1]  # never "delete it"
+
+
+def _library_erase(batch: Batch, journal: Path) -> BulkSummary:
+    """The library's own bulk erase under redact_messages, on the batch's input."""
+    resolver = IntercomResolver(TOKEN, base_url=batch.world.url, erasure_policy="redact_messages")
+    with Journal(journal) as opened:
+        return asyncio.run(run_bulk(resolver, "erase", read_subjects(batch.input), opened))
+
+
+def test_a_journal_the_library_started_resumes_from_the_cli(batch: Batch) -> None:
+    assert _library_erase(batch, batch.journal).ok
+    deletes = batch.world.fake.count("DELETE /contacts/{id}")
+
+    resumed = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "33 from earlier runs" in resumed.stderr
+    assert batch.world.fake.count("DELETE /contacts/{id}") == deletes
+
+
+def test_a_journal_the_cli_started_resumes_from_the_library(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact-messages"))  # the alias
+    assert first.exit_code == 0, first.stderr
+    deletes = batch.world.fake.count("DELETE /contacts/{id}")
+
+    summary = _library_erase(batch, batch.journal)
+
+    assert summary.ok
+    assert batch.world.fake.count("DELETE /contacts/{id}") == deletes
+
+
+def test_a_journal_that_spelt_the_policy_with_a_hyphen_still_resumes(batch: Batch) -> None:
+    with Journal(batch.journal) as journal:  # as dsr wrote it before one vocabulary
+        journal.register(
+            "erase",
+            read_subjects(batch.input),
+            options={"resolver": "intercom", "erasure_policy": "redact-messages"},
+        )
+
+    resumed = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(batch.report.read_text())["counts"] == {"done": 33}
 
 
 def test_a_rerun_with_another_input_is_refused(batch: Batch, tmp_path: Path) -> None:
@@ -351,7 +397,7 @@ def test_hidden_characters_in_the_input_stop_before_anything_is_sent(batch: Batc
 def test_dry_run_plans_and_changes_nothing(batch: Batch) -> None:
     fake = batch.world.fake
 
-    result = dsr(*_bulk(batch, "erase", "--dry-run", "--policy", "redact-messages"))
+    result = dsr(*_bulk(batch, "erase", "--dry-run", "--policy", "redact_messages"))
 
     assert result.exit_code == 0, result.stderr
     assert fake.count("DELETE /contacts/{id}") == 0
@@ -360,7 +406,9 @@ def test_dry_run_plans_and_changes_nothing(batch: Batch) -> None:
     assert "nothing was changed" in result.stderr
     assert "messages to redact" in result.stdout
     plan = json.loads(batch.report.read_text())
-    assert plan["dry_run"] is True
+    # --report holds the very document --json prints: one shape for one dry run.
+    assert plan["format"] == "dsr-resolvers/bulk-erase-plan/v1"
+    assert plan["policy"] == "redact_messages"
     assert plan["totals"]["subjects"] == 33
     assert plan["totals"]["contacts"] == 32  # 30 ids, the user and the lead of the address
     by_line = {s["line"]: s for s in plan["subjects"]}
@@ -382,7 +430,7 @@ def test_status_reads_a_journal_without_a_request(batch: Batch) -> None:
 
     assert result.exit_code == 1  # not everything is done
     assert batch.world.fake.count() == sent
-    for text in ("erase", "erasure_policy", "delete-contact", "33", "IntercomRejectedError"):
+    for text in ("erase", "erasure_policy", "delete_contact", "33", "IntercomRejectedError"):
         assert text in result.stdout
     assert "(status 409)" in result.stdout
 

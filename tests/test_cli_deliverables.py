@@ -82,7 +82,7 @@ def test_an_invalid_processing_record_is_a_usage_error_naming_the_line(
 def test_erase_writes_a_verified_receipt_in_json_and_html(world: World, tmp_path: Path) -> None:
     receipt_path, html_path = tmp_path / "receipt.json", tmp_path / "receipt.html"
     result = dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--yes", "--reference", "REQ-7", "--receipt", str(receipt_path),
         "--receipt-html", str(html_path), "--base-url", world.url,
     )  # fmt: skip

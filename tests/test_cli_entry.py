@@ -7,6 +7,7 @@ timeouts, against FakeIntercom on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import signal
@@ -62,10 +63,10 @@ def test_demo_runs_the_whole_request_without_credentials() -> None:
         "Step 2 of 4: export everything held",
         "Step 3 of 4: erase both contacts",
         "Step 4 of 4: verify nothing is left",
-        "Dry run under policy redact-messages: nothing was changed.",
+        "Dry run under policy redact_messages: nothing was changed.",
         "Demo complete",
         "export INTERCOM_ACCESS_TOKEN=",
-        "dsr intercom erase --email ada@example.com --policy redact-messages",
+        "dsr intercom erase --email ada@example.com --policy redact_messages",
     ):
         assert step in text
     assert text.count("erased") >= 2
@@ -204,16 +205,23 @@ def test_sandbox_on_a_busy_port_says_error_and_exits_2() -> None:
     assert one_error(result) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
-def test_the_policy_choices_are_the_resolvers_own_respelt() -> None:
-    """The CLI keeps no list of policies of its own: --policy offers ErasurePolicy, hyphenated."""
-    offered = {policy.replace("_", "-") for policy in get_args(ErasurePolicy)}
+def test_policies_are_spelt_one_way_in_help_completion_json_and_surface() -> None:
+    """The CLI keeps no list or spelling of its own: --policy offers ErasurePolicy as it is."""
+    policies = get_args(ErasurePolicy)
     help_text = dsr("intercom", "erase", "--help").stdout
-    assert f"[{'|'.join(sorted(offered))}]" in help_text
-    for policy in get_args(ErasurePolicy):
-        spelt = policy.replace("_", "-")
-        surface = dsr("intercom", "surface", "--policy", spelt, "--format", "json")
+    assert f"[{'|'.join(policies)}]" in help_text
+    completion = dsr(
+        env={"_DSR_COMPLETE": "complete_bash", "COMP_WORDS": "dsr intercom erase --policy ",
+             "COMP_CWORD": "4"},
+    )  # fmt: skip
+    assert completion.stdout.split() == list(policies)
+    for policy in policies:
+        surface = dsr("intercom", "surface", "--policy", policy, "--format", "json")
         assert surface.exit_code == 0, surface.output
-        assert f"under {spelt}" in dsr("intercom", "surface", "--policy", spelt).stdout
+        assert json.loads(surface.stdout)["erasure"]["policy"] == policy
+        assert f"under {policy}" in dsr("intercom", "surface", "--policy", policy).stdout
+        alias = dsr("intercom", "surface", "--policy", policy.replace("_", "-"), "--format", "json")
+        assert json.loads(alias.stdout)["erasure"]["policy"] == policy  # typed with a hyphen
     refused = dsr("intercom", "surface", "--policy", "shred")
     assert refused.exit_code == 2
-    assert "use one of delete-contact, redact-messages" in refused.output
+    assert "use one of delete_contact, redact_messages" in refused.output

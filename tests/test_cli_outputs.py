@@ -62,7 +62,7 @@ def test_erase_json_follows_its_schema(world: World) -> None:
 
     assert result.exit_code == 0, result.stderr
     document = _valid(json.loads(result.stdout), "erase")
-    assert document["policy"] == "delete-contact"
+    assert document["policy"] == "delete_contact"
     assert {(c["contact_id"], c["role"], c["outcome"]) for c in document["contacts"]} == {
         (world.demo.user_id, "user", "erased"),
         (world.demo.lead_id, "lead", "erased"),
@@ -75,7 +75,7 @@ def test_erase_json_follows_its_schema(world: World) -> None:
 def test_a_dry_run_json_follows_its_schema_and_changes_nothing(world: World) -> None:
     result = dsr(
         "intercom", "erase", "--email", world.demo.shared_email, "--dry-run", "--json",
-        "--policy", "redact-messages", "--base-url", world.url,
+        "--policy", "redact_messages", "--base-url", world.url,
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
@@ -229,7 +229,7 @@ _VERBOSE_LINE = re.compile(r"^(GET|POST|PUT|DELETE) /[a-z_/{}]+ \d{3} \d+ ms$")
 def test_verbose_logs_method_route_status_and_ms_never_an_id(world: World) -> None:
     result = dsr(
         "intercom", "erase", "--email", world.demo.shared_email, "--yes", "-v",
-        "--policy", "redact-messages", "--base-url", world.url,
+        "--policy", "redact_messages", "--base-url", world.url,
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr

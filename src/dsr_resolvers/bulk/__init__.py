@@ -32,7 +32,13 @@ from dsr_resolvers.bulk._inputs import (
     parse_subjects,
     read_subjects,
 )
-from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError, Registration
+from dsr_resolvers.bulk._journal import (
+    Journal,
+    JournalEntry,
+    JournalError,
+    Registration,
+    journal_options,
+)
 from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, journal_key
 from dsr_resolvers.bulk._limiter import LimiterStats, RateLimiter, RequestAbortedError
 from dsr_resolvers.bulk._plan import ContactPlan, SubjectPlan, plan_bulk_erase
@@ -90,6 +96,7 @@ __all__ = [
     "SubjectPlan",
     "SubjectState",
     "journal_key",
+    "journal_options",
     "parse_subjects",
     "plan_bulk_erase",
     "read_subjects",

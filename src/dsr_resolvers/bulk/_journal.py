@@ -22,7 +22,20 @@ What a row holds, and what it never holds:
 No email address, no token, no exception message is ever written. The ``meta`` table holds
 what the journal was asked (:class:`RunSettings`: the operation, the erasure policy or export
 options, a keyed fingerprint of the input); a rerun that differs is refused, naming the
-difference.
+difference. The options are spelt by :func:`journal_options` alone, for the library's
+``run_bulk`` and the ``dsr`` command line alike, so a journal started by either resumes from
+the other:
+
+| option              | recorded                                 | example                    |
+|---------------------|------------------------------------------|----------------------------|
+| ``resolver``        | always                                   | ``intercom``               |
+| ``erasure_policy``  | erase: the resolver's own name           | ``redact_messages``        |
+| ``sections``        | export: sorted, comma-separated          | ``contact,messages,notes`` |
+| ``archived``        | export, only when archived ones are      | ``yes``                    |
+| ``custom_attributes`` | export, only when declared             | ``plan=behavioral``        |
+
+Journals written before this vocabulary spelt a policy ``redact-messages``; they are read as
+``redact_messages``.
 
 What opening a journal can meet, and what it says (never "throw the journal away"):
 
@@ -89,7 +102,7 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
+__all__ = ["Journal", "JournalEntry", "JournalError", "Registration", "journal_options"]
 
 SCHEMA_VERSION: Final = "2"
 KEY_FILE_SUFFIX: Final = ".key"
@@ -109,6 +122,48 @@ _SCHEMA: Final = (
     )""",
     "CREATE INDEX subjects_state ON subjects (state)",
 )
+
+
+def journal_options(
+    resolver: str,
+    *,
+    erasure_policy: str | None = None,
+    sections: Iterable[str] = (),
+    archived: bool = False,
+    custom_attributes: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What decides a run's outcome besides its input, as every journal spells it (module table).
+
+    Args:
+        resolver: The resolver's ``name``.
+        erasure_policy: Erase: the resolver's policy, as the resolver names it.
+        sections: Export: the sections fetched.
+        archived: Export: whether archived contacts are reached.
+        custom_attributes: Export: the declared custom attributes, by name, with categories.
+
+    Returns:
+        The options to hand to :meth:`Journal.register`.
+    """
+    options = {"resolver": resolver}
+    if erasure_policy is not None:
+        options["erasure_policy"] = erasure_policy
+    if sections:
+        options["sections"] = ",".join(sorted(str(section) for section in sections))
+    if archived:
+        options["archived"] = "yes"
+    if custom_attributes:
+        options["custom_attributes"] = ",".join(
+            f"{name}={category}" for name, category in sorted(custom_attributes.items())
+        )
+    return options
+
+
+def _read_as_today(options: Mapping[str, str]) -> dict[str, str]:
+    """A journal's options in today's vocabulary: ``redact-messages`` reads as the resolver's."""
+    read = dict(options)
+    if "erasure_policy" in read:
+        read["erasure_policy"] = read["erasure_policy"].replace("-", "_")
+    return read
 
 
 class JournalError(Exception):
@@ -609,11 +664,11 @@ def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> No
             f"{run.operation.value}; use the journal with the command that created it, or "
             "another journal file for this run"
         )
+    recorded, asked = _read_as_today(journal.options), _read_as_today(run.options)
     differences = [
-        f"{name} (journal: {journal.options.get(name, 'unset')}, this run: "
-        f"{run.options.get(name, 'unset')})"
-        for name in sorted(journal.options.keys() | run.options.keys())
-        if journal.options.get(name) != run.options.get(name)
+        f"{name} (journal: {recorded.get(name, 'unset')}, this run: {asked.get(name, 'unset')})"
+        for name in sorted(recorded.keys() | asked.keys())
+        if recorded.get(name) != asked.get(name)
     ]
     if differences:
         raise JournalError(

@@ -63,7 +63,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
 from dsr_resolvers._files import write_json_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
-from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
+from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError, journal_options
 from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
     INTERRUPTED,
@@ -344,16 +344,12 @@ def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str,
     Erase: the resolver's ``erasure_policy``. Export: its ``sections`` and the custom
     attributes of its covered surface. A resolver without these attributes has none.
     """
-    options: dict[str, str] = {"resolver": resolver.name}
     if BulkOperation(operation) is BulkOperation.ERASE:
         policy = getattr(resolver, "erasure_policy", None)
-        if policy is not None:
-            options["erasure_policy"] = str(policy)
-        return options
-    sections = getattr(resolver, "sections", None)
-    if sections is not None:
-        options["sections"] = ",".join(sorted(str(s) for s in sections))
-    return options
+        return journal_options(
+            resolver.name, erasure_policy=None if policy is None else str(policy)
+        )
+    return journal_options(resolver.name, sections=getattr(resolver, "sections", None) or ())
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:

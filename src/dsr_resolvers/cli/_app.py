@@ -50,7 +50,6 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
-    policy_name,
     run_erase,
     run_export,
     run_lookup,
@@ -429,7 +428,7 @@ def export(
     connected=True,
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
-        "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
+        "dsr intercom erase --email ada@example.com --policy redact_messages --dry-run",
         "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
         "dsr intercom erase --email ada@example.com --yes --reference REQ-42 "
         "--receipt ada-receipt.json --receipt-html ada-receipt.html",
@@ -498,7 +497,7 @@ def erase(
     intercom_app,
     connected=True,
     short_help="Check that erased contacts are gone.",
-    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
+    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages"),
 )
 def verify(
     io: Io,
@@ -510,7 +509,7 @@ def verify(
     policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
 ) -> int:
-    """Check that erased contacts are gone (and, with redact-messages, what they wrote).
+    """Check that erased contacts are gone (and, with redact_messages, what they wrote).
 
     A contact that is gone shows as "no contact with this id": Intercom answers the same for
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
@@ -562,7 +561,7 @@ def rectify(
     short_help="Check the token, its workspace, region and scopes.",
     epilog=example(
         "dsr intercom check",
-        "dsr intercom check --for erase --policy redact-messages --region eu",
+        "dsr intercom check --for erase --policy redact_messages --region eu",
     ),
 )
 def check(
@@ -577,7 +576,7 @@ def check(
     policy: Annotated[
         ErasurePolicy,
         policy_option(
-            "The erasure policy of that run; redact-messages also needs to read and "
+            "The erasure policy of that run; redact_messages also needs to read and "
             "redact conversations."
         ),
     ] = "delete_contact",
@@ -604,7 +603,7 @@ class SurfaceFormat(StrEnum):
     intercom_app,
     short_help="Print what export and erasure cover, for your records.",
     epilog=example(
-        "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
+        "dsr intercom surface --messages --policy redact_messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
     ),
 )
@@ -638,7 +637,7 @@ def surface(
         custom_attributes=attributes,
     )
     options = [
-        ("erasure policy", policy_name(policy)),
+        ("erasure policy", policy),
         ("messages exported", "yes" if messages else "no"),
         ("archived contacts exported", "yes" if export_archived else "no"),
         (

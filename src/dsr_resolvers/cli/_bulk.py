@@ -62,6 +62,7 @@ from dsr_resolvers.bulk import (
     SubjectFile,
     SubjectPlan,
     SubjectState,
+    journal_options,
     plan_bulk_erase,
     read_subjects,
     run_bulk,
@@ -69,7 +70,7 @@ from dsr_resolvers.bulk import (
 from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
-from dsr_resolvers.cli._intercom import plan_entry, policy_name
+from dsr_resolvers.cli._intercom import plan_entry
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
@@ -257,7 +258,7 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
         )
     return typer.confirm(
         f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
-        f"under policy {policy_name(policy)}? This cannot be undone",
+        f"under policy {policy}? This cannot be undone",
         default=False,
         err=True,
     )
@@ -357,20 +358,26 @@ def run_bulk_command(
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
         return _dry_run(
-            resolver, subjects, io, report_path=report_path, concurrency=workers, as_json=as_json
+            resolver,
+            subjects,
+            io,
+            policy=policy,
+            report_path=report_path,
+            concurrency=workers,
+            as_json=as_json,
         )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    options = {"resolver": "intercom"}
+    # The library's vocabulary: a journal started by run_bulk resumes here, and back.
     if operation is BulkOperation.ERASE:
-        options["erasure_policy"] = policy_name(policy)
+        options = journal_options(resolver.name, erasure_policy=policy)
     else:
-        options["messages"] = "yes" if messages else "no"
-        if archived:  # only when set, so journals of earlier runs still match
-            options["archived"] = "yes"
-        options["custom_attributes"] = ",".join(
-            f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
+        options = journal_options(
+            resolver.name,
+            sections=resolver.sections,
+            archived=archived,
+            custom_attributes=custom_attributes,
         )
     with _open_journal(journal_path) as journal:
         receipts = (
@@ -432,13 +439,13 @@ def _dry_run(
     subjects: SubjectFile,
     io: Io,
     *,
+    policy: ErasurePolicy,
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
 ) -> int:
     totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
     errors = 0
-    policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
@@ -468,30 +475,26 @@ def _dry_run(
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    def shown() -> Iterator[SubjectPlan]:
-        """The plans, each also written to stdout as it comes when ``--json`` asks for it."""
-        if as_json:
-            io.write(f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy_name(policy)}", ')
-            io.write('"subjects": [')
+    def document() -> Iterator[str]:
+        """The one plan document (``bulk-erase-plan``), for ``--json`` and ``--report`` alike,
+        written subject by subject as the plans come."""
+        yield f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy}", "subjects": ['
         for number, plan in enumerate(planned()):
-            if as_json:
-                io.write((",\n" if number else "\n") + json.dumps(_plan_json(plan)))
-            yield plan
-        if as_json:
-            io.write('\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n")
+            yield (",\n" if number else "\n") + json.dumps(_plan_json(plan))
+        yield '\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n"
 
-    def report_chunks() -> Iterator[bytes]:
-        yield f'{{"dry_run": true, "erasure_policy": {json.dumps(policy)}, "subjects": ['.encode()
-        for number, plan in enumerate(shown()):
-            yield (b",\n" if number else b"\n") + plan.model_dump_json().encode()
-        yield b'\n], "totals": ' + json.dumps(totals, sort_keys=True).encode() + b"}\n"
+    def shown() -> Iterator[bytes]:
+        for chunk in document():
+            if as_json:
+                io.write(chunk)
+            yield chunk.encode()
 
     try:
         if report_path is None:
             for _ in shown():
                 pass
         else:
-            write_atomically(report_path, report_chunks())
+            write_atomically(report_path, shown())
     except ResolverError as error:
         status = FailureInfo.of(error).status
         raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error

@@ -32,7 +32,7 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from dsr_resolvers.cli._errors import CliError, ExitCode
-from dsr_resolvers.cli._intercom import not_intercom, pointed, policy_name
+from dsr_resolvers.cli._intercom import not_intercom, pointed
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import ResolverError
@@ -217,7 +217,7 @@ def run_check(
             "base_url": connection.base_url,
             "workspace": {"name": identity["name"], "region": identity["region"]},
             "for": scope.value,
-            "policy": policy_name(policy),
+            "policy": policy,
             "capabilities": results,
             "ready": ready,
         }

@@ -7,7 +7,7 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 
 1. ``lookup --email``: both contacts are found;
 2. ``export --email --messages``: one bundle for both, with what they wrote;
-3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
+3. ``erase --email --policy redact_messages``: a dry run, then the erasure of both;
 4. ``verify``: both contacts are gone and nothing they wrote is readable.
 
 It ends by saying where the deliverables are: the HTML access report of step 2 and the
@@ -57,10 +57,10 @@ _REAL_COMMANDS = (
     "intercom check",
     "intercom lookup --email ada@example.com",
     "intercom export --email ada@example.com --messages --out ada.json",
-    "intercom erase --email ada@example.com --policy redact-messages --dry-run",
-    "intercom erase --email ada@example.com --policy redact-messages",
-    "intercom verify CONTACT_ID... --policy redact-messages",
-    "intercom surface --messages --policy redact-messages > surface.md",
+    "intercom erase --email ada@example.com --policy redact_messages --dry-run",
+    "intercom erase --email ada@example.com --policy redact_messages",
+    "intercom verify CONTACT_ID... --policy redact_messages",
+    "intercom surface --messages --policy redact_messages > surface.md",
 )
 _REAL_AFTERWORD = (
     "Every command has --help with an example. '{dsr} sandbox' serves this demo workspace "
@@ -197,7 +197,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             io,
             3,
             "erase both contacts, redacting what they wrote first (Art. 17)",
-            f"dsr intercom erase --email {email} --policy redact-messages --dry-run",
+            f"dsr intercom erase --email {email} --policy redact_messages --dry-run",
         )
         statuses.append(
             run_erase(
@@ -211,7 +211,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
         io.out.print(
             Text(
-                f"$ dsr intercom erase --email {email} --policy redact-messages --yes",
+                f"$ dsr intercom erase --email {email} --policy redact_messages --yes",
                 style="dim",
             ),
             soft_wrap=True,
@@ -233,7 +233,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             io,
             4,
             "verify nothing is left",
-            f"dsr intercom verify {' '.join(ids)} --policy redact-messages",
+            f"dsr intercom verify {' '.join(ids)} --policy redact_messages",
         )
         statuses.append(
             run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)

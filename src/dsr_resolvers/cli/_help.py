@@ -7,7 +7,7 @@ Help is Click's plain layout (Typer's Rich panels wrap choices mid-word and show
 Problem                      What the formatter does
 ===========================  ==================================================================
 ``redact-`` / ``messages``   wraps only at spaces, never at a hyphen, so option names, choices
-                             and policies stay whole (``--dry-run``, ``redact-messages``)
+                             and policies stay whole (``--dry-run``, ``redact_messages``)
 ``CONTACT_ID <str>``,        drops Typer's Python-type placeholders (``<str>``, ``<bool>``,
 ``--yes <bool>``             ``<int>``, ``<float>``, ``<list[...]>``, ``<path>``); options name
                              their value with a metavar instead (``--port PORT``)

@@ -80,7 +80,6 @@ __all__ = [
     "not_intercom",
     "plan_entry",
     "plausible_contact_id",
-    "policy_name",
     "run_erase",
     "run_export",
     "run_lookup",
@@ -94,14 +93,6 @@ _T = TypeVar("_T")
 
 #: The role shown for a contact addressed by id: no request is spent to learn it.
 _UNKNOWN_ROLE = "unknown"
-
-
-def policy_name(policy: ErasurePolicy) -> str:
-    """How the CLI spells one of the resolver's erasure policies: ``redact-messages``.
-
-    The resolver's ``ErasurePolicy`` is the one list of policies; the CLI only respells it.
-    """
-    return policy.replace("_", "-")
 
 
 class LookupFormat(StrEnum):
@@ -551,10 +542,10 @@ def plan_entry(
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
         exists: Whether Intercom holds it now.
         role: ``user`` or ``lead`` when a lookup said so.
-        conversations: Conversations it is in (``redact-messages`` only).
+        conversations: Conversations it is in (``redact_messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
-        redactions: Messages the erasure would redact (``redact-messages`` only).
+        redactions: Messages the erasure would redact (``redact_messages`` only).
 
     Returns:
         The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
@@ -619,7 +610,7 @@ def _plans_json(
                     redactions=plan.redactions if scan is not None else None,
                 )
             )
-    return {"format": PLAN_FORMAT, "policy": policy_name(policy), "contacts": contacts}
+    return {"format": PLAN_FORMAT, "policy": policy, "contacts": contacts}
 
 
 def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) -> bool:
@@ -630,7 +621,7 @@ def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) ->
         )
     ids = ", ".join(f"{shown_id(match.id)} ({_role(match)})" for match in contacts)
     return typer.confirm(
-        f"Erase {len(contacts)} Intercom contact(s) under policy {policy_name(policy)}: {ids}? "
+        f"Erase {len(contacts)} Intercom contact(s) under policy {policy}: {ids}? "
         "This cannot be undone",
         default=False,
         err=True,
@@ -687,7 +678,7 @@ def run_erase(
         io: Where to print, and whether a person can confirm.
         contact_id: The contact to erase.
         email: Erase every contact with this email (the user and each lead) instead.
-        policy: ``delete-contact`` or ``redact-messages``.
+        policy: ``delete_contact`` or ``redact_messages``.
         dry_run: Only show what would be done (``plan_erasure``); change nothing.
         assume_yes: Do not ask for confirmation.
         as_json: Print the result (or the plan) as JSON on stdout instead of a table.
@@ -710,7 +701,7 @@ def run_erase(
         io.status("No Intercom contact has this email: nothing to erase.")
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
-            _write_json(io, {"format": kind, "policy": policy_name(policy), "contacts": []})
+            _write_json(io, {"format": kind, "policy": policy, "contacts": []})
         if receipt is not None:
             write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
@@ -720,7 +711,7 @@ def run_erase(
             _write_json(io, _plans_json(policy, plans))
         else:
             show_plans(io, plans)
-        io.status(f"Dry run under policy {policy_name(policy)}: nothing was changed.")
+        io.status(f"Dry run under policy {policy}: nothing was changed.")
         return _report_failures(io, "planning the erasure of", plans)
     if not assume_yes and not _confirm(io, contacts, policy):
         io.status("Aborted: nothing was erased.")
@@ -733,9 +724,7 @@ def run_erase(
             )
             for m, outcome, detail, _ in results
         ]
-        _write_json(
-            io, {"format": ERASE_FORMAT, "policy": policy_name(policy), "contacts": entries}
-        )
+        _write_json(io, {"format": ERASE_FORMAT, "policy": policy, "contacts": entries})
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
         for match, outcome, detail, _ in results:
@@ -784,12 +773,12 @@ def run_verify(
         connection: The workspace.
         io: Where to print.
         contact_ids: The contacts to check.
-        policy: Under ``redact-messages`` also look for messages still readable.
+        policy: Under ``redact_messages`` also look for messages still readable.
         roles: Roles to show, by contact id, when known.
         as_json: Print the result as JSON on stdout instead of a table.
 
     Returns:
-        0 when no contact is held (and, under ``redact-messages``, nothing they wrote is
+        0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
         readable), 1 when one is still held or a check failed.
     """
     if not contact_ids:
@@ -824,7 +813,7 @@ def run_verify(
             outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
             held.append(
                 f"contact {contact_id} is gone but {scan.unredacted} message(s) it wrote are "
-                "still readable; run 'dsr intercom erase --policy redact-messages' for it"
+                "still readable; run 'dsr intercom erase --policy redact_messages' for it"
             )
         elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
             cut = scan.incomplete if scan is not None else 0
@@ -853,9 +842,7 @@ def run_verify(
             )
         )
     if as_json:
-        _write_json(
-            io, {"format": VERIFY_FORMAT, "policy": policy_name(policy), "contacts": entries}
-        )
+        _write_json(io, {"format": VERIFY_FORMAT, "policy": policy, "contacts": entries})
     else:
         io.out.print(table)
     status = _report_failures(io, "verifying", outcomes)

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Final, Literal, cast, get_args
 import typer
 
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._intercom import policy_name
 from dsr_resolvers.contract import PiiCategory
 from dsr_resolvers.intercom import ErasurePolicy
 
@@ -111,13 +110,14 @@ JsonOption = Annotated[
 ]
 
 
-_POLICY_CHOICES: Final = tuple(policy_name(p) for p in get_args(ErasurePolicy))
+_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
 
 
 def _parse_policy(text: str) -> ErasurePolicy:
-    """``--policy``: one of the resolver's policies, spelt with hyphens (or as the resolver)."""
-    for policy in get_args(ErasurePolicy):
-        if text.strip().lower() in (policy, policy_name(policy)):
+    """``--policy``: one of the resolver's policies, as the resolver spells them everywhere
+    (help, completion, JSON, journals, receipts); ``redact-messages`` is read as an alias."""
+    for policy in _POLICY_CHOICES:
+        if text.strip().lower().replace("-", "_") == policy:
             return cast(ErasurePolicy, policy)
     raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
 
@@ -125,29 +125,29 @@ def _parse_policy(text: str) -> ErasurePolicy:
 def policy_option(help_text: str) -> Any:
     """A ``--policy`` option with this help text (erase, verify, check, surface, bulk).
 
-    Its choices are the resolver's ``ErasurePolicy`` respelt, so the CLI keeps no list of its
-    own that could drift from the library's.
+    Its choices are the resolver's ``ErasurePolicy``, so the CLI keeps no list (and no
+    spelling) of its own that could drift from the library's.
     """
     return typer.Option(
         "--policy",
         parser=_parse_policy,
         metavar="[" + "|".join(_POLICY_CHOICES) + "]",
         show_default=False,
-        help=f"{help_text}  [default: {policy_name('delete_contact')}]",
+        help=f"{help_text}  [default: delete_contact]",
     )
 
 
 PolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
-        "delete-contact: delete the contact. redact-messages: first redact every message "
+        "delete_contact: delete the contact. redact_messages: first redact every message "
         "the contact wrote, then delete it."
     ),
 ]
 VerifyPolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
-        "The policy the contacts were erased under; with redact-messages, also check "
+        "The policy the contacts were erased under; with redact_messages, also check "
         "that nothing they wrote is still readable."
     ),
 ]
