@@ -643,10 +643,18 @@ def test_rectify_sets_and_clears_fields(world: World) -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        pytest.param(["--set", "plan=free"], "cannot correct plan", id="unknown-field"),
+        pytest.param(["--set", "plan=free"], "(not plan)", id="unknown-field"),
         pytest.param(["--set", "name"], "FIELD=VALUE", id="no-equals"),
         pytest.param(["--set", "name="], "--clear name", id="empty-value"),
         pytest.param([], "nothing to correct", id="no-change"),
+        pytest.param(
+            ["--set", "email=not-an-email"],
+            "cannot correct: email: not an email address (expected local@domain)",
+            id="malformed-email",
+        ),
+        pytest.param(
+            ["--set", "phone=call me"], "cannot correct: phone: not a phone number", id="phone"
+        ),
     ],
 )
 def test_rectify_refuses_bad_changes_before_sending(
@@ -656,6 +664,46 @@ def test_rectify_refuses_bad_changes_before_sending(
 
     assert result.exit_code == 2
     assert expected in one_error(result)
+    assert world.fake.count() == 0
+
+
+@pytest.mark.parametrize("address", ["ada@", "@example.com", "a b@example.com"])
+@pytest.mark.parametrize("command", ["lookup", "export", "erase"])
+def test_an_address_that_is_not_one_is_refused_with_the_librarys_reason(
+    world: World, command: str, address: str
+) -> None:
+    result = dsr("intercom", command, "--email", address, "--yes" if command == "erase" else "-v",
+                 "--base-url", world.url)  # fmt: skip
+
+    assert result.exit_code == 2
+    line = one_error(result)
+    assert line.startswith("error: --email: ")
+    assert "internal error" not in line
+    assert address.strip() not in line  # the reason, never the address
+    assert world.fake.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        ("export", "use --email"),
+        ("erase", "use --email"),
+        ("verify", "dsr intercom lookup --email"),
+        ("rectify", "dsr intercom lookup --email"),
+    ],
+)
+def test_an_email_where_a_contact_id_belongs_is_refused(
+    world: World, command: str, instead: str
+) -> None:
+    extra = {"erase": ["--yes"], "rectify": ["--set", "name=X"]}.get(command, [])
+    result = dsr("intercom", command, world.demo.shared_email, *extra, "--base-url", world.url)
+
+    assert result.exit_code == 2
+    assert one_error(result) == (
+        f"error: CONTACT_ID: that is an email address; {instead}"
+        if instead == "use --email"
+        else f"error: CONTACT_ID: that is an email address; find its contact ids with '{instead}'"
+    )
     assert world.fake.count() == 0
 
 
@@ -722,3 +770,19 @@ def test_version() -> None:
 def test_the_environment_is_not_polluted_by_runs() -> None:
     # CliRunner restores the environment; a leaked token would leak into later tests.
     assert os.environ.get("INTERCOM_ACCESS_TOKEN") != TOKEN
+
+
+def test_an_unexpected_internal_error_has_an_exit_code_of_its_own(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug, with a value in its message: ada@example.com")
+
+    monkeypatch.setattr("dsr_resolvers.cli._app.run_lookup", broken)
+
+    result = dsr("intercom", "lookup", "--email", "ada@example.com", "--base-url", world.url)
+
+    assert result.exit_code == 70  # never 1, which says "some subjects failed"
+    assert one_error(result) == (
+        "error: unexpected internal error (RuntimeError); please report it"
+    )

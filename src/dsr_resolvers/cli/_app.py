@@ -10,7 +10,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 * :func:`_execute` wraps every command body: a :class:`CliError` becomes its one line and exit
   status; an unexpected exception becomes one line naming its type only (its message may hold
-  a URL or a value), exit 1; Ctrl-C exits 130.
+  a URL or a value), exit 70 (never 1, "some subjects failed"); Ctrl-C exits 130.
 * :class:`_OneLineErrors` is the root group: usage errors (an unknown option, a missing
   value) become one line ``error: ... (see 'dsr ... --help')``, exit 2, instead of Typer's
   boxed multi-line panel. Typer's pretty exceptions, which print local variables, are off.
@@ -121,7 +121,7 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
         io.error("aborted")
         sys.exit(ExitCode.FAILED)
     io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-    sys.exit(ExitCode.FAILED)
+    sys.exit(ExitCode.INTERNAL)
 
 
 def _execute(body: Callable[[Io], int | None]) -> None:
@@ -142,7 +142,7 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         raise
     except Exception as error:
         io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-        raise typer.Exit(ExitCode.FAILED) from None
+        raise typer.Exit(ExitCode.INTERNAL) from None
     raise typer.Exit(status or ExitCode.OK)
 
 

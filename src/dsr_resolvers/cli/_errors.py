@@ -13,6 +13,8 @@ failed and what to do, and one of these statuses:
 | 2      | usage or configuration; nothing was done,   | missing token, bad option,           |
 |        | or the workspace refused the credentials,   | unreadable file, 401, 403, a journal |
 |        | or a local write failed (a bulk run stops)  | or export file that cannot be written|
+| 70     | an unexpected internal error: a bug in dsr; | one line naming the exception type   |
+|        | please report it (``EX_SOFTWARE``)          | only                                 |
 | 130    | interrupted (SIGINT, Ctrl-C)                | nothing new is sent; rerun resumes   |
 | 143    | terminated (SIGTERM)                        | the same, for a service manager      |
 
@@ -55,6 +57,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    INTERNAL = 70  # sysexits' EX_SOFTWARE: never 1, which a script reads as "some failed"
     INTERRUPTED = 128 + signal.SIGINT
     TERMINATED = 128 + signal.SIGTERM
 

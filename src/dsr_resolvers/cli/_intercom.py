@@ -53,6 +53,7 @@ import httpx
 import typer
 
 from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers._text import normalize_email
 from dsr_resolvers.cli._deliverables import (
     ReceiptRequest,
     write_access_report,
@@ -69,6 +70,7 @@ from dsr_resolvers.intercom import (
     ErasurePolicy,
     IntercomResolver,
     NotIntercomError,
+    RectificationError,
 )
 from dsr_resolvers.report import ProcessingRecord
 
@@ -235,6 +237,7 @@ def find_contacts(
     Raises:
         CliError: The lookup failed (exit 1), or Intercom refused the token (exit 2).
     """
+    email = None if email is None else _checked_email(email)
     try:
         return _run(
             connection, lambda: resolver.find_contacts(email=email, external_id=external_id)
@@ -269,8 +272,8 @@ def run_lookup(
     """
     if (email is None) == (external_id is None):
         raise CliError("give exactly one of --email and --external-id")
-    if not (email or external_id):
-        raise CliError("the value to look up is empty")
+    if external_id is not None and not external_id.strip():
+        raise CliError("--external-id cannot be empty")
     matches = find_contacts(connection, connection.resolver(), email=email, external_id=external_id)
     if output_format is LookupFormat.JSON:
         contacts = [{"id": match.id, "role": match.role} for match in matches]
@@ -286,10 +289,25 @@ def run_lookup(
     return matches
 
 
-def _checked_id(contact_id: str) -> str:
+#: What to do instead when a CONTACT_ID is an email, for commands without ``--email``.
+_LOOK_UP: Final = "find its contact ids with 'dsr intercom lookup --email'"
+
+
+def _checked_id(contact_id: str, instead: str = "use --email") -> str:
+    """The id, refused (exit 2, before any request) when empty or an email address."""
     if not contact_id.strip():
         raise CliError("a CONTACT_ID cannot be empty")
+    if "@" in contact_id:
+        raise CliError(f"CONTACT_ID: that is an email address; {instead}")
     return contact_id
+
+
+def _checked_email(email: str) -> str:
+    """The address as the library normalises it; its reason when it is none (exit 2)."""
+    try:
+        return normalize_email(email)
+    except ValueError as error:  # the library's message names the problem, never the address
+        raise CliError(f"--email: {error}") from error
 
 
 def shown_id(contact_id: str) -> str:
@@ -299,10 +317,9 @@ def shown_id(contact_id: str) -> str:
 
 def _warn_implausible(io: Io, contact_id: str) -> None:
     if not plausible_contact_id(contact_id):
-        hint = "; to address a person by email use --email" if "@" in contact_id else ""
         io.status(
             "A CONTACT_ID given does not look like an Intercom contact id (letters, digits, "
-            f"- and _ only): {NO_CONTACT}, and no request was sent for it{hint}."
+            f"- and _ only): {NO_CONTACT}, and no request was sent for it."
         )
 
 
@@ -318,8 +335,6 @@ def _targets(
         raise CliError("give either a CONTACT_ID or --email, not both and not neither")
     if contact_id is not None:
         return (ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE),)
-    if not email or "@" not in email:
-        raise CliError("--email must be an email address")
     return find_contacts(connection, resolver, email=email)
 
 
@@ -791,7 +806,7 @@ def run_verify(
     held: list[str] = []
     contacts = [
         ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
-        for contact_id in dict.fromkeys(map(_checked_id, contact_ids))
+        for contact_id in dict.fromkeys(_checked_id(c, _LOOK_UP) for c in contact_ids)
     ]
     for match, check in each_contact(connection, contacts, resolver.verify_erasure, "Verifying"):
         contact_id = match.id
@@ -877,19 +892,17 @@ def run_rectify(
     Raises:
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
-    contact_id = _checked_id(contact_id)
+    contact_id = _checked_id(contact_id, _LOOK_UP)
     resolver = connection.resolver()
     if not changes:
         raise CliError(
             "nothing to correct: give --set FIELD=VALUE or --clear FIELD "
             f"(fields: {', '.join(sorted(resolver.correctable_fields))})"
         )
-    unknown = sorted(set(changes) - resolver.correctable_fields)
-    if unknown:
-        raise CliError(
-            f"cannot correct {', '.join(unknown)}: the correctable fields are "
-            f"{', '.join(sorted(resolver.correctable_fields))}"
-        )
+    try:  # the library's own checks, before any request
+        changes = resolver.checked_changes(changes)
+    except RectificationError as error:
+        raise CliError(f"cannot correct: {error}") from error
     match = ContactMatch(id=contact_id, role=_UNKNOWN_ROLE)
 
     def done(outcome: str, status: int, **fields: Any) -> int:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import contextvars
 import ipaddress
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Literal, TypeVar, get_args
@@ -300,23 +301,8 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
-        if unknown or not changes:
-            raise RectificationError(
-                "intercom can rectify only "
-                + ", ".join(sorted(CORRECTABLE_FIELDS))
-                + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
-            )
-        for value in changes.values():
-            if value is not None and not isinstance(value, str):
-                raise RectificationError("rectified values must be text or None")
-        if "email" in changes and changes["email"] is None:
-            raise RectificationError(
-                "intercom cannot clear a contact's email (only name and phone); give a new"
-                " address, or erase the subject"
-            )
-        fields = tuple(sorted(changes))
-        body = {name: changes[name] for name in fields}
+        body = self.checked_changes(changes)
+        fields = tuple(body)
 
         def rectify(call: IntercomCall) -> ResolverRectification:
             updated = call.request(
@@ -336,6 +322,50 @@ class IntercomResolver:
             )
 
         return await self._run("rectify", rectify)
+
+    def checked_changes(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """What :meth:`rectify_subject` would send for ``changes``, checked without a request.
+
+        Args:
+            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+
+        Returns:
+            The body, fields sorted, an email as :func:`normalize_email` returns it.
+
+        Raises:
+            RectificationError: No change, a field that is not correctable, a value that is not
+                text, clearing ``email``, an email that is not an address, or a phone that is
+                not a phone number. The message never repeats a value.
+        """
+        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+        if unknown or not changes:
+            raise RectificationError(
+                "intercom can rectify only "
+                + ", ".join(sorted(CORRECTABLE_FIELDS))
+                + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+            )
+        body = {name: changes[name] for name in sorted(changes)}
+        for value in body.values():
+            if value is not None and not isinstance(value, str):
+                raise RectificationError("rectified values must be text or None")
+        if "email" in body:
+            if body["email"] is None:
+                raise RectificationError(
+                    "intercom cannot clear a contact's email (only name and phone); give a new"
+                    " address, or erase the subject"
+                )
+            try:
+                body["email"] = normalize_email(body["email"])
+            except ValueError as error:
+                raise RectificationError(f"email: {error}") from error
+        phone = body.get("phone")
+        if phone is not None and (
+            not _PHONE.fullmatch(phone.strip()) or sum(c.isdigit() for c in phone) < 5
+        ):
+            raise RectificationError(
+                "phone: not a phone number (digits, with + ( ) - . and spaces only)"
+            )
+        return body
 
     async def find_contacts(
         self, *, email: str | None = None, external_id: str | None = None
@@ -520,6 +550,9 @@ async def _returned(returned: threading.Event) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0.005)
 
+
+#: A phone number as people write one: digits with + ( ) - . and spaces (and five digits).
+_PHONE: Final = re.compile(r"\+?[\d ().-]+")
 
 _UNSENDABLE_CREDENTIAL = (
     "the Intercom access token is empty, has surrounding whitespace, or holds a character a "
