@@ -786,3 +786,27 @@ def test_an_unexpected_internal_error_has_an_exit_code_of_its_own(
     assert one_error(result) == (
         "error: unexpected internal error (RuntimeError); please report it"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [(["lookup", "--email", "sam.rivera@example.com"], "contacts"),
+     (["surface"], "erasure"), (["export", "--email", "sam.rivera@example.com"], "subjects")],
+)  # fmt: skip
+def test_json_prints_one_document_on_every_command_that_prints_a_result(
+    world: World, command: list[str], key: str
+) -> None:
+    connected = [] if command == ["surface"] else ["--base-url", world.url]
+    result = dsr("intercom", *command, "--json", *connected)
+
+    assert result.exit_code == 0, result.stderr
+    assert key in json.loads(result.stdout)
+
+
+def test_json_with_another_format_is_a_usage_error(world: World) -> None:
+    result = dsr("intercom", "export", "--email", "a@example.com", "--json", "--format", "csv",
+                 "--base-url", world.url)  # fmt: skip
+
+    assert result.exit_code == 2
+    assert one_error(result) == "error: --json prints JSON; it cannot go with --format csv"
+    assert world.fake.count() == 0

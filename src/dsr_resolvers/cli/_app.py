@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn, TypeVar
 
 import typer
 
@@ -214,6 +214,16 @@ def _command(
     return register
 
 
+_F = TypeVar("_F", bound=StrEnum)
+
+
+def _json_or(as_json: bool, chosen: _F, default: _F, json_format: _F) -> _F:
+    """``--json`` is ``--format json``; with another ``--format`` it is a usage error."""
+    if as_json and chosen not in (json_format, default):
+        raise CliError(f"--json prints JSON; it cannot go with --format {chosen.value}")
+    return json_format if as_json else chosen
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dsr (dsr-resolvers) {__version__}")
@@ -335,7 +345,7 @@ ContactIdArgument = Annotated[
     short_help="List every contact (id and role) with an email or an external id.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
-        "dsr intercom lookup --external-id cust-1001 --format json",
+        "dsr intercom lookup --external-id cust-1001 --json",
     ),
 )
 def lookup(
@@ -353,10 +363,12 @@ def lookup(
     ] = None,
     output_format: Annotated[
         LookupFormat,
-        typer.Option("--format", case_sensitive=False, help="A table, or JSON for scripts."),
+        typer.Option("--format", case_sensitive=False, help="A table, or JSON (as --json)."),
     ] = LookupFormat.TABLE,
+    as_json: JsonOption = False,
 ) -> int:
     """List every contact (id and role) with an email or an external id."""
+    output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
     connection = connect()
     run_lookup(connection, io, email=email, external_id=external_id, output_format=output_format)
     return ExitCode.OK
@@ -385,6 +397,7 @@ def export(
     export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
+    as_json: JsonOption = False,
     out: OutOption = None,
     csv_raw: Annotated[
         bool,
@@ -402,6 +415,7 @@ def export(
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
     """
+    output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
     check_language(language)
@@ -611,8 +625,9 @@ def surface(
     io: Io,
     output_format: Annotated[
         SurfaceFormat,
-        typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
+        typer.Option("--format", case_sensitive=False, help="Markdown, or JSON (as --json)."),
     ] = SurfaceFormat.MARKDOWN,
+    as_json: JsonOption = False,
     messages: Annotated[
         bool, typer.Option("--messages", help="As exported with --messages.")
     ] = False,
@@ -628,6 +643,7 @@ def surface(
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
     compliance verdict. Needs no token.
     """
+    output_format = _json_or(as_json, output_format, SurfaceFormat.MARKDOWN, SurfaceFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     resolver = IntercomResolver(
         "surface-needs-no-token",  # never sent: building a surface makes no request
