@@ -501,7 +501,8 @@ def test_export_to_a_missing_directory_is_a_usage_error(world: World, tmp_path: 
     )
 
     assert result.exit_code == 2
-    assert "cannot write" in one_error(result)
+    assert "does not exist; create it first (nothing was sent)" in one_error(result)
+    assert world.fake.count() == 0
 
 
 # -- erase ----------------------------------------------------------------------------------------

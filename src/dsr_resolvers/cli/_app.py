@@ -73,7 +73,7 @@ from dsr_resolvers.cli._options import (
     parse_custom_attributes,
     policy_option,
 )
-from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
 from dsr_resolvers.cli._trace import RequestTrace
@@ -416,6 +416,7 @@ def export(
     covered surface they were produced under. If any contact fails, nothing is written.
     """
     output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
+    check_destination(out, "--out")
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
     check_language(language)
@@ -918,8 +919,9 @@ def demo(
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """
-    if out is not None and not out.is_dir():
-        raise CliError(f"--out {out} is not a directory")
+    check_destination(out, "--out", directory=True)
+    if out is not None:
+        out.mkdir(exist_ok=True)
     return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
 
 

@@ -71,7 +71,7 @@ from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry
-from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy
@@ -344,8 +344,9 @@ def run_bulk_command(
         raise CliError("--receipts is for bulk erase: an export erases nothing")
     if as_json and not dry_run:
         raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise CliError(f"--out {out_dir} exists and is not a directory")
+    check_destination(out_dir, "--out", directory=True)
+    check_destination(report_path, "--report")
+    check_destination(receipts_dir, "--receipts", directory=True)
     subjects = _read_input(input_path, column)
     limiter = RateLimiter()
     resolver = connection.resolver(

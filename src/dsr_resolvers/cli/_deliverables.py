@@ -34,7 +34,7 @@ from typing import Final
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
-from dsr_resolvers.cli._output import Io, write_text_atomically
+from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import ResolverErasure, ResolverExport, SubjectRef
@@ -186,6 +186,8 @@ class ReceiptRequest:
             return None
         if dry_run:
             raise CliError("--dry-run erases nothing, so there is no receipt to write")
+        check_destination(json_path, "--receipt")
+        check_destination(html_path, "--receipt-html")
         if reference is not None and ("@" in reference or not reference.strip()):
             raise CliError("--reference must be your own request reference, not an email")
         return cls(json_path, html_path, reference, check_language(language))

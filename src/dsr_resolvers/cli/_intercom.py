@@ -29,7 +29,9 @@ What each outcome is called, here and in ``--json``, is only what Intercom showe
 | the contact, then deleted it             | ``erased``          | erased                         |
 | a 404 ``not_found`` for the id           | ``no_contact``      | no contact with this id        |
 | nothing: the id cannot be an Intercom    | ``no_contact``      | no contact with this id; no    |
-| id (``../../admin``, spaces, ``@``)      |                     | request is sent                |
+| id (``../../admin``, spaces)             |                     | request is sent                |
+| nothing: the id is an email (``@``)      | (none: exit 2)      | that is an email address; use  |
+|                                          |                     | --email                        |
 | a 404 that is not Intercom's, no DNS     | (none: exit 2)      | check --base-url / --region    |
 | name, a refused connection               |                     |                                |
 
