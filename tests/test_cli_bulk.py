@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -484,6 +485,10 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
         assert "in doubt" in last
         assert "rerun the same command" in last
+        said = re.search(r"(\d+) subject\(s\) in doubt", last)
+        assert said is not None
+        status = dsr("intercom", "bulk", "status", "--journal", str(batch.journal), "--json")
+        assert json.loads(status.stdout)["in_doubt"] == int(said.group(1))  # the same count
         report = json.loads(batch.report.read_text())
         assert report["counts"].get("done", 0) >= 1
         assert "failed" not in report["counts"]
@@ -498,6 +503,31 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         if r.route == "DELETE /contacts/{id}" and r.status == 200
     )
     assert deletes == Counter(ids)
+
+
+def test_an_interrupted_bulk_export_speaks_of_exports(tmp_path: Path) -> None:
+    fake = FakeIntercom(TOKEN, rate_limit=100_000, latency=0.05)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(100)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    journal = tmp_path / "j.sqlite"
+    with fake.serve() as url:
+        process = subprocess.Popen(
+            _dsr_process("intercom", "bulk", "export", "--input", str(source), "--journal",
+                         str(journal), "--out", str(tmp_path / "out"), "--base-url", url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while fake.count() < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
+    assert "export(s) unfinished" in last
+    assert "in doubt" not in last
+    status = dsr("intercom", "bulk", "status", "--journal", str(journal))
+    assert "in doubt" not in status.stderr
 
 
 def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:

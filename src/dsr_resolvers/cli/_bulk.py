@@ -402,7 +402,7 @@ def run_bulk_command(
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from interrupt
+            raise _interrupted(io, journal, operation, report_path, journal_path) from interrupt
         io.out.print(_summary_table(summary))
         if receipts is not None:
             receipts.write(io, journal)
@@ -415,22 +415,42 @@ def run_bulk_command(
     return ExitCode.OK if summary.ok else ExitCode.FAILED
 
 
-def _interrupted(
-    io: Io, journal: Journal, report_path: Path | None, journal_path: Path
-) -> CliError:
-    """Write what is known, then say how many subjects are in doubt and how to resume."""
+def _in_doubt(journal: Journal) -> tuple[int, int]:
+    """(unfinished, not started) of a stopped run: what the interrupt and ``status`` both say.
+
+    Unfinished: running when it stopped, or failed by the interrupt itself; for an erase, a
+    request of theirs may or may not have reached Intercom.
+    """
     counts = journal.counts()
-    in_doubt = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
+    unfinished = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
     left = counts.get(SubjectState.RUNNING, 0) + counts.get(SubjectState.PENDING, 0)
+    return unfinished, left - unfinished  # an interrupted subject is pending again
+
+
+def _unfinished(operation: BulkOperation, unfinished: int) -> str:
+    if operation is BulkOperation.EXPORT:  # an export only reads: nothing is in doubt
+        return f"{unfinished} export(s) unfinished"
+    return f"{unfinished} subject(s) in doubt (a request may or may not have reached Intercom)"
+
+
+def _interrupted(
+    io: Io,
+    journal: Journal,
+    operation: BulkOperation,
+    report_path: Path | None,
+    journal_path: Path,
+) -> CliError:
+    """Write what is known, then say what is unfinished and how to resume."""
+    unfinished, pending = _in_doubt(journal)
     # A report that cannot be written must not hide the interrupt; say so and go on.
     try:
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
     return CliError(
-        f"interrupted: nothing new was sent; {in_doubt} subject(s) in doubt (a request may or "
-        f"may not have reached Intercom) and {left - in_doubt} not started; rerun the same "
-        f"command with --journal {journal_path} to resume them",
+        f"interrupted: nothing new was sent; {_unfinished(operation, unfinished)} and "
+        f"{pending} not started; rerun the same command with --journal {journal_path} to "
+        "resume them",
         interrupt_exit_code(),
     )
 
@@ -565,7 +585,7 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
-    running = counts.get(SubjectState.RUNNING, 0)
+        unfinished, _ = _in_doubt(journal)
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -576,7 +596,7 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
             "states": {state.value: counts.get(state, 0) for state in SubjectState},
-            "in_doubt": running,
+            "in_doubt": unfinished,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
                 for info, count in failures.items()
@@ -600,9 +620,9 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
     io.out.print(_table(f"journal {journal_path}", rows))
-    if running:
+    if unfinished:
         io.status(
-            f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
-            "the same command resumes them"
+            f"{_unfinished(settings.operation, unfinished)} when the last run stopped; "
+            "rerunning the same command resumes them"
         )
     return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
