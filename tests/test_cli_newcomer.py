@@ -8,6 +8,7 @@ The sandbox banner prints commands rather than a raw header, and pasting them wo
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shlex
@@ -118,6 +119,19 @@ def test_a_long_example_is_continued_so_it_still_pastes() -> None:
     assert continued
     joined = result.stdout.split("Examples:")[1].replace(" \\\n", " ")
     assert re.search(r"\$ dsr intercom bulk erase --input leads.txt\s+--journal", joined)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_examples_never_wrap_between_an_option_and_its_value(command: list[str]) -> None:
+    result = dsr(*command, "--help", env={"COLUMNS": "80"})
+
+    lines = result.stdout.split("Examples:")[-1].splitlines()
+    for line, following in itertools.pairwise(lines):
+        if line.endswith(" \\"):
+            last = line.removesuffix(" \\").split()[-1]
+            assert not (last.startswith("--") and not following.split()[0].startswith("-")), (
+                f"{line!r} / {following!r}"
+            )
 
 
 def test_shell_completion_is_offered() -> None:

@@ -131,6 +131,8 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         status = body(io)
     except CliError as error:
         io.error(error.message)
+        for detail in error.details:
+            io.status(f"  {detail}")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")

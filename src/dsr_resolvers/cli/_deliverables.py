@@ -99,7 +99,10 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
     try:
         return ProcessingRecord.from_toml(path)
     except ProcessingRecordError as error:
-        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from error
+        raise CliError(
+            f"invalid processing record: {len(error.problems)} problem(s), one a line below",
+            details=error.problems,
+        ) from error
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise CliError(f"cannot read the processing record {path}: {reason}") from error

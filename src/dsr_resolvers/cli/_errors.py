@@ -30,7 +30,7 @@ text, unless the exception's contract promises a message free of personal data a
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from types import FrameType
@@ -107,12 +107,16 @@ class CliError(Exception):
     Args:
         message: What failed and what to do, on one line; never personal data or a token.
         exit_code: The status to exit with.
+        details: Several problems (a processing record's), printed one a line below it.
     """
 
-    def __init__(self, message: str, exit_code: ExitCode = ExitCode.USAGE) -> None:
+    def __init__(
+        self, message: str, exit_code: ExitCode = ExitCode.USAGE, details: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.message = " ".join(message.split())
         self.exit_code = exit_code
+        self.details = tuple(" ".join(detail.split()) for detail in details)
 
 
 class SubjectFailedError(Exception):
