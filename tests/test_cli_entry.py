@@ -14,8 +14,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import get_args
 
 import httpx
@@ -53,7 +55,11 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     assert "$ dsr" in result.stdout
 
 
-def test_demo_runs_the_whole_request_without_credentials() -> None:
+def test_demo_runs_the_whole_request_without_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the kept deliverables go here
+
     result = dsr("demo", env={"INTERCOM_ACCESS_TOKEN": None})
 
     assert result.exit_code == 0, result.output
@@ -71,6 +77,7 @@ def test_demo_runs_the_whole_request_without_credentials() -> None:
         assert step in text
     assert text.count("erased") >= 2
     assert "sam.rivera@example.com" in text
+    assert [p.name[:22] for p in tmp_path.iterdir()] == ["dsr-demo-deliverables-"]
 
 
 def _child_env(**extra: str) -> dict[str, str]:
@@ -84,8 +91,8 @@ def _dsr_process(*args: str) -> list[str]:
     return [sys.executable, "-m", "dsr_resolvers.cli", *args]
 
 
-def test_demo_as_a_program_exits_0() -> None:
-    env = _child_env()
+def test_demo_as_a_program_exits_0(tmp_path: Path) -> None:
+    env = _child_env(TMPDIR=str(tmp_path))  # the kept deliverables go where pytest cleans up
     env.pop("INTERCOM_ACCESS_TOKEN")
     completed = subprocess.run(
         _dsr_process("demo"), env=env, capture_output=True, text=True, timeout=60, check=False
