@@ -779,7 +779,7 @@ def test_an_unexpected_internal_error_has_an_exit_code_of_its_own(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug, with a value in its message: ada@example.com")
 
-    monkeypatch.setattr("dsr_resolvers.cli._app.run_lookup", broken)
+    monkeypatch.setattr("dsr_resolvers.cli._intercom.run_lookup", broken)
 
     result = dsr("intercom", "lookup", "--email", "ada@example.com", "--base-url", world.url)
 

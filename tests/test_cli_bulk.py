@@ -487,8 +487,8 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         assert "rerun the same command" in last
         said = re.search(r"(\d+) subject\(s\) in doubt", last)
         assert said is not None
-        status = dsr("intercom", "bulk", "status", "--journal", str(batch.journal), "--json")
-        assert json.loads(status.stdout)["in_doubt"] == int(said.group(1))  # the same count
+        shown = dsr("intercom", "bulk", "status", "--journal", str(batch.journal), "--json")
+        assert json.loads(shown.stdout)["in_doubt"] == int(said.group(1))  # the same count
         report = json.loads(batch.report.read_text())
         assert report["counts"].get("done", 0) >= 1
         assert "failed" not in report["counts"]

@@ -232,3 +232,32 @@ def test_policies_are_spelt_one_way_in_help_completion_json_and_surface() -> Non
     refused = dsr("intercom", "surface", "--policy", "shred")
     assert refused.exit_code == 2
     assert "use one of delete_contact, redact_messages" in refused.output
+
+
+def test_the_choices_the_cli_repeats_are_the_librarys() -> None:
+    """--help is built without importing the library, so its choices are literals: never drifted."""
+    from dsr_resolvers import PiiCategory
+    from dsr_resolvers._bundle import ExportFormat
+    from dsr_resolvers.cli import _options
+    from dsr_resolvers.report import LANGUAGES
+
+    assert get_args(_options.ErasurePolicy) == get_args(ErasurePolicy)
+    assert tuple(category.value for category in PiiCategory) == _options.CATEGORIES
+    assert [f.value for f in _options.ExportFormat] == [f.value for f in ExportFormat]
+    assert "--language en|de" in dsr("intercom", "export", "--help").stdout
+    assert tuple(LANGUAGES) == ("en", "de")
+
+
+def test_starting_dsr_imports_no_engine_plugin_report_sandbox_or_fake() -> None:
+    """Each command imports what it uses: 'dsr --version' and '--help' load none of them."""
+    heavy = ("bulk", "intercom", "report", "sandbox", "testing", "contract")
+    probe = (
+        "import sys; from dsr_resolvers.cli import app; from typer.main import get_command; "
+        "get_command(app); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[1:2] and m.split('.')[1] in {heavy!r}"
+        " and m.startswith('dsr_resolvers.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"

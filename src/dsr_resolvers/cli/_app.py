@@ -30,38 +30,24 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, TypeVar
 
 import typer
 
-from dsr_resolvers import __version__
-from dsr_resolvers._bundle import ExportFormat
-from dsr_resolvers.bulk import BulkOperation
-from dsr_resolvers.cli._bulk import run_bulk_command, run_bulk_status
-from dsr_resolvers.cli._check import CheckScope, run_check
-from dsr_resolvers.cli._deliverables import (
-    PROCESSING_RECORD_ENV,
-    ReceiptRequest,
-    check_language,
-    load_processing_record,
-)
-from dsr_resolvers.cli._demo import run_demo
+from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
-from dsr_resolvers.cli._intercom import (
-    LookupFormat,
-    run_erase,
-    run_export,
-    run_lookup,
-    run_rectify,
-    run_verify,
-)
 from dsr_resolvers.cli._options import (
+    PROCESSING_RECORD_ENV,
     ApiVersionOption,
     BaseUrlOption,
+    CheckScope,
     CustomAttributeOption,
+    ErasurePolicy,
     ExportArchivedOption,
+    ExportFormat,
     JsonOption,
+    LookupFormat,
     PolicyOption,
     Region,
     RegionOption,
@@ -74,10 +60,12 @@ from dsr_resolvers.cli._options import (
     policy_option,
 )
 from dsr_resolvers.cli._output import Io, check_destination
-from dsr_resolvers.cli._settings import Connection, load_connection
-from dsr_resolvers.cli._surface import surface_json, surface_markdown
-from dsr_resolvers.cli._trace import RequestTrace
-from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
+
+if TYPE_CHECKING:
+    from dsr_resolvers.cli._settings import Connection
+
+# Each command imports what it runs inside its body, so that 'dsr --version' and '--help' load
+# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom.
 
 __all__ = ["app", "main"]
 
@@ -149,7 +137,7 @@ def _execute(body: Callable[[Io], int | None]) -> None:
 
 
 #: Opens the command's connection: the connection options and the environment, combined.
-Connect = Callable[[], Connection]
+Connect = Callable[[], "Connection"]
 
 #: The connection options, declared once: every command that talks to Intercom takes them last.
 _CONNECTION_OPTIONS: Final = (
@@ -170,6 +158,9 @@ def _connect(
     api_version: str | None,
     verbose: bool,
 ) -> Connection:
+    from dsr_resolvers.cli._settings import load_connection
+    from dsr_resolvers.cli._trace import RequestTrace
+
     return load_connection(
         token_file=token_file,
         region=None if region is None else region.value,
@@ -370,6 +361,8 @@ def lookup(
     as_json: JsonOption = False,
 ) -> int:
     """List every contact (id and role) with an email or an external id."""
+    from dsr_resolvers.cli._intercom import run_lookup
+
     output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
     connection = connect()
     run_lookup(connection, io, email=email, external_id=external_id, output_format=output_format)
@@ -417,6 +410,10 @@ def export(
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
     """
+    from dsr_resolvers._bundle import ExportFormat as BundleFormat
+    from dsr_resolvers.cli._deliverables import check_language, load_processing_record
+    from dsr_resolvers.cli._intercom import run_export
+
     output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
     check_destination(out, "--out")
     attributes = parse_custom_attributes(custom_attribute)
@@ -431,7 +428,7 @@ def export(
         messages=messages,
         archived=export_archived,
         custom_attributes=attributes,
-        export_format=output_format,
+        export_format=BundleFormat(output_format.value),
         out=out,
         csv_raw=csv_raw,
         processing=processing,
@@ -493,6 +490,9 @@ def erase(
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
     Erasing a contact that is already gone succeeds.
     """
+    from dsr_resolvers.cli._deliverables import ReceiptRequest
+    from dsr_resolvers.cli._intercom import run_erase
+
     receipt_request = ReceiptRequest.from_options(
         receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
     )
@@ -532,6 +532,8 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
+    from dsr_resolvers.cli._intercom import run_verify
+
     connection = connect()
     return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
 
@@ -567,6 +569,8 @@ def rectify(
     as_json: JsonOption = False,
 ) -> int:
     """Correct a contact's email, name or phone (Art. 16)."""
+    from dsr_resolvers.cli._intercom import run_rectify
+
     changes = parse_changes(set_, clear)
     connection = connect()
     return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
@@ -605,6 +609,8 @@ def check(
     issues, so no person's data is read or changed. Exits 0 when everything the run needs
     is ok, 2 otherwise.
     """
+    from dsr_resolvers.cli._check import run_check
+
     connection = connect()
     return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
@@ -646,6 +652,9 @@ def surface(
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
     compliance verdict. Needs no token.
     """
+    from dsr_resolvers.cli._surface import surface_json, surface_markdown
+    from dsr_resolvers.intercom import IntercomResolver
+
     output_format = _json_or(as_json, output_format, SurfaceFormat.MARKDOWN, SurfaceFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     resolver = IntercomResolver(
@@ -755,6 +764,9 @@ def bulk_erase(
     ] = False,
 ) -> int:
     """Erase every subject of a file: each contact id, and every contact of each email."""
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
     workers = parse_concurrency(concurrency)
     connection = connect()
     return run_bulk_command(
@@ -785,6 +797,8 @@ def bulk_erase(
 )
 def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
+    from dsr_resolvers.cli._bulk import run_bulk_status
+
     return run_bulk_status(io, journal_path=journal, as_json=as_json)
 
 
@@ -816,6 +830,9 @@ def bulk_export(
     custom_attribute: CustomAttributeOption = None,
 ) -> int:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
     workers = parse_concurrency(concurrency)
     attributes = parse_custom_attributes(custom_attribute)
     connection = connect()
@@ -921,6 +938,8 @@ def demo(
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """
+    from dsr_resolvers.cli._demo import run_demo
+
     check_destination(out, "--out", directory=True)
     if out is not None:
         out.mkdir(exist_ok=True)

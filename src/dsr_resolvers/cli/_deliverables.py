@@ -29,11 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
+from dsr_resolvers.cli._options import PROCESSING_RECORD_ENV
 from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
@@ -52,7 +52,6 @@ from dsr_resolvers.report import (
 )
 
 __all__ = [
-    "PROCESSING_RECORD_ENV",
     "BulkReceipts",
     "ReceiptRequest",
     "check_language",
@@ -60,9 +59,6 @@ __all__ = [
     "write_access_report",
     "write_erasure_receipt",
 ]
-
-PROCESSING_RECORD_ENV: Final = "DSR_PROCESSING_RECORD"
-
 
 def _write(path: Path, text: str, what: str) -> None:
     try:

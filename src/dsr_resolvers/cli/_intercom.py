@@ -47,7 +47,6 @@ import json
 import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -62,6 +61,7 @@ from dsr_resolvers.cli._deliverables import (
     write_erasure_receipt,
 )
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
+from dsr_resolvers.cli._options import LookupFormat
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
@@ -79,7 +79,6 @@ from dsr_resolvers.report import ProcessingRecord
 __all__ = [
     "NO_CONTACT",
     "PLAN_FORMAT",
-    "LookupFormat",
     "find_contacts",
     "not_intercom",
     "plan_entry",
@@ -97,13 +96,6 @@ _T = TypeVar("_T")
 
 #: The role shown for a contact addressed by id: no request is spent to learn it.
 _UNKNOWN_ROLE = "unknown"
-
-
-class LookupFormat(StrEnum):
-    """How ``dsr intercom lookup`` prints the contacts it found."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 #: What an Intercom contact id can be made of; anything else is never sent (module table).
