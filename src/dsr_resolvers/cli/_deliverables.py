@@ -60,6 +60,7 @@ __all__ = [
     "write_erasure_receipt",
 ]
 
+
 def _write(path: Path, text: str, what: str) -> None:
     try:
         write_text_atomically(path, text)
