@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, TypeVar
 
 import typer
+from typer._completion_classes import completion_init
+from typer.completion import install_callback, show_callback
 
 from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
@@ -228,11 +230,12 @@ _HELP = """Answer GDPR data-subject requests (export, erase, rectify) for data h
 Set INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region.
 Try 'dsr demo' first: it needs no credentials."""
 
+completion_init()  # what add_completion=True would do besides adding its options
 app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
     help=_HELP,
-    add_completion=True,
+    add_completion=False,  # declared on _root as plain flags: see there
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -269,6 +272,26 @@ def _root(
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    # Typer's own completion options default to None, which sends every start-up through its
+    # pydantic coercion; as False flags they cost nothing until given.
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=install_callback,
+            expose_value=False,
+            help="Install completion for the current shell.",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            callback=show_callback,
+            expose_value=False,
+            help="Show completion for the current shell, to copy it or customize it.",
         ),
     ] = False,
 ) -> None:
