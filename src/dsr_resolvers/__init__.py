@@ -5,50 +5,25 @@ live in subpackages (``dsr_resolvers.intercom``) so that importing the contract 
 vendor in.
 """
 
+import importlib
 from typing import TYPE_CHECKING
 
-from dsr_resolvers._version import __version__
+from dsr_resolvers._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from dsr_resolvers.contract import (
-        AttestingResolver,
-        CoveredField,
-        CoveredSurface,
-        ExportRecord,
-        PiiCategory,
-        RectifyingResolver,
-        Resolver,
-        ResolverErasure,
-        ResolverError,
-        ResolverExport,
-        ResolverRectification,
-        SubjectRef,
-        SurfaceExclusion,
-    )
+    from dsr_resolvers.contract import *  # noqa: F403  (the contract, as its __all__ names it)
 
-__all__ = [
-    "AttestingResolver",
-    "CoveredField",
-    "CoveredSurface",
-    "ExportRecord",
-    "PiiCategory",
-    "RectifyingResolver",
-    "Resolver",
-    "ResolverErasure",
-    "ResolverError",
-    "ResolverExport",
-    "ResolverRectification",
-    "SubjectRef",
-    "SurfaceExclusion",
-    "__version__",
-]
+__all__: list[str]  # the contract's __all__ and __version__, given by __getattr__ on first use
 
 
 def __getattr__(name: str) -> object:
-    # The contract's models are built on first use, so that 'dsr --version' and '--help'
-    # (which import dsr_resolvers.cli, hence this package) do not pay for them.
-    if name in __all__:
-        from dsr_resolvers import contract
-
+    # The contract's models are built on first use (its __all__ included), so that
+    # 'dsr --version' and '--help', which import this package, do not pay for them.
+    if name.startswith("__") and name != "__all__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    contract = importlib.import_module("dsr_resolvers.contract")
+    if name == "__all__":
+        return ["__version__", *contract.__all__]
+    if name in contract.__all__:
         return getattr(contract, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

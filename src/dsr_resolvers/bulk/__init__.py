@@ -37,7 +37,6 @@ from dsr_resolvers.bulk._journal import (
     JournalEntry,
     JournalError,
     Registration,
-    journal_options,
 )
 from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, journal_key
 from dsr_resolvers.bulk._limiter import LimiterStats, RateLimiter, RequestAbortedError
@@ -57,7 +56,6 @@ from dsr_resolvers.bulk._report import (
 from dsr_resolvers.bulk._runner import (
     AUTO_CONCURRENCY_MAX,
     EXPORT_FORMAT,
-    EmailLookupResolver,
     ProgressCallback,
     RetryPolicy,
     run_bulk,
@@ -74,7 +72,6 @@ __all__ = [
     "BulkSummary",
     "ContactOutcome",
     "ContactPlan",
-    "EmailLookupResolver",
     "FailureInfo",
     "InputError",
     "Journal",
@@ -96,7 +93,6 @@ __all__ = [
     "SubjectPlan",
     "SubjectState",
     "journal_key",
-    "journal_options",
     "parse_subjects",
     "plan_bulk_erase",
     "read_subjects",

@@ -22,9 +22,9 @@ What a row holds, and what it never holds:
 No email address, no token, no exception message is ever written. The ``meta`` table holds
 what the journal was asked (:class:`RunSettings`: the operation, the erasure policy or export
 options, a keyed fingerprint of the input); a rerun that differs is refused, naming the
-difference. The options are spelt by :func:`journal_options` alone, for the library's
-``run_bulk`` and the ``dsr`` command line alike, so a journal started by either resumes from
-the other:
+difference. The options are the resolver's own (``run_options``: its name, and what its
+``options_for`` names for the operation), for the library's ``run_bulk`` and the ``dsr``
+command line alike, so a journal started by either resumes from the other. Intercom's:
 
 | option              | recorded                                 | example                    |
 |---------------------|------------------------------------------|----------------------------|
@@ -75,7 +75,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
@@ -102,7 +102,7 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "JournalEntry", "JournalError", "Registration", "journal_options"]
+__all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
 SCHEMA_VERSION: Final = "2"
 KEY_FILE_SUFFIX: Final = ".key"
@@ -122,40 +122,6 @@ _SCHEMA: Final = (
     )""",
     "CREATE INDEX subjects_state ON subjects (state)",
 )
-
-
-def journal_options(
-    resolver: str,
-    *,
-    erasure_policy: str | None = None,
-    sections: Iterable[str] = (),
-    archived: bool = False,
-    custom_attributes: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """What decides a run's outcome besides its input, as every journal spells it (module table).
-
-    Args:
-        resolver: The resolver's ``name``.
-        erasure_policy: Erase: the resolver's policy, as the resolver names it.
-        sections: Export: the sections fetched.
-        archived: Export: whether archived contacts are reached.
-        custom_attributes: Export: the declared custom attributes, by name, with categories.
-
-    Returns:
-        The options to hand to :meth:`Journal.register`.
-    """
-    options = {"resolver": resolver}
-    if erasure_policy is not None:
-        options["erasure_policy"] = erasure_policy
-    if sections:
-        options["sections"] = ",".join(sorted(str(section) for section in sections))
-    if archived:
-        options["archived"] = "yes"
-    if custom_attributes:
-        options["custom_attributes"] = ",".join(
-            f"{name}={category}" for name, category in sorted(custom_attributes.items())
-        )
-    return options
 
 
 def _read_as_today(options: Mapping[str, str]) -> dict[str, str]:
@@ -183,7 +149,7 @@ class JournalEntry:
             loses none of them.
     """
 
-    key: str
+    key: str = field(repr=False)
     subject: Subject
     state: SubjectState
     attempts: int

@@ -62,7 +62,6 @@ from dsr_resolvers.bulk import (
     SubjectFile,
     SubjectPlan,
     SubjectState,
-    journal_options,
     plan_bulk_erase,
     read_subjects,
     run_bulk,
@@ -73,7 +72,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry
 from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
+from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
@@ -360,9 +359,9 @@ def run_bulk_command(
         workers = 8 if concurrency == "auto" else concurrency
         return _dry_run(
             resolver,
+            policy,
             subjects,
             io,
-            policy=policy,
             report_path=report_path,
             concurrency=workers,
             as_json=as_json,
@@ -370,16 +369,6 @@ def run_bulk_command(
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    # The library's vocabulary: a journal started by run_bulk resumes here, and back.
-    if operation is BulkOperation.ERASE:
-        options = journal_options(resolver.name, erasure_policy=policy)
-    else:
-        options = journal_options(
-            resolver.name,
-            sections=resolver.sections,
-            archived=archived,
-            custom_attributes=custom_attributes,
-        )
     with _open_journal(journal_path) as journal:
         receipts = (
             None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
@@ -396,7 +385,6 @@ def run_bulk_command(
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
-                        options=options,
                     )
                 )
         except JournalError as error:
@@ -457,26 +445,32 @@ def _interrupted(
 
 def _dry_run(
     resolver: Resolver,
+    policy: ErasurePolicy,
     subjects: SubjectFile,
     io: Io,
     *,
-    policy: ErasurePolicy,
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
 ) -> int:
-    totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    totals = dict.fromkeys(
+        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
+    )
     errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
-            existing = [c for c in plan.contacts if c.exists is not False]
-            totals["held"] += bool(existing)
-            totals["contacts"] += len(existing)
-            totals["conversations"] += sum(c.conversations or 0 for c in existing)
-            totals["redactions"] += sum(c.redactions or 0 for c in existing)
+            # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
+            reached = [c for c in plan.contacts if c.to_erase]
+            totals["held"] += bool(reached)
+            totals["contacts"] += len(reached)
+            totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
+            totals["conversations"] += sum(
+                c.counts.get("conversations_scanned", 0) for c in reached
+            )
+            totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -528,8 +522,9 @@ def _dry_run(
         raise CliError(f"cannot write the report {report_path}: {reason}") from error
     rows = [
         ("subjects planned", str(totals["subjects"])),
-        ("  with contacts held", str(totals["held"])),
+        ("  with contacts to erase", str(totals["held"])),
         ("contacts to erase", str(totals["contacts"])),
+        ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
     if policy == "redact_messages":
         rows += [
@@ -550,9 +545,9 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
     contacts = [
         plan_entry(
             contact.contact_id,
-            contact.exists is not False,
-            conversations=contact.conversations,
-            redactions=contact.redactions,
+            contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
+            conversations=contact.counts.get("conversations_scanned"),
+            redactions=contact.counts.get("messages_to_redact"),
         )
         for contact in plan.contacts
     ]
@@ -561,8 +556,8 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
     else:
-        held = any(contact["outcome"] == "planned" for contact in contacts)
-        entry["outcome"] = "planned" if held else "no_contact"
+        reached = any(contact["outcome"] != "no_contact" for contact in contacts)
+        entry["outcome"] = "planned" if reached else "no_contact"
     return entry | {"contacts": contacts}
 
 
