@@ -6,7 +6,7 @@ should not have to rerun a command because of one 503, so each call is tried a f
 
 | failure                                 | what happens                                      |
 |-----------------------------------------|---------------------------------------------------|
-| 401 / 403 (``CredentialsRefusedError``) | stop the command: :class:`CliError`, exit 2, with |
+| 401 / 403 (``CredentialsError``)        | stop the command: :class:`CliError`, exit 2, with |
 |                                         | the error's ``hint``; no other contact is tried   |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
 | 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
@@ -31,9 +31,8 @@ from dsr_resolvers.bulk import FailureInfo, RetryPolicy
 from dsr_resolvers.bulk._limiter import bounded_retry_after
 from dsr_resolvers.bulk._runner import retrying
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
-from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.contract import CredentialsError, ResolverError
 from dsr_resolvers.intercom import (
-    CredentialsRefusedError,
     IntercomRejectedError,
     MalformedResponseError,
     RateLimitedError,
@@ -78,9 +77,9 @@ async def call_with_retries(
 
     try:
         return await retrying(work, policy, on_retry=give_up_on_long_waits)
-    except CredentialsRefusedError as error:
+    except CredentialsError as error:  # the contract's type, whatever the resolver
         raise CliError(
-            f"{rejected_message(error)}; 'dsr intercom check' lists what the token may do",
+            f"{resolver_error_message(error)}; 'dsr intercom check' lists what the token may do",
             ExitCode.USAGE,
         ) from error
     except ResolverError as error:
