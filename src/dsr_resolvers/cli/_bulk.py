@@ -307,27 +307,6 @@ def run_bulk_command(
 ) -> int:
     """Erase or export every subject of an input file, resumably.
 
-    Args:
-        connection: The workspace.
-        io: Where to print, and whether a person can confirm.
-        operation: ``erase`` or ``export``.
-        input_path: One contact id or email a line, or a CSV file with a header.
-        journal_path: The SQLite journal; the same file resumes an earlier run.
-        column: The CSV column to read (default: contact_id, intercom_id, id or email).
-        concurrency: Subjects worked on at once, or ``"auto"``.
-        out_dir: Export only: the directory for one JSON file per subject.
-        report_path: Where to write the JSON report of the whole journal.
-        policy: The erasure policy.
-        messages: Export only: include the messages each contact wrote.
-        archived: Export only: reach archived contacts (unarchive, export, archive again).
-        custom_attributes: Export only: custom attributes to include, with categories.
-        assume_yes: Erase without asking.
-        dry_run: Erase only: look up and plan, change nothing, leave the journal alone.
-        as_json: With ``dry_run``: print the plan as one JSON document, written subject by
-            subject as the plans come (``docs/schemas/bulk-erase-plan.schema.json``).
-        progress_interval: Seconds between plain progress lines.
-        receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
-
     Returns:
         0 when every subject is done, 1 when some failed or the confirmation was declined.
 
@@ -563,12 +542,6 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
 
 def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
-
-    Args:
-        io: Where to print.
-        journal_path: The journal to read (opened read-only: a running run is not disturbed).
-        as_json: Print one JSON document (``docs/schemas/bulk-status.schema.json``) instead
-            of the table.
 
     Returns:
         0 when every subject is done, 1 otherwise.

@@ -174,13 +174,6 @@ def run_check(
 ) -> int:
     """``dsr intercom check``: the workspace, and each capability as ok / refused / unknown.
 
-    Args:
-        connection: The workspace and token.
-        io: Where to print.
-        scope: The run about to be done (its needs decide the exit status).
-        policy: The erasure policy of that run.
-        as_json: Print one JSON document on stdout instead of the table.
-
     Returns:
         0 when every capability the run needs is ``ok``, 2 otherwise.
 

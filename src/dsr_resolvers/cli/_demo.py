@@ -138,11 +138,6 @@ def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     """Run the demo against an in-process sandbox.
 
-    Args:
-        io: Where to print.
-        out_dir: Keep the demo's export file in this directory (default: a temporary one,
-            removed at the end).
-
     Returns:
         0 when every step did what it should, 1 otherwise.
     """

@@ -251,13 +251,6 @@ def run_lookup(
 ) -> tuple[ContactMatch, ...]:
     """``dsr intercom lookup``: print every contact with this email or external id.
 
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        email: Look contacts up by email (users and leads).
-        external_id: Look the user up by its external id.
-        output_format: A table, or JSON ``{"contacts": [{"id", "role"}]}``.
-
     Returns:
         The contacts found.
 
@@ -427,21 +420,6 @@ def run_export(
     language: str = "en",
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
-
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_id: The contact to export.
-        email: Export every contact with this email into one bundle instead.
-        messages: Also export the messages the contacts wrote.
-        archived: Reach an archived contact: unarchive it, export it, archive it again.
-        custom_attributes: Custom attributes to export, with their categories.
-        export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
-            (the access report).
-        out: The file to write; stdout when ``None``.
-        csv_raw: Write CSV cells as held, without neutralising formula starts.
-        processing: The record of processing: fills legal basis, purpose and retention.
-        language: The access report's language (``en``, ``de``).
 
     Returns:
         The bundle written.
@@ -690,17 +668,6 @@ def run_erase(
 ) -> int:
     """``dsr intercom erase``: erase a contact, or every holder of an email (Art. 17).
 
-    Args:
-        connection: The workspace.
-        io: Where to print, and whether a person can confirm.
-        contact_id: The contact to erase.
-        email: Erase every contact with this email (the user and each lead) instead.
-        policy: ``delete_contact`` or ``redact_messages``.
-        dry_run: Only show what would be done (``plan_erasure``); change nothing.
-        assume_yes: Do not ask for confirmation.
-        as_json: Print the result (or the plan) as JSON on stdout instead of a table.
-        receipt: Where to write an erasure receipt (after reading each contact back).
-
     Returns:
         0 when every contact is erased (or Intercom holds no contact with its id), 1 when
         some failed or the confirmation was declined.
@@ -785,14 +752,6 @@ def run_verify(
 
     Intercom answers 404 alike for a contact erased earlier and for an id it never held, so a
     contact that is gone is reported as "no contact with this id", never as "erased".
-
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_ids: The contacts to check.
-        policy: Under ``redact_messages`` also look for messages still readable.
-        roles: Roles to show, by contact id, when known.
-        as_json: Print the result as JSON on stdout instead of a table.
 
     Returns:
         0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
@@ -880,13 +839,6 @@ def run_rectify(
     as_json: bool = False,
 ) -> int:
     """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
-
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_id: The contact to correct.
-        changes: New values by field name; ``None`` clears the field.
-        as_json: Print the result as JSON on stdout.
 
     Returns:
         0 when corrected (or when Intercom holds no such contact), 1 when it failed.
