@@ -12,6 +12,8 @@ Email addresses (:func:`normalize_email`):
 | whitespace inside                                      | ``ValueError``              |
 | a control or format character (Cc/Cf: BOM, ZWSP, NUL)  | ``ValueError``              |
 | no ``@``, or nothing before or after it                | ``ValueError``              |
+| one of ``, ; < > ( ) [ ] \\ "`` or a second ``@``      | ``ValueError`` (a list or a |
+| (a quoted local part aside)                            | display name, not an address)|
 | anything else                                          | returned, letter case kept  |
 
 Letter case is kept: how Intercom's search treats it is undocumented, so the resolver searches
@@ -69,6 +71,7 @@ MAX_PHONE_DIGITS: Final = 15
 """E.164's longest number."""
 _PHONE_SEPARATORS: Final = frozenset(" -./()")
 _DIGITS: Final = frozenset("0123456789")
+_NOT_IN_ADDRESS: Final = frozenset(',;<>()[]\\"@')
 #: What an Intercom contact id can be made of; anything else is never sent.
 _PLAUSIBLE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
@@ -115,6 +118,12 @@ def normalize_email(email: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
         raise ValueError("not an email address (expected local@domain)")
+    quoted = len(local) > 1 and local.startswith('"') and local.endswith('"')
+    if _NOT_IN_ADDRESS & set(domain) or (not quoted and _NOT_IN_ADDRESS & set(local)):
+        raise ValueError(
+            'not an email address: it holds one of , ; < > ( ) [ ] \\ " or a second @'
+            " (one address, without a display name)"
+        )
     return text
 
 

@@ -91,7 +91,8 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "2"
+SCHEMA_VERSION: Final = "3"
+"""3: subjects may be phones, external ids or rows of several identifiers (``person``)."""
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -100,7 +101,8 @@ _SCHEMA: Final = (
     """CREATE TABLE subjects (
         key        TEXT PRIMARY KEY,
         line       INTEGER NOT NULL UNIQUE,
-        kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
+        kind       TEXT NOT NULL
+                   CHECK (kind IN ('contact_id', 'email', 'phone', 'external_id', 'person')),
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,

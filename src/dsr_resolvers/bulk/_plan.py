@@ -11,6 +11,8 @@ redacted. :func:`plan_bulk_erase` reads exactly that, with lookups and read-only
 |                                       | ``redact_messages`` its conversations and the        |
 |                                       | messages still to redact                             |
 | an address with no contact            | no contact: nothing held                             |
+| a contact only the row's phone led to | listed with ``phone_only=True``; the run leaves it   |
+|                                       | out unless ``include_phone_only``                    |
 | a transient failure (5xx, 429, ...)   | retried under the :class:`RetryPolicy`, then the     |
 |                                       | subject's ``error`` (type and status)                |
 | 401 or 403                            | the plan stops: :class:`ResolverError` is raised     |
@@ -32,9 +34,9 @@ from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
 from dsr_resolvers.bulk._runner import (
     CREDENTIAL_STATUSES,
-    EmailLookupResolver,
     RetryPolicy,
     retrying,
+    subject_contacts,
 )
 from dsr_resolvers.contract import Resolver, ResolverError, SubjectRef
 
@@ -49,6 +51,8 @@ class ContactPlan(BaseModel):
         exists: Whether Intercom holds the contact now (``None``: not checked).
         conversations: Conversations the contact is in (``redact_messages`` only).
         redactions: Messages the erasure would redact (``redact_messages`` only).
+        phone_only: Only the row's phone number led to this contact: a run leaves it out
+            unless ``include_phone_only`` (numbers are reassigned).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -57,6 +61,7 @@ class ContactPlan(BaseModel):
     exists: bool | None = None
     conversations: int | None = None
     redactions: int | None = None
+    phone_only: bool = False
 
 
 class SubjectPlan(BaseModel):
@@ -64,7 +69,8 @@ class SubjectPlan(BaseModel):
 
     Attributes:
         line: The 1-based input line that named the subject first.
-        kind: Whether the line was a contact id or an email address.
+        kind: Whether the line was a contact id, an email address, ... or several (``person``).
+        searched: The identifier kinds the subject was looked for by (never their values).
         contacts: The contacts the erasure would reach.
         error: Why the subject could not be planned, when it could not.
     """
@@ -73,6 +79,7 @@ class SubjectPlan(BaseModel):
 
     line: int
     kind: SubjectKind
+    searched: tuple[str, ...] = ()
     contacts: tuple[ContactPlan, ...] = ()
     error: FailureInfo | None = None
 
@@ -117,29 +124,29 @@ async def plan_bulk_erase(
 
 
 async def _plan(resolver: Resolver, subject: Subject, policy: RetryPolicy) -> SubjectPlan:
+    named = {"line": subject.line, "kind": subject.kind, "searched": subject.searched_kinds}
     try:
-        if subject.kind is SubjectKind.EMAIL:
-            if not isinstance(resolver, EmailLookupResolver):
-                raise ValueError("the resolver cannot look email addresses up")
-            lookup = resolver
-            ids = await retrying(lambda: lookup.find_contact_ids(email=subject.value), policy)
-        else:
-            ids = (subject.value,)
-        contacts = [await _contact(resolver, cid, policy) for cid in dict.fromkeys(ids)]
+        ids, phone_only = await subject_contacts(
+            resolver, subject, lambda work: retrying(work, policy)
+        )
+        contacts = [await _contact(resolver, cid, policy) for cid in ids]
+        contacts += [await _contact(resolver, cid, policy, phone_only=True) for cid in phone_only]
     except ResolverError as error:
         info = FailureInfo.of(error)
         if info.status in CREDENTIAL_STATUSES:
             raise
-        return SubjectPlan(line=subject.line, kind=subject.kind, error=info)
+        return SubjectPlan(**named, error=info)
     except Exception as error:  # transient, out of retries
-        return SubjectPlan(line=subject.line, kind=subject.kind, error=FailureInfo.of(error))
-    return SubjectPlan(line=subject.line, kind=subject.kind, contacts=tuple(contacts))
+        return SubjectPlan(**named, error=FailureInfo.of(error))
+    return SubjectPlan(**named, contacts=tuple(contacts))
 
 
-async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> ContactPlan:
+async def _contact(
+    resolver: Resolver, contact_id: str, policy: RetryPolicy, *, phone_only: bool = False
+) -> ContactPlan:
     plan_erasure: Any = getattr(resolver, "plan_erasure", None)
     if plan_erasure is None:
-        return ContactPlan(contact_id=contact_id)
+        return ContactPlan(contact_id=contact_id, phone_only=phone_only)
     ref = SubjectRef(kind=resolver.name, value=contact_id)
     plan = await retrying(lambda: plan_erasure(ref), policy)
     messages = getattr(plan, "messages", None)
@@ -148,4 +155,5 @@ async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> 
         exists=bool(getattr(plan, "contact_exists", False)),
         conversations=None if messages is None else messages.conversations,
         redactions=None if messages is None else plan.redactions,
+        phone_only=phone_only,
     )

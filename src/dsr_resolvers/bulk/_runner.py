@@ -7,8 +7,10 @@ concurrency, and neither is the number of requests a killed run can leave in dou
 What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. an email address is resolved to every contact holding it (``find_contact_ids``), and the
-   ids are journalled (``found``) *before* the first change: a kill after that loses no id;
+2. a subject's email, phone and external id are resolved to every contact holding any of them
+   (:func:`subject_contacts`), and the ids are journalled (``found``) *before* the first
+   change: a kill after that loses no id. A contact only the phone led to is journalled
+   ``left_out`` and not erased (numbers are reassigned) unless ``include_phone_only``;
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
    (a kill or a lost answer in between): then the 404 is the echo of its own deletion and the
@@ -62,7 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
 from dsr_resolvers._files import write_json_atomically
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind
+from dsr_resolvers.bulk._inputs import Subject
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
 from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
@@ -117,11 +119,55 @@ ProgressCallback = Callable[[BulkProgress], None]
 
 @runtime_checkable
 class EmailLookupResolver(Resolver, Protocol):
-    """A resolver that can name every contact holding an email address."""
+    """A resolver that can name every contact holding an email, phone or external id."""
 
-    async def find_contact_ids(self, *, email: str) -> tuple[str, ...]:
-        """The ids of every contact (user or lead) whose email is ``email``; may be empty."""
+    async def find_contact_ids(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """The ids of every contact (user or lead) holding any identifier given; may be empty."""
         ...
+
+
+async def subject_contacts(
+    resolver: Resolver,
+    subject: Subject,
+    call: Callable[[Callable[[], Awaitable[tuple[str, ...]]]], Awaitable[tuple[str, ...]]]
+    | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The contacts a subject names: ``(reached, phone_only)``.
+
+    ``reached``: the contact id given and every contact holding the email or external id.
+    ``phone_only``: the contacts only the phone number leads to (searched apart, so that a
+    contact holding the email *and* the phone is never taken for a phone-only one).
+
+    Args:
+        resolver: An :class:`EmailLookupResolver` when the subject has anything to search.
+        subject: The input row.
+        call: Runs each lookup (e.g. with retries); called directly when ``None``.
+
+    Raises:
+        ValueError: The subject has identifiers to search and the resolver cannot search.
+    """
+    run = call or (lambda work: work())
+    reached = [] if subject.contact_id is None else [subject.contact_id]
+    search = subject.search
+    phone = search.pop("phone", None)
+    if (search or phone is not None) and not isinstance(resolver, EmailLookupResolver):
+        raise ValueError("the resolver cannot look contacts up (it has no find_contact_ids)")
+    lookup = resolver
+    phone_only: list[str] = []
+    if search:
+        assert isinstance(lookup, EmailLookupResolver)
+        reached += await run(lambda: lookup.find_contact_ids(**search))
+    if phone is not None:
+        assert isinstance(lookup, EmailLookupResolver)
+        by_phone = await run(lambda: lookup.find_contact_ids(phone=phone))
+        phone_only = [contact_id for contact_id in by_phone if contact_id not in reached]
+    return tuple(dict.fromkeys(reached)), tuple(dict.fromkeys(phone_only))
 
 
 class RetryPolicy(BaseModel):
@@ -233,6 +279,7 @@ async def run_bulk(
     progress: ProgressCallback | None = None,
     retry_failed: bool = True,
     options: Mapping[str, str] | None = None,
+    include_phone_only: bool = False,
 ) -> BulkSummary:
     """Erase or export every subject, skipping those the journal has already finished.
 
@@ -256,6 +303,9 @@ async def run_bulk(
         retry_failed: Whether subjects that failed in an earlier run are tried again.
         options: What decides the outcome besides the input, recorded in the journal and
             checked on resume; defaults to :func:`run_options` of the resolver.
+        include_phone_only: Erase also the contacts only a row's phone number led to
+            (recorded as ``include_phone_only`` in the journal's options); without it they
+            are journalled ``left_out``, since phone numbers are reassigned.
 
     Returns:
         The counts of this run; ``stopped`` says whether it stopped early (a refused token, a
@@ -273,17 +323,17 @@ async def run_bulk(
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
-    if not isinstance(resolver, EmailLookupResolver) and any(
-        s.kind is SubjectKind.EMAIL for s in source
-    ):
+    if not isinstance(resolver, EmailLookupResolver) and any(s.search for s in source):
         raise ValueError(
-            "the input names email addresses but the resolver cannot look them up "
-            "(it has no find_contact_ids)"
+            "the input names email addresses, phones or external ids but the resolver cannot"
+            " look them up (it has no find_contact_ids)"
         )
     if target is not None:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     chosen = run_options(resolver, operation) if options is None else dict(options)
+    if include_phone_only:
+        chosen["include_phone_only"] = "yes"
     registration = journal.register(operation, source, options=chosen)
     states = {SubjectState.PENDING, SubjectState.RUNNING}
     if retry_failed:
@@ -300,6 +350,7 @@ async def run_bulk(
         progress=progress,
         work=journal.entries(source, states),
         stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
+        include_phone_only=include_phone_only,
     )
     if concurrency == "auto":
         ceiling = AUTO_CONCURRENCY_MAX if limiter is not None else _AUTO_WITHOUT_LIMITER
@@ -425,6 +476,7 @@ class _Run:
     progress: ProgressCallback | None
     work: Iterator[JournalEntry]
     stats: _Stats
+    include_phone_only: bool = False
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
@@ -583,31 +635,32 @@ class _Run:
     async def attempt(
         self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
     ) -> tuple[SubjectResult, str | None]:
-        subject = entry.subject
-        if subject.kind is SubjectKind.EMAIL:
-            lookup = self.resolver
-            assert isinstance(lookup, EmailLookupResolver)  # checked before the run started
-            contact_ids = await lookup.find_contact_ids(email=subject.value)
-        else:
-            contact_ids = (subject.value,)
+        contact_ids, phone_only = await subject_contacts(self.resolver, entry.subject)
         if self.operation is BulkOperation.ERASE:
-            return await self.erase(entry, contact_ids, contacts), None
-        return await self.export(entry, contact_ids, contacts)
+            if self.include_phone_only:
+                contact_ids, phone_only = contact_ids + phone_only, ()
+            return await self.erase(entry, contact_ids, phone_only, contacts), None
+        return await self.export(entry, contact_ids + phone_only, contacts)
 
     async def erase(
         self,
         entry: JournalEntry,
         contact_ids: tuple[str, ...],
+        phone_only: tuple[str, ...],
         contacts: dict[str, ContactOutcome],
     ) -> SubjectResult:
         new = [cid for cid in dict.fromkeys(contact_ids) if cid not in contacts]
         for contact_id in new:
             contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="found")
-        if new and entry.subject.kind is SubjectKind.EMAIL:
-            # Intent before action: every id the address resolved to, before the first change.
+        for contact_id in phone_only:
+            contacts.setdefault(
+                contact_id, ContactOutcome(contact_id=contact_id, result="left_out")
+            )
+        if (new or phone_only) and entry.subject.search:
+            # Intent before action: every id the lookup resolved to, before the first change.
             self.record(entry, contacts)
         for contact_id, known in list(contacts.items()):
-            if known.result in ("deleted", "already_absent"):
+            if known.result in ("deleted", "already_absent", "left_out"):
                 continue
             requested_before = known.result == "requested"
             if not requested_before:
@@ -628,6 +681,8 @@ class _Run:
             return "not_found"
         if any(c.result == "deleted" for c in contacts.values()):
             return "erased"
+        if all(c.result == "left_out" for c in contacts.values()):
+            return "left_out"
         return "already_absent"
 
     def record(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
