@@ -179,3 +179,47 @@ def test_hostile_text_is_a_phone_or_a_value_error_that_never_repeats_it(text: st
     assert 6 <= len(digits) <= 15
     assert all(c in "0123456789+" for c in number.compact)
     assert not any(c.isalpha() for c in number.typed)
+
+
+# -- how the person was looked for, in the receipt and the access report (item 3) -----------
+
+
+def test_receipt_and_report_say_which_kinds_were_searched_and_what_search_misses() -> None:
+    from datetime import UTC, datetime
+
+    from dsr_resolvers import ResolverExport
+    from dsr_resolvers.report import (
+        ErasureReceipt,
+        render_access_report,
+        render_erasure_receipt,
+        surface_digest,
+    )
+
+    surface = IntercomResolver(TOKEN).covered_surface
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    receipt = ErasureReceipt(
+        resolver="intercom",
+        requested_at=now,
+        completed_at=now,
+        policy="delete_contact",
+        contacts=(),
+        looked_for=("email", "phone", "external_id"),
+        surface_sha256=surface_digest(surface),
+    )
+    assert ErasureReceipt.model_validate_json(receipt.to_json()) == receipt
+    english = render_erasure_receipt(receipt)
+    assert "email address, phone number, customer id" in english
+    assert "does not find archived contacts" in english
+    german = render_erasure_receipt(receipt, language="de")
+    assert "E-Mail-Adresse, Telefonnummer, Kundennummer" in german
+    assert "archivierte Kontakte" in german
+
+    by_id = receipt.model_copy(update={"looked_for": ("contact_id",)})
+    assert "contact id (no search)" in render_erasure_receipt(by_id)
+    assert "archived" not in render_erasure_receipt(by_id)
+
+    exports = {"c1": ResolverExport(resolver="intercom", records=())}
+    report = render_access_report(exports, surface, None, searched=("email", "phone"))
+    assert "email address, phone number" in report
+    assert "does not find archived contacts" in report
+    assert "Looked for by" not in render_access_report(exports, surface, None)

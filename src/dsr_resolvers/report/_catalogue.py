@@ -41,6 +41,18 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "for": ("Prepared for", "Erstellt für"),
     "produced": ("Produced", "Erstellt am"),
     "contact_ids": ("Intercom contact ids", "Intercom-Kontakt-IDs"),
+    "looked_for": ("Looked for by", "Gesucht nach"),
+    "looked_for_contact_id": ("contact id (no search)", "Kontakt-ID (ohne Suche)"),
+    "looked_for_email": ("email address", "E-Mail-Adresse"),
+    "looked_for_phone": ("phone number", "Telefonnummer"),
+    "looked_for_external_id": ("customer id", "Kundennummer"),
+    "search_limits": (
+        "Intercom's search does not find archived contacts, nor contacts created in the last "
+        "few minutes; such contacts are reached only by their contact id.",
+        "Die Suche von Intercom findet weder archivierte Kontakte noch Kontakte, die erst vor "
+        "wenigen Minuten angelegt wurden; solche Kontakte sind nur über ihre Kontakt-ID "
+        "erreichbar.",
+    ),
     "nothing_held": (
         "Intercom holds no personal data under the contacts searched.",
         "Intercom speichert unter den gesuchten Kontakten keine personenbezogenen Daten.",

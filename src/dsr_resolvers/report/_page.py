@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import Final
+from typing import TYPE_CHECKING, Final, Literal
 
-__all__ = ["format_moment", "page", "table"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dsr_resolvers.report._catalogue import Words
+
+__all__ = ["LookedFor", "format_moment", "looked_for", "page", "table"]
+
+LookedFor = Literal["contact_id", "email", "phone", "external_id"]
+"""How a person was looked for: by contact id (no search), or by a searched identifier."""
 
 _CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
 
@@ -105,3 +113,12 @@ def page(*, language: str, title: str, body: str) -> str:
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def looked_for(words: Words, kinds: Sequence[LookedFor]) -> tuple[str, str | None]:
+    """The "looked for by" fact (kinds in words, never values), and, when anything was
+    searched, the note on what search cannot see; both escaped HTML."""
+    shown = ", ".join(words(f"looked_for_{kind}") for kind in dict.fromkeys(kinds))
+    searched = any(kind != "contact_id" for kind in kinds)
+    note = f'<p class="note">{escape(words("search_limits"))}</p>' if searched else None
+    return escape(shown or words("receipt_none")), note
