@@ -56,6 +56,7 @@ from dsr_resolvers.bulk._runner import (
     RetryPolicy,
     run_bulk,
     run_options,
+    subject_contacts,
 )
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "read_subjects",
     "run_bulk",
     "run_options",
+    "subject_contacts",
 ]
