@@ -43,6 +43,7 @@ from dsr_resolvers.report import (
     LANGUAGES,
     ContactErasure,
     ErasureReceipt,
+    LookedFor,
     ProcessingRecord,
     ProcessingRecordError,
     ReadBack,
@@ -115,8 +116,10 @@ def write_access_report(
     *,
     processing: ProcessingRecord | None,
     language: str = "en",
+    searched: Sequence[LookedFor] | None = None,
 ) -> None:
-    """Render the bundle as one HTML access report and write it to ``out`` (or stdout)."""
+    """Render the bundle as one HTML access report and write it to ``out`` (or stdout);
+    ``searched`` says how the person was looked for (kinds, never values)."""
     if bundle.covered_surface is None:
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
@@ -130,6 +133,7 @@ def write_access_report(
         processing,
         language=check_language(language),
         produced_at=bundle.generated_at,
+        searched=searched,
     )
     if out is None:
         io.write(html)
@@ -156,6 +160,7 @@ class ReceiptRequest:
         reference: The caller's reference for the request (never an email).
         language: The HTML's language.
         requested_at: When the command started.
+        looked_for: How the person was looked for (identifier kinds, never values).
     """
 
     json_path: Path | None
@@ -163,6 +168,7 @@ class ReceiptRequest:
     reference: str | None = None
     language: str = "en"
     requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    looked_for: tuple[LookedFor, ...] | None = None
 
     @classmethod
     def from_options(
@@ -247,6 +253,7 @@ def write_erasure_receipt(
         completed_at=datetime.now(UTC),
         policy=resolver.erasure_policy,
         contacts=tuple(entries),
+        looked_for=request.looked_for,
         surface_sha256=surface_digest(resolver.covered_surface),
     )
     written = []

@@ -7,10 +7,13 @@ Each ``run_*`` function takes a :class:`Connection` (host, token, retry policy) 
 :class:`IntercomResolver`, prints the result, and returns an exit status or raises
 :class:`CliError`.
 
-Subjects are addressed by contact id or by email. An email is looked up first, and every
-contact holding it (the user and each lead) is then exported, erased or verified: an erasure
-request by email must reach all of them. Results and failures name contact ids, never the
-email, which the person typing the command already knows.
+Subjects are addressed by contact id, or by any combination of ``--email``, ``--phone`` and
+``--external-id``. Identifiers are looked up first (one search), and every contact holding any
+of them (the user and each lead) is then exported, erased or verified: a request must reach
+all of them. Each contact shows what it matched on. A contact only the phone led to is listed
+but left out of an erasure (and a rectification) unless ``--include-phone-only``: phone
+numbers are reassigned. Results and failures name contact ids, never an identifier's value,
+which the person typing the command already knows.
 
 | command | per contact                          | exit 1 when                                 |
 |---------|--------------------------------------|---------------------------------------------|
@@ -41,9 +44,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -52,6 +55,12 @@ import httpx
 import typer
 
 from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers._text import (
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+    plausible_contact_id,
+)
 from dsr_resolvers.cli._deliverables import (
     ReceiptRequest,
     write_access_report,
@@ -69,11 +78,12 @@ from dsr_resolvers.intercom import (
     IntercomResolver,
     NotIntercomError,
 )
-from dsr_resolvers.report import ProcessingRecord
+from dsr_resolvers.report import LookedFor, ProcessingRecord
 
 __all__ = [
     "NO_CONTACT",
     "PLAN_FORMAT",
+    "Identifiers",
     "LookupFormat",
     "find_contacts",
     "not_intercom",
@@ -110,20 +120,67 @@ class LookupFormat(StrEnum):
     JSON = "json"
 
 
-#: What an Intercom contact id can be made of; anything else is never sent (module table).
-_PLAUSIBLE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
 #: How ``erase``, ``verify`` and ``rectify`` name an id that Intercom does not hold.
 NO_CONTACT: Final = "no contact with this id"
+#: The order identifier kinds are shown in.
+_KINDS: Final = ("email", "phone", "external_id")
 
 
-def plausible_contact_id(contact_id: str) -> bool:
-    """Whether ``contact_id`` could be an Intercom contact id (letters, digits, ``-``, ``_``).
+@dataclass(frozen=True)
+class Identifiers:
+    """The identifiers a command looks a person up by: any combination, or none.
 
-    Intercom's ids are 24 hexadecimal digits; this rule is wider, so other id schemes (the
-    fake's, a future one) still pass, but a path (``../../admin``), whitespace, control
-    characters or an email never reach a request.
+    Attributes:
+        email: ``--email``.
+        phone: ``--phone``, as typed.
+        external_id: ``--external-id``.
     """
-    return _PLAUSIBLE_ID.fullmatch(contact_id) is not None
+
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | None = None
+
+    @property
+    def given(self) -> bool:
+        """Whether any identifier was given."""
+        return bool(self.kinds)
+
+    @property
+    def kinds(self) -> tuple[LookedFor, ...]:
+        """The kinds given, in the order shown; never the values."""
+        values: dict[LookedFor, str | None] = {
+            "email": self.email,
+            "phone": self.phone,
+            "external_id": self.external_id,
+        }
+        return tuple(kind for kind, value in values.items() if value is not None)
+
+    def checked(self) -> Identifiers:
+        """The identifiers, checked by the library's rules before any request.
+
+        Raises:
+            CliError: One is malformed (exit 2), with the library's reason.
+        """
+        try:
+            return Identifiers(
+                email=None if self.email is None else normalize_email(self.email),
+                phone=None if self.phone is None else normalize_phone(self.phone).typed,
+                external_id=(
+                    None if self.external_id is None else normalize_external_id(self.external_id)
+                ),
+            )
+        except ValueError as error:  # the library's message never repeats the value
+            raise CliError(str(error)) from None
+
+
+def matched_on(match: ContactMatch) -> str:
+    """What a contact matched on, in words for a table: ``email, phone`` (``-`` for an id)."""
+    kinds = [kind.replace("_", " ") for kind in _KINDS if kind in match.matched_on]
+    return ", ".join(kinds) or "-"
+
+
+def _matched_list(match: ContactMatch) -> list[str]:
+    return [kind for kind in _KINDS if kind in match.matched_on]
 
 
 def unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
@@ -219,20 +276,21 @@ def _role(match: ContactMatch) -> str:
 
 
 def find_contacts(
-    connection: Connection,
-    resolver: IntercomResolver,
-    *,
-    email: str | None = None,
-    external_id: str | None = None,
+    connection: Connection, resolver: IntercomResolver, who: Identifiers
 ) -> tuple[ContactMatch, ...]:
-    """Every contact holding ``email`` (or ``external_id``), retried like any call.
+    """Every contact holding any of ``who``'s identifiers (one search), retried like any call.
 
     Raises:
-        CliError: The lookup failed (exit 1), or Intercom refused the token (exit 2).
+        CliError: A malformed identifier (exit 2, before any request), the lookup failed
+            (exit 1), or Intercom refused the token (exit 2).
     """
+    checked = who.checked()
     try:
         return _run(
-            connection, lambda: resolver.find_contacts(email=email, external_id=external_id)
+            connection,
+            lambda: resolver.find_contacts(
+                email=checked.email, phone=checked.phone, external_id=checked.external_id
+            ),
         )
     except SubjectFailedError as failure:
         raise CliError(f"lookup failed: {failure.reason}", ExitCode.FAILED) from None
@@ -244,41 +302,70 @@ def run_lookup(
     *,
     email: str | None,
     external_id: str | None,
+    phone: str | None = None,
     output_format: LookupFormat = LookupFormat.TABLE,
 ) -> tuple[ContactMatch, ...]:
-    """``dsr intercom lookup``: print every contact with this email or external id.
+    """``dsr intercom lookup``: print every contact holding any of the identifiers given.
 
     Args:
         connection: The workspace.
         io: Where to print.
         email: Look contacts up by email (users and leads).
-        external_id: Look the user up by its external id.
-        output_format: A table, or JSON ``{"contacts": [{"id", "role"}]}``.
+        external_id: Look contacts up by external id (users and leads).
+        phone: Look contacts up by phone number, as typed.
+        output_format: A table, or JSON ``{"contacts": [{"id", "role", "matched_on"}]}``.
 
     Returns:
         The contacts found.
 
     Raises:
-        CliError: Not exactly one of ``email`` and ``external_id`` (exit 2), or the lookup
-            failed.
+        CliError: No identifier or a malformed one (exit 2), or the lookup failed.
     """
-    if (email is None) == (external_id is None):
-        raise CliError("give exactly one of --email and --external-id")
-    if not (email or external_id):
-        raise CliError("the value to look up is empty")
-    matches = find_contacts(connection, connection.resolver(), email=email, external_id=external_id)
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    if not who.given:
+        raise CliError("give --email, --phone or --external-id (any combination)")
+    matches = find_contacts(connection, connection.resolver(), who)
     if output_format is LookupFormat.JSON:
-        contacts = [{"id": match.id, "role": match.role} for match in matches]
+        contacts = [
+            {"id": match.id, "role": match.role, "matched_on": _matched_list(match)}
+            for match in matches
+        ]
         io.write(json.dumps({"contacts": contacts}, indent=2) + "\n")
         return matches
     if not matches:
-        io.status("No Intercom contact matches: nothing is held under this identifier.")
+        io.status("No Intercom contact matches: nothing is held under these identifiers.")
+        _note_search_limits(io)
         return matches
-    table = new_table("Contact id", "Role")
+    table = new_table("Contact id", "Role", "Matched on")
     for match in matches:
-        table.add_row(match.id, match.role)
+        table.add_row(match.id, match.role, matched_on(match))
     io.out.print(table)
+    _note_phone_only(io, matches, acting=False)
     return matches
+
+
+def _note_search_limits(io: Io) -> None:
+    io.status(
+        "note: Intercom's search does not find archived contacts, nor contacts created in "
+        "the last few minutes; address those by contact id."
+    )
+
+
+def _note_phone_only(io: Io, matches: Sequence[ContactMatch], *, acting: bool) -> None:
+    only = [match.id for match in matches if match.phone_only]
+    if not only:
+        return
+    if acting:
+        io.status(
+            f"Left out {len(only)} contact(s) matched by phone alone ({', '.join(only)}): "
+            "phone numbers are reassigned, so they may be someone else now; pass "
+            "--include-phone-only to include them."
+        )
+    else:
+        io.status(
+            f"{len(only)} contact(s) matched by phone alone: erase and rectify leave them out "
+            "unless --include-phone-only (phone numbers are reassigned)."
+        )
 
 
 def _checked_id(contact_id: str) -> str:
@@ -303,19 +390,39 @@ def _warn_implausible(io: Io, contact_id: str) -> None:
 
 def _targets(
     connection: Connection,
+    io: Io,
     resolver: IntercomResolver,
     *,
     contact_id: str | None,
-    email: str | None,
+    who: Identifiers,
 ) -> tuple[ContactMatch, ...]:
-    """The contacts a command acts on: the one named, or every holder of the email."""
-    if (contact_id is None) == (email is None):
-        raise CliError("give either a CONTACT_ID or --email, not both and not neither")
+    """The contacts a command acts on: the one named, or every holder of the identifiers,
+    each shown with what it matched on."""
+    if (contact_id is None) == (not who.given):
+        raise CliError(
+            "give either a CONTACT_ID or --email, --phone, --external-id (any combination), "
+            "not both and not neither"
+        )
     if contact_id is not None:
         return (ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE),)
-    if not email or "@" not in email:
-        raise CliError("--email must be an email address")
-    return find_contacts(connection, resolver, email=email)
+    found = find_contacts(connection, resolver, who)
+    if len(who.kinds) > 1:  # with one identifier, every contact matched on it
+        for match in found:
+            io.status(f"Contact {match.id} ({_role(match)}): matched on {matched_on(match)}.")
+    if not found:
+        _note_search_limits(io)
+    return found
+
+
+def _without_phone_only(
+    io: Io, contacts: Sequence[ContactMatch], *, include_phone_only: bool
+) -> tuple[tuple[ContactMatch, ...], tuple[ContactMatch, ...]]:
+    """``(acted on, left out)``: contacts matched by phone alone are left out unless asked."""
+    if include_phone_only:
+        return tuple(contacts), ()
+    _note_phone_only(io, contacts, acting=True)
+    kept = tuple(match for match in contacts if not match.phone_only)
+    return kept, tuple(match for match in contacts if match.phone_only)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -362,16 +469,20 @@ def write_export(
     csv_raw: bool = False,
     processing: ProcessingRecord | None = None,
     language: str = "en",
+    searched: Sequence[LookedFor] | None = None,
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
 
-    ``html`` writes the access report instead (``processing`` and ``language`` are for it).
+    ``html`` writes the access report instead (``processing``, ``language`` and ``searched``,
+    how the person was looked for, are for it).
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
     if export_format is ExportFormat.HTML:
-        write_access_report(io, bundle, out, processing=processing, language=language)
+        write_access_report(
+            io, bundle, out, processing=processing, language=language, searched=searched
+        )
         return
     text = bundle.render(export_format, csv_raw=csv_raw)
     if out is None:
@@ -407,6 +518,8 @@ def run_export(
     *,
     contact_id: str | None,
     email: str | None,
+    phone: str | None = None,
+    external_id: str | None = None,
     messages: bool = False,
     archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
@@ -416,13 +529,17 @@ def run_export(
     processing: ProcessingRecord | None = None,
     language: str = "en",
 ) -> ExportBundle:
-    """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
+    """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of the
+    identifiers given.
 
     Args:
         connection: The workspace.
         io: Where to print.
         contact_id: The contact to export.
         email: Export every contact with this email into one bundle instead.
+        phone: ... or with this phone number (every contact it leads to, each shown with
+            what it matched on).
+        external_id: ... or with this external id.
         messages: Also export the messages the contacts wrote.
         archived: Reach an archived contact: unarchive it, export it, archive it again.
         custom_attributes: Custom attributes to export, with their categories.
@@ -445,9 +562,12 @@ def run_export(
         custom_attributes=custom_attributes,
         processing=processing,
     )
-    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
-    if email is not None and not contacts:
-        io.status("No Intercom contact has this email: nothing is held, the export is empty.")
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    contacts = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    if who.given and not contacts:
+        io.status(
+            "No Intercom contact holds these identifiers: nothing is held, the export is empty."
+        )
     if contact_id is not None:
         _warn_implausible(io, contact_id)
     bundle = collect_export(connection, resolver, contacts)
@@ -456,7 +576,14 @@ def run_export(
             io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
     write_export(
-        io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
+        io,
+        bundle,
+        export_format,
+        out,
+        csv_raw=csv_raw,
+        processing=processing,
+        language=language,
+        searched=who.kinds if who.given else ("contact_id",),
     )
     return bundle
 
@@ -498,10 +625,12 @@ def _entry(match: ContactMatch, outcome: str, **fields: Any) -> dict[str, Any]:
     """One contact of a ``--json`` document: id (``null`` when implausible), role, outcome."""
     plausible = plausible_contact_id(match.id)
     role = None if match.role == _UNKNOWN_ROLE else match.role
+    matched = {"matched_on": _matched_list(match)} if match.matched_on else {}
     return {
         "contact_id": match.id if plausible else None,
         "role": role,
         "outcome": outcome,
+        **matched,
         **fields,
     }
 
@@ -542,6 +671,7 @@ def plan_entry(
     exists: bool,
     *,
     role: str | None = None,
+    matched: ContactMatch | None = None,
     conversations: int | None = None,
     written: int | None = None,
     redacted: int | None = None,
@@ -553,6 +683,7 @@ def plan_entry(
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
         exists: Whether Intercom holds it now.
         role: ``user`` or ``lead`` when a lookup said so.
+        matched: The lookup's match, whose ``matched_on`` the entry shows.
         conversations: Conversations it is in (``redact-messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
@@ -561,7 +692,11 @@ def plan_entry(
     Returns:
         The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
     """
-    match = ContactMatch(id=contact_id, role=role or _UNKNOWN_ROLE)
+    match = ContactMatch(
+        id=contact_id,
+        role=role or _UNKNOWN_ROLE,
+        matched_on=frozenset() if matched is None else matched.matched_on,
+    )
     return _entry(
         match,
         "planned" if exists else "no_contact",
@@ -615,6 +750,7 @@ def _plans_json(
                     match.id,
                     plan.contact_exists,
                     role=match.role,
+                    matched=match,
                     conversations=None if scan is None else scan.conversations,
                     written=None if scan is None else scan.authored,
                     redacted=None if scan is None else scan.redacted,
@@ -679,6 +815,9 @@ def run_erase(
     *,
     contact_id: str | None,
     email: str | None,
+    phone: str | None = None,
+    external_id: str | None = None,
+    include_phone_only: bool = False,
     policy: ErasurePolicy = "delete_contact",
     dry_run: bool = False,
     assume_yes: bool = False,
@@ -692,6 +831,10 @@ def run_erase(
         io: Where to print, and whether a person can confirm.
         contact_id: The contact to erase.
         email: Erase every contact with this email (the user and each lead) instead.
+        phone: ... or with this phone number; contacts matched by the phone alone are listed
+            but left out unless ``include_phone_only`` (phone numbers are reassigned).
+        external_id: ... or with this external id.
+        include_phone_only: Erase contacts matched by the phone alone too.
         policy: ``delete-contact`` or ``redact-messages``.
         dry_run: Only show what would be done (``plan_erasure``); change nothing.
         assume_yes: Do not ask for confirmation.
@@ -708,21 +851,31 @@ def run_erase(
         KeyboardInterrupt: After saying which contacts were erased and which not.
     """
     resolver = connection.resolver(erasure_policy=policy)
-    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
+    left_entries = [_entry(match, "left_out") for match in left_out]
+    if receipt is not None:
+        receipt = replace(receipt, looked_for=who.kinds if who.given else ("contact_id",))
     if contact_id is not None:
         _warn_implausible(io, contact_id)
     if not contacts:
-        io.status("No Intercom contact has this email: nothing to erase.")
+        if not left_out:
+            io.status("No Intercom contact holds these identifiers: nothing to erase.")
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
-            _write_json(io, {"format": kind, "policy": policy_name(policy), "contacts": []})
+            _write_json(
+                io, {"format": kind, "policy": policy_name(policy), "contacts": left_entries}
+            )
         if receipt is not None:
             write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
     if dry_run:
         plans = plan_erasures(connection, resolver, contacts)
         if as_json:
-            _write_json(io, _plans_json(policy, plans))
+            plan_document = _plans_json(policy, plans)
+            plan_document["contacts"] += left_entries
+            _write_json(io, plan_document)
         else:
             show_plans(io, plans)
         io.status(f"Dry run under policy {policy_name(policy)}: nothing was changed.")
@@ -739,7 +892,12 @@ def run_erase(
             for m, outcome, detail, _ in results
         ]
         _write_json(
-            io, {"format": ERASE_FORMAT, "policy": policy_name(policy), "contacts": entries}
+            io,
+            {
+                "format": ERASE_FORMAT,
+                "policy": policy_name(policy),
+                "contacts": entries + left_entries,
+            },
         )
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
@@ -779,6 +937,7 @@ def run_verify(
     policy: ErasurePolicy = "delete_contact",
     roles: Mapping[str, str] | None = None,
     as_json: bool = False,
+    who: Identifiers | None = None,
 ) -> int:
     """``dsr intercom verify``: read back whether each contact is gone.
 
@@ -792,21 +951,31 @@ def run_verify(
         policy: Under ``redact-messages`` also look for messages still readable.
         roles: Roles to show, by contact id, when known.
         as_json: Print the result as JSON on stdout instead of a table.
+        who: Also check every contact the identifiers find now (each shown with what it
+            matched on); search does not see archived contacts, so a contact erased by id is
+            best verified by id.
 
     Returns:
         0 when no contact is held (and, under ``redact-messages``, nothing they wrote is
         readable), 1 when one is still held or a check failed.
     """
-    if not contact_ids:
-        raise CliError("give at least one CONTACT_ID")
+    who = who or Identifiers()
+    if not contact_ids and not who.given:
+        raise CliError("give at least one CONTACT_ID, or --email, --phone, --external-id")
     resolver = connection.resolver(erasure_policy=policy)
+    found: dict[str, ContactMatch] = {}
+    if who.given:
+        found = {m.id: m for m in _targets(connection, io, resolver, contact_id=None, who=who)}
+    contact_ids = [*contact_ids, *(i for i in found if i not in contact_ids)]
     # "Result" says whether the contact is held; a narrow table reads at 80 columns.
     table = new_table("Contact id", "Role", "Convs", "Readable", "Result")
     entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     held: list[str] = []
     for contact_id in dict.fromkeys(map(_checked_id, contact_ids)):
-        match = ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
+        match = found.get(contact_id) or ContactMatch(
+            id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE)
+        )
         if not plausible_contact_id(contact_id):
             _warn_implausible(io, contact_id)
             table.add_row(shown_id(contact_id), _role(match), "", "", NO_CONTACT)
@@ -874,9 +1043,11 @@ def run_rectify(
     connection: Connection,
     io: Io,
     *,
-    contact_id: str,
+    contact_id: str | None,
     changes: Mapping[str, str | None],
     as_json: bool = False,
+    who: Identifiers | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
 
@@ -885,15 +1056,20 @@ def run_rectify(
         io: Where to print.
         contact_id: The contact to correct.
         changes: New values by field name; ``None`` clears the field.
-        as_json: Print the result as JSON on stdout.
+        as_json: Print the result as JSON on stdout (by identifiers: one entry a contact,
+            under ``contacts``).
+        who: Correct every contact these identifiers find instead (each shown with what it
+            matched on); contacts matched by the phone alone are left out unless
+            ``include_phone_only``.
+        include_phone_only: Correct contacts matched by the phone alone too.
 
     Returns:
-        0 when corrected (or when Intercom holds no such contact), 1 when it failed.
+        0 when corrected (or when Intercom holds no such contact), 1 when one failed.
 
     Raises:
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
-    contact_id = _checked_id(contact_id)
+    who = who or Identifiers()
     resolver = connection.resolver()
     if not changes:
         raise CliError(
@@ -906,29 +1082,52 @@ def run_rectify(
             f"cannot correct {', '.join(unknown)}: the correctable fields are "
             f"{', '.join(sorted(resolver.correctable_fields))}"
         )
-    match = ContactMatch(id=contact_id, role=_UNKNOWN_ROLE)
+    found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
+    entries: list[dict[str, Any]] = []
+    status: int = ExitCode.OK
+    for match in contacts:
+        outcome, fields = _rectify_one(connection, io, resolver, match, changes, as_json=as_json)
+        entries.append(_entry(match, outcome, **fields))
+        if outcome == "failed":
+            status = ExitCode.FAILED
+    if who.given and not contacts and not left_out:
+        io.status("No Intercom contact holds these identifiers: nothing was corrected.")
+    if as_json:
+        entries += [_entry(match, "left_out", fields=[]) for match in left_out]
+        if who.given:
+            _write_json(io, {"format": RECTIFY_FORMAT, "contacts": entries})
+        else:
+            _write_json(io, {"format": RECTIFY_FORMAT, **entries[0]})
+    return status
 
-    def done(outcome: str, status: int, **fields: Any) -> int:
-        if as_json:
-            entry = _entry(match, outcome, **fields)
-            _write_json(io, {"format": RECTIFY_FORMAT, **entry})
-        return status
 
+def _rectify_one(
+    connection: Connection,
+    io: Io,
+    resolver: IntercomResolver,
+    match: ContactMatch,
+    changes: Mapping[str, str | None],
+    *,
+    as_json: bool,
+) -> tuple[str, dict[str, Any]]:
+    """Correct one contact: its outcome and the fields of its ``--json`` entry."""
+    contact_id = match.id
     if not plausible_contact_id(contact_id):
         _warn_implausible(io, contact_id)
-        return done("no_contact", ExitCode.OK, fields=[])
+        return "no_contact", {"fields": []}
     try:
         result = _run(
             connection, lambda: resolver.rectify_subject(_ref(contact_id), changes), "Correcting"
         )
     except SubjectFailedError as failure:
         io.error(f"correcting contact {contact_id} failed: {failure.reason}")
-        return done("failed", ExitCode.FAILED, fields=[], reason=failure.reason)
+        return "failed", {"fields": [], "reason": failure.reason}
     if result.already_absent:
         io.status(f"Contact {contact_id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
-        return done("no_contact", ExitCode.OK, fields=[])
+        return "no_contact", {"fields": []}
     if not as_json:
         io.out.print(
             f"Corrected {', '.join(result.fields)} of contact {contact_id}.", soft_wrap=True
         )
-    return done("corrected", ExitCode.OK, fields=list(result.fields))
+    return "corrected", {"fields": list(result.fields)}
