@@ -200,18 +200,11 @@ class SubjectList:
 
 
 def _subject(raw: str, line: int) -> Subject | None:
-    text = raw.strip(" \t")
-    if not text or text.startswith("#"):
+    if raw.strip(" \t").startswith("#"):
         return None
-    position = hidden_character(text)
-    if position is not None:
-        raise InputError(
-            f"holds a control or invisible character (U+{ord(text[position]):04X}) at "
-            f"position {position + 1}",
-            line=line,
-        )
-    if len(text) > MAX_VALUE_LENGTH:
-        raise InputError(f"longer than {MAX_VALUE_LENGTH} characters", line=line)
+    text = _checked_field(raw, line)
+    if text is None:
+        return None
     if any(ch.isspace() for ch in text):
         raise InputError("contains whitespace inside the value", line=line)
     kind = SubjectKind.EMAIL if "@" in text else SubjectKind.CONTACT_ID
@@ -236,22 +229,22 @@ def _identifier(kind: SubjectKind, text: str, line: int) -> str:
         raise InputError(str(error), line=line) from None
 
 
-def _checked_field(raw: str, line: int, column: str) -> str | None:
-    """A CSV field stripped and checked for what no identifier may hold, or None if empty."""
+def _checked_field(raw: str, line: int, column: str | None = None) -> str | None:
+    """A line or CSV field stripped and checked for what no identifier may hold (a control
+    or invisible character, more than 255 characters), or None if empty."""
     text = raw.strip(" \t")
     if not text:
         return None
+    where = "" if column is None else f"column {column!r} "
     position = hidden_character(text)
     if position is not None:
         raise InputError(
-            f"column {column!r} holds a control or invisible character "
-            f"(U+{ord(text[position]):04X}) at position {position + 1}",
+            f"{where}holds a control or invisible character (U+{ord(text[position]):04X}) at "
+            f"position {position + 1}",
             line=line,
         )
     if len(text) > MAX_VALUE_LENGTH:
-        raise InputError(
-            f"column {column!r} is longer than {MAX_VALUE_LENGTH} characters", line=line
-        )
+        raise InputError(f"{where}longer than {MAX_VALUE_LENGTH} characters", line=line)
     return text
 
 
