@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
-from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
+from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectKind, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.cli._output import Io, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
@@ -327,6 +327,7 @@ class BulkReceipts:
                 completed_at=completed,
                 policy=self.policy,
                 contacts=contacts,
+                looked_for=_looked_for(subject.kind),
                 surface_sha256=self.surface_sha256,
             )
             _write(self.directory / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
@@ -338,12 +339,31 @@ class BulkReceipts:
         return written
 
 
+def _looked_for(kind: SubjectKind) -> tuple[LookedFor, ...] | None:
+    """How a journalled subject was looked for; a row of several kinds is not journalled
+    kind by kind, so its receipt records none rather than guess."""
+    single: dict[SubjectKind, LookedFor] = {
+        SubjectKind.CONTACT_ID: "contact_id",
+        SubjectKind.EMAIL: "email",
+        SubjectKind.PHONE: "phone",
+        SubjectKind.EXTERNAL_ID: "external_id",
+    }
+    return (single[kind],) if kind in single else None
+
+
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
     if contact.result == "deleted":
         return ContactErasure(contact_id=contact.contact_id, outcome="erased")
     if contact.result == "already_absent":
         return ContactErasure(contact_id=contact.contact_id, outcome="already_absent")
+    if contact.result == "left_out":
+        return ContactErasure(
+            contact_id=contact.contact_id,
+            outcome="failed",
+            detail="matched by phone alone and left out, not erased (phone numbers are "
+            "reassigned); --include-phone-only erases such contacts",
+        )
     return ContactErasure(
         contact_id=contact.contact_id,
         outcome="failed",
