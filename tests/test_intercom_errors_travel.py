@@ -18,6 +18,7 @@ from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.contract import ExportRecord, PiiCategory, ResolverError
 from dsr_resolvers.intercom import (
     ContactMatch,
+    CredentialsRefusedError,
     CursorLoopError,
     IncompleteConversationError,
     IntercomRedirectError,
@@ -69,6 +70,7 @@ ERRORS: list[BaseException] = [
     ResolverError("intercom resolves refs of kind 'intercom' only"),
     RectificationError("intercom can rectify only email, name, phone"),
     IntercomRejectedError(403, "erase"),
+    CredentialsRefusedError(401, "export"),
     IntercomRedirectError(302, "export"),
     IncompleteConversationError("export", ("101", "102")),
     NotIntercomError("erase"),

@@ -169,10 +169,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
     try:
         subjects = read_subjects(path, column=column)
     except InputError as error:  # names a line number, never the line
-        raise CliError(f"{path}: {error}; fix the input and run again") from None
+        raise CliError(f"{path}: {error}; fix the input and run again") from error
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the input file {path}: {reason}") from None
+        raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
         raise CliError(f"{path} names no subject: one contact id or email a line is expected")
     return subjects
@@ -267,7 +267,7 @@ def _open_journal(path: Path, *, read_only: bool = False) -> Journal:
     try:
         return Journal(path, read_only=read_only)
     except JournalError as error:  # names the real cause and never advises deleting it
-        raise CliError(f"journal: {error}") from None
+        raise CliError(f"journal: {error}") from error
 
 
 def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
@@ -276,11 +276,11 @@ def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
     try:
         journal.write_report(report_path)
     except JournalError as error:
-        raise CliError(f"cannot write the report {report_path}: {error}") from None
+        raise CliError(f"cannot write the report {report_path}: {error}") from error
     except OSError as error:
         raise CliError(
             f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
-        ) from None
+        ) from error
     io.status(f"Report: {report_path}")
 
 
@@ -392,9 +392,9 @@ def run_bulk_command(
                     )
                 )
         except JournalError as error:
-            raise CliError(f"journal: {error}") from None
-        except KeyboardInterrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from None
+            raise CliError(f"journal: {error}") from error
+        except KeyboardInterrupt as interrupt:
+            raise _interrupted(io, journal, report_path, journal_path) from interrupt
         io.out.print(_summary_table(summary))
         if receipts is not None:
             receipts.write(io, journal)
@@ -494,12 +494,14 @@ def _dry_run(
             write_atomically(report_path, report_chunks())
     except ResolverError as error:
         status = FailureInfo.of(error).status
-        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from None
-    except KeyboardInterrupt:
-        raise CliError("interrupted: the dry run changed nothing", interrupt_exit_code()) from None
+        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error
+    except KeyboardInterrupt as interrupt:
+        raise CliError(
+            "interrupted: the dry run changed nothing", interrupt_exit_code()
+        ) from interrupt
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot write the report {report_path}: {reason}") from None
+        raise CliError(f"cannot write the report {report_path}: {reason}") from error
     rows = [
         ("subjects planned", str(totals["subjects"])),
         ("  with contacts held", str(totals["held"])),

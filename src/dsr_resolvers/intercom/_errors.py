@@ -12,6 +12,8 @@ that code they are never read, never copied into a message, never attached.
 |                             | is wrong; redirects are never followed                       |
 | 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
 | any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
+| 401, 403                    | ``CredentialsRefusedError`` (an ``IntercomRejectedError``):  |
+|                             | the token or its scopes, not the subject                     |
 | other 4xx except 429        | ``IntercomRejectedError`` naming the status and action only  |
 | 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
 | 5xx (and any other status)  | ``IntercomServerError`` (an ``HTTPStatusError``): retry      |
@@ -37,6 +39,7 @@ from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.contract._errors import PortableError
 
 __all__ = [
+    "CredentialsRefusedError",
     "CursorLoopError",
     "IntercomRedirectError",
     "IntercomRejectedError",
@@ -64,6 +67,16 @@ class IntercomRejectedError(ResolverError):
         """What an operator should do about it; derived from the status code alone."""
         return _HINTS.get(self.status_code, "check the request against Intercom's API reference")
 
+
+class CredentialsRefusedError(IntercomRejectedError):
+    """Intercom refused the credentials (401) or their scopes (403): no subject can succeed.
+
+    A caller stops here instead of trying the next subject, and decides so by this type.
+    """
+
+
+#: The statuses that refuse the credentials rather than the request.
+CREDENTIAL_STATUSES = frozenset({401, 403})
 
 _HINTS = {
     400: "the request was malformed; report it as a bug in dsr-resolvers",

@@ -11,6 +11,7 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | lookup   | ``find_contacts``     | one ``POST /contacts/search`` by email, phone and/or      |
 |          |                       | external id (users and leads), every page                 |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
+| check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
 
 Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
 holds only configuration, so any number of event loops and threads may share one resolver.
@@ -426,6 +427,37 @@ class IntercomResolver:
         contact_id = self._contact_id(ref)
         return await self._run(
             "verify", lambda call: _erase.verify_erasure(call, contact_id, self._policy)
+        )
+
+    async def probe(
+        self,
+        route: Route,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> dict[str, object] | None:
+        """Send one request to one of this plugin's routes (``_routes.py``), as any call does.
+
+        For diagnostics such as ``dsr intercom check``: the same client, headers, hooks and
+        error taxonomy as every other call, so a probe sees what a real run would see.
+
+        Returns:
+            The JSON object answered, or ``None`` for Intercom's own 404 (not found).
+
+        Raises:
+            CredentialsRefusedError: 401 or 403.
+            NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
+        """
+        return await self._run(
+            "check",
+            lambda call: call.request(
+                route.method,
+                route.path,
+                path_params=path_params,
+                params=params,
+                json_body=json_body,
+            ),
         )
 
     # -- plumbing --------------------------------------------------------------------------------
