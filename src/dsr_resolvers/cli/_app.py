@@ -50,6 +50,7 @@ from dsr_resolvers.cli._demo import run_demo
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
+    Identifiers,
     LookupFormat,
     policy_name,
     run_erase,
@@ -325,6 +326,32 @@ EmailOption = Annotated[
         show_default=False,
     ),
 ]
+PhoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--phone",
+        metavar="NUMBER",
+        help="Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+        show_default=False,
+    ),
+]
+ExternalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--external-id",
+        metavar="ID",
+        help="Every contact (user or lead) with this external id.",
+        show_default=False,
+    ),
+]
+IncludePhoneOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-phone-only",
+        help="Also act on contacts matched by the phone number alone (left out by default: "
+        "numbers are reassigned).",
+    ),
+]
 ContactIdArgument = Annotated[
     str | None,
     typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
@@ -334,33 +361,35 @@ ContactIdArgument = Annotated[
 @_command(
     intercom_app,
     connected=True,
-    short_help="List every contact (id and role) with an email or an external id.",
+    short_help="List every contact with an email, phone or external id, and what it matched.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
+        "dsr intercom lookup --email ada@example.com --phone '+44 20 7946 0958'",
         "dsr intercom lookup --external-id cust-1001 --format json",
     ),
 )
 def lookup(
     io: Io,
     connect: Connect,
-    email: Annotated[
-        str | None,
-        typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
-    ] = None,
-    external_id: Annotated[
-        str | None,
-        typer.Option(
-            "--external-id", metavar="ID", help="Find the user by external id.", show_default=False
-        ),
-    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     output_format: Annotated[
         LookupFormat,
         typer.Option("--format", case_sensitive=False, help="A table, or JSON for scripts."),
     ] = LookupFormat.TABLE,
 ) -> int:
-    """List every contact (id and role) with an email or an external id."""
+    """List every contact (users and leads) holding any of the identifiers given, combinable,
+    with its role and what it matched on: one search."""
     connection = connect()
-    run_lookup(connection, io, email=email, external_id=external_id, output_format=output_format)
+    run_lookup(
+        connection,
+        io,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        output_format=output_format,
+    )
     return ExitCode.OK
 
 
@@ -381,6 +410,8 @@ def export(
     connect: Connect,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages the contact wrote.")
     ] = False,
@@ -399,7 +430,8 @@ def export(
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
 ) -> int:
-    """Export everything held about a contact, or every contact of an email (Art. 15).
+    """Export everything held about a contact, or every contact of an email, phone or
+    external id (Art. 15).
 
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
@@ -413,6 +445,8 @@ def export(
         io,
         contact_id=contact_id,
         email=email,
+        phone=phone,
+        external_id=external_id,
         messages=messages,
         archived=export_archived,
         custom_attributes=attributes,
@@ -441,6 +475,9 @@ def erase(
     connect: Connect,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     policy: PolicyOption = "delete_contact",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
@@ -473,10 +510,11 @@ def erase(
     ] = None,
     language: LanguageOption = "en",
 ) -> int:
-    """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
+    """Erase a contact, or every contact of an email, phone or external id (Art. 17).
 
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
-    Erasing a contact that is already gone succeeds.
+    Erasing a contact that is already gone succeeds. A contact matched by the phone alone is
+    listed but left out unless --include-phone-only.
     """
     receipt_request = ReceiptRequest.from_options(
         receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
@@ -487,6 +525,9 @@ def erase(
         io,
         contact_id=contact_id,
         email=email,
+        phone=phone,
+        external_id=external_id,
+        include_phone_only=include_phone_only,
         policy=policy,
         dry_run=dry_run,
         assume_yes=yes,
@@ -499,15 +540,21 @@ def erase(
     intercom_app,
     connected=True,
     short_help="Check that erased contacts are gone.",
-    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
+    epilog=example(
+        "dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages",
+        "dsr intercom verify --email ada@example.com --phone '+44 20 7946 0958'",
+    ),
 )
 def verify(
     io: Io,
     connect: Connect,
     contact_ids: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
-    ],
+    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
 ) -> int:
@@ -518,7 +565,14 @@ def verify(
     readable.
     """
     connection = connect()
-    return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
+    return run_verify(
+        connection,
+        io,
+        contact_ids=contact_ids or [],
+        policy=policy,
+        as_json=as_json,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+    )
 
 
 @_command(
@@ -527,13 +581,18 @@ def verify(
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
-        "--set 'name=Ada Lovelace'"
+        "--set 'name=Ada Lovelace'",
+        "dsr intercom rectify --external-id cust-1001 --set 'name=Ada Lovelace'",
     ),
 )
 def rectify(
     io: Io,
     connect: Connect,
-    contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -551,10 +610,19 @@ def rectify(
     ] = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Correct a contact's email, name or phone (Art. 16)."""
+    """Correct a contact's email, name or phone (Art. 16); by email, phone or external id,
+    every contact they find (one matched by the phone alone only with --include-phone-only)."""
     changes = parse_changes(set_, clear)
     connection = connect()
-    return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+    return run_rectify(
+        connection,
+        io,
+        contact_id=contact_id,
+        changes=changes,
+        as_json=as_json,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+        include_phone_only=include_phone_only,
+    )
 
 
 @_command(
