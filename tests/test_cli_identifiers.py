@@ -163,3 +163,86 @@ def test_verify_and_rectify_take_identifiers(world: World) -> None:
     outcomes = {c["contact_id"]: c["outcome"] for c in json.loads(rectify.stdout)["contacts"]}
     assert outcomes == {phone_lead(world): "left_out"}
     assert (world.fake.contact(phone_lead(world)) or {}).get("name") is None
+
+
+# -- bulk: a CSV row is one person ---------------------------------------------------------------
+
+
+def people_csv(world: World, tmp_path: Path) -> Path:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "reference;email;phone;external_id\n"
+        f"DSR-1;{world.demo.shared_email};{PHONE_TYPED};\n"
+        f"DSR-2;;;{world.demo.user_external_id}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_bulk_dry_run_reads_semicolons_searches_every_identifier_and_leaves_phone_only_out(
+    world: World, tmp_path: Path
+) -> None:
+    from tests.test_cli_bulk_outputs import _valid
+
+    result = dsr(
+        "intercom", "bulk", "erase", "--input", str(people_csv(world, tmp_path)),
+        "--journal", str(tmp_path / "j.sqlite"), "--dry-run", "--json", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    document = _valid(json.loads(result.stdout), "bulk-erase-plan")
+    first, second = document["subjects"]
+    assert (first["kind"], first["searched"]) == ("person", ["email", "phone"])
+    outcomes = {c["contact_id"]: c["outcome"] for c in first["contacts"]}
+    assert outcomes == {
+        world.demo.user_id: "planned",
+        world.demo.lead_id: "planned",
+        phone_lead(world): "left_out",
+    }
+    assert (second["kind"], second["searched"]) == ("external_id", ["external_id"])
+    assert document["totals"]["contacts"] == 3  # user, lead; the user again by external id
+    assert "Left out 1 contact(s) matched by a row's phone alone" in result.stderr
+    for value in ("DSR-", "7946", "cust-", "@"):
+        assert value not in result.stdout
+
+
+def test_bulk_erase_with_include_phone_only_erases_every_contact_of_the_row(
+    world: World, tmp_path: Path
+) -> None:
+    source = people_csv(world, tmp_path)
+    journal = str(tmp_path / "j.sqlite")
+    base = ["intercom", "bulk", "erase", "--input", str(source), "--journal", journal, "--yes"]
+
+    kept = dsr(*base, "--base-url", world.url)
+    assert kept.exit_code == 0, kept.stderr
+    assert phone_lead(world) in world.fake.contact_ids()
+    assert world.demo.user_id not in world.fake.contact_ids()
+
+    again = dsr(*base, "--include-phone-only", "--base-url", world.url)
+    assert again.exit_code == 2  # another option, same journal: refused by name
+    assert "include_phone_only" in error_lines(again)[0]
+
+    fresh = dsr(
+        *base[:-3], "--journal", str(tmp_path / "k.sqlite"), "--yes", "--include-phone-only",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert fresh.exit_code == 0, fresh.stderr
+    assert not any(
+        (world.fake.contact(c) or {}).get("phone") == PHONE_E164 for c in world.fake.contact_ids()
+    )
+
+
+def test_a_bulk_input_with_a_malformed_field_stops_before_any_request(
+    world: World, tmp_path: Path
+) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("email\nok@example.com\nuser41@example,com\n", encoding="utf-8")
+    result = dsr(
+        "intercom", "bulk", "erase", "--input", str(source), "--journal",
+        str(tmp_path / "j.sqlite"), "--yes", "--base-url", world.url,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    (line,) = error_lines(result)
+    assert "line 3" in line
+    assert "user41" not in line
+    assert world.fake.count() == 0

@@ -730,7 +730,8 @@ InputOption = Annotated[
     typer.Option(
         "--input",
         metavar="FILE",
-        help="One contact id or email a line, or a CSV file whose header names the column.",
+        help="One contact id or email a line, or a CSV file: one person a row, any of the "
+        "columns contact_id, email, phone, external_id, and reference.",
     ),
 ]
 JournalOption = Annotated[
@@ -758,7 +759,7 @@ ColumnOption = Annotated[
     typer.Option(
         "--column",
         metavar="NAME",
-        help="The CSV column to read (default: contact_id, intercom_id, id or email).",
+        help="Read this CSV column only (default: every identifier column of the header).",
         show_default=False,
     ),
 ]
@@ -804,8 +805,11 @@ def bulk_erase(
             "subject by subject (schema in docs/cli.md).",
         ),
     ] = False,
+    include_phone_only: IncludePhoneOnlyOption = False,
 ) -> int:
-    """Erase every subject of a file: each contact id, and every contact of each email."""
+    """Erase every subject of a file: each contact id, and every contact of each email,
+    phone or external id a row names (one matched by a phone alone only with
+    --include-phone-only)."""
     workers = parse_concurrency(concurrency)
     connection = connect()
     return run_bulk_command(
@@ -822,6 +826,7 @@ def bulk_erase(
         receipts_dir=receipts,
         dry_run=dry_run,
         as_json=as_json,
+        include_phone_only=include_phone_only,
     )
 
 

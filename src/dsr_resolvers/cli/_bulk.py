@@ -304,6 +304,7 @@ def run_bulk_command(
     as_json: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """Erase or export every subject of an input file, resumably.
 
@@ -327,6 +328,7 @@ def run_bulk_command(
             subject as the plans come (``docs/schemas/bulk-erase-plan.schema.json``).
         progress_interval: Seconds between plain progress lines.
         receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
+        include_phone_only: Erase only: erase contacts a row's phone alone led to as well.
 
     Returns:
         0 when every subject is done, 1 when some failed or the confirmation was declined.
@@ -341,6 +343,8 @@ def run_bulk_command(
         raise CliError("bulk erase writes no export files; --out is for bulk export")
     if operation is BulkOperation.EXPORT and receipts_dir is not None:
         raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if operation is BulkOperation.EXPORT and include_phone_only:
+        raise CliError("--include-phone-only is for bulk erase: an export leaves nobody out")
     if as_json and not dry_run:
         raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -357,7 +361,13 @@ def run_bulk_command(
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
         return _dry_run(
-            resolver, subjects, io, report_path=report_path, concurrency=workers, as_json=as_json
+            resolver,
+            subjects,
+            io,
+            report_path=report_path,
+            concurrency=workers,
+            as_json=as_json,
+            include_phone_only=include_phone_only,
         )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
@@ -389,6 +399,7 @@ def run_bulk_command(
                         out_dir=out_dir,
                         progress=view.update,
                         options=options,
+                        include_phone_only=include_phone_only,
                     )
                 )
         except JournalError as error:
@@ -435,16 +446,24 @@ def _dry_run(
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
+    include_phone_only: bool = False,
 ) -> int:
     totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    left_out = 0
     errors = 0
     policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
-        nonlocal errors
+        nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
-            existing = [c for c in plan.contacts if c.exists is not False]
+            if not include_phone_only:
+                left_out += sum(c.phone_only and c.exists is not False for c in plan.contacts)
+            existing = [
+                c
+                for c in plan.contacts
+                if c.exists is not False and (include_phone_only or not c.phone_only)
+            ]
             totals["held"] += bool(existing)
             totals["contacts"] += len(existing)
             totals["conversations"] += sum(c.conversations or 0 for c in existing)
@@ -475,7 +494,8 @@ def _dry_run(
             io.write('"subjects": [')
         for number, plan in enumerate(planned()):
             if as_json:
-                io.write((",\n" if number else "\n") + json.dumps(_plan_json(plan)))
+                shown = _plan_json(plan, include_phone_only=include_phone_only)
+                io.write((",\n" if number else "\n") + json.dumps(shown))
             yield plan
         if as_json:
             io.write('\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n")
@@ -515,24 +535,35 @@ def _dry_run(
     rows.append(("could not be planned", str(errors)))
     if not as_json:
         io.out.print(_table("bulk erase --dry-run", rows))
+    if left_out:
+        io.status(
+            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers are "
+            "reassigned; pass --include-phone-only to erase them too."
+        )
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
-    """One subject of the ``--json`` dry run: its line, kind, outcome and contacts."""
+def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[str, Any]:
+    """One subject of the ``--json`` dry run: its line, kind, the kinds searched, outcome and
+    contacts (one the row's phone alone led to is ``left_out`` unless included)."""
     contacts = [
         plan_entry(
             contact.contact_id,
             contact.exists is not False,
             conversations=contact.conversations,
             redactions=contact.redactions,
+            phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
     ]
-    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    entry: dict[str, Any] = {
+        "line": plan.line,
+        "kind": plan.kind.value,
+        "searched": list(plan.searched),
+    }
     if plan.error is not None:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}

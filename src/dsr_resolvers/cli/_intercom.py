@@ -670,6 +670,7 @@ def plan_entry(
     *,
     role: str | None = None,
     matched: ContactMatch | None = None,
+    phone_only: bool = False,
     conversations: int | None = None,
     written: int | None = None,
     redacted: int | None = None,
@@ -682,6 +683,7 @@ def plan_entry(
         exists: Whether Intercom holds it now.
         role: ``user`` or ``lead`` when a lookup said so.
         matched: The lookup's match, whose ``matched_on`` the entry shows.
+        phone_only: Only a phone number led to it: ``left_out`` (a bulk row's phone).
         conversations: Conversations it is in (``redact-messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
@@ -695,6 +697,9 @@ def plan_entry(
         role=role or _UNKNOWN_ROLE,
         matched_on=frozenset() if matched is None else matched.matched_on,
     )
+    if phone_only:
+        match = match.model_copy(update={"matched_on": frozenset({"phone"})})
+        return _entry(match, "left_out", held=exists)
     return _entry(
         match,
         "planned" if exists else "no_contact",
