@@ -223,3 +223,22 @@ def test_receipt_and_report_say_which_kinds_were_searched_and_what_search_misses
     assert "email address, phone number" in report
     assert "does not find archived contacts" in report
     assert "Looked for by" not in render_access_report(exports, surface, None)
+
+
+def test_a_match_its_fields_do_not_explain_is_never_taken_for_more_than_a_phone_match() -> None:
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        # Intercom found these by a normalisation of its own: no field shows the number.
+        contacts = [
+            {"id": "a", "role": "lead", "phone": "+44 (0)20 7946 0000"},
+            {"id": "b", "role": "user", "email": "ADA@EXAMPLE.COM"},
+        ]
+        return httpx.Response(200, json={"type": "list", "data": contacts})
+
+    resolver = IntercomResolver(TOKEN, transport=httpx.MockTransport(handle))
+    found = asyncio.run(resolver.find_contacts(email="ada@example.com", phone="+44 20 7946 0000"))
+    assert [(m.id, sorted(m.matched_on)) for m in found] == [("a", ["phone"]), ("b", ["email"])]
+    assert [m.phone_only for m in found] == [True, False]
+    by_email = asyncio.run(resolver.find_contacts(email="ada@example.com"))
+    assert [sorted(m.matched_on) for m in by_email] == [["email"], ["email"]]
