@@ -140,14 +140,25 @@ def person(fake: FakeIntercom) -> dict[str, str]:
 ROW = "reference,email,phone,external_id\nDSR-9,ada@example.com,+44 20 7946 0000,crm-1\n"
 
 
-async def test_bulk_erase_reaches_every_identifier_and_leaves_phone_only_contacts_out(
-    tmp_path: Path, journal: Journal
-) -> None:
+async def erase_row(
+    tmp_path: Path, journal: Journal, *, include_phone_only: bool = False
+) -> tuple[FakeIntercom, dict[str, str], int]:
+    """Erase :data:`ROW` in a world holding :func:`person`: (fake, ids, subjects done)."""
     fake = FakeIntercom(TOKEN)
     ids = person(fake)
     subjects = read_subjects(csv_file(tmp_path, ROW))
-    summary = await run_bulk(IntercomResolver(TOKEN, transport=fake), "erase", subjects, journal)
-    assert summary.done == 1
+    resolver = IntercomResolver(TOKEN, transport=fake)
+    summary = await run_bulk(
+        resolver, "erase", subjects, journal, include_phone_only=include_phone_only
+    )
+    return fake, ids, summary.done
+
+
+async def test_bulk_erase_reaches_every_identifier_and_leaves_phone_only_contacts_out(
+    tmp_path: Path, journal: Journal
+) -> None:
+    fake, ids, done = await erase_row(tmp_path, journal)
+    assert done == 1
     assert set(fake.contact_ids()) == {ids["phone_only"], ids["bystander"]}
     (outcome,) = journal.report().subjects
     assert outcome.kind is SubjectKind.PERSON
@@ -166,11 +177,7 @@ async def test_bulk_erase_reaches_every_identifier_and_leaves_phone_only_contact
 async def test_include_phone_only_erases_them_and_is_recorded(
     tmp_path: Path, journal: Journal
 ) -> None:
-    fake = FakeIntercom(TOKEN)
-    ids = person(fake)
-    subjects = read_subjects(csv_file(tmp_path, ROW))
-    resolver = IntercomResolver(TOKEN, transport=fake)
-    await run_bulk(resolver, "erase", subjects, journal, include_phone_only=True)
+    fake, ids, _ = await erase_row(tmp_path, journal, include_phone_only=True)
     assert fake.contact_ids() == (ids["bystander"],)
     settings = journal.settings
     assert settings is not None
