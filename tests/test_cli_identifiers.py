@@ -145,6 +145,14 @@ def test_export_html_says_how_the_person_was_looked_for(world: World, tmp_path: 
     assert world.demo.user_external_id not in html.split("<section", 1)[0]
 
 
+def test_export_warns_about_contacts_matched_by_phone_alone(world: World) -> None:
+    result = dsr("intercom", "export", "--phone", PHONE_TYPED, "--base-url", world.url)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["subjects"][0]["contact_id"] == phone_lead(world)
+    assert "matched by phone alone" in result.stderr
+    assert "check they are this person" in result.stderr
+
+
 def test_verify_and_rectify_take_identifiers(world: World) -> None:
     verify = dsr(
         "intercom", "verify", "--external-id", world.demo.user_external_id, "--json",

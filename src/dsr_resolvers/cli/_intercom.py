@@ -584,6 +584,13 @@ def run_export(
         if not subject.records and plausible_contact_id(subject.contact_id):
             io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
+    phone_only = [match.id for match in contacts if match.phone_only]
+    if phone_only:
+        io.status(
+            f"warning: {len(phone_only)} contact(s) in this export matched by phone alone "
+            f"({', '.join(phone_only)}): phone numbers are reassigned, so check they are this "
+            "person before sending it."
+        )
     write_export(
         io,
         bundle,
