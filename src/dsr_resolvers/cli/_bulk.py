@@ -174,7 +174,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
         reason = error.strerror or type(error).__name__
         raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
-        raise CliError(f"{path} names no subject: one contact id or email a line is expected")
+        raise CliError(
+            f"{path} names no subject: one contact id or email a line is expected, or a CSV "
+            "header naming contact_id, email, phone or external_id"
+        )
     return subjects
 
 
@@ -256,7 +259,8 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
             "pass --yes to confirm"
         )
     return typer.confirm(
-        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
+        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email, "
+        "phone or external id) "
         f"under policy {policy_name(policy)}? This cannot be undone",
         default=False,
         err=True,
