@@ -136,7 +136,7 @@ _SEPARATORS = st.sampled_from([" ", "-", ".", "/", "(", ")", "\u00a0", ""])
 def typed_numbers(draw: st.DrawFn) -> tuple[str, str]:
     """A number as people type it, with the E.164 form it stands for."""
     digits = draw(st.text(alphabet=string.digits, min_size=6, max_size=15))
-    prefix = draw(st.sampled_from(["+", "00"]))
+    prefix = draw(st.sampled_from(["+", "00", "(+"]))
     if prefix == "00" and digits.startswith("00"):
         digits = "1" + digits[1:]
     typed = prefix

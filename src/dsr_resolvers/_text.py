@@ -26,7 +26,7 @@ Phone numbers (:func:`normalize_phone`), as people type them:
 | surrounding whitespace                                 | stripped                    |
 | spaces, ``-``, ``.``, ``/``, ``(``, ``)`` between digits | kept in ``typed``, dropped  |
 |                                                        | in ``compact``              |
-| a leading ``+`` or ``00``                              | international: ``compact`` is |
+| a leading ``+`` (also ``(+44)``) or ``00``             | international: ``compact`` is |
 |                                                        | E.164, ``+`` and the digits |
 | no international prefix                                | ``compact`` is the digits   |
 | a letter (``ext. 12``), a control or format character, | ``ValueError``              |
@@ -163,7 +163,10 @@ def normalize_phone(phone: str) -> PhoneNumber:
     """
     text = phone.strip()
     _refuse_hidden(text, "phone number")
-    body = text.removeprefix("+")
+    # A "+" leads when only an opening parenthesis comes before it: "+44 ..." or "(+44) ...".
+    opening = len(text) - len(text.lstrip("("))
+    plus = text[opening : opening + 1] == "+"
+    body = text[:opening] + text[opening + 1 :] if plus else text
     for character in body:
         if character in _DIGITS or character in _PHONE_SEPARATORS:
             continue
@@ -176,8 +179,8 @@ def normalize_phone(phone: str) -> PhoneNumber:
             " leading +"
         )
     digits = "".join(character for character in body if character in _DIGITS)
-    international = text.startswith("+") or digits.startswith("00")
-    if not text.startswith("+") and digits.startswith("00"):
+    international = plus or digits.startswith("00")
+    if not plus and digits.startswith("00"):
         digits = digits[2:]
     if len(digits) < MIN_PHONE_DIGITS:
         raise ValueError(f"the phone number has fewer than {MIN_PHONE_DIGITS} digits")
