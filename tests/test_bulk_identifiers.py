@@ -93,6 +93,14 @@ def test_a_header_with_two_delimiters_is_refused_with_the_reason(tmp_path: Path)
     assert raised.value.line == 1
 
 
+def test_a_spreadsheet_export_with_a_bom_crlf_and_semicolons_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"\xef\xbb\xbfEmail;Phone\r\na@example.com;+44 20 7946 0000\r\n")
+    (subject,) = read_subjects(path)
+    assert subject.search == {"email": "a@example.com", "phone": "+44 20 7946 0000"}
+    assert subject.line == 2
+
+
 def test_a_semicolon_file_is_not_read_as_one_column(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "name;email\nAda;ada@example.com\nGrace;grace@example.com\n")
     assert [s.value for s in read_subjects(path)] == ["ada@example.com", "grace@example.com"]
