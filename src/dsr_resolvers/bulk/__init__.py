@@ -52,7 +52,6 @@ from dsr_resolvers.bulk._report import (
 from dsr_resolvers.bulk._runner import (
     AUTO_CONCURRENCY_MAX,
     EXPORT_FORMAT,
-    EmailLookupResolver,
     ProgressCallback,
     RetryPolicy,
     run_bulk,
@@ -70,7 +69,6 @@ __all__ = [
     "BulkSummary",
     "ContactOutcome",
     "ContactPlan",
-    "EmailLookupResolver",
     "FailureInfo",
     "InputError",
     "Journal",

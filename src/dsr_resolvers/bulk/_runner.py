@@ -7,10 +7,11 @@ concurrency, and neither is the number of requests a killed run can leave in dou
 What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. a subject's email, phone and external id are resolved to every contact holding any of them
-   (:func:`subject_contacts`), and the ids are journalled (``found``) *before* the first
-   change: a kill after that loses no id. A contact only the phone led to is journalled
-   ``left_out`` and not erased (numbers are reassigned) unless ``include_phone_only``;
+2. a subject's email, phone and external id are resolved to every subject holding any of
+   them (one ``find_subjects``, :func:`subject_contacts`), and the ids are journalled
+   (``found``) *before* the first change: a kill after that loses no id. A contact only the
+   phone led to is journalled ``left_out`` and not erased (numbers are reassigned) unless
+   ``include_phone_only``;
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
    (a kill or a lost answer in between): then the 404 is the echo of its own deletion and the
@@ -38,12 +39,19 @@ What a failure leads to, following the contract (retry everything but ``Resolver
 |                                         | contacts recorded so far, are retried by the next   |
 |                                         | run                                                 |
 
-Failures are recorded by exception type and HTTP status, never by message.
+Failures are recorded by exception type and HTTP status, never by message; "the credentials"
+and "a rate limit" are told by type (the contract's ``CredentialsError`` and
+``ThrottledError``), never by a status number.
+
+What the runner needs of a resolver besides ``Resolver`` it asks through the contract's
+protocols, never by an attribute's name: ``LookupResolver`` for email inputs,
+``ConcurrentResolver`` for the requests one subject keeps in flight, ``ConfiguredResolver``
+for the options a journal records, ``AttestingResolver`` for the surface an export declares.
 
 Concurrency: ``concurrency="auto"`` asks the limiter how many *requests* should be in flight to
 sit on the rate ceiling, and divides by the requests one subject keeps in flight
-(``max_in_flight`` of the resolver, 1 when it has none): subjects x in-flight per subject stays
-at the ceiling without overshooting it.
+(``requests_in_flight`` of a ``ConcurrentResolver``, else 1): subjects x in-flight per subject
+stays at the ceiling without overshooting it.
 """
 
 from __future__ import annotations
@@ -56,9 +64,10 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,29 +87,29 @@ from dsr_resolvers.bulk._report import (
     SubjectResult,
     SubjectState,
 )
-from dsr_resolvers.bulk._threads import default_executor_with
 from dsr_resolvers.contract import (
     AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
+    CredentialsError,
+    LookupResolver,
+    Operation,
     Resolver,
     ResolverError,
     ResolverExport,
     SubjectRef,
+    ThrottledError,
 )
 
 __all__ = [
     "AUTO_CONCURRENCY_MAX",
-    "CREDENTIAL_STATUSES",
     "EXPORT_FORMAT",
-    "EmailLookupResolver",
     "ProgressCallback",
     "RetryPolicy",
     "retrying",
     "run_bulk",
     "run_options",
 ]
-
-CREDENTIAL_STATUSES: Final = frozenset({401, 403})
-"""Statuses that say the credentials or their scopes are wrong, for every subject alike."""
 
 _log = logging.getLogger("dsr_resolvers.bulk")
 _T = TypeVar("_T")
@@ -109,65 +118,13 @@ AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
 
 _AUTO_WITHOUT_LIMITER: Final = 16
+_FILE_WRITERS: Final = 4
 _RATE_WINDOW_SECONDS: Final = 10.0
 EXPORT_FORMAT: Final = BUNDLE_FORMAT
 """The ``format`` field of every export file."""
 
 ProgressCallback = Callable[[BulkProgress], None]
 """Called on the event loop after each subject finishes (and once at the start)."""
-
-
-@runtime_checkable
-class EmailLookupResolver(Resolver, Protocol):
-    """A resolver that can name every contact holding an email, phone or external id."""
-
-    async def find_contact_ids(
-        self,
-        *,
-        email: str | None = None,
-        phone: str | None = None,
-        external_id: str | None = None,
-    ) -> tuple[str, ...]:
-        """The ids of every contact (user or lead) holding any identifier given; may be empty."""
-        ...
-
-
-async def subject_contacts(
-    resolver: Resolver,
-    subject: Subject,
-    call: Callable[[Callable[[], Awaitable[tuple[str, ...]]]], Awaitable[tuple[str, ...]]]
-    | None = None,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The contacts a subject names: ``(reached, phone_only)``.
-
-    ``reached``: the contact id given and every contact holding the email or external id.
-    ``phone_only``: the contacts only the phone number leads to (searched apart, so that a
-    contact holding the email *and* the phone is never taken for a phone-only one).
-
-    Args:
-        resolver: An :class:`EmailLookupResolver` when the subject has anything to search.
-        subject: The input row.
-        call: Runs each lookup (e.g. with retries); called directly when ``None``.
-
-    Raises:
-        ValueError: The subject has identifiers to search and the resolver cannot search.
-    """
-    run = call or (lambda work: work())
-    reached = [] if subject.contact_id is None else [subject.contact_id]
-    search = subject.search
-    phone = search.pop("phone", None)
-    if (search or phone is not None) and not isinstance(resolver, EmailLookupResolver):
-        raise ValueError("the resolver cannot look contacts up (it has no find_contact_ids)")
-    lookup = resolver
-    phone_only: list[str] = []
-    if search:
-        assert isinstance(lookup, EmailLookupResolver)
-        reached += await run(lambda: lookup.find_contact_ids(**search))
-    if phone is not None:
-        assert isinstance(lookup, EmailLookupResolver)
-        by_phone = await run(lambda: lookup.find_contact_ids(phone=phone))
-        phone_only = [contact_id for contact_id in by_phone if contact_id not in reached]
-    return tuple(dict.fromkeys(reached)), tuple(dict.fromkeys(phone_only))
 
 
 class RetryPolicy(BaseModel):
@@ -201,9 +158,8 @@ class RetryPolicy(BaseModel):
     ) -> float:
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
         ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
-        retry_after = bounded_retry_after(
-            getattr(error, "retry_after", None), most=self.backoff_max
-        )
+        stated = error.retry_after if isinstance(error, ThrottledError) else None
+        retry_after = bounded_retry_after(stated, most=self.backoff_max)
         return self.backoff(throttled, rng) if retry_after is None else retry_after
 
 
@@ -251,7 +207,7 @@ async def retrying(
             if isinstance(error, fatal):
                 raise
             info = FailureInfo.of(error)
-            if info.status == 429:
+            if isinstance(error, ThrottledError):
                 throttled += 1
                 if throttled > policy.max_rate_limited:
                     raise
@@ -285,7 +241,7 @@ async def run_bulk(
 
     Args:
         resolver: Does the work, e.g. ``IntercomResolver(token, hooks=limiter)``. Email
-            subjects need an :class:`EmailLookupResolver`.
+            subjects need a ``LookupResolver``.
         operation: ``"erase"`` or ``"export"``.
         subjects: The input, e.g. from :func:`read_subjects` (streamed, read twice) or
             :func:`parse_subjects`.
@@ -323,10 +279,10 @@ async def run_bulk(
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
-    if not isinstance(resolver, EmailLookupResolver) and any(s.search for s in source):
+    if not isinstance(resolver, LookupResolver) and any(s.search for s in source):
         raise ValueError(
             "the input names email addresses, phones or external ids but the resolver cannot"
-            " look them up (it has no find_contact_ids)"
+            " look them up (it is not a LookupResolver)"
         )
     if target is not None:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -350,6 +306,9 @@ async def run_bulk(
         progress=progress,
         work=journal.entries(source, states),
         stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
+        # The run's own threads for its file writes: the caller's loop and its default
+        # executor stay as they were (a resolver runs its calls in threads of its own).
+        files=ThreadPoolExecutor(max_workers=_FILE_WRITERS, thread_name_prefix="dsr-bulk"),
         include_phone_only=include_phone_only,
     )
     if concurrency == "auto":
@@ -358,7 +317,7 @@ async def run_bulk(
         ceiling = concurrency
     workers = max(1, min(ceiling, runnable))
     gate = _Gate(run.auto_capacity(workers) if concurrency == "auto" else workers)
-    with default_executor_with(workers * run.in_flight_per_subject + 4):
+    with run.files:
         run.report_progress()
         tasks = [
             asyncio.create_task(run.worker(gate, auto=concurrency == "auto", cap=workers))
@@ -389,22 +348,40 @@ async def run_bulk(
     return run.summary(duplicates=registration.duplicates + getattr(subjects, "duplicates", 0))
 
 
+async def subject_contacts(
+    resolver: Resolver, subject: Subject
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids a subject names, ``(reached, phone_only)``, in one lookup.
+
+    ``reached``: the contact id the row gives, and every subject the email or external id
+    leads to (a subject holding the phone too among them). ``phone_only``: the subjects only
+    the phone number leads to (``matched_on == {"phone"}``), which an erasure leaves out
+    unless asked: phone numbers are reassigned.
+    """
+    reached = [] if subject.contact_id is None else [subject.contact_id]
+    phone_only: list[str] = []
+    if subject.search:
+        assert isinstance(resolver, LookupResolver)  # checked before a run or plan starts
+        for match in await resolver.find_subjects(**subject.search):
+            (phone_only if match.matched_on == {"phone"} else reached).append(match.ref.value)
+    reached = list(dict.fromkeys(reached))
+    return tuple(reached), tuple(i for i in dict.fromkeys(phone_only) if i not in reached)
+
+
 def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str, str]:
     """What decides a run's outcome besides its input, as the journal records it.
 
-    Erase: the resolver's ``erasure_policy``. Export: its ``sections`` and the custom
-    attributes of its covered surface. A resolver without these attributes has none.
+    The resolver's name, and what a ``ConfiguredResolver`` names for the operation (Intercom:
+    its ``erasure_policy``, or its export ``sections``).
     """
     options: dict[str, str] = {"resolver": resolver.name}
-    if BulkOperation(operation) is BulkOperation.ERASE:
-        policy = getattr(resolver, "erasure_policy", None)
-        if policy is not None:
-            options["erasure_policy"] = str(policy)
-        return options
-    sections = getattr(resolver, "sections", None)
-    if sections is not None:
-        options["sections"] = ",".join(sorted(str(s) for s in sections))
+    if isinstance(resolver, ConfiguredResolver):
+        options |= resolver.options_for(_operation(BulkOperation(operation)))
     return options
+
+
+def _operation(operation: BulkOperation) -> Operation:
+    return "erase" if operation is BulkOperation.ERASE else "export"
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:
@@ -476,6 +453,7 @@ class _Run:
     progress: ProgressCallback | None
     work: Iterator[JournalEntry]
     stats: _Stats
+    files: Executor
     include_phone_only: bool = False
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
@@ -486,18 +464,12 @@ class _Run:
 
     @property
     def in_flight_per_subject(self) -> int:
-        """Requests one subject keeps in flight: the resolver's ``max_in_flight`` when this
-        operation reads or redacts conversations in flight (a ``redact_messages`` erasure, an
-        export with messages), else 1: a plain DELETE or a metadata export is one at a time,
-        and dividing by ``max_in_flight`` there would leave most of the ceiling unused."""
-        value = getattr(self.resolver, "max_in_flight", 1)
-        if not isinstance(value, int) or value < 1:
+        """Requests one subject keeps in flight, as a ``ConcurrentResolver`` states it for this
+        operation (Intercom: ``max_in_flight`` only where it fans out over conversations);
+        1 for any other resolver."""
+        if not isinstance(self.resolver, ConcurrentResolver):
             return 1
-        if self.operation is BulkOperation.ERASE:
-            fans_out = getattr(self.resolver, "erasure_policy", None) == "redact_messages"
-        else:
-            fans_out = "messages" in {str(s) for s in getattr(self.resolver, "sections", ())}
-        return value if fans_out else 1
+        return max(1, self.resolver.requests_in_flight(_operation(self.operation)))
 
     def auto_capacity(self, cap: int) -> int:
         if self.limiter is None:
@@ -557,7 +529,7 @@ class _Run:
         def on_retry(error: BaseException, info: FailureInfo) -> None:
             if self.stopped is not None:  # the limiter refused the request: it was not sent
                 raise _StoppedError
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(error, ThrottledError)
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
 
@@ -583,7 +555,7 @@ class _Run:
             raise
         except ResolverError as exc:
             info = FailureInfo.of(exc)
-            if info.status in CREDENTIAL_STATUSES:
+            if isinstance(exc, CredentialsError):
                 self.stop("refused", info)
                 self.leave_pending(entry, info)
             else:
@@ -594,7 +566,7 @@ class _Run:
                 self.leave_pending(entry, None)
                 return
             info = FailureInfo.of(exc)
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(exc, ThrottledError)
             self.fail(entry, info)
             return
         self.write(
@@ -720,7 +692,9 @@ class _Run:
         ).document()
         assert self.out_dir is not None  # checked before the run started
         try:
-            await asyncio.to_thread(write_json_atomically, self.out_dir / name, payload)
+            await asyncio.get_running_loop().run_in_executor(
+                self.files, write_json_atomically, self.out_dir / name, payload
+            )
         except OSError as error:
             code = errno.errorcode.get(error.errno or 0, type(error).__name__)
             raise _LocalFailureError(

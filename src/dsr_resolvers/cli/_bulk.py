@@ -72,7 +72,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
+from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
@@ -366,6 +366,7 @@ def run_bulk_command(
         workers = 8 if concurrency == "auto" else concurrency
         return _dry_run(
             resolver,
+            policy,
             subjects,
             io,
             report_path=report_path,
@@ -444,6 +445,7 @@ def _interrupted(
 
 def _dry_run(
     resolver: Resolver,
+    policy: ErasurePolicy,
     subjects: SubjectFile,
     io: Io,
     *,
@@ -452,26 +454,29 @@ def _dry_run(
     as_json: bool = False,
     include_phone_only: bool = False,
 ) -> int:
-    totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    totals = dict.fromkeys(
+        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
+    )
     left_out = 0
     errors = 0
-    policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
             if not include_phone_only:
-                left_out += sum(c.phone_only and c.exists is not False for c in plan.contacts)
-            existing = [
-                c
-                for c in plan.contacts
-                if c.exists is not False and (include_phone_only or not c.phone_only)
+                left_out += sum(c.phone_only and c.to_erase for c in plan.contacts)
+            # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
+            reached = [
+                c for c in plan.contacts if c.to_erase and (include_phone_only or not c.phone_only)
             ]
-            totals["held"] += bool(existing)
-            totals["contacts"] += len(existing)
-            totals["conversations"] += sum(c.conversations or 0 for c in existing)
-            totals["redactions"] += sum(c.redactions or 0 for c in existing)
+            totals["held"] += bool(reached)
+            totals["contacts"] += len(reached)
+            totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
+            totals["conversations"] += sum(
+                c.counts.get("conversations_scanned", 0) for c in reached
+            )
+            totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -528,8 +533,9 @@ def _dry_run(
         raise CliError(f"cannot write the report {report_path}: {reason}") from error
     rows = [
         ("subjects planned", str(totals["subjects"])),
-        ("  with contacts held", str(totals["held"])),
+        ("  with contacts to erase", str(totals["held"])),
         ("contacts to erase", str(totals["contacts"])),
+        ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
     if policy == "redact_messages":
         rows += [
@@ -556,9 +562,9 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
     contacts = [
         plan_entry(
             contact.contact_id,
-            contact.exists is not False,
-            conversations=contact.conversations,
-            redactions=contact.redactions,
+            contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
+            conversations=contact.counts.get("conversations_scanned"),
+            redactions=contact.counts.get("messages_to_redact"),
             phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
@@ -572,8 +578,8 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
     else:
-        held = any(contact["outcome"] == "planned" for contact in contacts)
-        entry["outcome"] = "planned" if held else "no_contact"
+        reached = any(contact["outcome"] != "no_contact" for contact in contacts)
+        entry["outcome"] = "planned" if reached else "no_contact"
     return entry | {"contacts": contacts}
 
 

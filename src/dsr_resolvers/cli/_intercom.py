@@ -71,7 +71,13 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, ResolverErasure, ResolverRectification, SubjectRef
+from dsr_resolvers.contract import (
+    PiiCategory,
+    Presence,
+    ResolverErasure,
+    ResolverRectification,
+    SubjectRef,
+)
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
@@ -123,6 +129,7 @@ class LookupFormat(StrEnum):
 
 #: How ``erase``, ``verify`` and ``rectify`` name an id that Intercom does not hold.
 NO_CONTACT: Final = "no contact with this id"
+NOT_VISIBLE: Final = "not visible: erasing unarchives and deletes it if Intercom holds it archived"
 #: The order identifier kinds are shown in.
 _KINDS: Final = ("email", "phone", "external_id")
 
@@ -659,21 +666,28 @@ def plan_erasures(
 
 
 def _plan_action(plan: ErasurePlan) -> str:
-    return _would_do(plan.contact_exists, plan.redactions if plan.messages is not None else None)
+    return _would_do(plan.presence, plan.redactions if plan.messages is not None else None)
 
 
-def _would_do(exists: bool, redactions: int | None) -> str:
+_PLANNED: Final = {
+    Presence.HELD: "planned",
+    Presence.NOT_VISIBLE: "not_visible",
+    Presence.ABSENT: "no_contact",
+}
+
+
+def _would_do(presence: Presence, redactions: int | None) -> str:
     redact = f"redact {redactions}" if redactions is not None else ""
-    if not exists:
-        # An archived contact answers like an absent one; the erasure unarchives to reach it.
-        gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
-        return f"{redact}; {gone}" if redact else gone
-    return f"{redact}, delete" if redact else "delete"
+    if presence is Presence.HELD:
+        return f"{redact}, delete" if redact else "delete"
+    # An archived contact reads like an absent one; the erasure unarchives to reach it.
+    gone = NO_CONTACT if presence is Presence.ABSENT else NOT_VISIBLE
+    return f"{redact}; {gone}" if redact else gone
 
 
 def plan_entry(
     contact_id: str,
-    exists: bool,
+    presence: Presence,
     *,
     role: str | None = None,
     matched: ContactMatch | None = None,
@@ -687,7 +701,7 @@ def plan_entry(
 
     Args:
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
-        exists: Whether Intercom holds it now.
+        presence: ``held``, ``not_visible`` (archived or absent: no read tells) or ``absent``.
         role: ``user`` or ``lead`` when a lookup said so.
         matched: The lookup's match, whose ``matched_on`` the entry shows.
         phone_only: Only a phone number led to it: ``left_out`` (a bulk row's phone).
@@ -706,16 +720,16 @@ def plan_entry(
     )
     if phone_only:
         match = match.model_copy(update={"matched_on": frozenset({"phone"})})
-        return _entry(match, "left_out", held=exists)
+        return _entry(match, "left_out", held=presence is Presence.HELD)
     return _entry(
         match,
-        "planned" if exists else "no_contact",
-        held=exists,
+        _PLANNED[presence],
+        held=presence is Presence.HELD,
         conversations=conversations,
         written=written,
         redacted=redacted,
         redactions=redactions,
-        would_do=_would_do(exists, redactions),
+        would_do=_would_do(presence, redactions),
     )
 
 
@@ -758,7 +772,7 @@ def _plans_json(
             contacts.append(
                 plan_entry(
                     match.id,
-                    plan.contact_exists,
+                    plan.presence,
                     role=match.role,
                     matched=match,
                     conversations=None if scan is None else scan.conversations,

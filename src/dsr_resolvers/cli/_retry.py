@@ -68,9 +68,8 @@ async def call_with_retries(
     def give_up_on_long_waits(error: BaseException, info: FailureInfo) -> None:
         nonlocal tries
         tries += 1
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, RateLimitedError) and retry_after is not None:
-            wait = bounded_retry_after(retry_after, most=float("inf"))
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            wait = bounded_retry_after(error.retry_after, most=float("inf"))
             if wait is None or wait > policy.backoff_max:
                 # A person is waiting at the terminal: say so rather than sleep for an hour.
                 reason = describe_transient(error, base_url=base_url)

@@ -10,11 +10,17 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
 | lookup   | ``find_contacts``     | one ``POST /contacts/search`` by email, phone and/or      |
 |          |                       | external id (users and leads), every page                 |
+|          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
 | check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
 
-Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
-holds only configuration, so any number of event loops and threads may share one resolver.
+It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
+``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``, ``ConcurrentResolver`` and
+``ConfiguredResolver``.
+
+Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
+loop's default executor, which a caller's loop sizes and owns); the instance holds only
+configuration, so any number of event loops and threads may share one resolver.
 Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
 wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
 the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
@@ -28,6 +34,7 @@ import contextvars
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
@@ -43,11 +50,13 @@ from dsr_resolvers._text import (
 )
 from dsr_resolvers.contract import (
     CoveredSurface,
+    Operation,
     PiiCategory,
     ResolverErasure,
     ResolverError,
     ResolverExport,
     ResolverRectification,
+    SubjectMatch,
     SubjectRef,
 )
 from dsr_resolvers.intercom import _erase, _paging
@@ -212,6 +221,21 @@ class IntercomResolver:
     def sections(self) -> frozenset[ExportSection]:
         """The export sections this resolver fetches."""
         return self._export.sections
+
+    def requests_in_flight(self, operation: Operation) -> int:
+        """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
+        conversations (a ``redact_messages`` erasure, an export with messages), else 1."""
+        if operation == "erase":
+            fans_out = self._policy == "redact_messages"
+        else:
+            fans_out = ExportSection.MESSAGES in self._export.sections
+        return self._max_in_flight if fans_out else 1
+
+    def options_for(self, operation: Operation) -> dict[str, str]:
+        """What decides ``operation``'s outcome: the erasure policy, or the export sections."""
+        if operation == "erase":
+            return {"erasure_policy": self._policy}
+        return {"sections": ",".join(sorted(self._export.sections))}
 
     @property
     def correctable_fields(self) -> frozenset[str]:
@@ -406,10 +430,31 @@ class IntercomResolver:
         matches = await self.find_contacts(email=email, phone=phone, external_id=external_id)
         return tuple(match.id for match in matches)
 
+    async def find_subjects(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[SubjectMatch, ...]:
+        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact, with
+        what it matched on.
+
+        Raises:
+            ValueError: As :meth:`find_contacts`.
+        """
+        matches = await self.find_contacts(email=email, phone=phone, external_id=external_id)
+        return tuple(
+            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=m.matched_on)
+            for m in matches
+        )
+
     async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
         """What ``erase_subject`` would do, read-only: the dry run.
 
-        Under ``redact_messages`` this reads every conversation of the contact.
+        Under ``redact_messages`` this reads every conversation of the contact. A contact
+        Intercom answers not found for is ``not_visible``: absent, or archived (which the
+        erasure unarchives and deletes); no read can tell which.
         """
         contact_id = self._contact_id(ref)
         return await self._run(
@@ -468,9 +513,12 @@ class IntercomResolver:
         When the awaiting task is cancelled, the call is halted (no request starts after
         that), and ``CancelledError`` is re-raised only once the worker thread has returned,
         so that nothing of this call reaches Intercom after the caller saw the cancellation.
-        Until then the thread's result travels exactly as with ``asyncio.to_thread``: no
-        extra task, callback or wake-up, so a call that finished is not lost to a
-        cancellation arriving a moment later (a bulk run records what it finished).
+        Until then the thread's result travels as with ``loop.run_in_executor``: no extra
+        task, callback or wake-up, so a call that finished is not lost to a cancellation
+        arriving a moment later (a bulk run records what it finished). The thread is the
+        call's own (a one-thread executor, shut down as soon as the work is handed over), so
+        calls in flight are bounded by their callers, never by the loop's default executor,
+        and the caller's loop is left as it was; the context's variables travel along.
         """
         stop = threading.Event()
         began = threading.Lock()  # taken by whichever comes first: the thread or the cancel
@@ -496,8 +544,13 @@ class IntercomResolver:
                 returned.set()
 
         loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intercom-{action}")
         try:
-            return await loop.run_in_executor(None, contextvars.copy_context().run, in_thread)
+            running = loop.run_in_executor(own, contextvars.copy_context().run, in_thread)
+        finally:
+            own.shutdown(wait=False)  # the thread finishes the work handed over, then ends
+        try:
+            return await running
         except asyncio.CancelledError:
             stop.set()
             if not began.acquire(blocking=False):  # the thread runs: wait until it returned
