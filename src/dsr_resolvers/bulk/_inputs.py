@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, cast
 
 from dsr_resolvers._text import (
     hidden_character,
@@ -100,6 +100,8 @@ class SubjectKind(StrEnum):
 
 
 _SEARCHED: Final = (SubjectKind.EMAIL, SubjectKind.PHONE, SubjectKind.EXTERNAL_ID)
+SearchedKind = Literal["email", "phone", "external_id"]
+"""A kind of identifier a subject is searched by."""
 
 
 class InputError(ValueError):
@@ -156,9 +158,11 @@ class Subject:
         return {kind.value: value for kind, value in self.identifiers if kind in _SEARCHED}
 
     @property
-    def searched_kinds(self) -> tuple[str, ...]:
+    def searched_kinds(self) -> tuple[SearchedKind, ...]:
         """The kinds of identifier this subject is looked for by (never their values)."""
-        return tuple(kind.value for kind, _ in self.identifiers if kind in _SEARCHED)
+        return tuple(
+            cast("SearchedKind", kind.value) for kind, _ in self.identifiers if kind in _SEARCHED
+        )
 
     @property
     def canonical(self) -> str:

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind
+from dsr_resolvers.bulk._inputs import SearchedKind, Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
 from dsr_resolvers.bulk._runner import RetryPolicy, retrying, subject_contacts
 from dsr_resolvers.contract import (
@@ -90,7 +90,7 @@ class SubjectPlan(BaseModel):
 
     line: int
     kind: SubjectKind
-    searched: tuple[str, ...] = ()
+    searched: tuple[SearchedKind, ...] = ()
     contacts: tuple[ContactPlan, ...] = ()
     error: FailureInfo | None = None
 
