@@ -215,7 +215,7 @@ def test_receipt_and_report_say_which_kinds_were_searched_and_what_search_misses
     assert "archivierte Kontakte" in german
 
     by_id = receipt.model_copy(update={"looked_for": ("contact_id",)})
-    assert "contact id (no search)" in render_erasure_receipt(by_id)
+    assert "reference in Intercom (no search)" in render_erasure_receipt(by_id)
     assert "archived" not in render_erasure_receipt(by_id)
 
     exports = {"c1": ResolverExport(resolver="intercom", records=())}
