@@ -578,8 +578,8 @@ def _dry_run(
         io.out.print(_table("bulk erase --dry-run", rows))
     if left_out:
         io.status(
-            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers are "
-            "reassigned; pass --include-phone-only to erase them too."
+            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers\n"
+            "are reassigned; pass --include-phone-only to erase them too."
         )
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:

@@ -47,6 +47,7 @@ import asyncio
 import functools
 import json
 import socket
+import textwrap
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -369,9 +370,10 @@ def run_lookup(
 
 
 def _note_search_limits(io: Io) -> None:
-    io.status(
-        "note: Intercom's search does not find archived contacts, nor contacts created in "
-        "the last few minutes; address those by contact id."
+    _note(
+        io,
+        "note: Intercom's search finds no archived contacts and no contacts created in the "
+        "last few minutes; address those by contact id.",
     )
 
 
@@ -380,16 +382,23 @@ def _note_phone_only(io: Io, matches: Sequence[ContactMatch], *, acting: bool) -
     if not only:
         return
     if acting:
-        io.status(
+        _note(
+            io,
             f"Left out {len(only)} contact(s) matched by phone alone ({', '.join(only)}): "
             "phone numbers are reassigned, so they may be someone else now; pass "
-            "--include-phone-only to include them."
+            "--include-phone-only to include them.",
         )
     else:
-        io.status(
+        _note(
+            io,
             f"{len(only)} contact(s) matched by phone alone: erase and rectify leave them out "
-            "unless --include-phone-only (phone numbers are reassigned)."
+            "unless --include-phone-only (phone numbers are reassigned).",
         )
+
+
+def _note(io: Io, text: str) -> None:
+    """A status note wrapped to 80 columns, never inside an option or an id."""
+    io.status(textwrap.fill(text, 80, break_long_words=False, break_on_hyphens=False))
 
 
 def _checked_id(contact_id: str) -> str:
@@ -589,9 +598,7 @@ def run_export(
     who = Identifiers(email=email, phone=phone, external_id=external_id)
     contacts = _targets(connection, io, resolver, contact_id=contact_id, who=who)
     if who.given and not contacts:
-        io.status(
-            "No Intercom contact holds these identifiers: nothing is held, the export is empty."
-        )
+        io.status("No Intercom contact holds these identifiers: nothing held; the export is empty.")
     if contact_id is not None:
         _warn_implausible(io, contact_id)
     bundle = collect_export(connection, resolver, contacts)
@@ -601,10 +608,11 @@ def run_export(
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
     phone_only = [match.id for match in contacts if match.phone_only]
     if phone_only:
-        io.status(
+        _note(
+            io,
             f"warning: {len(phone_only)} contact(s) in this export matched by phone alone "
             f"({', '.join(phone_only)}): phone numbers are reassigned, so check they are this "
-            "person before sending it."
+            "person before sending it.",
         )
     write_export(
         io,
