@@ -111,7 +111,9 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "3"
+SCHEMA_VERSION: Final = "4"
+"""3: the ``workspace`` column. 4: subjects may be phones, external ids or rows of several
+identifiers (``person``); a schema 3 journal's narrower CHECK would drop them silently."""
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -121,7 +123,8 @@ _SCHEMA: Final = (
         key        TEXT PRIMARY KEY,
         workspace  TEXT NOT NULL DEFAULT '',
         line       INTEGER NOT NULL,
-        kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
+        kind       TEXT NOT NULL
+                   CHECK (kind IN ('contact_id', 'email', 'phone', 'external_id', 'person')),
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,

@@ -176,7 +176,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
         reason = error.strerror or type(error).__name__
         raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
-        raise CliError(f"{path} names no subject: one contact id or email a line is expected")
+        raise CliError(
+            f"{path} names no subject: one contact id or email a line is expected, or a CSV "
+            "header naming contact_id, email, phone or external_id"
+        )
     return subjects
 
 
@@ -259,7 +262,8 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
             "pass --yes to confirm"
         )
     return typer.confirm(
-        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
+        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email, "
+        "phone or external id) "
         f"under policy {policy}? This cannot be undone",
         default=False,
         err=True,
@@ -307,6 +311,7 @@ def run_bulk_command(
     as_json: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """Erase or export every subject of an input file, resumably.
 
@@ -323,6 +328,8 @@ def run_bulk_command(
         raise CliError("bulk erase writes no export files; --out is for bulk export")
     if operation is BulkOperation.EXPORT and receipts_dir is not None:
         raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if operation is BulkOperation.EXPORT and include_phone_only:
+        raise CliError("--include-phone-only is for bulk erase: an export leaves nobody out")
     if as_json and not dry_run:
         raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
     check_destination(out_dir, "--out", directory=True)
@@ -358,6 +365,7 @@ def run_bulk_command(
                         report_path=per_workspace_path(report_path, c.name),
                         concurrency=workers,
                         as_json=as_json,
+                        include_phone_only=include_phone_only,
                     ),
                 )
                 for c, r in zip(connections, resolvers, strict=True)
@@ -383,6 +391,7 @@ def run_bulk_command(
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
+                        include_phone_only=include_phone_only,
                     )
                 )
         except JournalError as error:
@@ -458,18 +467,24 @@ def _dry_run(
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
+    include_phone_only: bool = False,
 ) -> int:
     totals = dict.fromkeys(
         ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
     )
+    left_out = 0
     errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
-        nonlocal errors
+        nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
+            if not include_phone_only:
+                left_out += sum(c.phone_only and c.to_erase for c in plan.contacts)
             # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
-            reached = [c for c in plan.contacts if c.to_erase]
+            reached = [
+                c for c in plan.contacts if c.to_erase and (include_phone_only or not c.phone_only)
+            ]
             totals["held"] += bool(reached)
             totals["contacts"] += len(reached)
             totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
@@ -501,7 +516,8 @@ def _dry_run(
         written subject by subject as the plans come."""
         yield f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy}", "subjects": ['
         for number, plan in enumerate(planned()):
-            yield (",\n" if number else "\n") + json.dumps(_plan_json(plan))
+            shown = _plan_json(plan, include_phone_only=include_phone_only)
+            yield (",\n" if number else "\n") + json.dumps(shown)
         yield '\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n"
 
     def shown() -> Iterator[bytes]:
@@ -540,24 +556,35 @@ def _dry_run(
     rows.append(("could not be planned", str(errors)))
     if not as_json:
         io.out.print(_table("bulk erase --dry-run", rows))
+    if left_out:
+        io.status(
+            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers\n"
+            "are reassigned; pass --include-phone-only to erase them too."
+        )
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
-    """One subject of the ``--json`` dry run: its line, kind, outcome and contacts."""
+def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[str, Any]:
+    """One subject of the ``--json`` dry run: its line, kind, the kinds searched, outcome and
+    contacts (one the row's phone alone led to is ``left_out`` unless included)."""
     contacts = [
         plan_entry(
             contact.contact_id,
             contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
             conversations=contact.counts.get("conversations_scanned"),
             redactions=contact.counts.get("messages_to_redact"),
+            phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
     ]
-    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    entry: dict[str, Any] = {
+        "line": plan.line,
+        "kind": plan.kind.value,
+        "searched": list(plan.searched),
+    }
     if plan.error is not None:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
