@@ -25,6 +25,7 @@ The commands::
 
 from __future__ import annotations
 
+import functools
 import inspect
 import ipaddress
 import sys
@@ -61,6 +62,7 @@ from dsr_resolvers.cli._intercom import (
     run_verify,
 )
 from dsr_resolvers.cli._options import (
+    AllWorkspacesOption,
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
@@ -72,6 +74,8 @@ from dsr_resolvers.cli._options import (
     TokenFileOption,
     VerboseOption,
     VerifyPolicyOption,
+    WorkspaceOption,
+    WorkspacesFileOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -81,6 +85,13 @@ from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
 from dsr_resolvers.cli._trace import RequestTrace
+from dsr_resolvers.cli._workspaces import (
+    each_workspace,
+    load_workspaces,
+    per_workspace_path,
+    select_workspaces,
+    workspace_connections,
+)
 from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["app", "main"]
@@ -152,6 +163,16 @@ def _execute(body: Callable[[Io], int | None]) -> None:
 
 #: Opens the command's connection: the connection options and the environment, combined.
 Connect = Callable[[], Connection]
+#: Opens the connections of a command that runs in several workspaces: one per workspace
+#: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
+ConnectEach = Callable[[], list[Connection]]
+
+#: The workspace options, for the commands that can run in several workspaces.
+_WORKSPACE_OPTIONS: Final = (
+    ("workspaces_file", WorkspacesFileOption, None),
+    ("workspace", WorkspaceOption, None),
+    ("all_workspaces", AllWorkspacesOption, False),
+)
 
 #: The connection options, declared once: every command that talks to Intercom takes them last.
 _CONNECTION_OPTIONS: Final = (
@@ -181,14 +202,62 @@ def _connect(
     )
 
 
+def _connect_each(
+    io: Io,
+    *,
+    workspaces_file: Path | None,
+    workspace: list[str] | None,
+    all_workspaces: bool,
+    **connection: Any,
+) -> list[Connection]:
+    if not workspace and not all_workspaces:
+        if workspaces_file is not None:
+            raise CliError(
+                "--workspaces names the workspaces file; choose from it with --workspace NAME "
+                "or --all-workspaces"
+            )
+        return [_connect(io, **connection)]
+    named = {"--token-file": "token_file", "--region": "region", "--base-url": "base_url"}
+    given = [option for option, key in named.items() if connection[key] is not None]
+    if given:
+        raise CliError(
+            f"{', '.join(given)} cannot go with --workspace or --all-workspaces: each "
+            "workspace's host and token come from the workspaces file"
+        )
+    path, file = load_workspaces(workspaces_file)
+    sources = select_workspaces(path, file, workspace or [], every=all_workspaces)
+    trace = RequestTrace(io.err, verbose=connection["verbose"])
+    return workspace_connections(sources, api_version=connection["api_version"], trace=trace)
+
+
+def _in_each(
+    io: Io,
+    connections: list[Connection],
+    run: Callable[[Connection, Io], int],
+    *,
+    as_json: bool = False,
+) -> int:
+    """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+    return each_workspace(
+        io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
+    )
+
+
 def _command(
-    group: typer.Typer, name: str | None = None, *, connected: bool = False, **settings: Any
+    group: typer.Typer,
+    name: str | None = None,
+    *,
+    connected: bool = False,
+    workspaces: bool = False,
+    **settings: Any,
 ) -> Callable[[Callable[..., int]], Callable[..., int]]:
     """Register ``body(io, [connect,] **options) -> status`` as a command of ``group``.
 
     The command Typer sees takes the body's own options, then (``connected``) the connection
     options, and runs the body at the error boundary (:func:`_execute`) with an :class:`Io`
     and a :data:`Connect` that opens the connection when the body has checked its input.
+    With ``workspaces`` it takes the workspace options too, and ``connect`` is a
+    :data:`ConnectEach`.
     """
 
     def register(body: Callable[..., int]) -> Callable[..., int]:
@@ -197,14 +266,19 @@ def _command(
             for p in inspect.signature(body, eval_str=True).parameters.values()
             if p.name not in ("io", "connect")
         ]
+        declared = (
+            (*_CONNECTION_OPTIONS, *(_WORKSPACE_OPTIONS if workspaces else ())) if connected else ()
+        )
         shared = [
             inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-            for n, a, d in (_CONNECTION_OPTIONS if connected else ())
+            for n, a, d in declared
         ]
 
         def command(**options: Any) -> None:
-            opened = {n: options.pop(n) for n, _, _ in _CONNECTION_OPTIONS if n in options}
-            if connected:
+            opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            if workspaces:
+                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+            elif connected:
                 _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
             else:
                 _execute(lambda io: body(io, **options))
@@ -336,6 +410,7 @@ ContactIdArgument = Annotated[
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="List every contact (id and role) with an email or an external id.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
@@ -344,7 +419,7 @@ ContactIdArgument = Annotated[
 )
 def lookup(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     email: Annotated[
         str | None,
         typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
@@ -361,14 +436,20 @@ def lookup(
     ] = LookupFormat.TABLE,
 ) -> int:
     """List every contact (id and role) with an email or an external id."""
-    connection = connect()
-    run_lookup(connection, io, email=email, external_id=external_id, output_format=output_format)
-    return ExitCode.OK
+
+    def one(connection: Connection, scoped: Io) -> int:
+        run_lookup(
+            connection, scoped, email=email, external_id=external_id, output_format=output_format
+        )
+        return ExitCode.OK
+
+    return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Export what Intercom holds about a person (Art. 15).",
     epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
@@ -380,7 +461,7 @@ def lookup(
 )
 def export(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     messages: Annotated[
@@ -409,27 +490,38 @@ def export(
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
     check_language(language)
-    connection = connect()
-    run_export(
-        connection,
-        io,
-        contact_id=contact_id,
-        email=email,
-        messages=messages,
-        archived=export_archived,
-        custom_attributes=attributes,
-        export_format=output_format,
-        out=out,
-        csv_raw=csv_raw,
-        processing=processing,
-        language=language,
-    )
-    return ExitCode.OK
+    connections = connect()
+    several = connections[0].name is not None
+    if several and out is None and output_format is not ExportFormat.JSON:
+        raise CliError(
+            f"--format {output_format.value} over several workspaces needs --out FILE "
+            "(one file per workspace)"
+        )
+
+    def one(connection: Connection, scoped: Io) -> int:
+        run_export(
+            connection,
+            scoped,
+            contact_id=contact_id,
+            email=email,
+            messages=messages,
+            archived=export_archived,
+            custom_attributes=attributes,
+            export_format=output_format,
+            out=per_workspace_path(out, connection.name),
+            csv_raw=csv_raw,
+            processing=processing,
+            language=language,
+        )
+        return ExitCode.OK
+
+    return _in_each(io, connections, one, as_json=several and out is None)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
@@ -440,7 +532,7 @@ def export(
 )
 def erase(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     policy: PolicyOption = "delete_contact",
@@ -480,32 +572,42 @@ def erase(
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
     Erasing a contact that is already gone succeeds.
     """
-    receipt_request = ReceiptRequest.from_options(
+    ReceiptRequest.from_options(  # checked once, before any workspace is asked
         receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
     )
-    connection = connect()
-    return run_erase(
-        connection,
-        io,
-        contact_id=contact_id,
-        email=email,
-        policy=policy,
-        dry_run=dry_run,
-        assume_yes=yes,
-        as_json=as_json,
-        receipt=receipt_request,
-    )
+
+    def one(connection: Connection, scoped: Io) -> int:
+        return run_erase(
+            connection,
+            scoped,
+            contact_id=contact_id,
+            email=email,
+            policy=policy,
+            dry_run=dry_run,
+            assume_yes=yes,
+            as_json=as_json,
+            receipt=ReceiptRequest.from_options(
+                per_workspace_path(receipt, connection.name),
+                per_workspace_path(receipt_html, connection.name),
+                reference=reference,
+                language=language,
+                dry_run=dry_run,
+            ),
+        )
+
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Check that erased contacts are gone.",
     epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
 )
 def verify(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_ids: Annotated[
         list[str],
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
@@ -519,8 +621,13 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
-    connection = connect()
-    return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
+
+    def one(connection: Connection, scoped: Io) -> int:
+        return run_verify(
+            connection, scoped, contact_ids=contact_ids, policy=policy, as_json=as_json
+        )
+
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
 @_command(
@@ -760,6 +867,7 @@ ColumnOption = Annotated[
     bulk_app,
     "erase",
     connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
@@ -768,7 +876,7 @@ ColumnOption = Annotated[
 )
 def bulk_erase(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     concurrency: ConcurrencyOption = "auto",
@@ -799,9 +907,9 @@ def bulk_erase(
 ) -> int:
     """Erase every subject of a file: each contact id, and every contact of each email."""
     workers = parse_concurrency(concurrency)
-    connection = connect()
+    connections = connect()
     return run_bulk_command(
-        connection,
+        connections,
         io,
         operation=BulkOperation.ERASE,
         input_path=input_path,
@@ -835,6 +943,7 @@ def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> 
     bulk_app,
     "export",
     connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
@@ -842,7 +951,7 @@ def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> 
 )
 def bulk_export(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     out: Annotated[
@@ -861,9 +970,9 @@ def bulk_export(
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
     workers = parse_concurrency(concurrency)
     attributes = parse_custom_attributes(custom_attribute)
-    connection = connect()
+    connections = connect()
     return run_bulk_command(
-        connection,
+        connections,
         io,
         operation=BulkOperation.EXPORT,
         input_path=input_path,
@@ -937,6 +1046,16 @@ def sandbox(
     latency: Annotated[
         float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
+    workspaces: Annotated[
+        int,
+        typer.Option(
+            "--workspaces",
+            metavar="1|2",
+            min=1,
+            max=2,
+            help="Serve two workspaces holding one person, and print the workspaces file.",
+        ),
+    ] = 1,
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -963,6 +1082,7 @@ def sandbox(
         f"--contacts={contacts}",
         f"--rate={_sandbox_rate(rate)}",
         f"--latency={latency}",
+        f"--workspaces={workspaces}",
     ]
     try:
         return run_sandbox(argv)

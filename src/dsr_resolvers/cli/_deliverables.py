@@ -198,7 +198,7 @@ class ReceiptRequest:
 def _read_back(
     connection: Connection, resolver: IntercomResolver, io: Io, contact_id: str
 ) -> ReadBack | None:
-    ref = SubjectRef(kind="intercom", value=contact_id)
+    ref = SubjectRef(kind=resolver.name, value=contact_id)
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
@@ -317,16 +317,19 @@ class BulkReceipts:
             if subject.key in self.done_before:
                 continue
             contacts = tuple(_bulk_contact(contact) for contact in subject.contacts)
+            # Over several workspaces, one folder each, and each receipt names its workspace.
+            folder = self.directory / (subject.workspace or "")
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
-                resolver=self.resolver,
+                resolver=subject.workspace or self.resolver,
                 requested_at=self.started_at,
                 completed_at=completed,
                 policy=self.policy,
                 contacts=contacts,
                 surface_sha256=self.surface_sha256,
             )
-            _write(self.directory / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
+            folder.mkdir(mode=0o700, exist_ok=True)
+            _write(folder / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
             written += 1
         io.status(
             f"Erasure receipts: {written} in {self.directory} (one per subject finished by this "

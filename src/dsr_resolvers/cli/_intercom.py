@@ -221,7 +221,7 @@ def each_contact(
         if not plausible_contact_id(match.id):
             yield match, None
             continue
-        ref = SubjectRef(kind="intercom", value=match.id)
+        ref = SubjectRef(kind=connection.name or "intercom", value=match.id)
         try:
             result: _T | SubjectFailedError = _run(connection, functools.partial(call, ref), label)
         except SubjectFailedError as failure:

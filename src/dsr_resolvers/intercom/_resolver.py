@@ -129,12 +129,17 @@ class IntercomResolver:
             request still passes ``hooks``, so a shared rate limiter paces them all.
         processing: The controller's record of processing: every exported record then
             carries the ``legal_basis``, ``purpose`` and ``retention_reason`` it states.
+        name: The resolver's name (default ``"intercom"``): the ``kind`` of the refs it
+            accepts and the ``resolver`` of its results. A saga engine that reaches several
+            Intercom workspaces registers one resolver per workspace, each under its own
+            name (``"intercom-eu"``, ``"intercom-us"``).
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
             both ``region`` and ``base_url``, a base URL that is not https (plain http is
             allowed to loopback hosts only), an unknown policy, section or category, a
-            custom attribute name with glob characters, or ``max_in_flight`` below 1.
+            custom attribute name with glob characters, ``max_in_flight`` below 1, or a
+            name that is empty or not printable.
 
     Example:
         >>> resolver = IntercomResolver("token", region="eu")
@@ -161,7 +166,10 @@ class IntercomResolver:
         export_archived: bool = False,
         max_in_flight: int = 8,
         processing: ProcessingRecord | None = None,
+        name: str = RESOLVER_NAME,
     ) -> None:
+        if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+            raise ValueError("the resolver name must be non-empty printable text")
         if not _sendable_token(access_token):
             # Never echo the token: the message says what is wrong with it, not what it is.
             raise ValueError(_UNSENDABLE_CREDENTIAL)
@@ -195,17 +203,20 @@ class IntercomResolver:
             ticket_attributes=_declared_attributes(ticket_attributes or {}),
         )
         self._processing: Final = processing
+        self._name: Final = name
 
     def __repr__(self) -> str:
+        named = "" if self._name == RESOLVER_NAME else f"name={self._name!r}, "
         return (
-            f"{type(self).__name__}(base_url={self._base_url!r}, "
+            f"{type(self).__name__}({named}base_url={self._base_url!r}, "
             f"api_version={self._api_version!r}, erasure_policy={self._policy!r})"
         )
 
     @property
     def name(self) -> str:
-        """``"intercom"``, forever: saga engines key their audit trails on it."""
-        return RESOLVER_NAME
+        """The name given at construction, ``"intercom"`` by default: saga engines key their
+        audit trails on it, and one workspace's resolver is told from another's by it."""
+        return self._name
 
     @property
     def base_url(self) -> str:
@@ -321,7 +332,8 @@ class IntercomResolver:
             if self._policy == "redact_messages"
             else _erase.delete_contact
         )
-        return await self._run("erase", lambda call: erase(call, contact_id))
+        erasure = await self._run("erase", lambda call: erase(call, contact_id))
+        return erasure.model_copy(update={"resolver": self.name})
 
     async def rectify_subject(
         self, ref: SubjectRef, changes: Mapping[str, str | None]
@@ -620,7 +632,7 @@ class IntercomResolver:
     def _contact_id(self, ref: SubjectRef) -> str:
         if ref.kind != self.name:
             raise ResolverError(
-                f"intercom resolves refs of kind 'intercom' only (got kind={ref.kind!r})"
+                f"this resolver resolves refs of kind {self.name!r} only (got kind={ref.kind!r})"
             )
         return ref.value
 

@@ -13,20 +13,28 @@ cases in it, not an empty one. The demo holds the cases that trip GDPR tools:
 - a tagged conversation with its own custom attributes and a phone call with a transcript, and
   an email reply whose address headers name the user and the workspace.
 
+A second workspace (:func:`seed_second_workspace`, served by ``dsr sandbox --workspaces 2``)
+holds the same person with no email at all: by the phone number and external id the demo's
+user has, as a company's other Intercom workspace (another region, another brand) would.
+
 Every timestamp is fixed, and ids come from the fake's seed, so a demo workspace is the same
-every time.
+every time, but for the subject's data events: Intercom lists only events of the last 90 days,
+so those are dated days before today (UTC), at fixed times of day, and the report's Events
+section shows them. The lead's one event stays in 2024, outside the window: it is counted only
+by the event summary, as Intercom does.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
 from dsr_resolvers.testing import FakeIntercom
 
-__all__ = ["DemoWorkspace", "seed_demo", "seed_random"]
+__all__ = ["DemoWorkspace", "SecondWorkspace", "seed_demo", "seed_random", "seed_second_workspace"]
 
 _DAY: Final = 86_400
 _EPOCH: Final = 1_717_200_000  # 2024-06-01, the demo's "first day"
@@ -70,8 +78,32 @@ class DemoWorkspace(BaseModel):
     company_id: str
 
 
+class SecondWorkspace(BaseModel):
+    """What :func:`seed_second_workspace` created.
+
+    Attributes:
+        contact_id: The demo's person here: a user with no email, by phone and external id.
+        phone: Their phone number (the demo user's).
+        external_id: Their external id (the demo user's).
+        bystander_id: Another customer of this workspace.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contact_id: str
+    phone: str
+    external_id: str
+    bystander_id: str
+
+
 def _at(day: float) -> int:
     return int(_EPOCH + day * _DAY)
+
+
+def _days_ago(days: float) -> int:
+    """``days`` before today's midnight (UTC): inside Intercom's 90-day event window."""
+    today = int(time.time()) // _DAY * _DAY
+    return int(today - days * _DAY)
 
 
 def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
@@ -257,9 +289,13 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
     fake.add_ticket_part(
         ticket, body="<p>The second charge is on my May statement.</p>", created_at=_at(36.1)
     )
-    fake.add_event(user, "logged-in", created_at=_at(39), metadata={"device": "iPhone 15"})
-    fake.add_event(user, "logged-in", created_at=_at(40), metadata={"device": "laptop"})
-    fake.add_event(user, "exported-invoice", created_at=_at(40.5), metadata={"invoice": "INV-7"})
+    fake.add_event(
+        user, "logged-in", created_at=_days_ago(12 - 0.375), metadata={"device": "iPhone 15"}
+    )
+    fake.add_event(user, "logged-in", created_at=_days_ago(5 - 0.75), metadata={"device": "laptop"})
+    fake.add_event(
+        user, "exported-invoice", created_at=_days_ago(5 - 0.76), metadata={"invoice": "INV-7"}
+    )
     fake.add_event(lead, "viewed-pricing", created_at=_at(-29))
 
     return DemoWorkspace(
@@ -277,6 +313,46 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         note_ids=notes,
         ticket_id=ticket,
         company_id=company,
+    )
+
+
+def seed_second_workspace(fake: FakeIntercom, demo: DemoWorkspace) -> SecondWorkspace:
+    """Fill ``fake`` as a company's other workspace, holding ``demo``'s person without email.
+
+    Args:
+        fake: A fake, normally empty.
+        demo: What :func:`seed_demo` put in the first workspace.
+
+    Returns:
+        The ids of this workspace's people.
+    """
+    phone = "+44 20 7946 0958"
+    person = fake.add_contact(
+        name="Sam Rivera",
+        phone=phone,
+        role="user",
+        external_id=demo.user_external_id,
+        custom_attributes={"plan": "starter"},
+        location={"country": "United Kingdom", "city": "London"},
+        created_at=_at(15),
+        last_seen_at=_at(41),
+    )
+    chat = fake.add_conversation(
+        person,
+        created_at=_at(41),
+        source_body="<p>Texting from my phone: is my order for the EU shop on its way?</p>",
+        title="Order status",
+    )
+    fake.add_part(chat, author="admin", body="<p>It ships tomorrow.</p>", created_at=_at(41.1))
+    bystander = fake.add_contact(
+        email="noor.haddad@example.com",
+        name="Noor Haddad",
+        role="user",
+        external_id="eu-2001",
+        created_at=_at(16),
+    )
+    return SecondWorkspace(
+        contact_id=person, phone=phone, external_id=demo.user_external_id, bystander_id=bystander
     )
 
 
