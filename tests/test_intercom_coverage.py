@@ -586,7 +586,12 @@ async def test_rectify_follows_the_taxonomy() -> None:
     contact_id = fake.add_contact(email="a@example.com")
     fake.fail_next(422, route="PUT /contacts/{id}")
     with pytest.raises(IntercomRejectedError, match=r"rectify request \(status=422\)"):
-        await resolver(fake).rectify_subject(ref(contact_id), {"email": "not-an-email"})
+        await resolver(fake).rectify_subject(ref(contact_id), {"email": "c@example.com"})
+    sent = fake.count()
+    for malformed in ({"email": "not-an-email"}, {"phone": "call me"}):  # refused, never sent
+        with pytest.raises(RectificationError, match=r"^(email|phone): not a"):
+            await resolver(fake).rectify_subject(ref(contact_id), malformed)
+    assert fake.count() == sent
     fake.fail_next(503, route="PUT /contacts/{id}")
     with pytest.raises(httpx.HTTPStatusError):
         await resolver(fake).rectify_subject(ref(contact_id), {"email": "b@example.com"})

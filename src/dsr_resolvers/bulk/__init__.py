@@ -32,7 +32,12 @@ from dsr_resolvers.bulk._inputs import (
     parse_subjects,
     read_subjects,
 )
-from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError, Registration
+from dsr_resolvers.bulk._journal import (
+    Journal,
+    JournalEntry,
+    JournalError,
+    Registration,
+)
 from dsr_resolvers.bulk._keys import JOURNAL_KEY_ENV, journal_key
 from dsr_resolvers.bulk._limiter import LimiterStats, RateLimiter, RequestAbortedError
 from dsr_resolvers.bulk._plan import ContactPlan, SubjectPlan, plan_bulk_erase

@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
-from dsr_resolvers.cli._output import Io, write_text_atomically
+from dsr_resolvers.cli._options import PROCESSING_RECORD_ENV
+from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import ResolverErasure, ResolverExport, SubjectRef
@@ -52,7 +52,6 @@ from dsr_resolvers.report import (
 )
 
 __all__ = [
-    "PROCESSING_RECORD_ENV",
     "BulkReceipts",
     "ReceiptRequest",
     "check_language",
@@ -60,8 +59,6 @@ __all__ = [
     "write_access_report",
     "write_erasure_receipt",
 ]
-
-PROCESSING_RECORD_ENV: Final = "DSR_PROCESSING_RECORD"
 
 
 def _write(path: Path, text: str, what: str) -> None:
@@ -99,7 +96,10 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
     try:
         return ProcessingRecord.from_toml(path)
     except ProcessingRecordError as error:
-        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from error
+        raise CliError(
+            f"invalid processing record: {len(error.problems)} problem(s), one a line below",
+            details=error.problems,
+        ) from error
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise CliError(f"cannot read the processing record {path}: {reason}") from error
@@ -190,6 +190,8 @@ class ReceiptRequest:
             return None
         if dry_run:
             raise CliError("--dry-run erases nothing, so there is no receipt to write")
+        check_destination(json_path, "--receipt")
+        check_destination(html_path, "--receipt-html")
         if reference is not None and ("@" in reference or not reference.strip()):
             raise CliError("--reference must be your own request reference, not an email")
         return cls(json_path, html_path, reference, check_language(language))

@@ -30,7 +30,9 @@ What each outcome is called, here and in ``--json``, is only what Intercom showe
 | the contact, then deleted it             | ``erased``          | erased                         |
 | a 404 ``not_found`` for the id           | ``no_contact``      | no contact with this id        |
 | nothing: the id cannot be an Intercom    | ``no_contact``      | no contact with this id; no    |
-| id (``../../admin``, spaces, ``@``)      |                     | request is sent                |
+| id (``../../admin``, spaces)             |                     | request is sent                |
+| nothing: the id is an email (``@``)      | (none: exit 2)      | that is an email address; use  |
+|                                          |                     | --email                        |
 | a 404 that is not Intercom's, no DNS     | (none: exit 2)      | check --base-url / --region    |
 | name, a refused connection               |                     |                                |
 
@@ -46,7 +48,6 @@ import json
 import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -54,12 +55,14 @@ import httpx
 import typer
 
 from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
+from dsr_resolvers._text import normalize_email
 from dsr_resolvers.cli._deliverables import (
     ReceiptRequest,
     write_access_report,
     write_erasure_receipt,
 )
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
+from dsr_resolvers.cli._options import LookupFormat
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
@@ -70,19 +73,18 @@ from dsr_resolvers.intercom import (
     ErasurePolicy,
     IntercomResolver,
     NotIntercomError,
+    RectificationError,
 )
 from dsr_resolvers.report import ProcessingRecord
 
 __all__ = [
     "NO_CONTACT",
     "PLAN_FORMAT",
-    "LookupFormat",
     "find_contacts",
     "held_not_exported_by",
     "not_intercom",
     "plan_entry",
     "plausible_contact_id",
-    "policy_name",
     "run_erase",
     "run_export",
     "run_lookup",
@@ -97,21 +99,6 @@ _T = TypeVar("_T")
 
 #: The role shown for a contact addressed by id: no request is spent to learn it.
 _UNKNOWN_ROLE = "unknown"
-
-
-def policy_name(policy: ErasurePolicy) -> str:
-    """How the CLI spells one of the resolver's erasure policies: ``redact-messages``.
-
-    The resolver's ``ErasurePolicy`` is the one list of policies; the CLI only respells it.
-    """
-    return policy.replace("_", "-")
-
-
-class LookupFormat(StrEnum):
-    """How ``dsr intercom lookup`` prints the contacts it found."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 #: What an Intercom contact id can be made of; anything else is never sent (module table).
@@ -248,6 +235,7 @@ def find_contacts(
     Raises:
         CliError: The lookup failed (exit 1), or Intercom refused the token (exit 2).
     """
+    email = None if email is None else _checked_email(email)
     try:
         return _run(
             connection, lambda: resolver.find_contacts(email=email, external_id=external_id)
@@ -266,13 +254,6 @@ def run_lookup(
 ) -> tuple[ContactMatch, ...]:
     """``dsr intercom lookup``: print every contact with this email or external id.
 
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        email: Look contacts up by email (users and leads).
-        external_id: Look the user up by its external id.
-        output_format: A table, or JSON ``{"contacts": [{"id", "role"}]}``.
-
     Returns:
         The contacts found.
 
@@ -282,8 +263,8 @@ def run_lookup(
     """
     if (email is None) == (external_id is None):
         raise CliError("give exactly one of --email and --external-id")
-    if not (email or external_id):
-        raise CliError("the value to look up is empty")
+    if external_id is not None and not external_id.strip():
+        raise CliError("--external-id cannot be empty")
     matches = find_contacts(connection, connection.resolver(), email=email, external_id=external_id)
     if output_format is LookupFormat.JSON:
         contacts = [{"id": match.id, "role": match.role} for match in matches]
@@ -299,10 +280,25 @@ def run_lookup(
     return matches
 
 
-def _checked_id(contact_id: str) -> str:
+#: What to do instead when a CONTACT_ID is an email, for commands without ``--email``.
+_LOOK_UP: Final = "find its contact ids with 'dsr intercom lookup --email'"
+
+
+def _checked_id(contact_id: str, instead: str = "use --email") -> str:
+    """The id, refused (exit 2, before any request) when empty or an email address."""
     if not contact_id.strip():
         raise CliError("a CONTACT_ID cannot be empty")
+    if "@" in contact_id:
+        raise CliError(f"CONTACT_ID: that is an email address; {instead}")
     return contact_id
+
+
+def _checked_email(email: str) -> str:
+    """The address as the library normalises it; its reason when it is none (exit 2)."""
+    try:
+        return normalize_email(email)
+    except ValueError as error:  # the library's message names the problem, never the address
+        raise CliError(f"--email: {error}") from error
 
 
 def shown_id(contact_id: str) -> str:
@@ -312,10 +308,9 @@ def shown_id(contact_id: str) -> str:
 
 def _warn_implausible(io: Io, contact_id: str) -> None:
     if not plausible_contact_id(contact_id):
-        hint = "; to address a person by email use --email" if "@" in contact_id else ""
         io.status(
             "A CONTACT_ID given does not look like an Intercom contact id (letters, digits, "
-            f"- and _ only): {NO_CONTACT}, and no request was sent for it{hint}."
+            f"- and _ only): {NO_CONTACT}, and no request was sent for it."
         )
 
 
@@ -331,8 +326,6 @@ def _targets(
         raise CliError("give either a CONTACT_ID or --email, not both and not neither")
     if contact_id is not None:
         return (ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE),)
-    if not email or "@" not in email:
-        raise CliError("--email must be an email address")
     return find_contacts(connection, resolver, email=email)
 
 
@@ -435,21 +428,6 @@ def run_export(
     language: str = "en",
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
-
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_id: The contact to export.
-        email: Export every contact with this email into one bundle instead.
-        messages: Also export the messages the contacts wrote.
-        archived: Reach an archived contact: unarchive it, export it, archive it again.
-        custom_attributes: Custom attributes to export, with their categories.
-        export_format: ``json`` (with the covered surface), ``jsonl``, ``csv``, or ``html``
-            (the access report).
-        out: The file to write; stdout when ``None``.
-        csv_raw: Write CSV cells as held, without neutralising formula starts.
-        processing: The record of processing: fills legal basis, purpose and retention.
-        language: The access report's language (``en``, ``de``).
 
     Returns:
         The bundle written.
@@ -588,10 +566,10 @@ def plan_entry(
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
         presence: ``held``, ``not_visible`` (archived or absent: no read tells) or ``absent``.
         role: ``user`` or ``lead`` when a lookup said so.
-        conversations: Conversations it is in (``redact-messages`` only).
+        conversations: Conversations it is in (``redact_messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
-        redactions: Messages the erasure would redact (``redact-messages`` only).
+        redactions: Messages the erasure would redact (``redact_messages`` only).
 
     Returns:
         The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
@@ -656,7 +634,7 @@ def _plans_json(
                     redactions=plan.redactions if scan is not None else None,
                 )
             )
-    return {"format": PLAN_FORMAT, "policy": policy_name(policy), "contacts": contacts}
+    return {"format": PLAN_FORMAT, "policy": policy, "contacts": contacts}
 
 
 def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) -> bool:
@@ -667,7 +645,7 @@ def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) ->
         )
     ids = ", ".join(f"{shown_id(match.id)} ({_role(match)})" for match in contacts)
     return typer.confirm(
-        f"Erase {len(contacts)} Intercom contact(s) under policy {policy_name(policy)}: {ids}? "
+        f"Erase {len(contacts)} Intercom contact(s) under policy {policy}: {ids}? "
         "This cannot be undone",
         default=False,
         err=True,
@@ -719,17 +697,6 @@ def run_erase(
 ) -> int:
     """``dsr intercom erase``: erase a contact, or every holder of an email (Art. 17).
 
-    Args:
-        connection: The workspace.
-        io: Where to print, and whether a person can confirm.
-        contact_id: The contact to erase.
-        email: Erase every contact with this email (the user and each lead) instead.
-        policy: ``delete-contact`` or ``redact-messages``.
-        dry_run: Only show what would be done (``plan_erasure``); change nothing.
-        assume_yes: Do not ask for confirmation.
-        as_json: Print the result (or the plan) as JSON on stdout instead of a table.
-        receipt: Where to write an erasure receipt (after reading each contact back).
-
     Returns:
         0 when every contact is erased (or Intercom holds no contact with its id), 1 when
         some failed or the confirmation was declined.
@@ -747,7 +714,7 @@ def run_erase(
         io.status("No Intercom contact has this email: nothing to erase.")
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
-            _write_json(io, {"format": kind, "policy": policy_name(policy), "contacts": []})
+            _write_json(io, {"format": kind, "policy": policy, "contacts": []})
         if receipt is not None:
             write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
@@ -757,7 +724,7 @@ def run_erase(
             _write_json(io, _plans_json(policy, plans))
         else:
             show_plans(io, plans)
-        io.status(f"Dry run under policy {policy_name(policy)}: nothing was changed.")
+        io.status(f"Dry run under policy {policy}: nothing was changed.")
         return _report_failures(io, "planning the erasure of", plans)
     if not assume_yes and not _confirm(io, contacts, policy):
         io.status("Aborted: nothing was erased.")
@@ -770,9 +737,7 @@ def run_erase(
             )
             for m, outcome, detail, _ in results
         ]
-        _write_json(
-            io, {"format": ERASE_FORMAT, "policy": policy_name(policy), "contacts": entries}
-        )
+        _write_json(io, {"format": ERASE_FORMAT, "policy": policy, "contacts": entries})
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
         for match, outcome, detail, _ in results:
@@ -879,16 +844,8 @@ def run_verify(
     Intercom answers 404 alike for a contact erased earlier and for an id it never held, so a
     contact that is gone is reported as "no contact with this id", never as "erased".
 
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_ids: The contacts to check.
-        policy: Under ``redact-messages`` also look for messages still readable.
-        roles: Roles to show, by contact id, when known.
-        as_json: Print the result as JSON on stdout instead of a table.
-
     Returns:
-        0 when no contact is held (and, under ``redact-messages``, nothing they wrote is
+        0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
         readable), 1 when one is still held or a check failed.
     """
     if not contact_ids:
@@ -901,7 +858,7 @@ def run_verify(
     held: list[str] = []
     contacts = [
         ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
-        for contact_id in dict.fromkeys(map(_checked_id, contact_ids))
+        for contact_id in dict.fromkeys(_checked_id(c, _LOOK_UP) for c in contact_ids)
     ]
     for match, check in each_contact(connection, contacts, resolver.verify_erasure, "Verifying"):
         contact_id = match.id
@@ -923,7 +880,7 @@ def run_verify(
             outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
             held.append(
                 f"contact {contact_id} is gone but {scan.unredacted} message(s) it wrote are "
-                "still readable; run 'dsr intercom erase --policy redact-messages' for it"
+                "still readable; run 'dsr intercom erase --policy redact_messages' for it"
             )
         elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
             cut = scan.incomplete if scan is not None else 0
@@ -952,9 +909,7 @@ def run_verify(
             )
         )
     if as_json:
-        _write_json(
-            io, {"format": VERIFY_FORMAT, "policy": policy_name(policy), "contacts": entries}
-        )
+        _write_json(io, {"format": VERIFY_FORMAT, "policy": policy, "contacts": entries})
     else:
         io.out.print(table)
     status = _report_failures(io, "verifying", outcomes)
@@ -978,34 +933,23 @@ def run_rectify(
     """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
     contact (Art. 16).
 
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        contact_id: The contact to correct.
-        changes: New values by field name; ``None`` clears the field.
-        custom_attributes: Declared custom attributes, correctable as
-            ``custom_attributes.<name>``.
-        as_json: Print the result as JSON on stdout.
-
     Returns:
         0 when corrected (or when Intercom holds no such contact), 1 when it failed.
 
     Raises:
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
-    contact_id = _checked_id(contact_id)
+    contact_id = _checked_id(contact_id, _LOOK_UP)
     resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
             "nothing to correct: give --set FIELD=VALUE or --clear FIELD "
             f"(fields: {', '.join(sorted(resolver.correctable_fields))})"
         )
-    unknown = sorted(set(changes) - resolver.correctable_fields)
-    if unknown:
-        raise CliError(
-            f"cannot correct {', '.join(unknown)}: the correctable fields are "
-            f"{', '.join(sorted(resolver.correctable_fields))}"
-        )
+    try:  # the library's own checks, before any request
+        changes = resolver.checked_changes(changes)
+    except RectificationError as error:
+        raise CliError(f"cannot correct: {error}") from error
     match = ContactMatch(id=contact_id, role=_UNKNOWN_ROLE)
 
     def done(outcome: str, status: int, **fields: Any) -> int:

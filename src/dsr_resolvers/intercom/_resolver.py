@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import contextvars
 import ipaddress
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -248,10 +249,19 @@ class IntercomResolver:
         return self._max_in_flight if fans_out else 1
 
     def options_for(self, operation: Operation) -> dict[str, str]:
-        """What decides ``operation``'s outcome: the erasure policy, or the export sections."""
+        """What decides ``operation``'s outcome, as a bulk journal records it: the erasure
+        policy, or the export sections (and archived contacts, custom attributes when set)."""
         if operation == "erase":
             return {"erasure_policy": self._policy}
-        return {"sections": ",".join(sorted(self._export.sections))}
+        options = {"sections": ",".join(sorted(self._export.sections))}
+        if self._export.archived:
+            options["archived"] = "yes"
+        if self._export.custom_attributes:
+            options["custom_attributes"] = ",".join(
+                f"{name}={category.value}"
+                for name, category in sorted(self._export.custom_attributes.items())
+            )
+        return options
 
     @property
     def correctable_fields(self) -> frozenset[str]:
@@ -362,31 +372,10 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        correctable = self.correctable_fields
-        unknown = sorted(set(changes) - correctable)
-        if unknown or not changes:
-            # Names only: an undeclared attribute's name is the caller's, never a value.
-            raise RectificationError(
-                "intercom can rectify only "
-                + ", ".join(sorted(correctable))
-                + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
-                + (
-                    "; declare a custom attribute to correct it"
-                    if any(name.startswith(_CUSTOM) for name in unknown)
-                    else ""
-                )
-            )
-        for value in changes.values():
-            if value is not None and not isinstance(value, str):
-                raise RectificationError("rectified values must be text or None")
-        if "email" in changes and changes["email"] is None:
-            raise RectificationError(
-                "intercom cannot clear a contact's email (only name and phone); give a new"
-                " address, or erase the subject"
-            )
-        fields = tuple(sorted(changes))
-        body: dict[str, object] = {n: changes[n] for n in fields if not n.startswith(_CUSTOM)}
-        custom = {n.removeprefix(_CUSTOM): changes[n] for n in fields if n.startswith(_CUSTOM)}
+        checked = self.checked_changes(changes)
+        fields = tuple(checked)
+        body: dict[str, object] = {n: checked[n] for n in fields if not n.startswith(_CUSTOM)}
+        custom = {n.removeprefix(_CUSTOM): checked[n] for n in fields if n.startswith(_CUSTOM)}
         if custom:
             body["custom_attributes"] = custom
 
@@ -438,6 +427,57 @@ class IntercomResolver:
         return await self._run(
             "object", lambda call: object_to_marketing(call, contact_id, dry_run=dry_run)
         )
+
+    def checked_changes(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """What :meth:`rectify_subject` would send for ``changes``, checked without a request.
+
+        Args:
+            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+
+        Returns:
+            The changes, fields sorted, an email as :func:`normalize_email` returns it.
+
+        Raises:
+            RectificationError: No change, a field that is not correctable, a value that is not
+                text, clearing ``email``, an email that is not an address, or a phone that is
+                not a phone number. The message never repeats a value.
+        """
+        correctable = self.correctable_fields
+        unknown = sorted(set(changes) - correctable)
+        if unknown or not changes:
+            # Names only: an undeclared attribute's name is the caller's, never a value.
+            raise RectificationError(
+                "intercom can rectify only "
+                + ", ".join(sorted(correctable))
+                + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+                + (
+                    "; declare a custom attribute to correct it"
+                    if any(name.startswith(_CUSTOM) for name in unknown)
+                    else ""
+                )
+            )
+        body = {name: changes[name] for name in sorted(changes)}
+        for value in body.values():
+            if value is not None and not isinstance(value, str):
+                raise RectificationError("rectified values must be text or None")
+        if "email" in body:
+            if body["email"] is None:
+                raise RectificationError(
+                    "intercom cannot clear a contact's email (only name and phone); give a new"
+                    " address, or erase the subject"
+                )
+            try:
+                body["email"] = normalize_email(body["email"])
+            except ValueError as error:
+                raise RectificationError(f"email: {error}") from error
+        phone = body.get("phone")
+        if phone is not None and (
+            not _PHONE.fullmatch(phone.strip()) or sum(c.isdigit() for c in phone) < 5
+        ):
+            raise RectificationError(
+                "phone: not a phone number (digits, with + ( ) - . and spaces only)"
+            )
+        return body
 
     async def find_contacts(
         self, *, email: str | None = None, external_id: str | None = None
@@ -652,6 +692,9 @@ async def _returned(returned: threading.Event) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0.005)
 
+
+#: A phone number as people write one: digits with + ( ) - . and spaces (and five digits).
+_PHONE: Final = re.compile(r"\+?[\d ().-]+")
 
 _UNSENDABLE_CREDENTIAL = (
     "the Intercom access token is empty, has surrounding whitespace, or holds a character a "
