@@ -365,9 +365,28 @@ def _label(words: Words, key: str) -> str:
         n, _, what = rest.partition(".")
         number = int(n) + 1 if n.isdigit() else n
         return words("social_profile", n=number, what=words.field(what))
-    if head == "custom_attributes":
+    if head == "custom_attributes" or (
+        head == "ticket_attributes" and not rest.startswith("_default_")
+    ):
         return words("custom_attribute", name=rest.replace("_", " "))
+    if head == "tags":  # ``tags.{tag id}.name`` of a conversation
+        return words.field("tags")
+    if head == "ticket_parts":  # ``ticket_parts.{part id}.<what>``: the person's own comment
+        what = ".".join(p for p in rest.partition(".")[2].split(".") if not p.isdigit())
+        return words("reply") if what == "body" else f"{words('reply')}: {words.field(what)}"
     return words.field(key)
+
+
+def _held_label(words: Words, name: str) -> str:
+    """A name of ``held_not_exported`` (``conversation.*.custom_attributes.mood``) in words."""
+    where, _, attribute = name.rpartition(".")
+    label = words("custom_attribute", name=attribute.replace("_", " "))
+    holder = where.partition(".")[0]
+    return (
+        f"{label} ({words('sec_' + holder + 's')})"
+        if holder in ("conversation", "ticket")
+        else label
+    )
 
 
 # -- the data ----------------------------------------------------------------------------------
@@ -479,6 +498,10 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
         if n == 0 or any(column[1](key) for key in present)
     ]
     extra = [key for key in present if not any(column[1](key) for column in columns)]
+    # A conversation's title, tags, page and attributes would widen its table past the page:
+    # they go in a card of their own below it.
+    carded = extra if section == "conversations" else []
+    extra = [key for key in extra if key not in carded]
     headers = [words(header) for header, _, _ in shown] + [_label(words, k) for k in extra]
     rows = [
         [cell(words, values) for _, _, cell in shown]
@@ -490,7 +513,18 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
         for row, item in zip(rows, items, strict=True):
             row.insert(0, f'<span class="mono">{text_html(item)}</span>')
     numeric = frozenset({1}) if section == "event_summaries" else frozenset()
-    return table(headers, rows, numeric=numeric)
+    cards = [
+        f'<div class="card"><h5>{escape(words("conversation", id=item))}</h5>{_facts(facts)}</div>'
+        for item, values in items.items()
+        if (
+            facts := [
+                (_label(words, k), _value(words, k, values[k], section))
+                for k in carded
+                if k in values
+            ]
+        )
+    ]
+    return table(headers, rows, numeric=numeric) + "".join(cards)
 
 
 _TICKET_TITLE: Final = "ticket_attributes._default_title_"
@@ -655,7 +689,9 @@ def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
         out.append(_contact_data(words, export.records))
         if export.held_not_exported:  # names only: the values were never exported
             out.append(f"<p>{escape(words('held_not_exported'))}</p><ul>")
-            out.extend(f'<li class="mono">{escape(n)}</li>' for n in export.held_not_exported)
+            out.extend(
+                f"<li>{escape(_held_label(words, n))}</li>" for n in export.held_not_exported
+            )
             out.append("</ul>")
     out.append("</section>")
     return "".join(out)
