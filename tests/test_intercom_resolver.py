@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import math
+import threading
 
 import httpx
 import pytest
@@ -510,6 +512,40 @@ async def test_neither_token_nor_id_reaches_the_logs(caplog: pytest.LogCaptureFi
     assert TOKEN not in logged
     assert CONTACT_ID not in logged
     assert "a@b.c" not in logged
+
+
+async def test_httpcore_debug_logs_never_carry_a_response_header_of_ours(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real socket (httpcore logs only there) answering 302 with an id and an email."""
+    location = f"https://elsewhere.example/contacts/{CONTACT_ID}?email=someone%40example.com"
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_DELETE(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("X-Echo", "someone@example.com")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        with caplog.at_level(logging.DEBUG), pytest.raises(IntercomRedirectError):
+            await IntercomResolver(TOKEN, base_url=base_url).erase_subject(REF)
+    finally:
+        server.shutdown()
+        server.server_close()
+    traced = [r for r in caplog.records if r.name.startswith("httpcore")]
+    assert any(r.getMessage() == "receive_response_headers.complete" for r in traced)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("elsewhere.example", "someone", CONTACT_ID, TOKEN):
+        assert secret not in logged
 
 
 async def test_a_borrowed_transport_is_not_closed_by_the_resolver() -> None:

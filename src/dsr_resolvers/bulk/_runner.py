@@ -64,7 +64,7 @@ from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, e
 from dsr_resolvers._files import write_json_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
-from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
+from dsr_resolvers.bulk._limiter import _WATCH, RateLimiter, SentCounter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
     INTERRUPTED,
     BulkOperation,
@@ -154,11 +154,15 @@ class RetryPolicy(BaseModel):
         self, error: BaseException, throttled: int, rng: random.Random | None = None
     ) -> float:
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
-        ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
+        ``backoff_max``, or, when it names none (absent, negative, non-finite), the default
+        pause: the backoff's ceiling with half of it jittered, so never none."""
         retry_after = bounded_retry_after(
             getattr(error, "retry_after", None), most=self.backoff_max
         )
-        return self.backoff(throttled, rng) if retry_after is None else retry_after
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, throttled - 1))
+        return ceiling / 2 + self.backoff(throttled, rng) / 2
 
 
 async def retrying(
@@ -497,9 +501,22 @@ class _Run:
             self.report_progress()
 
     async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
+        # Requests the limiter lets through in each try (the resolver's threads run in a copy
+        # of this context): a subject waiting for its slot, in a 429 pause, has none.
+        wire = SentCounter()
+        watch = wire.watching()
+        try:
+            await self.tries(entry, contacts, wire)
+        finally:
+            _WATCH.reset(watch)
+
+    async def tries(
+        self, entry: JournalEntry, contacts: dict[str, ContactOutcome], wire: SentCounter
+    ) -> None:
         def before() -> None:
             if self.stopped is not None:
                 raise _StoppedError
+            wire.sent = 0
             self.write(self.journal.mark_running, entry.key)
 
         def on_retry(error: BaseException, info: FailureInfo) -> None:
@@ -508,6 +525,8 @@ class _Run:
             self.stats.rate_limited += info.status == 429
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
+            if info.status == 429:  # refused unprocessed: nothing of this try is in doubt
+                wire.sent = 0
 
         try:
             result, export_file = await retrying(
@@ -523,9 +542,12 @@ class _Run:
             self.leave_pending(entry, None)
             return
         except asyncio.CancelledError:
-            # Cancelled mid-subject: a request may or may not have reached Intercom. The row
-            # goes back to pending, so a rerun resumes it, marked so it can be counted in doubt.
-            self.leave_pending(entry, INTERRUPTED)
+            # Cancelled mid-subject: a request sent in this try may or may not have reached
+            # Intercom. The row goes back to pending, so a rerun resumes it, marked so it can
+            # be counted in doubt; a try still waiting for its first slot is only pending.
+            # Without a limiter nothing counts the requests: every such subject is in doubt.
+            on_the_wire = wire.sent > 0 or self.limiter is None
+            self.leave_pending(entry, INTERRUPTED if on_the_wire else None)
             raise
         except _LocalFailureError:
             raise
