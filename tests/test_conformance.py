@@ -159,6 +159,9 @@ class TestIntercomConformance(ResolverConformanceSuite):
     def make_absent_ref(self) -> SubjectRef:
         return SubjectRef(kind="intercom", value="no-such-contact-0000")
 
+    def make_lookup(self) -> dict[str, str]:
+        return {"email": "ada@example.org"}
+
     def make_fully_populated_resolver(self) -> tuple[Resolver, SubjectRef]:
         full = populate_every_field(self._world())
         return self._resolver(), SubjectRef(kind="intercom", value=full)
@@ -246,6 +249,9 @@ class TestIntercomConformanceArchived(TestIntercomConformance):
             "concurrent exports of one archived contact race on unarchive and archive again; "
             "docs/intercom.md says to export an archived contact from one caller at a time"
         )
+
+    def make_lookup(self) -> dict[str, str]:
+        pytest.skip("Intercom's search does not find archived contacts (docs/intercom.md)")
 
 
 class _IntercomUnderFault(TestIntercomConformance):

@@ -34,7 +34,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -84,7 +84,7 @@ class SubjectRecords:
         records: Everything exported; empty when Intercom holds no such contact.
     """
 
-    contact_id: str
+    contact_id: str = field(repr=False)
     records: tuple[ExportRecord, ...]
     role: str | None = None
 
@@ -104,7 +104,7 @@ class ExportBundle:
     subjects: tuple[SubjectRecords, ...]
     covered_surface: CoveredSurface | None
     generated_at: datetime
-    input: Mapping[str, Any] | None = None
+    input: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def now(

@@ -62,7 +62,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
@@ -128,7 +128,7 @@ class JournalEntry:
             loses none of them.
     """
 
-    key: str
+    key: str = field(repr=False)
     subject: Subject
     state: SubjectState
     attempts: int

@@ -36,10 +36,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import SubjectKind
+from dsr_resolvers.contract import ResolverError
 
 __all__ = [
     "BulkOperation",
@@ -95,7 +97,7 @@ class ContactOutcome(_Frozen):
         records: How many export records the contact yielded (export only).
     """
 
-    contact_id: str
+    contact_id: str = Field(repr=False)
     result: ContactResult
     records: int | None = None
 
@@ -114,11 +116,12 @@ class FailureInfo(_Frozen):
     @classmethod
     def of(cls, exc: BaseException) -> FailureInfo:
         """Describe ``exc`` by type and status only; its message is never read."""
-        status = getattr(exc, "status_code", None)
-        response = getattr(exc, "response", None)
-        if status is None and response is not None:
-            status = getattr(response, "status_code", None)
-        return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+        status = None
+        if isinstance(exc, ResolverError):
+            status = exc.status_code
+        elif isinstance(exc, httpx.HTTPStatusError):
+            status = exc.response.status_code
+        return cls(type=type(exc).__name__, status=status)
 
 
 INTERRUPTED: Final = FailureInfo(type="Interrupted")
@@ -157,7 +160,7 @@ class SubjectOutcome(_Frozen):
         export_file: The export file's name inside the output directory (export only).
     """
 
-    key: str
+    key: str = Field(repr=False)
     line: int
     kind: SubjectKind
     state: SubjectState
@@ -165,7 +168,7 @@ class SubjectOutcome(_Frozen):
     result: SubjectResult | None = None
     contacts: tuple[ContactOutcome, ...] = ()
     error: FailureInfo | None = None
-    export_file: str | None = None
+    export_file: str | None = Field(default=None, repr=False)
 
 
 class BulkProgress(_Frozen):

@@ -7,7 +7,7 @@ concurrency, and neither is the number of requests a killed run can leave in dou
 What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. an email address is resolved to every contact holding it (``find_contact_ids``), and the
+2. an email address is resolved to every subject holding it (``find_subjects``), and the
    ids are journalled (``found``) *before* the first change: a kill after that loses no id;
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
@@ -36,12 +36,19 @@ What a failure leads to, following the contract (retry everything but ``Resolver
 |                                         | contacts recorded so far, are retried by the next   |
 |                                         | run                                                 |
 
-Failures are recorded by exception type and HTTP status, never by message.
+Failures are recorded by exception type and HTTP status, never by message; "the credentials"
+and "a rate limit" are told by type (the contract's ``CredentialsError`` and
+``ThrottledError``), never by a status number.
+
+What the runner needs of a resolver besides ``Resolver`` it asks through the contract's
+protocols, never by an attribute's name: ``LookupResolver`` for email inputs,
+``ConcurrentResolver`` for the requests one subject keeps in flight, ``ConfiguredResolver``
+for the options a journal records, ``AttestingResolver`` for the surface an export declares.
 
 Concurrency: ``concurrency="auto"`` asks the limiter how many *requests* should be in flight to
 sit on the rate ceiling, and divides by the requests one subject keeps in flight
-(``max_in_flight`` of the resolver, 1 when it has none): subjects x in-flight per subject stays
-at the ceiling without overshooting it.
+(``requests_in_flight`` of a ``ConcurrentResolver``, else 1): subjects x in-flight per subject
+stays at the ceiling without overshooting it.
 """
 
 from __future__ import annotations
@@ -54,9 +61,10 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,29 +84,29 @@ from dsr_resolvers.bulk._report import (
     SubjectResult,
     SubjectState,
 )
-from dsr_resolvers.bulk._threads import default_executor_with
 from dsr_resolvers.contract import (
     AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
+    CredentialsError,
+    LookupResolver,
+    Operation,
     Resolver,
     ResolverError,
     ResolverExport,
     SubjectRef,
+    ThrottledError,
 )
 
 __all__ = [
     "AUTO_CONCURRENCY_MAX",
-    "CREDENTIAL_STATUSES",
     "EXPORT_FORMAT",
-    "EmailLookupResolver",
     "ProgressCallback",
     "RetryPolicy",
     "retrying",
     "run_bulk",
     "run_options",
 ]
-
-CREDENTIAL_STATUSES: Final = frozenset({401, 403})
-"""Statuses that say the credentials or their scopes are wrong, for every subject alike."""
 
 _log = logging.getLogger("dsr_resolvers.bulk")
 _T = TypeVar("_T")
@@ -107,21 +115,13 @@ AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
 
 _AUTO_WITHOUT_LIMITER: Final = 16
+_FILE_WRITERS: Final = 4
 _RATE_WINDOW_SECONDS: Final = 10.0
 EXPORT_FORMAT: Final = BUNDLE_FORMAT
 """The ``format`` field of every export file."""
 
 ProgressCallback = Callable[[BulkProgress], None]
 """Called on the event loop after each subject finishes (and once at the start)."""
-
-
-@runtime_checkable
-class EmailLookupResolver(Resolver, Protocol):
-    """A resolver that can name every contact holding an email address."""
-
-    async def find_contact_ids(self, *, email: str) -> tuple[str, ...]:
-        """The ids of every contact (user or lead) whose email is ``email``; may be empty."""
-        ...
 
 
 class RetryPolicy(BaseModel):
@@ -156,9 +156,8 @@ class RetryPolicy(BaseModel):
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
         ``backoff_max``, or, when it names none (absent, negative, non-finite), the default
         pause: the backoff's ceiling with half of it jittered, so never none."""
-        retry_after = bounded_retry_after(
-            getattr(error, "retry_after", None), most=self.backoff_max
-        )
+        stated = error.retry_after if isinstance(error, ThrottledError) else None
+        retry_after = bounded_retry_after(stated, most=self.backoff_max)
         if retry_after is not None:
             return retry_after
         ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, throttled - 1))
@@ -209,7 +208,7 @@ async def retrying(
             if isinstance(error, fatal):
                 raise
             info = FailureInfo.of(error)
-            if info.status == 429:
+            if isinstance(error, ThrottledError):
                 throttled += 1
                 if throttled > policy.max_rate_limited:
                     raise
@@ -242,7 +241,7 @@ async def run_bulk(
 
     Args:
         resolver: Does the work, e.g. ``IntercomResolver(token, hooks=limiter)``. Email
-            subjects need an :class:`EmailLookupResolver`.
+            subjects need a ``LookupResolver``.
         operation: ``"erase"`` or ``"export"``.
         subjects: The input, e.g. from :func:`read_subjects` (streamed, read twice) or
             :func:`parse_subjects`.
@@ -277,12 +276,12 @@ async def run_bulk(
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
-    if not isinstance(resolver, EmailLookupResolver) and any(
+    if not isinstance(resolver, LookupResolver) and any(
         s.kind is SubjectKind.EMAIL for s in source
     ):
         raise ValueError(
             "the input names email addresses but the resolver cannot look them up "
-            "(it has no find_contact_ids)"
+            "(it is not a LookupResolver)"
         )
     if target is not None:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -304,6 +303,9 @@ async def run_bulk(
         progress=progress,
         work=journal.entries(source, states),
         stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
+        # The run's own threads for its file writes: the caller's loop and its default
+        # executor stay as they were (a resolver runs its calls in threads of its own).
+        files=ThreadPoolExecutor(max_workers=_FILE_WRITERS, thread_name_prefix="dsr-bulk"),
     )
     if concurrency == "auto":
         ceiling = AUTO_CONCURRENCY_MAX if limiter is not None else _AUTO_WITHOUT_LIMITER
@@ -311,7 +313,7 @@ async def run_bulk(
         ceiling = concurrency
     workers = max(1, min(ceiling, runnable))
     gate = _Gate(run.auto_capacity(workers) if concurrency == "auto" else workers)
-    with default_executor_with(workers * run.in_flight_per_subject + 4):
+    with run.files:
         run.report_progress()
         tasks = [
             asyncio.create_task(run.worker(gate, auto=concurrency == "auto", cap=workers))
@@ -342,22 +344,28 @@ async def run_bulk(
     return run.summary(duplicates=registration.duplicates + getattr(subjects, "duplicates", 0))
 
 
+async def subject_ids(resolver: Resolver, subject: Subject) -> tuple[str, ...]:
+    """The ids a subject names: itself, or every subject an email address leads to."""
+    if subject.kind is not SubjectKind.EMAIL:
+        return (subject.value,)
+    assert isinstance(resolver, LookupResolver)  # checked before a run or plan starts
+    return tuple(match.ref.value for match in await resolver.find_subjects(email=subject.value))
+
+
 def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str, str]:
     """What decides a run's outcome besides its input, as the journal records it.
 
-    Erase: the resolver's ``erasure_policy``. Export: its ``sections`` and the custom
-    attributes of its covered surface. A resolver without these attributes has none.
+    The resolver's name, and what a ``ConfiguredResolver`` names for the operation (Intercom:
+    its ``erasure_policy``, or its export ``sections``).
     """
     options: dict[str, str] = {"resolver": resolver.name}
-    if BulkOperation(operation) is BulkOperation.ERASE:
-        policy = getattr(resolver, "erasure_policy", None)
-        if policy is not None:
-            options["erasure_policy"] = str(policy)
-        return options
-    sections = getattr(resolver, "sections", None)
-    if sections is not None:
-        options["sections"] = ",".join(sorted(str(s) for s in sections))
+    if isinstance(resolver, ConfiguredResolver):
+        options |= resolver.options_for(_operation(BulkOperation(operation)))
     return options
+
+
+def _operation(operation: BulkOperation) -> Operation:
+    return "erase" if operation is BulkOperation.ERASE else "export"
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:
@@ -429,6 +437,7 @@ class _Run:
     progress: ProgressCallback | None
     work: Iterator[JournalEntry]
     stats: _Stats
+    files: Executor
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
@@ -438,18 +447,12 @@ class _Run:
 
     @property
     def in_flight_per_subject(self) -> int:
-        """Requests one subject keeps in flight: the resolver's ``max_in_flight`` when this
-        operation reads or redacts conversations in flight (a ``redact_messages`` erasure, an
-        export with messages), else 1: a plain DELETE or a metadata export is one at a time,
-        and dividing by ``max_in_flight`` there would leave most of the ceiling unused."""
-        value = getattr(self.resolver, "max_in_flight", 1)
-        if not isinstance(value, int) or value < 1:
+        """Requests one subject keeps in flight, as a ``ConcurrentResolver`` states it for this
+        operation (Intercom: ``max_in_flight`` only where it fans out over conversations);
+        1 for any other resolver."""
+        if not isinstance(self.resolver, ConcurrentResolver):
             return 1
-        if self.operation is BulkOperation.ERASE:
-            fans_out = getattr(self.resolver, "erasure_policy", None) == "redact_messages"
-        else:
-            fans_out = "messages" in {str(s) for s in getattr(self.resolver, "sections", ())}
-        return value if fans_out else 1
+        return max(1, self.resolver.requests_in_flight(_operation(self.operation)))
 
     def auto_capacity(self, cap: int) -> int:
         if self.limiter is None:
@@ -522,10 +525,10 @@ class _Run:
         def on_retry(error: BaseException, info: FailureInfo) -> None:
             if self.stopped is not None:  # the limiter refused the request: it was not sent
                 raise _StoppedError
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(error, ThrottledError)
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
-            if info.status == 429:  # refused unprocessed: nothing of this try is in doubt
+            if isinstance(error, ThrottledError):  # refused unprocessed: nothing in doubt
                 wire.sent = 0
 
         try:
@@ -553,7 +556,7 @@ class _Run:
             raise
         except ResolverError as exc:
             info = FailureInfo.of(exc)
-            if info.status in CREDENTIAL_STATUSES:
+            if isinstance(exc, CredentialsError):
                 self.stop("refused", info)
                 self.leave_pending(entry, info)
             else:
@@ -564,7 +567,7 @@ class _Run:
                 self.leave_pending(entry, None)
                 return
             info = FailureInfo.of(exc)
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(exc, ThrottledError)
             self.fail(entry, info)
             return
         self.write(
@@ -606,12 +609,7 @@ class _Run:
         self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
     ) -> tuple[SubjectResult, str | None]:
         subject = entry.subject
-        if subject.kind is SubjectKind.EMAIL:
-            lookup = self.resolver
-            assert isinstance(lookup, EmailLookupResolver)  # checked before the run started
-            contact_ids = await lookup.find_contact_ids(email=subject.value)
-        else:
-            contact_ids = (subject.value,)
+        contact_ids = await subject_ids(self.resolver, subject)
         if self.operation is BulkOperation.ERASE:
             return await self.erase(entry, contact_ids, contacts), None
         return await self.export(entry, contact_ids, contacts)
@@ -687,7 +685,9 @@ class _Run:
         ).document()
         assert self.out_dir is not None  # checked before the run started
         try:
-            await asyncio.to_thread(write_json_atomically, self.out_dir / name, payload)
+            await asyncio.get_running_loop().run_in_executor(
+                self.files, write_json_atomically, self.out_dir / name, payload
+            )
         except OSError as error:
             code = errno.errorcode.get(error.errno or 0, type(error).__name__)
             raise _LocalFailureError(

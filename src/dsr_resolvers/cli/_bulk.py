@@ -72,7 +72,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
+from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
@@ -169,10 +169,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
     try:
         subjects = read_subjects(path, column=column)
     except InputError as error:  # names a line number, never the line
-        raise CliError(f"{path}: {error}; fix the input and run again") from None
+        raise CliError(f"{path}: {error}; fix the input and run again") from error
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the input file {path}: {reason}") from None
+        raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
         raise CliError(f"{path} names no subject: one contact id or email a line is expected")
     return subjects
@@ -267,7 +267,7 @@ def _open_journal(path: Path, *, read_only: bool = False) -> Journal:
     try:
         return Journal(path, read_only=read_only)
     except JournalError as error:  # names the real cause and never advises deleting it
-        raise CliError(f"journal: {error}") from None
+        raise CliError(f"journal: {error}") from error
 
 
 def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
@@ -276,11 +276,11 @@ def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
     try:
         journal.write_report(report_path)
     except JournalError as error:
-        raise CliError(f"cannot write the report {report_path}: {error}") from None
+        raise CliError(f"cannot write the report {report_path}: {error}") from error
     except OSError as error:
         raise CliError(
             f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
-        ) from None
+        ) from error
     io.status(f"Report: {report_path}")
 
 
@@ -357,7 +357,13 @@ def run_bulk_command(
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
         return _dry_run(
-            resolver, subjects, io, report_path=report_path, concurrency=workers, as_json=as_json
+            resolver,
+            policy,
+            subjects,
+            io,
+            report_path=report_path,
+            concurrency=workers,
+            as_json=as_json,
         )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
@@ -392,9 +398,9 @@ def run_bulk_command(
                     )
                 )
         except JournalError as error:
-            raise CliError(f"journal: {error}") from None
-        except KeyboardInterrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from None
+            raise CliError(f"journal: {error}") from error
+        except KeyboardInterrupt as interrupt:
+            raise _interrupted(io, journal, report_path, journal_path) from interrupt
         io.out.print(_summary_table(summary))
         if receipts is not None:
             receipts.write(io, journal)
@@ -429,6 +435,7 @@ def _interrupted(
 
 def _dry_run(
     resolver: Resolver,
+    policy: ErasurePolicy,
     subjects: SubjectFile,
     io: Io,
     *,
@@ -436,19 +443,24 @@ def _dry_run(
     concurrency: int,
     as_json: bool = False,
 ) -> int:
-    totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    totals = dict.fromkeys(
+        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
+    )
     errors = 0
-    policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
-            existing = [c for c in plan.contacts if c.exists is not False]
-            totals["held"] += bool(existing)
-            totals["contacts"] += len(existing)
-            totals["conversations"] += sum(c.conversations or 0 for c in existing)
-            totals["redactions"] += sum(c.redactions or 0 for c in existing)
+            # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
+            reached = [c for c in plan.contacts if c.to_erase]
+            totals["held"] += bool(reached)
+            totals["contacts"] += len(reached)
+            totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
+            totals["conversations"] += sum(
+                c.counts.get("conversations_scanned", 0) for c in reached
+            )
+            totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -494,16 +506,19 @@ def _dry_run(
             write_atomically(report_path, report_chunks())
     except ResolverError as error:
         status = FailureInfo.of(error).status
-        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from None
-    except KeyboardInterrupt:
-        raise CliError("interrupted: the dry run changed nothing", interrupt_exit_code()) from None
+        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error
+    except KeyboardInterrupt as interrupt:
+        raise CliError(
+            "interrupted: the dry run changed nothing", interrupt_exit_code()
+        ) from interrupt
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot write the report {report_path}: {reason}") from None
+        raise CliError(f"cannot write the report {report_path}: {reason}") from error
     rows = [
         ("subjects planned", str(totals["subjects"])),
-        ("  with contacts held", str(totals["held"])),
+        ("  with contacts to erase", str(totals["held"])),
         ("contacts to erase", str(totals["contacts"])),
+        ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
     if policy == "redact_messages":
         rows += [
@@ -524,9 +539,9 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
     contacts = [
         plan_entry(
             contact.contact_id,
-            contact.exists is not False,
-            conversations=contact.conversations,
-            redactions=contact.redactions,
+            contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
+            conversations=contact.counts.get("conversations_scanned"),
+            redactions=contact.counts.get("messages_to_redact"),
         )
         for contact in plan.contacts
     ]
@@ -535,8 +550,8 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
     else:
-        held = any(contact["outcome"] == "planned" for contact in contacts)
-        entry["outcome"] = "planned" if held else "no_contact"
+        reached = any(contact["outcome"] != "no_contact" for contact in contacts)
+        entry["outcome"] = "planned" if reached else "no_contact"
     return entry | {"contacts": contacts}
 
 

@@ -71,7 +71,7 @@ def _write(path: Path, text: str, what: str) -> None:
         raise CliError(
             f"cannot write the {what} {path}: {error.strerror or type(error).__name__}; "
             "check that the directory exists and is writable"
-        ) from None
+        ) from error
 
 
 def check_language(language: str) -> str:
@@ -99,10 +99,10 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
     try:
         return ProcessingRecord.from_toml(path)
     except ProcessingRecordError as error:
-        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from None
+        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from error
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
-        raise CliError(f"cannot read the processing record {path}: {reason}") from None
+        raise CliError(f"cannot read the processing record {path}: {reason}") from error
 
 
 # -- the access report -------------------------------------------------------------------------
@@ -288,7 +288,7 @@ class BulkReceipts:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from None
+            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from error
         try:
             before = {o.key for o in journal.outcomes(states=[SubjectState.DONE])}
         except JournalError:  # a new journal: nothing finished yet

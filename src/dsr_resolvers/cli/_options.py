@@ -179,11 +179,11 @@ def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCatego
             raise CliError("--custom-attribute names cannot hold * ? [ ]")
         try:
             declared[name] = PiiCategory(category)
-        except ValueError:
+        except ValueError as error:
             choices = ", ".join(c.value for c in PiiCategory)
             raise CliError(
                 f"--custom-attribute {name}: unknown category; use one of {choices}"
-            ) from None
+            ) from error
     return declared
 
 

@@ -4,6 +4,7 @@ Import from here; the modules behind it are private and free to change.
 """
 
 from dsr_resolvers.intercom._errors import (
+    CredentialsRefusedError,
     CursorLoopError,
     IntercomRedirectError,
     IntercomRejectedError,
@@ -32,6 +33,7 @@ __all__ = [
     "CORRECTABLE_FIELDS",
     "REGIONS",
     "ContactMatch",
+    "CredentialsRefusedError",
     "CursorLoopError",
     "ErasurePlan",
     "ErasurePolicy",

@@ -9,10 +9,17 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
 | Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
+|          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
+| check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
 
-Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
-holds only configuration, so any number of event loops and threads may share one resolver.
+It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
+``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``, ``ConcurrentResolver`` and
+``ConfiguredResolver``.
+
+Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
+loop's default executor, which a caller's loop sizes and owns); the instance holds only
+configuration, so any number of event loops and threads may share one resolver.
 Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
 wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
 the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
@@ -26,6 +33,7 @@ import contextvars
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
@@ -34,11 +42,13 @@ import httpx
 from dsr_resolvers._text import normalize_email
 from dsr_resolvers.contract import (
     CoveredSurface,
+    Operation,
     PiiCategory,
     ResolverErasure,
     ResolverError,
     ResolverExport,
     ResolverRectification,
+    SubjectMatch,
     SubjectRef,
 )
 from dsr_resolvers.intercom import _erase, _paging
@@ -202,6 +212,21 @@ class IntercomResolver:
     def sections(self) -> frozenset[ExportSection]:
         """The export sections this resolver fetches."""
         return self._export.sections
+
+    def requests_in_flight(self, operation: Operation) -> int:
+        """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
+        conversations (a ``redact_messages`` erasure, an export with messages), else 1."""
+        if operation == "erase":
+            fans_out = self._policy == "redact_messages"
+        else:
+            fans_out = ExportSection.MESSAGES in self._export.sections
+        return self._max_in_flight if fans_out else 1
+
+    def options_for(self, operation: Operation) -> dict[str, str]:
+        """What decides ``operation``'s outcome: the erasure policy, or the export sections."""
+        if operation == "erase":
+            return {"erasure_policy": self._policy}
+        return {"sections": ",".join(sorted(self._export.sections))}
 
     @property
     def correctable_fields(self) -> frozenset[str]:
@@ -398,10 +423,32 @@ class IntercomResolver:
         matches = await self.find_contacts(email=email, external_id=external_id)
         return tuple(match.id for match in matches)
 
+    async def find_subjects(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[SubjectMatch, ...]:
+        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact.
+
+        Raises:
+            ValueError: As :meth:`find_contacts`; a phone number is not searched yet.
+        """
+        if phone is not None:
+            raise ValueError("intercom does not look contacts up by phone yet")
+        matches = await self.find_contacts(email=email, external_id=external_id)
+        on = frozenset(n for n, v in (("email", email), ("external_id", external_id)) if v)
+        return tuple(
+            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=on) for m in matches
+        )
+
     async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
         """What ``erase_subject`` would do, read-only: the dry run.
 
-        Under ``redact_messages`` this reads every conversation of the contact.
+        Under ``redact_messages`` this reads every conversation of the contact. A contact
+        Intercom answers not found for is ``not_visible``: absent, or archived (which the
+        erasure unarchives and deletes); no read can tell which.
         """
         contact_id = self._contact_id(ref)
         return await self._run(
@@ -421,6 +468,37 @@ class IntercomResolver:
             "verify", lambda call: _erase.verify_erasure(call, contact_id, self._policy)
         )
 
+    async def probe(
+        self,
+        route: Route,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> dict[str, object] | None:
+        """Send one request to one of this plugin's routes (``_routes.py``), as any call does.
+
+        For diagnostics such as ``dsr intercom check``: the same client, headers, hooks and
+        error taxonomy as every other call, so a probe sees what a real run would see.
+
+        Returns:
+            The JSON object answered, or ``None`` for Intercom's own 404 (not found).
+
+        Raises:
+            CredentialsRefusedError: 401 or 403.
+            NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
+        """
+        return await self._run(
+            "check",
+            lambda call: call.request(
+                route.method,
+                route.path,
+                path_params=path_params,
+                params=params,
+                json_body=json_body,
+            ),
+        )
+
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, action: str, work: Callable[[IntercomCall], _T]) -> _T:
@@ -429,9 +507,12 @@ class IntercomResolver:
         When the awaiting task is cancelled, the call is halted (no request starts after
         that), and ``CancelledError`` is re-raised only once the worker thread has returned,
         so that nothing of this call reaches Intercom after the caller saw the cancellation.
-        Until then the thread's result travels exactly as with ``asyncio.to_thread``: no
-        extra task, callback or wake-up, so a call that finished is not lost to a
-        cancellation arriving a moment later (a bulk run records what it finished).
+        Until then the thread's result travels as with ``loop.run_in_executor``: no extra
+        task, callback or wake-up, so a call that finished is not lost to a cancellation
+        arriving a moment later (a bulk run records what it finished). The thread is the
+        call's own (a one-thread executor, shut down as soon as the work is handed over), so
+        calls in flight are bounded by their callers, never by the loop's default executor,
+        and the caller's loop is left as it was; the context's variables travel along.
         """
         stop = threading.Event()
         began = threading.Lock()  # taken by whichever comes first: the thread or the cancel
@@ -457,8 +538,13 @@ class IntercomResolver:
                 returned.set()
 
         loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intercom-{action}")
         try:
-            return await loop.run_in_executor(None, contextvars.copy_context().run, in_thread)
+            running = loop.run_in_executor(own, contextvars.copy_context().run, in_thread)
+        finally:
+            own.shutdown(wait=False)  # the thread finishes the work handed over, then ends
+        try:
+            return await running
         except asyncio.CancelledError:
             stop.set()
             if not began.acquire(blocking=False):  # the thread runs: wait until it returned

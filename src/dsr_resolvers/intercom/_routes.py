@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dsr_resolvers.intercom._http import Route
 
+ME = Route("GET", "/me")
 CONTACT = Route("GET", "/contacts/{id}")
 UPDATE_CONTACT = Route("PUT", "/contacts/{id}")
 DELETE_CONTACT = Route("DELETE", "/contacts/{id}")

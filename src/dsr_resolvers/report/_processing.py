@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
 __all__ = [
@@ -114,7 +115,7 @@ class SectionProcessing(_Frozen):
     source: _Text | None = None
 
 
-class ProcessingRecordError(ValueError):
+class ProcessingRecordError(PortableError, ValueError):
     """A processing record file that cannot be used; each problem names its line.
 
     Attributes:

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote, urlencode
 
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.testing._fake_state import (
     ANDROID_IOS_FIELDS,
     EVENT_LISTING_DAYS,
@@ -87,7 +88,7 @@ _MAX_GROUP_DEPTH: Final = 2
 _MAX_CONVERSATION_PARTS: Final = 500
 
 
-class ApiError(Exception):
+class ApiError(PortableError, Exception):
     """An error answer: the status and one entry of an Intercom ``error.list``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
