@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dsr_resolvers.report import ErasureReceipt
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
 from tests.test_cli_entry import _child_env, _dsr_process
@@ -453,6 +454,60 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         if r.route == "DELETE /contacts/{id}" and r.status == 200
     )
     assert deletes == Counter(ids)
+
+
+def _status(journal: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _dsr_process("intercom", "bulk", "status", "--journal", str(journal), "--json", *extra),
+        capture_output=True,
+        env=_child_env(),
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_every_finished_subject_gets_its_receipt_whichever_run_finished_it(
+    tmp_path: Path, signum: int
+) -> None:
+    """A real `dsr intercom bulk erase` process, killed mid-run: the receipts of what it
+    finished are written by `bulk status --receipts` and by the rerun, each once."""
+    fake = FakeIntercom(TOKEN, rate_limit=100_000, latency=0.05)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(150)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    receipts = tmp_path / "receipts"
+    with fake.serve() as url:
+        batch = Batch(World(fake, None, url), ids, source, tmp_path / "j.sqlite", tmp_path / "r")  # type: ignore[arg-type]
+        process = _served_batch_process(batch, "--concurrency", "4", "--receipts", str(receipts))
+        deadline = time.monotonic() + 30
+        while fake.count("DELETE /contacts/{id}") < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+        status = _status(batch.journal)
+        done = json.loads(status.stdout)["states"]["done"]
+        assert 0 < done < len(ids)
+        assert list(receipts.glob("*.json")) == []  # the interrupted run wrote none...
+        if signum != signal.SIGKILL:  # ... and says how many it owes, and how to write them
+            assert f"{done} erasure receipt(s) still to be written" in stderr
+            assert "bulk status" in stderr
+            assert "--receipts" in stderr
+
+        status = _status(batch.journal, "--receipts", str(receipts))
+        assert f"Erasure receipts: {done} written" in status.stderr
+        assert len(list(receipts.glob("*.json"))) == done
+
+        resumed = _served_batch_process(batch, "--receipts", str(receipts))
+        _, stderr = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, stderr
+    assert f"Erasure receipts: {len(ids) - done} written" in stderr
+    files = sorted(receipts.glob("*.json"))
+    assert len(files) == len(ids) == json.loads(_status(batch.journal).stdout)["states"]["done"]
+    loaded = [ErasureReceipt.model_validate_json(f.read_text()) for f in files]
+    assert sorted(c.contact_id for r in loaded for c in r.contacts) == sorted(ids)
+    assert stat.S_IMODE(receipts.stat().st_mode) == 0o700
 
 
 def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:

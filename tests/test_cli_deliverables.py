@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +151,32 @@ def test_bulk_erase_writes_a_receipt_per_subject_it_finishes(world: World, tmp_p
     again = dsr(*args)
     assert again.exit_code == 0, again.stderr
     assert "Erasure receipts: 0" in again.stderr
+
+
+def test_every_folder_the_cli_creates_is_owner_only_whatever_the_umask(
+    world: World, tmp_path: Path
+) -> None:
+    source = tmp_path / "subjects.txt"
+    source.write_text(f"{world.demo.bystander_id}\n")
+    receipts = tmp_path / "deep" / "receipts"
+    exports = tmp_path / "deeper" / "exports"
+    previous = os.umask(0)
+    try:
+        erased = dsr(
+            "intercom", "bulk", "erase", "--input", str(source), "--journal",
+            str(tmp_path / "erase.sqlite"), "--receipts", str(receipts), "--yes",
+            "--base-url", world.url,
+        )  # fmt: skip
+        exported = dsr(
+            "intercom", "bulk", "export", "--input", str(source), "--journal",
+            str(tmp_path / "export.sqlite"), "--out", str(exports), "--base-url", world.url,
+        )  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert erased.exit_code == 0, erased.stderr
+    assert exported.exit_code == 0, exported.stderr
+    for folder in (receipts, receipts.parent, exports, exports.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_the_demo_ends_by_writing_the_report_and_the_receipt_and_saying_where(

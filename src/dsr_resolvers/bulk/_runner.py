@@ -69,7 +69,7 @@ from typing import Any, Final, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
-from dsr_resolvers._files import write_json_atomically
+from dsr_resolvers._files import make_private_directory, write_json_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
 from dsr_resolvers.bulk._limiter import _WATCH, RateLimiter, SentCounter, bounded_retry_after
@@ -284,7 +284,7 @@ async def run_bulk(
             "(it is not a LookupResolver)"
         )
     if target is not None:
-        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_directory(target)
 
     chosen = run_options(resolver, operation) if options is None else dict(options)
     registration = journal.register(operation, source, options=chosen)

@@ -696,6 +696,18 @@ ColumnOption = Annotated[
 ]
 
 
+ReceiptsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--receipts",
+        metavar="DIR",
+        help="Write the erasure receipt (KEY.json) of every subject the journal records "
+        "finished that has none in DIR yet, whichever run finished it.",
+        show_default=False,
+    ),
+]
+
+
 @_command(
     bulk_app,
     "erase",
@@ -716,15 +728,7 @@ def bulk_erase(
     column: ColumnOption = None,
     policy: PolicyOption = "delete_contact",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    receipts: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipts",
-            metavar="DIR",
-            help="Write an erasure receipt per subject this run finishes (KEY.json).",
-            show_default=False,
-        ),
-    ] = None,
+    receipts: ReceiptsOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
     ] = False,
@@ -764,11 +768,14 @@ def bulk_erase(
     epilog=example(
         "dsr intercom bulk status --journal erase.sqlite",
         "dsr intercom bulk status --journal erase.sqlite --json",
+        "dsr intercom bulk status --journal erase.sqlite --receipts receipts/",
     ),
 )
-def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
+def bulk_status(
+    io: Io, journal: JournalOption, as_json: JsonOption = False, receipts: ReceiptsOption = None
+) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
-    return run_bulk_status(io, journal_path=journal, as_json=as_json)
+    return run_bulk_status(io, journal_path=journal, as_json=as_json, receipts_dir=receipts)
 
 
 @_command(

@@ -42,7 +42,7 @@ import time
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, get_args
 
 import typer
 from rich import box
@@ -59,6 +59,7 @@ from dsr_resolvers.bulk import (
     Journal,
     JournalError,
     RateLimiter,
+    RunSettings,
     SubjectFile,
     SubjectPlan,
     SubjectState,
@@ -73,7 +74,7 @@ from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
-from dsr_resolvers.intercom import ErasurePolicy
+from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
 
@@ -379,9 +380,7 @@ def run_bulk_command(
             f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
         )
     with _open_journal(journal_path) as journal:
-        receipts = (
-            None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
-        )
+        receipts = None if receipts_dir is None else BulkReceipts.start(receipts_dir, resolver)
         try:
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
@@ -400,7 +399,7 @@ def run_bulk_command(
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from interrupt
+            raise _interrupted(io, journal, report_path, journal_path, receipts) from interrupt
         io.out.print(_summary_table(summary))
         if receipts is not None:
             receipts.write(io, journal)
@@ -414,7 +413,11 @@ def run_bulk_command(
 
 
 def _interrupted(
-    io: Io, journal: Journal, report_path: Path | None, journal_path: Path
+    io: Io,
+    journal: Journal,
+    report_path: Path | None,
+    journal_path: Path,
+    receipts: BulkReceipts | None = None,
 ) -> CliError:
     """Write what is known, then say how many subjects are in doubt and how to resume."""
     counts = journal.counts()
@@ -425,6 +428,13 @@ def _interrupted(
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
+    missing = 0 if receipts is None else receipts.missing(journal)
+    if receipts is not None and missing:
+        io.status(
+            f"{missing} erasure receipt(s) still to be written for subjects this journal "
+            "finished: the rerun writes them, or now, without a request: dsr intercom bulk "
+            f"status --journal {journal_path} --receipts {receipts.directory}"
+        )
     return CliError(
         f"interrupted: nothing new was sent; {in_doubt} subject(s) in doubt (a request may or "
         f"may not have reached Intercom) and {left - in_doubt} not started; rerun the same "
@@ -555,7 +565,22 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
     return entry | {"contacts": contacts}
 
 
-def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
+def _receipts_from(journal: Journal, settings: RunSettings | None, directory: Path, io: Io) -> None:
+    """Write the receipts an erase journal still owes, from the journal alone (no request)."""
+    if settings is None or settings.operation is not BulkOperation.ERASE:
+        raise CliError("--receipts needs the journal of a bulk erase: an export erases nothing")
+    spelled = settings.options.get("erasure_policy", "")
+    policies = {policy_name(p): p for p in get_args(ErasurePolicy)}
+    if spelled not in policies:
+        raise CliError(f"the journal names an erasure policy this version does not know: {spelled}")
+    # A resolver that never sends: it only states the covered surface the receipts cite.
+    offline = IntercomResolver("offline", erasure_policy=policies[spelled])
+    BulkReceipts.start(directory, offline).write(io, journal)
+
+
+def run_bulk_status(
+    io: Io, *, journal_path: Path, as_json: bool = False, receipts_dir: Path | None = None
+) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
 
     Args:
@@ -563,6 +588,7 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         journal_path: The journal to read (opened read-only: a running run is not disturbed).
         as_json: Print one JSON document (``docs/schemas/bulk-status.schema.json``) instead
             of the table.
+        receipts_dir: Write the missing erasure receipts of an erase journal there.
 
     Returns:
         0 when every subject is done, 1 otherwise.
@@ -574,6 +600,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+        if receipts_dir is not None:
+            _receipts_from(journal, settings, receipts_dir, io)
     running = counts.get(SubjectState.RUNNING, 0)
     if as_json:
         document: dict[str, Any] = {
