@@ -39,6 +39,7 @@ from dsr_resolvers.intercom import (
     IntercomServerError,
     MalformedResponseError,
     NotIntercomError,
+    ObjectionNotConfirmedError,
     RateLimitedError,
     RectificationError,
 )
@@ -91,6 +92,7 @@ ERRORS: list[BaseException] = [
     ThrottledError("the store asks to wait"),
     IntercomRedirectError(302, "export"),
     IncompleteConversationError("export", ("101", "102")),
+    ObjectionNotConfirmedError(("unsubscribed_from_emails",), ("90", "91")),
     NotIntercomError("erase"),
     MalformedResponseError("intercom answered the export request with x", request=SCRUBBED),
     CursorLoopError("intercom answered the export request with y", request=SCRUBBED),

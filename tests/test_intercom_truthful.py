@@ -539,14 +539,16 @@ async def test_each_new_section_is_switchable_and_free_when_off(section: str, ro
 
 
 async def test_the_surface_names_what_the_resolver_does_not_reach() -> None:
-    notes = " ".join(IntercomResolver(TOKEN).covered_surface.notes)
+    surface = IntercomResolver(TOKEN).covered_surface
+    notes = " ".join(surface.notes)
     for place in (
         "Archived contacts are left out",
         "created in the last few minutes",
         "CSAT ratings and comments stay",
-        "Visitors",
     ):
         assert place in notes
+    # Visitors moved from a note to an exclusion, with Intercom's retention.
+    assert surface.excluding("visitor.x") is not None
     only_events = " ".join(IntercomResolver(TOKEN, sections=["events"]).covered_surface.notes)
     assert "Intercom lists only the last 90 days" in only_events
 

@@ -33,7 +33,8 @@ SHOWN = frozenset(
         "detail", "stop_detail", "notes", "reason",
         # the controller's record of processing: the controller's own words and contacts
         "legal_basis", "purpose", "retention_reason", "retention", "recipients", "name",
-        "contact", "supervisory_authority",
+        "contact", "supervisory_authority", "logic", "significance", "recipient", "country",
+        "details",
     }
 )  # fmt: skip
 LEFT_OUT = ("dsr_resolvers.testing", "dsr_resolvers.sandbox")

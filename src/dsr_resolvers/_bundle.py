@@ -82,11 +82,14 @@ class SubjectRecords:
         contact_id: The Intercom contact id.
         role: ``user`` or ``lead`` when a lookup said so, else ``None`` (not exported).
         records: Everything exported; empty when Intercom holds no such contact.
+        held_not_exported: Names (never values) of what Intercom showed it holds but the
+            export left out (``ResolverExport.held_not_exported``).
     """
 
     contact_id: str = field(repr=False)
     records: tuple[ExportRecord, ...]
     role: str | None = None
+    held_not_exported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ class ExportBundle:
                 {
                     "contact_id": subject.contact_id,
                     "records": [_record(record) for record in subject.records],
+                    **(
+                        {"held_not_exported": list(subject.held_not_exported)}
+                        if subject.held_not_exported
+                        else {}
+                    ),
                 }
                 for subject in self.subjects
             ],

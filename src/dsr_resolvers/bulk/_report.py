@@ -158,6 +158,7 @@ class SubjectOutcome(_Frozen):
         contacts: What happened to each contact reached, in the order reached.
         error: The last failure, when the subject failed or was retried.
         export_file: The export file's name inside the output directory (export only).
+        workspace: The workspace the row is for, in a run over several workspaces.
     """
 
     key: str = Field(repr=False)
@@ -169,6 +170,7 @@ class SubjectOutcome(_Frozen):
     contacts: tuple[ContactOutcome, ...] = ()
     error: FailureInfo | None = None
     export_file: str | None = Field(default=None, repr=False)
+    workspace: str | None = None
 
 
 class BulkProgress(_Frozen):
@@ -227,6 +229,10 @@ class BulkSummary(_Frozen):
         stop_cause: What stopped it, by exception type and status only.
         stop_detail: For a local failure, what could not be written and why (a path and an
             error name, never data).
+        workspace: The workspace this summary is for (one of ``workspaces``).
+        workspaces: In a run over several workspaces, one summary per workspace, in the
+            order given; the counts above are their sums, and ``stopped`` the first stop
+            among them (one workspace's refused token stops its share only).
     """
 
     operation: BulkOperation
@@ -244,6 +250,8 @@ class BulkSummary(_Frozen):
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
     stop_detail: str | None = None
+    workspace: str | None = None
+    workspaces: tuple[BulkSummary, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -260,6 +268,8 @@ class BulkReport(_Frozen):
         counts: Subjects by state.
         subjects: One outcome per distinct subject, in input order.
         options: The erasure policy or export options the journal was run with.
+        workspaces: Subjects by state in each workspace, for a journal of several
+            workspaces (``subjects`` are then grouped by workspace).
     """
 
     operation: BulkOperation
@@ -267,6 +277,7 @@ class BulkReport(_Frozen):
     counts: dict[SubjectState, int]
     subjects: tuple[SubjectOutcome, ...]
     options: dict[str, str] = {}
+    workspaces: dict[str, dict[SubjectState, int]] = {}
 
     def write(self, path: str | Path) -> None:
         """Write the report as JSON, atomically, readable by the owner only.

@@ -25,6 +25,7 @@ The commands::
 
 from __future__ import annotations
 
+import functools
 import inspect
 import ipaddress
 import sys
@@ -51,14 +52,17 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
+    held_not_exported_by,
     policy_name,
     run_erase,
     run_export,
     run_lookup,
+    run_object,
     run_rectify,
     run_verify,
 )
 from dsr_resolvers.cli._options import (
+    AllWorkspacesOption,
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
@@ -70,6 +74,8 @@ from dsr_resolvers.cli._options import (
     TokenFileOption,
     VerboseOption,
     VerifyPolicyOption,
+    WorkspaceOption,
+    WorkspacesFileOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -79,6 +85,13 @@ from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
 from dsr_resolvers.cli._trace import RequestTrace
+from dsr_resolvers.cli._workspaces import (
+    each_workspace,
+    load_workspaces,
+    per_workspace_path,
+    select_workspaces,
+    workspace_connections,
+)
 from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["app", "main"]
@@ -150,6 +163,16 @@ def _execute(body: Callable[[Io], int | None]) -> None:
 
 #: Opens the command's connection: the connection options and the environment, combined.
 Connect = Callable[[], Connection]
+#: Opens the connections of a command that runs in several workspaces: one per workspace
+#: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
+ConnectEach = Callable[[], list[Connection]]
+
+#: The workspace options, for the commands that can run in several workspaces.
+_WORKSPACE_OPTIONS: Final = (
+    ("workspaces_file", WorkspacesFileOption, None),
+    ("workspace", WorkspaceOption, None),
+    ("all_workspaces", AllWorkspacesOption, False),
+)
 
 #: The connection options, declared once: every command that talks to Intercom takes them last.
 _CONNECTION_OPTIONS: Final = (
@@ -179,14 +202,62 @@ def _connect(
     )
 
 
+def _connect_each(
+    io: Io,
+    *,
+    workspaces_file: Path | None,
+    workspace: list[str] | None,
+    all_workspaces: bool,
+    **connection: Any,
+) -> list[Connection]:
+    if not workspace and not all_workspaces:
+        if workspaces_file is not None:
+            raise CliError(
+                "--workspaces names the workspaces file; choose from it with --workspace NAME "
+                "or --all-workspaces"
+            )
+        return [_connect(io, **connection)]
+    named = {"--token-file": "token_file", "--region": "region", "--base-url": "base_url"}
+    given = [option for option, key in named.items() if connection[key] is not None]
+    if given:
+        raise CliError(
+            f"{', '.join(given)} cannot go with --workspace or --all-workspaces: each "
+            "workspace's host and token come from the workspaces file"
+        )
+    path, file = load_workspaces(workspaces_file)
+    sources = select_workspaces(path, file, workspace or [], every=all_workspaces)
+    trace = RequestTrace(io.err, verbose=connection["verbose"])
+    return workspace_connections(sources, api_version=connection["api_version"], trace=trace)
+
+
+def _in_each(
+    io: Io,
+    connections: list[Connection],
+    run: Callable[[Connection, Io], int],
+    *,
+    as_json: bool = False,
+) -> int:
+    """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+    return each_workspace(
+        io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
+    )
+
+
 def _command(
-    group: typer.Typer, name: str | None = None, *, connected: bool = False, **settings: Any
+    group: typer.Typer,
+    name: str | None = None,
+    *,
+    connected: bool = False,
+    workspaces: bool = False,
+    **settings: Any,
 ) -> Callable[[Callable[..., int]], Callable[..., int]]:
     """Register ``body(io, [connect,] **options) -> status`` as a command of ``group``.
 
     The command Typer sees takes the body's own options, then (``connected``) the connection
     options, and runs the body at the error boundary (:func:`_execute`) with an :class:`Io`
     and a :data:`Connect` that opens the connection when the body has checked its input.
+    With ``workspaces`` it takes the workspace options too, and ``connect`` is a
+    :data:`ConnectEach`.
     """
 
     def register(body: Callable[..., int]) -> Callable[..., int]:
@@ -195,14 +266,19 @@ def _command(
             for p in inspect.signature(body, eval_str=True).parameters.values()
             if p.name not in ("io", "connect")
         ]
+        declared = (
+            (*_CONNECTION_OPTIONS, *(_WORKSPACE_OPTIONS if workspaces else ())) if connected else ()
+        )
         shared = [
             inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-            for n, a, d in (_CONNECTION_OPTIONS if connected else ())
+            for n, a, d in declared
         ]
 
         def command(**options: Any) -> None:
-            opened = {n: options.pop(n) for n, _, _ in _CONNECTION_OPTIONS if n in options}
-            if connected:
+            opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            if workspaces:
+                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+            elif connected:
                 _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
             else:
                 _execute(lambda io: body(io, **options))
@@ -334,6 +410,7 @@ ContactIdArgument = Annotated[
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="List every contact (id and role) with an email or an external id.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
@@ -342,7 +419,7 @@ ContactIdArgument = Annotated[
 )
 def lookup(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     email: Annotated[
         str | None,
         typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
@@ -359,14 +436,20 @@ def lookup(
     ] = LookupFormat.TABLE,
 ) -> int:
     """List every contact (id and role) with an email or an external id."""
-    connection = connect()
-    run_lookup(connection, io, email=email, external_id=external_id, output_format=output_format)
-    return ExitCode.OK
+
+    def one(connection: Connection, scoped: Io) -> int:
+        run_lookup(
+            connection, scoped, email=email, external_id=external_id, output_format=output_format
+        )
+        return ExitCode.OK
+
+    return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Export what Intercom holds about a person (Art. 15).",
     epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
@@ -378,7 +461,7 @@ def lookup(
 )
 def export(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     messages: Annotated[
@@ -407,27 +490,38 @@ def export(
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
     check_language(language)
-    connection = connect()
-    run_export(
-        connection,
-        io,
-        contact_id=contact_id,
-        email=email,
-        messages=messages,
-        archived=export_archived,
-        custom_attributes=attributes,
-        export_format=output_format,
-        out=out,
-        csv_raw=csv_raw,
-        processing=processing,
-        language=language,
-    )
-    return ExitCode.OK
+    connections = connect()
+    several = connections[0].name is not None
+    if several and out is None and output_format is not ExportFormat.JSON:
+        raise CliError(
+            f"--format {output_format.value} over several workspaces needs --out FILE "
+            "(one file per workspace)"
+        )
+
+    def one(connection: Connection, scoped: Io) -> int:
+        run_export(
+            connection,
+            scoped,
+            contact_id=contact_id,
+            email=email,
+            messages=messages,
+            archived=export_archived,
+            custom_attributes=attributes,
+            export_format=output_format,
+            out=per_workspace_path(out, connection.name),
+            csv_raw=csv_raw,
+            processing=processing,
+            language=language,
+        )
+        return ExitCode.OK
+
+    return _in_each(io, connections, one, as_json=several and out is None)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
@@ -438,7 +532,7 @@ def export(
 )
 def erase(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     policy: PolicyOption = "delete_contact",
@@ -478,32 +572,42 @@ def erase(
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
     Erasing a contact that is already gone succeeds.
     """
-    receipt_request = ReceiptRequest.from_options(
+    ReceiptRequest.from_options(  # checked once, before any workspace is asked
         receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
     )
-    connection = connect()
-    return run_erase(
-        connection,
-        io,
-        contact_id=contact_id,
-        email=email,
-        policy=policy,
-        dry_run=dry_run,
-        assume_yes=yes,
-        as_json=as_json,
-        receipt=receipt_request,
-    )
+
+    def one(connection: Connection, scoped: Io) -> int:
+        return run_erase(
+            connection,
+            scoped,
+            contact_id=contact_id,
+            email=email,
+            policy=policy,
+            dry_run=dry_run,
+            assume_yes=yes,
+            as_json=as_json,
+            receipt=ReceiptRequest.from_options(
+                per_workspace_path(receipt, connection.name),
+                per_workspace_path(receipt_html, connection.name),
+                reference=reference,
+                language=language,
+                dry_run=dry_run,
+            ),
+        )
+
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
 @_command(
     intercom_app,
     connected=True,
+    workspaces=True,
     short_help="Check that erased contacts are gone.",
     epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
 )
 def verify(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     contact_ids: Annotated[
         list[str],
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
@@ -517,8 +621,13 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
-    connection = connect()
-    return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
+
+    def one(connection: Connection, scoped: Io) -> int:
+        return run_verify(
+            connection, scoped, contact_ids=contact_ids, policy=policy, as_json=as_json
+        )
+
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
 @_command(
@@ -527,7 +636,9 @@ def verify(
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
-        "--set 'name=Ada Lovelace'"
+        "--set 'name=Ada Lovelace'",
+        "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --custom-attribute plan=behavioral "
+        "--set custom_attributes.plan=pro",
     ),
 )
 def rectify(
@@ -539,7 +650,8 @@ def rectify(
         typer.Option(
             "--set",
             metavar="FIELD=VALUE",
-            help="Correct FIELD (email, name, phone). Repeatable.",
+            help="Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
+            "attribute declared with --custom-attribute). Repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -549,12 +661,53 @@ def rectify(
             "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
         ),
     ] = None,
+    custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Correct a contact's email, name or phone (Art. 16)."""
+    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16)."""
     changes = parse_changes(set_, clear)
+    attributes = parse_custom_attributes(custom_attribute)
     connection = connect()
-    return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
+    return run_rectify(
+        connection,
+        io,
+        contact_id=contact_id,
+        changes=changes,
+        custom_attributes=attributes,
+        as_json=as_json,
+    )
+
+
+@_command(
+    intercom_app,
+    name="object",
+    connected=True,
+    short_help="Stop direct marketing to a person: their objection (Art. 21).",
+    epilog=example(
+        "dsr intercom object --email ada@example.com --dry-run",
+        "dsr intercom object 6650d1c2e4b0a1b2c3d4e5f6 --json",
+    ),
+)
+def object_(
+    io: Io,
+    connect: Connect,
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
+    and opt it out of every subscription type, then read both back.
+
+    Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
+    Prints field names and subscription type counts, never values.
+    """
+    connection = connect()
+    return run_object(
+        connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
+    )
 
 
 @_command(
@@ -603,14 +756,17 @@ class SurfaceFormat(StrEnum):
 
 @_command(
     intercom_app,
+    connected=True,
     short_help="Print what export and erasure cover, for your records.",
     epilog=example(
         "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
+        "dsr intercom surface --contact 6650d1c2e4b0a1b2c3d4e5f6",
     ),
 )
 def surface(
     io: Io,
+    connect: Connect,
     output_format: Annotated[
         SurfaceFormat,
         typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
@@ -623,14 +779,25 @@ def surface(
     ] = False,
     policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            metavar="CONTACT_ID",
+            help="Also name the custom attributes this contact holds that these options "
+            "leave out (exports it, so it needs a token).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Print the covered surface for these options, for a record of processing.
 
     What is exported (field globs with their categories), what erasure under the policy
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
-    compliance verdict. Needs no token.
+    compliance verdict. Needs no token, except with --contact.
     """
     attributes = parse_custom_attributes(custom_attribute)
+    held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
     resolver = IntercomResolver(
         "surface-needs-no-token",  # never sent: building a surface makes no request
         erasure_policy=policy,
@@ -649,9 +816,9 @@ def surface(
         ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
     ]
     if output_format is SurfaceFormat.JSON:
-        io.write(surface_json(resolver.covered_surface, options, policy))
+        io.write(surface_json(resolver.covered_surface, options, policy, held))
     else:
-        io.write(surface_markdown(resolver.covered_surface, options, policy))
+        io.write(surface_markdown(resolver.covered_surface, options, policy, held))
     return ExitCode.OK
 
 
@@ -712,6 +879,7 @@ ReceiptsOption = Annotated[
     bulk_app,
     "erase",
     connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
@@ -720,7 +888,7 @@ ReceiptsOption = Annotated[
 )
 def bulk_erase(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     concurrency: ConcurrencyOption = "auto",
@@ -743,9 +911,9 @@ def bulk_erase(
 ) -> int:
     """Erase every subject of a file: each contact id, and every contact of each email."""
     workers = parse_concurrency(concurrency)
-    connection = connect()
+    connections = connect()
     return run_bulk_command(
-        connection,
+        connections,
         io,
         operation=BulkOperation.ERASE,
         input_path=input_path,
@@ -782,6 +950,7 @@ def bulk_status(
     bulk_app,
     "export",
     connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
@@ -789,7 +958,7 @@ def bulk_status(
 )
 def bulk_export(
     io: Io,
-    connect: Connect,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     out: Annotated[
@@ -808,9 +977,9 @@ def bulk_export(
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
     workers = parse_concurrency(concurrency)
     attributes = parse_custom_attributes(custom_attribute)
-    connection = connect()
+    connections = connect()
     return run_bulk_command(
-        connection,
+        connections,
         io,
         operation=BulkOperation.EXPORT,
         input_path=input_path,
@@ -884,6 +1053,16 @@ def sandbox(
     latency: Annotated[
         float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
+    workspaces: Annotated[
+        int,
+        typer.Option(
+            "--workspaces",
+            metavar="1|2",
+            min=1,
+            max=2,
+            help="Serve two workspaces holding one person, and print the workspaces file.",
+        ),
+    ] = 1,
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -910,6 +1089,7 @@ def sandbox(
         f"--contacts={contacts}",
         f"--rate={_sandbox_rate(rate)}",
         f"--latency={latency}",
+        f"--workspaces={workspaces}",
     ]
     try:
         return run_sandbox(argv)

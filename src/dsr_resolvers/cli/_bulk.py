@@ -37,9 +37,10 @@ of the single-subject dry run), so memory stays flat however long the input.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self, get_args
@@ -73,6 +74,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
+from dsr_resolvers.cli._workspaces import each_workspace, per_workspace_path
 from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
@@ -188,9 +190,9 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def _summary_table(summary: BulkSummary) -> Table:
+def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
     return _table(
-        f"bulk {summary.operation.value}",
+        f"bulk {summary.operation.value}" + (f", {scope}" if scope else ""),
         [
             ("subjects in the input", str(summary.total)),
             ("duplicate lines ignored", str(summary.duplicates)),
@@ -219,8 +221,9 @@ def _report_failures(io: Io, journal: Journal) -> None:
             why += f" (status {error.status})"
         handled = [c for c in outcome.contacts if c.result not in ("found", "requested")]
         reached = ", ".join(f"{c.contact_id} ({c.result})" for c in handled)
+        where = "" if outcome.workspace is None else f"workspace {outcome.workspace}: "
         io.error(
-            f"input line {outcome.line} ({outcome.kind.value}) failed: {why}"
+            f"{where}input line {outcome.line} ({outcome.kind.value}) failed: {why}"
             + (f"; contacts already handled: {reached}" if reached else "")
         )
     if listed > _MAX_LISTED_FAILURES:
@@ -286,7 +289,7 @@ def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
 
 
 def run_bulk_command(
-    connection: Connection,
+    connection: Connection | Sequence[Connection],
     io: Io,
     *,
     operation: BulkOperation,
@@ -309,7 +312,10 @@ def run_bulk_command(
     """Erase or export every subject of an input file, resumably.
 
     Args:
-        connection: The workspace.
+        connection: The workspace, or several named ones (``--workspace``): every subject is
+            then worked on in each, side by side, each with its own rate limiter; summaries,
+            failures, receipts (one folder each) and export files (one folder each) are
+            grouped by workspace, and a refused token stops that workspace's share only.
         io: Where to print, and whether a person can confirm.
         operation: ``erase`` or ``export``.
         input_path: One contact id or email a line, or a CSV file with a header.
@@ -347,29 +353,46 @@ def run_bulk_command(
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise CliError(f"--out {out_dir} exists and is not a directory")
     subjects = _read_input(input_path, column)
-    limiter = RateLimiter()
-    resolver = connection.resolver(
-        erasure_policy=policy,
-        export_messages=messages,
-        export_archived=archived,
-        custom_attributes=custom_attributes,
-        hooks=limiter,
-    )
+    connections = [connection] if isinstance(connection, Connection) else list(connection)
+    several = connections[0].name is not None
+    limiters = {c.name or "": RateLimiter() for c in connections}
+    resolvers = [
+        c.resolver(
+            erasure_policy=policy,
+            export_messages=messages,
+            export_archived=archived,
+            custom_attributes=custom_attributes,
+            hooks=limiters[c.name or ""],
+        )
+        for c in connections
+    ]
+    resolver = resolvers[0]
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
-        return _dry_run(
-            resolver,
-            policy,
-            subjects,
+        return each_workspace(
             io,
-            report_path=report_path,
-            concurrency=workers,
+            [
+                (
+                    c.name,
+                    functools.partial(
+                        _dry_run,
+                        r,
+                        policy,
+                        subjects,
+                        report_path=per_workspace_path(report_path, c.name),
+                        concurrency=workers,
+                        as_json=as_json,
+                    ),
+                )
+                for c, r in zip(connections, resolvers, strict=True)
+            ],
             as_json=as_json,
         )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    options = {"resolver": "intercom"}
+    # Over several workspaces each resolver carries its workspace's name; the rows say which.
+    options = {} if several else {"resolver": "intercom"}
     if operation is BulkOperation.ERASE:
         options["erasure_policy"] = policy_name(policy)
     else:
@@ -385,11 +408,11 @@ def run_bulk_command(
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
                     run_bulk(
-                        resolver,
+                        resolvers if several else resolver,
                         operation,
                         subjects,
                         journal,
-                        limiter=limiter,
+                        limiter=limiters if several else limiters[""],
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
@@ -400,13 +423,21 @@ def run_bulk_command(
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
             raise _interrupted(io, journal, report_path, journal_path, receipts) from interrupt
-        io.out.print(_summary_table(summary))
+        for share in summary.workspaces:
+            io.out.print(_summary_table(share, f"workspace {share.workspace}"))
+        io.out.print(_summary_table(summary, "all workspaces" if several else ""))
         if receipts is not None:
             receipts.write(io, journal)
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
         _report_failures(io, journal)
+    stopped = [s for s in summary.workspaces if s.stopped is not None]
+    for share in stopped[:-1]:
+        io.error(f"workspace {share.workspace}: {_stop_message(share, journal_path)}")
+    if stopped:  # the others finished their share: this names what was not done
+        last = stopped[-1]
+        raise CliError(f"workspace {last.workspace}: {_stop_message(last, journal_path)}")
     if summary.stopped is not None:
         raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
@@ -600,9 +631,11 @@ def run_bulk_status(
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+        by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
         if receipts_dir is not None:
             _receipts_from(journal, settings, receipts_dir, io)
     running = counts.get(SubjectState.RUNNING, 0)
+    rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -613,6 +646,16 @@ def run_bulk_status(
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
             "states": {state.value: counts.get(state, 0) for state in SubjectState},
+            **(
+                {
+                    "workspaces": {
+                        name: {state.value: states.get(state, 0) for state in SubjectState}
+                        for name, states in by_workspace.items()
+                    }
+                }
+                if by_workspace
+                else {}
+            ),
             "in_doubt": running,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
@@ -623,9 +666,8 @@ def run_bulk_status(
     if settings is None:
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
-    done = counts.get(SubjectState.DONE, 0)
     if as_json:
-        return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+        return ExitCode.OK if rows_done else ExitCode.FAILED
     rows = [("operation", settings.operation.value)]
     rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
     rows += [
@@ -633,6 +675,11 @@ def run_bulk_status(
         ("subjects", str(settings.input_subjects)),
     ]
     rows += [(f"  {state.value}", str(counts.get(state, 0))) for state in SubjectState]
+    for name, states in by_workspace.items():
+        rows += [
+            (f"workspace {name}", ""),
+            *((f"  {state.value}", str(states.get(state, 0))) for state in SubjectState),
+        ]
     for info, count in failures.items():
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
@@ -642,4 +689,4 @@ def run_bulk_status(
             f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
             "the same command resumes them"
         )
-    return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+    return ExitCode.OK if rows_done else ExitCode.FAILED

@@ -36,7 +36,7 @@ from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers._files import make_private_directory
-from dsr_resolvers.bulk import ContactOutcome, Journal
+from dsr_resolvers.bulk import ContactOutcome, Journal, SubjectOutcome
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.cli._output import Io, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
@@ -125,7 +125,11 @@ def write_access_report(
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
     exports = {
-        subject.contact_id: ResolverExport(resolver=bundle.resolver, records=subject.records)
+        subject.contact_id: ResolverExport(
+            resolver=bundle.resolver,
+            records=subject.records,
+            held_not_exported=subject.held_not_exported,
+        )
         for subject in bundle.subjects
     }
     html = render_access_report(
@@ -198,7 +202,7 @@ class ReceiptRequest:
 def _read_back(
     connection: Connection, resolver: IntercomResolver, io: Io, contact_id: str
 ) -> ReadBack | None:
-    ref = SubjectRef(kind="intercom", value=contact_id)
+    ref = SubjectRef(kind=resolver.name, value=contact_id)
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
@@ -306,7 +310,7 @@ class BulkReceipts:
 
     def missing(self, journal: Journal) -> int:
         """How many finished subjects have no receipt in the directory yet."""
-        return sum(1 for subject, _ in journal.finished() if not self._path(subject.key).exists())
+        return sum(1 for subject, _ in journal.finished() if not self._path(subject).exists())
 
     def write(self, io: Io, journal: Journal) -> int:
         """Write the receipt of each finished subject that has none yet; returns how many.
@@ -318,19 +322,21 @@ class BulkReceipts:
         requested = journal.created_at
         written = kept = 0
         for subject, finished_at in journal.finished():
-            path = self._path(subject.key)
+            path = self._path(subject)
             if path.exists():
                 kept += 1
                 continue
+            # Over several workspaces, one folder each, and each receipt names its workspace.
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
-                resolver=self.resolver,
+                resolver=subject.workspace or self.resolver,
                 requested_at=requested,
                 completed_at=finished_at,
                 policy=self.policy,
                 contacts=tuple(_bulk_contact(contact) for contact in subject.contacts),
                 surface_sha256=self.surface_sha256,
             )
+            make_private_directory(path.parent)
             _write(path, receipt.to_json(), "erasure receipt")
             written += 1
         io.status(
@@ -341,8 +347,8 @@ class BulkReceipts:
         )
         return written
 
-    def _path(self, key: str) -> Path:
-        return self.directory / f"{key}.json"
+    def _path(self, subject: SubjectOutcome) -> Path:
+        return self.directory / (subject.workspace or "") / f"{subject.key}.json"
 
 
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:

@@ -21,6 +21,7 @@ email, which the person typing the command already knows.
 | verify  | ``verify_erasure``                   | a contact is still held, or a message it    |
 |         |                                      | wrote is still readable, or a check failed  |
 | rectify | ``rectify_subject``                  | the correction failed                       |
+| object  | ``object_to_marketing`` (Art. 21)    | any contact failed (the others are handled)  |
 
 What each outcome is called, here and in ``--json``, is only what Intercom showed:
 
@@ -77,6 +78,7 @@ __all__ = [
     "PLAN_FORMAT",
     "LookupFormat",
     "find_contacts",
+    "held_not_exported_by",
     "not_intercom",
     "plan_entry",
     "plausible_contact_id",
@@ -84,6 +86,7 @@ __all__ = [
     "run_erase",
     "run_export",
     "run_lookup",
+    "run_object",
     "run_rectify",
     "run_verify",
     "shown_id",
@@ -218,7 +221,7 @@ def each_contact(
         if not plausible_contact_id(match.id):
             yield match, None
             continue
-        ref = SubjectRef(kind="intercom", value=match.id)
+        ref = SubjectRef(kind=connection.name or "intercom", value=match.id)
         try:
             result: _T | SubjectFailedError = _run(connection, functools.partial(call, ref), label)
         except SubjectFailedError as failure:
@@ -353,7 +356,12 @@ def collect_export(
             reason = export.reason
             continue
         role = None if match.role == _UNKNOWN_ROLE else match.role
-        subjects.append(SubjectRecords(match.id, () if export is None else export.records, role))
+        if export is None:
+            subjects.append(SubjectRecords(match.id, (), role))
+        else:
+            subjects.append(
+                SubjectRecords(match.id, export.records, role, export.held_not_exported)
+            )
     if failed:
         raise CliError(
             f"export of contact {', '.join(failed)} failed: {reason}; nothing was written, "
@@ -468,7 +476,28 @@ def run_export(
     write_export(
         io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
     )
+    for subject in bundle.subjects:
+        if subject.held_not_exported:  # names only: held, but never declared, so not exported
+            io.status(f"warning: contact {subject.contact_id} holds, undeclared and not exported:")
+            for name in subject.held_not_exported:
+                io.status(f"  {name}")
+            io.status("  (declare those holding personal data: --custom-attribute NAME=CATEGORY)")
     return bundle
+
+
+def held_not_exported_by(
+    connection: Connection, contact_id: str, custom_attributes: Mapping[str, PiiCategory]
+) -> tuple[str, tuple[str, ...]]:
+    """The contact id, and what the contact holds that an export with these declared custom
+    attributes leaves out (``dsr intercom surface --contact``): it exports the contact.
+
+    Raises:
+        CliError: The export failed (exit 1).
+    """
+    resolver = connection.resolver(custom_attributes=custom_attributes)
+    match = ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE)
+    [subject] = collect_export(connection, resolver, [match]).subjects
+    return subject.contact_id, subject.held_not_exported
 
 
 def _warn_unheld_attributes(
@@ -771,6 +800,68 @@ def _report_failures(io: Io, doing: str, outcomes: Sequence[tuple[ContactMatch, 
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
+# -- object -------------------------------------------------------------------------------------
+
+OBJECT_FORMAT: Final = "dsr-resolvers/object/v1"
+
+
+def run_object(
+    connection: Connection,
+    io: Io,
+    *,
+    contact_id: str | None,
+    email: str | None,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> int:
+    """``dsr intercom object``: stop direct marketing to a contact, or to every contact of an
+    email (Art. 21), read back; with ``dry_run``, only say what would change.
+
+    Returns:
+        0 when every contact was handled (or holds nothing), 1 when one failed.
+
+    Raises:
+        CliError: Bad arguments or a failed lookup (exit 2 or 1).
+    """
+    resolver = connection.resolver()
+    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    if email is not None and not contacts:
+        io.status("No Intercom contact has this email: nothing is held, nothing to object to.")
+    entries: list[dict[str, Any]] = []
+    outcomes: list[tuple[ContactMatch, object]] = []
+    act = functools.partial(resolver.object_to_marketing, dry_run=dry_run)
+    for match, result in each_contact(connection, contacts, act, "Objecting"):
+        outcomes.append((match, result))
+        if isinstance(result, SubjectFailedError):
+            entries.append(_entry(match, "failed", reason=result.reason))
+            continue
+        if result is None or not result.found:
+            if result is None:
+                _warn_implausible(io, match.id)
+            entries.append(_entry(match, "no_contact", fields=[], subscription_types=[]))
+            if not as_json:
+                io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing to change.")
+            continue
+        changed = {
+            "fields": list(result.fields),
+            "subscription_types": list(result.subscription_types),
+        }
+        entries.append(_entry(match, "would_object" if dry_run else "objected", **changed))
+        if not as_json:
+            verb = "would turn off" if dry_run else "turned off"
+            io.out.print(
+                f"Contact {match.id}: {verb} {', '.join(result.fields) or 'no field'} and opted"
+                f" out of {len(result.subscription_types)} subscription type(s)"
+                + ("" if dry_run else "; Intercom shows them off")
+                + (" (found archived, archived again)" if result.archived else "")
+                + ".",
+                soft_wrap=True,
+            )
+    if as_json:
+        _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
+    return _report_failures(io, "objecting for", outcomes)
+
+
 # -- verify -------------------------------------------------------------------------------------
 
 
@@ -881,15 +972,19 @@ def run_rectify(
     *,
     contact_id: str,
     changes: Mapping[str, str | None],
+    custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
+    """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
+    contact (Art. 16).
 
     Args:
         connection: The workspace.
         io: Where to print.
         contact_id: The contact to correct.
         changes: New values by field name; ``None`` clears the field.
+        custom_attributes: Declared custom attributes, correctable as
+            ``custom_attributes.<name>``.
         as_json: Print the result as JSON on stdout.
 
     Returns:
@@ -899,7 +994,7 @@ def run_rectify(
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
     contact_id = _checked_id(contact_id)
-    resolver = connection.resolver()
+    resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
             "nothing to correct: give --set FIELD=VALUE or --clear FIELD "

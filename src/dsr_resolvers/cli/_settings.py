@@ -84,6 +84,8 @@ class Connection:
         retry: How single-subject commands retry transient failures.
         trace: Hooks for every resolver built here (``-v`` lines, the spinner); hooks given
             to :meth:`resolver` (a bulk run's rate limiter) run first, then these.
+        name: The workspace's name in the workspaces file (``--workspace``), which its
+            resolvers carry; ``None`` for the one workspace of the connection options.
     """
 
     base_url: str
@@ -92,6 +94,7 @@ class Connection:
     timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     trace: RequestTrace | None = None
+    name: str | None = None
 
     def resolver(
         self,
@@ -120,6 +123,7 @@ class Connection:
                 custom_attributes=custom_attributes,
                 hooks=_hooks(hooks, self.trace),
                 processing=processing,
+                name=self.name or "intercom",  # the resolver's own default
             )
         except ValueError as error:
             # The resolver's messages name the problem, never the token.

@@ -19,7 +19,8 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ResolverVerification | what a read-back after an erasure found: erased yes, no, unknown  |
 
 A model's ``repr`` never shows a value that is personal data or an identifier:
-``SubjectRef.value`` and ``extra`` and ``ExportRecord.value`` are left out of it (a
+``SubjectRef.value`` and ``extra``, ``ExportRecord.value`` and
+``ResolverExport.held_not_exported`` (names a workspace chose) are left out of it (a
 ``SubjectMatch`` shows its ref, which hides its value), and ``SubjectRef``'s validation errors
 do not echo their input. ``str(record.value)`` and ``model_dump()`` still give everything.
 """
@@ -107,10 +108,19 @@ class ExportRecord(_Frozen):
 
 
 class ResolverExport(_Frozen):
-    """Everything one resolver holds about one subject; empty only when nothing is held."""
+    """Everything one resolver holds about one subject; empty only when nothing is held.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        records: The data exported.
+        held_not_exported: Names (field globs, never values) of data the source showed it
+            holds about the subject but the export left out, because the controller did not
+            declare it (e.g. workspace-defined custom attributes). Say so to the person.
+    """
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
+    held_not_exported: tuple[str, ...] = Field(default=(), repr=False)
 
 
 class ResolverErasure(_Frozen):

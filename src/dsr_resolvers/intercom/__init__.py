@@ -15,6 +15,7 @@ from dsr_resolvers.intercom._errors import (
 from dsr_resolvers.intercom._fields import ExportSection
 from dsr_resolvers.intercom._http import NotIntercomError, RequestHooks
 from dsr_resolvers.intercom._messages import IncompleteConversationError
+from dsr_resolvers.intercom._objection import MarketingObjection, ObjectionNotConfirmedError
 from dsr_resolvers.intercom._resolver import (
     CORRECTABLE_FIELDS,
     REGIONS,
@@ -45,8 +46,10 @@ __all__ = [
     "IntercomResolver",
     "IntercomServerError",
     "MalformedResponseError",
+    "MarketingObjection",
     "MessageScan",
     "NotIntercomError",
+    "ObjectionNotConfirmedError",
     "RateLimitedError",
     "RectificationError",
     "RequestHooks",

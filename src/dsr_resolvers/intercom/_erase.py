@@ -49,10 +49,10 @@ from dsr_resolvers.intercom._fields import RESOLVER_NAME
 from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import (
-    AuthoredMessage,
     IncompleteConversationError,
     authored_messages,
     is_incomplete,
+    redact_message,
 )
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -157,13 +157,6 @@ def delete_contact(call: IntercomCall, contact_id: str) -> ResolverErasure:
     return _outcome({}, "nothing to delete", deleted=False, archived=False)
 
 
-def _redact(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> None:
-    body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
-    body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
-    # A 404 means the message is gone since it was read: there is nothing left to redact.
-    call.request(*routes.REDACT, json_body=body)
-
-
 def _redacted(counts: dict[str, int]) -> str:
     return (
         f"redacted {counts['messages_redacted']} message(s) the contact wrote in "
@@ -183,8 +176,10 @@ def _redact_all(call: IntercomCall, contact_id: str) -> dict[str, int]:
             if message.redacted:
                 already += 1
                 continue
-            _redact(call, conversation_id, message)
-            redacted += 1
+            if redact_message(call, conversation_id, message):
+                redacted += 1
+            else:
+                already += 1
         return redacted, already, conversation_id if is_incomplete(call, conversation) else None
 
     def add(counts: tuple[int, int, str | None]) -> None:

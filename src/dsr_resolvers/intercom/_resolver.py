@@ -7,7 +7,10 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 |----------|-----------------------|----------------------------------------------------------|
 | Art. 15  | ``export_subject``    | every enabled section (see ``_export.py`` for requests)   |
 | Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
-| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
+| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}``: profile fields, declared custom   |
+|          |                       | attributes                                                |
+| Art. 21  | ``object_to_marketing`` | unsubscribe and opt out of every subscription type (see |
+|          |                       | ``_objection.py``), read back                             |
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
 |          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
@@ -61,6 +64,7 @@ from dsr_resolvers.intercom._fields import (
     build_covered_surface,
 )
 from dsr_resolvers.intercom._http import CallStopped, IntercomCall, RequestHooks, Route
+from dsr_resolvers.intercom._objection import MarketingObjection, object_to_marketing
 from dsr_resolvers.intercom._results import (
     ContactMatch,
     ErasurePlan,
@@ -80,6 +84,7 @@ REGIONS: Final[dict[str, str]] = {
 CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 """Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
+_CUSTOM = "custom_attributes."
 Region = Literal["us", "eu", "au"]
 _T = TypeVar("_T")
 _GLOB_CHARACTERS = frozenset("*?[]")
@@ -106,8 +111,13 @@ class IntercomResolver:
             ``"redact_messages"`` first redacts every message the contact wrote.
         export_messages: Also export the messages the contact wrote (one
             ``GET /conversations/{id}`` per conversation).
-        custom_attributes: The custom attributes that hold personal data, with their
-            categories; only these are exported, and they join the covered surface.
+        custom_attributes: The contact custom attributes that hold personal data, with their
+            categories; only these are exported, and they join the covered surface. The
+            names of the others a contact holds are listed in the export's
+            ``held_not_exported``.
+        conversation_attributes: The same for conversations' custom attributes.
+        ticket_attributes: The same for tickets' own attributes (beyond the title and
+            description, always exported).
         sections: The export sections to fetch (default: all but messages); a section not
             enabled costs no request.
         export_archived: Let ``export_subject`` unarchive an archived contact, export it and
@@ -119,12 +129,17 @@ class IntercomResolver:
             request still passes ``hooks``, so a shared rate limiter paces them all.
         processing: The controller's record of processing: every exported record then
             carries the ``legal_basis``, ``purpose`` and ``retention_reason`` it states.
+        name: The resolver's name (default ``"intercom"``): the ``kind`` of the refs it
+            accepts and the ``resolver`` of its results. A saga engine that reaches several
+            Intercom workspaces registers one resolver per workspace, each under its own
+            name (``"intercom-eu"``, ``"intercom-us"``).
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
             both ``region`` and ``base_url``, a base URL that is not https (plain http is
             allowed to loopback hosts only), an unknown policy, section or category, a
-            custom attribute name with glob characters, or ``max_in_flight`` below 1.
+            custom attribute name with glob characters, ``max_in_flight`` below 1, or a
+            name that is empty or not printable.
 
     Example:
         >>> resolver = IntercomResolver("token", region="eu")
@@ -145,11 +160,16 @@ class IntercomResolver:
         erasure_policy: ErasurePolicy = "delete_contact",
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
+        conversation_attributes: Mapping[str, PiiCategory | str] | None = None,
+        ticket_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
         export_archived: bool = False,
         max_in_flight: int = 8,
         processing: ProcessingRecord | None = None,
+        name: str = RESOLVER_NAME,
     ) -> None:
+        if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+            raise ValueError("the resolver name must be non-empty printable text")
         if not _sendable_token(access_token):
             # Never echo the token: the message says what is wrong with it, not what it is.
             raise ValueError(_UNSENDABLE_CREDENTIAL)
@@ -179,19 +199,24 @@ class IntercomResolver:
             sections=_sections(sections, export_messages=export_messages),
             custom_attributes=_declared_attributes(custom_attributes or {}),
             archived=export_archived,
+            conversation_attributes=_declared_attributes(conversation_attributes or {}),
+            ticket_attributes=_declared_attributes(ticket_attributes or {}),
         )
         self._processing: Final = processing
+        self._name: Final = name
 
     def __repr__(self) -> str:
+        named = "" if self._name == RESOLVER_NAME else f"name={self._name!r}, "
         return (
-            f"{type(self).__name__}(base_url={self._base_url!r}, "
+            f"{type(self).__name__}({named}base_url={self._base_url!r}, "
             f"api_version={self._api_version!r}, erasure_policy={self._policy!r})"
         )
 
     @property
     def name(self) -> str:
-        """``"intercom"``, forever: saga engines key their audit trails on it."""
-        return RESOLVER_NAME
+        """The name given at construction, ``"intercom"`` by default: saga engines key their
+        audit trails on it, and one workspace's resolver is told from another's by it."""
+        return self._name
 
     @property
     def base_url(self) -> str:
@@ -230,8 +255,9 @@ class IntercomResolver:
 
     @property
     def correctable_fields(self) -> frozenset[str]:
-        """The profile fields ``rectify_subject`` accepts."""
-        return CORRECTABLE_FIELDS
+        """The fields ``rectify_subject`` accepts: the profile fields, and each declared custom
+        attribute as ``custom_attributes.<name>``."""
+        return CORRECTABLE_FIELDS | {_CUSTOM + name for name in self._export.custom_attributes}
 
     @property
     def covered_surface(self) -> CoveredSurface:
@@ -241,6 +267,8 @@ class IntercomResolver:
             custom_attributes=self._export.custom_attributes,
             erasure_policy=self._policy,
             export_archived=self._export.archived,
+            conversation_attributes=self._export.conversation_attributes,
+            ticket_attributes=self._export.ticket_attributes,
         )
 
     async def export_subject(self, ref: SubjectRef) -> ResolverExport:
@@ -252,6 +280,8 @@ class IntercomResolver:
         Returns:
             Every record held; empty only when Intercom answers its not-found for the contact
             (an archived contact, unless ``export_archived``, answers so too).
+            ``held_not_exported`` names the custom attributes the contact, its conversations
+            and tickets hold that were not declared (names only).
 
         Raises:
             IncompleteConversationError: With messages: a conversation Intercom shows only
@@ -263,12 +293,15 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        records = await self._run(
+        found = await self._run(
             "export", lambda call: export_contact(call, contact_id, self._export)
         )
+        records = found.records
         if self._processing is not None:
             records = self._processing.annotate(records)
-        return ResolverExport(resolver=self.name, records=records)
+        return ResolverExport(
+            resolver=self.name, records=records, held_not_exported=found.undeclared
+        )
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
         """Erase the contact under the configured policy (Art. 17); idempotent.
@@ -299,24 +332,29 @@ class IntercomResolver:
             if self._policy == "redact_messages"
             else _erase.delete_contact
         )
-        return await self._run("erase", lambda call: erase(call, contact_id))
+        erasure = await self._run("erase", lambda call: erase(call, contact_id))
+        return erasure.model_copy(update={"resolver": self.name})
 
     async def rectify_subject(
         self, ref: SubjectRef, changes: Mapping[str, str | None]
     ) -> ResolverRectification:
-        """Correct profile fields (Art. 16) with ``PUT /contacts/{id}``.
+        """Correct profile fields and declared custom attributes (Art. 16) with
+        ``PUT /contacts/{id}``.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
-            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+            changes: New values by field name (see ``correctable_fields``): ``email``,
+                ``name``, ``phone``, or ``custom_attributes.<declared name>``; ``None``
+                clears.
 
         Returns:
             The names of the fields corrected, or ``already_absent=True`` when Intercom holds
             no such contact (nothing was held, so nothing needed correcting).
 
         Raises:
-            RectificationError: No change, a field name that is not correctable, or an
-                attempt to clear ``email`` (Intercom allows clearing name and phone only);
+            RectificationError: No change, a field name that is not correctable (a custom
+                attribute that was not declared included), or an attempt to clear ``email``
+                (Intercom allows clearing name and phone only);
                 raised before any request.
             ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
@@ -324,12 +362,19 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+        correctable = self.correctable_fields
+        unknown = sorted(set(changes) - correctable)
         if unknown or not changes:
+            # Names only: an undeclared attribute's name is the caller's, never a value.
             raise RectificationError(
                 "intercom can rectify only "
-                + ", ".join(sorted(CORRECTABLE_FIELDS))
+                + ", ".join(sorted(correctable))
                 + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+                + (
+                    "; declare a custom attribute to correct it"
+                    if any(name.startswith(_CUSTOM) for name in unknown)
+                    else ""
+                )
             )
         for value in changes.values():
             if value is not None and not isinstance(value, str):
@@ -340,7 +385,10 @@ class IntercomResolver:
                 " address, or erase the subject"
             )
         fields = tuple(sorted(changes))
-        body = {name: changes[name] for name in fields}
+        body: dict[str, object] = {n: changes[n] for n in fields if not n.startswith(_CUSTOM)}
+        custom = {n.removeprefix(_CUSTOM): changes[n] for n in fields if n.startswith(_CUSTOM)}
+        if custom:
+            body["custom_attributes"] = custom
 
         def rectify(call: IntercomCall) -> ResolverRectification:
             updated = call.request(
@@ -360,6 +408,36 @@ class IntercomResolver:
             )
 
         return await self._run("rectify", rectify)
+
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> MarketingObjection:
+        """Act on an objection to direct marketing (Art. 21(2)-(3)), then read it back.
+
+        Sets ``unsubscribed_from_emails`` and opts the contact out of every live subscription
+        type that still reaches it (``POST /contacts/{id}/subscriptions``, ``opt_out``). An
+        archived contact is unarchived, changed and archived again, as erasure reaches it.
+
+        Args:
+            ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
+            dry_run: Only read: say what would change, send nothing (and do not unarchive).
+
+        Returns:
+            The field names and subscription type ids changed (no values);
+            ``already_absent=True`` when Intercom has no such contact, archived or not.
+
+        Raises:
+            ObjectionNotConfirmedError: Intercom accepted the changes but does not show them
+                when read back.
+            ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
+            httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
+            MalformedResponseError: An unexpected 2xx body: retry.
+            httpx.TransportError: A connection fault or timeout: retry.
+        """
+        contact_id = self._contact_id(ref)
+        return await self._run(
+            "object", lambda call: object_to_marketing(call, contact_id, dry_run=dry_run)
+        )
 
     async def find_contacts(
         self, *, email: str | None = None, external_id: str | None = None
@@ -554,7 +632,7 @@ class IntercomResolver:
     def _contact_id(self, ref: SubjectRef) -> str:
         if ref.kind != self.name:
             raise ResolverError(
-                f"intercom resolves refs of kind 'intercom' only (got kind={ref.kind!r})"
+                f"this resolver resolves refs of kind {self.name!r} only (got kind={ref.kind!r})"
             )
         return ref.value
 

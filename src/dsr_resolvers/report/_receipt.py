@@ -48,7 +48,7 @@ from dsr_resolvers.contract import (
     ResolverVerification,
 )
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import format_moment, page, table
+from dsr_resolvers.report._page import format_moment, page, table, text_html
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -255,9 +255,9 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     words = Words(language)
     policy = receipt.policy
     if words.has(f"policy_{policy}"):
-        policy = f"{policy}: {words(f'policy_{policy}')}"
+        policy = words(f"policy_{policy}")
     facts = [
-        (words("receipt_subject"), escape(receipt.subject_reference or words("receipt_none"))),
+        (words("receipt_subject"), text_html(receipt.subject_reference or words("receipt_none"))),
         (words("requested_at"), escape(format_moment(receipt.requested_at))),
         (words("completed_at"), escape(format_moment(receipt.completed_at))),
         (words("policy"), escape(policy)),
@@ -267,7 +267,7 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     facts_html = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in facts)
     rows = [
         [
-            f'<span class="mono">{escape(c.contact_id)}</span>',
+            f'<span class="mono">{text_html(c.contact_id)}</span>',
             escape(words(f"outcome_{c.outcome}")),
             _count(words, c.redacted_messages),
             _count(words, c.already_redacted),
@@ -276,11 +276,13 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         ]
         for c in receipt.contacts
     ]
-    details = "".join(
-        f'<dt class="mono">{escape(c.contact_id)}</dt><dd>{escape(c.detail)}</dd>'
-        for c in receipt.contacts
-        if c.detail
+    notes = (
+        [words("intercom_on_deletion")]
+        if any(c.outcome == "erased" for c in receipt.contacts)
+        else []
     )
+    if any(c.detail for c in receipt.contacts):
+        notes.append(words("detail_in_json"))
     headers = [
         words("contact_id"),
         words("outcome"),
@@ -301,8 +303,9 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         f'<section id="contacts"><h2>{escape(words("contacts"))}</h2>'
         f"{table(headers, rows, numeric=frozenset({2, 3, 4}))}"
         f'<p class="{verdict_class}">{escape(words(verdict_key))}</p>'
-        + (f'<h3>{escape(words("detail"))}</h3><dl class="facts">{details}</dl>' if details else "")
+        + "".join(f"<p>{escape(note)}</p>" for note in notes)
         + "</section>"
-        f"<footer><p>{escape(receipt.format)} · {escape(receipt.resolver)}</p></footer>"
+        f"<footer><p>{text_html(words('receipt_footer', resolver=receipt.resolver.capitalize()))}"
+        "</p></footer>"
     )
     return page(language=words.language, title=words("receipt_title"), body=body)
