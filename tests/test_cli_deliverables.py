@@ -111,6 +111,27 @@ def test_erase_of_an_email_nobody_holds_still_files_a_receipt(world: World, tmp_
     assert receipt.contacts == ()
 
 
+def test_an_id_intercom_does_not_know_is_no_contact_never_complete(
+    world: World, tmp_path: Path
+) -> None:
+    """A typo, or a lead merged into a user: Intercom answers not found for the id."""
+    receipt_path = tmp_path / "receipt.json"
+    html_path = tmp_path / "receipt.html"
+    result = dsr(
+        "intercom", "erase", "c9999999", "--yes", "--receipt", str(receipt_path),
+        "--receipt-html", str(html_path), "--base-url", world.url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "no contact with this id" in result.stderr + result.stdout
+    receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
+    assert [c.outcome for c in receipt.contacts] == ["no_contact"]
+    assert receipt.status == "no_contact"
+    assert json.loads(receipt_path.read_text())["status"] == "no_contact"
+    html = html_path.read_text()
+    assert "merged into another contact" in html
+    assert "Every contact is erased" not in html
+
+
 def test_a_receipt_with_a_dry_run_or_an_email_reference_is_refused(
     world: World, tmp_path: Path
 ) -> None:

@@ -351,12 +351,19 @@ class BulkReceipts:
         return self.directory / (subject.workspace or "") / f"{subject.key}.json"
 
 
+NO_CONTACT_DETAIL: Final = (
+    "no contact with this id (deleted, merged into another contact, or never existed)"
+)
+
+
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
     if contact.result == "deleted":
         return ContactErasure(contact_id=contact.contact_id, outcome="erased")
-    if contact.result == "already_absent":
-        return ContactErasure(contact_id=contact.contact_id, outcome="already_absent")
+    if contact.result == "already_absent":  # Intercom answered not found for the id
+        return ContactErasure(
+            contact_id=contact.contact_id, outcome="no_contact", detail=NO_CONTACT_DETAIL
+        )
     return ContactErasure(
         contact_id=contact.contact_id,
         outcome="failed",

@@ -129,6 +129,10 @@ class ResolverErasure(_Frozen):
     Attributes:
         resolver: The resolver's ``name``.
         already_absent: True when the subject was already gone: still a success.
+        no_record: True when the system answered that it knows no subject with this
+            identifier at all: deleted earlier, merged into another subject (a lead into a
+            user), or never existed. Nothing was erased by this call; ``already_absent``
+            is True too. Receipts record it as such, never as "erased".
         counts: What the erasure did, by name (``messages_redacted``: 3); each resolver
             documents its names, and a name it does not state is unknown, never 0. Programs
             (receipts, bulk runs) read these, never ``detail``.
@@ -138,6 +142,7 @@ class ResolverErasure(_Frozen):
 
     resolver: str
     already_absent: bool = False
+    no_record: bool = False
     counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
     detail: str | None = None
 
