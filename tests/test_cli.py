@@ -438,7 +438,26 @@ def test_export_of_an_unknown_contact_is_an_empty_export(world: World) -> None:
 
     assert result.exit_code == 0
     assert json.loads(result.stdout)["subjects"] == [{"contact_id": "0000", "records": []}]
-    assert "holds no contact with this id" in result.stderr
+    assert "shows no contact with this id" in result.stderr
+    assert "--export-archived" in result.stderr
+
+
+def test_an_archived_contact_is_never_said_to_be_not_held(world: World) -> None:
+    world.fake.archive_contact(world.demo.user_id)
+
+    plain = dsr("intercom", "export", world.demo.user_id, "--base-url", world.url)
+    assert plain.exit_code == 0, plain.stderr
+    assert "holds no contact" not in plain.stderr
+    assert "may be archived" in plain.stderr
+    assert "--export-archived" in plain.stderr
+
+    reached = dsr(
+        "intercom", "export", world.demo.user_id, "--export-archived", "--base-url", world.url
+    )
+    assert reached.exit_code == 0, reached.stderr
+    assert json.loads(reached.stdout)["subjects"][0]["records"]
+    unknown = dsr("intercom", "export", "0000", "--export-archived", "--base-url", world.url)
+    assert "not even archived" in unknown.stderr
 
 
 def test_export_retries_transient_failures(world: World) -> None:

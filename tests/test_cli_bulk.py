@@ -153,6 +153,25 @@ def test_bulk_export_archived_reaches_archived_contacts(batch: Batch, tmp_path: 
     assert batch.world.fake.is_archived(batch.ids[0])
 
 
+def test_bulk_export_marks_an_archived_contact_not_visible_never_not_found(
+    batch: Batch, tmp_path: Path
+) -> None:
+    batch.world.fake.archive_contact(batch.ids[0])
+    result = dsr(*_bulk(batch, "export", "--out", str(tmp_path / "exports")))
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(batch.report.read_text())
+    by_line = {s["line"]: s for s in report["subjects"]}
+    assert by_line[2]["result"] == "not_visible"  # the archived one (line 1 is a comment)
+    assert by_line[2]["contacts"][0]["result"] == "not_visible"
+    unknown = next(
+        s
+        for s in report["subjects"]
+        if s["contacts"] and s["contacts"][0]["contact_id"] == "unknown-id"
+    )
+    assert unknown["result"] == "not_visible"  # without --export-archived, a 404 may be archived
+    assert "--export-archived" in result.stderr
+
+
 def test_bulk_export_reads_the_named_csv_column(tmp_path: Path) -> None:
     with served_world(rate_limit=100_000) as world:
         source = tmp_path / "subjects.csv"

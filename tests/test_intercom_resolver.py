@@ -584,3 +584,25 @@ async def test_hooks_see_every_request_and_response() -> None:
         TOKEN, transport=world.transport(), hooks=Hooks(), sections=CORE
     ).export_subject(REF)
     assert seen == ["> GET", "< 200", "> POST", "< 200"]
+
+
+async def test_an_empty_export_says_whether_the_contact_may_be_held_out_of_sight() -> None:
+    from dsr_resolvers.contract import Presence
+    from dsr_resolvers.testing import FakeIntercom
+
+    fake = FakeIntercom(TOKEN)
+    archived = fake.add_contact(email="archived@example.com")
+    fake.archive_contact(archived)
+    held = fake.add_contact(email="held@example.com")
+
+    def ref(value: str) -> SubjectRef:
+        return SubjectRef(kind="intercom", value=value)
+
+    plain = IntercomResolver(TOKEN, transport=fake)
+    reaching = IntercomResolver(TOKEN, transport=fake, export_archived=True)
+    assert (await plain.export_subject(ref(held))).presence is Presence.HELD
+    hidden = await plain.export_subject(ref(archived))
+    assert (hidden.records, hidden.presence) == ((), Presence.NOT_VISIBLE)
+    assert (await reaching.export_subject(ref(archived))).presence is Presence.HELD
+    gone = await reaching.export_subject(ref("6657a1b2c3d4e5f6a7b8c9ff"))
+    assert (gone.records, gone.presence) == ((), Presence.ABSENT)

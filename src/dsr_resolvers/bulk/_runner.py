@@ -92,6 +92,7 @@ from dsr_resolvers.contract import (
     CredentialsError,
     LookupResolver,
     Operation,
+    Presence,
     Resolver,
     ResolverError,
     ResolverExport,
@@ -788,12 +789,21 @@ class _Run:
         for contact_id, export in exports:
             contacts[contact_id] = ContactOutcome(
                 contact_id=contact_id,
-                result="exported" if export.records else "not_found",
+                result=(
+                    "exported"
+                    if export.records
+                    else "not_visible"  # no read shows it, yet it may be held (archived)
+                    if export.presence is Presence.NOT_VISIBLE
+                    else "not_found"
+                ),
                 records=len(export.records),
             )
-        result: SubjectResult = (
-            "exported" if any(c.result == "exported" for c in contacts.values()) else "not_found"
-        )
+        reached = {c.result for c in contacts.values()}
+        result: SubjectResult = "not_found"
+        if "exported" in reached:
+            result = "exported"
+        elif "not_visible" in reached:
+            result = "not_visible"
         # One file format for single and bulk exports: dsr_resolvers._bundle.
         name = export_file_name(entry.subject.line, entry.key)
         surface = (

@@ -431,6 +431,7 @@ def run_bulk_command(
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
+            _say_not_visible(io, journal, archived)
         _report_failures(io, journal)
     stopped = [s for s in summary.workspaces if s.stopped is not None]
     for share in stopped[:-1]:
@@ -441,6 +442,18 @@ def run_bulk_command(
     if summary.stopped is not None:
         raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
+
+
+def _say_not_visible(io: Io, journal: Journal, archived: bool) -> None:
+    """An empty export of an id is not "nothing held" when the contact may be archived."""
+    done = journal.outcomes(states=[SubjectState.DONE])
+    hidden = sum(1 for outcome in done if outcome.result == "not_visible")
+    if hidden and not archived:
+        io.status(
+            f"{hidden} subject(s) are not_visible, not not_found: Intercom answered not found "
+            "for the id, as it does for an archived contact, which is still held. Rerun with "
+            "--export-archived and a new journal to export archived contacts."
+        )
 
 
 def _interrupted(

@@ -371,6 +371,20 @@ def collect_export(
     return ExportBundle.now(resolver.name, subjects, resolver.covered_surface)
 
 
+def _empty_export(archived: bool) -> str:
+    """What an empty export of a contact id means: never "nothing held" for what may be."""
+    if archived:
+        return (
+            "Intercom holds no contact with this id, not even archived (deleted, merged into "
+            "another contact, or never existed)."
+        )
+    return (
+        "Intercom shows no contact with this id. It may be archived, and so still held: "
+        "archived contacts read as not found; export it with --export-archived. Otherwise it "
+        "was deleted, merged into another contact, or never existed."
+    )
+
+
 def write_export(
     io: Io,
     bundle: ExportBundle,
@@ -471,7 +485,7 @@ def run_export(
     bundle = collect_export(connection, resolver, contacts)
     for subject in bundle.subjects:
         if not subject.records and plausible_contact_id(subject.contact_id):
-            io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
+            io.status(f"Contact {subject.contact_id}: {_empty_export(archived)}")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
     write_export(
         io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language

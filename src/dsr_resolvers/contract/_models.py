@@ -116,11 +116,16 @@ class ResolverExport(_Frozen):
         held_not_exported: Names (field globs, never values) of data the source showed it
             holds about the subject but the export left out, because the controller did not
             declare it (e.g. workspace-defined custom attributes). Say so to the person.
+        presence: What the system showed of the subject: ``held``; ``absent`` (it holds
+            nothing); ``not_visible`` (no read showed it, yet it may be held out of sight,
+            e.g. archived: an empty export that is not "nothing held"); ``None`` when the
+            resolver does not say.
     """
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
     held_not_exported: tuple[str, ...] = Field(default=(), repr=False)
+    presence: Presence | None = None
 
 
 class ResolverErasure(_Frozen):
