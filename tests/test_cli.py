@@ -442,6 +442,27 @@ def test_export_of_an_unknown_contact_is_an_empty_export(world: World) -> None:
     assert "--export-archived" in result.stderr
 
 
+def test_export_refuses_to_overwrite_an_existing_out_file_unless_forced(
+    world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.json"
+    out.write_text("an earlier answer\n")
+    sent = world.fake.count()
+    refused = dsr(
+        "intercom", "export", world.demo.user_id, "--out", str(out), "--base-url", world.url
+    )
+    assert refused.exit_code == 2
+    assert "--force" in one_error(refused)
+    assert out.read_text() == "an earlier answer\n"
+    assert world.fake.count() == sent  # refused before any request
+    forced = dsr(
+        "intercom", "export", world.demo.user_id, "--out", str(out), "--force",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert forced.exit_code == 0, forced.stderr
+    assert json.loads(out.read_text())["subjects"][0]["contact_id"] == world.demo.user_id
+
+
 def test_an_archived_contact_is_never_said_to_be_not_held(world: World) -> None:
     world.fake.archive_contact(world.demo.user_id)
 

@@ -388,7 +388,8 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         metavar="FILE",
-        help="Write to FILE (atomically, mode 0600) instead of stdout.",
+        help="Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
+        "refused unless --force.",
         show_default=False,
     ),
 ]
@@ -481,6 +482,10 @@ def export(
     ] = False,
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing --out file (written atomically)."),
+    ] = False,
 ) -> int:
     """Export everything held about a contact, or every contact of an email (Art. 15).
 
@@ -512,6 +517,7 @@ def export(
             csv_raw=csv_raw,
             processing=processing,
             language=language,
+            force=force,
         )
         return ExitCode.OK
 

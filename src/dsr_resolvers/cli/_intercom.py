@@ -447,6 +447,7 @@ def run_export(
     csv_raw: bool = False,
     processing: ProcessingRecord | None = None,
     language: str = "en",
+    force: bool = False,
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
 
@@ -464,6 +465,8 @@ def run_export(
         csv_raw: Write CSV cells as held, without neutralising formula starts.
         processing: The record of processing: fills legal basis, purpose and retention.
         language: The access report's language (``en``, ``de``).
+        force: Replace an existing ``out`` (atomically); without it an existing file is
+            refused before any request.
 
     Returns:
         The bundle written.
@@ -471,6 +474,8 @@ def run_export(
     Raises:
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
+    if out is not None and out.exists() and not force:
+        raise CliError(f"--out {out} exists: add --force to replace it (written atomically)")
     resolver = connection.resolver(
         export_messages=messages,
         export_archived=archived,
