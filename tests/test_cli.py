@@ -211,6 +211,27 @@ def test_unusable_token_file_is_a_configuration_error(
     assert world.fake.count() == 0
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("intercom", "erase", "6657a1b2c3d4e5f6a7b8c9d0", "--dry-run", "--json"),
+        ("intercom", "lookup", "--email", "someone@example.com", "--format", "json"),
+        ("intercom", "check", "--json"),
+    ],
+)
+def test_json_prints_an_error_document_on_a_refused_token(
+    world: World, command: tuple[str, ...]
+) -> None:
+    wrong = "tok_wrong_S3CRET_0000"
+    result = dsr(*command, "--base-url", world.url, env={"INTERCOM_ACCESS_TOKEN": wrong})
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["format"] == "dsr-resolvers/error/v1"
+    assert document["exit_code"] == 2
+    assert "401" in document["error"] or "refused" in document["error"]
+    assert wrong not in result.output
+
+
 def test_rejected_token_exits_2_with_the_hint_and_without_the_token(world: World) -> None:
     wrong = "tok_wrong_S3CRET_0000"
     result = dsr(

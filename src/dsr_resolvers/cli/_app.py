@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import ipaddress
+import json
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -139,13 +140,27 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
     sys.exit(ExitCode.FAILED)
 
 
-def _execute(body: Callable[[Io], int | None]) -> None:
-    """Run a command body at the error boundary and exit with its status."""
+ERROR_FORMAT: Final = "dsr-resolvers/error/v1"
+"""The ``format`` of the error document a JSON command prints when it stops on an error."""
+
+
+def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None:
+    """Run a command body at the error boundary and exit with its status.
+
+    With ``as_json`` (the command was asked for JSON), an error that stops the command before
+    it wrote anything on stdout (a refused token, a bad option) is also printed there, as
+    ``{"format": "dsr-resolvers/error/v1", "error": TEXT, "exit_code": N}``, so a script reading
+    stdout gets a document, never nothing.
+    """
     io = Io()
     try:
         status = body(io)
     except CliError as error:
         io.error(error.message)
+        if as_json and not io.wrote:
+            document: dict[str, object] = {"format": ERROR_FORMAT, "error": error.message}
+            document["exit_code"] = int(error.exit_code)
+            io.write(json.dumps(document, ensure_ascii=False) + "\n")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -276,12 +291,20 @@ def _command(
 
         def command(**options: Any) -> None:
             opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            as_json = options.get("as_json") is True or options.get("output_format") in (
+                LookupFormat.JSON,
+            )
             if workspaces:
-                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect_each(io, **opened), **options),
+                    as_json=as_json,
+                )
             elif connected:
-                _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect(io, **opened), **options), as_json=as_json
+                )
             else:
-                _execute(lambda io: body(io, **options))
+                _execute(lambda io: body(io, **options), as_json=as_json)
 
         command.__name__, command.__doc__ = body.__name__, body.__doc__
         command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
