@@ -109,6 +109,9 @@ def test_erase_of_an_email_nobody_holds_still_files_a_receipt(world: World, tmp_
     assert result.exit_code == 0, result.stderr
     receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
     assert receipt.contacts == ()
+    # Search cannot see archived contacts: the erasure by email says so, and how to reach them.
+    assert "archived" in result.stderr
+    assert "dsr intercom erase CONTACT_ID" in result.stderr
 
 
 def test_an_id_intercom_does_not_know_is_no_contact_never_complete(

@@ -371,6 +371,13 @@ def collect_export(
     return ExportBundle.now(resolver.name, subjects, resolver.covered_surface)
 
 
+ARCHIVED_UNSEARCHABLE: Final = (
+    "Note: Intercom's search never returns archived contacts, so an archived contact with this "
+    "email cannot be found by it and is not in this erasure; erase it by its contact id "
+    "(dsr intercom erase CONTACT_ID), which reaches archived contacts."
+)
+
+
 def _empty_export(archived: bool) -> str:
     """What an empty export of a contact id means: never "nothing held" for what may be."""
     if archived:
@@ -762,6 +769,8 @@ def run_erase(
     contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
     if contact_id is not None:
         _warn_implausible(io, contact_id)
+    if email is not None:
+        io.status(ARCHIVED_UNSEARCHABLE)
     if not contacts:
         io.status("No Intercom contact has this email: nothing to erase.")
         if as_json:
