@@ -229,29 +229,36 @@ async def test_absurd_retry_after_without_a_limiter_is_clamped_not_failed(tmp_pa
     assert summary.rate_limited == 2
 
 
+async def interrupted_when(
+    fake: FakeIntercom, ids: list[str], journal: Journal, ready: Callable[[RateLimiter], bool]
+) -> None:
+    """Start a paced erasure of ``ids``, cancel it once ``ready(limiter)``, await the cancel."""
+    limiter = RateLimiter()
+    task = asyncio.create_task(
+        run_bulk(
+            IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+            "erase",
+            parse_subjects(ids),
+            journal,
+            limiter=limiter,
+            concurrency=len(ids),
+        )
+    )
+    await until(lambda: ready(limiter))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted(
     tmp_path: Path,
 ) -> None:
     # 0.3 s of latency: all five DELETEs leave (6 ms apart) before the first 429 is back.
     fake, ids = seeded(5, latency=0.3)
     fake.fail_next(429, times=5, route=DELETE, headers={"Retry-After": "10"})
-    limiter = RateLimiter()
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        task = asyncio.create_task(
-            run_bulk(
-                IntercomResolver(TOKEN, transport=fake, hooks=limiter),
-                "erase",
-                parse_subjects(ids),
-                journal,
-                limiter=limiter,
-                concurrency=5,
-            )
-        )
         # Every subject's DELETE was answered 429: all five now wait out the 10-s pause.
-        await until(lambda: sum(journal.failures().values()) == 5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await interrupted_when(fake, ids, journal, lambda _: sum(journal.failures().values()) == 5)
         assert journal.counts() == {SubjectState.PENDING: 5}
         assert FailureInfo(type="Interrupted") not in journal.failures()
     assert fake.count(DELETE) == 5
@@ -261,21 +268,8 @@ async def test_a_subject_with_a_request_on_the_wire_is_in_doubt_when_interrupted
     tmp_path: Path,
 ) -> None:
     fake, ids = seeded(1, latency=5.0)
-    limiter = RateLimiter()
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        task = asyncio.create_task(
-            run_bulk(
-                IntercomResolver(TOKEN, transport=fake, hooks=limiter),
-                "erase",
-                parse_subjects(ids),
-                journal,
-                limiter=limiter,
-            )
-        )
-        await until(lambda: limiter.stats.requests == 1)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await interrupted_when(fake, ids, journal, lambda limiter: limiter.stats.requests == 1)
         assert journal.failures() == {FailureInfo(type="Interrupted"): 1}
 
 
