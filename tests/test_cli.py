@@ -94,8 +94,10 @@ def error_lines(result: Result) -> list[str]:
 
 
 def one_error(result: Result) -> str:
-    """The single line on stderr, which must be an error line."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    """The single line on stderr besides notes (``Note: ...``), which must be an error line."""
+    lines = [
+        line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Note:")
+    ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     return lines[0]

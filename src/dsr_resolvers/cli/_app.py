@@ -291,8 +291,10 @@ def _command(
 
         def command(**options: Any) -> None:
             opened = {n: options.pop(n) for n, _, _ in declared if n in options}
-            as_json = options.get("as_json") is True or options.get("output_format") in (
-                LookupFormat.JSON,
+            # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
+            # is JSON by default, not asked for with --json.
+            as_json = (
+                options.get("as_json") is True or options.get("output_format") is LookupFormat.JSON
             )
             if workspaces:
                 _execute(
