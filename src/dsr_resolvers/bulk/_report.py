@@ -22,7 +22,10 @@ Subject results, and the contact results they are made of:
 | erase     | ``left_out``          | only contacts the phone number alone led to were found;   |
 |           |                       | left out (numbers are reassigned): ``include_phone_only`` |
 | export    | ``exported``          | every contact exported into the subject's file            |
-| export    | ``not_found``         | no contact (an unknown address, or a 404 on the id)       |
+| export    | ``not_found``         | no contact (an unknown address, or a 404 on the id even   |
+|           |                       | to unarchive it, with ``export_archived``)                |
+| export    | ``not_visible``       | a 404 on the id without ``export_archived``: the contact  |
+|           |                       | may be archived, so held: rerun with ``export_archived``  |
 
 Contact results: ``found`` (looked up, nothing sent yet) and ``requested`` (the erasure was
 sent, its answer not yet recorded: in doubt) appear only on subjects not yet ``done``; they are
@@ -84,9 +87,18 @@ class SubjectState(StrEnum):
     FAILED = "failed"
 
 
-SubjectResult = Literal["erased", "already_absent", "not_found", "exported", "left_out"]
+SubjectResult = Literal[
+    "erased", "already_absent", "not_found", "not_visible", "exported", "left_out"
+]
 ContactResult = Literal[
-    "found", "requested", "deleted", "already_absent", "exported", "not_found", "left_out"
+    "found",
+    "requested",
+    "deleted",
+    "already_absent",
+    "exported",
+    "not_found",
+    "not_visible",
+    "left_out",
 ]
 StopReason = Literal["refused", "local_failure"]
 """Why a run stopped before its input was worked through (see :class:`BulkSummary`)."""

@@ -73,10 +73,10 @@ from typing import Any, Final, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
-from dsr_resolvers._files import write_json_atomically
+from dsr_resolvers._files import make_private_directory, write_json_atomically
 from dsr_resolvers.bulk._inputs import Subject, SubjectList
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
-from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
+from dsr_resolvers.bulk._limiter import _WATCH, RateLimiter, SentCounter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
     INTERRUPTED,
     BulkOperation,
@@ -95,6 +95,7 @@ from dsr_resolvers.contract import (
     CredentialsError,
     LookupResolver,
     Operation,
+    Presence,
     Resolver,
     ResolverError,
     ResolverExport,
@@ -159,10 +160,14 @@ class RetryPolicy(BaseModel):
         self, error: BaseException, throttled: int, rng: random.Random | None = None
     ) -> float:
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
-        ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
+        ``backoff_max``, or, when it names none (absent, negative, non-finite), the default
+        pause: the backoff's ceiling with half of it jittered, so never none."""
         stated = error.retry_after if isinstance(error, ThrottledError) else None
         retry_after = bounded_retry_after(stated, most=self.backoff_max)
-        return self.backoff(throttled, rng) if retry_after is None else retry_after
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, throttled - 1))
+        return ceiling / 2 + self.backoff(throttled, rng) / 2
 
 
 async def retrying(
@@ -301,7 +306,7 @@ async def run_bulk(
         )
     if target is not None:
         for name, _, _ in shares:
-            (target / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_directory(target / name)
 
     if options is not None:
         chosen = dict(options)
@@ -646,9 +651,22 @@ class _Run:
             self.report_progress()
 
     async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
+        # Requests the limiter lets through in each try (the resolver's threads run in a copy
+        # of this context): a subject waiting for its slot, in a 429 pause, has none.
+        wire = SentCounter()
+        watch = wire.watching()
+        try:
+            await self.tries(entry, contacts, wire)
+        finally:
+            _WATCH.reset(watch)
+
+    async def tries(
+        self, entry: JournalEntry, contacts: dict[str, ContactOutcome], wire: SentCounter
+    ) -> None:
         def before() -> None:
             if self.stopped is not None:
                 raise _StoppedError
+            wire.sent = 0
             self.write(self.journal.mark_running, entry.key)
 
         def on_retry(error: BaseException, info: FailureInfo) -> None:
@@ -657,6 +675,8 @@ class _Run:
             self.stats.rate_limited += isinstance(error, ThrottledError)
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
+            if isinstance(error, ThrottledError):  # refused unprocessed: nothing in doubt
+                wire.sent = 0
 
         try:
             result, export_file = await retrying(
@@ -672,9 +692,12 @@ class _Run:
             self.leave_pending(entry, None)
             return
         except asyncio.CancelledError:
-            # Cancelled mid-subject: a request may or may not have reached Intercom. The row
-            # goes back to pending, so a rerun resumes it, marked so it can be counted in doubt.
-            self.leave_pending(entry, INTERRUPTED)
+            # Cancelled mid-subject: a request sent in this try may or may not have reached
+            # Intercom. The row goes back to pending, so a rerun resumes it, marked so it can
+            # be counted in doubt; a try still waiting for its first slot is only pending.
+            # Without a limiter nothing counts the requests: every such subject is in doubt.
+            on_the_wire = wire.sent > 0 or self.limiter is None
+            self.leave_pending(entry, INTERRUPTED if on_the_wire else None)
             raise
         except _LocalFailureError:
             raise
@@ -798,12 +821,21 @@ class _Run:
         for contact_id, export in exports:
             contacts[contact_id] = ContactOutcome(
                 contact_id=contact_id,
-                result="exported" if export.records else "not_found",
+                result=(
+                    "exported"
+                    if export.records
+                    else "not_visible"  # no read shows it, yet it may be held (archived)
+                    if export.presence is Presence.NOT_VISIBLE
+                    else "not_found"
+                ),
                 records=len(export.records),
             )
-        result: SubjectResult = (
-            "exported" if any(c.result == "exported" for c in contacts.values()) else "not_found"
-        )
+        reached = {c.result for c in contacts.values()}
+        result: SubjectResult = "not_found"
+        if "exported" in reached:
+            result = "exported"
+        elif "not_visible" in reached:
+            result = "not_visible"
         # One file format for single and bulk exports: dsr_resolvers._bundle.
         name = export_file_name(entry.subject.line, entry.key)
         surface = (

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -118,8 +119,18 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
     sys.exit(ExitCode.INTERNAL)
 
 
-def _execute(body: Callable[[Io], int | None]) -> None:
-    """Run a command body at the error boundary and exit with its status."""
+ERROR_FORMAT: Final = "dsr-resolvers/error/v1"
+"""The ``format`` of the error document a JSON command prints when it stops on an error."""
+
+
+def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None:
+    """Run a command body at the error boundary and exit with its status.
+
+    With ``as_json`` (the command was asked for JSON), an error that stops the command before
+    it wrote anything on stdout (a refused token, a bad option) is also printed there, as
+    ``{"format": "dsr-resolvers/error/v1", "error": TEXT, "exit_code": N}``, so a script reading
+    stdout gets a document, never nothing.
+    """
     io = Io()
     try:
         status = body(io)
@@ -127,6 +138,10 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         io.error(error.message)
         for detail in error.details:
             io.status(f"  {detail}")
+        if as_json and not io.wrote:
+            document: dict[str, object] = {"format": ERROR_FORMAT, "error": error.message}
+            document["exit_code"] = int(error.exit_code)
+            io.write(json.dumps(document, ensure_ascii=False) + "\n")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -269,12 +284,22 @@ def _command(
 
         def command(**options: Any) -> None:
             opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
+            # is JSON by default, not asked for with --json.
+            as_json = (
+                options.get("as_json") is True or options.get("output_format") is LookupFormat.JSON
+            )
             if workspaces:
-                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect_each(io, **opened), **options),
+                    as_json=as_json,
+                )
             elif connected:
-                _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect(io, **opened), **options), as_json=as_json
+                )
             else:
-                _execute(lambda io: body(io, **options))
+                _execute(lambda io: body(io, **options), as_json=as_json)
 
         command.__name__, command.__doc__ = body.__name__, body.__doc__
         command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
@@ -412,7 +437,8 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         metavar="FILE",
-        help="Write to FILE (atomically, mode 0600) instead of stdout.",
+        help="Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
+        "refused unless --force.",
         show_default=False,
     ),
 ]
@@ -538,6 +564,10 @@ def export(
     ] = False,
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing --out file (written atomically)."),
+    ] = False,
 ) -> int:
     """Export everything held about a contact, or every contact of an email, phone or
     external id (Art. 15).
@@ -579,6 +609,7 @@ def export(
             csv_raw=csv_raw,
             processing=processing,
             language=language,
+            force=force,
         )
         return ExitCode.OK
 
@@ -975,6 +1006,18 @@ ColumnOption = Annotated[
 ]
 
 
+ReceiptsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--receipts",
+        metavar="DIR",
+        help="Write the erasure receipt (KEY.json) of every subject the journal records "
+        "finished that has none in DIR yet, whichever run finished it.",
+        show_default=False,
+    ),
+]
+
+
 @_command(
     bulk_app,
     "erase",
@@ -996,15 +1039,7 @@ def bulk_erase(
     column: ColumnOption = None,
     policy: PolicyOption = "delete_contact",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    receipts: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipts",
-            metavar="DIR",
-            help="Write an erasure receipt per subject this run finishes (KEY.json).",
-            show_default=False,
-        ),
-    ] = None,
+    receipts: ReceiptsOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
     ] = False,
@@ -1051,13 +1086,16 @@ def bulk_erase(
     epilog=example(
         "dsr intercom bulk status --journal erase.sqlite",
         "dsr intercom bulk status --journal erase.sqlite --json",
+        "dsr intercom bulk status --journal erase.sqlite --receipts receipts/",
     ),
 )
-def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
+def bulk_status(
+    io: Io, journal: JournalOption, as_json: JsonOption = False, receipts: ReceiptsOption = None
+) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
     from dsr_resolvers.cli._bulk import run_bulk_status
 
-    return run_bulk_status(io, journal_path=journal, as_json=as_json)
+    return run_bulk_status(io, journal_path=journal, as_json=as_json, receipts_dir=receipts)
 
 
 @_command(

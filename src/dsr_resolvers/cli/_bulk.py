@@ -43,7 +43,7 @@ import time
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, get_args
 
 import typer
 from rich import box
@@ -60,6 +60,7 @@ from dsr_resolvers.bulk import (
     Journal,
     JournalError,
     RateLimiter,
+    RunSettings,
     SubjectFile,
     SubjectPlan,
     SubjectState,
@@ -75,7 +76,7 @@ from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace, per_workspace_path
 from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
-from dsr_resolvers.intercom import ErasurePolicy
+from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
 
@@ -376,9 +377,7 @@ def run_bulk_command(
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
     with _open_journal(journal_path) as journal:
-        receipts = (
-            None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
-        )
+        receipts = None if receipts_dir is None else BulkReceipts.start(receipts_dir, resolver)
         try:
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
@@ -397,7 +396,9 @@ def run_bulk_command(
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(io, journal, operation, report_path, journal_path) from interrupt
+            raise _interrupted(
+                io, journal, operation, report_path, journal_path, receipts
+            ) from interrupt
         for share in summary.workspaces:
             io.out.print(_summary_table(share, f"workspace {share.workspace}"))
         io.out.print(_summary_table(summary, "all workspaces" if several else ""))
@@ -406,6 +407,7 @@ def run_bulk_command(
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
+            _say_not_visible(io, journal, archived)
         _report_failures(io, journal)
     stopped = [s for s in summary.workspaces if s.stopped is not None]
     for share in stopped[:-1]:
@@ -416,6 +418,18 @@ def run_bulk_command(
     if summary.stopped is not None:
         raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
+
+
+def _say_not_visible(io: Io, journal: Journal, archived: bool) -> None:
+    """An empty export of an id is not "nothing held" when the contact may be archived."""
+    done = journal.outcomes(states=[SubjectState.DONE])
+    hidden = sum(1 for outcome in done if outcome.result == "not_visible")
+    if hidden and not archived:
+        io.status(
+            f"{hidden} subject(s) are not_visible, not not_found: Intercom answered not found "
+            "for the id, as it does for an archived contact, which is still held. Rerun with "
+            "--export-archived and a new journal to export archived contacts."
+        )
 
 
 def _in_doubt(journal: Journal) -> tuple[int, int]:
@@ -442,6 +456,7 @@ def _interrupted(
     operation: BulkOperation,
     report_path: Path | None,
     journal_path: Path,
+    receipts: BulkReceipts | None = None,
 ) -> CliError:
     """Write what is known, then say what is unfinished and how to resume."""
     unfinished, pending = _in_doubt(journal)
@@ -450,6 +465,13 @@ def _interrupted(
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
+    missing = 0 if receipts is None else receipts.missing(journal)
+    if receipts is not None and missing:
+        io.status(
+            f"{missing} erasure receipt(s) still to be written for subjects this journal "
+            "finished: the rerun writes them, or now, without a request: dsr intercom bulk "
+            f"status --journal {journal_path} --receipts {receipts.directory}"
+        )
     return CliError(
         f"interrupted: nothing new was sent; {_unfinished(operation, unfinished)} and "
         f"{pending} not started; rerun the same command with --journal {journal_path} to "
@@ -594,7 +616,22 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
     return entry | {"contacts": contacts}
 
 
-def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
+def _receipts_from(journal: Journal, settings: RunSettings | None, directory: Path, io: Io) -> None:
+    """Write the receipts an erase journal still owes, from the journal alone (no request)."""
+    if settings is None or settings.operation is not BulkOperation.ERASE:
+        raise CliError("--receipts needs the journal of a bulk erase: an export erases nothing")
+    spelled = settings.options.get("erasure_policy", "").replace("-", "_")  # older journals
+    policies = {str(p): p for p in get_args(ErasurePolicy)}
+    if spelled not in policies:
+        raise CliError(f"the journal names an erasure policy this version does not know: {spelled}")
+    # A resolver that never sends: it only states the covered surface the receipts cite.
+    offline = IntercomResolver("offline", erasure_policy=policies[spelled])
+    BulkReceipts.start(directory, offline).write(io, journal)
+
+
+def run_bulk_status(
+    io: Io, *, journal_path: Path, as_json: bool = False, receipts_dir: Path | None = None
+) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
 
     Returns:
@@ -609,6 +646,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         failures = journal.failures()
         unfinished, _ = _in_doubt(journal)
         by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
+        if receipts_dir is not None:
+            _receipts_from(journal, settings, receipts_dir, io)
     rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {

@@ -473,6 +473,27 @@ def collect_export(
     return ExportBundle.now(resolver.name, subjects, resolver.covered_surface)
 
 
+ARCHIVED_UNSEARCHABLE: Final = (
+    "Note: Intercom's search never returns archived contacts, so an archived contact with this "
+    "email cannot be found by it and is not in this erasure; erase it by its contact id "
+    "(dsr intercom erase CONTACT_ID), which reaches archived contacts."
+)
+
+
+def _empty_export(archived: bool) -> str:
+    """What an empty export of a contact id means: never "nothing held" for what may be."""
+    if archived:
+        return (
+            "Intercom holds no contact with this id, not even archived (deleted, merged into "
+            "another contact, or never existed)."
+        )
+    return (
+        "Intercom shows no contact with this id. It may be archived, and so still held: "
+        "archived contacts read as not found; export it with --export-archived. Otherwise it "
+        "was deleted, merged into another contact, or never existed."
+    )
+
+
 def write_export(
     io: Io,
     bundle: ExportBundle,
@@ -541,6 +562,7 @@ def run_export(
     csv_raw: bool = False,
     processing: ProcessingRecord | None = None,
     language: str = "en",
+    force: bool = False,
 ) -> ExportBundle:
     """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of the
     identifiers given.
@@ -551,6 +573,8 @@ def run_export(
     Raises:
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
+    if out is not None and out.exists() and not force:
+        raise CliError(f"--out {out} exists: add --force to replace it (written atomically)")
     resolver = connection.resolver(
         export_messages=messages,
         export_archived=archived,
@@ -566,7 +590,7 @@ def run_export(
     bundle = collect_export(connection, resolver, contacts)
     for subject in bundle.subjects:
         if not subject.records and plausible_contact_id(subject.contact_id):
-            io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
+            io.status(f"Contact {subject.contact_id}: {_empty_export(archived)}")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
     phone_only = [match.id for match in contacts if match.phone_only]
     if phone_only:
@@ -864,6 +888,8 @@ def run_erase(
         receipt = replace(receipt, looked_for=who.kinds if who.given else ("contact_id",))
     if contact_id is not None:
         _warn_implausible(io, contact_id)
+    if email is not None:
+        io.status(ARCHIVED_UNSEARCHABLE)
     if not contacts:
         if not left_out:
             io.status("No Intercom contact holds these identifiers: nothing to erase.")

@@ -297,8 +297,10 @@ class IntercomResolver:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
 
         Returns:
-            Every record held; empty only when Intercom answers its not-found for the contact
-            (an archived contact, unless ``export_archived``, answers so too).
+            Every record held; empty only when Intercom answers its not-found for the contact.
+            ``presence`` tells the two empty cases apart: ``not_visible`` without
+            ``export_archived`` (an archived contact answers not found too: it may be held),
+            ``absent`` with it (not even archived).
             ``held_not_exported`` names the custom attributes the contact, its conversations
             and tickets hold that were not declared (names only).
 
@@ -319,7 +321,10 @@ class IntercomResolver:
         if self._processing is not None:
             records = self._processing.annotate(records)
         return ResolverExport(
-            resolver=self.name, records=records, held_not_exported=found.undeclared
+            resolver=self.name,
+            records=records,
+            held_not_exported=found.undeclared,
+            presence=found.presence,
         )
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:

@@ -413,6 +413,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "outcome": ("Outcome", "Ergebnis"),
     "outcome_erased": ("erased", "gelöscht"),
     "outcome_already_absent": ("already absent", "bereits nicht vorhanden"),
+    "outcome_no_contact": (
+        "no contact with this id (deleted, merged into another contact, or never existed)",
+        "kein Kontakt mit dieser ID (gelöscht, mit einem anderen Kontakt zusammengeführt oder "
+        "nie vorhanden)",
+    ),
     "outcome_failed": ("FAILED", "FEHLGESCHLAGEN"),
     "redacted": ("Messages redacted", "Geschwärzte Nachrichten"),
     "already_redacted": ("Already redacted", "Bereits geschwärzt"),
@@ -452,6 +457,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "receipt_incomplete": (
         "This erasure is NOT complete: see the contacts marked above.",
         "Diese Löschung ist NICHT vollständig: siehe die markierten Kontakte oben.",
+    ),
+    "receipt_no_contact": (
+        "Intercom knows no contact with any id named here: they were deleted earlier, merged "
+        "into another contact, or never existed. This receipt attests no erasure; if a contact "
+        "was merged, its data lives on in the contact it was merged into.",
+        "Intercom kennt keinen Kontakt mit einer der hier genannten IDs: gelöscht, mit einem "
+        "anderen Kontakt zusammengeführt oder nie vorhanden. Diese Bestätigung belegt keine "
+        "Löschung; wurde ein Kontakt zusammengeführt, bestehen seine Daten im Zielkontakt fort.",
     ),
     "receipt_unverified": (
         "Every contact is erased or was already absent; not every contact was read back.",

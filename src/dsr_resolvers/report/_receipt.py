@@ -15,7 +15,8 @@ HTML in the access report's style.
 |                       | ``detail``, and the read-back (:class:`ReadBack`)             |
 | ``library_version``   | the dsr-resolvers version that did it                         |
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
-| ``status``            | computed: ``complete``, ``unverified`` or ``incomplete``      |
+| ``status``            | computed: ``complete``, ``unverified``, ``incomplete`` or     |
+|                       | ``no_contact`` (only ids the system knows no contact for)     |
 
 Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
 ``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
@@ -119,7 +120,10 @@ class ContactErasure(_Frozen):
 
     Attributes:
         contact_id: The Intercom contact id.
-        outcome: ``erased``, ``already_absent`` (a success: nothing was held) or ``failed``.
+        outcome: ``erased`` (this erasure deleted it), ``no_contact`` (the system knows no
+            contact with this id: deleted earlier, merged into another contact, or never
+            existed; nothing was erased here), ``already_absent`` (a success: nothing was
+            held) or ``failed``.
         redacted_messages: Messages redacted by this erasure, when the resolver stated it.
         already_redacted: Messages found already redacted, when stated.
         conversations: Conversations searched for the contact's messages, when stated.
@@ -129,7 +133,7 @@ class ContactErasure(_Frozen):
     """
 
     contact_id: Annotated[str, Field(min_length=1, max_length=255, repr=False)]
-    outcome: Literal["erased", "already_absent", "failed"]
+    outcome: Literal["erased", "no_contact", "already_absent", "failed"]
     redacted_messages: Annotated[int, Field(ge=0)] | None = None
     already_redacted: Annotated[int, Field(ge=0)] | None = None
     conversations: Annotated[int, Field(ge=0)] | None = None
@@ -144,7 +148,13 @@ class ContactErasure(_Frozen):
         counts = erasure.counts
         return cls(
             contact_id=contact_id,
-            outcome="already_absent" if erasure.already_absent else "erased",
+            outcome=(
+                "no_contact"
+                if erasure.no_record
+                else "already_absent"
+                if erasure.already_absent
+                else "erased"
+            ),
             redacted_messages=counts.get("messages_redacted"),
             already_redacted=counts.get("messages_already_redacted"),
             conversations=counts.get("conversations_scanned"),
@@ -215,13 +225,17 @@ class ErasureReceipt(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def status(self) -> Literal["complete", "unverified", "incomplete"]:
+    def status(self) -> Literal["complete", "unverified", "incomplete", "no_contact"]:
         """``complete``: every contact erased or absent, and every read-back confirms it;
         ``unverified``: the same, but some contact was not read back; ``incomplete``: a
-        contact failed or a read-back found data left."""
+        contact failed or a read-back found data left; ``no_contact``: every contact named
+        is one the system knows no contact for (deleted, merged or never existed), so this
+        receipt attests no erasure, only that absence."""
         confirmations = [contact.confirmed for contact in self.contacts]
         if any(confirmed is False for confirmed in confirmations):
             return "incomplete"
+        if self.contacts and all(c.outcome == "no_contact" for c in self.contacts):
+            return "no_contact"
         if any(confirmed is None for confirmed in confirmations):
             return "unverified"
         return "complete"
@@ -314,6 +328,7 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         "complete": ("receipt_complete", "ok"),
         "unverified": ("receipt_unverified", "note"),
         "incomplete": ("receipt_incomplete", "note"),
+        "no_contact": ("receipt_no_contact", "note"),
     }[receipt.status]
     body = (
         f"<header><h1>{escape(words('receipt_title'))}</h1>"
