@@ -61,8 +61,10 @@ bench *args: setup
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_in_flight.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+    {{py}} benchmarks/bench_pacing.py {{args}}
     {{py}} benchmarks/bench_workspaces.py {{args}}
     {{py}} benchmarks/bench_cli_result.py
+    {{py}} benchmarks/bench_startup.py {{args}}
     {{py}} benchmarks/bench_report.py {{args}}
     {{py}} benchmarks/bench_bulk_memory.py {{args}}
 

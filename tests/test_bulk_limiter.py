@@ -183,14 +183,40 @@ def test_429s_of_requests_already_in_flight_count_as_one_event() -> None:
     assert clock.now - before == pytest.approx(0.5)
 
 
-def test_a_429_without_any_header_still_pauses() -> None:
+def test_a_lone_header_less_429_waits_a_slot_and_429s_in_a_row_back_off() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
-    limiter.before_request(req := request())
-    limiter.after_response(httpx.Response(429, request=req))
-    before = clock.now
-    limiter.before_request(request())
-    assert clock.now - before >= 0.5
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, guard=0.0)
+    pauses = []
+    for _ in range(5):
+        limiter.before_request(req := request())
+        limiter.after_response(httpx.Response(429, request=req))
+        before = clock.now
+        limiter.before_request(probe := request())
+        pauses.append(clock.now - before)
+        limiter.after_response(httpx.Response(429, request=probe))
+    # Each round is two 429s in a row with no success between: a slot, then 0.5 s doubling.
+    assert all(p > 0 for p in pauses)
+    assert pauses[1:] == pytest.approx([1.0, 4.0, 10.0, 10.0])
+
+
+@pytest.mark.parametrize("retry_after", ["-5", "-0.5", "soon", "", "nan", "-inf"])
+def test_a_negative_or_malformed_retry_after_means_the_default_pause_never_none(
+    retry_after: str,
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, guard=0.0)
+    pauses = []
+    for _ in range(21):
+        before = clock.now
+        limiter.before_request(req := request())
+        pauses.append(clock.now - before)
+        limiter.after_response(
+            httpx.Response(429, headers={"Retry-After": retry_after}, request=req)
+        )
+    # The issue's case: 21 requests in under a second. Now every retry waits, 0.5 s doubling.
+    assert all(p > 0 for p in pauses[1:])
+    assert pauses[2:5] == pytest.approx([0.5, 1.0, 2.0])
+    assert sum(pauses) > 21 * 0.5
 
 
 def test_without_headers_it_starts_at_intercoms_default_and_backs_off_on_429s() -> None:
@@ -204,7 +230,63 @@ def test_without_headers_it_starts_at_intercoms_default_and_backs_off_on_429s() 
     assert sent[-1] - sent[0] == pytest.approx(99 * 10.0 / 1649, rel=0.05)
     limiter.after_response(httpx.Response(429, request=request()))
     limiter.after_response(httpx.Response(429, request=request()))
-    assert repr(limiter) == "RateLimiter(limit=416, window=10.0)"
+    assert repr(limiter) == "RateLimiter(limit=816, window=10.0)"
+
+
+def test_header_less_429s_lower_the_rate_and_successes_raise_it_again() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        limiter.before_request(req := request())
+        limiter.after_response(httpx.Response(429, request=req))
+    # Multiplicative decrease: 30% off each time.
+    assert repr(limiter) == "RateLimiter(limit=571, window=10.0)"
+    for _ in range(10):
+        limiter.before_request(req := request())
+        limiter.after_response(httpx.Response(200, request=req))
+    # Additive increase: 1/50 of the default per success...
+    assert repr(limiter) == f"RateLimiter(limit={571 + 10 * 33}, window=10.0)"
+    for _ in range(500):
+        limiter.before_request(req := request())
+        limiter.after_response(httpx.Response(200, request=req))
+    # ... never beyond the documented default.
+    assert repr(limiter) == "RateLimiter(limit=1666, window=10.0)"
+
+
+def test_a_burst_of_header_less_429s_in_flight_lowers_the_rate_once() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    burst = [request() for _ in range(8)]
+    for req in burst:
+        limiter.before_request(req)
+    clock.now += 0.2
+    for req in burst:
+        limiter.after_response(httpx.Response(429, request=req))
+    assert repr(limiter) == "RateLimiter(limit=1166, window=10.0)"
+
+
+def run_through_proxy(every: int | None, calls: int) -> float:
+    """Fake seconds for ``calls`` successes when every ``every``-th answer is a bare 429."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    started, done, sent = clock.now, 0, 0
+    while done < calls:
+        limiter.before_request(req := request())
+        sent += 1
+        status = 429 if every is not None and sent % every == 0 else 200
+        limiter.after_response(httpx.Response(status, request=req))
+        done += status == 200
+    return clock.now - started
+
+
+def test_the_rate_recovers_behind_a_proxy_that_strips_headers() -> None:
+    clean = run_through_proxy(None, 2000)
+    # Before, every bare 429 halved the rate for good: 2% of them made a run 23x slower and
+    # 20% stalled it at a request per window (2,000 windows here). One request at a time,
+    # with no in-flight burst to merge 429s (the benchmark has them, and reaches 5x), a run
+    # stays within 2x at 2% and above a tenth of the rate at 20%.
+    assert run_through_proxy(50, 2000) <= 2 * clean
+    assert run_through_proxy(5, 2000) <= 10 * clean
 
 
 @pytest.mark.parametrize(
@@ -214,6 +296,7 @@ def test_without_headers_it_starts_at_intercoms_default_and_backs_off_on_429s() 
         ({"Retry-After": "1e12"}, 10.0),
         ({"Retry-After": "inf"}, 10.0),
         ({"Retry-After": "nan"}, 10.0),
+        ({"Retry-After": "-3"}, 10.0),
         (
             {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9e99"},
             60,
@@ -233,7 +316,7 @@ def test_a_429_never_pauses_beyond_a_window_whatever_its_headers(
     limiter.after_response(httpx.Response(429, headers=headers, request=req))
     before = clock.now
     limiter.before_request(request())
-    assert 0.5 <= clock.now - before <= most + 0.1
+    assert 0 < clock.now - before <= most + 0.1
 
 
 def test_a_reset_in_milliseconds_is_read_as_milliseconds() -> None:

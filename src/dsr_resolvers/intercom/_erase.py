@@ -214,13 +214,14 @@ def _outcome(
     if not deleted:
         detail = f"{_ABSENT}; {done}"
     else:
-        found_archived = (
-            "found the Intercom contact archived and unarchived it; " if archived else ""
-        )
-        detail = f"{found_archived}{done}; {INTERCOM_ON_DELETION}"
+        unarchived = "found the Intercom contact archived and unarchived it; "
+        detail = f"{unarchived if archived else ''}{done}; {INTERCOM_ON_DELETION}"
+    # Not deleted means Intercom answered not found for the id (after trying to unarchive
+    # it): it knows no contact with this id, deleted, merged into another, or never created.
     return ResolverErasure(
         resolver=RESOLVER_NAME,
         already_absent=not deleted,
+        no_record=not deleted,
         counts=counts,
         found=found,
         detail=detail,
