@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsr_resolvers.bulk import (
+    BulkReport,
     ContactOutcome,
     Journal,
     RateLimiter,
@@ -173,6 +174,36 @@ class DyingJournal(Journal):
             self.death.step(lambda: super(DyingJournal, self)._write(sql, params))
 
 
+def kill_then_resume(
+    fake: FakeIntercom,
+    lines: list[str],
+    policy: ErasurePolicy,
+    death: Death,
+    path: Path,
+    *,
+    max_in_flight: int = 8,
+) -> tuple[set[str], BulkReport]:
+    """A bulk erasure that dies as ``death`` says, resumed with the same journal: the contacts
+    left in doubt (``requested``) by the kill, and the report after the resumed run."""
+    with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
+        journal.death = death
+        transport = DyingTransport(fake, death)
+        dying = IntercomResolver(
+            TOKEN, transport=transport, erasure_policy=policy, max_in_flight=max_in_flight
+        )
+        asyncio.run(run_bulk(dying, "erase", parse_subjects(lines), journal, concurrency=2))
+    with Journal(path, key=KEY) as journal:
+        in_doubt = {
+            c.contact_id
+            for s in journal.report().subjects
+            for c in s.contacts
+            if c.result == "requested"
+        }
+        resolver = IntercomResolver(TOKEN, transport=fake, erasure_policy=policy)
+        asyncio.run(run_bulk(resolver, "erase", parse_subjects(lines), journal, concurrency=2))
+        return in_doubt, journal.report()
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     at=st.integers(min_value=0, max_value=120),
@@ -200,29 +231,7 @@ def test_property_a_kill_at_any_step_then_resume_names_every_contact_and_who_del
     bystander = fake.add_contact(email="bystander@example.com")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "run.journal"
-        death = Death(at, after=after)
-        with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
-            journal.death = death
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(
-                        TOKEN, transport=DyingTransport(fake, death), erasure_policy=policy
-                    ),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-        with Journal(path, key=KEY) as journal:
-            in_doubt = {
-                c.contact_id for s in journal.report().subjects for c in s.contacts
-                if c.result == "requested"
-            }  # fmt: skip
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(TOKEN, transport=fake, erasure_policy=policy),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-            report = journal.report()
+        in_doubt, report = kill_then_resume(fake, lines, policy, Death(at, after=after), path)
     assert fake.contact_ids() == (bystander,)
     by_line = {s.line: s for s in report.subjects}
     for line, email in enumerate(owned, start=1):
@@ -267,26 +276,9 @@ def test_property_a_kill_at_any_step_of_delete_conversations_repeats_and_skips_n
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "run.journal"
         death = Death(at, after=after)
-        policy: ErasurePolicy = "delete_conversations"
-        with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
-            journal.death = death
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(
-                        TOKEN, transport=DyingTransport(fake, death), erasure_policy=policy,
-                        max_in_flight=2,
-                    ),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-        with Journal(path, key=KEY) as journal:
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(TOKEN, transport=fake, erasure_policy=policy),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-            report = journal.report()
+        _, report = kill_then_resume(
+            fake, lines, "delete_conversations", death, path, max_in_flight=2
+        )
     item_deletes = Counter(
         r.segments[1]
         for r in fake.requests

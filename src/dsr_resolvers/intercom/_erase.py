@@ -133,16 +133,15 @@ def _contacts_of(call: IntercomCall, where: Route, item: Mapping[str, Any]) -> f
     return frozenset(_paging.item_id(call, where, ref) for ref in refs)
 
 
+def _ids(call: IntercomCall, kind: _Kind, contact_id: str) -> tuple[str, ...]:
+    """The ids of the contact's conversations or tickets (one search, every page)."""
+    listed = _listed(call, kind, contact_id)
+    return tuple(dict.fromkeys(_paging.item_id(call, kind.search, item) for item in listed))
+
+
 def _found_ids(call: IntercomCall, contact_id: str) -> dict[str, tuple[str, ...]]:
-    """The ids of the contact's conversations and tickets (one search each, every page)."""
-    return {
-        kind.name: tuple(
-            dict.fromkeys(
-                _paging.item_id(call, kind.search, item) for item in _listed(call, kind, contact_id)
-            )
-        )
-        for kind in _KINDS
-    }
+    """The ids of the contact's conversations and tickets."""
+    return {kind.name: _ids(call, kind, contact_id) for kind in _KINDS}
 
 
 _Counts = TypeVar("_Counts")
@@ -197,14 +196,19 @@ def scan_messages(call: IntercomCall, contact_id: str) -> MessageScan:
     return scan
 
 
-def _delete(call: IntercomCall, contact_id: str) -> bool:
-    """Delete the contact; ``False`` when Intercom says it is not there (or only archived)."""
-    deleted = call.request(*routes.DELETE_CONTACT, path_params={"id": contact_id})
-    if deleted is None:
+def _deleted(call: IntercomCall, route: Route, item_id: str) -> bool:
+    """Delete a contact, conversation or ticket; ``True`` only on Intercom's ``deleted: true``,
+    ``False`` on its not-found (a contact: also when only archived)."""
+    answer = call.request(*route, path_params={"id": item_id})
+    if answer is None:
         return False
-    if deleted.get("deleted") is not True:
-        raise call.malformed(*routes.DELETE_CONTACT, "no deletion confirmation")
+    if answer.get("deleted") is not True:
+        raise call.malformed(*route, "no deletion confirmation")
     return True
+
+
+def _delete(call: IntercomCall, contact_id: str) -> bool:
+    return _deleted(call, routes.DELETE_CONTACT, contact_id)
 
 
 def _outcome(
@@ -298,20 +302,12 @@ def redact_then_delete(call: IntercomCall, contact_id: str) -> ResolverErasure:
     """The ``redact_messages`` policy: redact every authored message, then delete, last."""
     archived = _reach(call, contact_id)
     counts, conversations = _redact_all(call, contact_id)
-    tickets = _ticket_ids(call, contact_id)
+    tickets = _ids(call, _TICKETS, contact_id)
     found = {CONVERSATION: conversations, TICKET: tickets}
     if not _delete(call, contact_id):
         return _outcome(counts, _redacted(counts), deleted=False, archived=archived, found=found)
     done = f"{_redacted(counts)}; then deleted the Intercom contact"
     return _outcome(counts, done, deleted=True, archived=archived, found=found)
-
-
-def _ticket_ids(call: IntercomCall, contact_id: str) -> tuple[str, ...]:
-    return tuple(
-        dict.fromkeys(
-            _paging.item_id(call, _TICKETS.search, t) for t in _listed(call, _TICKETS, contact_id)
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,12 +331,7 @@ def _delete_item(
     announced = item_id in intended.get(kind.name, ())
     if ledger is not None and not announced:
         ledger.intend(kind.name, item_id)
-    answer = call.request(*kind.delete, path_params={"id": item_id})
-    if answer is None:
-        return announced
-    if answer.get("deleted") is not True:
-        raise call.malformed(*kind.delete, "no deletion confirmation")
-    return True
+    return _deleted(call, kind.delete, item_id) or announced
 
 
 def _erase_item(
