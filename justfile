@@ -57,9 +57,11 @@ openapi-subset *source: setup
 # Benchmarks on loopback only, bounded; they print tables and assert nothing about time.
 bench *args: setup
     {{py}} benchmarks/bench_client_reuse.py
+    {{py}} benchmarks/bench_requests.py
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_in_flight.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+    {{py}} benchmarks/bench_workspaces.py {{args}}
     {{py}} benchmarks/bench_cli_result.py
     {{py}} benchmarks/bench_report.py {{args}}
     {{py}} benchmarks/bench_bulk_memory.py {{args}}

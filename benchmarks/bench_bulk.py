@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -141,9 +142,10 @@ def deleted(fake: FakeIntercom) -> int:
 
 
 def watch(
-    fake: FakeIntercom, process: subprocess.Popen[str], window: float, timeout: float
+    count: Callable[[], int], process: subprocess.Popen[str], window: float, timeout: float
 ) -> list[int]:
-    """DELETEs counted by the fake in each of its windows, while the child runs.
+    """What ``count`` counted (the fake's DELETEs) in each of the fake's windows, while the
+    child runs.
 
     The fake's windows are aligned on multiples of ``window`` of its clock (wall time), so
     sampling the count at each boundary gives the calls of every whole window.
@@ -155,7 +157,7 @@ def watch(
         time.sleep(0.005)
         index = math.floor(time.time() / window)
         if index != current:
-            boundaries.append(fake.count(DELETE_ROUTE))
+            boundaries.append(count())
             current = index
     # A window that began before the first DELETE (the child was starting) is not whole.
     return [after - before for before, after in itertools.pairwise(boundaries) if before > 0]
@@ -166,7 +168,7 @@ def full_run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str]]:
     ceiling = args.rate_limit / args.window
     with fake.serve() as base_url:
         process = spawn(args, base_url, workdir)
-        per_window = watch(fake, process, args.window, args.timeout)
+        per_window = watch(lambda: fake.count(DELETE_ROUTE), process, args.window, args.timeout)
         result = finish(process, args.timeout)
     if result.report is None:
         return [("full run", f"child exited {result.returncode} without a report")]

@@ -1,9 +1,12 @@
-"""How long the access report takes to render: 1,000 and 10,000 export records.
+"""How long the access report takes to render: 1,000 and 10,000 export records, and 1 MB values.
 
 The records are a realistic mix for one person: a full profile, tags, notes, conversation
 metadata, and message bodies with Intercom-style HTML (each passes the sanitiser), in both
-languages, with a processing record. Prints the median wall time of several renders and the
-size of the HTML. No network at all; asserts nothing about time.
+languages, with a processing record. A last row renders one contact whose custom attribute,
+note and message are each one unbroken 1 MB value (shown in part, breakable: issue 19's
+report that could not be printed). Prints the median wall time of several renders and the
+size of the HTML. No network at all; asserts nothing about time (the browser test prints the
+1 MB case to PDF).
 
 Run: ``python benchmarks/bench_report.py [--quick]``.
 """
@@ -68,6 +71,37 @@ def records(count: int) -> tuple[ExportRecord, ...]:
     return tuple(out[:count])
 
 
+MEGABYTE = 1 << 20
+
+
+def megabyte_values() -> tuple[ExportRecord, ...]:
+    """A custom attribute, a note and a message, each one unbroken 1 MB value."""
+    huge = "x" * MEGABYTE
+    return (
+        ExportRecord(
+            source="intercom", field="contact.name", category=PiiCategory.IDENTITY, value="Sam"
+        ),
+        ExportRecord(
+            source="intercom",
+            field="contact.custom_attributes.blob",
+            category=PiiCategory.BEHAVIORAL,
+            value=huge,
+        ),
+        ExportRecord(
+            source="intercom",
+            field="contact.notes.1.body",
+            category=PiiCategory.COMMUNICATION,
+            value=f"<p>{huge}</p>",
+        ),
+        ExportRecord(
+            source="intercom",
+            field="conversation.7.source.body",
+            category=PiiCategory.COMMUNICATION,
+            value=huge,
+        ),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer renders, 1,000 records only")
@@ -77,10 +111,10 @@ def main() -> None:
     surface = IntercomResolver("bench", export_messages=True).covered_surface
     processing = ProcessingRecord.from_toml(EXAMPLE)
     print(f"{'records':>8} {'language':>8} {'median ms':>10} {'min ms':>8} {'HTML KiB':>9}")
-    for size in sizes:
-        exports = {
-            "6650d1c2e4b0a1b2c3d4e5f6": ResolverExport(resolver="intercom", records=records(size))
-        }
+    cases = [(f"{size:,}", records(size)) for size in sizes]
+    cases.append(("3 x 1 MB", megabyte_values()))
+    for label, case in cases:
+        exports = {"6650d1c2e4b0a1b2c3d4e5f6": ResolverExport(resolver="intercom", records=case)}
         for language in ("en", "de"):
             timings, html = [], ""
             for _ in range(repeats):
@@ -88,7 +122,7 @@ def main() -> None:
                 html = render_access_report(exports, surface, processing, language=language)
                 timings.append((time.perf_counter() - start) * 1000)
             print(
-                f"{size:>8,} {language:>8} {statistics.median(timings):>10.1f} "
+                f"{label:>8} {language:>8} {statistics.median(timings):>10.1f} "
                 f"{min(timings):>8.1f} {len(html.encode()) / 1024:>9.0f}"
             )
 

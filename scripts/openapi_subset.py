@@ -61,13 +61,18 @@ OPERATIONS: Final[tuple[tuple[str, str], ...]] = (
     ("get", "/contacts/{contact_id}/notes"),
     ("get", "/contacts/{contact_id}/segments"),
     ("get", "/contacts/{contact_id}/subscriptions"),
+    ("post", "/contacts/{contact_id}/subscriptions"),
+    ("get", "/subscription_types"),
     ("get", "/conversations"),
     ("get", "/conversations/{conversation_id}"),
     ("post", "/conversations/search"),
     ("post", "/conversations/redact"),
+    ("delete", "/conversations/{conversation_id}"),
     ("get", "/tickets/{ticket_id}"),
+    ("delete", "/tickets/{ticket_id}"),
     ("post", "/tickets/search"),
     ("get", "/events"),
+    ("post", "/calls/search"),
 )
 
 # Component schemas the oracle names directly (not only through an operation).

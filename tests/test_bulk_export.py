@@ -118,3 +118,20 @@ async def test_a_failed_export_write_stops_the_run_and_a_rerun_finishes_it(
         fields = {r["field"] for r in contact["records"]}
         assert "contact.email" in fields
         assert subject.contacts[0].records == len(contact["records"])
+
+
+async def test_a_bulk_export_file_names_the_attributes_held_but_not_declared(
+    tmp_path: Path,
+) -> None:
+    fake = FakeIntercom(TOKEN)
+    ada = fake.add_contact(email="ada@example.com", custom_attributes={"plan": "gold-tier-7"})
+    out = tmp_path / "out"
+    with Journal(tmp_path / "export.journal", key=journal_key(secret=TOKEN)) as journal:
+        await run_bulk(
+            IntercomResolver(TOKEN, transport=fake), "export", parse_subjects([ada]), journal,
+            out_dir=out,
+        )  # fmt: skip
+    [written] = out.iterdir()
+    (contact,) = json.loads(written.read_text())["subjects"]
+    assert contact["held_not_exported"] == ["contact.custom_attributes.plan"]
+    assert "gold-tier-7" not in written.read_text()

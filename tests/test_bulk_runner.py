@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -372,7 +373,8 @@ async def test_bad_arguments_fail_before_anything_is_written(
 
 
 class IdOnlyResolver:
-    """A resolver without email lookup, whose erasures run in threads that can be counted.
+    """A resolver without email lookup, whose erasures run in threads of its own (as a
+    resolver's must: the bulk run leaves the loop's default executor alone), counted.
 
     Each erasure waits until ``together`` erasures run at once, so a peak of ``together`` is
     reached by construction, not by luck; fewer threads would never fill the barrier.
@@ -380,6 +382,7 @@ class IdOnlyResolver:
 
     def __init__(self, together: int = 1) -> None:
         self.barrier = threading.Barrier(together, timeout=60)
+        self.threads = ThreadPoolExecutor(max_workers=64)
         self.lock = threading.Lock()
         self.running = 0
         self.peak = 0
@@ -401,30 +404,64 @@ class IdOnlyResolver:
                 self.running -= 1
             return ResolverErasure(resolver=self.name)
 
-        return await asyncio.to_thread(work)
+        return await asyncio.get_running_loop().run_in_executor(self.threads, work)
 
 
 async def test_email_subjects_need_a_resolver_that_can_look_them_up(journal: Journal) -> None:
-    with pytest.raises(ValueError, match="find_contact_ids"):
+    with pytest.raises(ValueError, match="LookupResolver"):
         await run_bulk(IdOnlyResolver(), "erase", parse_subjects(["a@example.com"]), journal)
     assert journal.operation is None
 
 
-async def test_concurrency_is_not_capped_by_the_default_executor(journal: Journal) -> None:
+class _CountingExecutor(ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=2, thread_name_prefix="caller")
+        self.submitted = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+class _Meeting(httpx.BaseTransport):
+    """Holds the first ``parties`` requests until all of them are in flight at once."""
+
+    def __init__(self, inner: httpx.BaseTransport, parties: int) -> None:
+        self.inner = inner
+        self.barrier = threading.Barrier(parties, timeout=30)
+        self.lock = threading.Lock()
+        self.waiting = parties
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            meet, self.waiting = self.waiting > 0, self.waiting - 1
+        if meet:
+            self.barrier.wait()  # broken (and the test failed) if calls were capped below
+        return self.inner.handle_request(request)
+
+
+async def test_a_bulk_run_uses_its_own_threads_and_leaves_the_callers_loop_as_it_was(
+    journal: Journal, tmp_path: Path
+) -> None:
     loop = asyncio.get_running_loop()
-    small = ThreadPoolExecutor(max_workers=2)
-    loop.set_default_executor(small)
-    work = IdOnlyResolver(together=40)
-    ids = [f"id-{i}" for i in range(120)]
+    callers = _CountingExecutor()
+    loop.set_default_executor(callers)
+    fake, ids = seeded(60)
+    meeting = _Meeting(fake, parties=16)  # more than the caller's executor has threads
+    work = IntercomResolver(TOKEN, transport=meeting)
 
-    summary = await run_bulk(work, "erase", parse_subjects(ids), journal, concurrency=40)
+    erased = await run_bulk(work, "erase", parse_subjects(ids[:30]), journal, concurrency=16)
+    with Journal(tmp_path / "export.journal", key=journal_key(secret=TOKEN)) as second:
+        exported = await run_bulk(
+            work, "export", parse_subjects(ids[30:]), second, out_dir=tmp_path / "out"
+        )
 
-    assert summary.done == 120
-    assert work.peak == 40
-    # The caller's executor is back in place afterwards.
-    assert await loop.run_in_executor(None, threading.current_thread) is not None
-    assert getattr(loop, "_default_executor", None) is small
-    small.shutdown()
+    assert (erased.done, exported.done) == (30, 30)
+    assert not meeting.barrier.broken
+    assert callers.submitted == 0
+    name = await loop.run_in_executor(None, lambda: threading.current_thread().name)
+    assert name.startswith("caller")  # still the caller's default executor
+    callers.shutdown()
 
 
 async def test_auto_concurrency_without_a_limiter_uses_a_fixed_pool(journal: Journal) -> None:

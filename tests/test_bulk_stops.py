@@ -80,7 +80,7 @@ async def test_a_refused_token_stops_the_run_and_a_corrected_one_resumes(
         )
         # One refusal stops the run: at most one refused request per subject in flight.
         assert stopped.stopped == "refused"
-        assert stopped.stop_cause == FailureInfo(type="IntercomRejectedError", status=401)
+        assert stopped.stop_cause == FailureInfo(type="CredentialsRefusedError", status=401)
         assert 1 <= revoking.refused <= concurrency
         assert stopped.failed == 0
         assert not stopped.ok

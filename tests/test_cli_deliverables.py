@@ -36,7 +36,7 @@ def test_export_html_writes_one_report_for_every_contact_of_the_email(
     assert world.demo.user_id in document
     assert world.demo.lead_id in document
     assert "Acme Ltd" in document
-    assert "has not provided its record of processing" not in document
+    assert "produced without the controller" not in document
     assert oct(out.stat().st_mode & 0o777) == "0o600"
 
 

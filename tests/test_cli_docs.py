@@ -26,6 +26,7 @@ _FLAG = re.compile(r"(?<![\w/.-])--?[a-z][a-z-]*")
 #: Documented once for every command in docs/cli.md (Configuration, and the Commands intro).
 SHARED = frozenset(
     {"--token-file", "--region", "--base-url", "--api-version", "-v", "--verbose", "-h", "--help"}
+    | {"--workspaces", "--workspace", "--all-workspaces"}  # "Several workspaces", once
 )
 
 

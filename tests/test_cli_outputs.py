@@ -22,11 +22,16 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 from openapi_schema_validator import OAS31Validator
+from pydantic import SecretStr
 from rich.console import Console
 
+from dsr_resolvers.cli._errors import CliError
+from dsr_resolvers.cli._intercom import run_lookup
+from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.contract import ResolverErasure, ResolverExport, SubjectRef
-from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.intercom import CredentialsRefusedError, IntercomResolver
 from tests.openapi_spec import validate_exchange
 from tests.test_cli import TOKEN, World, dsr, one_error, served_world
 
@@ -321,6 +326,29 @@ def test_check_with_a_refused_token_is_one_line_exit_2(world: World) -> None:
 
     assert result.exit_code == 2
     assert "status 401" in one_error(result)
+
+
+def test_check_probes_through_the_resolvers_client_and_routes(world: World) -> None:
+    result = dsr("intercom", "check", "-v", "--base-url", world.url)
+
+    assert result.exit_code == 0, result.stderr
+    # The resolver's hooks saw every probe: one client, one set of route names.
+    for route in ("GET /me", "POST /contacts/search", "GET /events", "DELETE /contacts/{id}"):
+        assert route in result.stderr
+
+
+def test_a_refused_token_stops_a_command_by_the_errors_type_kept_as_its_cause(
+    world: World,
+) -> None:
+    connection = Connection(base_url=world.url, token=SecretStr("tok_refused_0000"))
+    quiet = Io(out=Console(file=io.StringIO()), err=Console(file=io.StringIO()))
+
+    with pytest.raises(CliError) as raised:
+        run_lookup(connection, quiet, email=world.demo.shared_email, external_id=None)
+
+    assert raised.value.exit_code == 2
+    assert isinstance(raised.value.__cause__, CredentialsRefusedError)
+    assert "'dsr intercom check'" in raised.value.message
 
 
 def test_check_of_a_host_that_is_not_intercom_points_at_the_base_url(web_server: str) -> None:

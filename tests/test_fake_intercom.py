@@ -688,7 +688,7 @@ def _redact_part(conversation: str, part: str) -> dict[str, str]:
     }
 
 
-def test_redacting_a_part_replaces_its_body_and_is_idempotent(
+def test_redacting_a_part_replaces_its_body_and_a_second_time_answers_400(
     fake: FakeIntercom, client: httpx.Client
 ) -> None:
     cid = fake.add_contact()
@@ -696,16 +696,23 @@ def test_redacting_a_part_replaces_its_body_and_is_idempotent(
     part = fake.add_part(conversation, body="<p>my card is 4111</p>")
     keep = fake.add_part(conversation, author="admin", body="<p>ok</p>")
 
-    for _ in range(2):
-        response = client.post("/conversations/redact", json=_redact_part(conversation, part))
-        assert response.status_code == 200
-        body = response.json()
-        assert body["type"] == "conversation"
-        by_id = {p["id"]: p for p in body["conversation_parts"]["conversation_parts"]}
-        assert by_id[part]["body"] == REDACTED
-        assert by_id[part]["redacted"] is True
-        assert by_id[keep]["body"] == "<p>ok</p>"
-        assert by_id[keep]["redacted"] is False
+    response = client.post("/conversations/redact", json=_redact_part(conversation, part))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "conversation"
+    by_id = {p["id"]: p for p in body["conversation_parts"]["conversation_parts"]}
+    assert by_id[part]["body"] == REDACTED
+    assert by_id[part]["redacted"] is True
+    assert by_id[keep]["body"] == "<p>ok</p>"
+    assert by_id[keep]["redacted"] is False
+
+    again = client.post("/conversations/redact", json=_redact_part(conversation, part))
+    assert again.status_code == 400  # as Intercom answers a part already redacted
+    assert again.json()["errors"][0]["code"] == "conversation_part_not_redactable"
+    source_id = fake.conversation(conversation)["source"]["id"]
+    source = {"type": "source", "conversation_id": conversation, "source_id": source_id}
+    assert client.post("/conversations/redact", json=source).status_code == 200
+    assert client.post("/conversations/redact", json=source).status_code == 400
 
 
 def test_redacting_the_source_written_by_a_contact(

@@ -157,6 +157,22 @@ def _unarchive(w: World) -> httpx.Response:
     return w.http.post(f"/contacts/{w.demo.lead_id}/unarchive")
 
 
+def _redact_part_twice(w: World) -> httpx.Response:
+    _redact_part(w)
+    return _redact_part(w)
+
+
+def _search_calls(w: World) -> httpx.Response:
+    ids = [*w.demo.user_conversation_ids, *w.demo.lead_conversation_ids]
+    return w.http.post("/calls/search", json={"conversation_ids": ids})
+
+
+def _opt_out(w: World) -> httpx.Response:
+    listed = w.http.get("/subscription_types").json()["data"]
+    body = {"id": listed[0]["id"], "consent_type": "opt_out"}
+    return w.http.post(f"/contacts/{w.demo.user_id}/subscriptions", json=body)
+
+
 Scenario = Callable[[World], httpx.Response]
 
 # (name, the request is one the description allows, scenario)
@@ -320,6 +336,31 @@ SCENARIOS: list[tuple[str, bool, Scenario]] = [
     ("redact source", True, _redact_source),
     ("redact admin source 400", True, _redact_admin_source),
     ("redact unknown 404", True, _redact_missing),
+    ("redact twice 400", True, _redact_part_twice),
+    ("search calls", True, _search_calls),
+    (
+        "search calls of 21 conversations 400",
+        False,
+        lambda w: w.http.post(
+            "/calls/search", json={"conversation_ids": [str(n) for n in range(21)]}
+        ),
+    ),
+    ("subscription types", True, lambda w: w.http.get("/subscription_types")),
+    ("opt out of a subscription type", True, _opt_out),
+    (
+        "opt out of an unknown type 404",
+        True,
+        lambda w: w.http.post(
+            f"/contacts/{w.demo.user_id}/subscriptions", json={"id": "0", "consent_type": "opt_out"}
+        ),
+    ),
+    (
+        "delete conversation",
+        True,
+        lambda w: w.http.delete(f"/conversations/{w.demo.user_conversation_ids[0]}"),
+    ),
+    ("delete ticket", True, lambda w: w.http.delete(f"/tickets/{w.demo.ticket_id}")),
+    ("delete ticket 404", True, lambda w: w.http.delete("/tickets/424242")),
     (
         "redact bad type 400",
         False,
@@ -413,6 +454,11 @@ def test_scenarios_cover_every_route() -> None:
         "POST /conversations/redact",
         "POST /tickets/search",
         "GET /events",
+        "POST /calls/search",
+        "GET /subscription_types",
+        "POST /contacts/{id}/subscriptions",
+        "DELETE /conversations/{id}",
+        "DELETE /tickets/{id}",
         "UNKNOWN",
     }
     assert {r.status for r in fake.requests} >= {200, 400, 401, 403, 404, 409, 429, 500, 503}
@@ -430,6 +476,10 @@ def test_random_worlds_render_valid_json(seed: int) -> None:
             validate_exchange(found)
             for conversation in found.json()["conversations"]:
                 validate_exchange(http.get(f"/conversations/{conversation['id']}"))
+            ids = [c["id"] for c in found.json()["conversations"]][:20]
+            if ids:
+                validate_exchange(http.post("/calls/search", json={"conversation_ids": ids}))
+            validate_exchange(http.post("/tickets/search", json=_query("contact_ids", contact_id)))
             validate_exchange(http.get(f"/contacts/{contact_id}/notes"))
             validate_exchange(
                 http.get("/events", params={"type": "user", "intercom_user_id": contact_id})

@@ -107,15 +107,71 @@ def populate_fully(fake: FakeIntercom) -> tuple[str, str]:
         source_author="contact",
         subject="Engines",
         source_attachments=[PLAN],
+        title="Engines",
+        source_url="https://example.com/engines",
+        tags=["billing"],
+        custom_attributes={"topic": "engines", "sentiment": "calm"},
     )
     fake.add_part(
         conversation, author="contact", body="<p>My address is …</p>", attachments=[PHOTO]
     )
-    fake.add_part(conversation, author="admin", body="<p>Thanks Ada</p>")
+    fake.add_part(
+        conversation,
+        author="admin",
+        body="<p>Thanks Ada</p>",
+        email_headers=[
+            {"type": "from", "email_address": "support@workspace.example", "name": "Support"},
+            {"type": "to", "email_address": "ada@example.com", "name": "Ada"},
+            {"type": "cc", "email_address": "bob@example.com", "name": "Bob"},
+        ],
+    )
     fake.add_part(conversation, author=bystander, body="<p>Bob here</p>")
     fake.add_part(conversation, author="bot", body="<p>Rate us</p>")
     fake.rate_conversation(conversation, 4, remark="Quick, but I had to repeat my address")
-    fake.add_ticket(contact_id, title="Engine broke", description="It stopped at step 3")
+    ticket = fake.add_ticket(
+        contact_id,
+        title="Engine broke",
+        description="It stopped at step 3",
+        attributes={"serial": "AE-1", "internal_cost": 12},
+    )
+    fake.add_ticket_part(ticket, body="<p>Photo attached</p>", attachments=[PHOTO])
+    fake.add_ticket_part(ticket, author="admin", body="<p>On it</p>")
+    fake.add_call(
+        conversation,
+        phone="+442079460000",
+        answered_at=1_700_000_010,
+        ended_at=1_700_000_070,
+        recording=True,
+        transcript=[
+            {
+                "speaker_label": "Teammate 1",
+                "speaker_type": "admin",
+                "speaker_id": "1",
+                "start_time": 0,
+                "end_time": 2,
+                "content": "Hello",
+            },
+            {
+                "speaker_label": "Customer 1",
+                "speaker_type": "user",
+                "speaker_id": contact_id,
+                "start_time": 2,
+                "end_time": 5,
+                "content": "My engine broke",
+            },
+        ],
+    )
+    fake.add_call(
+        conversation,
+        transcript=[
+            {
+                "speaker_label": "Speaker 2",
+                "start_time": "0.5",
+                "end_time": "2.0",
+                "content": "Calling about the engine",
+            }
+        ],
+    )
     fake.add_event(contact_id, event_name="ordered-engine", metadata={"order": "42"})
     return contact_id, bystander
 
@@ -132,6 +188,12 @@ CONFIGURATIONS: list[dict[str, Any]] = [
     {"sections": ["tags", "notes", "events"], "erasure_policy": "redact_messages"},
     {"sections": [], "erasure_policy": "redact_messages"},
     {"export_messages": True, "erasure_policy": "redact_messages"},
+    {
+        "export_messages": True,
+        "conversation_attributes": {"topic": "behavioral"},
+        "ticket_attributes": {"serial": "identity"},
+    },
+    {"sections": ["calls"], "export_messages": False},
 ]
 
 
@@ -220,6 +282,7 @@ async def test_declared_custom_attributes_are_exported_with_their_category() -> 
                 "GET /contacts/{id}/subscriptions",
                 "POST /conversations/search",
                 "POST /tickets/search",
+                "POST /calls/search",
                 "GET /events",
                 "GET /events",
             ],
@@ -281,7 +344,7 @@ async def test_a_conversation_listed_only_in_part_is_an_error_not_a_silent_cut()
 def test_bad_options_are_value_errors() -> None:
     sections = (
         "tags, companies, notes, conversations, messages, tickets, events, segments,"
-        " subscriptions, event_summaries"
+        " subscriptions, event_summaries, calls"
     )
     for options, message in (
         (

@@ -234,7 +234,7 @@ def test_a_redacted_message_does_not_hide_the_ones_after_it() -> None:
     assert bodies == ["<p>second</p>"]
 
 
-# -- erasure details count exactly --
+# -- erasure counts and details count exactly --
 
 
 def test_redaction_details_count_conversations_redactions_and_earlier_redactions() -> None:
@@ -267,7 +267,15 @@ def test_redaction_details_count_conversations_redactions_and_earlier_redactions
         " removes their conversations, that CSAT ratings and comments stay, and that deleted"
         " data stays recoverable for 7 days"
     )
+    assert done.counts == {
+        "conversations_scanned": 3,
+        "messages_redacted": 0,
+        "messages_already_redacted": 3,
+        "contacts_deleted": 1,
+        "contacts_unarchived": 0,
+    }
     again = asyncio.run(resolver.erase_subject(ref))
+    assert again.counts["contacts_deleted"] == 0
     assert again.detail == (
         "Intercom answered not found for this id, also when asked to unarchive it; "
         "redacted 0 message(s) the contact wrote in 3 conversation(s) (3 already redacted)"
@@ -281,6 +289,13 @@ def test_redaction_details_count_conversations_redactions_and_earlier_redactions
             SubjectRef(kind="intercom", value=other)
         )
     )
+    assert result.counts == {
+        "conversations_scanned": 1,
+        "messages_redacted": 2,
+        "messages_already_redacted": 0,
+        "contacts_deleted": 1,
+        "contacts_unarchived": 0,
+    }
     assert result.detail is not None
     expected = "redacted 2 message(s) the contact wrote in 1 conversation(s) (0 already redacted)"
     assert result.detail.startswith(expected)

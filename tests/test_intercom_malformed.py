@@ -51,7 +51,9 @@ def routed(answers: dict[tuple[str, str], Answer]) -> httpx.MockTransport:
         ("GET", f"/contacts/{CID}/segments"): {"data": []},
         ("GET", f"/contacts/{CID}/subscriptions"): {"data": []},
         ("POST", "/tickets/search"): {"tickets": []},
+        ("POST", "/calls/search"): {"data": []},
         ("GET", "/events"): {"events": []},
+        ("GET", "/subscription_types"): {"data": []},
     }
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -192,6 +194,14 @@ CASES: list[tuple[str, dict[tuple[str, str], Answer], str, str, str, type[Except
      "export", "an item without an id", "POST /tickets/search", MalformedResponseError),
     ("export-all", {("POST", "/tickets/search"): {"tickets": [{"id": "t", "open": [True]}]}},
      "export", "a value of an unexpected type", "POST /tickets/search", MalformedResponseError),
+    ("export-all", {("POST", "/calls/search"): {"type": "list"}},
+     "export", "a call search without its list", "POST /calls/search", MalformedResponseError),
+    ("export-all", {("POST", "/calls/search"): {"data": [{"id": "c", "phone": ["+1"]}]}},
+     "export", "a value of an unexpected type", "POST /calls/search", MalformedResponseError),
+    ("export-all", {("POST", "/calls/search"): {"data": [{"id": "c", "ended_at": "soon"}]}},
+     "export", "a value of an unexpected type", "POST /calls/search", MalformedResponseError),
+    ("export-all", {("POST", "/tickets/search"): {"tickets": [{"id": "t", "ticket_parts": 1}]}},
+     "export", "a malformed part list", "POST /tickets/search", MalformedResponseError),
     ("export-all", {("GET", "/events"): {"events": [{"event_name": ["e"]}]}},
      "export", "a value of an unexpected type", "GET /events", MalformedResponseError),
     ("export-messages",

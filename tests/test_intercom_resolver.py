@@ -12,6 +12,7 @@ import respx
 
 from dsr_resolvers import (
     AttestingResolver,
+    CredentialsError,
     ExportRecord,
     PiiCategory,
     Resolver,
@@ -19,6 +20,7 @@ from dsr_resolvers import (
     SubjectRef,
 )
 from dsr_resolvers.intercom import (
+    CredentialsRefusedError,
     CursorLoopError,
     IntercomRedirectError,
     IntercomRejectedError,
@@ -421,6 +423,9 @@ async def test_a_4xx_other_than_404_and_429_is_a_resolver_error_naming_status_an
         await call(REF)
     assert str(info.value) == f"intercom rejected the {operation} request (status={status})"
     assert isinstance(info.value, IntercomRejectedError)
+    # The credentials, not the subject: a caller stops by this type, never by a status in text.
+    assert isinstance(info.value, CredentialsRefusedError) is (status in (401, 403))
+    assert isinstance(info.value, CredentialsError) is (status in (401, 403))  # any resolver's
     assert info.value.status_code == status
     assert info.value.hint
     assert_scrubbed(info.value)

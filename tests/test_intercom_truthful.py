@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dsr_resolvers import PiiCategory, ResolverError, SubjectRef
+from dsr_resolvers import PiiCategory, Presence, ResolverError, SubjectRef
+from dsr_resolvers.bulk import parse_subjects, plan_bulk_erase
 from dsr_resolvers.intercom import (
     ErasurePolicy,
     IncompleteConversationError,
@@ -180,6 +181,28 @@ async def test_redacting_an_archived_contact_reaches_its_messages_first() -> Non
     assert conversation["source"]["redacted"] is True
     assert all(p["redacted"] for p in conversation["conversation_parts"]["conversation_parts"])
     assert (await subject.verify_erasure(ref(contact_id))).erased is True
+
+
+@pytest.mark.parametrize("policy", ["delete_contact", "redact_messages"])
+async def test_the_plan_of_an_archived_contact_says_the_erasure_reaches_it_and_writes_nothing(
+    policy: ErasurePolicy,
+) -> None:
+    fake, contact_id = archived_world()
+    subject = resolver(fake, erasure_policy=policy)
+    plan = await subject.plan_erasure(ref(contact_id))
+    # No read tells archived from absent, so the plan claims neither: not visible, to erase.
+    assert plan.presence is Presence.NOT_VISIBLE
+    assert plan.to_erase
+    planned = [
+        p async for p in plan_bulk_erase(subject, parse_subjects([contact_id, "never-held"]))
+    ]
+    assert [c.presence for p in planned for c in p.contacts] == [Presence.NOT_VISIBLE] * 2
+    assert all(c.to_erase for p in planned for c in p.contacts)
+    assert fake.is_archived(contact_id)  # planning wrote nothing: only searches were posted
+    writes = [r for r in fake.requests if r.method in ("POST", "PUT", "DELETE")]
+    assert all(r.route.endswith("/search") for r in writes)
+    erasure = await subject.erase_subject(ref(contact_id))
+    assert erasure.counts["contacts_unarchived"] == erasure.counts["contacts_deleted"] == 1
 
 
 async def test_verification_finds_an_archived_contact_and_archives_it_again() -> None:
@@ -516,14 +539,16 @@ async def test_each_new_section_is_switchable_and_free_when_off(section: str, ro
 
 
 async def test_the_surface_names_what_the_resolver_does_not_reach() -> None:
-    notes = " ".join(IntercomResolver(TOKEN).covered_surface.notes)
+    surface = IntercomResolver(TOKEN).covered_surface
+    notes = " ".join(surface.notes)
     for place in (
         "Archived contacts are left out",
         "created in the last few minutes",
         "CSAT ratings and comments stay",
-        "Visitors",
     ):
         assert place in notes
+    # Visitors moved from a note to an exclusion, with Intercom's retention.
+    assert surface.excluding("visitor.x") is not None
     only_events = " ".join(IntercomResolver(TOKEN, sections=["events"]).covered_surface.notes)
     assert "Intercom lists only the last 90 days" in only_events
 

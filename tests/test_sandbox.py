@@ -193,3 +193,31 @@ def test_random_worlds_follow_their_seed() -> None:
     emails = [contact["email"] for contact in world(11) if contact is not None]
     assert len(emails) == 30
     assert len(set(emails)) < len(emails)  # some leads share a user's email
+
+
+def test_two_workspaces_hold_one_person_and_print_their_workspaces_file() -> None:
+    with sandbox("--workspaces", "2") as (process, lines):
+        urls = [line.removeprefix("listening on ") for line in lines[:2]]
+        assert all(url.startswith("http://127.0.0.1:") for url in urls)
+        more = _first_lines(process, 3, timeout=20.0)
+        path = next(line for line in more if line.startswith("workspaces file: "))
+        path = path.removeprefix("workspaces file: ").split(" (")[0]
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        assert all(f'base_url = "{url}"' in text for url in urls)
+        assert "sandbox-token" not in text  # the file names variables, never a token
+        auth = {"Authorization": "Bearer sandbox-token"}
+        held = []
+        for url in urls:
+            with httpx.Client(base_url=url, timeout=5.0) as http:
+                found = http.get("/contacts/find_by_external_id/cust-1001", headers=auth)
+                held.append(found.json())
+        assert [c["email"] or None for c in held] == ["sam.rivera@example.com", None]
+        assert held[1]["phone"] == "+44 20 7946 0958"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def test_two_workspaces_serve_the_demo_only() -> None:
+    with pytest.raises(SystemExit):
+        run_sandbox(["--workspaces", "2", "--seed", "3"])

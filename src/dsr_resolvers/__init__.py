@@ -4,36 +4,9 @@ The package root re-exports the vendor-free contract. Vendor plugins live in sub
 (``dsr_resolvers.intercom``) so that importing the contract never pulls a vendor in.
 """
 
+from dsr_resolvers import contract
 from dsr_resolvers._version import __version__
-from dsr_resolvers.contract import (
-    AttestingResolver,
-    CoveredField,
-    CoveredSurface,
-    ExportRecord,
-    PiiCategory,
-    RectifyingResolver,
-    Resolver,
-    ResolverErasure,
-    ResolverError,
-    ResolverExport,
-    ResolverRectification,
-    SubjectRef,
-    SurfaceExclusion,
-)
+from dsr_resolvers.contract import *  # noqa: F403  (the contract, as its __all__ names it)
 
-__all__ = [
-    "AttestingResolver",
-    "CoveredField",
-    "CoveredSurface",
-    "ExportRecord",
-    "PiiCategory",
-    "RectifyingResolver",
-    "Resolver",
-    "ResolverErasure",
-    "ResolverError",
-    "ResolverExport",
-    "ResolverRectification",
-    "SubjectRef",
-    "SurfaceExclusion",
-    "__version__",
-]
+__all__ = ["__version__"]
+__all__ += contract.__all__

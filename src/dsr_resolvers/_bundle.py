@@ -34,7 +34,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -82,11 +82,14 @@ class SubjectRecords:
         contact_id: The Intercom contact id.
         role: ``user`` or ``lead`` when a lookup said so, else ``None`` (not exported).
         records: Everything exported; empty when Intercom holds no such contact.
+        held_not_exported: Names (never values) of what Intercom showed it holds but the
+            export left out (``ResolverExport.held_not_exported``).
     """
 
-    contact_id: str
+    contact_id: str = field(repr=False)
     records: tuple[ExportRecord, ...]
     role: str | None = None
+    held_not_exported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class ExportBundle:
     subjects: tuple[SubjectRecords, ...]
     covered_surface: CoveredSurface | None
     generated_at: datetime
-    input: Mapping[str, Any] | None = None
+    input: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def now(
@@ -133,6 +136,11 @@ class ExportBundle:
                 {
                     "contact_id": subject.contact_id,
                     "records": [_record(record) for record in subject.records],
+                    **(
+                        {"held_not_exported": list(subject.held_not_exported)}
+                        if subject.held_not_exported
+                        else {}
+                    ),
                 }
                 for subject in self.subjects
             ],

@@ -51,7 +51,6 @@ from dsr_resolvers.bulk._report import (
 from dsr_resolvers.bulk._runner import (
     AUTO_CONCURRENCY_MAX,
     EXPORT_FORMAT,
-    EmailLookupResolver,
     ProgressCallback,
     RetryPolicy,
     run_bulk,
@@ -68,7 +67,6 @@ __all__ = [
     "BulkSummary",
     "ContactOutcome",
     "ContactPlan",
-    "EmailLookupResolver",
     "FailureInfo",
     "InputError",
     "Journal",

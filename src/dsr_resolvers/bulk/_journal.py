@@ -12,12 +12,19 @@ What a row holds, and what it never holds:
 
 | column      | content                                                                |
 |-------------|------------------------------------------------------------------------|
-| key         | HMAC-SHA256 of the normalised input line (see ``journal_key``)         |
+| key         | HMAC-SHA256 of the normalised input line (see ``journal_key``), and of |
+|             | the workspace's name in a run over several workspaces                  |
+| workspace   | the workspace (the resolver's ``name``) the row is for; empty when the |
+|             | run names no workspaces                                                |
 | line, kind  | where the subject was in the input, and whether it was an id or email  |
 | state       | ``pending`` / ``running`` / ``done`` / ``failed``                      |
 | attempts    | attempts over all runs                                                 |
 | outcome     | JSON: the result and the Intercom contact ids, with what each reached  |
 | error       | JSON: the last failure's exception type and HTTP status                |
+
+A run over several workspaces (``run_bulk`` given several named resolvers) holds one row per
+subject and workspace: each workspace's rows advance, stop and resume on their own, and a
+later run may name only some of the workspaces (the one whose token was refused, say).
 
 No email address, no token, no exception message is ever written. The ``meta`` table holds
 what the journal was asked (:class:`RunSettings`: the operation, the erasure policy or export
@@ -62,7 +69,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
@@ -91,7 +98,7 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "2"
+SCHEMA_VERSION: Final = "3"
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -99,13 +106,15 @@ _SCHEMA: Final = (
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE subjects (
         key        TEXT PRIMARY KEY,
-        line       INTEGER NOT NULL UNIQUE,
+        workspace  TEXT NOT NULL DEFAULT '',
+        line       INTEGER NOT NULL,
         kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,
         error      TEXT,
-        updated_at REAL NOT NULL
+        updated_at REAL NOT NULL,
+        UNIQUE (workspace, line)
     )""",
     "CREATE INDEX subjects_state ON subjects (state)",
 )
@@ -126,13 +135,15 @@ class JournalEntry:
         attempts: Attempts over all runs.
         contacts: Contacts known so far (found, requested or handled): a resumed subject
             loses none of them.
+        workspace: The workspace of the row; empty when the run names none.
     """
 
-    key: str
+    key: str = field(repr=False)
     subject: Subject
     state: SubjectState
     attempts: int
     contacts: tuple[ContactOutcome, ...] = ()
+    workspace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +289,17 @@ class Journal:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def key_of(self, subject: Subject) -> str:
-        """The keyed hash under which ``subject`` is journalled."""
-        return keyed_hash(self._key, subject.canonical)
+    def key_of(self, subject: Subject, workspace: str = "") -> str:
+        """The keyed hash under which ``subject`` is journalled (for ``workspace``)."""
+        if not workspace:
+            return keyed_hash(self._key, subject.canonical)
+        return keyed_hash(self._key, f"{workspace}\n{subject.canonical}")
+
+    def workspaces(self) -> tuple[str, ...]:
+        """The workspaces the journal holds rows for, in name order (``""``: none named)."""
+        with self._reading() as db:
+            rows = db.execute("SELECT DISTINCT workspace FROM subjects ORDER BY workspace")
+            return tuple(row[0] for row in rows)
 
     @property
     def operation(self) -> BulkOperation | None:
@@ -295,11 +314,17 @@ class Journal:
             row = db.execute("SELECT value FROM meta WHERE name = 'settings'").fetchone()
         return None if row is None else RunSettings.model_validate_json(row[0])
 
-    def counts(self) -> dict[SubjectState, int]:
-        """How many subjects the journal holds in each state (states with none are left out)."""
+    def counts(self, workspace: str | None = None) -> dict[SubjectState, int]:
+        """How many subjects the journal holds in each state (states with none are left out).
+
+        Args:
+            workspace: Count this workspace's rows only; ``None``: every row.
+        """
+        where, params = ("", ()) if workspace is None else ("WHERE workspace = ?", (workspace,))
         with self._reading() as db:
             rows = db.execute(
-                "SELECT state, COUNT(*) FROM subjects GROUP BY state ORDER BY state"
+                f"SELECT state, COUNT(*) FROM subjects {where} GROUP BY state ORDER BY state",  # noqa: S608
+                params,
             ).fetchall()
         return {SubjectState(state): count for state, count in rows}
 
@@ -321,25 +346,26 @@ class Journal:
     def outcomes(self, *, states: Iterable[SubjectState] | None = None) -> Iterator[SubjectOutcome]:
         """Every subject (or those in ``states``) in input order, read a page at a time.
 
-        Memory stays flat however many subjects the journal holds.
+        In a journal of several workspaces, grouped by workspace (in name order), each in
+        input order. Memory stays flat however many subjects the journal holds.
         """
         wanted = None if states is None else sorted({SubjectState(s).value for s in states})
-        last = 0
+        last: tuple[str, int] = ("", 0)
         while True:
-            where = "WHERE line > ?"
-            params: list[Any] = [last]
+            where = "WHERE (workspace > ? OR (workspace = ? AND line > ?))"
+            params: list[Any] = [last[0], last[0], last[1]]
             if wanted is not None:
                 where += f" AND state IN ({','.join('?' * len(wanted))})"
                 params.extend(wanted)
             with self._reading() as db:
                 rows = db.execute(
-                    f"{_SELECT_OUTCOME} {where} ORDER BY line LIMIT {_BATCH}", params
+                    f"{_SELECT_OUTCOME} {where} ORDER BY workspace, line LIMIT {_BATCH}", params
                 ).fetchall()
             for row in rows:
                 yield _outcome_from_row(row)
             if len(rows) < _BATCH:
                 return
-            last = rows[-1][1]
+            last = (rows[-1][7], rows[-1][1])
 
     def report(self) -> BulkReport:
         """Every subject of the journal with its outcome, in input order: ids only.
@@ -356,6 +382,7 @@ class Journal:
             counts=self.counts(),
             subjects=tuple(self.outcomes()),
             options=settings.options,
+            workspaces=self._workspace_counts(),
         )
 
     def write_report(self, path: str | Path) -> None:
@@ -372,8 +399,12 @@ class Journal:
             counts=self.counts(),
             subjects=(),
             options=settings.options,
+            workspaces=self._workspace_counts(),
         ).model_dump(mode="json", exclude={"subjects"})
         write_atomically(Path(path), report_chunks(head, self.outcomes()))
+
+    def _workspace_counts(self) -> dict[str, dict[SubjectState, int]]:
+        return {name: self.counts(name) for name in self.workspaces() if name}
 
     def _registered(self) -> RunSettings:
         settings = self.settings
@@ -389,6 +420,7 @@ class Journal:
         subjects: Iterable[Subject],
         *,
         options: Mapping[str, str] | None = None,
+        workspaces: Sequence[str] = ("",),
     ) -> Registration:
         """Record the input (as ``pending`` rows) or check that it is the journal's input.
 
@@ -399,15 +431,20 @@ class Journal:
             operation: What the run does.
             subjects: The run's input in order; duplicates allowed (the first line wins).
             options: What else decides the outcome: the erasure policy, the export options.
+            workspaces: The workspaces to hold a row per subject for; ``("",)``: none named.
+                A workspace not registered before gets its rows now.
 
         Returns:
-            The counts of the input.
+            The counts of the input (``done``: over ``workspaces``).
 
         Raises:
             JournalError: The journal records another operation, other options or another
                 input (the message names which), or cannot be written.
         """
         operation = BulkOperation(operation)
+        names = tuple(dict.fromkeys(workspaces))
+        if not names or ("" in names and len(names) > 1):
+            raise ValueError("name at least one workspace, or only the unnamed one")
         chosen = {str(k): str(v) for k, v in (options or {}).items()}
         fingerprint = hmac.new(self._key, b"dsr-resolvers/bulk/input/v1", sha256)
         lines = 0
@@ -415,16 +452,20 @@ class Journal:
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                batch: list[tuple[str, int, str, float]] = []
+                batch: list[tuple[str, str, int, str, float]] = []
                 for subject in subjects:
                     lines += 1
                     fingerprint.update(subject.canonical.encode() + b"\n")
-                    batch.append((self.key_of(subject), subject.line, subject.kind.value, now))
+                    for workspace in names:
+                        key = self.key_of(subject, workspace)
+                        batch.append((key, workspace, subject.line, subject.kind.value, now))
                     if len(batch) >= _BATCH:
                         _insert(db, batch)
                         batch = []
                 _insert(db, batch)
-                total = db.execute("SELECT COUNT(*) FROM subjects").fetchone()[0]
+                (total,) = db.execute(
+                    "SELECT COUNT(*) FROM subjects WHERE workspace = ?", (names[0],)
+                ).fetchone()
                 settings = RunSettings(
                     operation=operation,
                     options=chosen,
@@ -446,9 +487,11 @@ class Journal:
                         settings,
                         same_input=hmac.compare_digest(meta["input"], fingerprint.hexdigest()),
                     )
-                (done,) = db.execute(
-                    "SELECT COUNT(*) FROM subjects WHERE state = 'done'"
-                ).fetchone()
+                marks = ",".join("?" * len(names))  # placeholders only: every value is bound
+                query = (
+                    f"SELECT COUNT(*) FROM subjects WHERE state = 'done' AND workspace IN ({marks})"  # noqa: S608
+                )
+                (done,) = db.execute(query, names).fetchone()
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -456,11 +499,16 @@ class Journal:
         return Registration(total=total, duplicates=lines - total, done=done)
 
     def entries(
-        self, subjects: Iterable[Subject], states: Iterable[SubjectState]
+        self, subjects: Iterable[Subject], states: Iterable[SubjectState], workspace: str = ""
     ) -> Iterator[JournalEntry]:
         """The registered subjects of ``subjects`` whose state is in ``states``, in input order.
 
         Reads the journal a page of subjects at a time; a duplicate line yields nothing.
+
+        Args:
+            subjects: The run's input.
+            states: The states wanted.
+            workspace: Whose rows (``""``: a run that names no workspaces).
         """
         wanted = {SubjectState(s) for s in states}
         batch: list[tuple[str, Subject]] = []
@@ -478,10 +526,11 @@ class Journal:
                     continue
                 state = SubjectState(row[2])
                 if state in wanted:
-                    yield JournalEntry(key, subject, state, row[3], _contacts_of(row[4]))
+                    contacts = _contacts_of(row[4])
+                    yield JournalEntry(key, subject, state, row[3], contacts, workspace)
 
         for subject in subjects:
-            batch.append((self.key_of(subject), subject))
+            batch.append((self.key_of(subject, workspace), subject))
             if len(batch) >= _BATCH:
                 yield from flush()
                 batch = []
@@ -592,11 +641,11 @@ class _Guard:
             raise _journal_error(exc, self._journal.path) from None
 
 
-def _insert(db: sqlite3.Connection, rows: list[tuple[str, int, str, float]]) -> None:
+def _insert(db: sqlite3.Connection, rows: list[tuple[str, str, int, str, float]]) -> None:
     if rows:
         db.executemany(
-            "INSERT OR IGNORE INTO subjects (key, line, kind, state, updated_at) "
-            "VALUES (?, ?, ?, 'pending', ?)",
+            "INSERT OR IGNORE INTO subjects (key, workspace, line, kind, state, updated_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?)",
             rows,
         )
 
@@ -630,7 +679,9 @@ def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> No
         )
 
 
-_SELECT_OUTCOME: Final = "SELECT key, line, kind, state, attempts, outcome, error FROM subjects"
+_SELECT_OUTCOME: Final = (
+    "SELECT key, line, kind, state, attempts, outcome, error, workspace FROM subjects"
+)
 
 
 def _contacts_of(outcome: str | None) -> tuple[ContactOutcome, ...]:
@@ -640,9 +691,10 @@ def _contacts_of(outcome: str | None) -> tuple[ContactOutcome, ...]:
 
 
 def _outcome_from_row(row: tuple[Any, ...]) -> SubjectOutcome:
-    key, line, kind, state, attempts, outcome, error = row
+    key, line, kind, state, attempts, outcome, error, workspace = row
     decoded = {} if outcome is None else json.loads(outcome)
     return SubjectOutcome(
+        workspace=workspace or None,
         key=key,
         line=line,
         kind=SubjectKind(kind),

@@ -1,20 +1,24 @@
 """The dry run of a bulk erasure: what it would reach, found without changing anything.
 
 Before erasing 50,000 subjects a DPO wants to see what the run would do: which contacts each
-line resolves to, and, under ``redact_messages``, how many conversations and messages would be
-redacted. :func:`plan_bulk_erase` reads exactly that, with lookups and read-only erasure plans
-(``resolver.plan_erasure``), and sends no ``DELETE`` and no redaction.
+line resolves to, whether each is held, and what the erasure would find (under Intercom's
+``redact_messages``: conversations and messages to redact). :func:`plan_bulk_erase` reads
+exactly that, with lookups and the contract's read-only erasure plans
+(``PlanningResolver.plan_erasure``), and sends no ``DELETE`` and no redaction.
 
 | what happens                          | the plan says                                        |
 |---------------------------------------|------------------------------------------------------|
-| an id or address with contacts        | each contact, whether it exists, and under           |
-|                                       | ``redact_messages`` its conversations and the        |
-|                                       | messages still to redact                             |
+| an id or address with contacts        | each contact with its ``presence``: ``held``,        |
+|                                       | ``not_visible`` (no read shows it, the erasure will  |
+|                                       | remove it if the system holds it unseen, e.g. an     |
+|                                       | archived Intercom contact) or ``absent``, and the    |
+|                                       | plan's ``counts``                                    |
 | an address with no contact            | no contact: nothing held                             |
 | a transient failure (5xx, 429, ...)   | retried under the :class:`RetryPolicy`, then the     |
 |                                       | subject's ``error`` (type and status)                |
-| 401 or 403                            | the plan stops: :class:`ResolverError` is raised     |
-| a resolver without ``plan_erasure``   | contacts found, existence and messages unknown       |
+| refused credentials                   | the plan stops: ``CredentialsError`` is raised |
+| a resolver that is no                 | contacts found, ``presence`` and counts unknown      |
+| ``PlanningResolver``                  | (``None``)                                           |
 
 Subjects are planned a few at a time and yielded in input order; duplicates are planned once.
 """
@@ -23,20 +27,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from dsr_resolvers.bulk._inputs import Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
-from dsr_resolvers.bulk._runner import (
-    CREDENTIAL_STATUSES,
-    EmailLookupResolver,
-    RetryPolicy,
-    retrying,
+from dsr_resolvers.bulk._runner import RetryPolicy, retrying, subject_ids
+from dsr_resolvers.contract import (
+    CredentialsError,
+    LookupResolver,
+    PlanningResolver,
+    Presence,
+    Resolver,
+    SubjectRef,
 )
-from dsr_resolvers.contract import Resolver, ResolverError, SubjectRef
 
 __all__ = ["ContactPlan", "SubjectPlan", "plan_bulk_erase"]
 
@@ -45,18 +50,24 @@ class ContactPlan(BaseModel):
     """What erasing one contact would do.
 
     Attributes:
-        contact_id: The Intercom contact id.
-        exists: Whether Intercom holds the contact now (``None``: not checked).
-        conversations: Conversations the contact is in (``redact_messages`` only).
-        redactions: Messages the erasure would redact (``redact_messages`` only).
+        contact_id: The contact id (left out of ``repr``).
+        presence: ``held``, ``not_visible`` (the erasure will remove it if the system holds it
+            unseen) or ``absent``; ``None``: the resolver cannot plan.
+        counts: What the erasure would find or do, by the resolver's names (Intercom, under
+            ``redact_messages``: ``conversations_scanned``, ``messages_to_redact``, ...).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    contact_id: str
-    exists: bool | None = None
-    conversations: int | None = None
-    redactions: int | None = None
+    contact_id: str = Field(repr=False)
+    presence: Presence | None = None
+    counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
+
+    @property
+    def to_erase(self) -> bool:
+        """Whether the erasure would (``held``) or may (``not_visible``, or not planned)
+        remove something: only ``absent`` is "nothing to erase"."""
+        return self.presence is not Presence.ABSENT
 
 
 class SubjectPlan(BaseModel):
@@ -87,7 +98,7 @@ async def plan_bulk_erase(
     """Plan the erasure of every subject without changing anything in Intercom.
 
     Args:
-        resolver: The resolver the run would use (its ``erasure_policy`` decides the plan).
+        resolver: The resolver the run would use (its configuration decides the plan).
         subjects: The input, as for :func:`run_bulk`.
         concurrency: Subjects planned at once.
         retry: Retries of transient failures.
@@ -96,7 +107,7 @@ async def plan_bulk_erase(
         One plan per distinct subject, in input order.
 
     Raises:
-        ResolverError: Intercom refused the credentials (401, 403): nothing more is asked.
+        CredentialsError: The system refused the credentials: nothing more is asked.
     """
     policy = retry or RetryPolicy()
     seen: set[str] = set()
@@ -118,34 +129,20 @@ async def plan_bulk_erase(
 
 async def _plan(resolver: Resolver, subject: Subject, policy: RetryPolicy) -> SubjectPlan:
     try:
-        if subject.kind is SubjectKind.EMAIL:
-            if not isinstance(resolver, EmailLookupResolver):
-                raise ValueError("the resolver cannot look email addresses up")
-            lookup = resolver
-            ids = await retrying(lambda: lookup.find_contact_ids(email=subject.value), policy)
-        else:
-            ids = (subject.value,)
+        if subject.kind is SubjectKind.EMAIL and not isinstance(resolver, LookupResolver):
+            raise ValueError("the resolver cannot look email addresses up")
+        ids = await retrying(lambda: subject_ids(resolver, subject), policy)
         contacts = [await _contact(resolver, cid, policy) for cid in dict.fromkeys(ids)]
-    except ResolverError as error:
-        info = FailureInfo.of(error)
-        if info.status in CREDENTIAL_STATUSES:
-            raise
-        return SubjectPlan(line=subject.line, kind=subject.kind, error=info)
-    except Exception as error:  # transient, out of retries
+    except CredentialsError:
+        raise
+    except Exception as error:  # refused for this subject, or transient and out of retries
         return SubjectPlan(line=subject.line, kind=subject.kind, error=FailureInfo.of(error))
     return SubjectPlan(line=subject.line, kind=subject.kind, contacts=tuple(contacts))
 
 
 async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> ContactPlan:
-    plan_erasure: Any = getattr(resolver, "plan_erasure", None)
-    if plan_erasure is None:
+    if not isinstance(resolver, PlanningResolver):
         return ContactPlan(contact_id=contact_id)
     ref = SubjectRef(kind=resolver.name, value=contact_id)
-    plan = await retrying(lambda: plan_erasure(ref), policy)
-    messages = getattr(plan, "messages", None)
-    return ContactPlan(
-        contact_id=contact_id,
-        exists=bool(getattr(plan, "contact_exists", False)),
-        conversations=None if messages is None else messages.conversations,
-        redactions=None if messages is None else plan.redactions,
-    )
+    plan = await retrying(lambda: resolver.plan_erasure(ref), policy)
+    return ContactPlan(contact_id=contact_id, presence=plan.presence, counts=plan.counts)

@@ -36,10 +36,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._files import write_atomically
 from dsr_resolvers.bulk._inputs import SubjectKind
+from dsr_resolvers.contract import ResolverError
 
 __all__ = [
     "BulkOperation",
@@ -95,7 +97,7 @@ class ContactOutcome(_Frozen):
         records: How many export records the contact yielded (export only).
     """
 
-    contact_id: str
+    contact_id: str = Field(repr=False)
     result: ContactResult
     records: int | None = None
 
@@ -114,11 +116,12 @@ class FailureInfo(_Frozen):
     @classmethod
     def of(cls, exc: BaseException) -> FailureInfo:
         """Describe ``exc`` by type and status only; its message is never read."""
-        status = getattr(exc, "status_code", None)
-        response = getattr(exc, "response", None)
-        if status is None and response is not None:
-            status = getattr(response, "status_code", None)
-        return cls(type=type(exc).__name__, status=status if isinstance(status, int) else None)
+        status = None
+        if isinstance(exc, ResolverError):
+            status = exc.status_code
+        elif isinstance(exc, httpx.HTTPStatusError):
+            status = exc.response.status_code
+        return cls(type=type(exc).__name__, status=status)
 
 
 INTERRUPTED: Final = FailureInfo(type="Interrupted")
@@ -155,9 +158,10 @@ class SubjectOutcome(_Frozen):
         contacts: What happened to each contact reached, in the order reached.
         error: The last failure, when the subject failed or was retried.
         export_file: The export file's name inside the output directory (export only).
+        workspace: The workspace the row is for, in a run over several workspaces.
     """
 
-    key: str
+    key: str = Field(repr=False)
     line: int
     kind: SubjectKind
     state: SubjectState
@@ -165,7 +169,8 @@ class SubjectOutcome(_Frozen):
     result: SubjectResult | None = None
     contacts: tuple[ContactOutcome, ...] = ()
     error: FailureInfo | None = None
-    export_file: str | None = None
+    export_file: str | None = Field(default=None, repr=False)
+    workspace: str | None = None
 
 
 class BulkProgress(_Frozen):
@@ -224,6 +229,10 @@ class BulkSummary(_Frozen):
         stop_cause: What stopped it, by exception type and status only.
         stop_detail: For a local failure, what could not be written and why (a path and an
             error name, never data).
+        workspace: The workspace this summary is for (one of ``workspaces``).
+        workspaces: In a run over several workspaces, one summary per workspace, in the
+            order given; the counts above are their sums, and ``stopped`` the first stop
+            among them (one workspace's refused token stops its share only).
     """
 
     operation: BulkOperation
@@ -241,6 +250,8 @@ class BulkSummary(_Frozen):
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
     stop_detail: str | None = None
+    workspace: str | None = None
+    workspaces: tuple[BulkSummary, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -257,6 +268,8 @@ class BulkReport(_Frozen):
         counts: Subjects by state.
         subjects: One outcome per distinct subject, in input order.
         options: The erasure policy or export options the journal was run with.
+        workspaces: Subjects by state in each workspace, for a journal of several
+            workspaces (``subjects`` are then grouped by workspace).
     """
 
     operation: BulkOperation
@@ -264,6 +277,7 @@ class BulkReport(_Frozen):
     counts: dict[SubjectState, int]
     subjects: tuple[SubjectOutcome, ...]
     options: dict[str, str] = {}
+    workspaces: dict[str, dict[SubjectState, int]] = {}
 
     def write(self, path: str | Path) -> None:
         """Write the report as JSON, atomically, readable by the owner only.

@@ -7,7 +7,7 @@ concurrency, and neither is the number of requests a killed run can leave in dou
 What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. an email address is resolved to every contact holding it (``find_contact_ids``), and the
+2. an email address is resolved to every subject holding it (``find_subjects``), and the
    ids are journalled (``found``) *before* the first change: a kill after that loses no id;
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
@@ -36,12 +36,19 @@ What a failure leads to, following the contract (retry everything but ``Resolver
 |                                         | contacts recorded so far, are retried by the next   |
 |                                         | run                                                 |
 
-Failures are recorded by exception type and HTTP status, never by message.
+Failures are recorded by exception type and HTTP status, never by message; "the credentials"
+and "a rate limit" are told by type (the contract's ``CredentialsError`` and
+``ThrottledError``), never by a status number.
+
+What the runner needs of a resolver besides ``Resolver`` it asks through the contract's
+protocols, never by an attribute's name: ``LookupResolver`` for email inputs,
+``ConcurrentResolver`` for the requests one subject keeps in flight, ``ConfiguredResolver``
+for the options a journal records, ``AttestingResolver`` for the surface an export declares.
 
 Concurrency: ``concurrency="auto"`` asks the limiter how many *requests* should be in flight to
 sit on the rate ceiling, and divides by the requests one subject keeps in flight
-(``max_in_flight`` of the resolver, 1 when it has none): subjects x in-flight per subject stays
-at the ceiling without overshooting it.
+(``requests_in_flight`` of a ``ConcurrentResolver``, else 1): subjects x in-flight per subject
+stays at the ceiling without overshooting it.
 """
 
 from __future__ import annotations
@@ -51,12 +58,14 @@ import contextlib
 import errno
 import logging
 import random
+import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,29 +85,29 @@ from dsr_resolvers.bulk._report import (
     SubjectResult,
     SubjectState,
 )
-from dsr_resolvers.bulk._threads import default_executor_with
 from dsr_resolvers.contract import (
     AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
+    CredentialsError,
+    LookupResolver,
+    Operation,
     Resolver,
     ResolverError,
     ResolverExport,
     SubjectRef,
+    ThrottledError,
 )
 
 __all__ = [
     "AUTO_CONCURRENCY_MAX",
-    "CREDENTIAL_STATUSES",
     "EXPORT_FORMAT",
-    "EmailLookupResolver",
     "ProgressCallback",
     "RetryPolicy",
     "retrying",
     "run_bulk",
     "run_options",
 ]
-
-CREDENTIAL_STATUSES: Final = frozenset({401, 403})
-"""Statuses that say the credentials or their scopes are wrong, for every subject alike."""
 
 _log = logging.getLogger("dsr_resolvers.bulk")
 _T = TypeVar("_T")
@@ -107,21 +116,14 @@ AUTO_CONCURRENCY_MAX: Final = 64
 """The most workers ``concurrency="auto"`` will use."""
 
 _AUTO_WITHOUT_LIMITER: Final = 16
+_WORKSPACE_NAME: Final = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+_FILE_WRITERS: Final = 4
 _RATE_WINDOW_SECONDS: Final = 10.0
 EXPORT_FORMAT: Final = BUNDLE_FORMAT
 """The ``format`` field of every export file."""
 
 ProgressCallback = Callable[[BulkProgress], None]
 """Called on the event loop after each subject finishes (and once at the start)."""
-
-
-@runtime_checkable
-class EmailLookupResolver(Resolver, Protocol):
-    """A resolver that can name every contact holding an email address."""
-
-    async def find_contact_ids(self, *, email: str) -> tuple[str, ...]:
-        """The ids of every contact (user or lead) whose email is ``email``; may be empty."""
-        ...
 
 
 class RetryPolicy(BaseModel):
@@ -155,9 +157,8 @@ class RetryPolicy(BaseModel):
     ) -> float:
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
         ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
-        retry_after = bounded_retry_after(
-            getattr(error, "retry_after", None), most=self.backoff_max
-        )
+        stated = error.retry_after if isinstance(error, ThrottledError) else None
+        retry_after = bounded_retry_after(stated, most=self.backoff_max)
         return self.backoff(throttled, rng) if retry_after is None else retry_after
 
 
@@ -205,7 +206,7 @@ async def retrying(
             if isinstance(error, fatal):
                 raise
             info = FailureInfo.of(error)
-            if info.status == 429:
+            if isinstance(error, ThrottledError):
                 throttled += 1
                 if throttled > policy.max_rate_limited:
                     raise
@@ -221,12 +222,12 @@ async def retrying(
 
 
 async def run_bulk(
-    resolver: Resolver,
+    resolver: Resolver | Sequence[Resolver],
     operation: BulkOperation | str,
     subjects: Iterable[Subject],
     journal: Journal,
     *,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter | Mapping[str, RateLimiter] | None = None,
     concurrency: int | Literal["auto"] = "auto",
     retry: RetryPolicy | None = None,
     out_dir: str | Path | None = None,
@@ -238,7 +239,10 @@ async def run_bulk(
 
     Args:
         resolver: Does the work, e.g. ``IntercomResolver(token, hooks=limiter)``. Email
-            subjects need an :class:`EmailLookupResolver`.
+            subjects need a ``LookupResolver``. Several resolvers (a list, each
+            with its own ``name``, e.g. one per Intercom workspace) make a run over several
+            workspaces: every subject is worked on in each, side by side, each at its own
+            rate; the journal keeps one row per subject and workspace (by resolver name).
         operation: ``"erase"`` or ``"export"``.
         subjects: The input, e.g. from :func:`read_subjects` (streamed, read twice) or
             :func:`parse_subjects`.
@@ -247,113 +251,232 @@ async def run_bulk(
             itself from it, 429 retries rely on its pause, and a stopping run stops it so
             that subjects in flight send nothing more. A *cancelled* run leaves it stopped
             (worker threads may still be finishing a call): ``limiter.resume()`` to reuse it.
-        concurrency: Subjects worked on at once, or ``"auto"``: enough to keep the rate the
-            limiter allows at the latency it measures (at most 64).
+            With several resolvers, a mapping from resolver name to that resolver's own
+            limiter: one workspace's pause or stop never holds up another.
+        concurrency: Subjects worked on at once (per workspace), or ``"auto"``: enough to
+            keep the rate the limiter allows at the latency it measures (at most 64).
         retry: The retry policy; the defaults suit Intercom.
-        out_dir: Export only: the directory receiving one file per subject, named by input line;
-            created (0700) if missing.
-        progress: Called with a :class:`BulkProgress` after each subject.
+        out_dir: Export only: the directory receiving one file per subject, named by input line
+            (and, over several workspaces, one subdirectory per workspace); created (0700) if
+            missing.
+        progress: Called with a :class:`BulkProgress` after each subject (over several
+            workspaces: their sums).
         retry_failed: Whether subjects that failed in an earlier run are tried again.
         options: What decides the outcome besides the input, recorded in the journal and
-            checked on resume; defaults to :func:`run_options` of the resolver.
+            checked on resume; defaults to :func:`run_options` of the resolver (over several
+            workspaces: of the first, without its name).
 
     Returns:
         The counts of this run; ``stopped`` says whether it stopped early (a refused token, a
-        local write failure), leaving the rest ``pending`` for a rerun.
+        local write failure), leaving the rest ``pending`` for a rerun. Over several
+        workspaces, ``workspaces`` holds one summary each: a token refused in one workspace
+        stops that workspace's share only.
 
     Raises:
-        ValueError: A missing or unexpected ``out_dir``, a bad concurrency, or email
-            subjects for a resolver that cannot look them up. Raised before anything is
-            written or sent.
+        ValueError: A missing or unexpected ``out_dir``, a bad concurrency, email subjects
+            for a resolver that cannot look them up, or several resolvers without distinct
+            names or without a limiter each. Raised before anything is written or sent.
         JournalError: The journal records another operation, other options or another
             input, or cannot be written when the run starts.
     """
     operation = BulkOperation(operation)
+    shares = _shares(resolver, limiter)
     source = subjects if iter(subjects) is not subjects else tuple(subjects)
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
-    if not isinstance(resolver, EmailLookupResolver) and any(
+    if not all(isinstance(r, LookupResolver) for _, r, _ in shares) and any(
         s.kind is SubjectKind.EMAIL for s in source
     ):
         raise ValueError(
             "the input names email addresses but the resolver cannot look them up "
-            "(it has no find_contact_ids)"
+            "(it is not a LookupResolver)"
         )
     if target is not None:
-        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name, _, _ in shares:
+            (target / name).mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    chosen = run_options(resolver, operation) if options is None else dict(options)
-    registration = journal.register(operation, source, options=chosen)
+    if options is not None:
+        chosen = dict(options)
+    else:
+        chosen = run_options(shares[0][1], operation)
+        if shares[0][0]:
+            del chosen["resolver"]  # each workspace's resolver has its own name
+    registration = journal.register(
+        operation, source, options=chosen, workspaces=[name for name, _, _ in shares]
+    )
     states = {SubjectState.PENDING, SubjectState.RUNNING}
     if retry_failed:
         states.add(SubjectState.FAILED)
-    counts = journal.counts()
-    runnable = sum(counts.get(state, 0) for state in states)
-    run = _Run(
-        resolver=resolver,
-        operation=operation,
-        journal=journal,
-        limiter=limiter,
-        retry=retry or RetryPolicy(),
-        out_dir=target,
-        progress=progress,
-        work=journal.entries(source, states),
-        stats=_Stats(total=registration.total, skipped=registration.done, runnable=runnable),
-    )
-    if concurrency == "auto":
-        ceiling = AUTO_CONCURRENCY_MAX if limiter is not None else _AUTO_WITHOUT_LIMITER
-    else:
-        ceiling = concurrency
-    workers = max(1, min(ceiling, runnable))
-    gate = _Gate(run.auto_capacity(workers) if concurrency == "auto" else workers)
-    with default_executor_with(workers * run.in_flight_per_subject + 4):
-        run.report_progress()
-        tasks = [
-            asyncio.create_task(run.worker(gate, auto=concurrency == "auto", cap=workers))
-            for _ in range(workers)
-        ]
-        everything = asyncio.gather(*tasks)
-        # Once the shield is cancelled it no longer retrieves the gather's outcome; do it here.
-        everything.add_done_callback(lambda done: done.cancelled() or done.exception())
-        try:
-            # Shielded: a cancelled gather would wait for its workers, and their calls wait
-            # for requests queued in the limiter; so the limiter is released first, below.
-            await asyncio.shield(everything)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            # One turn of the loop lets each resolver call see its cancellation and refuse
-            # any further request before the limiter releases the threads queued in it.
-            await asyncio.sleep(0)
-            if limiter is not None:
-                # Worker threads still inside a resolver call (or queued in the limiter)
-                # would otherwise send their next requests after the run has stopped, for
-                # nobody to record. The limiter stays stopped: those threads may outlive us.
-                limiter.stop()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+    runs: list[tuple[_Run, int]] = []
+    # The run's own threads for its file writes: the caller's loop and its default
+    # executor stay as they were (a resolver runs its calls in threads of its own).
+    files = ThreadPoolExecutor(max_workers=_FILE_WRITERS, thread_name_prefix="dsr-bulk")
+    for name, share_resolver, share_limiter in shares:
+        counts = journal.counts(name)
+        runnable = sum(counts.get(state, 0) for state in states)
+        skipped = counts.get(SubjectState.DONE, 0)
+        run = _Run(
+            resolver=share_resolver,
+            operation=operation,
+            journal=journal,
+            limiter=share_limiter,
+            retry=retry or RetryPolicy(),
+            out_dir=None if target is None else target / name,
+            progress=progress,
+            work=journal.entries(source, states, name),
+            stats=_Stats(total=registration.total, skipped=skipped, runnable=runnable),
+            workspace=name or None,
+            files=files,
+        )
+        if concurrency == "auto":
+            ceiling = AUTO_CONCURRENCY_MAX if share_limiter is not None else _AUTO_WITHOUT_LIMITER
+        else:
+            ceiling = concurrency
+        runs.append((run, max(1, min(ceiling, runnable))))
+    if len(runs) > 1 and progress is not None:
+        _Progress(progress, [run for run, _ in runs])
+    with files:
+        await asyncio.gather(
+            *(_drive(run, workers, auto=concurrency == "auto") for run, workers in runs)
+        )
+    duplicates = registration.duplicates + getattr(subjects, "duplicates", 0)
+    summaries = [run.summary(duplicates=duplicates) for run, _ in runs]
+    return summaries[0] if not shares[0][0] else _combined(summaries)
+
+
+async def _drive(run: _Run, workers: int, *, auto: bool) -> None:
+    """Work through one run's (one workspace's) subjects with ``workers`` workers."""
+    gate = _Gate(run.auto_capacity(workers) if auto else workers)
+    limiter = run.limiter
+    run.report_progress()
+    tasks = [asyncio.create_task(run.worker(gate, auto=auto, cap=workers)) for _ in range(workers)]
+    everything = asyncio.gather(*tasks)
+    # Once the shield is cancelled it no longer retrieves the gather's outcome; do it here.
+    everything.add_done_callback(lambda done: done.cancelled() or done.exception())
+    try:
+        # Shielded: a cancelled gather would wait for its workers, and their calls wait
+        # for requests queued in the limiter; so the limiter is released first, below.
+        await asyncio.shield(everything)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        # One turn of the loop lets each resolver call see its cancellation and refuse
+        # any further request before the limiter releases the threads queued in it.
+        await asyncio.sleep(0)
+        if limiter is not None:
+            # Worker threads still inside a resolver call (or queued in the limiter)
+            # would otherwise send their next requests after the run has stopped, for
+            # nobody to record. The limiter stays stopped: those threads may outlive us.
+            limiter.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     if run.stopped is not None and limiter is not None:
         limiter.resume()  # every worker is back: nothing of this run is left to send
-    return run.summary(duplicates=registration.duplicates + getattr(subjects, "duplicates", 0))
+
+
+def _shares(
+    resolver: Resolver | Sequence[Resolver],
+    limiter: RateLimiter | Mapping[str, RateLimiter] | None,
+) -> list[tuple[str, Resolver, RateLimiter | None]]:
+    """(workspace, resolver, limiter) for each workspace; ``""`` for a single resolver."""
+    if not isinstance(resolver, Sequence):
+        if isinstance(limiter, Mapping):
+            raise ValueError("a single resolver takes a single limiter, not a mapping")
+        return [("", resolver, limiter)]
+    names = [r.name for r in resolver]
+    if not names or len(set(names)) != len(names) or not all(map(_WORKSPACE_NAME.fullmatch, names)):
+        raise ValueError(
+            "a run over several workspaces needs resolvers with distinct names of letters, "
+            "digits, '.', '_' and '-' (not starting with '.'): they name its rows and folders"
+        )
+    if isinstance(limiter, RateLimiter):
+        raise ValueError(
+            "a run over several workspaces needs one limiter per workspace (a mapping from "
+            "resolver name to limiter), since each workspace has its own rate limit"
+        )
+    limiters = dict(limiter or {})
+    unknown = set(limiters) - set(names)
+    if unknown:
+        raise ValueError("a limiter is named for a resolver the run was not given")
+    return [(r.name, r, limiters.get(r.name)) for r in resolver]
+
+
+def _combined(summaries: Sequence[BulkSummary]) -> BulkSummary:
+    """One summary of a run over several workspaces: sums, the first stop, and each one."""
+    elapsed = max(s.elapsed_seconds for s in summaries)
+    finished = sum(s.done + s.failed for s in summaries)
+    stopped = next((s for s in summaries if s.stopped is not None), None)
+    counts = ("total", "skipped", "done", "failed", "not_found", "retries", "rate_limited")
+    return BulkSummary(
+        operation=summaries[0].operation,
+        duplicates=summaries[0].duplicates,
+        **_sums(summaries, (*counts, "pending")),
+        elapsed_seconds=elapsed,
+        rate=finished / elapsed if elapsed > 0 else 0.0,
+        stopped=None if stopped is None else stopped.stopped,
+        stop_cause=None if stopped is None else stopped.stop_cause,
+        stop_detail=None if stopped is None else stopped.stop_detail,
+        workspaces=tuple(summaries),
+    )
+
+
+def _sums(models: Sequence[BaseModel], names: Sequence[str]) -> dict[str, int]:
+    """The sum of each named count over ``models`` (one workspace's summary or progress each)."""
+    dumps = [model.model_dump(include=set(names)) for model in models]
+    return {name: sum(dump[name] for dump in dumps) for name in names}
+
+
+class _Progress:
+    """Sums the progress of several workspaces' runs into one callback."""
+
+    def __init__(self, callback: ProgressCallback, runs: Sequence[_Run]) -> None:
+        self._callback = callback
+        self._latest: dict[int, BulkProgress] = {}
+        self._runs = len(runs)
+        for index, run in enumerate(runs):
+            run.progress = lambda p, i=index: self._report(i, p)
+
+    def _report(self, index: int, progress: BulkProgress) -> None:
+        self._latest[index] = progress
+        if len(self._latest) < self._runs:
+            return  # each workspace reports once as it starts: sums only once all have
+        every = list(self._latest.values())
+        left = sum(p.total - p.done - p.failed for p in every)
+        rate = sum(p.rate for p in every)
+        counts = ("total", "done", "failed", "skipped", "in_flight", "retries", "rate_limited")
+        self._callback(
+            BulkProgress(
+                **_sums(every, counts),
+                rate=rate,
+                elapsed_seconds=max(p.elapsed_seconds for p in every),
+                eta_seconds=left / rate if rate > 0 else (0.0 if left == 0 else None),
+            )
+        )
+
+
+async def subject_ids(resolver: Resolver, subject: Subject) -> tuple[str, ...]:
+    """The ids a subject names: itself, or every subject an email address leads to."""
+    if subject.kind is not SubjectKind.EMAIL:
+        return (subject.value,)
+    assert isinstance(resolver, LookupResolver)  # checked before a run or plan starts
+    return tuple(match.ref.value for match in await resolver.find_subjects(email=subject.value))
 
 
 def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str, str]:
     """What decides a run's outcome besides its input, as the journal records it.
 
-    Erase: the resolver's ``erasure_policy``. Export: its ``sections`` and the custom
-    attributes of its covered surface. A resolver without these attributes has none.
+    The resolver's name, and what a ``ConfiguredResolver`` names for the operation (Intercom:
+    its ``erasure_policy``, or its export ``sections``).
     """
     options: dict[str, str] = {"resolver": resolver.name}
-    if BulkOperation(operation) is BulkOperation.ERASE:
-        policy = getattr(resolver, "erasure_policy", None)
-        if policy is not None:
-            options["erasure_policy"] = str(policy)
-        return options
-    sections = getattr(resolver, "sections", None)
-    if sections is not None:
-        options["sections"] = ",".join(sorted(str(s) for s in sections))
+    if isinstance(resolver, ConfiguredResolver):
+        options |= resolver.options_for(_operation(BulkOperation(operation)))
     return options
+
+
+def _operation(operation: BulkOperation) -> Operation:
+    return "erase" if operation is BulkOperation.ERASE else "export"
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:
@@ -425,27 +548,23 @@ class _Run:
     progress: ProgressCallback | None
     work: Iterator[JournalEntry]
     stats: _Stats
+    files: Executor
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
     stop_detail: str | None = None
+    workspace: str | None = None
 
     # -- scheduling ------------------------------------------------------------------------
 
     @property
     def in_flight_per_subject(self) -> int:
-        """Requests one subject keeps in flight: the resolver's ``max_in_flight`` when this
-        operation reads or redacts conversations in flight (a ``redact_messages`` erasure, an
-        export with messages), else 1: a plain DELETE or a metadata export is one at a time,
-        and dividing by ``max_in_flight`` there would leave most of the ceiling unused."""
-        value = getattr(self.resolver, "max_in_flight", 1)
-        if not isinstance(value, int) or value < 1:
+        """Requests one subject keeps in flight, as a ``ConcurrentResolver`` states it for this
+        operation (Intercom: ``max_in_flight`` only where it fans out over conversations);
+        1 for any other resolver."""
+        if not isinstance(self.resolver, ConcurrentResolver):
             return 1
-        if self.operation is BulkOperation.ERASE:
-            fans_out = getattr(self.resolver, "erasure_policy", None) == "redact_messages"
-        else:
-            fans_out = "messages" in {str(s) for s in getattr(self.resolver, "sections", ())}
-        return value if fans_out else 1
+        return max(1, self.resolver.requests_in_flight(_operation(self.operation)))
 
     def auto_capacity(self, cap: int) -> int:
         if self.limiter is None:
@@ -473,7 +592,13 @@ class _Run:
         """Stop the run: no new subject, and (through the limiter) no further request."""
         if self.stopped is None:
             self.stopped, self.stop_cause, self.stop_detail = reason, info, detail
-            _log.warning("bulk %s stopped: %s (%s)", self.operation.value, reason, info.type)
+            _log.warning(
+                "bulk %s%s stopped: %s (%s)",
+                self.operation.value,
+                "" if self.workspace is None else f" in workspace {self.workspace}",
+                reason,
+                info.type,
+            )
         if self.limiter is not None:
             self.limiter.stop()
 
@@ -505,7 +630,7 @@ class _Run:
         def on_retry(error: BaseException, info: FailureInfo) -> None:
             if self.stopped is not None:  # the limiter refused the request: it was not sent
                 raise _StoppedError
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(error, ThrottledError)
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
 
@@ -531,7 +656,7 @@ class _Run:
             raise
         except ResolverError as exc:
             info = FailureInfo.of(exc)
-            if info.status in CREDENTIAL_STATUSES:
+            if isinstance(exc, CredentialsError):
                 self.stop("refused", info)
                 self.leave_pending(entry, info)
             else:
@@ -542,7 +667,7 @@ class _Run:
                 self.leave_pending(entry, None)
                 return
             info = FailureInfo.of(exc)
-            self.stats.rate_limited += info.status == 429
+            self.stats.rate_limited += isinstance(exc, ThrottledError)
             self.fail(entry, info)
             return
         self.write(
@@ -584,12 +709,7 @@ class _Run:
         self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
     ) -> tuple[SubjectResult, str | None]:
         subject = entry.subject
-        if subject.kind is SubjectKind.EMAIL:
-            lookup = self.resolver
-            assert isinstance(lookup, EmailLookupResolver)  # checked before the run started
-            contact_ids = await lookup.find_contact_ids(email=subject.value)
-        else:
-            contact_ids = (subject.value,)
+        contact_ids = await subject_ids(self.resolver, subject)
         if self.operation is BulkOperation.ERASE:
             return await self.erase(entry, contact_ids, contacts), None
         return await self.export(entry, contact_ids, contacts)
@@ -659,13 +779,18 @@ class _Run:
         )
         payload = ExportBundle.now(
             self.resolver.name,
-            [SubjectRecords(contact_id, export.records) for contact_id, export in exports],
+            [
+                SubjectRecords(contact_id, export.records, None, export.held_not_exported)
+                for contact_id, export in exports
+            ],
             surface,
             input={"line": entry.subject.line, "key": entry.key},
         ).document()
         assert self.out_dir is not None  # checked before the run started
         try:
-            await asyncio.to_thread(write_json_atomically, self.out_dir / name, payload)
+            await asyncio.get_running_loop().run_in_executor(
+                self.files, write_json_atomically, self.out_dir / name, payload
+            )
         except OSError as error:
             code = errno.errorcode.get(error.errno or 0, type(error).__name__)
             raise _LocalFailureError(
@@ -726,4 +851,5 @@ class _Run:
             stopped=self.stopped,
             stop_cause=self.stop_cause,
             stop_detail=self.stop_detail,
+            workspace=self.workspace,
         )

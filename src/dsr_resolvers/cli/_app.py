@@ -1,7 +1,11 @@
 """The ``dsr`` command tree: option parsing, help texts, and the error boundary.
 
-Each command parses its options, builds a :class:`Connection` from them and the environment,
-and hands over to a ``run_*`` function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
+Each command is a body ``(io, [connect,] **options) -> status`` registered by
+:func:`_command`, which appends the connection options (declared once, in ``_options``) to the
+commands that talk to Intercom and hands the body a ``connect()`` that turns them and the
+environment into a :class:`Connection`. The body then calls a ``run_*`` function
+(``_intercom``, ``_bulk``, ``_demo``) that does the work.
+
 Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 * :func:`_execute` wraps every command body: a :class:`CliError` becomes its one line and exit
@@ -21,12 +25,14 @@ The commands::
 
 from __future__ import annotations
 
+import functools
+import inspect
 import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Final, NoReturn
 
 import typer
 
@@ -46,14 +52,17 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._intercom import (
     LookupFormat,
+    held_not_exported_by,
     policy_name,
     run_erase,
     run_export,
     run_lookup,
+    run_object,
     run_rectify,
     run_verify,
 )
 from dsr_resolvers.cli._options import (
+    AllWorkspacesOption,
     ApiVersionOption,
     BaseUrlOption,
     CustomAttributeOption,
@@ -65,6 +74,8 @@ from dsr_resolvers.cli._options import (
     TokenFileOption,
     VerboseOption,
     VerifyPolicyOption,
+    WorkspaceOption,
+    WorkspacesFileOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -74,6 +85,13 @@ from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection, load_connection
 from dsr_resolvers.cli._surface import surface_json, surface_markdown
 from dsr_resolvers.cli._trace import RequestTrace
+from dsr_resolvers.cli._workspaces import (
+    each_workspace,
+    load_workspaces,
+    per_workspace_path,
+    select_workspaces,
+    workspace_connections,
+)
 from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["app", "main"]
@@ -143,22 +161,135 @@ def _execute(body: Callable[[Io], int | None]) -> None:
     raise typer.Exit(status or ExitCode.OK)
 
 
+#: Opens the command's connection: the connection options and the environment, combined.
+Connect = Callable[[], Connection]
+#: Opens the connections of a command that runs in several workspaces: one per workspace
+#: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
+ConnectEach = Callable[[], list[Connection]]
+
+#: The workspace options, for the commands that can run in several workspaces.
+_WORKSPACE_OPTIONS: Final = (
+    ("workspaces_file", WorkspacesFileOption, None),
+    ("workspace", WorkspaceOption, None),
+    ("all_workspaces", AllWorkspacesOption, False),
+)
+
+#: The connection options, declared once: every command that talks to Intercom takes them last.
+_CONNECTION_OPTIONS: Final = (
+    ("token_file", TokenFileOption, None),
+    ("region", RegionOption, None),
+    ("base_url", BaseUrlOption, None),
+    ("api_version", ApiVersionOption, None),
+    ("verbose", VerboseOption, False),
+)
+
+
 def _connect(
+    io: Io,
+    *,
     token_file: Path | None,
     region: Region | None,
     base_url: str | None,
     api_version: str | None,
-    *,
-    io: Io | None = None,
-    verbose: bool = False,
+    verbose: bool,
 ) -> Connection:
     return load_connection(
         token_file=token_file,
         region=None if region is None else region.value,
         base_url=base_url,
         api_version=api_version,
-        trace=None if io is None else RequestTrace(io.err, verbose=verbose),
+        trace=RequestTrace(io.err, verbose=verbose),
     )
+
+
+def _connect_each(
+    io: Io,
+    *,
+    workspaces_file: Path | None,
+    workspace: list[str] | None,
+    all_workspaces: bool,
+    **connection: Any,
+) -> list[Connection]:
+    if not workspace and not all_workspaces:
+        if workspaces_file is not None:
+            raise CliError(
+                "--workspaces names the workspaces file; choose from it with --workspace NAME "
+                "or --all-workspaces"
+            )
+        return [_connect(io, **connection)]
+    named = {"--token-file": "token_file", "--region": "region", "--base-url": "base_url"}
+    given = [option for option, key in named.items() if connection[key] is not None]
+    if given:
+        raise CliError(
+            f"{', '.join(given)} cannot go with --workspace or --all-workspaces: each "
+            "workspace's host and token come from the workspaces file"
+        )
+    path, file = load_workspaces(workspaces_file)
+    sources = select_workspaces(path, file, workspace or [], every=all_workspaces)
+    trace = RequestTrace(io.err, verbose=connection["verbose"])
+    return workspace_connections(sources, api_version=connection["api_version"], trace=trace)
+
+
+def _in_each(
+    io: Io,
+    connections: list[Connection],
+    run: Callable[[Connection, Io], int],
+    *,
+    as_json: bool = False,
+) -> int:
+    """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+    return each_workspace(
+        io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
+    )
+
+
+def _command(
+    group: typer.Typer,
+    name: str | None = None,
+    *,
+    connected: bool = False,
+    workspaces: bool = False,
+    **settings: Any,
+) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Register ``body(io, [connect,] **options) -> status`` as a command of ``group``.
+
+    The command Typer sees takes the body's own options, then (``connected``) the connection
+    options, and runs the body at the error boundary (:func:`_execute`) with an :class:`Io`
+    and a :data:`Connect` that opens the connection when the body has checked its input.
+    With ``workspaces`` it takes the workspace options too, and ``connect`` is a
+    :data:`ConnectEach`.
+    """
+
+    def register(body: Callable[..., int]) -> Callable[..., int]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(body, eval_str=True).parameters.values()
+            if p.name not in ("io", "connect")
+        ]
+        declared = (
+            (*_CONNECTION_OPTIONS, *(_WORKSPACE_OPTIONS if workspaces else ())) if connected else ()
+        )
+        shared = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+            for n, a, d in declared
+        ]
+
+        def command(**options: Any) -> None:
+            opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            if workspaces:
+                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+            elif connected:
+                _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
+            else:
+                _execute(lambda io: body(io, **options))
+
+        command.__name__, command.__doc__ = body.__name__, body.__doc__
+        command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
+        group.command(name, cls=Command, **settings)(command)
+        return body
+
+    return register
 
 
 def _version(value: bool) -> None:
@@ -276,8 +407,10 @@ ContactIdArgument = Annotated[
 ]
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
+    workspaces=True,
     short_help="List every contact (id and role) with an email or an external id.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
@@ -285,6 +418,8 @@ ContactIdArgument = Annotated[
     ),
 )
 def lookup(
+    io: Io,
+    connect: ConnectEach,
     email: Annotated[
         str | None,
         typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
@@ -299,26 +434,22 @@ def lookup(
         LookupFormat,
         typer.Option("--format", case_sensitive=False, help="A table, or JSON for scripts."),
     ] = LookupFormat.TABLE,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """List every contact (id and role) with an email or an external id."""
 
-    def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+    def one(connection: Connection, scoped: Io) -> int:
         run_lookup(
-            connection, io, email=email, external_id=external_id, output_format=output_format
+            connection, scoped, email=email, external_id=external_id, output_format=output_format
         )
         return ExitCode.OK
 
-    _execute(body)
+    return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
+    workspaces=True,
     short_help="Export what Intercom holds about a person (Art. 15).",
     epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
@@ -329,6 +460,8 @@ def lookup(
     ),
 )
 def export(
+    io: Io,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     messages: Annotated[
@@ -348,44 +481,47 @@ def export(
     ] = False,
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Export everything held about a contact, or every contact of an email (Art. 15).
 
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
     """
+    attributes = parse_custom_attributes(custom_attribute)
+    processing = load_processing_record(processing_record)
+    check_language(language)
+    connections = connect()
+    several = connections[0].name is not None
+    if several and out is None and output_format is not ExportFormat.JSON:
+        raise CliError(
+            f"--format {output_format.value} over several workspaces needs --out FILE "
+            "(one file per workspace)"
+        )
 
-    def body(io: Io) -> int:
-        attributes = parse_custom_attributes(custom_attribute)
-        processing = load_processing_record(processing_record)
-        check_language(language)
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+    def one(connection: Connection, scoped: Io) -> int:
         run_export(
             connection,
-            io,
+            scoped,
             contact_id=contact_id,
             email=email,
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
             export_format=output_format,
-            out=out,
+            out=per_workspace_path(out, connection.name),
             csv_raw=csv_raw,
             processing=processing,
             language=language,
         )
         return ExitCode.OK
 
-    _execute(body)
+    return _in_each(io, connections, one, as_json=several and out is None)
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
+    workspaces=True,
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
@@ -395,6 +531,8 @@ def export(
     ),
 )
 def erase(
+    io: Io,
+    connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
     policy: PolicyOption = "delete_contact",
@@ -428,56 +566,55 @@ def erase(
         ),
     ] = None,
     language: LanguageOption = "en",
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
 
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
     Erasing a contact that is already gone succeeds.
     """
+    ReceiptRequest.from_options(  # checked once, before any workspace is asked
+        receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
+    )
 
-    def body(io: Io) -> int:
-        receipt_request = ReceiptRequest.from_options(
-            receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
-        )
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
+    def one(connection: Connection, scoped: Io) -> int:
         return run_erase(
             connection,
-            io,
+            scoped,
             contact_id=contact_id,
             email=email,
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
             as_json=as_json,
-            receipt=receipt_request,
+            receipt=ReceiptRequest.from_options(
+                per_workspace_path(receipt, connection.name),
+                per_workspace_path(receipt_html, connection.name),
+                reference=reference,
+                language=language,
+                dry_run=dry_run,
+            ),
         )
 
-    _execute(body)
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
+    workspaces=True,
     short_help="Check that erased contacts are gone.",
     epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
 )
 def verify(
+    io: Io,
+    connect: ConnectEach,
     contact_ids: Annotated[
         list[str],
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
     ],
     policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Check that erased contacts are gone (and, with redact-messages, what they wrote).
 
     A contact that is gone shows as "no contact with this id": Intercom answers the same for
@@ -485,29 +622,36 @@ def verify(
     readable.
     """
 
-    def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
-        return run_verify(connection, io, contact_ids=contact_ids, policy=policy, as_json=as_json)
+    def one(connection: Connection, scoped: Io) -> int:
+        return run_verify(
+            connection, scoped, contact_ids=contact_ids, policy=policy, as_json=as_json
+        )
 
-    _execute(body)
+    return _in_each(io, connect(), one, as_json=as_json)
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
-        "--set 'name=Ada Lovelace'"
+        "--set 'name=Ada Lovelace'",
+        "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --custom-attribute plan=behavioral "
+        "--set custom_attributes.plan=pro",
     ),
 )
 def rectify(
+    io: Io,
+    connect: Connect,
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
             metavar="FIELD=VALUE",
-            help="Correct FIELD (email, name, phone). Repeatable.",
+            help="Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
+            "attribute declared with --custom-attribute). Repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -517,25 +661,58 @@ def rectify(
             "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
         ),
     ] = None,
+    custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """Correct a contact's email, name or phone (Art. 16)."""
+) -> int:
+    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16)."""
+    changes = parse_changes(set_, clear)
+    attributes = parse_custom_attributes(custom_attribute)
+    connection = connect()
+    return run_rectify(
+        connection,
+        io,
+        contact_id=contact_id,
+        changes=changes,
+        custom_attributes=attributes,
+        as_json=as_json,
+    )
 
-    def body(io: Io) -> int:
-        changes = parse_changes(set_, clear)
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
-        return run_rectify(connection, io, contact_id=contact_id, changes=changes, as_json=as_json)
 
-    _execute(body)
+@_command(
+    intercom_app,
+    name="object",
+    connected=True,
+    short_help="Stop direct marketing to a person: their objection (Art. 21).",
+    epilog=example(
+        "dsr intercom object --email ada@example.com --dry-run",
+        "dsr intercom object 6650d1c2e4b0a1b2c3d4e5f6 --json",
+    ),
+)
+def object_(
+    io: Io,
+    connect: Connect,
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
+    and opt it out of every subscription type, then read both back.
+
+    Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
+    Prints field names and subscription type counts, never values.
+    """
+    connection = connect()
+    return run_object(
+        connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
+    )
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
     short_help="Check the token, its workspace, region and scopes.",
     epilog=example(
         "dsr intercom check",
@@ -543,6 +720,8 @@ def rectify(
     ),
 )
 def check(
+    io: Io,
+    connect: Connect,
     run_for: Annotated[
         CheckScope,
         typer.Option(
@@ -557,24 +736,15 @@ def check(
         ),
     ] = "delete_contact",
     as_json: JsonOption = False,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Check the token: its workspace and region, and what it may do, before a run.
 
     Sends GET /me, then one harmless request per capability, naming an id Intercom never
     issues, so no person's data is read or changed. Exits 0 when everything the run needs
     is ok, 2 otherwise.
     """
-
-    def body(io: Io) -> int:
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
-        return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
-
-    _execute(body)
+    connection = connect()
+    return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
 
 class SurfaceFormat(StrEnum):
@@ -584,15 +754,19 @@ class SurfaceFormat(StrEnum):
     JSON = "json"
 
 
-@intercom_app.command(
-    cls=Command,
+@_command(
+    intercom_app,
+    connected=True,
     short_help="Print what export and erasure cover, for your records.",
     epilog=example(
         "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
+        "dsr intercom surface --contact 6650d1c2e4b0a1b2c3d4e5f6",
     ),
 )
 def surface(
+    io: Io,
+    connect: Connect,
     output_format: Annotated[
         SurfaceFormat,
         typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
@@ -605,40 +779,47 @@ def surface(
     ] = False,
     policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
-) -> None:
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            metavar="CONTACT_ID",
+            help="Also name the custom attributes this contact holds that these options "
+            "leave out (exports it, so it needs a token).",
+            show_default=False,
+        ),
+    ] = None,
+) -> int:
     """Print the covered surface for these options, for a record of processing.
 
     What is exported (field globs with their categories), what erasure under the policy
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
-    compliance verdict. Needs no token.
+    compliance verdict. Needs no token, except with --contact.
     """
-
-    def body(io: Io) -> int:
-        attributes = parse_custom_attributes(custom_attribute)
-        resolver = IntercomResolver(
-            "surface-needs-no-token",  # never sent: building a surface makes no request
-            erasure_policy=policy,
-            export_messages=messages,
-            export_archived=export_archived,
-            custom_attributes=attributes,
-        )
-        options = [
-            ("erasure policy", policy_name(policy)),
-            ("messages exported", "yes" if messages else "no"),
-            ("archived contacts exported", "yes" if export_archived else "no"),
-            (
-                "custom attributes",
-                ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
-            ),
-            ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
-        ]
-        if output_format is SurfaceFormat.JSON:
-            io.write(surface_json(resolver.covered_surface, options, policy))
-        else:
-            io.write(surface_markdown(resolver.covered_surface, options, policy))
-        return ExitCode.OK
-
-    _execute(body)
+    attributes = parse_custom_attributes(custom_attribute)
+    held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
+    resolver = IntercomResolver(
+        "surface-needs-no-token",  # never sent: building a surface makes no request
+        erasure_policy=policy,
+        export_messages=messages,
+        export_archived=export_archived,
+        custom_attributes=attributes,
+    )
+    options = [
+        ("erasure policy", policy_name(policy)),
+        ("messages exported", "yes" if messages else "no"),
+        ("archived contacts exported", "yes" if export_archived else "no"),
+        (
+            "custom attributes",
+            ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
+        ),
+        ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
+    ]
+    if output_format is SurfaceFormat.JSON:
+        io.write(surface_json(resolver.covered_surface, options, policy, held))
+    else:
+        io.write(surface_markdown(resolver.covered_surface, options, policy, held))
+    return ExitCode.OK
 
 
 # -- dsr intercom bulk ... ----------------------------------------------------------------------
@@ -682,9 +863,11 @@ ColumnOption = Annotated[
 ]
 
 
-@bulk_app.command(
+@_command(
+    bulk_app,
     "erase",
-    cls=Command,
+    connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
@@ -692,6 +875,8 @@ ColumnOption = Annotated[
     ),
 )
 def bulk_erase(
+    io: Io,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     concurrency: ConcurrencyOption = "auto",
@@ -719,59 +904,54 @@ def bulk_erase(
             "subject by subject (schema in docs/cli.md).",
         ),
     ] = False,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Erase every subject of a file: each contact id, and every contact of each email."""
-
-    def body(io: Io) -> int:
-        workers = parse_concurrency(concurrency)
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
-        return run_bulk_command(
-            connection,
-            io,
-            operation=BulkOperation.ERASE,
-            input_path=input_path,
-            journal_path=journal,
-            column=column,
-            concurrency=workers,
-            report_path=report,
-            policy=policy,
-            assume_yes=yes,
-            receipts_dir=receipts,
-            dry_run=dry_run,
-            as_json=as_json,
-        )
-
-    _execute(body)
+    workers = parse_concurrency(concurrency)
+    connections = connect()
+    return run_bulk_command(
+        connections,
+        io,
+        operation=BulkOperation.ERASE,
+        input_path=input_path,
+        journal_path=journal,
+        column=column,
+        concurrency=workers,
+        report_path=report,
+        policy=policy,
+        assume_yes=yes,
+        receipts_dir=receipts,
+        dry_run=dry_run,
+        as_json=as_json,
+    )
 
 
-@bulk_app.command(
+@_command(
+    bulk_app,
     "status",
-    cls=Command,
     short_help="Show what a journal holds; sends no request.",
     epilog=example(
         "dsr intercom bulk status --journal erase.sqlite",
         "dsr intercom bulk status --journal erase.sqlite --json",
     ),
 )
-def bulk_status(journal: JournalOption, as_json: JsonOption = False) -> None:
+def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
-    _execute(lambda io: run_bulk_status(io, journal_path=journal, as_json=as_json))
+    return run_bulk_status(io, journal_path=journal, as_json=as_json)
 
 
-@bulk_app.command(
+@_command(
+    bulk_app,
     "export",
-    cls=Command,
+    connected=True,
+    workspaces=True,
     epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
     ),
 )
 def bulk_export(
+    io: Io,
+    connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
     out: Annotated[
@@ -786,34 +966,25 @@ def bulk_export(
     ] = False,
     export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
-    token_file: TokenFileOption = None,
-    region: RegionOption = None,
-    base_url: BaseUrlOption = None,
-    api_version: ApiVersionOption = None,
-    verbose: VerboseOption = False,
-) -> None:
+) -> int:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
-
-    def body(io: Io) -> int:
-        workers = parse_concurrency(concurrency)
-        attributes = parse_custom_attributes(custom_attribute)
-        connection = _connect(token_file, region, base_url, api_version, io=io, verbose=verbose)
-        return run_bulk_command(
-            connection,
-            io,
-            operation=BulkOperation.EXPORT,
-            input_path=input_path,
-            journal_path=journal,
-            column=column,
-            concurrency=workers,
-            out_dir=out,
-            report_path=report,
-            messages=messages,
-            archived=export_archived,
-            custom_attributes=attributes,
-        )
-
-    _execute(body)
+    workers = parse_concurrency(concurrency)
+    attributes = parse_custom_attributes(custom_attribute)
+    connections = connect()
+    return run_bulk_command(
+        connections,
+        io,
+        operation=BulkOperation.EXPORT,
+        input_path=input_path,
+        journal_path=journal,
+        column=column,
+        concurrency=workers,
+        out_dir=out,
+        report_path=report,
+        messages=messages,
+        archived=export_archived,
+        custom_attributes=attributes,
+    )
 
 
 # -- dsr sandbox, dsr demo ------------------------------------------------------------------------
@@ -841,8 +1012,8 @@ def _sandbox_rate(value: str) -> str:
     return f"{parsed[0]}/{parsed[1]}"
 
 
-@app.command(
-    cls=Command,
+@_command(
+    app,
     epilog=example(
         "dsr sandbox --port 8910",
         "INTERCOM_ACCESS_TOKEN=sandbox-token dsr intercom lookup "
@@ -850,6 +1021,7 @@ def _sandbox_rate(value: str) -> str:
     ),
 )
 def sandbox(
+    io: Io,
     port: Annotated[
         int, typer.Option("--port", metavar="PORT", help="Port; 0 picks a free one.")
     ] = 0,
@@ -874,45 +1046,53 @@ def sandbox(
     latency: Annotated[
         float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
     ] = 0.0,
-) -> None:
+    workspaces: Annotated[
+        int,
+        typer.Option(
+            "--workspaces",
+            metavar="1|2",
+            min=1,
+            max=2,
+            help="Serve two workspaces holding one person, and print the workspaces file.",
+        ),
+    ] = 1,
+) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
     Try commands safely against it: the first line printed is
     'listening on http://127.0.0.1:PORT'; point --base-url there.
     """
+    from dsr_resolvers.sandbox import run_sandbox
 
-    def body(io: Io) -> int:
-        from dsr_resolvers.sandbox import run_sandbox
-
-        if not 0 <= port <= 65535:
-            raise CliError("--port takes a number from 0 to 65535")
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1")
-        if contacts < 0 or latency < 0:
-            raise CliError("--contacts and --latency cannot be negative")
-        argv = [
-            f"--port={port}",
-            f"--host={host}",
-            f"--token={token}",
-            f"--seed={_sandbox_seed(seed)}",
-            f"--contacts={contacts}",
-            f"--rate={_sandbox_rate(rate)}",
-            f"--latency={latency}",
-        ]
-        try:
-            return run_sandbox(argv)
-        except SystemExit as exit_:  # argparse's own errors, already printed
-            return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
-
-    _execute(body)
+    if not 0 <= port <= 65535:
+        raise CliError("--port takes a number from 0 to 65535")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1")
+    if contacts < 0 or latency < 0:
+        raise CliError("--contacts and --latency cannot be negative")
+    argv = [
+        f"--port={port}",
+        f"--host={host}",
+        f"--token={token}",
+        f"--seed={_sandbox_seed(seed)}",
+        f"--contacts={contacts}",
+        f"--rate={_sandbox_rate(rate)}",
+        f"--latency={latency}",
+        f"--workspaces={workspaces}",
+    ]
+    try:
+        return run_sandbox(argv)
+    except SystemExit as exit_:  # argparse's own errors, already printed
+        return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
 
 
-@app.command(cls=Command, epilog=example("dsr demo"))
+@_command(app, epilog=example("dsr demo"))
 def demo(
+    io: Io,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -922,20 +1102,16 @@ def demo(
             show_default=False,
         ),
     ] = None,
-) -> None:
+) -> int:
     """Run a whole request against a built-in sandbox; no credentials.
 
     Lookup, export, dry run, erasure and verification of a person held as a user and a lead.
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """
-
-    def body(io: Io) -> int:
-        if out is not None and not out.is_dir():
-            raise CliError(f"--out {out} is not a directory")
-        return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
-
-    _execute(body)
+    if out is not None and not out.is_dir():
+        raise CliError(f"--out {out} is not a directory")
+    return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
 
 
 def main() -> int:

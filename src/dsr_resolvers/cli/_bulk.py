@@ -37,9 +37,10 @@ of the single-subject dry run), so memory stays flat however long the input.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self
@@ -72,7 +73,8 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._intercom import plan_entry, policy_name
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, Resolver, ResolverError
+from dsr_resolvers.cli._workspaces import each_workspace, per_workspace_path
+from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
 from dsr_resolvers.intercom import ErasurePolicy
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
@@ -169,10 +171,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
     try:
         subjects = read_subjects(path, column=column)
     except InputError as error:  # names a line number, never the line
-        raise CliError(f"{path}: {error}; fix the input and run again") from None
+        raise CliError(f"{path}: {error}; fix the input and run again") from error
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the input file {path}: {reason}") from None
+        raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
         raise CliError(f"{path} names no subject: one contact id or email a line is expected")
     return subjects
@@ -187,9 +189,9 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def _summary_table(summary: BulkSummary) -> Table:
+def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
     return _table(
-        f"bulk {summary.operation.value}",
+        f"bulk {summary.operation.value}" + (f", {scope}" if scope else ""),
         [
             ("subjects in the input", str(summary.total)),
             ("duplicate lines ignored", str(summary.duplicates)),
@@ -218,8 +220,9 @@ def _report_failures(io: Io, journal: Journal) -> None:
             why += f" (status {error.status})"
         handled = [c for c in outcome.contacts if c.result not in ("found", "requested")]
         reached = ", ".join(f"{c.contact_id} ({c.result})" for c in handled)
+        where = "" if outcome.workspace is None else f"workspace {outcome.workspace}: "
         io.error(
-            f"input line {outcome.line} ({outcome.kind.value}) failed: {why}"
+            f"{where}input line {outcome.line} ({outcome.kind.value}) failed: {why}"
             + (f"; contacts already handled: {reached}" if reached else "")
         )
     if listed > _MAX_LISTED_FAILURES:
@@ -267,7 +270,7 @@ def _open_journal(path: Path, *, read_only: bool = False) -> Journal:
     try:
         return Journal(path, read_only=read_only)
     except JournalError as error:  # names the real cause and never advises deleting it
-        raise CliError(f"journal: {error}") from None
+        raise CliError(f"journal: {error}") from error
 
 
 def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
@@ -276,16 +279,16 @@ def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
     try:
         journal.write_report(report_path)
     except JournalError as error:
-        raise CliError(f"cannot write the report {report_path}: {error}") from None
+        raise CliError(f"cannot write the report {report_path}: {error}") from error
     except OSError as error:
         raise CliError(
             f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
-        ) from None
+        ) from error
     io.status(f"Report: {report_path}")
 
 
 def run_bulk_command(
-    connection: Connection,
+    connection: Connection | Sequence[Connection],
     io: Io,
     *,
     operation: BulkOperation,
@@ -308,7 +311,10 @@ def run_bulk_command(
     """Erase or export every subject of an input file, resumably.
 
     Args:
-        connection: The workspace.
+        connection: The workspace, or several named ones (``--workspace``): every subject is
+            then worked on in each, side by side, each with its own rate limiter; summaries,
+            failures, receipts (one folder each) and export files (one folder each) are
+            grouped by workspace, and a refused token stops that workspace's share only.
         io: Where to print, and whether a person can confirm.
         operation: ``erase`` or ``export``.
         input_path: One contact id or email a line, or a CSV file with a header.
@@ -346,23 +352,46 @@ def run_bulk_command(
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise CliError(f"--out {out_dir} exists and is not a directory")
     subjects = _read_input(input_path, column)
-    limiter = RateLimiter()
-    resolver = connection.resolver(
-        erasure_policy=policy,
-        export_messages=messages,
-        export_archived=archived,
-        custom_attributes=custom_attributes,
-        hooks=limiter,
-    )
+    connections = [connection] if isinstance(connection, Connection) else list(connection)
+    several = connections[0].name is not None
+    limiters = {c.name or "": RateLimiter() for c in connections}
+    resolvers = [
+        c.resolver(
+            erasure_policy=policy,
+            export_messages=messages,
+            export_archived=archived,
+            custom_attributes=custom_attributes,
+            hooks=limiters[c.name or ""],
+        )
+        for c in connections
+    ]
+    resolver = resolvers[0]
     if dry_run:
         workers = 8 if concurrency == "auto" else concurrency
-        return _dry_run(
-            resolver, subjects, io, report_path=report_path, concurrency=workers, as_json=as_json
+        return each_workspace(
+            io,
+            [
+                (
+                    c.name,
+                    functools.partial(
+                        _dry_run,
+                        r,
+                        policy,
+                        subjects,
+                        report_path=per_workspace_path(report_path, c.name),
+                        concurrency=workers,
+                        as_json=as_json,
+                    ),
+                )
+                for c, r in zip(connections, resolvers, strict=True)
+            ],
+            as_json=as_json,
         )
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    options = {"resolver": "intercom"}
+    # Over several workspaces each resolver carries its workspace's name; the rows say which.
+    options = {} if several else {"resolver": "intercom"}
     if operation is BulkOperation.ERASE:
         options["erasure_policy"] = policy_name(policy)
     else:
@@ -380,11 +409,11 @@ def run_bulk_command(
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
                     run_bulk(
-                        resolver,
+                        resolvers if several else resolver,
                         operation,
                         subjects,
                         journal,
-                        limiter=limiter,
+                        limiter=limiters if several else limiters[""],
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
@@ -392,16 +421,24 @@ def run_bulk_command(
                     )
                 )
         except JournalError as error:
-            raise CliError(f"journal: {error}") from None
-        except KeyboardInterrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from None
-        io.out.print(_summary_table(summary))
+            raise CliError(f"journal: {error}") from error
+        except KeyboardInterrupt as interrupt:
+            raise _interrupted(io, journal, report_path, journal_path) from interrupt
+        for share in summary.workspaces:
+            io.out.print(_summary_table(share, f"workspace {share.workspace}"))
+        io.out.print(_summary_table(summary, "all workspaces" if several else ""))
         if receipts is not None:
             receipts.write(io, journal)
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
         _report_failures(io, journal)
+    stopped = [s for s in summary.workspaces if s.stopped is not None]
+    for share in stopped[:-1]:
+        io.error(f"workspace {share.workspace}: {_stop_message(share, journal_path)}")
+    if stopped:  # the others finished their share: this names what was not done
+        last = stopped[-1]
+        raise CliError(f"workspace {last.workspace}: {_stop_message(last, journal_path)}")
     if summary.stopped is not None:
         raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
@@ -429,6 +466,7 @@ def _interrupted(
 
 def _dry_run(
     resolver: Resolver,
+    policy: ErasurePolicy,
     subjects: SubjectFile,
     io: Io,
     *,
@@ -436,19 +474,24 @@ def _dry_run(
     concurrency: int,
     as_json: bool = False,
 ) -> int:
-    totals = {"subjects": 0, "held": 0, "contacts": 0, "conversations": 0, "redactions": 0}
+    totals = dict.fromkeys(
+        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
+    )
     errors = 0
-    policy: ErasurePolicy = getattr(resolver, "erasure_policy", "delete_contact")
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
-            existing = [c for c in plan.contacts if c.exists is not False]
-            totals["held"] += bool(existing)
-            totals["contacts"] += len(existing)
-            totals["conversations"] += sum(c.conversations or 0 for c in existing)
-            totals["redactions"] += sum(c.redactions or 0 for c in existing)
+            # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
+            reached = [c for c in plan.contacts if c.to_erase]
+            totals["held"] += bool(reached)
+            totals["contacts"] += len(reached)
+            totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
+            totals["conversations"] += sum(
+                c.counts.get("conversations_scanned", 0) for c in reached
+            )
+            totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -494,16 +537,19 @@ def _dry_run(
             write_atomically(report_path, report_chunks())
     except ResolverError as error:
         status = FailureInfo.of(error).status
-        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from None
-    except KeyboardInterrupt:
-        raise CliError("interrupted: the dry run changed nothing", interrupt_exit_code()) from None
+        raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error
+    except KeyboardInterrupt as interrupt:
+        raise CliError(
+            "interrupted: the dry run changed nothing", interrupt_exit_code()
+        ) from interrupt
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot write the report {report_path}: {reason}") from None
+        raise CliError(f"cannot write the report {report_path}: {reason}") from error
     rows = [
         ("subjects planned", str(totals["subjects"])),
-        ("  with contacts held", str(totals["held"])),
+        ("  with contacts to erase", str(totals["held"])),
         ("contacts to erase", str(totals["contacts"])),
+        ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
     if policy == "redact_messages":
         rows += [
@@ -524,9 +570,9 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
     contacts = [
         plan_entry(
             contact.contact_id,
-            contact.exists is not False,
-            conversations=contact.conversations,
-            redactions=contact.redactions,
+            contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
+            conversations=contact.counts.get("conversations_scanned"),
+            redactions=contact.counts.get("messages_to_redact"),
         )
         for contact in plan.contacts
     ]
@@ -535,8 +581,8 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
     else:
-        held = any(contact["outcome"] == "planned" for contact in contacts)
-        entry["outcome"] = "planned" if held else "no_contact"
+        reached = any(contact["outcome"] != "no_contact" for contact in contacts)
+        entry["outcome"] = "planned" if reached else "no_contact"
     return entry | {"contacts": contacts}
 
 
@@ -559,7 +605,9 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+        by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
     running = counts.get(SubjectState.RUNNING, 0)
+    rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -570,6 +618,16 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
             "states": {state.value: counts.get(state, 0) for state in SubjectState},
+            **(
+                {
+                    "workspaces": {
+                        name: {state.value: states.get(state, 0) for state in SubjectState}
+                        for name, states in by_workspace.items()
+                    }
+                }
+                if by_workspace
+                else {}
+            ),
             "in_doubt": running,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
@@ -580,9 +638,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
     if settings is None:
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
-    done = counts.get(SubjectState.DONE, 0)
     if as_json:
-        return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+        return ExitCode.OK if rows_done else ExitCode.FAILED
     rows = [("operation", settings.operation.value)]
     rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
     rows += [
@@ -590,6 +647,11 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         ("subjects", str(settings.input_subjects)),
     ]
     rows += [(f"  {state.value}", str(counts.get(state, 0))) for state in SubjectState]
+    for name, states in by_workspace.items():
+        rows += [
+            (f"workspace {name}", ""),
+            *((f"  {state.value}", str(states.get(state, 0))) for state in SubjectState),
+        ]
     for info, count in failures.items():
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
@@ -599,4 +661,4 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
             f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
             "the same command resumes them"
         )
-    return ExitCode.OK if done == settings.input_subjects else ExitCode.FAILED
+    return ExitCode.OK if rows_done else ExitCode.FAILED

@@ -22,26 +22,37 @@ every capability the options need is ``ok``, 2 otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 
 from dsr_resolvers.cli._errors import CliError, ExitCode
-from dsr_resolvers.cli._intercom import not_intercom, policy_name, unreachable
+from dsr_resolvers.cli._intercom import not_intercom, pointed, policy_name
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.intercom import ErasurePolicy
-from dsr_resolvers.intercom._http import intercom_says_absent
+from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.intercom import (
+    CredentialsRefusedError,
+    ErasurePolicy,
+    IntercomRejectedError,
+    IntercomResolver,
+    MalformedResponseError,
+)
+from dsr_resolvers.intercom import _routes as routes
+from dsr_resolvers.intercom._http import Route
 
 __all__ = ["CHECK_FORMAT", "NEVER_ISSUED", "CheckScope", "run_check"]
 
 CHECK_FORMAT: Final = "dsr-resolvers/check/v1"
 #: An id of Intercom's shape that it never issues (an all-zero object id), for the probes.
 NEVER_ISSUED: Final = "0" * 24
+
+_T = TypeVar("_T")
 
 
 class CheckScope(StrEnum):
@@ -62,43 +73,30 @@ _RUNS: Final = {
 @dataclass(frozen=True)
 class _Probe:
     name: str
-    method: str
-    route: str
-    path: str
+    route: Route
     body: Any = None
-    params: Any = None
+    params: Mapping[str, str] | None = None
+    path_params: Mapping[str, str] | None = None
 
 
 def _search(field: str) -> dict[str, Any]:
     return {"query": {"field": field, "operator": "=", "value": NEVER_ISSUED}}
 
 
-_READ_CONTACTS: Final = _Probe(
-    "read contacts", "POST", "/contacts/search", "/contacts/search", _search("id")
-)
+_READ_CONTACTS: Final = _Probe("read contacts", routes.CONTACT_SEARCH, _search("id"))
 _READ_CONVERSATIONS: Final = _Probe(
-    "read conversations",
-    "POST",
-    "/conversations/search",
-    "/conversations/search",
-    _search("contact_ids"),
+    "read conversations", routes.CONVERSATION_SEARCH, _search("contact_ids")
 )
-_TICKETS: Final = _Probe(
-    "read tickets", "POST", "/tickets/search", "/tickets/search", _search("contact_ids")
-)
+_TICKETS: Final = _Probe("read tickets", routes.TICKET_SEARCH, _search("contact_ids"))
 _EVENTS: Final = _Probe(
     "read events",
-    "GET",
-    "/events",
-    "/events",
+    routes.EVENTS,
     params={"type": "user", "intercom_user_id": NEVER_ISSUED, "summary": "true"},
 )
-_DELETE: Final = _Probe("delete contacts", "DELETE", "/contacts/{id}", f"/contacts/{NEVER_ISSUED}")
+_DELETE: Final = _Probe("delete contacts", routes.DELETE_CONTACT, path_params={"id": NEVER_ISSUED})
 _REDACT: Final = _Probe(
     "redact conversations",
-    "POST",
-    "/conversations/redact",
-    "/conversations/redact",
+    routes.REDACT,
     {"type": "source", "conversation_id": NEVER_ISSUED, "source_id": NEVER_ISSUED},
 )
 _PROBES: Final = (_READ_CONTACTS, _READ_CONVERSATIONS, _TICKETS, _EVENTS, _DELETE, _REDACT)
@@ -117,55 +115,60 @@ def needed(scope: CheckScope, policy: ErasurePolicy) -> frozenset[str]:
     return frozenset(export | erase)
 
 
-def _send(client: httpx.Client, connection: Connection, probe: _Probe) -> httpx.Response:
+def _ask(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
+    """One request, not retried: a probe reports what Intercom answered the first time."""
+    return asyncio.run(pointed(work, connection.base_url))
+
+
+def _result(connection: Connection, resolver: IntercomResolver, probe: _Probe) -> tuple[str, str]:
+    """``(outcome, status)`` of one probe: ``ok``, ``refused`` or ``unknown``."""
     try:
-        return client.request(probe.method, probe.path, json=probe.body, params=probe.params)
-    except httpx.ConnectError as error:
-        pointer = unreachable(error, connection.base_url)
-        if pointer is not None:
-            raise pointer from None
-        raise
+        answer = _ask(
+            connection,
+            lambda: resolver.probe(
+                probe.route,
+                path_params=probe.path_params,
+                params=probe.params,
+                json_body=probe.body,
+            ),
+        )
+    except CredentialsRefusedError as error:
+        return "refused", str(error.status_code)
+    except IntercomRejectedError as error:
+        return "unknown", str(error.status_code)
+    except httpx.HTTPStatusError as error:
+        return "unknown", str(error.response.status_code)
+    except (ResolverError, httpx.HTTPError) as error:
+        return "unknown", type(error).__name__
+    return "ok", "404" if answer is None else "200"
 
 
-def _result(response: httpx.Response) -> tuple[str, str]:
-    status = response.status_code
-    if 200 <= status < 300 or (status == 404 and intercom_says_absent(response)):
-        return "ok", str(status)
-    if status == 403:
-        return "refused", "403"
-    return "unknown", str(status)
-
-
-def _identity(client: httpx.Client, connection: Connection) -> dict[str, str | None]:
+def _identity(connection: Connection, resolver: IntercomResolver) -> dict[str, str | None]:
     """GET /me: the workspace's name and region; stops the check on 401 or a foreign host."""
     try:
-        response = _send(client, connection, _Probe("me", "GET", "/me", "/me"))
+        body = _ask(connection, lambda: resolver.probe(routes.ME))
+    except CredentialsRefusedError as error:
+        raise CliError(
+            f"Intercom refused the token (status {error.status_code}): it is missing, revoked or "
+            "for another workspace or region; supply a valid token, and --region eu or au "
+            "outside the US"
+        ) from error
+    except MalformedResponseError as error:
+        raise not_intercom(connection.base_url) from error
+    except (ResolverError, httpx.HTTPStatusError):
+        return {"name": None, "region": None}
     except httpx.HTTPError as error:
         raise CliError(
             f"cannot check {connection.base_url}: {type(error).__name__}; check your network, "
             "--base-url and --region",
             ExitCode.USAGE,
-        ) from None
-    if response.status_code == 401:
-        raise CliError(
-            "Intercom refused the token (status 401): it is missing, revoked or for another "
-            "workspace or region; supply a valid token, and --region eu or au outside the US"
-        )
-    if response.status_code == 404 and not intercom_says_absent(response):
-        raise not_intercom(connection.base_url)
-    if response.status_code != 200:
-        return {"name": None, "region": None, "status": str(response.status_code)}
-    try:
-        body = response.json()
-    except ValueError:
-        raise not_intercom(connection.base_url) from None
-    app = body.get("app") if isinstance(body, dict) else None
+        ) from error
+    app = (body or {}).get("app")
     app = app if isinstance(app, dict) else {}
     name, region = app.get("name"), app.get("region")
     return {
         "name": name if isinstance(name, str) else None,
         "region": region if isinstance(region, str) else None,
-        "status": "200",
     }
 
 
@@ -193,25 +196,20 @@ def run_check(
         CliError: The token is refused, or the host is not Intercom's API or cannot be reached.
     """
     needs = needed(scope, policy)
-    with connection.client() as client:
-        identity = _identity(client, connection)
-        results: list[dict[str, Any]] = []
-        for probe in _PROBES:
-            try:
-                outcome, status = _result(_send(client, connection, probe))
-            except httpx.HTTPError as error:
-                outcome, status = "unknown", type(error).__name__
-            if status == "401":
-                outcome = "refused"
-            results.append(
-                {
-                    "capability": probe.name,
-                    "route": f"{probe.method} {probe.route}",
-                    "needed": probe.name in needs,
-                    "result": outcome,
-                    "status": status,
-                }
-            )
+    resolver = connection.resolver()
+    identity = _identity(connection, resolver)
+    results: list[dict[str, Any]] = []
+    for probe in _PROBES:
+        outcome, status = _result(connection, resolver, probe)
+        results.append(
+            {
+                "capability": probe.name,
+                "route": f"{probe.route.method} {probe.route.path}",
+                "needed": probe.name in needs,
+                "result": outcome,
+                "status": status,
+            }
+        )
     ready = all(r["result"] == "ok" for r in results if r["needed"])
     if as_json:
         document = {

@@ -71,7 +71,7 @@ def _write(path: Path, text: str, what: str) -> None:
         raise CliError(
             f"cannot write the {what} {path}: {error.strerror or type(error).__name__}; "
             "check that the directory exists and is writable"
-        ) from None
+        ) from error
 
 
 def check_language(language: str) -> str:
@@ -99,10 +99,10 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
     try:
         return ProcessingRecord.from_toml(path)
     except ProcessingRecordError as error:
-        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from None
+        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from error
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
-        raise CliError(f"cannot read the processing record {path}: {reason}") from None
+        raise CliError(f"cannot read the processing record {path}: {reason}") from error
 
 
 # -- the access report -------------------------------------------------------------------------
@@ -121,7 +121,11 @@ def write_access_report(
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
     exports = {
-        subject.contact_id: ResolverExport(resolver=bundle.resolver, records=subject.records)
+        subject.contact_id: ResolverExport(
+            resolver=bundle.resolver,
+            records=subject.records,
+            held_not_exported=subject.held_not_exported,
+        )
         for subject in bundle.subjects
     }
     html = render_access_report(
@@ -194,7 +198,7 @@ class ReceiptRequest:
 def _read_back(
     connection: Connection, resolver: IntercomResolver, io: Io, contact_id: str
 ) -> ReadBack | None:
-    ref = SubjectRef(kind="intercom", value=contact_id)
+    ref = SubjectRef(kind=resolver.name, value=contact_id)
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
@@ -288,7 +292,7 @@ class BulkReceipts:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from None
+            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from error
         try:
             before = {o.key for o in journal.outcomes(states=[SubjectState.DONE])}
         except JournalError:  # a new journal: nothing finished yet
@@ -313,16 +317,19 @@ class BulkReceipts:
             if subject.key in self.done_before:
                 continue
             contacts = tuple(_bulk_contact(contact) for contact in subject.contacts)
+            # Over several workspaces, one folder each, and each receipt names its workspace.
+            folder = self.directory / (subject.workspace or "")
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
-                resolver=self.resolver,
+                resolver=subject.workspace or self.resolver,
                 requested_at=self.started_at,
                 completed_at=completed,
                 policy=self.policy,
                 contacts=contacts,
                 surface_sha256=self.surface_sha256,
             )
-            _write(self.directory / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
+            folder.mkdir(mode=0o700, exist_ok=True)
+            _write(folder / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
             written += 1
         io.status(
             f"Erasure receipts: {written} in {self.directory} (one per subject finished by this "

@@ -8,7 +8,12 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 1. ``lookup --email``: both contacts are found;
 2. ``export --email --messages``: one bundle for both, with what they wrote;
 3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
-4. ``verify``: both contacts are gone and nothing they wrote is readable.
+4. ``verify``: both contacts are gone and nothing they wrote is readable;
+
+and then, in the company's other workspace (``eu``, a second fake holding the same person by
+phone and external id, with no email), ``lookup --all-workspaces --external-id`` finds them
+again, and ``erase --workspace eu`` erases them there too. (External id, since the lookup
+by phone or by several identifiers at once is not in this version's CLI yet.)
 
 It ends by saying where the deliverables are: the HTML access report of step 2 and the
 erasure receipt (JSON and HTML) of step 3, kept in ``--out DIR`` or else in a new temporary
@@ -20,10 +25,12 @@ and named in the file).
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
@@ -35,6 +42,7 @@ from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
+    policy_name,
     run_erase,
     run_export,
     run_lookup,
@@ -42,8 +50,9 @@ from dsr_resolvers.cli._intercom import (
 )
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
+from dsr_resolvers.cli._workspaces import each_workspace
 from dsr_resolvers.contract import ExportRecord
-from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo
+from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo, seed_second_workspace
 from dsr_resolvers.sandbox._hint import dsr_program
 from dsr_resolvers.testing import FakeIntercom
 
@@ -135,6 +144,62 @@ def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
             io.out.print(Text(f"... and {hidden} more in {export_path}"), soft_wrap=True)
 
 
+def _every_workspace(
+    io: Io, workspaces: list[Connection], external_id: str, statuses: list[int]
+) -> list[str]:
+    """The epilogue: the person in every workspace, and their erasure in the other one."""
+    io.out.print()
+    io.out.rule("[bold]Every workspace the company runs", align="left")
+    io.out.print(
+        Text(
+            "The company also runs an EU workspace, where the same person wrote in by phone: "
+            "no email there, but the same external id. Look in every workspace (the "
+            "workspaces file names each one's host and token source; 'dsr sandbox "
+            "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
+            "it); in eu the person is found, and erased there too:"
+        )
+    )
+    io.out.print(
+        Text(
+            "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
+            f"--external-id {external_id}",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
+    found: dict[str, list[str]] = {}
+
+    def lookup(connection: Connection, scoped: Io) -> int:
+        matches = run_lookup(connection, scoped, email=None, external_id=external_id)
+        found[str(connection.name)] = [match.id for match in matches]
+        return ExitCode.OK
+
+    statuses.append(
+        each_workspace(io, [(c.name, functools.partial(lookup, c)) for c in workspaces])
+    )
+    elsewhere = found.get("eu", [])
+    for contact_id in elsewhere:
+        io.out.print(
+            Text(
+                f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
+                f"--policy {policy_name('redact_messages')} --yes",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
+        statuses.append(
+            run_erase(
+                workspaces[1],
+                io,
+                contact_id=contact_id,
+                email=None,
+                policy="redact_messages",
+                assume_yes=True,
+            )
+        )
+    return elsewhere
+
+
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     """Run the demo against an in-process sandbox.
 
@@ -148,12 +213,18 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     """
     fake = FakeIntercom(DEFAULT_TOKEN)
     demo = seed_demo(fake)
+    other = FakeIntercom(DEFAULT_TOKEN, seed=1)
+    second = seed_second_workspace(other, demo)
     email = demo.shared_email
     statuses: list[int] = []
     keep = out_dir or Path(tempfile.mkdtemp(prefix="dsr-demo-deliverables-"))
     report_path = keep / "demo-access-report.html"
     receipt = ReceiptRequest(keep / "demo-erasure-receipt.json", keep / "demo-erasure-receipt.html")
-    with fake.serve() as base_url, tempfile.TemporaryDirectory(prefix="dsr-demo-") as scratch:
+    with (
+        fake.serve() as base_url,
+        other.serve() as other_url,
+        tempfile.TemporaryDirectory(prefix="dsr-demo-") as scratch,
+    ):
         connection = Connection(base_url=base_url, token=SecretStr(DEFAULT_TOKEN))
         io.out.print(
             Panel(
@@ -245,7 +316,16 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                     "others wrote in shared conversations stays."
                 )
             )
-    ok = all(status == ExitCode.OK for status in statuses) and len(matches) >= 2
+        workspaces = [
+            replace(connection, name="us"),
+            replace(connection, base_url=other_url, name="eu"),
+        ]
+        found_elsewhere = _every_workspace(io, workspaces, demo.user_external_id, statuses)
+    ok = (
+        all(status == ExitCode.OK for status in statuses)
+        and len(matches) >= 2
+        and found_elsewhere == [second.contact_id]
+    )
     io.out.print()
     io.out.print(
         Panel(

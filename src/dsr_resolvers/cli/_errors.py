@@ -98,6 +98,9 @@ def interrupt_exit_code() -> ExitCode:
 class CliError(Exception):
     """Stops a command with one line on stderr and an exit status.
 
+    Raised ``from`` the error that caused it, so the cause travels with it (its type is what
+    decides, never its text).
+
     Args:
         message: What failed and what to do, on one line; never personal data or a token.
         exit_code: The status to exit with.
@@ -119,10 +122,6 @@ class SubjectFailedError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-#: Statuses that say the credentials or their scopes are wrong: configuration, not data.
-CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
 def rejected_message(error: IntercomRejectedError) -> str:

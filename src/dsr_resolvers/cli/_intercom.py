@@ -21,6 +21,7 @@ email, which the person typing the command already knows.
 | verify  | ``verify_erasure``                   | a contact is still held, or a message it    |
 |         |                                      | wrote is still readable, or a check failed  |
 | rectify | ``rectify_subject``                  | the correction failed                       |
+| object  | ``object_to_marketing`` (Art. 21)    | any contact failed (the others are handled)  |
 
 What each outcome is called, here and in ``--json``, is only what Intercom showed:
 
@@ -40,10 +41,11 @@ Intercom answers 404 both for an id it never held and for one erased earlier, so
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -61,7 +63,7 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, ResolverErasure, SubjectRef
+from dsr_resolvers.contract import PiiCategory, Presence, ResolverErasure, SubjectRef
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
@@ -76,6 +78,7 @@ __all__ = [
     "PLAN_FORMAT",
     "LookupFormat",
     "find_contacts",
+    "held_not_exported_by",
     "not_intercom",
     "plan_entry",
     "plausible_contact_id",
@@ -83,6 +86,7 @@ __all__ = [
     "run_erase",
     "run_export",
     "run_lookup",
+    "run_object",
     "run_rectify",
     "run_verify",
     "shown_id",
@@ -114,6 +118,7 @@ class LookupFormat(StrEnum):
 _PLAUSIBLE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
 #: How ``erase``, ``verify`` and ``rectify`` name an id that Intercom does not hold.
 NO_CONTACT: Final = "no contact with this id"
+NOT_VISIBLE: Final = "not visible: erasing unarchives and deletes it if Intercom holds it archived"
 
 
 def plausible_contact_id(contact_id: str) -> bool:
@@ -153,6 +158,24 @@ def not_intercom(base_url: str) -> CliError:
     )
 
 
+async def pointed(work: Callable[[], Awaitable[_T]], base_url: str) -> _T:
+    """Await ``work()``; a host that cannot be reached or is not Intercom's stops the command.
+
+    Raises:
+        CliError: The host does not resolve, refuses connections, or answers a 404 that is not
+            Intercom's (exit 2): ``--base-url`` or ``--region`` is wrong.
+    """
+    try:
+        return await work()
+    except httpx.ConnectError as error:
+        pointer = unreachable(error, base_url)
+        if pointer is None:
+            raise
+        raise pointer from error
+    except NotIntercomError as error:
+        raise not_intercom(base_url) from error
+
+
 def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str = "") -> _T:
     """Run one resolver call to completion, retrying transient failures.
 
@@ -161,54 +184,49 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
     costs as much CPU as the export itself.
 
     Raises:
-        CliError: The host is not Intercom's API or cannot be reached (exit 2), or Intercom
-            refused the credentials.
+        CliError: The host is not Intercom's API or cannot be reached, or Intercom refused the
+            credentials (exit 2).
         SubjectFailedError: The call failed for good.
     """
     base_url = connection.base_url
-    trace = connection.trace
-
-    async def pointed() -> _T:
-        try:
-            return await work()
-        except httpx.ConnectError as error:
-            pointer = unreachable(error, base_url)
-            if pointer is None:
-                raise
-            raise pointer from None
-        except NotIntercomError:
-            raise not_intercom(base_url) from None
-
     held: list[_T] = []
 
     async def attempt() -> None:
-        held.append(await call_with_retries(pointed, policy=connection.retry, base_url=base_url))
+        held.append(
+            await call_with_retries(
+                lambda: pointed(work, base_url), policy=connection.retry, base_url=base_url
+            )
+        )
 
-    try:
-        if trace is None:
+    if connection.trace is None:
+        asyncio.run(attempt())
+    else:
+        with connection.trace.waiting(label or "Waiting for Intercom"):
             asyncio.run(attempt())
-        else:
-            with trace.waiting(label or "Waiting for Intercom"):
-                asyncio.run(attempt())
-    except CliError as refused:
-        if "(status 401)" in refused.message or "(status 403)" in refused.message:
-            raise CliError(
-                f"{refused.message}; 'dsr intercom check' lists what the token may do",
-                refused.exit_code,
-            ) from None
-        raise
     return held[0]
 
 
-def _ref(contact_id: str) -> SubjectRef:
-    return SubjectRef(kind="intercom", value=contact_id)
+def each_contact(
+    connection: Connection,
+    contacts: Iterable[ContactMatch],
+    call: Callable[[SubjectRef], Awaitable[_T]],
+    label: str,
+) -> Iterator[tuple[ContactMatch, _T | SubjectFailedError | None]]:
+    """The one loop of export, dry run, erase, verify and rectify: each contact's result.
 
-
-def _on(
-    method: Callable[[SubjectRef], Awaitable[_T]], contact_id: str
-) -> Callable[[], Awaitable[_T]]:
-    """A retryable call of ``method`` for one contact."""
-    return lambda: method(_ref(contact_id))
+    An id that cannot be Intercom's is never sent (``None``); a call that failed for good
+    yields its :class:`SubjectFailedError`, and the loop goes on with the next contact.
+    """
+    for match in contacts:
+        if not plausible_contact_id(match.id):
+            yield match, None
+            continue
+        ref = SubjectRef(kind=connection.name or "intercom", value=match.id)
+        try:
+            result: _T | SubjectFailedError = _run(connection, functools.partial(call, ref), label)
+        except SubjectFailedError as failure:
+            result = failure
+        yield match, result
 
 
 def _role(match: ContactMatch) -> str:
@@ -235,7 +253,7 @@ def find_contacts(
             connection, lambda: resolver.find_contacts(email=email, external_id=external_id)
         )
     except SubjectFailedError as failure:
-        raise CliError(f"lookup failed: {failure.reason}", ExitCode.FAILED) from None
+        raise CliError(f"lookup failed: {failure.reason}", ExitCode.FAILED) from failure
 
 
 def run_lookup(
@@ -332,18 +350,18 @@ def collect_export(
     subjects: list[SubjectRecords] = []
     failed: list[str] = []
     reason = ""
-    for match in contacts:
-        if not plausible_contact_id(match.id):
-            subjects.append(SubjectRecords(match.id, ()))
-            continue
-        try:
-            export = _run(connection, _on(resolver.export_subject, match.id), "Exporting")
-        except SubjectFailedError as failure:
+    for match, export in each_contact(connection, contacts, resolver.export_subject, "Exporting"):
+        if isinstance(export, SubjectFailedError):
             failed.append(match.id)
-            reason = failure.reason
+            reason = export.reason
             continue
         role = None if match.role == _UNKNOWN_ROLE else match.role
-        subjects.append(SubjectRecords(match.id, export.records, role))
+        if export is None:
+            subjects.append(SubjectRecords(match.id, (), role))
+        else:
+            subjects.append(
+                SubjectRecords(match.id, export.records, role, export.held_not_exported)
+            )
     if failed:
         raise CliError(
             f"export of contact {', '.join(failed)} failed: {reason}; nothing was written, "
@@ -392,7 +410,7 @@ def write_export(
         raise CliError(
             f"cannot write {out}: {error.strerror or type(error).__name__}; "
             "check that the directory exists and is writable"
-        ) from None
+        ) from error
     where = str(out)
     if export_format is not ExportFormat.JSON:
         where += f" (covered surface in {surface_path})"
@@ -458,7 +476,28 @@ def run_export(
     write_export(
         io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
     )
+    for subject in bundle.subjects:
+        if subject.held_not_exported:  # names only: held, but never declared, so not exported
+            io.status(f"warning: contact {subject.contact_id} holds, undeclared and not exported:")
+            for name in subject.held_not_exported:
+                io.status(f"  {name}")
+            io.status("  (declare those holding personal data: --custom-attribute NAME=CATEGORY)")
     return bundle
+
+
+def held_not_exported_by(
+    connection: Connection, contact_id: str, custom_attributes: Mapping[str, PiiCategory]
+) -> tuple[str, tuple[str, ...]]:
+    """The contact id, and what the contact holds that an export with these declared custom
+    attributes leaves out (``dsr intercom surface --contact``): it exports the contact.
+
+    Raises:
+        CliError: The export failed (exit 1).
+    """
+    resolver = connection.resolver(custom_attributes=custom_attributes)
+    match = ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE)
+    [subject] = collect_export(connection, resolver, [match]).subjects
+    return subject.contact_id, subject.held_not_exported
 
 
 def _warn_unheld_attributes(
@@ -510,36 +549,32 @@ def plan_erasures(
     connection: Connection, resolver: IntercomResolver, contacts: Sequence[ContactMatch]
 ) -> list[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]]:
     """The dry run: what erasing each contact would do, read-only (``None``: no such id)."""
-    plans: list[tuple[ContactMatch, ErasurePlan | SubjectFailedError | None]] = []
-    for match in contacts:
-        if not plausible_contact_id(match.id):
-            plans.append((match, None))
-            continue
-        try:
-            plan = _run(connection, _on(resolver.plan_erasure, match.id), "Planning")
-        except SubjectFailedError as failure:
-            plans.append((match, failure))
-        else:
-            plans.append((match, plan))
-    return plans
+    return list(each_contact(connection, contacts, resolver.plan_erasure, "Planning"))
 
 
 def _plan_action(plan: ErasurePlan) -> str:
-    return _would_do(plan.contact_exists, plan.redactions if plan.messages is not None else None)
+    return _would_do(plan.presence, plan.redactions if plan.messages is not None else None)
 
 
-def _would_do(exists: bool, redactions: int | None) -> str:
+_PLANNED: Final = {
+    Presence.HELD: "planned",
+    Presence.NOT_VISIBLE: "not_visible",
+    Presence.ABSENT: "no_contact",
+}
+
+
+def _would_do(presence: Presence, redactions: int | None) -> str:
     redact = f"redact {redactions}" if redactions is not None else ""
-    if not exists:
-        # An archived contact answers like an absent one; the erasure unarchives to reach it.
-        gone = f"{NO_CONTACT} (if archived, erasing unarchives and deletes it)"
-        return f"{redact}; {gone}" if redact else gone
-    return f"{redact}, delete" if redact else "delete"
+    if presence is Presence.HELD:
+        return f"{redact}, delete" if redact else "delete"
+    # An archived contact reads like an absent one; the erasure unarchives to reach it.
+    gone = NO_CONTACT if presence is Presence.ABSENT else NOT_VISIBLE
+    return f"{redact}; {gone}" if redact else gone
 
 
 def plan_entry(
     contact_id: str,
-    exists: bool,
+    presence: Presence,
     *,
     role: str | None = None,
     conversations: int | None = None,
@@ -551,7 +586,7 @@ def plan_entry(
 
     Args:
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
-        exists: Whether Intercom holds it now.
+        presence: ``held``, ``not_visible`` (archived or absent: no read tells) or ``absent``.
         role: ``user`` or ``lead`` when a lookup said so.
         conversations: Conversations it is in (``redact-messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
@@ -564,13 +599,13 @@ def plan_entry(
     match = ContactMatch(id=contact_id, role=role or _UNKNOWN_ROLE)
     return _entry(
         match,
-        "planned" if exists else "no_contact",
-        held=exists,
+        _PLANNED[presence],
+        held=presence is Presence.HELD,
         conversations=conversations,
         written=written,
         redacted=redacted,
         redactions=redactions,
-        would_do=_would_do(exists, redactions),
+        would_do=_would_do(presence, redactions),
     )
 
 
@@ -613,7 +648,7 @@ def _plans_json(
             contacts.append(
                 plan_entry(
                     match.id,
-                    plan.contact_exists,
+                    plan.presence,
                     role=match.role,
                     conversations=None if scan is None else scan.conversations,
                     written=None if scan is None else scan.authored,
@@ -649,19 +684,16 @@ def _erase_each(
     if stopped."""
     results: list[tuple[ContactMatch, str, str, ResolverErasure | SubjectFailedError]] = []
     try:
-        for match in contacts:
-            if not plausible_contact_id(match.id):
+        for match, erasure in each_contact(connection, contacts, resolver.erase_subject, "Erasing"):
+            if erasure is None:
                 # Nothing was asked of Intercom, so nothing is claimed: a receipt shows it failed.
                 unsent = SubjectFailedError("not an Intercom contact id; no request was sent")
                 results.append((match, "no_contact", "no request was sent", unsent))
-                continue
-            try:
-                erasure = _run(connection, _on(resolver.erase_subject, match.id), "Erasing")
-            except SubjectFailedError as failure:
-                results.append((match, "failed", failure.reason, failure))
-                continue
-            outcome = "no_contact" if erasure.already_absent else "erased"
-            results.append((match, outcome, erasure.detail or "", erasure))
+            elif isinstance(erasure, SubjectFailedError):
+                results.append((match, "failed", erasure.reason, erasure))
+            else:
+                outcome = "no_contact" if erasure.already_absent else "erased"
+                results.append((match, outcome, erasure.detail or "", erasure))
     except KeyboardInterrupt:
         done = [m.id for m, outcome, _, _ in results if outcome == "erased"]
         left = [shown_id(m.id) for m in contacts[len(results) :]]
@@ -768,6 +800,68 @@ def _report_failures(io: Io, doing: str, outcomes: Sequence[tuple[ContactMatch, 
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
+# -- object -------------------------------------------------------------------------------------
+
+OBJECT_FORMAT: Final = "dsr-resolvers/object/v1"
+
+
+def run_object(
+    connection: Connection,
+    io: Io,
+    *,
+    contact_id: str | None,
+    email: str | None,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> int:
+    """``dsr intercom object``: stop direct marketing to a contact, or to every contact of an
+    email (Art. 21), read back; with ``dry_run``, only say what would change.
+
+    Returns:
+        0 when every contact was handled (or holds nothing), 1 when one failed.
+
+    Raises:
+        CliError: Bad arguments or a failed lookup (exit 2 or 1).
+    """
+    resolver = connection.resolver()
+    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    if email is not None and not contacts:
+        io.status("No Intercom contact has this email: nothing is held, nothing to object to.")
+    entries: list[dict[str, Any]] = []
+    outcomes: list[tuple[ContactMatch, object]] = []
+    act = functools.partial(resolver.object_to_marketing, dry_run=dry_run)
+    for match, result in each_contact(connection, contacts, act, "Objecting"):
+        outcomes.append((match, result))
+        if isinstance(result, SubjectFailedError):
+            entries.append(_entry(match, "failed", reason=result.reason))
+            continue
+        if result is None or not result.found:
+            if result is None:
+                _warn_implausible(io, match.id)
+            entries.append(_entry(match, "no_contact", fields=[], subscription_types=[]))
+            if not as_json:
+                io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing to change.")
+            continue
+        changed = {
+            "fields": list(result.fields),
+            "subscription_types": list(result.subscription_types),
+        }
+        entries.append(_entry(match, "would_object" if dry_run else "objected", **changed))
+        if not as_json:
+            verb = "would turn off" if dry_run else "turned off"
+            io.out.print(
+                f"Contact {match.id}: {verb} {', '.join(result.fields) or 'no field'} and opted"
+                f" out of {len(result.subscription_types)} subscription type(s)"
+                + ("" if dry_run else "; Intercom shows them off")
+                + (" (found archived, archived again)" if result.archived else "")
+                + ".",
+                soft_wrap=True,
+            )
+    if as_json:
+        _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
+    return _report_failures(io, "objecting for", outcomes)
+
+
 # -- verify -------------------------------------------------------------------------------------
 
 
@@ -805,19 +899,21 @@ def run_verify(
     entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     held: list[str] = []
-    for contact_id in dict.fromkeys(map(_checked_id, contact_ids)):
-        match = ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
-        if not plausible_contact_id(contact_id):
+    contacts = [
+        ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
+        for contact_id in dict.fromkeys(map(_checked_id, contact_ids))
+    ]
+    for match, check in each_contact(connection, contacts, resolver.verify_erasure, "Verifying"):
+        contact_id = match.id
+        if check is None:
             _warn_implausible(io, contact_id)
             table.add_row(shown_id(contact_id), _role(match), "", "", NO_CONTACT)
             entries.append(_entry(match, "no_contact", held=False))
             continue
-        try:
-            check = _run(connection, _on(resolver.verify_erasure, contact_id), "Verifying")
-        except SubjectFailedError as failure:
+        if isinstance(check, SubjectFailedError):
             table.add_row(contact_id, _role(match), "", "", "could not check (see below)")
-            entries.append(_entry(match, "failed", reason=failure.reason))
-            outcomes.append((match, failure))
+            entries.append(_entry(match, "failed", reason=check.reason))
+            outcomes.append((match, check))
             continue
         scan = check.messages
         if check.contact_exists:
@@ -876,15 +972,19 @@ def run_rectify(
     *,
     contact_id: str,
     changes: Mapping[str, str | None],
+    custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom rectify``: correct profile fields of a contact (Art. 16).
+    """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
+    contact (Art. 16).
 
     Args:
         connection: The workspace.
         io: Where to print.
         contact_id: The contact to correct.
         changes: New values by field name; ``None`` clears the field.
+        custom_attributes: Declared custom attributes, correctable as
+            ``custom_attributes.<name>``.
         as_json: Print the result as JSON on stdout.
 
     Returns:
@@ -894,7 +994,7 @@ def run_rectify(
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
     contact_id = _checked_id(contact_id)
-    resolver = connection.resolver()
+    resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
             "nothing to correct: give --set FIELD=VALUE or --clear FIELD "
@@ -914,16 +1014,15 @@ def run_rectify(
             _write_json(io, {"format": RECTIFY_FORMAT, **entry})
         return status
 
-    if not plausible_contact_id(contact_id):
+    [(_, result)] = each_contact(
+        connection, [match], lambda ref: resolver.rectify_subject(ref, changes), "Correcting"
+    )
+    if result is None:
         _warn_implausible(io, contact_id)
         return done("no_contact", ExitCode.OK, fields=[])
-    try:
-        result = _run(
-            connection, lambda: resolver.rectify_subject(_ref(contact_id), changes), "Correcting"
-        )
-    except SubjectFailedError as failure:
-        io.error(f"correcting contact {contact_id} failed: {failure.reason}")
-        return done("failed", ExitCode.FAILED, fields=[], reason=failure.reason)
+    if isinstance(result, SubjectFailedError):
+        io.error(f"correcting contact {contact_id} failed: {result.reason}")
+        return done("failed", ExitCode.FAILED, fields=[], reason=result.reason)
     if result.already_absent:
         io.status(f"Contact {contact_id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
         return done("no_contact", ExitCode.OK, fields=[])

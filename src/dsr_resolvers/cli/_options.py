@@ -85,6 +85,29 @@ ApiVersionOption = Annotated[
         show_default=False,
     ),
 ]
+WorkspacesFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspaces",
+        metavar="FILE",
+        help="The workspaces file (TOML) naming each workspace's host and token source "
+        "(default: DSR_WORKSPACES).",
+        show_default=False,
+    ),
+]
+WorkspaceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--workspace",
+        metavar="NAME",
+        help="Run in this workspace of the workspaces file. Repeatable.",
+        show_default=False,
+    ),
+]
+AllWorkspacesOption = Annotated[
+    bool,
+    typer.Option("--all-workspaces", help="Run in every workspace of the workspaces file."),
+]
 VerboseOption = Annotated[
     bool,
     typer.Option(
@@ -179,11 +202,11 @@ def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCatego
             raise CliError("--custom-attribute names cannot hold * ? [ ]")
         try:
             declared[name] = PiiCategory(category)
-        except ValueError:
+        except ValueError as error:
             choices = ", ".join(c.value for c in PiiCategory)
             raise CliError(
                 f"--custom-attribute {name}: unknown category; use one of {choices}"
-            ) from None
+            ) from error
     return declared
 
 

@@ -6,7 +6,7 @@ should not have to rerun a command because of one 503, so each call is tried a f
 
 | failure                                 | what happens                                      |
 |-----------------------------------------|---------------------------------------------------|
-| 401 / 403 (``IntercomRejectedError``)   | stop the command: :class:`CliError`, exit 2, with |
+| 401 / 403 (``CredentialsRefusedError``) | stop the command: :class:`CliError`, exit 2, with |
 |                                         | the error's ``hint``; no other contact is tried   |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
 | 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
@@ -31,7 +31,6 @@ from dsr_resolvers.bulk import FailureInfo, RetryPolicy
 from dsr_resolvers.bulk._limiter import bounded_retry_after
 from dsr_resolvers.bulk._runner import retrying
 from dsr_resolvers.cli._errors import (
-    CREDENTIAL_STATUSES,
     CliError,
     ExitCode,
     SubjectFailedError,
@@ -40,7 +39,7 @@ from dsr_resolvers.cli._errors import (
     resolver_error_message,
 )
 from dsr_resolvers.contract import ResolverError
-from dsr_resolvers.intercom import IntercomRejectedError, RateLimitedError
+from dsr_resolvers.intercom import CredentialsRefusedError, RateLimitedError
 
 __all__ = ["call_with_retries"]
 
@@ -69,9 +68,8 @@ async def call_with_retries(
     def give_up_on_long_waits(error: BaseException, info: FailureInfo) -> None:
         nonlocal tries
         tries += 1
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, RateLimitedError) and retry_after is not None:
-            wait = bounded_retry_after(retry_after, most=float("inf"))
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            wait = bounded_retry_after(error.retry_after, most=float("inf"))
             if wait is None or wait > policy.backoff_max:
                 # A person is waiting at the terminal: say so rather than sleep for an hour.
                 reason = describe_transient(error, base_url=base_url)
@@ -82,13 +80,14 @@ async def call_with_retries(
 
     try:
         return await retrying(work, policy, on_retry=give_up_on_long_waits)
-    except IntercomRejectedError as error:
-        if error.status_code in CREDENTIAL_STATUSES:
-            raise CliError(rejected_message(error), ExitCode.USAGE) from None
-        raise SubjectFailedError(rejected_message(error)) from None
+    except CredentialsRefusedError as error:
+        raise CliError(
+            f"{rejected_message(error)}; 'dsr intercom check' lists what the token may do",
+            ExitCode.USAGE,
+        ) from error
     except ResolverError as error:
-        raise SubjectFailedError(resolver_error_message(error)) from None
+        raise SubjectFailedError(resolver_error_message(error)) from error
     except (httpx.HTTPError, OSError) as error:
         reason = describe_transient(error, base_url=base_url)
         attempts = "1 attempt" if tries == 1 else f"{tries} attempts"
-        raise SubjectFailedError(f"{reason}, after {attempts}; try again later") from None
+        raise SubjectFailedError(f"{reason}, after {attempts}; try again later") from error

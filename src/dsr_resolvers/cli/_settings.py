@@ -23,18 +23,14 @@ A region or a base URL given as an option replaces both environment values, so t
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
-import httpx
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dsr_resolvers._version import __version__
 from dsr_resolvers.bulk import RetryPolicy
 from dsr_resolvers.cli._errors import CliError
 from dsr_resolvers.cli._trace import HookChain, RequestTrace
@@ -82,12 +78,14 @@ class Connection:
 
     Attributes:
         base_url: The API host requests go to.
-        token: The access token; only :meth:`resolver` and :meth:`client` unwrap it.
+        token: The access token; only :meth:`resolver` unwraps it.
         api_version: The ``Intercom-Version`` header.
         timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
         trace: Hooks for every resolver built here (``-v`` lines, the spinner); hooks given
             to :meth:`resolver` (a bulk run's rate limiter) run first, then these.
+        name: The workspace's name in the workspaces file (``--workspace``), which its
+            resolvers carry; ``None`` for the one workspace of the connection options.
     """
 
     base_url: str
@@ -96,6 +94,7 @@ class Connection:
     timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     trace: RequestTrace | None = None
+    name: str | None = None
 
     def resolver(
         self,
@@ -124,32 +123,11 @@ class Connection:
                 custom_attributes=custom_attributes,
                 hooks=_hooks(hooks, self.trace),
                 processing=processing,
+                name=self.name or "intercom",  # the resolver's own default
             )
         except ValueError as error:
             # The resolver's messages name the problem, never the token.
-            raise CliError(f"invalid configuration: {error}") from None
-
-    def client(self) -> httpx.Client:
-        """A plain client for this workspace, for ``dsr intercom check``'s probes.
-
-        It sends what the resolver sends (token, ``Intercom-Version``, JSON) and reports to
-        :attr:`trace`; it never follows redirects, so the token goes to ``base_url`` only.
-        """
-        hooks = self.trace
-        return httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {self.token.get_secret_value()}",
-                "Intercom-Version": self.api_version,
-                "Accept": "application/json",
-                "User-Agent": f"dsr-resolvers/{__version__}",
-            },
-            timeout=self.timeout,
-            follow_redirects=False,
-            event_hooks={}
-            if hooks is None
-            else {"request": [hooks.before_request], "response": [hooks.after_response]},
-        )
+            raise CliError(f"invalid configuration: {error}") from error
 
 
 def load_connection(
@@ -198,19 +176,18 @@ def load_connection(
             "both a region and a base URL are set; give one of --region and --base-url "
             "(or of INTERCOM_REGION and INTERCOM_BASE_URL)"
         )
-    host = (
-        _checked_base_url(settings.base_url)
-        if settings.base_url is not None
-        else REGIONS[settings.region or "us"]
-    )
-    return Connection(
-        base_url=host,
+    connection = Connection(
+        base_url=REGIONS[settings.region or "us"]
+        if settings.base_url is None
+        else settings.base_url.strip(),
         token=token,
         api_version=settings.api_version,
         timeout=settings.timeout,
         retry=retry.policy(),
         trace=trace,
     )
+    # The resolver validates the base URL (https, or http to loopback): one rule, kept there.
+    return replace(connection, base_url=connection.resolver().base_url)
 
 
 def _hooks(given: RequestHooks | None, trace: RequestTrace | None) -> RequestHooks | None:
@@ -229,7 +206,7 @@ def _validated(kind: type[_S], overrides: Mapping[str, Any]) -> _S:
     try:
         return kind(**overrides)
     except ValidationError as error:
-        raise CliError(_settings_problem(kind, error)) from None
+        raise CliError(_settings_problem(kind, error)) from error
 
 
 def _settings_problem(kind: type[BaseSettings], error: ValidationError) -> str:
@@ -255,33 +232,12 @@ def _read_token_file(path: Path) -> SecretStr:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the token file {path}: {reason}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"the token file {path} is not UTF-8 text") from None
+        raise CliError(f"cannot read the token file {path}: {reason}") from error
+    except UnicodeDecodeError as error:
+        raise CliError(f"the token file {path} is not UTF-8 text") from error
     token = text.strip()
     if not token:
         raise CliError(f"the token file {path} is empty")
     if any(character.isspace() for character in token):
         raise CliError(f"the token file {path} holds more than one word; put the token alone")
     return SecretStr(token)
-
-
-def _checked_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CliError("--base-url must be an http(s) URL such as https://api.eu.intercom.io")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise CliError(
-            "--base-url uses plain http to a host that is not loopback; the token would travel "
-            "unencrypted: use https"
-        )
-    return base_url.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -80,7 +80,10 @@ def _wrapped(text: str, prefix: str = "", indent: str = "") -> list[str]:
 
 
 def surface_markdown(
-    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: ErasurePolicy
+    surface: CoveredSurface,
+    options: Sequence[tuple[str, str]],
+    policy: ErasurePolicy,
+    held: tuple[str, Sequence[str]] | None = None,
 ) -> str:
     """The surface as Markdown: options, exported, erased, stays, not covered, notes.
 
@@ -88,6 +91,8 @@ def surface_markdown(
         surface: The resolver's covered surface.
         options: The options it was produced under, as (name, value) pairs.
         policy: The erasure policy those options name.
+        held: ``--contact``: the contact id, and the names of what it holds that these
+            options leave out (``ResolverExport.held_not_exported``).
 
     Returns:
         A Markdown document ending in a newline, no line longer than 80 columns except a
@@ -122,9 +127,15 @@ def surface_markdown(
     ]
     if surface.exclusions:
         for exclusion in surface.exclusions:
-            lines += _wrapped(cli_spelling(exclusion.reason), f"- {_code(exclusion.field)}: ", "  ")
+            reason = exclusion.reason
+            if exclusion.retention is not None:
+                reason += f" (retention: {exclusion.retention})"
+            lines += _wrapped(cli_spelling(reason), f"- {_code(exclusion.field)}: ", "  ")
     else:
         lines.append("Nothing is excluded under these options.")
+    if held is not None:
+        lines += ["", f"## Held by contact {held[0]} but not exported", ""]
+        lines += [f"- {_code(name)}" for name in held[1]] or ["Nothing: every one is declared."]
     lines += ["", "## Notes", ""]
     for note in surface.notes or ("None.",):
         lines += _wrapped(cli_spelling(note), "- ", "  ")
@@ -132,9 +143,13 @@ def surface_markdown(
 
 
 def surface_json(
-    surface: CoveredSurface, options: Sequence[tuple[str, str]], policy: ErasurePolicy
+    surface: CoveredSurface,
+    options: Sequence[tuple[str, str]],
+    policy: ErasurePolicy,
+    held: tuple[str, Sequence[str]] | None = None,
 ) -> str:
-    """The surface as JSON, with the options, the declaration and the erasure split."""
+    """The surface as JSON, with the options, the declaration and the erasure split (and,
+    for ``--contact``, ``held_not_exported``: ``{"contact_id", "names"}``)."""
     erased, stays = erasure_split(surface)
     document: dict[str, Any] = {
         "options": dict(options),
@@ -142,6 +157,8 @@ def surface_json(
         "covered_surface": surface.model_dump(mode="json"),
         "erasure": {"policy": policy_name(policy), "erased": erased, "stays": stays},
     }
+    if held is not None:
+        document["held_not_exported"] = {"contact_id": held[0], "names": list(held[1])}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -1,32 +1,58 @@
-"""The vendor-free resolver contract: value types, the surface declaration, protocols.
+"""The vendor-free resolver contract: value types, the surface declaration, protocols, errors.
 
 Nothing here imports a vendor package; every plugin depends on this, never the reverse.
 """
 
-from dsr_resolvers.contract._errors import ResolverError
+from dsr_resolvers.contract._errors import CredentialsError, ResolverError, ThrottledError
 from dsr_resolvers.contract._models import (
     ExportRecord,
     PiiCategory,
+    Presence,
     ResolverErasure,
+    ResolverErasurePlan,
     ResolverExport,
     ResolverRectification,
+    ResolverVerification,
+    SubjectMatch,
     SubjectRef,
 )
-from dsr_resolvers.contract._protocols import AttestingResolver, RectifyingResolver, Resolver
+from dsr_resolvers.contract._protocols import (
+    AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
+    LookupResolver,
+    Operation,
+    PlanningResolver,
+    RectifyingResolver,
+    Resolver,
+    VerifyingResolver,
+)
 from dsr_resolvers.contract._surface import CoveredField, CoveredSurface, SurfaceExclusion
 
 __all__ = [
     "AttestingResolver",
+    "ConcurrentResolver",
+    "ConfiguredResolver",
     "CoveredField",
     "CoveredSurface",
+    "CredentialsError",
     "ExportRecord",
+    "LookupResolver",
+    "Operation",
     "PiiCategory",
+    "PlanningResolver",
+    "Presence",
     "RectifyingResolver",
     "Resolver",
     "ResolverErasure",
+    "ResolverErasurePlan",
     "ResolverError",
     "ResolverExport",
     "ResolverRectification",
+    "ResolverVerification",
+    "SubjectMatch",
     "SubjectRef",
     "SurfaceExclusion",
+    "ThrottledError",
+    "VerifyingResolver",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PortableError", "ResolverError"]
+__all__ = ["CredentialsError", "PortableError", "ResolverError", "ThrottledError"]
 
 
 def _rebuild(
@@ -44,4 +44,29 @@ class PortableError(BaseException):
 
 
 class ResolverError(PortableError, Exception):
-    """A failure that retrying will not fix. The message holds no personal data."""
+    """A failure that retrying will not fix. The message holds no personal data.
+
+    Attributes:
+        status_code: The HTTP status the system answered with, when the failure was an
+            answer (``None`` otherwise).
+    """
+
+    status_code: int | None = None
+
+
+class CredentialsError(ResolverError):
+    """The system refused the credentials or their permissions (HTTP 401, 403): every
+    subject would fail alike, so a run of many stops instead of failing each one."""
+
+
+class ThrottledError(PortableError, Exception):
+    """A transient refusal that says when to try again: never a :class:`ResolverError`.
+
+    A resolver's own rate-limit exception inherits it besides its transport library's type,
+    so a caller retries by type, whatever the vendor.
+
+    Attributes:
+        retry_after: Seconds to wait before trying again, when the system said.
+    """
+
+    retry_after: float | None = None

@@ -10,27 +10,39 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | SubjectRef         | which person, in the vocabulary of one resolver (``kind``)          |
 | ExportRecord       | one personal datum: where it lives, what kind of data it is, value  |
 | ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
-| ResolverErasure    | what one erasure did (Art. 17); ``detail`` never holds personal data |
+| ResolverErasure    | what one erasure did (Art. 17): ``counts`` by name for programs,   |
+|                    | ``detail`` for people; neither holds personal data                  |
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
+| SubjectMatch       | one subject a lookup found, and which identifiers led to it         |
+| Presence           | what the system showed of a subject: held, absent, or not visible   |
+| ResolverErasurePlan | what an erasure would reach, found without changing anything       |
+| ResolverVerification | what a read-back after an erasure found: erased yes, no, unknown  |
 
-A model's ``repr`` never shows a value that is personal data: ``SubjectRef.value`` and
-``extra`` and ``ExportRecord.value`` are left out of it, and ``SubjectRef``'s validation errors
+A model's ``repr`` never shows a value that is personal data or an identifier:
+``SubjectRef.value`` and ``extra``, ``ExportRecord.value`` and
+``ResolverExport.held_not_exported`` (names a workspace chose) are left out of it (a
+``SubjectMatch`` shows its ref, which hides its value), and ``SubjectRef``'s validation errors
 do not echo their input. ``str(record.value)`` and ``model_dump()`` still give everything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 __all__ = [
     "ExportRecord",
     "PiiCategory",
+    "Presence",
     "ResolverErasure",
+    "ResolverErasurePlan",
     "ResolverExport",
     "ResolverRectification",
+    "ResolverVerification",
+    "SubjectMatch",
     "SubjectRef",
 ]
 
@@ -96,10 +108,19 @@ class ExportRecord(_Frozen):
 
 
 class ResolverExport(_Frozen):
-    """Everything one resolver holds about one subject; empty only when nothing is held."""
+    """Everything one resolver holds about one subject; empty only when nothing is held.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        records: The data exported.
+        held_not_exported: Names (field globs, never values) of data the source showed it
+            holds about the subject but the export left out, because the controller did not
+            declare it (e.g. workspace-defined custom attributes). Say so to the person.
+    """
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
+    held_not_exported: tuple[str, ...] = Field(default=(), repr=False)
 
 
 class ResolverErasure(_Frozen):
@@ -108,11 +129,16 @@ class ResolverErasure(_Frozen):
     Attributes:
         resolver: The resolver's ``name``.
         already_absent: True when the subject was already gone: still a success.
-        detail: What was done, for an audit trail. Never holds personal data.
+        counts: What the erasure did, by name (``messages_redacted``: 3); each resolver
+            documents its names, and a name it does not state is unknown, never 0. Programs
+            (receipts, bulk runs) read these, never ``detail``.
+        detail: What was done, for a person reading an audit trail. Never holds personal
+            data, and no program parses it.
     """
 
     resolver: str
     already_absent: bool = False
+    counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
     detail: str | None = None
 
 
@@ -130,3 +156,69 @@ class ResolverRectification(_Frozen):
     already_absent: bool = False
     fields: tuple[str, ...] = ()
     detail: str | None = None
+
+
+class SubjectMatch(_Frozen):
+    """One subject a lookup found (see ``LookupResolver``).
+
+    Attributes:
+        ref: The subject, as the resolver's other methods take it.
+        matched_on: Which identifiers of the lookup led to it (``"email"``, ``"phone"``,
+            ``"external_id"``).
+    """
+
+    ref: SubjectRef
+    matched_on: frozenset[str]
+
+
+class Presence(StrEnum):
+    """What the system showed of a subject when asked.
+
+    ``NOT_VISIBLE`` is the honest answer where no read can tell "absent" from "held out of
+    sight" (Intercom's archived contacts read as not found, yet an erasure reaches them): the
+    erasure will remove the subject if the system holds it, and nobody claims that it does.
+    """
+
+    HELD = "held"
+    ABSENT = "absent"
+    NOT_VISIBLE = "not_visible"
+
+
+class ResolverErasurePlan(_Frozen):
+    """What erasing one subject would do, found without changing anything (a dry run).
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        presence: ``held``: the erasure will remove the subject; ``absent``: the system
+            showed it holds nothing, the erasure will find nothing; ``not_visible``: no read
+            shows the subject, the erasure will remove it if the system holds it unseen.
+        counts: What the erasure would find or do, by name (each resolver documents its
+            names); a name not stated is unknown, never 0.
+    """
+
+    resolver: str
+    presence: Presence
+    counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
+
+    @property
+    def to_erase(self) -> bool:
+        """Whether the erasure would (``held``) or may (``not_visible``) remove something."""
+        return self.presence is not Presence.ABSENT
+
+
+class ResolverVerification(_Frozen):
+    """What a read-back after an erasure found.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        presence: Whether the system still holds the subject (``held``), showed that it does
+            not (``absent``), or cannot show either (``not_visible``).
+        erased: ``True`` only when the system showed that nothing the erasure removes is
+            left; ``False`` when something is; ``None`` when it cannot be told.
+        counts: What was found, by name (each resolver documents its names).
+    """
+
+    resolver: str
+    presence: Presence
+    erased: bool | None
+    counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)

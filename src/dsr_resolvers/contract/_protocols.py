@@ -2,23 +2,52 @@
 
 A resolver is anything with a stable ``name`` and two coroutines. Optional capabilities are
 sub-protocols, so the base contract only ever grows additively: a saga engine checks
-``isinstance(resolver, AttestingResolver)`` before asking for a covered surface.
+``isinstance(resolver, AttestingResolver)`` before asking for a covered surface. Callers
+(bulk runs, receipts, dry runs) find out what a resolver can do this way and no other: never
+by an attribute's name.
+
+| protocol             | capability                                                    |
+|----------------------|---------------------------------------------------------------|
+| Resolver             | export and erase one subject                                  |
+| AttestingResolver    | declare the covered surface                                   |
+| RectifyingResolver   | correct declared profile fields (Art. 16)                     |
+| LookupResolver       | find subjects by email, phone or external id                  |
+| PlanningResolver     | plan an erasure without changing anything (a dry run)         |
+| VerifyingResolver    | read back what an erasure left                                |
+| ConcurrentResolver   | say how many requests one call keeps in flight                |
+| ConfiguredResolver   | name the settings that decide an operation's outcome          |
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from dsr_resolvers.contract._models import (
     ResolverErasure,
+    ResolverErasurePlan,
     ResolverExport,
     ResolverRectification,
+    ResolverVerification,
+    SubjectMatch,
     SubjectRef,
 )
 from dsr_resolvers.contract._surface import CoveredSurface
 
-__all__ = ["AttestingResolver", "RectifyingResolver", "Resolver"]
+__all__ = [
+    "AttestingResolver",
+    "ConcurrentResolver",
+    "ConfiguredResolver",
+    "LookupResolver",
+    "Operation",
+    "PlanningResolver",
+    "RectifyingResolver",
+    "Resolver",
+    "VerifyingResolver",
+]
+
+Operation = Literal["export", "erase"]
+"""What a caller asks of a resolver for one subject."""
 
 
 @runtime_checkable
@@ -62,4 +91,59 @@ class RectifyingResolver(Resolver, Protocol):
         self, ref: SubjectRef, changes: Mapping[str, str | None]
     ) -> ResolverRectification:
         """Set each named field to its new value (``None`` clears it)."""
+        ...
+
+
+@runtime_checkable
+class LookupResolver(Resolver, Protocol):
+    """A resolver that finds the subjects holding an identifier."""
+
+    async def find_subjects(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[SubjectMatch, ...]:
+        """Every subject holding any of the identifiers given (at least one); may be empty.
+
+        Raises ``ValueError`` for a malformed identifier, before any request.
+        """
+        ...
+
+
+@runtime_checkable
+class PlanningResolver(Resolver, Protocol):
+    """A resolver that can say what an erasure would do without doing it."""
+
+    async def plan_erasure(self, ref: SubjectRef) -> ResolverErasurePlan:
+        """What ``erase_subject(ref)`` would do; changes nothing."""
+        ...
+
+
+@runtime_checkable
+class VerifyingResolver(Resolver, Protocol):
+    """A resolver that can read back what an erasure left."""
+
+    async def verify_erasure(self, ref: SubjectRef) -> ResolverVerification:
+        """Whether the system still holds ``ref``'s data after its erasure."""
+        ...
+
+
+@runtime_checkable
+class ConcurrentResolver(Resolver, Protocol):
+    """A resolver whose calls keep several requests in flight (a bulk run sizes itself by it)."""
+
+    def requests_in_flight(self, operation: Operation) -> int:
+        """The most requests one call of ``operation`` keeps in flight at once (at least 1)."""
+        ...
+
+
+@runtime_checkable
+class ConfiguredResolver(Resolver, Protocol):
+    """A resolver whose configuration decides what an operation does (a policy, sections)."""
+
+    def options_for(self, operation: Operation) -> Mapping[str, str]:
+        """The settings that decide ``operation``'s outcome besides the subject, as text: a
+        bulk journal records them and refuses to resume under others."""
         ...

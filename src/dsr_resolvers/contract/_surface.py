@@ -47,10 +47,17 @@ class CoveredField(_Frozen):
 
 
 class SurfaceExclusion(_Frozen):
-    """A field glob the resolver knowingly does not export, and why."""
+    """A field glob the resolver knowingly does not export, and why.
+
+    Attributes:
+        field: The glob over ``ExportRecord.field`` (or a place no record names).
+        reason: Why it is not exported.
+        retention: How long the system keeps that data, where its vendor documents it.
+    """
 
     field: _Glob
     reason: Annotated[str, Field(min_length=1)]
+    retention: str | None = None
 
     def matches(self, field: str) -> bool:
         """Whether ``field`` (a concrete record field) falls under this glob."""

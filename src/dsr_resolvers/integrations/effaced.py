@@ -14,7 +14,8 @@ in         effaced ``SubjectRef``            copied into ours (``kind``, ``value
 out        ``ResolverExport``                records copied one by one; ``category`` by value into
                                              effaced's ``PiiCategory``, ``legal_basis`` by value
                                              into effaced's ``LegalBasis``
-out        ``ResolverErasure``               copied (``resolver``, ``already_absent``, ``detail``)
+out        ``ResolverErasure``               copied (``resolver``, ``already_absent``, ``detail``);
+                                             ``counts`` stays behind: effaced has no field for it
 raised     our ``ResolverError`` (and every  effaced's ``ResolverError`` with the same message; the
            subclass)                         original is chained as ``__cause__``
 raised     anything else                     untouched: the very same object, so the runner's

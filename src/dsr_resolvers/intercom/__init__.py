@@ -4,6 +4,7 @@ Import from here; the modules behind it are private and free to change.
 """
 
 from dsr_resolvers.intercom._errors import (
+    CredentialsRefusedError,
     CursorLoopError,
     IntercomRedirectError,
     IntercomRejectedError,
@@ -14,6 +15,7 @@ from dsr_resolvers.intercom._errors import (
 from dsr_resolvers.intercom._fields import ExportSection
 from dsr_resolvers.intercom._http import NotIntercomError, RequestHooks
 from dsr_resolvers.intercom._messages import IncompleteConversationError
+from dsr_resolvers.intercom._objection import MarketingObjection, ObjectionNotConfirmedError
 from dsr_resolvers.intercom._resolver import (
     CORRECTABLE_FIELDS,
     REGIONS,
@@ -32,6 +34,7 @@ __all__ = [
     "CORRECTABLE_FIELDS",
     "REGIONS",
     "ContactMatch",
+    "CredentialsRefusedError",
     "CursorLoopError",
     "ErasurePlan",
     "ErasurePolicy",
@@ -43,8 +46,10 @@ __all__ = [
     "IntercomResolver",
     "IntercomServerError",
     "MalformedResponseError",
+    "MarketingObjection",
     "MessageScan",
     "NotIntercomError",
+    "ObjectionNotConfirmedError",
     "RateLimitedError",
     "RectificationError",
     "RequestHooks",

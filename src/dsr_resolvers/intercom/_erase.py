@@ -17,7 +17,19 @@ redoes the search, skips what is already redacted and finishes. A conversation c
 Intercom's 500-part cap stops the erasure before the deletion (``IncompleteConversationError``).
 After a complete erasure a further call answers ``already_absent=True``.
 
-``detail`` says what the library did and what Intercom documents about deletion, nothing more.
+``ResolverErasure.counts`` says what was done, by name (``detail`` says the same for people,
+with what Intercom documents about deletion, and nothing more):
+
+| count                       | policy          | meaning                                     |
+|-----------------------------|-----------------|---------------------------------------------|
+| ``contacts_deleted``        | both            | 1 when Intercom confirmed the ``DELETE``    |
+| ``contacts_unarchived``     | both            | 1 when the contact was found archived       |
+| ``conversations_scanned``   | redact_messages | conversations read for the contact's        |
+|                             |                 | messages                                    |
+| ``messages_redacted``       | redact_messages | messages redacted by this call              |
+| ``messages_already_redacted`` | redact_messages | messages found redacted already           |
+
+``delete_contact`` states no message counts: it does not look at conversations.
 
 Conversations are read and redacted with up to ``max_in_flight`` requests in flight
 (``_inflight.py``), each conversation's redactions in order by one worker; the first failure
@@ -28,20 +40,19 @@ every redaction was confirmed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dsr_resolvers.contract import ResolverErasure
+from dsr_resolvers.contract import Presence, ResolverErasure
 from dsr_resolvers.intercom import _archive, _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
 from dsr_resolvers.intercom._http import IntercomCall
 from dsr_resolvers.intercom._inflight import for_each_in_order
 from dsr_resolvers.intercom._messages import (
-    AuthoredMessage,
     IncompleteConversationError,
     authored_messages,
     is_incomplete,
+    redact_message,
 )
 from dsr_resolvers.intercom._results import (
     ErasurePlan,
@@ -55,6 +66,8 @@ INTERCOM_ON_DELETION = (
     "CSAT ratings and comments stay, and that deleted data stays recoverable for 7 days"
 )
 _ABSENT = "Intercom answered not found for this id, also when asked to unarchive it"
+REDACTION_COUNTS = ("conversations_scanned", "messages_redacted", "messages_already_redacted")
+"""The counts ``redact_messages`` adds to ``contacts_deleted`` and ``contacts_unarchived``."""
 
 
 _Counts = TypeVar("_Counts")
@@ -121,47 +134,40 @@ def _delete(call: IntercomCall, contact_id: str) -> bool:
     return True
 
 
-def _absent(detail: str) -> ResolverErasure:
-    return ResolverErasure(resolver=RESOLVER_NAME, already_absent=True, detail=detail)
-
-
-def _deleted(done: str, *, archived: bool) -> ResolverErasure:
-    found = "found the Intercom contact archived and unarchived it; " if archived else ""
-    return ResolverErasure(resolver=RESOLVER_NAME, detail=f"{found}{done}; {INTERCOM_ON_DELETION}")
+def _outcome(
+    counts: dict[str, int], done: str, *, deleted: bool, archived: bool
+) -> ResolverErasure:
+    counts |= {"contacts_deleted": int(deleted), "contacts_unarchived": int(archived)}
+    if not deleted:
+        detail = f"{_ABSENT}; {done}"
+    else:
+        found = "found the Intercom contact archived and unarchived it; " if archived else ""
+        detail = f"{found}{done}; {INTERCOM_ON_DELETION}"
+    return ResolverErasure(
+        resolver=RESOLVER_NAME, already_absent=not deleted, counts=counts, detail=detail
+    )
 
 
 def delete_contact(call: IntercomCall, contact_id: str) -> ResolverErasure:
     """The ``delete_contact`` policy."""
     if _delete(call, contact_id):
-        return _deleted("deleted the Intercom contact", archived=False)
+        return _outcome({}, "deleted the Intercom contact", deleted=True, archived=False)
     if _archive.unarchive(call, contact_id) and _delete(call, contact_id):
-        return _deleted("deleted the Intercom contact", archived=True)
-    return _absent(f"{_ABSENT}; nothing to delete")
+        return _outcome({}, "deleted the Intercom contact", deleted=True, archived=True)
+    return _outcome({}, "nothing to delete", deleted=False, archived=False)
 
 
-def _redact(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> None:
-    body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
-    body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
-    # A 404 means the message is gone since it was read: there is nothing left to redact.
-    call.request(*routes.REDACT, json_body=body)
+def _redacted(counts: dict[str, int]) -> str:
+    return (
+        f"redacted {counts['messages_redacted']} message(s) the contact wrote in "
+        f"{counts['conversations_scanned']} conversation(s) "
+        f"({counts['messages_already_redacted']} already redacted)"
+    )
 
 
-@dataclass
-class _Redactions:
-    conversations: int = 0
-    redacted: int = 0
-    already: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"redacted {self.redacted} message(s) the contact wrote in {self.conversations}"
-            f" conversation(s) ({self.already} already redacted)"
-        )
-
-
-def _redact_all(call: IntercomCall, contact_id: str) -> _Redactions:
+def _redact_all(call: IntercomCall, contact_id: str) -> dict[str, int]:
     """Redact every authored message Intercom lists; raise if a conversation is cut."""
-    done = _Redactions()
+    done = dict.fromkeys(REDACTION_COUNTS, 0)
     cut: list[str] = []
 
     def redact(conversation_id: str, conversation: dict[str, Any]) -> tuple[int, int, str | None]:
@@ -170,14 +176,16 @@ def _redact_all(call: IntercomCall, contact_id: str) -> _Redactions:
             if message.redacted:
                 already += 1
                 continue
-            _redact(call, conversation_id, message)
-            redacted += 1
+            if redact_message(call, conversation_id, message):
+                redacted += 1
+            else:
+                already += 1
         return redacted, already, conversation_id if is_incomplete(call, conversation) else None
 
     def add(counts: tuple[int, int, str | None]) -> None:
-        done.conversations += 1
-        done.redacted += counts[0]
-        done.already += counts[1]
+        done["conversations_scanned"] += 1
+        done["messages_redacted"] += counts[0]
+        done["messages_already_redacted"] += counts[1]
         if counts[2] is not None:
             cut.append(counts[2])
 
@@ -192,10 +200,11 @@ def redact_then_delete(call: IntercomCall, contact_id: str) -> ResolverErasure:
     archived = False
     if not _contact_exists(call, contact_id):
         archived = _archive.unarchive(call, contact_id)
-    done = _redact_all(call, contact_id)
+    counts = _redact_all(call, contact_id)
     if not _delete(call, contact_id):
-        return _absent(f"{_ABSENT}; {done}")
-    return _deleted(f"{done}; then deleted the Intercom contact", archived=archived)
+        return _outcome(counts, _redacted(counts), deleted=False, archived=archived)
+    done = f"{_redacted(counts)}; then deleted the Intercom contact"
+    return _outcome(counts, done, deleted=True, archived=archived)
 
 
 def _contact_exists(call: IntercomCall, contact_id: str) -> bool:
@@ -203,10 +212,17 @@ def _contact_exists(call: IntercomCall, contact_id: str) -> bool:
 
 
 def plan_erasure(call: IntercomCall, contact_id: str, policy: ErasurePolicy) -> ErasurePlan:
-    """What the erasure would do; read-only (an archived contact reads as absent here)."""
+    """What the erasure would do; read-only. A contact that reads as not found is planned
+    ``not_visible``: an archived one reads so too, and only a write (unarchive) tells."""
     exists = _contact_exists(call, contact_id)
     messages = scan_messages(call, contact_id) if policy == "redact_messages" else None
-    return ErasurePlan(policy=policy, contact_exists=exists, messages=messages)
+    return ErasurePlan(
+        presence=Presence.HELD if exists else Presence.NOT_VISIBLE,
+        counts={} if messages is None else messages.plan_counts(),
+        policy=policy,
+        contact_exists=exists,
+        messages=messages,
+    )
 
 
 def verify_erasure(
@@ -222,6 +238,8 @@ def verify_erasure(
         messages is None or (messages.unredacted == 0 and messages.incomplete == 0)
     )
     return ErasureVerification(
+        presence=Presence.HELD if exists or archived else Presence.ABSENT,
+        counts={} if messages is None else messages.verification_counts(),
         policy=policy,
         contact_exists=exists or archived,
         archived=archived,

@@ -12,8 +12,12 @@ that code they are never read, never copied into a message, never attached.
 |                             | is wrong; redirects are never followed                       |
 | 404 with Intercom's body    | absent: empty export, ``already_absent=True`` on erasure     |
 | any other 404               | ``NotIntercomError`` (``_http.py``): check ``base_url``        |
+| 401, 403                    | ``CredentialsRefusedError`` (an ``IntercomRejectedError``    |
+|                             | and the contract's ``CredentialsError``): the token or its   |
+|                             | scopes, not the subject                                      |
 | other 4xx except 429        | ``IntercomRejectedError`` naming the status and action only  |
-| 429                         | ``RateLimitedError`` (an ``HTTPStatusError``, ``retry_after``) |
+| 429                         | ``RateLimitedError`` (an ``HTTPStatusError`` and the         |
+|                             | contract's ``ThrottledError``, ``retry_after``)              |
 | 5xx (and any other status)  | ``IntercomServerError`` (an ``HTTPStatusError``): retry      |
 | connection faults, timeouts | ``httpx.TransportError``, its own type                       |
 | a body that cannot be read  | ``httpx.DecodingError`` (a corrupt gzip body), its own type  |
@@ -33,10 +37,11 @@ import time
 
 import httpx
 
-from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.contract import CredentialsError, ResolverError, ThrottledError
 from dsr_resolvers.contract._errors import PortableError
 
 __all__ = [
+    "CredentialsRefusedError",
     "CursorLoopError",
     "IntercomRedirectError",
     "IntercomRejectedError",
@@ -54,6 +59,8 @@ class IntercomRejectedError(ResolverError):
         action: What was being done: ``export``, ``erase``, ``rectify``, ``lookup``, ``verify``.
     """
 
+    status_code: int
+
     def __init__(self, status_code: int, action: str) -> None:
         self.status_code = status_code
         self.action = action
@@ -64,6 +71,16 @@ class IntercomRejectedError(ResolverError):
         """What an operator should do about it; derived from the status code alone."""
         return _HINTS.get(self.status_code, "check the request against Intercom's API reference")
 
+
+class CredentialsRefusedError(IntercomRejectedError, CredentialsError):
+    """Intercom refused the credentials (401) or their scopes (403): no subject can succeed.
+
+    A caller stops here instead of trying the next subject, and decides so by this type.
+    """
+
+
+#: The statuses that refuse the credentials rather than the request.
+CREDENTIAL_STATUSES = frozenset({401, 403})
 
 _HINTS = {
     400: "the request was malformed; report it as a bug in dsr-resolvers",
@@ -115,7 +132,7 @@ class IntercomServerError(PortableError, httpx.HTTPStatusError):
     """Intercom answered 5xx (or a status outside the taxonomy): transient, retry later."""
 
 
-class RateLimitedError(PortableError, httpx.HTTPStatusError):
+class RateLimitedError(ThrottledError, httpx.HTTPStatusError):
     """Intercom answered 429. Retry after ``retry_after`` seconds (``None`` when not said)."""
 
     def __init__(

@@ -15,16 +15,29 @@ declare the covered surface, so the declaration cannot drift from what the code 
 | segments      | ``contact.segments.{segment_id}.name``         | behavioral        |
 | subscriptions | ``contact.subscriptions.{type_id}.name``/``.consent_type`` | behavioral |
 | conversations | ``conversation.{id}.created_at``/``.updated_at``/``.state`` | behavioral |
+| conversations | ``conversation.{id}.title`` (comm.), ``.source.url`` (technical) | per field |
+| conversations | ``conversation.{id}.tags.{tag_id}.name``           | behavioral        |
+| conversations | ``conversation.{id}.custom_attributes.<declared>`` | as declared       |
 | conversations | ``conversation.{id}.rating.rating``/``.created_at`` (remark: comm.) | behav. |
 | messages      | ``conversation.{id}.source.subject``/``.body`` | communication     |
 | messages      | ``conversation.{id}.conversation_parts.{part}.body``/``.created_at`` | comm. |
 | messages      | ``...source.attachments.{n}.<name, url, content_type, filesize>`` (and  | comm. |
 |               | the same under ``conversation_parts.{part}``)  |                   |
+| messages      | ``...conversation_parts.{part}.email_headers.{n}.<type, email_address, | cont. |
+|               | name>``: only headers holding the contact's own address |           |
 | tickets       | ``ticket.{id}.<field>`` (``TICKET_FIELDS``); title, description: comm. | behav. |
+| tickets       | ``ticket.{id}.ticket_attributes.<declared>``   | as declared       |
+| tickets       | ``ticket.{id}.ticket_parts.{part}.body``/``.created_at`` and their | comm. |
+|               | ``attachments.{n}.*`` (parts the contact wrote) |                   |
+| calls         | ``call.{id}.<state, direction, initiated_at, answered_at, ended_at, | behav. |
+|               | has_recording, has_transcript>``; ``call.{id}.phone``: contact |       |
+| calls+messages | ``call.{id}.transcript.{n}.*`` (the contact's turns) and      | comm.  |
+|               | ``call.{id}.unattributed_transcript.{n}.*`` (turns attributed to no one) | |
 | events        | ``event.{n}.event_name``/``.created_at``/``.metadata.<key>`` | behavioral |
 | event_summaries | ``event_summary.{n}.name``/``.count``/``.first``/``.last`` | behavioral |
 
-Default sections: every one but ``messages``. Each of ``segments``, ``subscriptions`` and
+Default sections: every one but ``messages``. ``calls`` costs one request per 20
+conversations. Each of ``segments``, ``subscriptions`` and
 ``event_summaries`` costs one request and holds data found nowhere else (Intercom lists data
 events of the last 90 days only; the summary still counts older ones), so an Art. 15 export
 is incomplete without them. ``messages`` costs one request per conversation, so it is asked for.
@@ -54,6 +67,8 @@ class Render(Enum):
 
     TEXT = "text"
     TIMESTAMP = "timestamp"
+    DATETIME = "datetime"
+    """Intercom's ``datetime`` schema: a Unix timestamp or an ISO 8601 string."""
     JSON = "json"
 
 
@@ -88,6 +103,7 @@ class ExportSection(StrEnum):
     SEGMENTS = "segments"
     SUBSCRIPTIONS = "subscriptions"
     EVENT_SUMMARIES = "event_summaries"
+    CALLS = "calls"
 
 
 DEFAULT_SECTIONS: frozenset[ExportSection] = frozenset(ExportSection) - {ExportSection.MESSAGES}
@@ -101,6 +117,7 @@ _I, _C, _L, _T, _B, _M = (
     PiiCategory.COMMUNICATION,
 )
 _TS = Render.TIMESTAMP
+_DT = Render.DATETIME
 
 CONTACT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("email", _C),
@@ -157,6 +174,13 @@ CONVERSATION_FIELDS = (
     FieldSpec("created_at", _B, _TS),
     FieldSpec("updated_at", _B, _TS),
     FieldSpec("state", _B),
+    FieldSpec("title", _M),
+    FieldSpec("source.url", _T),
+)
+EMAIL_HEADER_FIELDS = (
+    FieldSpec("type", _C),
+    FieldSpec("email_address", _C),
+    FieldSpec("name", _I),
 )
 RATING_FIELDS = (
     FieldSpec("rating", _B),
@@ -181,6 +205,25 @@ TICKET_FIELDS = (
     FieldSpec("ticket_attributes._default_title_", _M),
     FieldSpec("ticket_attributes._default_description_", _M),
 )
+TICKET_PART_FIELDS = PART_FIELDS
+CALL_FIELDS = (
+    FieldSpec("state", _B),
+    FieldSpec("direction", _B),
+    FieldSpec("initiated_at", _B, _DT),
+    FieldSpec("answered_at", _B, _DT),
+    FieldSpec("ended_at", _B, _DT),
+    FieldSpec("phone", _C),
+    FieldSpec("has_recording", _B),
+    FieldSpec("has_transcript", _B),
+)
+"""``has_recording`` and ``has_transcript`` are derived: whether the call carries a recording
+(``recording_url``, ``fin_recording_url``) or a transcript (its URLs or turns)."""
+TRANSCRIPT_FIELDS = (
+    FieldSpec("start_time", _M),
+    FieldSpec("end_time", _M),
+    FieldSpec("speaker_label", _M),
+    FieldSpec("content", _M),
+)
 EVENT_FIELDS = (FieldSpec("event_name", _B), FieldSpec("created_at", _B, _TS))
 EVENT_METADATA = FieldSpec("metadata", _B, Render.JSON)
 EVENT_SUMMARY_FIELDS = (
@@ -201,49 +244,112 @@ SEGMENT_PREFIX = "contact.segments.{id}."
 SUBSCRIPTION_PREFIX = "contact.subscriptions.{id}."
 CONVERSATION_PREFIX = "conversation.{id}."
 RATING_PREFIX = "conversation.{id}.rating."
+CONVERSATION_TAG_PREFIX = "conversation.{id}.tags.{tag}."
+CONVERSATION_CUSTOM_PREFIX = "conversation.{id}.custom_attributes."
 SOURCE_PREFIX = "conversation.{id}.source."
 SOURCE_ATTACHMENT_PREFIX = "conversation.{id}.source.attachments.{n}."
 PART_PREFIX = "conversation.{id}.conversation_parts.{part}."
 PART_ATTACHMENT_PREFIX = "conversation.{id}.conversation_parts.{part}.attachments.{n}."
+EMAIL_HEADER_PREFIX = "conversation.{id}.conversation_parts.{part}.email_headers.{n}."
+"""A part's ``email_message_metadata.email_address_headers``, under a shorter name."""
 TICKET_PREFIX = "ticket.{id}."
+TICKET_ATTRIBUTE_PREFIX = "ticket.{id}.ticket_attributes."
+TICKET_PART_PREFIX = "ticket.{id}.ticket_parts.{part}."
+TICKET_PART_ATTACHMENT_PREFIX = "ticket.{id}.ticket_parts.{part}.attachments.{n}."
+CALL_PREFIX = "call.{id}."
+TRANSCRIPT_PREFIX = "call.{id}.transcript.{n}."
+UNATTRIBUTED_TRANSCRIPT_PREFIX = "call.{id}.unattributed_transcript.{n}."
 EVENT_PREFIX = "event.{n}."
 EVENT_METADATA_PREFIX = "event.{n}.metadata."
 EVENT_SUMMARY_PREFIX = "event_summary.{n}."
 
-TABLES: tuple[tuple[ExportSection | None, str, tuple[FieldSpec, ...]], ...] = (
-    (None, CONTACT_PREFIX, CONTACT_FIELDS),
-    (None, SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS),
-    (ExportSection.TAGS, TAG_PREFIX, TAG_FIELDS),
-    (ExportSection.COMPANIES, COMPANY_PREFIX, COMPANY_FIELDS),
-    (ExportSection.NOTES, NOTE_PREFIX, NOTE_FIELDS),
-    (ExportSection.SEGMENTS, SEGMENT_PREFIX, SEGMENT_FIELDS),
-    (ExportSection.SUBSCRIPTIONS, SUBSCRIPTION_PREFIX, SUBSCRIPTION_FIELDS),
-    (ExportSection.CONVERSATIONS, CONVERSATION_PREFIX, CONVERSATION_FIELDS),
-    (ExportSection.CONVERSATIONS, RATING_PREFIX, RATING_FIELDS),
-    (ExportSection.MESSAGES, SOURCE_PREFIX, SOURCE_FIELDS),
-    (ExportSection.MESSAGES, SOURCE_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
-    (ExportSection.MESSAGES, PART_PREFIX, PART_FIELDS),
-    (ExportSection.MESSAGES, PART_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
-    (ExportSection.TICKETS, TICKET_PREFIX, TICKET_FIELDS),
-    (ExportSection.EVENTS, EVENT_PREFIX, EVENT_FIELDS),
-    (ExportSection.EVENT_SUMMARIES, EVENT_SUMMARY_PREFIX, EVENT_SUMMARY_FIELDS),
+_S = ExportSection
+TABLES: tuple[tuple[frozenset[ExportSection], str, tuple[FieldSpec, ...]], ...] = (
+    (frozenset(), CONTACT_PREFIX, CONTACT_FIELDS),
+    (frozenset(), SOCIAL_PREFIX, SOCIAL_PROFILE_FIELDS),
+    (frozenset({_S.TAGS}), TAG_PREFIX, TAG_FIELDS),
+    (frozenset({_S.COMPANIES}), COMPANY_PREFIX, COMPANY_FIELDS),
+    (frozenset({_S.NOTES}), NOTE_PREFIX, NOTE_FIELDS),
+    (frozenset({_S.SEGMENTS}), SEGMENT_PREFIX, SEGMENT_FIELDS),
+    (frozenset({_S.SUBSCRIPTIONS}), SUBSCRIPTION_PREFIX, SUBSCRIPTION_FIELDS),
+    (frozenset({_S.CONVERSATIONS}), CONVERSATION_PREFIX, CONVERSATION_FIELDS),
+    (frozenset({_S.CONVERSATIONS}), CONVERSATION_TAG_PREFIX, TAG_FIELDS),
+    (frozenset({_S.CONVERSATIONS}), RATING_PREFIX, RATING_FIELDS),
+    (frozenset({_S.MESSAGES}), SOURCE_PREFIX, SOURCE_FIELDS),
+    (frozenset({_S.MESSAGES}), SOURCE_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
+    (frozenset({_S.MESSAGES}), PART_PREFIX, PART_FIELDS),
+    (frozenset({_S.MESSAGES}), PART_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
+    (frozenset({_S.MESSAGES}), EMAIL_HEADER_PREFIX, EMAIL_HEADER_FIELDS),
+    (frozenset({_S.TICKETS}), TICKET_PREFIX, TICKET_FIELDS),
+    (frozenset({_S.TICKETS}), TICKET_PART_PREFIX, TICKET_PART_FIELDS),
+    (frozenset({_S.TICKETS}), TICKET_PART_ATTACHMENT_PREFIX, ATTACHMENT_FIELDS),
+    (frozenset({_S.CALLS}), CALL_PREFIX, CALL_FIELDS),
+    (frozenset({_S.CALLS, _S.MESSAGES}), TRANSCRIPT_PREFIX, TRANSCRIPT_FIELDS),
+    (frozenset({_S.CALLS, _S.MESSAGES}), UNATTRIBUTED_TRANSCRIPT_PREFIX, TRANSCRIPT_FIELDS),
+    (frozenset({_S.EVENTS}), EVENT_PREFIX, EVENT_FIELDS),
+    (frozenset({_S.EVENT_SUMMARIES}), EVENT_SUMMARY_PREFIX, EVENT_SUMMARY_FIELDS),
 )
-"""Every (section, prefix, fields) table; ``None`` means always exported with the profile."""
+"""Every (sections, prefix, fields) table: exported when every section named is enabled
+(none: always, with the profile)."""
 
 KEPT_BY_INTERCOM = frozenset(
     {
         CONVERSATION_PREFIX,
+        CONVERSATION_TAG_PREFIX,
+        CONVERSATION_CUSTOM_PREFIX,
         RATING_PREFIX,
         SOURCE_ATTACHMENT_PREFIX,
         PART_ATTACHMENT_PREFIX,
+        EMAIL_HEADER_PREFIX,
         TICKET_PREFIX,
+        TICKET_ATTRIBUTE_PREFIX,
+        TICKET_PART_PREFIX,
+        TICKET_PART_ATTACHMENT_PREFIX,
+        CALL_PREFIX,
+        TRANSCRIPT_PREFIX,
+        UNATTRIBUTED_TRANSCRIPT_PREFIX,
     }
 )
-"""Tables whose data erasure does not remove as far as the API shows: conversations, their
-ratings (Intercom keeps CSAT ratings and comments) and attachments (undocumented), tickets."""
+"""Tables whose data erasure does not remove as far as the API shows: conversations (their
+tags, attributes and the address headers of their emails), their ratings (Intercom keeps CSAT
+ratings and comments) and attachments (undocumented), tickets with their parts, calls."""
 
 REDACTED = frozenset({SOURCE_PREFIX, PART_PREFIX})
 """Tables only the ``redact_messages`` policy removes: the messages the contact wrote."""
+
+
+UNREACHABLE: tuple[SurfaceExclusion, ...] = (
+    SurfaceExclusion(
+        field="visitor.*",
+        reason="visitors (anonymous website visitors) are not contacts: no API finds them by "
+        "email or contact id",
+        retention="Intercom removes a visitor not seen for 9 months",
+    ),
+    SurfaceExclusion(
+        field="reporting.*",
+        reason="reporting exports hold aggregated conversation data no per-person API reads; "
+        "Intercom says deleted conversations still appear there",
+    ),
+    SurfaceExclusion(
+        field="outbound_message.*",
+        reason="outbound messages (emails, posts, chats) the contact never answered open no "
+        "conversation, and no API lists them per contact",
+    ),
+    SurfaceExclusion(
+        field="admin_activity_log.*",
+        reason="admin activity logs record what teammates did; no API reads them per contact",
+    ),
+    SurfaceExclusion(
+        field="fin_agent_input.*",
+        reason="what was sent to the Fin agent API is not readable back per contact",
+    ),
+    SurfaceExclusion(
+        field="custom_object.*",
+        reason="custom object instances are defined by each workspace and not listed per "
+        "contact; a reference to one in a custom attribute is exported only when declared",
+    ),
+)
+"""Places Intercom holds data about people that no per-person API call reaches."""
 
 
 def erased_by(prefix: str, erasure_policy: str) -> bool:
@@ -257,7 +363,15 @@ def render(spec: FieldSpec, raw: Any) -> str | None:
     """The record text for ``raw``; ``None`` when empty; ``ValueError`` for a wrong type."""
     if raw is None or raw == "" or raw == {} or raw == []:
         return None
-    if spec.render is Render.TIMESTAMP:
+    if spec.render is Render.DATETIME and isinstance(raw, str):
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError("datetime is not ISO 8601") from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.isoformat().replace("+00:00", "Z")
+    if spec.render in (Render.TIMESTAMP, Render.DATETIME):
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError("timestamp is not a number")
         try:
@@ -297,41 +411,74 @@ def build_covered_surface(
     custom_attributes: Mapping[str, PiiCategory],
     erasure_policy: str,
     export_archived: bool = False,
+    conversation_attributes: Mapping[str, PiiCategory] | None = None,
+    ticket_attributes: Mapping[str, PiiCategory] | None = None,
 ) -> CoveredSurface:
     """The covered surface for one configuration, from the tables the exporter iterates."""
+    conversation_attributes = conversation_attributes or {}
+    ticket_attributes = ticket_attributes or {}
     fields = [
         CoveredField(
             field=glob(prefix) + spec.key,
             category=spec.category,
             erased=erased_by(prefix, erasure_policy),
         )
-        for section, prefix, specs in TABLES
-        if section is None or section in sections
+        for needs, prefix, specs in TABLES
+        if needs <= sections
         for spec in specs
     ]
     fields += [
         CoveredField(field=CUSTOM_PREFIX + name, category=category)
         for name, category in sorted(custom_attributes.items())
     ]
+    if ExportSection.CONVERSATIONS in sections:
+        fields += [
+            CoveredField(
+                field=glob(CONVERSATION_CUSTOM_PREFIX) + name, category=category, erased=False
+            )
+            for name, category in sorted(conversation_attributes.items())
+        ]
+    if ExportSection.TICKETS in sections:
+        fields += [
+            CoveredField(
+                field=glob(TICKET_ATTRIBUTE_PREFIX) + name, category=category, erased=False
+            )
+            for name, category in sorted(ticket_attributes.items())
+        ]
     if ExportSection.EVENTS in sections:
         fields.append(
             CoveredField(field=glob(EVENT_METADATA_PREFIX) + "*", category=EVENT_METADATA.category)
         )
     exclusions: list[SurfaceExclusion] = []
     notes: list[str] = []
-    if custom_attributes:
-        notes.append(
-            "Only the declared custom attributes are exported; every other custom attribute "
-            "is left out, since which ones hold personal data is the controller's call."
-        )
-    else:
-        exclusions.append(
-            SurfaceExclusion(
-                field="contact.custom_attributes.*",
-                reason="custom attributes are defined by each workspace; none is exported "
-                "until the controller declares which hold personal data",
+    declared = (
+        ("contact.custom_attributes.*", custom_attributes, True),
+        (
+            glob(CONVERSATION_CUSTOM_PREFIX) + "*",
+            conversation_attributes,
+            ExportSection.CONVERSATIONS in sections,
+        ),
+        # Not the default title and description (``_default_*``), which are exported.
+        (
+            glob(TICKET_ATTRIBUTE_PREFIX) + "[!_]*",
+            ticket_attributes,
+            ExportSection.TICKETS in sections,
+        ),
+    )
+    for where, names, reached in declared:
+        if reached and not names:
+            exclusions.append(
+                SurfaceExclusion(
+                    field=where,
+                    reason="custom attributes are defined by each workspace; none is exported "
+                    "until the controller declares which hold personal data",
+                )
             )
-        )
+    notes.append(
+        "Only declared custom attributes (of contacts, conversations and tickets) are "
+        "exported, since which ones hold personal data is the controller's call; an export "
+        "names (never shows) the ones it holds but left out."
+    )
     if ExportSection.MESSAGES in sections:
         notes.append(
             "Messages: only what the contact wrote is exported (a contact-authored conversation "
@@ -347,14 +494,37 @@ def build_covered_surface(
     else:
         exclusions += [
             SurfaceExclusion(
-                field="conversation.*.conversation_parts.*",
-                reason="message bodies are exported only with export_messages=True",
-            ),
-            SurfaceExclusion(
-                field="conversation.*.source.*",
-                reason="message bodies are exported only with export_messages=True",
-            ),
+                field=field, reason="message bodies are exported only with export_messages=True"
+            )
+            for field in (
+                "conversation.*.conversation_parts.*",
+                "conversation.*.source.subject",
+                "conversation.*.source.body",
+                "conversation.*.source.attachments.*",
+            )
         ]
+        if ExportSection.CALLS in sections:
+            exclusions.append(
+                SurfaceExclusion(
+                    field="call.*.transcript.*",
+                    reason="call transcripts are exported only with export_messages=True",
+                )
+            )
+    if ExportSection.CALLS in sections and ExportSection.MESSAGES in sections:
+        notes.append(
+            "Call transcripts: only the turns Intercom attributes to the contact "
+            "(speaker_type user and the contact's id) are exported as theirs; a turn Intercom "
+            "attributes to no one (older calls, Fin voice calls) is exported under "
+            "unattributed_transcript, since it may be the contact's; turns attributed to "
+            "others are left out."
+        )
+    if ExportSection.MESSAGES in sections:
+        notes.append(
+            "Email metadata: of the address headers of a conversation's emails, only those "
+            "holding the contact's own email address are exported (Art. 15(4): never other "
+            "people's addresses)."
+        )
+    exclusions += list(UNREACHABLE)
     if ExportSection.EVENTS in sections and ExportSection.EVENT_SUMMARIES not in sections:
         notes.append(
             "Data events: Intercom lists only the last 90 days; older events are counted only "
@@ -391,7 +561,6 @@ def _reach_notes(*, export_archived: bool) -> list[str]:
         "Lookup by email cannot find archived contacts (Intercom's search does not return "
         "them) nor contacts created in the last few minutes (Intercom's search index lags); "
         "address those by contact id.",
-        "Visitors (anonymous website visitors) are not contacts and are not reached.",
     ]
 
 

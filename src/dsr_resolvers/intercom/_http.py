@@ -46,6 +46,8 @@ import httpx
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom._errors import (
+    CREDENTIAL_STATUSES,
+    CredentialsRefusedError,
     IntercomRedirectError,
     IntercomRejectedError,
     IntercomServerError,
@@ -279,6 +281,7 @@ class IntercomCall:
         Raises:
             NotIntercomError: A 404 without Intercom's not-found body.
             IntercomRedirectError: 3xx: the base URL is wrong.
+            CredentialsRefusedError: 401 or 403: the token or its scopes.
             IntercomRejectedError: Any other 4xx except 429.
             RateLimitedError: 429.
             IntercomServerError: 5xx (and any other status outside the taxonomy).
@@ -306,6 +309,8 @@ class IntercomCall:
             )
         if 300 <= status < 400:
             raise IntercomRedirectError(status, self.action)
+        if status in CREDENTIAL_STATUSES:
+            raise CredentialsRefusedError(status, self.action)
         if 400 <= status < 500:
             raise IntercomRejectedError(status, self.action)
         raise IntercomServerError(

@@ -16,6 +16,11 @@ or redacted completely:
 | ``redact_messages`` erasure   | what is listed is redacted, then ``IncompleteConversation  |
 |                               | Error``; the contact is **not** deleted                    |
 | plan / verify                 | counted in ``MessageScan.incomplete``; never ``erased``    |
+
+Redacting is idempotent the way Intercom allows: it answers 400 to redacting a message that is
+already redacted (a rerun after a crash, or two erasures racing). :func:`redact_message` then
+reads the conversation again; a message Intercom now shows ``redacted`` counts as already
+redacted, and any other 400 stands (``IntercomRejectedError``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any, Literal
 
 from dsr_resolvers.contract import ResolverError
 from dsr_resolvers.intercom import _routes as routes
-from dsr_resolvers.intercom._http import IntercomCall
+from dsr_resolvers.intercom._errors import IntercomRejectedError
+from dsr_resolvers.intercom._http import IntercomCall, Route
 from dsr_resolvers.intercom._paging import item_id
 
 CONTACT_AUTHOR_TYPES = frozenset({"user", "lead", "contact"})
@@ -79,7 +85,7 @@ def written_by(message: Mapping[str, Any], contact_id: str) -> bool:
 
 def is_incomplete(call: IntercomCall, conversation: Mapping[str, Any]) -> bool:
     """Whether Intercom may hide parts of ``conversation`` (its 500-part cap)."""
-    parts = _parts(call, conversation)
+    parts = parts_of(call, conversation)
     container = conversation.get("conversation_parts")
     total = container.get("total_count") if isinstance(container, Mapping) else None
     if isinstance(total, bool) or not isinstance(total, int):
@@ -87,13 +93,20 @@ def is_incomplete(call: IntercomCall, conversation: Mapping[str, Any]) -> bool:
     return len(parts) >= PART_CAP or total > len(parts)
 
 
-def _parts(call: IntercomCall, conversation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    container = conversation.get("conversation_parts")
+def parts_of(
+    call: IntercomCall,
+    thread: Mapping[str, Any],
+    key: str = "conversation_parts",
+    where: Route = routes.CONVERSATION,
+) -> list[Mapping[str, Any]]:
+    """The parts of a conversation (``conversation_parts``) or a ticket (``ticket_parts``):
+    Intercom nests the list under the same key as its container."""
+    container = thread.get(key)
     if container is None:
         return []
-    parts = container.get("conversation_parts") if isinstance(container, Mapping) else None
+    parts = container.get(key) if isinstance(container, Mapping) else None
     if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
-        raise call.malformed(*routes.CONVERSATION, "a malformed part list")
+        raise call.malformed(*where, "a malformed part list")
     return parts
 
 
@@ -109,7 +122,7 @@ def authored_messages(
     if source is not None and written_by(source, contact_id) and _has_body(source):
         identifier = item_id(call, routes.CONVERSATION, source)
         yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
-    for part in _parts(call, conversation):
+    for part in parts_of(call, conversation):
         if written_by(part, contact_id) and _has_body(part):
             identifier = item_id(call, routes.CONVERSATION, part)
             yield AuthoredMessage(
@@ -120,3 +133,46 @@ def authored_messages(
 def _has_body(message: Mapping[str, Any]) -> bool:
     body = message.get("body")
     return isinstance(body, str) and body.strip() != ""
+
+
+def redact_message(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> bool:
+    """Redact one message; ``True`` when this call redacted it, ``False`` when Intercom shows
+    it redacted already (it answered 400, and a fresh read shows the message ``redacted``).
+
+    A 404 means the message is gone since it was read: nothing is left to redact, and it
+    counts as done by this call.
+
+    Raises:
+        IntercomRejectedError: A 400 for a message Intercom does not show redacted, or any
+            other refusal.
+    """
+    body: dict[str, str] = {"type": message.kind, "conversation_id": conversation_id}
+    body["source_id" if message.kind == "source" else "conversation_part_id"] = message.id
+    try:
+        call.request(*routes.REDACT, json_body=body)
+    except IntercomRejectedError as refused:
+        if refused.status_code != 400 or not _shows_redacted(call, conversation_id, message):
+            raise
+        return False
+    return True
+
+
+def _shows_redacted(call: IntercomCall, conversation_id: str, message: AuthoredMessage) -> bool:
+    conversation = call.request(*routes.CONVERSATION, path_params={"id": conversation_id})
+    if conversation is None:
+        return False
+    return any(
+        again.kind == message.kind and again.id == message.id and again.redacted
+        for again in _listed(call, conversation)
+    )
+
+
+def _listed(call: IntercomCall, conversation: Mapping[str, Any]) -> Iterator[AuthoredMessage]:
+    """Every message of ``conversation`` with its redaction flag, whoever wrote it."""
+    source = conversation.get("source")
+    if isinstance(source, Mapping) and source.get("id") is not None:
+        identifier = item_id(call, routes.CONVERSATION, source)
+        yield AuthoredMessage("source", identifier, source.get("redacted") is True, source)
+    for part in parts_of(call, conversation):
+        identifier = item_id(call, routes.CONVERSATION, part)
+        yield AuthoredMessage("conversation_part", identifier, part.get("redacted") is True, part)

@@ -7,12 +7,22 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 |----------|-----------------------|----------------------------------------------------------|
 | Art. 15  | ``export_subject``    | every enabled section (see ``_export.py`` for requests)   |
 | Art. 17  | ``erase_subject``     | the configured erasure policy (see ``_erase.py``)         |
-| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}`` with the declared correctable fields |
+| Art. 16  | ``rectify_subject``   | ``PUT /contacts/{id}``: profile fields, declared custom   |
+|          |                       | attributes                                                |
+| Art. 21  | ``object_to_marketing`` | unsubscribe and opt out of every subscription type (see |
+|          |                       | ``_objection.py``), read back                             |
 | lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
+|          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
+| check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
 
-Each call builds a fresh ``httpx.Client`` and runs it in ``asyncio.to_thread``; the instance
-holds only configuration, so any number of event loops and threads may share one resolver.
+It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
+``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``, ``ConcurrentResolver`` and
+``ConfiguredResolver``.
+
+Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
+loop's default executor, which a caller's loop sizes and owns); the instance holds only
+configuration, so any number of event loops and threads may share one resolver.
 Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
 wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
 the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
@@ -26,6 +36,7 @@ import contextvars
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
@@ -34,11 +45,13 @@ import httpx
 from dsr_resolvers._text import normalize_email
 from dsr_resolvers.contract import (
     CoveredSurface,
+    Operation,
     PiiCategory,
     ResolverErasure,
     ResolverError,
     ResolverExport,
     ResolverRectification,
+    SubjectMatch,
     SubjectRef,
 )
 from dsr_resolvers.intercom import _erase, _paging
@@ -51,6 +64,7 @@ from dsr_resolvers.intercom._fields import (
     build_covered_surface,
 )
 from dsr_resolvers.intercom._http import CallStopped, IntercomCall, RequestHooks, Route
+from dsr_resolvers.intercom._objection import MarketingObjection, object_to_marketing
 from dsr_resolvers.intercom._results import (
     ContactMatch,
     ErasurePlan,
@@ -70,6 +84,7 @@ REGIONS: Final[dict[str, str]] = {
 CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 """Profile fields ``rectify_subject`` corrects (``PUT /contacts/{id}``)."""
 
+_CUSTOM = "custom_attributes."
 Region = Literal["us", "eu", "au"]
 _T = TypeVar("_T")
 _GLOB_CHARACTERS = frozenset("*?[]")
@@ -96,8 +111,13 @@ class IntercomResolver:
             ``"redact_messages"`` first redacts every message the contact wrote.
         export_messages: Also export the messages the contact wrote (one
             ``GET /conversations/{id}`` per conversation).
-        custom_attributes: The custom attributes that hold personal data, with their
-            categories; only these are exported, and they join the covered surface.
+        custom_attributes: The contact custom attributes that hold personal data, with their
+            categories; only these are exported, and they join the covered surface. The
+            names of the others a contact holds are listed in the export's
+            ``held_not_exported``.
+        conversation_attributes: The same for conversations' custom attributes.
+        ticket_attributes: The same for tickets' own attributes (beyond the title and
+            description, always exported).
         sections: The export sections to fetch (default: all but messages); a section not
             enabled costs no request.
         export_archived: Let ``export_subject`` unarchive an archived contact, export it and
@@ -109,12 +129,17 @@ class IntercomResolver:
             request still passes ``hooks``, so a shared rate limiter paces them all.
         processing: The controller's record of processing: every exported record then
             carries the ``legal_basis``, ``purpose`` and ``retention_reason`` it states.
+        name: The resolver's name (default ``"intercom"``): the ``kind`` of the refs it
+            accepts and the ``resolver`` of its results. A saga engine that reaches several
+            Intercom workspaces registers one resolver per workspace, each under its own
+            name (``"intercom-eu"``, ``"intercom-us"``).
 
     Raises:
         ValueError: A token that is empty or cannot be sent in a header, an unknown region,
             both ``region`` and ``base_url``, a base URL that is not https (plain http is
             allowed to loopback hosts only), an unknown policy, section or category, a
-            custom attribute name with glob characters, or ``max_in_flight`` below 1.
+            custom attribute name with glob characters, ``max_in_flight`` below 1, or a
+            name that is empty or not printable.
 
     Example:
         >>> resolver = IntercomResolver("token", region="eu")
@@ -135,11 +160,16 @@ class IntercomResolver:
         erasure_policy: ErasurePolicy = "delete_contact",
         export_messages: bool = False,
         custom_attributes: Mapping[str, PiiCategory | str] | None = None,
+        conversation_attributes: Mapping[str, PiiCategory | str] | None = None,
+        ticket_attributes: Mapping[str, PiiCategory | str] | None = None,
         sections: Iterable[ExportSection | str] | None = None,
         export_archived: bool = False,
         max_in_flight: int = 8,
         processing: ProcessingRecord | None = None,
+        name: str = RESOLVER_NAME,
     ) -> None:
+        if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+            raise ValueError("the resolver name must be non-empty printable text")
         if not _sendable_token(access_token):
             # Never echo the token: the message says what is wrong with it, not what it is.
             raise ValueError(_UNSENDABLE_CREDENTIAL)
@@ -169,19 +199,24 @@ class IntercomResolver:
             sections=_sections(sections, export_messages=export_messages),
             custom_attributes=_declared_attributes(custom_attributes or {}),
             archived=export_archived,
+            conversation_attributes=_declared_attributes(conversation_attributes or {}),
+            ticket_attributes=_declared_attributes(ticket_attributes or {}),
         )
         self._processing: Final = processing
+        self._name: Final = name
 
     def __repr__(self) -> str:
+        named = "" if self._name == RESOLVER_NAME else f"name={self._name!r}, "
         return (
-            f"{type(self).__name__}(base_url={self._base_url!r}, "
+            f"{type(self).__name__}({named}base_url={self._base_url!r}, "
             f"api_version={self._api_version!r}, erasure_policy={self._policy!r})"
         )
 
     @property
     def name(self) -> str:
-        """``"intercom"``, forever: saga engines key their audit trails on it."""
-        return RESOLVER_NAME
+        """The name given at construction, ``"intercom"`` by default: saga engines key their
+        audit trails on it, and one workspace's resolver is told from another's by it."""
+        return self._name
 
     @property
     def base_url(self) -> str:
@@ -203,10 +238,26 @@ class IntercomResolver:
         """The export sections this resolver fetches."""
         return self._export.sections
 
+    def requests_in_flight(self, operation: Operation) -> int:
+        """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
+        conversations (a ``redact_messages`` erasure, an export with messages), else 1."""
+        if operation == "erase":
+            fans_out = self._policy == "redact_messages"
+        else:
+            fans_out = ExportSection.MESSAGES in self._export.sections
+        return self._max_in_flight if fans_out else 1
+
+    def options_for(self, operation: Operation) -> dict[str, str]:
+        """What decides ``operation``'s outcome: the erasure policy, or the export sections."""
+        if operation == "erase":
+            return {"erasure_policy": self._policy}
+        return {"sections": ",".join(sorted(self._export.sections))}
+
     @property
     def correctable_fields(self) -> frozenset[str]:
-        """The profile fields ``rectify_subject`` accepts."""
-        return CORRECTABLE_FIELDS
+        """The fields ``rectify_subject`` accepts: the profile fields, and each declared custom
+        attribute as ``custom_attributes.<name>``."""
+        return CORRECTABLE_FIELDS | {_CUSTOM + name for name in self._export.custom_attributes}
 
     @property
     def covered_surface(self) -> CoveredSurface:
@@ -216,6 +267,8 @@ class IntercomResolver:
             custom_attributes=self._export.custom_attributes,
             erasure_policy=self._policy,
             export_archived=self._export.archived,
+            conversation_attributes=self._export.conversation_attributes,
+            ticket_attributes=self._export.ticket_attributes,
         )
 
     async def export_subject(self, ref: SubjectRef) -> ResolverExport:
@@ -227,6 +280,8 @@ class IntercomResolver:
         Returns:
             Every record held; empty only when Intercom answers its not-found for the contact
             (an archived contact, unless ``export_archived``, answers so too).
+            ``held_not_exported`` names the custom attributes the contact, its conversations
+            and tickets hold that were not declared (names only).
 
         Raises:
             IncompleteConversationError: With messages: a conversation Intercom shows only
@@ -238,12 +293,15 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        records = await self._run(
+        found = await self._run(
             "export", lambda call: export_contact(call, contact_id, self._export)
         )
+        records = found.records
         if self._processing is not None:
             records = self._processing.annotate(records)
-        return ResolverExport(resolver=self.name, records=records)
+        return ResolverExport(
+            resolver=self.name, records=records, held_not_exported=found.undeclared
+        )
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
         """Erase the contact under the configured policy (Art. 17); idempotent.
@@ -274,24 +332,29 @@ class IntercomResolver:
             if self._policy == "redact_messages"
             else _erase.delete_contact
         )
-        return await self._run("erase", lambda call: erase(call, contact_id))
+        erasure = await self._run("erase", lambda call: erase(call, contact_id))
+        return erasure.model_copy(update={"resolver": self.name})
 
     async def rectify_subject(
         self, ref: SubjectRef, changes: Mapping[str, str | None]
     ) -> ResolverRectification:
-        """Correct profile fields (Art. 16) with ``PUT /contacts/{id}``.
+        """Correct profile fields and declared custom attributes (Art. 16) with
+        ``PUT /contacts/{id}``.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
-            changes: New values by field name (see ``correctable_fields``); ``None`` clears.
+            changes: New values by field name (see ``correctable_fields``): ``email``,
+                ``name``, ``phone``, or ``custom_attributes.<declared name>``; ``None``
+                clears.
 
         Returns:
             The names of the fields corrected, or ``already_absent=True`` when Intercom holds
             no such contact (nothing was held, so nothing needed correcting).
 
         Raises:
-            RectificationError: No change, a field name that is not correctable, or an
-                attempt to clear ``email`` (Intercom allows clearing name and phone only);
+            RectificationError: No change, a field name that is not correctable (a custom
+                attribute that was not declared included), or an attempt to clear ``email``
+                (Intercom allows clearing name and phone only);
                 raised before any request.
             ResolverError: Intercom refused the values (e.g. 422) or the token (401, 403).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
@@ -299,12 +362,19 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+        correctable = self.correctable_fields
+        unknown = sorted(set(changes) - correctable)
         if unknown or not changes:
+            # Names only: an undeclared attribute's name is the caller's, never a value.
             raise RectificationError(
                 "intercom can rectify only "
-                + ", ".join(sorted(CORRECTABLE_FIELDS))
+                + ", ".join(sorted(correctable))
                 + (f" (not {', '.join(unknown)})" if unknown else " (no change given)")
+                + (
+                    "; declare a custom attribute to correct it"
+                    if any(name.startswith(_CUSTOM) for name in unknown)
+                    else ""
+                )
             )
         for value in changes.values():
             if value is not None and not isinstance(value, str):
@@ -315,7 +385,10 @@ class IntercomResolver:
                 " address, or erase the subject"
             )
         fields = tuple(sorted(changes))
-        body = {name: changes[name] for name in fields}
+        body: dict[str, object] = {n: changes[n] for n in fields if not n.startswith(_CUSTOM)}
+        custom = {n.removeprefix(_CUSTOM): changes[n] for n in fields if n.startswith(_CUSTOM)}
+        if custom:
+            body["custom_attributes"] = custom
 
         def rectify(call: IntercomCall) -> ResolverRectification:
             updated = call.request(
@@ -335,6 +408,36 @@ class IntercomResolver:
             )
 
         return await self._run("rectify", rectify)
+
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> MarketingObjection:
+        """Act on an objection to direct marketing (Art. 21(2)-(3)), then read it back.
+
+        Sets ``unsubscribed_from_emails`` and opts the contact out of every live subscription
+        type that still reaches it (``POST /contacts/{id}/subscriptions``, ``opt_out``). An
+        archived contact is unarchived, changed and archived again, as erasure reaches it.
+
+        Args:
+            ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
+            dry_run: Only read: say what would change, send nothing (and do not unarchive).
+
+        Returns:
+            The field names and subscription type ids changed (no values);
+            ``already_absent=True`` when Intercom has no such contact, archived or not.
+
+        Raises:
+            ObjectionNotConfirmedError: Intercom accepted the changes but does not show them
+                when read back.
+            ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
+            httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
+            MalformedResponseError: An unexpected 2xx body: retry.
+            httpx.TransportError: A connection fault or timeout: retry.
+        """
+        contact_id = self._contact_id(ref)
+        return await self._run(
+            "object", lambda call: object_to_marketing(call, contact_id, dry_run=dry_run)
+        )
 
     async def find_contacts(
         self, *, email: str | None = None, external_id: str | None = None
@@ -398,10 +501,32 @@ class IntercomResolver:
         matches = await self.find_contacts(email=email, external_id=external_id)
         return tuple(match.id for match in matches)
 
+    async def find_subjects(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[SubjectMatch, ...]:
+        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact.
+
+        Raises:
+            ValueError: As :meth:`find_contacts`; a phone number is not searched yet.
+        """
+        if phone is not None:
+            raise ValueError("intercom does not look contacts up by phone yet")
+        matches = await self.find_contacts(email=email, external_id=external_id)
+        on = frozenset(n for n, v in (("email", email), ("external_id", external_id)) if v)
+        return tuple(
+            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=on) for m in matches
+        )
+
     async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
         """What ``erase_subject`` would do, read-only: the dry run.
 
-        Under ``redact_messages`` this reads every conversation of the contact.
+        Under ``redact_messages`` this reads every conversation of the contact. A contact
+        Intercom answers not found for is ``not_visible``: absent, or archived (which the
+        erasure unarchives and deletes); no read can tell which.
         """
         contact_id = self._contact_id(ref)
         return await self._run(
@@ -421,6 +546,37 @@ class IntercomResolver:
             "verify", lambda call: _erase.verify_erasure(call, contact_id, self._policy)
         )
 
+    async def probe(
+        self,
+        route: Route,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> dict[str, object] | None:
+        """Send one request to one of this plugin's routes (``_routes.py``), as any call does.
+
+        For diagnostics such as ``dsr intercom check``: the same client, headers, hooks and
+        error taxonomy as every other call, so a probe sees what a real run would see.
+
+        Returns:
+            The JSON object answered, or ``None`` for Intercom's own 404 (not found).
+
+        Raises:
+            CredentialsRefusedError: 401 or 403.
+            NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
+        """
+        return await self._run(
+            "check",
+            lambda call: call.request(
+                route.method,
+                route.path,
+                path_params=path_params,
+                params=params,
+                json_body=json_body,
+            ),
+        )
+
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, action: str, work: Callable[[IntercomCall], _T]) -> _T:
@@ -429,9 +585,12 @@ class IntercomResolver:
         When the awaiting task is cancelled, the call is halted (no request starts after
         that), and ``CancelledError`` is re-raised only once the worker thread has returned,
         so that nothing of this call reaches Intercom after the caller saw the cancellation.
-        Until then the thread's result travels exactly as with ``asyncio.to_thread``: no
-        extra task, callback or wake-up, so a call that finished is not lost to a
-        cancellation arriving a moment later (a bulk run records what it finished).
+        Until then the thread's result travels as with ``loop.run_in_executor``: no extra
+        task, callback or wake-up, so a call that finished is not lost to a cancellation
+        arriving a moment later (a bulk run records what it finished). The thread is the
+        call's own (a one-thread executor, shut down as soon as the work is handed over), so
+        calls in flight are bounded by their callers, never by the loop's default executor,
+        and the caller's loop is left as it was; the context's variables travel along.
         """
         stop = threading.Event()
         began = threading.Lock()  # taken by whichever comes first: the thread or the cancel
@@ -457,8 +616,13 @@ class IntercomResolver:
                 returned.set()
 
         loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intercom-{action}")
         try:
-            return await loop.run_in_executor(None, contextvars.copy_context().run, in_thread)
+            running = loop.run_in_executor(own, contextvars.copy_context().run, in_thread)
+        finally:
+            own.shutdown(wait=False)  # the thread finishes the work handed over, then ends
+        try:
+            return await running
         except asyncio.CancelledError:
             stop.set()
             if not began.acquire(blocking=False):  # the thread runs: wait until it returned
@@ -468,7 +632,7 @@ class IntercomResolver:
     def _contact_id(self, ref: SubjectRef) -> str:
         if ref.kind != self.name:
             raise ResolverError(
-                f"intercom resolves refs of kind 'intercom' only (got kind={ref.kind!r})"
+                f"this resolver resolves refs of kind {self.name!r} only (got kind={ref.kind!r})"
             )
         return ref.value
 

@@ -1,7 +1,21 @@
 """Intercom-specific results: lookups, erasure plans and verifications. None holds PII.
 
 Contact ids appear only where the caller needs them to act (a lookup's answer); counts stand in
-for everything else, so these values can go into an audit trail as they are.
+for everything else, so these values can go into an audit trail as they are. The plan and the
+verification are the contract's (:class:`ResolverErasurePlan`, :class:`ResolverVerification`)
+with Intercom's details added, so bulk runs and receipts read them through the contract alone.
+
+| model                | ``counts`` it states (``redact_messages`` only)                   |
+|----------------------|-------------------------------------------------------------------|
+| ErasurePlan          | ``conversations_scanned``, ``messages_written``,                  |
+|                      | ``messages_already_redacted``, ``messages_to_redact``,            |
+|                      | ``conversations_past_part_cap``                                   |
+| ErasureVerification  | ``conversations_scanned``, ``messages_unredacted``,               |
+|                      | ``conversations_past_part_cap``                                   |
+
+A contact that ``GET /contacts/{id}`` answers not found for is planned ``not_visible``, never
+``absent``: an archived contact answers so too, no read tells the two apart, and the erasure
+unarchives and deletes it if Intercom holds it archived.
 """
 
 from __future__ import annotations
@@ -9,6 +23,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from dsr_resolvers.contract import ResolverErasurePlan, ResolverVerification
 
 ErasurePolicy = Literal["delete_contact", "redact_messages"]
 
@@ -50,17 +66,37 @@ class MessageScan(_Frozen):
         """Messages the contact wrote that are still readable."""
         return self.authored - self.redacted
 
+    def plan_counts(self) -> dict[str, int]:
+        """The counts an :class:`ErasurePlan` states."""
+        return {
+            "conversations_scanned": self.conversations,
+            "messages_written": self.authored,
+            "messages_already_redacted": self.redacted,
+            "messages_to_redact": self.unredacted,
+            "conversations_past_part_cap": self.incomplete,
+        }
 
-class ErasurePlan(_Frozen):
+    def verification_counts(self) -> dict[str, int]:
+        """The counts an :class:`ErasureVerification` states."""
+        return {
+            "conversations_scanned": self.conversations,
+            "messages_unredacted": self.unredacted,
+            "conversations_past_part_cap": self.incomplete,
+        }
+
+
+class ErasurePlan(ResolverErasurePlan):
     """What an erasure would do, found without changing anything (a dry run).
 
     Attributes:
         policy: The erasure policy the plan is for.
-        contact_exists: Whether Intercom holds the contact now.
+        contact_exists: Whether Intercom shows the contact now (``presence`` is ``held``);
+            ``False`` is ``not_visible``: absent, or archived and reached by the erasure.
         messages: The contact's messages; ``None`` under ``delete_contact``, which does not
             look at conversations.
     """
 
+    resolver: str = "intercom"
     policy: ErasurePolicy
     contact_exists: bool
     messages: MessageScan | None = None
@@ -71,7 +107,7 @@ class ErasurePlan(_Frozen):
         return self.messages.unredacted if self.messages is not None else 0
 
 
-class ErasureVerification(_Frozen):
+class ErasureVerification(ResolverVerification):
     """A read-back after an erasure.
 
     Attributes:
@@ -89,6 +125,7 @@ class ErasureVerification(_Frozen):
             conversation of it is cut by Intercom's 500-part cap.
     """
 
+    resolver: str = "intercom"
     policy: ErasurePolicy
     contact_exists: bool
     archived: bool = False

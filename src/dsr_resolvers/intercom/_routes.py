@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dsr_resolvers.intercom._http import Route
 
+ME = Route("GET", "/me")
 CONTACT = Route("GET", "/contacts/{id}")
 UPDATE_CONTACT = Route("PUT", "/contacts/{id}")
 DELETE_CONTACT = Route("DELETE", "/contacts/{id}")
@@ -18,10 +19,13 @@ COMPANIES = Route("GET", "/contacts/{id}/companies")
 NOTES = Route("GET", "/contacts/{id}/notes")
 SEGMENTS = Route("GET", "/contacts/{id}/segments")
 SUBSCRIPTIONS = Route("GET", "/contacts/{id}/subscriptions")
+SET_SUBSCRIPTION = Route("POST", "/contacts/{id}/subscriptions")
+SUBSCRIPTION_TYPES = Route("GET", "/subscription_types")
 ARCHIVE = Route("POST", "/contacts/{id}/archive")
 UNARCHIVE = Route("POST", "/contacts/{id}/unarchive")
 CONVERSATION_SEARCH = Route("POST", "/conversations/search")
 CONVERSATION = Route("GET", "/conversations/{id}")
 REDACT = Route("POST", "/conversations/redact")
 TICKET_SEARCH = Route("POST", "/tickets/search")
+CALL_SEARCH = Route("POST", "/calls/search")
 EVENTS = Route("GET", "/events")

@@ -5,7 +5,9 @@
 | :class:`ProcessingRecord`   | the controller's record of processing, from a TOML file:      |
 |                             | purpose, legal basis, retention, recipients, source per       |
 |                             | category (and per export section); fills ``ExportRecord``'s   |
-|                             | ``legal_basis``, ``purpose`` and ``retention_reason``         |
+|                             | ``legal_basis``, ``purpose`` and ``retention_reason``; and    |
+|                             | :class:`AutomatedDecisions` (Art. 15(1)(h)) and each          |
+|                             | :class:`Transfer` abroad with its :class:`Safeguard` (15(2))  |
 | :func:`render_access_report` | the person's data as one self-contained HTML page (en, de)   |
 | :class:`ErasureReceipt`     | evidence of one erasure: outcomes, counts, read-back, no PII  |
 | :func:`render_erasure_receipt` | the receipt as HTML, in the report's style                 |
@@ -18,13 +20,16 @@ depends on this package, not the reverse.
 from dsr_resolvers.report._access import render_access_report
 from dsr_resolvers.report._catalogue import LANGUAGES, Language
 from dsr_resolvers.report._processing import (
+    AutomatedDecisions,
     Controller,
     DataProtectionOfficer,
     LegalBasis,
     Processing,
     ProcessingRecord,
     ProcessingRecordError,
+    Safeguard,
     SectionProcessing,
+    Transfer,
 )
 from dsr_resolvers.report._receipt import (
     RECEIPT_FORMAT,
@@ -40,6 +45,7 @@ __all__ = [
     "LANGUAGES",
     "RECEIPT_FORMAT",
     "SECTIONS",
+    "AutomatedDecisions",
     "ContactErasure",
     "Controller",
     "DataProtectionOfficer",
@@ -50,8 +56,10 @@ __all__ = [
     "ProcessingRecord",
     "ProcessingRecordError",
     "ReadBack",
+    "Safeguard",
     "Section",
     "SectionProcessing",
+    "Transfer",
     "render_access_report",
     "render_erasure_receipt",
     "section_of",

@@ -7,11 +7,26 @@ JSON export is for machines. The report shows, in this order:
 |------------------------------|-------------------------------------------------------------|
 | who it is for, when produced | names and emails among the records; the contact ids; a time |
 | summary by category          | the records, counted per ``PiiCategory``                    |
-| Art. 15(1) information       | the :class:`ProcessingRecord`, or a visible note without one |
-| the data, by section         | every record, in tables: field names in words, timestamps   |
-|                              | as dates with their time zone                                |
-| the messages they wrote      | message bodies, sanitised (``_sanitize.py``), as text        |
-| what is not covered          | the covered surface's exclusions and notes                   |
+| Art. 15(1) and (2)           | the :class:`ProcessingRecord` (purposes ... automated        |
+|                              | decisions, transfers), or a visible note without one         |
+| the data, by section         | one table row (or card) per item, labelled in words; values  |
+|                              | in words where Intercom stores a code (``opt_in``: "agreed") |
+| the messages they wrote      | one card per message: its text sanitised (``_sanitize.py``), |
+|                              | its attachments                                              |
+| what is not covered          | plain words, from what the covered surface's fields and      |
+|                              | exclusions say is reached (never its engineers' notes)       |
+
+How values are shown:
+
+| value                                   | shown as                                           |
+|-----------------------------------------|----------------------------------------------------|
+| an ISO 8601 time with a zone            | ``2024-07-11 00:00 UTC``, whatever its key          |
+| ``true`` / ``false``                    | yes / no                                           |
+| a code with words in the catalogue      | the words (``in_progress``: "in progress")         |
+| a conversation rating 1-5               | "4 out of 5", with its remark and date             |
+| longer than ``SHOWN_MAX`` characters    | the start, then "shown in part; the full value is   |
+|                                         | in the JSON export"                                |
+| anything else                           | the text, escaped, long runs breakable             |
 
 Every record of every export appears exactly once in the tables or the messages. Nothing in
 the page runs or fetches anything (see ``_page.py``).
@@ -19,40 +34,28 @@ the page runs or fetches anything (see ``_page.py``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from html import escape
+from typing import Final
 
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ExportRecord, PiiCategory, ResolverExport
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import format_moment, page, table
+from dsr_resolvers.report._page import SHOWN_MAX, format_moment, page, table, text_html
 from dsr_resolvers.report._processing import (
     LegalBasis,
     Processing,
     ProcessingRecord,
     SectionProcessing,
+    Transfer,
 )
 from dsr_resolvers.report._sanitize import message_html
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
 __all__ = ["render_access_report"]
-
-_ITEM_SECTIONS: frozenset[Section] = frozenset(
-    {
-        "tags",
-        "companies",
-        "notes",
-        "segments",
-        "subscriptions",
-        "conversations",
-        "tickets",
-        "events",
-        "event_summaries",
-    }
-)
-_REFERENCED: frozenset[Section] = frozenset({"conversations", "tickets"})
 
 
 def render_access_report(
@@ -146,38 +149,87 @@ def _summary(words: Words, records: list[ExportRecord]) -> str:
     return "".join(out)
 
 
-# -- Art. 15(1) --------------------------------------------------------------------------------
+# -- Art. 15(1) and (2) ------------------------------------------------------------------------
 
 
 def _basis(words: Words, basis: LegalBasis) -> str:
-    return escape(f"{words('basis_' + basis.value)} ({basis.article})")
+    return escape(f"{words('basis_' + basis.value)} ({words.cite(6, 1, basis.point)})")
 
 
 def _recipients(words: Words, recipients: Iterable[str]) -> str:
     listed = list(recipients)
-    return escape("; ".join(listed)) if listed else escape(words("no_recipients"))
+    return text_html("; ".join(listed)) if listed else escape(words("no_recipients"))
 
 
 def _entry_facts(words: Words, entry: Processing | SectionProcessing) -> str:
     """The stated entries of one category or section, as a list of facts."""
     facts = []
     if entry.purpose is not None:
-        facts.append((words("purpose"), escape(entry.purpose)))
+        facts.append((words("purpose"), text_html(entry.purpose)))
     if entry.legal_basis is not None:
         facts.append((words("legal_basis"), _basis(words, entry.legal_basis)))
     if entry.retention is not None:
-        facts.append((words("retention"), escape(entry.retention)))
+        facts.append((words("retention"), text_html(entry.retention)))
     if entry.recipients is not None:
         facts.append((words("recipients"), _recipients(words, entry.recipients)))
     if entry.source is not None:
-        facts.append((words("source"), escape(entry.source)))
+        facts.append((words("source"), text_html(entry.source)))
     return _facts(facts)
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{text_html(text)}</p>'
+
+
+def _automated(words: Words, processing: ProcessingRecord) -> str:
+    out = [f"<h3>{escape(words('adm'))}</h3>"]
+    stated = processing.automated_decisions
+    if stated is None:
+        out.append(_note(words("adm_not_stated")))
+    elif not stated.used:
+        out.append(f"<p>{escape(words('adm_none'))}</p>")
+    else:
+        out.append(f"<p>{escape(words('adm_used'))}</p>")
+        out.append(
+            _facts(
+                [
+                    (words("adm_logic"), text_html(stated.logic or "")),
+                    (words("adm_significance"), text_html(stated.significance or "")),
+                ]
+            )
+        )
+    return "".join(out)
+
+
+def _safeguard(words: Words, transfer: Transfer) -> str:
+    said = f"{words('safeguard_' + transfer.safeguard.value)} "
+    said += f"({words.cite(*transfer.safeguard.citation)})"
+    if transfer.details:
+        said += f"; {transfer.details}"
+    return text_html(said)
+
+
+def _transfers(words: Words, processing: ProcessingRecord) -> str:
+    out = [f"<h3>{escape(words('transfers'))}</h3>"]
+    if processing.transfers is None:
+        out.append(_note(words("transfers_not_stated")))
+    elif not processing.transfers:
+        out.append(f"<p>{escape(words('transfers_none'))}</p>")
+    else:
+        headers = [words("transfer_recipient"), words("transfer_country")]
+        headers.append(words("transfer_safeguard"))
+        rows = [
+            [text_html(t.recipient), text_html(t.country), _safeguard(words, t)]
+            for t in processing.transfers
+        ]
+        out.append(table(headers, rows))
+    return "".join(out)
 
 
 def _art15(words: Words, records: list[ExportRecord], processing: ProcessingRecord | None) -> str:
     out = [f'<section id="art15"><h2>{escape(words("art15"))}</h2>']
     if processing is None:
-        out.append(f'<p class="note">{escape(words("no_record"))}</p>')
+        out.append(_note(words("no_record")))
     else:
         dpo = processing.dpo
         dpo_text = f"{dpo.name}, {dpo.contact}" if dpo.name else dpo.contact
@@ -185,8 +237,8 @@ def _art15(words: Words, records: list[ExportRecord], processing: ProcessingReco
         out.append(
             _facts(
                 [
-                    (words("controller"), escape(f"{controller.name}, {controller.contact}")),
-                    (words("dpo"), escape(dpo_text)),
+                    (words("controller"), text_html(f"{controller.name}, {controller.contact}")),
+                    (words("dpo"), text_html(dpo_text)),
                 ]
             )
         )
@@ -203,137 +255,334 @@ def _art15(words: Words, records: list[ExportRecord], processing: ProcessingReco
             if section in sections_present:
                 title = f"{words('section_overrides')}: {words('sec_' + section)}"
                 out.append(f"<h3>{escape(title)}</h3>{_entry_facts(words, override)}")
+        out.append(_automated(words, processing))
+        out.append(_transfers(words, processing))
     out.append(f"<h3>{escape(words('rights'))}</h3><p>{escape(words('rights_text'))}</p>")
     authority = processing.supervisory_authority if processing else None
     complaint = words("complaint_named", authority=authority) if authority else words("complaint")
-    out.append(f"<p>{escape(complaint)}</p></section>")
+    out.append(f"<p>{text_html(complaint)}</p></section>")
     return "".join(out)
 
 
-# -- the data ----------------------------------------------------------------------------------
+# -- values ------------------------------------------------------------------------------------
+
+_ISO_MOMENT: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})", re.ASCII
+)
+
+_VOCABULARY: Final[dict[tuple[Section, str], str]] = {
+    ("profile", "role"): "role_",
+    ("subscriptions", "consent_type"): "consent_",
+    ("conversations", "state"): "state_",
+    ("tickets", "ticket_state.category"): "ticket_state_",
+    ("tickets", "category"): "ticket_category_",
+}
+"""Keys whose values are Intercom codes, and the catalogue prefix of their words."""
 
 
 def _moment(value: str) -> str | None:
+    """An ISO 8601 time with a zone in the report's format; ``None`` for anything else."""
+    if _ISO_MOMENT.fullmatch(value) is None:
+        return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return format_moment(parsed) if parsed.tzinfo is not None else None
+    return format_moment(parsed)
 
 
-def _value(words: Words, key: str, value: str) -> str:
-    """One record value as safe HTML: bodies sanitised, timestamps in words, text escaped."""
+def _number(words: Words, value: float, decimals: int = 0) -> str:
+    text = f"{value:,.{decimals}f}"
+    if words.language == "de":
+        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return text
+
+
+def _plain(words: Words, value: str) -> str:
+    """Text as safe HTML, cut at ``SHOWN_MAX`` characters with a note saying so."""
+    if len(value) <= SHOWN_MAX:
+        return text_html(value)
+    note = words("shown_in_part", shown=_number(words, SHOWN_MAX), total=_number(words, len(value)))
+    return f'{text_html(value[:SHOWN_MAX])} <span class="cut">{escape(note)}</span>'
+
+
+def _value(words: Words, key: str, value: str, section: Section = "other") -> str:
+    """One record value as safe HTML: bodies sanitised, times, yes/no and codes in words."""
     if key == "body" or key.endswith(".body"):
-        return f'<div class="body">{message_html(value, image_label=words("image"))}</div>'
-    if key.endswith("_at"):
-        moment = _moment(value)
-        if moment is not None:
-            return escape(moment)
+        body = message_html(value, image_label=words("image"), cut_note=words("text_in_part"))
+        return f'<div class="body">{body}</div>'
+    moment = _moment(value)
+    if moment is not None:
+        return escape(moment)
     if value in ("true", "false"):
         return escape(words("yes" if value == "true" else "no"))
-    return escape(value)
+    prefix = _VOCABULARY.get((section, key))
+    if prefix is not None:
+        code = prefix + value.strip().lower().replace("-", "_").replace(" ", "_")
+        if words.has(code):
+            return escape(words(code))
+    return _plain(words, value)
 
 
-def _profile_label(words: Words, key: str) -> str:
+def _size(words: Words, value: str) -> str:
+    if not value.isdigit():
+        return _plain(words, value)
+    size = int(value)
+    if size < 1000:
+        return escape(words("bytes", n=_number(words, size)))
+    if size < 1_000_000:
+        return escape(words("kilobytes", n=_number(words, size / 1000, 1)))
+    return escape(words("megabytes", n=_number(words, size / 1_000_000, 1)))
+
+
+def _label(words: Words, key: str) -> str:
+    """A record key in words; custom attribute and metadata names with spaces for ``_``."""
     head, _, rest = key.partition(".")
     if head == "social_profiles":
         n, _, what = rest.partition(".")
         number = int(n) + 1 if n.isdigit() else n
         return words("social_profile", n=number, what=words.field(what))
     if head == "custom_attributes":
-        return words("custom_attribute", name=rest)
+        return words("custom_attribute", name=rest.replace("_", " "))
     return words.field(key)
 
 
-def _item_label(words: Words, key: str) -> str:
-    head, _, rest = key.partition(".")
-    if head == "metadata" and rest:
-        return words("event_detail", name=rest)
-    return words.field(key)
+# -- the data ----------------------------------------------------------------------------------
+
+_ITEM_PREFIXES: Final[dict[Section, str]] = {
+    "tags": "contact.tags.",
+    "companies": "contact.companies.",
+    "notes": "contact.notes.",
+    "segments": "contact.segments.",
+    "subscriptions": "contact.subscriptions.",
+    "conversations": "conversation.",
+    "tickets": "ticket.",
+    "events": "event.",
+    "event_summaries": "event_summary.",
+}
+"""Sections of items: ``<prefix><item id>.<key>``; each item is one row (or card)."""
+
+_Cell = Callable[[Words, Mapping[str, str]], str]
+_Column = tuple[str, Callable[[str], bool], _Cell]
+"""A column of a section of items: its header, which keys it shows, how it shows them."""
 
 
-def _split(section: Section, field: str) -> tuple[str, str]:
-    """``(item id, key)`` of a record field within its section."""
-    if section in ("tags", "companies", "notes"):
-        parts = field.split(".", 3)
-        return (parts[2], parts[3]) if len(parts) == 4 else ("", field)
-    if section in ("conversations", "tickets", "events"):
-        parts = field.split(".", 2)
-        return (parts[1], parts[2]) if len(parts) == 3 else ("", field)
-    if section == "profile":
-        return "", field.removeprefix("contact.")
-    return "", field
+def _cell(header: str, key: str, section: Section) -> _Column:
+    def render(words: Words, item: Mapping[str, str]) -> str:
+        return _value(words, key, item[key], section) if key in item else ""
+
+    return header, key.__eq__, render
 
 
-def _profile(words: Words, records: list[ExportRecord]) -> str:
-    rows = [
-        [
-            escape(_profile_label(words, _split("profile", r.field)[1])),
-            _value(words, r.field, r.value),
-        ]
-        for r in records
-    ]
-    return table([words("field"), words("value")], rows)
+def _rating(words: Words, item: Mapping[str, str]) -> str:
+    lines = []
+    score = item.get("rating.rating")
+    if score is not None:
+        rated = score in ("1", "2", "3", "4", "5")
+        lines.append(escape(words("rating_of", n=score)) if rated else _plain(words, score))
+    if "rating.remark" in item:
+        open_quote, close_quote = words("quoted", text="\0").split("\0")
+        lines.append(f"{open_quote}{_plain(words, item['rating.remark'])}{close_quote}")
+    if "rating.created_at" in item:
+        lines.append(_value(words, "created_at", item["rating.created_at"]))
+    return "<br>".join(lines)
+
+
+def _is_metadata(key: str) -> bool:
+    return key.startswith("metadata.")
+
+
+def _details(words: Words, item: Mapping[str, str]) -> str:
+    return "<br>".join(
+        f"{text_html(key.removeprefix('metadata.').replace('_', ' '))}: {_value(words, key, v)}"
+        for key, v in item.items()
+        if _is_metadata(key)
+    )
+
+
+_COLUMNS: Final[dict[Section, tuple[_Column, ...]]] = {
+    "tags": (_cell("col_tag", "name", "tags"),),
+    "companies": (_cell("col_company", "name", "companies"),),
+    "notes": (_cell("col_written", "created_at", "notes"), _cell("col_note", "body", "notes")),
+    "segments": (_cell("col_segment", "name", "segments"),),
+    "subscriptions": (
+        _cell("col_subscription", "default_translation.name", "subscriptions"),
+        _cell("col_choice", "consent_type", "subscriptions"),
+    ),
+    "conversations": (
+        _cell("col_started", "created_at", "conversations"),
+        _cell("col_last_activity", "updated_at", "conversations"),
+        _cell("col_state", "state", "conversations"),
+        (
+            "col_rating",
+            frozenset({"rating.rating", "rating.remark", "rating.created_at"}).__contains__,
+            _rating,
+        ),
+    ),
+    "events": (
+        _cell("col_event", "event_name", "events"),
+        _cell("col_when", "created_at", "events"),
+        ("col_details", _is_metadata, _details),
+    ),
+    "event_summaries": (
+        _cell("col_event", "name", "event_summaries"),
+        _cell("col_count", "count", "event_summaries"),
+        _cell("col_first", "first", "event_summaries"),
+        _cell("col_last", "last", "event_summaries"),
+    ),
+}
+"""The columns of each section of items, in order; a key no column shows gets its own."""
+
+
+def _grouped(section: Section, records: list[ExportRecord]) -> dict[str, dict[str, str]]:
+    """The records of a section of items, by item id, then by key."""
+    prefix = _ITEM_PREFIXES[section]
+    items: dict[str, dict[str, str]] = {}
+    for record in records:
+        item, _, key = record.field.removeprefix(prefix).partition(".")
+        while key in items.get(item, {}):  # an id that breaks the split: an item of its own
+            item += "'"
+        items.setdefault(item, {})[key] = record.value
+    return items
 
 
 def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
-    items: dict[str, dict[str, str]] = {}
-    keys: dict[str, None] = {}
-    for record in records:
-        item, key = _split(section, record.field)
-        while key in items.get(item, {}):  # an id that breaks the split: a row of its own
-            item += "'"
-        items.setdefault(item, {})[key] = _value(words, key, record.value)
-        keys.setdefault(key)
-    headers = [_item_label(words, key) for key in keys]
-    rows = [[values.get(key, "") for key in keys] for values in items.values()]
-    if section in _REFERENCED:
+    items = _grouped(section, records)
+    columns = _COLUMNS[section]
+    present = list(dict.fromkeys(key for values in items.values() for key in values))
+    shown = [
+        column
+        for n, column in enumerate(columns)
+        if n == 0 or any(column[1](key) for key in present)
+    ]
+    extra = [key for key in present if not any(column[1](key) for column in columns)]
+    headers = [words(header) for header, _, _ in shown] + [_label(words, k) for k in extra]
+    rows = [
+        [cell(words, values) for _, _, cell in shown]
+        + [_value(words, k, values[k], section) if k in values else "" for k in extra]
+        for values in items.values()
+    ]
+    if section == "conversations":
         headers.insert(0, words("reference"))
         for row, item in zip(rows, items, strict=True):
-            row.insert(0, f'<span class="mono">{escape(item)}</span>')
-    return table(headers, rows)
+            row.insert(0, f'<span class="mono">{text_html(item)}</span>')
+    numeric = frozenset({1}) if section == "event_summaries" else frozenset()
+    return table(headers, rows, numeric=numeric)
 
 
-def _others(words: Words, records: list[ExportRecord]) -> str:
-    rows = [
-        [f'<span class="mono">{escape(r.field)}</span>', _value(words, r.field, r.value)]
-        for r in records
-    ]
+_TICKET_TITLE: Final = "ticket_attributes._default_title_"
+
+
+def _tickets(words: Words, records: list[ExportRecord]) -> str:
+    out = []
+    for item, values in _grouped("tickets", records).items():
+        title = values.get(_TICKET_TITLE)
+        heading = _plain(words, title) if title is not None else escape(words("ticket_untitled"))
+        facts = [(words("reference"), f'<span class="mono">{text_html(item)}</span>')]
+        facts += [
+            (_label(words, key), _value(words, key, value, "tickets"))
+            for key, value in values.items()
+            if key != _TICKET_TITLE
+        ]
+        out.append(f'<div class="card"><h5>{heading}</h5>{_facts(facts)}</div>')
+    return "".join(out)
+
+
+def _profile(words: Words, records: list[ExportRecord]) -> str:
+    rows = []
+    for record in records:
+        key = record.field.removeprefix("contact.")
+        rows.append([escape(_label(words, key)), _value(words, key, record.value, "profile")])
     return table([words("field"), words("value")], rows)
 
 
-def _messages(words: Words, records: list[ExportRecord]) -> str:
-    by_conversation: dict[str, dict[str, dict[str, str]]] = {}
+def _others(words: Words, records: list[ExportRecord]) -> str:
+    rows = [[escape(words.field(r.field)), _value(words, r.field, r.value)] for r in records]
+    return table([words("field"), words("value")], rows)
+
+
+_MESSAGE: Final = re.compile(
+    r"conversation\.(?P<conversation>[^.]+)\."
+    r"(?:source|conversation_parts\.(?P<part>[^.]+))\."
+    r"(?:attachments\.(?P<file>\d+)\.)?(?P<key>[a-z_]+)",
+    re.ASCII,
+)
+
+
+class _Message:
+    """One message of a conversation: its fields and its attachments."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.files: dict[str, dict[str, str]] = {}
+
+
+def _attachment(words: Words, fields: Mapping[str, str]) -> str:
+    name = _plain(words, fields["name"]) if "name" in fields else ""
+    about = []
+    if "content_type" in fields:
+        about.append(_plain(words, fields["content_type"]))
+    if "filesize" in fields:
+        about.append(_size(words, fields["filesize"]))
+    known = {"name", "content_type", "filesize", "url"}
+    about += [
+        f"{escape(_label(words, k))}: {_plain(words, v)}"
+        for k, v in fields.items()
+        if k not in known
+    ]
+    said = name + (f" ({', '.join(about)})" if about else "")
+    if "url" in fields:
+        said += f"<br>{_plain(words, fields['url'])}"
+    return f"<li>{said}</li>"
+
+
+def _message_card(words: Words, message: str, fields: _Message) -> str:
+    values = fields.fields
+    meta = [escape(words("opening_message") if message == "" else words("reply"))]
+    if "created_at" in values:
+        meta.append(_value(words, "created_at", values["created_at"]))
+    if "subject" in values:
+        meta.append(f"{escape(words('subject'))}: {_plain(words, values['subject'])}")
+    body = _value(words, "body", values["body"]) if "body" in values else ""
+    extra = "".join(
+        f"<p>{escape(_label(words, k))}: {_value(words, k, v)}</p>"
+        for k, v in values.items()
+        if k not in ("created_at", "subject", "body")
+    )
+    files = ""
+    if fields.files:
+        listed = "".join(_attachment(words, f) for f in fields.files.values())
+        files = f'<p class="meta">{escape(words("attachments"))}</p><ul class="files">{listed}</ul>'
+    return (
+        f'<div class="message"><div class="meta">{" · ".join(meta)}</div>{body}{extra}{files}</div>'
+    )
+
+
+def _messages(words: Words, records: list[ExportRecord], started: Mapping[str, str]) -> str:
+    by_conversation: dict[str, dict[str, _Message]] = {}
     odd: list[ExportRecord] = []
     for record in records:
-        parts = record.field.split(".")
-        if len(parts) == 4 and parts[2] == "source":
-            conversation, message, key = parts[1], "", parts[3]
-        elif len(parts) == 5 and parts[2] == "conversation_parts":
-            conversation, message, key = parts[1], parts[3], parts[4]
-        else:  # ids with dots: shown by field path rather than lost
+        found = _MESSAGE.fullmatch(record.field)
+        if found is None:  # ids with dots: shown on their own rather than lost
             odd.append(record)
             continue
-        by_conversation.setdefault(conversation, {}).setdefault(message, {})[key] = record.value
+        message = by_conversation.setdefault(found["conversation"], {}).setdefault(
+            found["part"] or "", _Message()
+        )
+        if found["file"] is None:
+            message.fields[found["key"]] = record.value
+        else:
+            message.files.setdefault(found["file"], {})[found["key"]] = record.value
     out = [_others(words, odd)] if odd else []
     for conversation, messages in by_conversation.items():
-        out.append(f"<h4>{escape(words('conversation', id=conversation))}</h4>")
-        for message, fields in messages.items():
-            meta = [words("opening_message") if message == "" else words("reply")]
-            if "created_at" in fields:
-                meta.append(_moment(fields["created_at"]) or fields["created_at"])
-            if "subject" in fields:
-                meta.append(f"{words('subject')}: {fields['subject']}")
-            body = _value(words, "body", fields["body"]) if "body" in fields else ""
-            extra = "".join(
-                f"<p>{escape(words.field(k))}: {escape(v)}</p>"
-                for k, v in fields.items()
-                if k not in ("created_at", "subject", "body")
-            )
-            out.append(
-                f'<div class="message"><div class="meta">{escape(" · ".join(meta))}</div>'
-                f"{body}{extra}</div>"
-            )
+        date = _moment(started.get(conversation, ""))
+        heading = (
+            words("conversation_of", date=date, id=conversation)
+            if date
+            else words("conversation", id=conversation)
+        )
+        out.append(f"<h5>{text_html(heading)}</h5>")
+        out.extend(_message_card(words, message, fields) for message, fields in messages.items())
     return "".join(out)
 
 
@@ -343,6 +592,11 @@ def _contact_data(words: Words, records: tuple[ExportRecord, ...]) -> str:
     grouped: dict[Section, list[ExportRecord]] = {}
     for record in records:
         grouped.setdefault(section_of(record.field), []).append(record)
+    started = {
+        item: values["created_at"]
+        for item, values in _grouped("conversations", grouped.get("conversations", [])).items()
+        if "created_at" in values
+    }
     out = []
     for section in SECTIONS:
         found = grouped.get(section)
@@ -352,8 +606,10 @@ def _contact_data(words: Words, records: tuple[ExportRecord, ...]) -> str:
         if section == "profile":
             out.append(_profile(words, found))
         elif section == "messages":
-            out.append(_messages(words, found))
-        elif section in _ITEM_SECTIONS:
+            out.append(_messages(words, found, started))
+        elif section == "tickets":
+            out.append(_tickets(words, found))
+        elif section in _COLUMNS:
             out.append(_items(words, section, found))
         else:
             out.append(_others(words, found))
@@ -362,30 +618,70 @@ def _contact_data(words: Words, records: tuple[ExportRecord, ...]) -> str:
 
 def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
     out = [f'<section id="data"><h2>{escape(words("your_data"))}</h2>']
-    for contact_id, export in exports.items():
-        out.append(f"<h3>{escape(words('contact_heading', id=contact_id))}</h3>")
+    for n, (contact_id, export) in enumerate(exports.items(), start=1):
+        name = next((r.value for r in export.records if r.field == "contact.name"), None)
+        name = name or next((r.value for r in export.records if r.field == "contact.email"), None)
+        heading = (
+            words("contact_heading_named", n=n, name=name)
+            if name
+            else words("contact_heading", n=n)
+        )
+        out.append(f"<h3>{_plain(words, heading)}</h3>")
+        reference = f'<span class="mono">{text_html(contact_id)}</span>'
+        out.append(f'<p class="muted">{escape(words("contact_reference"))}: {reference}</p>')
         out.append(_contact_data(words, export.records))
+        if export.held_not_exported:  # names only: the values were never exported
+            out.append(f"<p>{escape(words('held_not_exported'))}</p><ul>")
+            out.extend(f'<li class="mono">{escape(n)}</li>' for n in export.held_not_exported)
+            out.append("</ul>")
     out.append("</section>")
     return "".join(out)
 
 
 # -- scope -------------------------------------------------------------------------------------
 
+_CUSTOM: Final = "contact.custom_attributes."
+_SCOPED: Final[tuple[Section, ...]] = tuple(s for s in SECTIONS if s not in ("profile", "other"))
+
 
 def _scope(words: Words, surface: CoveredSurface) -> str:
-    out = [f'<section id="scope"><h2>{escape(words("scope"))}</h2>']
-    if surface.exclusions:
-        out.append(f"<p>{escape(words('scope_intro'))}</p>")
-        rows = [
-            [f'<span class="mono">{escape(e.field)}</span>', escape(e.reason)]
-            for e in surface.exclusions
+    """What the report does not cover, in plain words, from the surface's typed parts."""
+    reached = {section_of(f.field) for f in surface.fields}
+    left_out = [section_of(e.field) for e in surface.exclusions]
+    custom_declared = any(f.field.startswith(_CUSTOM) for f in surface.fields)
+    items = [words("scope_visitors"), words("scope_reports"), words("scope_archived")]
+    if "events" in reached:
+        counted = "event_summaries" in reached
+        items.append(words("scope_events_counted" if counted else "scope_events_older"))
+    if "messages" in reached:
+        items += [
+            words("scope_messages_own"),
+            words("scope_messages_files"),
+            words("scope_messages_cap"),
         ]
-        out.append(table([words("left_out"), words("why")], rows))
-    else:
-        out.append(f"<p>{escape(words('scope_none'))}</p>")
-    if surface.notes:
-        out.append(f"<h3>{escape(words('scope_notes'))}</h3><ul>")
-        out.extend(f"<li>{escape(note)}</li>" for note in surface.notes)
-        out.append("</ul>")
-    out.append("</section>")
-    return "".join(out)
+    elif "conversations" in reached:
+        items.append(words("scope_messages_none"))
+    custom_excluded = any(e.field.startswith(_CUSTOM) for e in surface.exclusions)
+    if custom_declared:
+        items.append(words("scope_custom_declared"))
+    elif custom_excluded:
+        items.append(words("scope_custom_none"))
+    off = [
+        s
+        for s in _SCOPED
+        if s not in reached and not (s == "messages" and "conversations" in reached)
+    ]
+    if off:
+        items.append(words("scope_parts_off", parts=", ".join(words("sec_" + s) for s in off)))
+    other = {
+        s
+        for s, e in zip(left_out, surface.exclusions, strict=True)
+        if not e.field.startswith(_CUSTOM) and not (s == "messages" and s not in reached)
+    }
+    items += [words("scope_part_left_out", part=words("sec_" + s)) for s in SECTIONS if s in other]
+    listed = "".join(f"<li>{escape(item)}</li>" for item in items)
+    return (
+        f'<section id="scope"><h2>{escape(words("scope"))}</h2>'
+        f"<p>{escape(words('scope_intro'))}</p><ul>{listed}</ul>"
+        f'<p class="muted">{escape(words("scope_declaration"))}</p></section>'
+    )

@@ -28,19 +28,19 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Ihre in Intercom gespeicherten personenbezogenen Daten",
     ),
     "lede": (
-        "This report answers a request for access under Article 15 of the General Data "
-        "Protection Regulation (GDPR). It lists every piece of personal data about you that "
+        "This report answers a request for access to your data (Art. 15 of the General Data "
+        "Protection Regulation, GDPR). It lists every piece of personal data about you that "
         "was found in Intercom, the customer messaging service used by the controller named "
         "below, and what the law says you are entitled to know about its use.",
-        "Dieser Bericht beantwortet einen Antrag auf Auskunft nach Artikel 15 der "
-        "Datenschutz-Grundverordnung (DSGVO). Er führt alle personenbezogenen Daten über Sie "
+        "Dieser Bericht beantwortet einen Antrag auf Auskunft über Ihre Daten (Art. 15 der "
+        "Datenschutz-Grundverordnung, DSGVO). Er führt alle personenbezogenen Daten über Sie "
         "auf, die in Intercom gefunden wurden, dem Kundenkommunikationsdienst des unten "
         "genannten Verantwortlichen, und was Sie nach dem Gesetz über ihre Verwendung "
         "erfahren müssen.",
     ),
     "for": ("Prepared for", "Erstellt für"),
     "produced": ("Produced", "Erstellt am"),
-    "contact_ids": ("Intercom contact ids", "Intercom-Kontakt-IDs"),
+    "contact_ids": ("References in Intercom", "Referenzen in Intercom"),
     "nothing_held": (
         "Intercom holds no personal data under the contacts searched.",
         "Intercom speichert unter den gesuchten Kontakten keine personenbezogenen Daten.",
@@ -62,8 +62,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "records": ("Pieces of data", "Angaben"),
     # Art. 15(1)
     "art15": (
-        "How your data is used (Art. 15(1) GDPR)",
-        "Wie Ihre Daten verwendet werden (Art. 15 Abs. 1 DSGVO)",
+        "How your data is used (Art. 15(1) and (2) GDPR)",
+        "Wie Ihre Daten verwendet werden (Art. 15 Abs. 1 und 2 DSGVO)",
     ),
     "controller": ("Controller", "Verantwortlicher"),
     "dpo": ("Data protection officer", "Datenschutzbeauftragte(r)"),
@@ -74,13 +74,17 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "source": ("Source", "Herkunft"),
     "no_recipients": ("none", "keine"),
     "no_record": (
-        "The controller has not provided its record of processing with this report: the "
-        "purposes, legal bases, retention periods, recipients and sources of the data are not "
-        "stated here. Ask the controller for them; you are entitled to them under Art. 15(1).",
-        "Der Verantwortliche hat diesem Bericht kein Verzeichnis der Verarbeitungstätigkeiten "
-        "beigefügt: Zwecke, Rechtsgrundlagen, Speicherdauer, Empfänger und Herkunft der Daten "
-        "sind hier nicht angegeben. Fragen Sie den Verantwortlichen danach; nach Art. 15 Abs. 1 "
-        "haben Sie Anspruch darauf.",
+        "This report was produced without the controller's record of processing, so the "
+        "purposes, legal bases, retention periods, recipients and sources of your data, any "
+        "automated decisions and any transfers outside the EU are not stated here. You are "
+        "entitled to this information (Art. 15(1) and (2) GDPR); it belongs with this answer, "
+        "so reply to its sender to receive it.",
+        "Dieser Bericht wurde ohne das Verzeichnis der Verarbeitungstätigkeiten des "
+        "Verantwortlichen erstellt: Zwecke, Rechtsgrundlagen, Speicherdauer, Empfänger und "
+        "Herkunft Ihrer Daten, automatisierte Entscheidungen und Übermittlungen in Länder "
+        "außerhalb der EU sind hier nicht angegeben. Sie haben Anspruch auf diese Angaben "
+        "(Art. 15 Abs. 1 und 2 DSGVO); sie gehören zu dieser Auskunft, antworten Sie daher "
+        "ihrem Absender, um sie zu erhalten.",
     ),
     "not_stated": (
         "Not stated by the controller for this category.",
@@ -89,34 +93,106 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "section_overrides": ("Used differently", "Abweichende Verwendung"),
     "rights": ("Your rights", "Ihre Rechte"),
     "rights_text": (
-        "You may ask the controller to correct inaccurate data (Art. 16), to erase it "
-        "(Art. 17), to restrict its processing (Art. 18), to receive it in a machine-readable "
-        "form (Art. 20) and you may object to processing based on legitimate interests or a "
-        "public task (Art. 21). Where processing rests on your consent you may withdraw it at "
-        "any time (Art. 7(3)). No decision based solely on automated processing is made from "
-        "this data by this export tool; ask the controller whether it makes any (Art. 22).",
-        "Sie können vom Verantwortlichen die Berichtigung unrichtiger Daten (Art. 16), ihre "
-        "Löschung (Art. 17), die Einschränkung der Verarbeitung (Art. 18) und die Herausgabe "
-        "in maschinenlesbarer Form (Art. 20) verlangen und einer Verarbeitung auf Grundlage "
-        "berechtigter Interessen oder einer öffentlichen Aufgabe widersprechen (Art. 21). "
-        "Beruht die Verarbeitung auf Ihrer Einwilligung, können Sie sie jederzeit widerrufen "
-        "(Art. 7 Abs. 3). Dieses Exportwerkzeug trifft aus diesen Daten keine ausschließlich "
-        "automatisierte Entscheidung; fragen Sie den Verantwortlichen, ob er solche trifft "
-        "(Art. 22).",
+        "You have the right to have inaccurate data corrected (Art. 16 GDPR), to have it "
+        "erased (Art. 17 GDPR), to have its processing restricted (Art. 18 GDPR) and to "
+        "receive it in a machine-readable form (Art. 20 GDPR), and you may object to "
+        "processing based on legitimate interests or a public task (Art. 21 GDPR). Where "
+        "processing rests on your consent, you may withdraw it at any time (Art. 7(3) GDPR). "
+        "To exercise these rights, write to the controller or the data protection officer "
+        "named above.",
+        "Sie haben das Recht auf Berichtigung unrichtiger Daten (Art. 16 DSGVO), auf ihre "
+        "Löschung (Art. 17 DSGVO), auf Einschränkung der Verarbeitung (Art. 18 DSGVO) und auf "
+        "ihre Herausgabe in maschinenlesbarer Form (Art. 20 DSGVO), und Sie können einer "
+        "Verarbeitung auf Grundlage berechtigter Interessen oder einer öffentlichen Aufgabe "
+        "widersprechen (Art. 21 DSGVO). Beruht die Verarbeitung auf Ihrer Einwilligung, können "
+        "Sie diese jederzeit widerrufen (Art. 7 Abs. 3 DSGVO). Um diese Rechte auszuüben, "
+        "schreiben Sie dem oben genannten Verantwortlichen oder der oder dem "
+        "Datenschutzbeauftragten.",
     ),
     "complaint": (
-        "You have the right to lodge a complaint with a supervisory authority (Art. 77).",
-        "Sie haben das Recht, sich bei einer Aufsichtsbehörde zu beschweren (Art. 77).",
+        "You have the right to lodge a complaint with a supervisory authority (Art. 77 GDPR).",
+        "Sie haben das Recht, sich bei einer Aufsichtsbehörde zu beschweren (Art. 77 DSGVO).",
     ),
     "complaint_named": (
-        "You have the right to lodge a complaint with a supervisory authority (Art. 77), "
-        "for example: {authority}.",
-        "Sie haben das Recht, sich bei einer Aufsichtsbehörde zu beschweren (Art. 77), zum "
-        "Beispiel: {authority}.",
+        "You have the right to lodge a complaint with a supervisory authority "
+        "(Art. 77 GDPR), for example: {authority}.",
+        "Sie haben das Recht, sich bei einer Aufsichtsbehörde zu beschweren (Art. 77 DSGVO), "
+        "zum Beispiel: {authority}.",
+    ),
+    "adm": (
+        "Automated decisions (Art. 15(1)(h) GDPR)",
+        "Automatisierte Entscheidungen (Art. 15 Abs. 1 lit. h DSGVO)",
+    ),
+    "adm_not_stated": (
+        "The controller has not stated whether decisions about you are made solely by "
+        "automated means.",
+        "Der Verantwortliche hat nicht angegeben, ob Entscheidungen über Sie ausschließlich "
+        "automatisiert getroffen werden.",
+    ),
+    "adm_none": (
+        "No decision about you is made solely by automated means, profiling included "
+        "(Art. 22 GDPR).",
+        "Über Sie wird keine Entscheidung ausschließlich automatisiert getroffen, auch nicht "
+        "durch Profiling (Art. 22 DSGVO).",
+    ),
+    "adm_used": (
+        "Some decisions about you are made solely by automated means (Art. 22 GDPR):",
+        "Manche Entscheidungen über Sie werden ausschließlich automatisiert getroffen "
+        "(Art. 22 DSGVO):",
+    ),
+    "adm_logic": ("How they are made", "Wie sie getroffen werden"),
+    "adm_significance": ("What they mean for you", "Was sie für Sie bedeuten"),
+    "transfers": (
+        "Transfers outside the EU and the EEA (Art. 15(2) GDPR)",
+        "Übermittlungen außerhalb von EU und EWR (Art. 15 Abs. 2 DSGVO)",
+    ),
+    "transfers_not_stated": (
+        "The controller has not stated whether your data is transferred to a country outside "
+        "the EU and the EEA.",
+        "Der Verantwortliche hat nicht angegeben, ob Ihre Daten in ein Land außerhalb von EU "
+        "und EWR übermittelt werden.",
+    ),
+    "transfers_none": (
+        "Your data is not transferred to a country outside the EU and the EEA, nor to an "
+        "international organisation.",
+        "Ihre Daten werden weder in ein Land außerhalb von EU und EWR noch an eine "
+        "internationale Organisation übermittelt.",
+    ),
+    "transfer_recipient": ("Recipient", "Empfänger"),
+    "transfer_country": ("Country", "Land"),
+    "transfer_safeguard": ("Safeguard", "Garantie"),
+    "safeguard_adequacy_decision": (
+        "an adequacy decision of the European Commission",
+        "ein Angemessenheitsbeschluss der Europäischen Kommission",
+    ),
+    "safeguard_standard_contractual_clauses": (
+        "standard data protection clauses adopted by the European Commission",
+        "von der Europäischen Kommission erlassene Standarddatenschutzklauseln",
+    ),
+    "safeguard_binding_corporate_rules": (
+        "binding corporate rules",
+        "verbindliche interne Datenschutzvorschriften",
+    ),
+    "safeguard_code_of_conduct": (
+        "an approved code of conduct",
+        "genehmigte Verhaltensregeln",
+    ),
+    "safeguard_certification": (
+        "an approved certification mechanism",
+        "ein genehmigter Zertifizierungsmechanismus",
+    ),
+    "safeguard_derogation": (
+        "an exception for a specific situation",
+        "eine Ausnahme für einen bestimmten Fall",
     ),
     # the data
     "your_data": ("Your data", "Ihre Daten"),
-    "contact_heading": ("Intercom contact {id}", "Intercom-Kontakt {id}"),
+    "contact_heading": ("Record {n} in Intercom", "Datensatz {n} in Intercom"),
+    "contact_heading_named": (
+        "Record {n} in Intercom: {name}",
+        "Datensatz {n} in Intercom: {name}",
+    ),
+    "contact_reference": ("Reference in Intercom", "Referenz in Intercom"),
     "contact_empty": (
         "Intercom holds no contact with this id: no data.",
         "Intercom führt keinen Kontakt mit dieser ID: keine Daten.",
@@ -127,34 +203,175 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "yes": ("yes", "ja"),
     "no": ("no", "nein"),
     "messages": ("Messages you wrote", "Ihre Nachrichten"),
-    "conversation": ("Conversation {id}", "Unterhaltung {id}"),
+    "conversation": ("Conversation (reference {id})", "Unterhaltung (Referenz {id})"),
+    "conversation_of": (
+        "Conversation of {date} (reference {id})",
+        "Unterhaltung vom {date} (Referenz {id})",
+    ),
+    "attachments": ("Files you attached", "Von Ihnen angehängte Dateien"),
+    "bytes": ("{n} bytes", "{n} Byte"),
+    "kilobytes": ("{n} kB", "{n} kB"),
+    "megabytes": ("{n} MB", "{n} MB"),
+    "shown_in_part": (
+        "[shown in part: the first {shown} of {total} characters; the full value is in the "
+        "JSON export]",
+        "[gekürzt: die ersten {shown} von {total} Zeichen; der vollständige Wert steht im "
+        "JSON-Export]",
+    ),
+    "text_in_part": (
+        "[shown in part; the full text is in the JSON export]",
+        "[gekürzt; der vollständige Text steht im JSON-Export]",
+    ),
+    "rating_of": ("{n} out of 5", "{n} von 5"),
+    "quoted": ("“{text}”", "„{text}“"),
+    "ticket_untitled": ("Ticket without a title", "Ticket ohne Titel"),
+    "col_tag": ("Tag", "Schlagwort"),
+    "col_company": ("Company", "Firma"),
+    "col_written": ("Written", "Geschrieben"),
+    "col_note": ("Note", "Notiz"),
+    "col_segment": ("Segment", "Segment"),
+    "col_subscription": ("Subscription", "Abonnement"),
+    "col_choice": ("Your choice", "Ihre Entscheidung"),
+    "col_started": ("Started", "Begonnen"),
+    "col_last_activity": ("Last activity", "Letzte Aktivität"),
+    "col_state": ("State", "Status"),
+    "col_rating": ("Your rating", "Ihre Bewertung"),
+    "col_event": ("Event", "Ereignis"),
+    "col_when": ("When", "Wann"),
+    "col_details": ("Details", "Details"),
+    "col_count": ("How often", "Wie oft"),
+    "col_first": ("First", "Erstmals"),
+    "col_last": ("Last", "Zuletzt"),
+    # values in words
+    "consent_opt_in": ("agreed", "zugestimmt"),
+    "consent_opt_out": ("declined", "abgelehnt"),
+    "state_open": ("open", "offen"),
+    "state_closed": ("closed", "geschlossen"),
+    "state_snoozed": ("on hold", "zurückgestellt"),
+    "ticket_state_submitted": ("submitted", "eingereicht"),
+    "ticket_state_in_progress": ("in progress", "in Bearbeitung"),
+    "ticket_state_waiting_on_customer": ("waiting for your reply", "wartet auf Ihre Antwort"),
+    "ticket_state_resolved": ("resolved", "gelöst"),
+    "ticket_category_customer": ("customer request", "Kundenanfrage"),
+    "ticket_category_back_office": ("internal follow-up", "interne Bearbeitung"),
+    "ticket_category_tracker": ("tracked issue", "verfolgtes Problem"),
+    "role_user": ("customer account", "Kundenkonto"),
+    "role_lead": ("enquiry without an account", "Anfrage ohne Kundenkonto"),
     "opening_message": ("Opening message", "Erste Nachricht"),
     "reply": ("Reply", "Antwort"),
     "subject": ("Subject", "Betreff"),
     "image": ("image", "Bild"),
+    "held_not_exported": (
+        "Intercom also holds these custom attributes about you; they were not included in "
+        "this report, since the controller has not declared them as personal data:",
+        "Intercom speichert außerdem diese benutzerdefinierten Attribute über Sie; sie sind "
+        "nicht in diesem Bericht enthalten, da der Verantwortliche sie nicht als "
+        "personenbezogene Daten angegeben hat:",
+    ),
     # scope
     "scope": ("What this report does not cover", "Was dieser Bericht nicht umfasst"),
     "scope_intro": (
-        "This report covers what the export tool reaches in Intercom. It knowingly leaves out "
-        "the following, for the reasons given (the explanations come from the tool in English):",
-        "Dieser Bericht umfasst, was das Exportwerkzeug in Intercom erreicht. Folgendes lässt "
-        "es bewusst aus, aus den genannten Gründen (die Erläuterungen stammen vom Werkzeug, "
-        "auf Englisch):",
+        "This report shows what the controller's export tool can read about you in Intercom. "
+        "The following is not part of it:",
+        "Dieser Bericht zeigt, was das Exportwerkzeug des Verantwortlichen in Intercom über "
+        "Sie lesen kann. Nicht darin enthalten ist:",
     ),
-    "scope_none": (
-        "The export tool declares nothing it leaves out.",
-        "Das Exportwerkzeug gibt nichts an, das es auslässt.",
+    "scope_visitors": (
+        "Visits to the controller's website or app made before you gave your email address "
+        "or signed in: Intercom keeps them apart from your contact record, so they cannot be "
+        "linked to you.",
+        "Besuche der Website oder App des Verantwortlichen, bevor Sie Ihre E-Mail-Adresse "
+        "angegeben oder sich angemeldet haben: Intercom hält sie von Ihrem Kontakt getrennt, "
+        "daher lassen sie sich Ihnen nicht zuordnen.",
     ),
-    "left_out": ("Left out", "Ausgelassen"),
-    "why": ("Why", "Grund"),
-    "scope_notes": ("Notes on scope", "Hinweise zum Umfang"),
+    "scope_reports": (
+        "Intercom's statistics and reports, messages sent to you that you never answered, "
+        "and records of what the controller's staff did in Intercom: they cannot be read "
+        "per person.",
+        "Statistiken und Auswertungen von Intercom, Nachrichten an Sie, die Sie nie "
+        "beantwortet haben, und Aufzeichnungen darüber, was die Mitarbeitenden des "
+        "Verantwortlichen in Intercom taten: Sie lassen sich nicht je Person abrufen.",
+    ),
+    "scope_archived": (
+        "Contact records the controller has archived in Intercom: a search by your email "
+        "address cannot find them, and their data is included only where the controller "
+        "looked them up by their reference and chose to include archived records.",
+        "Kontakte, die der Verantwortliche in Intercom archiviert hat: Eine Suche nach Ihrer "
+        "E-Mail-Adresse findet sie nicht, und ihre Daten sind nur enthalten, wenn der "
+        "Verantwortliche sie über ihre Referenz abgerufen und archivierte Kontakte "
+        "einbezogen hat.",
+    ),
+    "scope_events_counted": (
+        "Events older than 90 days one by one: Intercom lists events of the last 90 days "
+        "only. Older ones are counted in the event summary, with the first and last time.",
+        "Ereignisse, die älter als 90 Tage sind, im Einzelnen: Intercom führt nur die "
+        "Ereignisse der letzten 90 Tage auf. Ältere sind in der Ereignis-Übersicht gezählt, "
+        "mit dem ersten und letzten Zeitpunkt.",
+    ),
+    "scope_events_older": (
+        "Events older than 90 days: Intercom lists events of the last 90 days only.",
+        "Ereignisse, die älter als 90 Tage sind: Intercom führt nur die Ereignisse der "
+        "letzten 90 Tage auf.",
+    ),
+    "scope_messages_own": (
+        "Messages by the controller's staff, its automated assistant or other customers: "
+        "only the messages you wrote are shown.",
+        "Nachrichten der Mitarbeitenden des Verantwortlichen, seines automatischen "
+        "Assistenten oder anderer Kundinnen und Kunden: Gezeigt werden nur Ihre eigenen "
+        "Nachrichten.",
+    ),
+    "scope_messages_files": (
+        "The files you attached to messages themselves: the report names each file with its "
+        "type, size and address.",
+        "Die Dateien selbst, die Sie Nachrichten angehängt haben: Der Bericht nennt jede "
+        "Datei mit Art, Größe und Adresse.",
+    ),
+    "scope_messages_cap": (
+        "In a conversation with more than 500 messages, the older ones: Intercom gives out "
+        "only the 500 most recent.",
+        "In einer Unterhaltung mit mehr als 500 Nachrichten die älteren: Intercom gibt nur "
+        "die 500 neuesten heraus.",
+    ),
+    "scope_messages_none": (
+        "The text of your messages: this export lists your conversations, but not what "
+        "was written in them.",
+        "Der Text Ihrer Nachrichten: Dieser Export führt Ihre Unterhaltungen auf, aber nicht, "
+        "was darin geschrieben wurde.",
+    ),
+    "scope_custom_none": (
+        "Fields the controller has defined for itself in Intercom: none is included, because "
+        "the controller has not stated which of them hold personal data.",
+        "Felder, die der Verantwortliche in Intercom selbst angelegt hat: Keines ist "
+        "enthalten, da der Verantwortliche nicht angegeben hat, welche davon "
+        "personenbezogene Daten enthalten.",
+    ),
+    "scope_custom_declared": (
+        "Fields the controller has defined for itself in Intercom, except those it has "
+        "stated to hold personal data, which are shown.",
+        "Felder, die der Verantwortliche in Intercom selbst angelegt hat, außer denen, die "
+        "nach seiner Angabe personenbezogene Daten enthalten; diese sind aufgeführt.",
+    ),
+    "scope_parts_off": (
+        "These parts of your data in Intercom, which this export did not include: {parts}.",
+        "Diese Teile Ihrer Daten in Intercom, die dieser Export nicht umfasste: {parts}.",
+    ),
+    "scope_part_left_out": (
+        "Some data of the part “{part}”, which the export tool leaves out.",
+        "Einige Daten des Teils „{part}“, die das Exportwerkzeug auslässt.",
+    ),
+    "scope_declaration": (
+        "This list says what the export tool reaches; it is not a legal assessment of "
+        "completeness.",
+        "Diese Aufzählung gibt an, was das Exportwerkzeug erreicht; sie ist keine rechtliche "
+        "Bewertung der Vollständigkeit.",
+    ),
     # erasure receipt
     "receipt_title": ("Erasure receipt", "Löschbestätigung"),
     "receipt_lede": (
-        "The record of one erasure request under Article 17 GDPR: what was requested, what "
+        "The record of one erasure request under Art. 17 GDPR: what was requested, what "
         "Intercom was asked to do, what it answered, and what a read-back found afterwards. It "
         "holds no email address, no name and no message.",
-        "Der Nachweis eines Löschantrags nach Artikel 17 DSGVO: was beantragt wurde, worum "
+        "Der Nachweis eines Löschantrags nach Art. 17 DSGVO: was beantragt wurde, worum "
         "Intercom gebeten wurde, was es antwortete und was eine anschließende Prüfung ergab. "
         "Er enthält keine E-Mail-Adresse, keinen Namen und keine Nachricht.",
     ),
@@ -164,15 +381,18 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "completed_at": ("Completed", "Abgeschlossen"),
     "policy": ("Erasure policy", "Löschrichtlinie"),
     "policy_delete_contact": (
-        "delete the contact (its conversations stay)",
-        "Kontakt löschen (Unterhaltungen bleiben)",
+        "delete the contact, without redacting its messages first",
+        "Kontakt löschen, ohne seine Nachrichten vorher zu schwärzen",
     ),
     "policy_redact_messages": (
         "redact every message the contact wrote, then delete the contact",
         "alle Nachrichten des Kontakts schwärzen, dann den Kontakt löschen",
     ),
     "library": ("Library version", "Bibliotheksversion"),
-    "surface_digest": ("Covered surface (SHA-256)", "Abgedeckter Umfang (SHA-256)"),
+    "surface_digest": (
+        "Fingerprint of what the tool covers (SHA-256)",
+        "Fingerabdruck des abgedeckten Umfangs (SHA-256)",
+    ),
     "contacts": ("Contacts", "Kontakte"),
     "contact_id": ("Contact id", "Kontakt-ID"),
     "outcome": ("Outcome", "Ergebnis"),
@@ -191,7 +411,24 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "not_verified": ("not read back", "nicht geprüft"),
     "not_recorded": ("not recorded", "nicht erfasst"),
-    "detail": ("What the resolver reported", "Bericht des Resolvers"),
+    "detail_in_json": (
+        "The erasure tool's own account of each contact, in English, is in the JSON version "
+        "of this receipt.",
+        "Die Angaben des Löschwerkzeugs zu jedem Kontakt stehen im englischen Wortlaut in der "
+        "JSON-Fassung dieser Bestätigung.",
+    ),
+    "intercom_on_deletion": (
+        "Intercom documents that deleting a contact also removes its conversations, that "
+        "satisfaction ratings and their comments stay, and that deleted data can be recovered "
+        "for 7 days.",
+        "Intercom gibt an, dass mit einem Kontakt auch seine Unterhaltungen gelöscht werden, "
+        "dass Zufriedenheitsbewertungen und ihre Kommentare bestehen bleiben und dass "
+        "gelöschte Daten 7 Tage lang wiederherstellbar sind.",
+    ),
+    "receipt_footer": (
+        "Erasure receipt, format version 1 · service: {resolver}",
+        "Löschbestätigung, Format Version 1 · Dienst: {resolver}",
+    ),
     "receipt_complete": (
         "Every contact is erased or was already absent, and every read-back confirms it.",
         "Jeder Kontakt ist gelöscht oder war bereits nicht vorhanden, und jede Prüfung "
@@ -266,8 +503,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "sec_other": ("Other", "Sonstiges"),
     # field name prefixes
     "social_profile": ("Social profile {n}: {what}", "Soziales Profil {n}: {what}"),
-    "custom_attribute": ("Custom attribute “{name}”", "Benutzerdefiniertes Attribut „{name}“"),
-    "event_detail": ("Detail “{name}”", "Detail „{name}“"),
+    "custom_attribute": ("Custom field “{name}”", "Eigenes Feld „{name}“"),
 }
 
 FIELDS: Final[dict[str, tuple[str, str]]] = {
@@ -326,6 +562,12 @@ FIELDS: Final[dict[str, tuple[str, str]]] = {
     "ticket_state.category": ("Ticket state", "Ticketstatus"),
     "ticket_type.name": ("Ticket type", "Tickettyp"),
     "event_name": ("Event", "Ereignis"),
+    "ticket_attributes._default_title_": ("Title", "Titel"),
+    "ticket_attributes._default_description_": ("Description", "Beschreibung"),
+    "content_type": ("Type", "Art"),
+    "filesize": ("Size", "Größe"),
+    "default_translation.name": ("Name", "Name"),
+    "consent_type": ("Your choice", "Ihre Entscheidung"),
 }
 
 
@@ -346,6 +588,18 @@ class Words:
     def has(self, key: str) -> bool:
         """Whether the catalogue holds the message ``key``."""
         return key in MESSAGES
+
+    def cite(self, article: int, paragraph: int | None = None, point: str | None = None) -> str:
+        """A citation of the GDPR in this language's one style: ``Art. 6(1)(f) GDPR``,
+        ``Art. 6 Abs. 1 lit. f DSGVO``."""
+        if self.language == "de":
+            parts = [f"Art. {article}"]
+            parts += [f"Abs. {paragraph}"] if paragraph is not None else []
+            parts += [f"lit. {point}"] if point is not None else []
+            return " ".join(parts) + " DSGVO"
+        paragraph_text = f"({paragraph})" if paragraph is not None else ""
+        point_text = f"({point})" if point is not None else ""
+        return f"Art. {article}{paragraph_text}{point_text} GDPR"
 
     def field(self, key: str) -> str:
         """A record field key (``last_seen_at``, ``location.city``) in words."""

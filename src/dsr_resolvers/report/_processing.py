@@ -14,9 +14,19 @@ declare them once, in a TOML file, and every export and report is filled from it
 |                              |                            | recipients, source                |
 | ``[sections.<section>]``     | ``sections``               | no; any of the same keys, which   |
 |                              |                            | win over the category's           |
+| ``[automated_decisions]``    | ``automated_decisions``    | no (the report then says "not     |
+|                              |                            | stated"); ``used``, and with      |
+|                              |                            | ``used = true`` ``logic`` and     |
+|                              |                            | ``significance`` (Art. 15(1)(h))  |
+| ``[[transfers]]`` recipient, | ``transfers``              | no ("not stated"); ``transfers =  |
+| country, safeguard, details  |                            | []`` says there are none          |
+|                              |                            | (Art. 15(2))                      |
 
 Legal bases are the six of Art. 6(1), by name: ``consent``, ``contract``, ``legal_obligation``,
-``vital_interests``, ``public_task``, ``legitimate_interests``.
+``vital_interests``, ``public_task``, ``legitimate_interests``. Safeguards of a transfer are
+named too (:class:`Safeguard`): ``adequacy_decision`` (Art. 45), ``standard_contractual_clauses``
+(Art. 46(2)(c)), ``binding_corporate_rules`` (Art. 47), ``code_of_conduct`` (Art. 46(2)(e)),
+``certification`` (Art. 46(2)(f)), ``derogation`` (Art. 49).
 
 ``tomllib`` reports no line numbers once a file has parsed, so :func:`_line_of` finds the line
 of the offending table or key itself, and every problem is reported as ``FILE:LINE: what``.
@@ -32,20 +42,24 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.report._sections import SECTIONS, Section, section_of
 
 __all__ = [
+    "AutomatedDecisions",
     "Controller",
     "DataProtectionOfficer",
     "LegalBasis",
     "Processing",
     "ProcessingRecord",
     "ProcessingRecordError",
+    "Safeguard",
     "SectionProcessing",
+    "Transfer",
 ]
 
 
@@ -67,9 +81,40 @@ class LegalBasis(StrEnum):
     LEGITIMATE_INTERESTS = "legitimate_interests"
 
     @property
+    def point(self) -> str:
+        """The point of Art. 6(1) that names this basis: ``a`` to ``f``."""
+        return "abcdef"[list(LegalBasis).index(self)]
+
+    @property
     def article(self) -> str:
         """The point of Art. 6(1) that names this basis, e.g. ``Art. 6(1)(f)``."""
-        return f"Art. 6(1)({'abcdef'[list(LegalBasis).index(self)]})"
+        return f"Art. 6(1)({self.point})"
+
+
+class Safeguard(StrEnum):
+    """What makes a transfer outside the EU and the EEA lawful (Chapter V GDPR), by name."""
+
+    ADEQUACY_DECISION = "adequacy_decision"
+    STANDARD_CONTRACTUAL_CLAUSES = "standard_contractual_clauses"
+    BINDING_CORPORATE_RULES = "binding_corporate_rules"
+    CODE_OF_CONDUCT = "code_of_conduct"
+    CERTIFICATION = "certification"
+    DEROGATION = "derogation"
+
+    @property
+    def citation(self) -> tuple[int, int | None, str | None]:
+        """``(article, paragraph, point)`` of the GDPR that provides it."""
+        return _SAFEGUARD_CITATIONS[self]
+
+
+_SAFEGUARD_CITATIONS: Final[dict[Safeguard, tuple[int, int | None, str | None]]] = {
+    Safeguard.ADEQUACY_DECISION: (45, None, None),
+    Safeguard.STANDARD_CONTRACTUAL_CLAUSES: (46, 2, "c"),
+    Safeguard.BINDING_CORPORATE_RULES: (47, None, None),
+    Safeguard.CODE_OF_CONDUCT: (46, 2, "e"),
+    Safeguard.CERTIFICATION: (46, 2, "f"),
+    Safeguard.DEROGATION: (49, None, None),
+}
 
 
 class Controller(_Frozen):
@@ -114,7 +159,44 @@ class SectionProcessing(_Frozen):
     source: _Text | None = None
 
 
-class ProcessingRecordError(ValueError):
+class AutomatedDecisions(_Frozen):
+    """Whether decisions about the person are made solely by automated means (Art. 15(1)(h)).
+
+    Attributes:
+        used: Whether any such decision (profiling included, Art. 22(1) and (4)) is made.
+        logic: Meaningful information about the logic involved; required when ``used``.
+        significance: Its significance and the envisaged consequences for the person;
+            required when ``used``.
+    """
+
+    used: bool
+    logic: _Text | None = None
+    significance: _Text | None = None
+
+    @model_validator(mode="after")
+    def _explained_when_used(self) -> AutomatedDecisions:
+        if self.used and (self.logic is None or self.significance is None):
+            raise ValueError("with used = true, give logic and significance (Art. 15(1)(h))")
+        return self
+
+
+class Transfer(_Frozen):
+    """A transfer of the data to a country outside the EU and the EEA (Art. 15(2)).
+
+    Attributes:
+        recipient: Who receives the data there.
+        country: The country (or international organisation).
+        safeguard: What makes the transfer lawful.
+        details: More about the safeguard, e.g. where the person can obtain a copy.
+    """
+
+    recipient: _Text
+    country: _Text
+    safeguard: Safeguard
+    details: _Text | None = None
+
+
+class ProcessingRecordError(PortableError, ValueError):
     """A processing record file that cannot be used; each problem names its line.
 
     Attributes:
@@ -134,8 +216,12 @@ class ProcessingRecord(_Frozen):
         dpo: The data protection officer's contact.
         supervisory_authority: Where the person may lodge a complaint (Art. 77), if named.
         categories: Purpose, legal basis, retention, recipients and source per PII category.
-        sections: Optional overrides per export section (``profile``, ``tags``, ``companies``,
-            ``notes``, ``conversations``, ``messages``, ``tickets``, ``events``).
+        sections: Optional overrides per export section (any of :data:`SECTIONS` but
+            ``other``: ``profile``, ``tags``, ..., ``events``, ``event_summaries``).
+        automated_decisions: Whether decisions are made solely by automated means, and how;
+            ``None`` when the record does not say.
+        transfers: Transfers outside the EU and the EEA with their safeguards; ``()`` when
+            there are none, ``None`` when the record does not say.
 
     Example:
         >>> record = ProcessingRecord.from_toml("docs/processing-record.example.toml")
@@ -148,6 +234,8 @@ class ProcessingRecord(_Frozen):
     supervisory_authority: _Text | None = None
     categories: Annotated[dict[PiiCategory, Processing], Field(min_length=1)]
     sections: dict[Section, SectionProcessing] = Field(default_factory=dict)
+    automated_decisions: AutomatedDecisions | None = None
+    transfers: tuple[Transfer, ...] | None = None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> ProcessingRecord:
@@ -257,6 +345,11 @@ def _describe(detail: ErrorDetails) -> str:
         return f"unknown legal basis {detail['input']!r}; use one of {bases} (Art. 6(1))"
     if last == "categories" and kind == "too_short":
         return "[categories] is empty: name at least one PII category"
+    if last == "safeguard" and kind == "enum":
+        names = ", ".join(s.value for s in Safeguard)
+        return f"unknown safeguard {detail['input']!r}; use one of {names} (Chapter V GDPR)"
+    if kind == "value_error":
+        return f"{detail['msg'].removeprefix('Value error, ')} in {_table(loc)}"
     return f"{'.'.join(loc)}: {detail['msg']}"
 
 
@@ -277,6 +370,7 @@ class _KeyLines:
         self.lines: dict[tuple[str, ...], int] = {}
         table: tuple[str, ...] = ()
         in_multiline = False
+        entries: dict[tuple[str, ...], int] = {}
         for number, line in enumerate(text.splitlines(), start=1):
             toggles = line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1
             if in_multiline:
@@ -287,6 +381,10 @@ class _KeyLines:
             if header:
                 table = _split_key(header.group("name"))
                 self.lines.setdefault(table, number)
+                if line.lstrip().startswith("[["):  # an array of tables: entries by index
+                    entries[table] = entries.get(table, -1) + 1
+                    table += (str(entries[table]),)
+                    self.lines.setdefault(table, number)
                 continue
             key = _KEY.match(line)
             if key:

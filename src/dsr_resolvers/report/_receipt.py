@@ -16,18 +16,19 @@ HTML in the access report's style.
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
 | ``status``            | computed: ``complete``, ``unverified`` or ``incomplete``      |
 
-Counts are what the resolver stated in its ``detail``; where it stated none (the
-``delete_contact`` policy, or a resolver that words it differently) they are ``null``, never 0.
+Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
+``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
+``delete_contact`` policy looks at no message) is ``null``, never 0. ``detail`` is copied for
+people and never read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC, datetime
 from html import escape
-from typing import Annotated, Any, Final, Literal, Protocol
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -40,9 +41,14 @@ from pydantic import (
 )
 
 from dsr_resolvers._version import __version__
-from dsr_resolvers.contract import CoveredSurface, ResolverErasure
+from dsr_resolvers.contract import (
+    CoveredSurface,
+    Presence,
+    ResolverErasure,
+    ResolverVerification,
+)
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import format_moment, page, table
+from dsr_resolvers.report._page import format_moment, page, table, text_html
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -56,30 +62,9 @@ __all__ = [
 RECEIPT_FORMAT: Final = "dsr-resolvers/erasure-receipt/v1"
 """The ``format`` field of every receipt."""
 
-_COUNTS: Final = re.compile(
-    r"redacted (?P<redacted>\d+) message\(s\) the contact wrote in "
-    r"(?P<conversations>\d+) conversation\(s\) \((?P<already>\d+) already redacted\)"
-)
-
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class _MessageCounts(Protocol):
-    @property
-    def unredacted(self) -> int: ...
-
-
-class Verification(Protocol):
-    """What :meth:`ReadBack.of` reads: ``IntercomResolver.verify_erasure``'s answer fits."""
-
-    @property
-    def contact_exists(self) -> bool: ...
-    @property
-    def erased(self) -> bool: ...
-    @property
-    def messages(self) -> _MessageCounts | None: ...
 
 
 def surface_digest(surface: CoveredSurface) -> str:
@@ -96,24 +81,27 @@ class ReadBack(_Frozen):
     Attributes:
         checked_at: When the read-back was made.
         contact_exists: Whether Intercom still returned the contact.
-        unredacted_messages: Messages the contact wrote still readable; ``None`` when not
-            looked for (the ``delete_contact`` policy does not touch conversations).
-        erased: The resolver's verdict: contact gone and, when looked for, no readable message.
+        unredacted_messages: Messages the contact wrote still readable (the verification's
+            ``messages_unredacted`` count); ``None`` when not looked for (the
+            ``delete_contact`` policy does not touch conversations).
+        erased: The resolver's verdict: contact gone and, when looked for, no readable
+            message; ``None`` when the resolver could not tell.
     """
 
     checked_at: datetime
     contact_exists: bool
     unredacted_messages: Annotated[int, Field(ge=0)] | None = None
-    erased: bool
+    erased: bool | None
 
     @classmethod
-    def of(cls, verification: Verification, *, checked_at: datetime | None = None) -> ReadBack:
-        """A read-back from ``IntercomResolver.verify_erasure``'s result."""
-        messages = verification.messages
+    def of(
+        cls, verification: ResolverVerification, *, checked_at: datetime | None = None
+    ) -> ReadBack:
+        """A read-back from a ``VerifyingResolver.verify_erasure`` result."""
         return cls(
             checked_at=checked_at or datetime.now(UTC),
-            contact_exists=verification.contact_exists,
-            unredacted_messages=None if messages is None else messages.unredacted,
+            contact_exists=verification.presence is Presence.HELD,
+            unredacted_messages=verification.counts.get("messages_unredacted"),
             erased=verification.erased,
         )
 
@@ -144,14 +132,14 @@ class ContactErasure(_Frozen):
     def of(
         cls, contact_id: str, erasure: ResolverErasure, read_back: ReadBack | None = None
     ) -> ContactErasure:
-        """The entry for a successful ``erase_subject`` (counts read from its ``detail``)."""
-        counts = _COUNTS.search(erasure.detail or "")
+        """The entry for a successful ``erase_subject``, its counts from ``erasure.counts``."""
+        counts = erasure.counts
         return cls(
             contact_id=contact_id,
             outcome="already_absent" if erasure.already_absent else "erased",
-            redacted_messages=int(counts["redacted"]) if counts else None,
-            already_redacted=int(counts["already"]) if counts else None,
-            conversations=int(counts["conversations"]) if counts else None,
+            redacted_messages=counts.get("messages_redacted"),
+            already_redacted=counts.get("messages_already_redacted"),
+            conversations=counts.get("conversations_scanned"),
             detail=erasure.detail,
             read_back=read_back,
         )
@@ -267,9 +255,9 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     words = Words(language)
     policy = receipt.policy
     if words.has(f"policy_{policy}"):
-        policy = f"{policy}: {words(f'policy_{policy}')}"
+        policy = words(f"policy_{policy}")
     facts = [
-        (words("receipt_subject"), escape(receipt.subject_reference or words("receipt_none"))),
+        (words("receipt_subject"), text_html(receipt.subject_reference or words("receipt_none"))),
         (words("requested_at"), escape(format_moment(receipt.requested_at))),
         (words("completed_at"), escape(format_moment(receipt.completed_at))),
         (words("policy"), escape(policy)),
@@ -279,7 +267,7 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     facts_html = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in facts)
     rows = [
         [
-            f'<span class="mono">{escape(c.contact_id)}</span>',
+            f'<span class="mono">{text_html(c.contact_id)}</span>',
             escape(words(f"outcome_{c.outcome}")),
             _count(words, c.redacted_messages),
             _count(words, c.already_redacted),
@@ -288,11 +276,13 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         ]
         for c in receipt.contacts
     ]
-    details = "".join(
-        f'<dt class="mono">{escape(c.contact_id)}</dt><dd>{escape(c.detail)}</dd>'
-        for c in receipt.contacts
-        if c.detail
+    notes = (
+        [words("intercom_on_deletion")]
+        if any(c.outcome == "erased" for c in receipt.contacts)
+        else []
     )
+    if any(c.detail for c in receipt.contacts):
+        notes.append(words("detail_in_json"))
     headers = [
         words("contact_id"),
         words("outcome"),
@@ -313,8 +303,9 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         f'<section id="contacts"><h2>{escape(words("contacts"))}</h2>'
         f"{table(headers, rows, numeric=frozenset({2, 3, 4}))}"
         f'<p class="{verdict_class}">{escape(words(verdict_key))}</p>'
-        + (f'<h3>{escape(words("detail"))}</h3><dl class="facts">{details}</dl>' if details else "")
+        + "".join(f"<p>{escape(note)}</p>" for note in notes)
         + "</section>"
-        f"<footer><p>{escape(receipt.format)} · {escape(receipt.resolver)}</p></footer>"
+        f"<footer><p>{text_html(words('receipt_footer', resolver=receipt.resolver.capitalize()))}"
+        "</p></footer>"
     )
     return page(language=words.language, title=words("receipt_title"), body=body)

@@ -13,7 +13,8 @@ browser would run or fetch. The report shows what the person wrote, never what i
 | ``<img alt=...>``                              | the text ``[image: alt]``; nothing fetched  |
 | ``script style iframe object svg template ...`` | dropped, with everything inside            |
 | any other tag, comments, declarations          | dropped; its text is kept                   |
-| text, entities                                 | decoded, then escaped                       |
+| text, entities                                 | decoded, then escaped (:func:`text_html`)   |
+| text past ``SHOWN_MAX`` characters             | cut, and ``cut_note`` said after it         |
 
 Every tag the output opens is closed, so a message cannot leak markup into the page around
 it. Built on the standard library's ``html.parser``: a few dozen lines are easier to audit
@@ -26,6 +27,8 @@ from html import escape
 from html.parser import HTMLParser
 from typing import Final
 from urllib.parse import urlsplit
+
+from dsr_resolvers.report._page import SHOWN_MAX, text_html
 
 __all__ = ["message_html", "message_text"]
 
@@ -62,7 +65,7 @@ _MAX_DEPTH: Final = 40
 
 
 class _Sanitiser(HTMLParser):
-    def __init__(self, image_label: str) -> None:
+    def __init__(self, image_label: str, limit: int) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.open: list[str] = []
@@ -70,6 +73,8 @@ class _Sanitiser(HTMLParser):
         self.links: list[str | None] = []
         self.nested_paragraphs = 0
         self.image_label = image_label
+        self.left = limit
+        self.cut = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.skipping:
@@ -85,7 +90,7 @@ class _Sanitiser(HTMLParser):
         if tag == "img":
             alt = (dict(attrs).get("alt") or "").strip()
             label = f"{self.image_label}: {alt}" if alt else self.image_label
-            self.out.append(escape(f"[{label}]"))
+            self.out.append(text_html(f"[{label}]"))
             return
         kept = "p" if tag in _AS_PARAGRAPH else tag
         if kept == "p" and "p" in self.open:
@@ -115,7 +120,7 @@ class _Sanitiser(HTMLParser):
             if self.links:
                 url = self.links.pop()
                 if url is not None:
-                    self.out.append(escape(f" ({url})"))
+                    self.out.append(text_html(f" ({url})"))
             return
         kept = "p" if tag in _AS_PARAGRAPH else tag
         if kept == "p" and self.nested_paragraphs:
@@ -129,13 +134,19 @@ class _Sanitiser(HTMLParser):
                     break
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.out.append(escape(data))
+        if self.skipping or self.cut:
+            return
+        if len(data) > self.left:
+            data, self.cut = data[: self.left], True
+        self.left -= len(data)
+        self.out.append(text_html(data))
 
-    def result(self) -> str:
+    def result(self, cut_note: str) -> str:
         self.close()
         self.out.extend(f"</{tag}>" for tag in reversed(self.open))
         self.open.clear()
+        if self.cut:
+            self.out.append(f'<p class="cut">{escape(cut_note)}</p>')
         return "".join(self.out).strip()
 
 
@@ -150,19 +161,27 @@ def _shown_url(href: str | None) -> str | None:
     return href if scheme in _SHOWN_SCHEMES else None
 
 
-def message_html(fragment: str, *, image_label: str = "image") -> str:
+def message_html(
+    fragment: str,
+    *,
+    image_label: str = "image",
+    cut_note: str = "[shown in part; the full text is in the JSON export]",
+    limit: int = SHOWN_MAX,
+) -> str:
     """``fragment`` (a message body as Intercom stores it) as safe HTML for the report.
 
     Args:
         fragment: HTML, or plain text.
         image_label: The word shown in place of an image (``[image: alt]``).
+        cut_note: Said after the text when it is longer than ``limit`` characters.
+        limit: The most characters of text shown.
 
     Returns:
         HTML whose only tags are bare allow-listed ones, all closed; no attribute at all.
     """
-    sanitiser = _Sanitiser(image_label)
+    sanitiser = _Sanitiser(image_label, limit)
     sanitiser.feed(fragment)
-    return sanitiser.result()
+    return sanitiser.result(cut_note)
 
 
 class _Text(HTMLParser):

@@ -15,7 +15,13 @@ Option                 Meaning
 ``--contacts N``       contacts in a random world (default 25)
 ``--rate LIMIT/SECS``  rate limit, e.g. ``1666/10`` (the default) or ``off``
 ``--latency SECS``     delay added to every request (default 0)
+``--workspaces N``     serve N workspaces (1 or 2): the second holds the demo's person by
+                       phone and external id, without email (``--seed demo`` only)
 =====================  ======================================================================
+
+With ``--workspaces 2`` the first lines are ``listening on`` each workspace's address, then the
+sandbox writes a workspaces file (``dsr ... --workspaces FILE --all-workspaces``) into a new
+temporary directory, prints its path and its content, and removes it when it stops.
 
 Nothing here is a secret: the token only opens a fake on the loopback interface.
 """
@@ -23,21 +29,54 @@ Nothing here is a secret: the token only opens a fake on the loopback interface.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-from dsr_resolvers.sandbox._hint import sandbox_commands
-from dsr_resolvers.sandbox._seed import DemoWorkspace, seed_demo, seed_random
+from dsr_resolvers.sandbox._hint import sandbox_commands, workspace_commands
+from dsr_resolvers.sandbox._seed import (
+    DemoWorkspace,
+    SecondWorkspace,
+    seed_demo,
+    seed_random,
+    seed_second_workspace,
+)
 from dsr_resolvers.testing import FakeIntercom, FakeIntercomServer
 
-__all__ = ["DEFAULT_TOKEN", "DemoWorkspace", "main", "run_sandbox", "seed_demo", "seed_random"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "SANDBOX_WORKSPACES",
+    "DemoWorkspace",
+    "SecondWorkspace",
+    "main",
+    "run_sandbox",
+    "seed_demo",
+    "seed_random",
+    "seed_second_workspace",
+    "workspaces_file",
+]
 
 #: The token the sandbox accepts unless told otherwise.
 DEFAULT_TOKEN: Final = "sandbox-token"  # noqa: S105 - a fake's well-known token
+
+
+#: The names of the sandbox's workspaces and the variables their workspaces file reads.
+SANDBOX_WORKSPACES: Final = (("us", "SANDBOX_TOKEN_US"), ("eu", "SANDBOX_TOKEN_EU"))
+
+
+def workspaces_file(base_urls: Sequence[str]) -> str:
+    """The workspaces file (TOML) naming the sandbox's workspaces at ``base_urls``."""
+    tables = [
+        f'[workspaces.{name}]\nbase_url = "{url}"\ntoken_env = "{variable}"\n'
+        for (name, variable), url in zip(SANDBOX_WORKSPACES, base_urls, strict=False)
+    ]
+    return "\n".join(tables)
 
 
 def _rate(text: str) -> tuple[int, float] | None:
@@ -74,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--contacts", type=int, default=25, help="contacts in a random world")
     parser.add_argument("--rate", type=_rate, default=(1666, 10.0), help="LIMIT/SECONDS or off")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument(
+        "--workspaces", type=int, choices=(1, 2), default=1, help="workspaces to serve"
+    )
     return parser
 
 
@@ -91,13 +133,20 @@ def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | No
     parser = _parser()
     args = parser.parse_args(argv)
     rate: tuple[int, float] | None = args.rate
-    fake = FakeIntercom(
-        args.token,
-        rate_limit=None if rate is None else rate[0],
-        rate_window=10.0 if rate is None else rate[1],
-        seed=args.seed if isinstance(args.seed, int) else 0,
-        latency=args.latency,
-    )
+    if args.workspaces > 1 and isinstance(args.seed, int):
+        parser.error("--workspaces 2 serves the demo's workspaces: leave --seed at demo")
+    fakes = [
+        FakeIntercom(
+            args.token,
+            rate_limit=None if rate is None else rate[0],
+            rate_window=10.0 if rate is None else rate[1],
+            seed=args.seed if isinstance(args.seed, int) else number,
+            latency=args.latency,
+        )
+        for number in range(args.workspaces)
+    ]
+    fake = fakes[0]
+    external_id: str | None = None
     if isinstance(args.seed, int):
         contact_ids = seed_random(fake, args.seed, contacts=args.contacts)
         summary = f"workspace: random world {args.seed} with {len(contact_ids)} contacts"
@@ -110,12 +159,24 @@ def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | No
             f"and lead {demo.lead_id}"
         )
         email = demo.shared_email
-    try:
-        server = FakeIntercomServer(fake, host=args.host, port=args.port)
-    except ValueError as error:
-        parser.error(str(error))
-    except OSError as error:
-        parser.exit(1, f"cannot listen on {args.host}:{args.port}: {error.strerror}\n")
+        if args.workspaces > 1:
+            second = seed_second_workspace(fakes[1], demo)
+            external_id = second.external_id
+            summary = (
+                f"workspace us: the demo; {demo.shared_email} is held by user {demo.user_id} "
+                f"(external id {demo.user_external_id}) and lead {demo.lead_id}\n"
+                f"workspace eu: the same person as user {second.contact_id}, with no email: "
+                f"by phone {second.phone} and external id {second.external_id}"
+            )
+    servers: list[FakeIntercomServer] = []
+    for number, served in enumerate(fakes):
+        try:
+            port = args.port + number if args.port else 0
+            servers.append(FakeIntercomServer(served, host=args.host, port=port))
+        except ValueError as error:
+            parser.error(str(error))
+        except OSError as error:
+            parser.exit(1, f"cannot listen on {args.host}:{args.port}: {error.strerror}\n")
 
     stop = stop or threading.Event()
     previous: list[tuple[signal.Signals, Any]] = []
@@ -127,17 +188,34 @@ def run_sandbox(argv: Sequence[str] | None = None, *, stop: threading.Event | No
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous.append((signum, signal.signal(signum, request_stop)))
     try:
-        server.start()
-        print(f"listening on {server.base_url}", flush=True)
-        print(f"token: {args.token} (a fake's token: it opens only this sandbox)", flush=True)
-        print(summary, flush=True)
-        print("try it from another shell (Ctrl-C here stops the sandbox):", flush=True)
-        for line in sandbox_commands(server.base_url, args.token, email):
-            print(f"  {line}", flush=True)
-        while not stop.wait(0.2):
-            pass
+        with contextlib.ExitStack() as cleanup:
+            for server in servers:
+                server.start()
+                cleanup.callback(server.stop)
+                print(f"listening on {server.base_url}", flush=True)
+            print(f"token: {args.token} (a fake's token: it opens only this sandbox)", flush=True)
+            print(summary, flush=True)
+            if len(servers) > 1:
+                folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dsr-")))
+                path = folder / "workspaces.toml"
+                path.write_text(workspaces_file([server.base_url for server in servers]))
+                print(f"workspaces file: {path} (removed when the sandbox stops)", flush=True)
+                for line in path.read_text().splitlines():
+                    print(f"  {line}", flush=True)
+                commands = workspace_commands(
+                    str(path),
+                    [(variable, args.token) for _, variable in SANDBOX_WORKSPACES],
+                    email,
+                    external_id or "",
+                )
+            else:
+                commands = sandbox_commands(servers[0].base_url, args.token, email)
+            print("try it from another shell (Ctrl-C here stops the sandbox):", flush=True)
+            for line in commands:
+                print(f"  {line}", flush=True)
+            while not stop.wait(0.2):
+                pass
     finally:
-        server.stop()
         for signum, handler in previous:
             signal.signal(signum, handler)
     return 0

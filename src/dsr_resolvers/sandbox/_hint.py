@@ -20,9 +20,10 @@ import os
 import shlex
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["dsr_program", "sandbox_commands"]
+__all__ = ["dsr_program", "sandbox_commands", "workspace_commands"]
 
 
 def dsr_program() -> str:
@@ -45,4 +46,23 @@ def sandbox_commands(base_url: str, token: str, email: str) -> tuple[str, ...]:
     return (
         f"export INTERCOM_ACCESS_TOKEN={shlex.quote(token)}",
         f"{dsr_program()} intercom lookup {lookup}",
+    )
+
+
+def workspace_commands(
+    path: str, tokens: Sequence[tuple[str, str]], email: str, external_id: str
+) -> tuple[str, ...]:
+    """Shell lines that look a person up in every workspace of the workspaces file ``path``.
+
+    Args:
+        path: The workspaces file.
+        tokens: (environment variable, token) for each workspace of the file.
+        email: An address held in one workspace.
+        external_id: An external id held in every workspace.
+    """
+    every = f"--workspaces {shlex.quote(path)} --all-workspaces"
+    return (
+        *(f"export {variable}={shlex.quote(token)}" for variable, token in tokens),
+        f"{dsr_program()} intercom lookup {every} --email {shlex.quote(email)}",
+        f"{dsr_program()} intercom lookup {every} --external-id {shlex.quote(external_id)}",
     )

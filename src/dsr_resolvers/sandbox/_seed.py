@@ -7,23 +7,34 @@ cases in it, not an empty one. The demo holds the cases that trip GDPR tools:
 - conversations the subject started, ones an admin started (their source cannot be redacted),
   parts without a body (assignments, closes: not redactable either), bot replies, and a group
   conversation another customer started that the subject replied to;
-- notes, tags, a company shared with another customer, a ticket, data events with metadata,
-  custom attributes, location, device and social-profile fields.
+- notes, tags, a company shared with another customer, a ticket (with the user's own comment
+  and a workspace attribute), data events with metadata, custom attributes, location, device
+  and social-profile fields;
+- a tagged conversation with its own custom attributes and a phone call with a transcript, and
+  an email reply whose address headers name the user and the workspace.
+
+A second workspace (:func:`seed_second_workspace`, served by ``dsr sandbox --workspaces 2``)
+holds the same person with no email at all: by the phone number and external id the demo's
+user has, as a company's other Intercom workspace (another region, another brand) would.
 
 Every timestamp is fixed, and ids come from the fake's seed, so a demo workspace is the same
-every time.
+every time, but for the subject's data events: Intercom lists only events of the last 90 days,
+so those are dated days before today (UTC), at fixed times of day, and the report's Events
+section shows them. The lead's one event stays in 2024, outside the window: it is counted only
+by the event summary, as Intercom does.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
 from dsr_resolvers.testing import FakeIntercom
 
-__all__ = ["DemoWorkspace", "seed_demo", "seed_random"]
+__all__ = ["DemoWorkspace", "SecondWorkspace", "seed_demo", "seed_random", "seed_second_workspace"]
 
 _DAY: Final = 86_400
 _EPOCH: Final = 1_717_200_000  # 2024-06-01, the demo's "first day"
@@ -67,8 +78,32 @@ class DemoWorkspace(BaseModel):
     company_id: str
 
 
+class SecondWorkspace(BaseModel):
+    """What :func:`seed_second_workspace` created.
+
+    Attributes:
+        contact_id: The demo's person here: a user with no email, by phone and external id.
+        phone: Their phone number (the demo user's).
+        external_id: Their external id (the demo user's).
+        bystander_id: Another customer of this workspace.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contact_id: str
+    phone: str
+    external_id: str
+    bystander_id: str
+
+
 def _at(day: float) -> int:
     return int(_EPOCH + day * _DAY)
+
+
+def _days_ago(days: float) -> int:
+    """``days`` before today's midnight (UTC): inside Intercom's 90-day event window."""
+    today = int(time.time()) // _DAY * _DAY
+    return int(today - days * _DAY)
 
 
 def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
@@ -148,6 +183,9 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         created_at=_at(30),
         source_body="<p>Hi, I can't log in since I changed my phone number.</p>",
         title="Login trouble",
+        source_url="https://app.example.com/login",
+        tags=["login"],
+        custom_attributes={"issue_type": "access", "sentiment": "frustrated"},
     )
     fake.add_part(login, author="admin", body=None, part_type="assignment", created_at=_at(30.01))
     fake.add_part(
@@ -172,6 +210,31 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
             }
         ],
     )
+    fake.add_call(
+        login,
+        phone="+442079460958",
+        initiated_at=_at(30.06),
+        answered_at=_at(30.06) + 8,
+        ended_at=_at(30.06) + 190,
+        recording=True,
+        transcript=[
+            {
+                "start_time": 0,
+                "end_time": 3,
+                "speaker_label": "Teammate 1",
+                "speaker_type": "admin",
+                "content": "Acme support, how can I help?",
+            },
+            {
+                "start_time": 3,
+                "end_time": 9,
+                "speaker_label": "Customer 1",
+                "speaker_type": "user",
+                "speaker_id": user,
+                "content": "I still cannot log in with my new number.",
+            },
+        ],
+    )
     fake.add_part(login, author="admin", body=None, part_type="close", created_at=_at(30.04))
     fake.rate_conversation(login, 4, remark="Fixed quickly, thanks!", created_at=_at(30.05))
     fake.add_segment(user, "Pro customers")
@@ -185,7 +248,15 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         source_body="<p>Welcome to Acme, Sam!</p>",
         state="closed",
     )
-    fake.add_part(welcome, author="contact", body="<p>Thanks, glad to be here.</p>")
+    fake.add_part(
+        welcome,
+        author="contact",
+        body="<p>Thanks, glad to be here.</p>",
+        email_headers=[
+            {"type": "from", "email_address": shared_email, "name": "Sam Rivera"},
+            {"type": "to", "email_address": "hello@acme.example", "name": "Acme"},
+        ],
+    )
 
     pricing = fake.add_conversation(
         lead,
@@ -213,10 +284,18 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
         description="Charged twice in May.",
         state="in_progress",
         created_at=_at(36),
+        attributes={"order_number": "ORD-5521"},
     )
-    fake.add_event(user, "logged-in", created_at=_at(39), metadata={"device": "iPhone 15"})
-    fake.add_event(user, "logged-in", created_at=_at(40), metadata={"device": "laptop"})
-    fake.add_event(user, "exported-invoice", created_at=_at(40.5), metadata={"invoice": "INV-7"})
+    fake.add_ticket_part(
+        ticket, body="<p>The second charge is on my May statement.</p>", created_at=_at(36.1)
+    )
+    fake.add_event(
+        user, "logged-in", created_at=_days_ago(12 - 0.375), metadata={"device": "iPhone 15"}
+    )
+    fake.add_event(user, "logged-in", created_at=_days_ago(5 - 0.75), metadata={"device": "laptop"})
+    fake.add_event(
+        user, "exported-invoice", created_at=_days_ago(5 - 0.76), metadata={"invoice": "INV-7"}
+    )
     fake.add_event(lead, "viewed-pricing", created_at=_at(-29))
 
     return DemoWorkspace(
@@ -237,6 +316,46 @@ def seed_demo(fake: FakeIntercom) -> DemoWorkspace:
     )
 
 
+def seed_second_workspace(fake: FakeIntercom, demo: DemoWorkspace) -> SecondWorkspace:
+    """Fill ``fake`` as a company's other workspace, holding ``demo``'s person without email.
+
+    Args:
+        fake: A fake, normally empty.
+        demo: What :func:`seed_demo` put in the first workspace.
+
+    Returns:
+        The ids of this workspace's people.
+    """
+    phone = "+44 20 7946 0958"
+    person = fake.add_contact(
+        name="Sam Rivera",
+        phone=phone,
+        role="user",
+        external_id=demo.user_external_id,
+        custom_attributes={"plan": "starter"},
+        location={"country": "United Kingdom", "city": "London"},
+        created_at=_at(15),
+        last_seen_at=_at(41),
+    )
+    chat = fake.add_conversation(
+        person,
+        created_at=_at(41),
+        source_body="<p>Texting from my phone: is my order for the EU shop on its way?</p>",
+        title="Order status",
+    )
+    fake.add_part(chat, author="admin", body="<p>It ships tomorrow.</p>", created_at=_at(41.1))
+    bystander = fake.add_contact(
+        email="noor.haddad@example.com",
+        name="Noor Haddad",
+        role="user",
+        external_id="eu-2001",
+        created_at=_at(16),
+    )
+    return SecondWorkspace(
+        contact_id=person, phone=phone, external_id=demo.user_external_id, bystander_id=bystander
+    )
+
+
 _FIRST_NAMES: Final = ("Alex", "Bea", "Chidi", "Dana", "Eun", "Farah", "Gus", "Hana", "Ivo", "Jun")
 _LAST_NAMES: Final = ("Okafor", "Silva", "Novak", "Haddad", "Kim", "Moreau", "Quinn", "Tanaka")
 _EVENTS: Final = ("logged-in", "viewed-pricing", "invited-teammate", "exported-invoice")
@@ -248,8 +367,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
     """Fill ``fake`` with a random but reproducible workspace.
 
     About one contact in five is a lead sharing the email of an earlier user, and every kind
-    of record (conversations with parts with and without bodies, notes, tags, companies,
-    tickets, events) appears with some probability.
+    of record (conversations with parts with and without bodies, calls with or without an
+    attributed transcript, notes, tags, companies, tickets with comments, events) appears
+    with some probability.
 
     Args:
         fake: The fake to fill.
@@ -260,6 +380,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
         The ids of the contacts created, in creation order.
     """
     rng = random.Random(seed)  # noqa: S311 - test data
+    # Calls, conversation tags and ticket comments draw from a generator of their own, so the
+    # workspaces of a seed stay what they were before those existed.
+    more = random.Random(f"{seed}:calls")  # noqa: S311 - test data
     created: list[tuple[str, str]] = []
     for index in range(contacts):
         if created and rng.random() < 0.2:
@@ -298,6 +421,11 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
                     part_type="comment" if has_body else "assignment",
                     created_at=_at(opened + (step + 1) / 100),
                 )
+            if more.random() < 0.3:
+                said = {"start_time": 0, "end_time": 4, "content": f"Calling from {name}"}
+                if more.random() < 0.5:
+                    said |= {"speaker_type": "user", "speaker_id": contact}
+                fake.add_call(conversation, initiated_at=_at(opened), transcript=[said])
         for _ in range(rng.randrange(3)):
             fake.add_note(contact, body=f"<p>Note about {name}</p>", created_at=_at(start + 1))
         if rng.random() < 0.4:
@@ -305,7 +433,9 @@ def seed_random(fake: FakeIntercom, seed: int, *, contacts: int = 25) -> tuple[s
         if rng.random() < 0.3:
             fake.add_company_to_contact(contact, name=rng.choice(_COMPANIES))
         if rng.random() < 0.2:
-            fake.add_ticket(contact, title=f"Ticket for {name}", created_at=_at(start + 2))
+            ticket = fake.add_ticket(contact, title=f"Ticket for {name}", created_at=_at(start + 2))
+            if more.random() < 0.5:
+                fake.add_ticket_part(ticket, body=f"<p>{name} adds a detail</p>")
         for _ in range(rng.randrange(4)):
             fake.add_event(
                 contact,

@@ -8,8 +8,8 @@ hooks, and pytest collects the whole contract:
 
 | suite test                                         | promise                                     |
 |----------------------------------------------------|---------------------------------------------|
-| ``test_satisfies_the_resolver_protocols``          | ``Resolver``; ``AttestingResolver`` when a  |
-|                                                    | ``covered_surface`` is declared             |
+| ``test_satisfies_the_resolver_protocols``          | ``Resolver``; an ``AttestingResolver``'s    |
+|                                                    | surface names the resolver                  |
 | ``test_name_is_stable_and_matches_ref_kinds``      | same non-empty ``name`` on every call and   |
 |                                                    | instance; refs carry it as their ``kind``   |
 | ``test_present_subject_exports_records``           | at least one record, all tagged with name   |
@@ -25,6 +25,17 @@ hooks, and pytest collects the whole contract:
 |                                                    | remains (``remaining_after_erasure``)       |
 | ``test_nonretryable_fault_on_export/erasure_...``  | ``ResolverError``, no personal data in it   |
 | ``test_transient_fault_on_export/erasure_...``     | the original exception, untranslated        |
+| ``test_lookup_finds_the_present_subject``          | ``LookupResolver``: ``make_lookup()``'s     |
+|                                                    | identifiers find the present ref            |
+| ``test_plan_changes_nothing_and_tells_the_truth``  | ``PlanningResolver``: present is to erase,  |
+|                                                    | absent is not ``held``, export unchanged    |
+| ``test_verification_confirms_only_a_done_erasure`` | ``VerifyingResolver``: not erased before,   |
+|                                                    | erased and not ``held`` after               |
+| ``test_declared_concurrency_and_options``          | ``ConcurrentResolver``: at least 1;         |
+|                                                    | ``ConfiguredResolver``: stable text         |
+
+Each capability test checks a protocol only when the resolver claims it (``isinstance``), and
+passes silently otherwise: a resolver is held to what it says it can do.
 
 Every erasure's ``detail`` is checked for the ref's value (personal data has no place in an
 audit note). Failure messages name the test's promise, the field and the glob involved, never
@@ -41,20 +52,28 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
 import pytest
 
 from dsr_resolvers.contract import (
     AttestingResolver,
+    ConcurrentResolver,
+    ConfiguredResolver,
     CoveredSurface,
     ExportRecord,
+    LookupResolver,
+    PlanningResolver,
+    Presence,
     Resolver,
     ResolverErasure,
+    ResolverErasurePlan,
     ResolverError,
     ResolverExport,
+    ResolverVerification,
     SubjectRef,
+    VerifyingResolver,
 )
 
 __all__ = ["ResolverConformanceSuite"]
@@ -217,6 +236,15 @@ class ResolverConformanceSuite:
             "make_transient_resolver() is not implemented: transient faults are not checked"
         )
 
+    def make_lookup(self) -> Mapping[str, str]:
+        """Identifiers the present subject holds, for a ``LookupResolver``.
+
+        Returns:
+            Keyword arguments of ``find_subjects`` (``email``, ``phone``, ``external_id``)
+            with which it must find the present ref.
+        """
+        pytest.skip("make_lookup() is not implemented: lookups are not checked")
+
     # -- identity ------------------------------------------------------------------------------
 
     def test_satisfies_the_resolver_protocols(self) -> None:
@@ -233,12 +261,8 @@ class ResolverConformanceSuite:
             and inspect.iscoroutinefunction(resolver.erase_subject),
             f"{kind}.export_subject and {kind}.erase_subject must be `async def` coroutines",
         )
-        if not hasattr(resolver, "covered_surface"):
+        if not isinstance(resolver, AttestingResolver):
             return
-        _check(
-            isinstance(resolver, AttestingResolver),
-            f"{kind} has a covered_surface but does not satisfy AttestingResolver",
-        )
         surface = self._surface(resolver)
         _check(
             surface.resolver == resolver.name,
@@ -457,7 +481,122 @@ class ResolverConformanceSuite:
         ref = self.make_present_ref()
         self._expect_transient(resolver.erase_subject(ref), expected, "erasure")
 
+    # -- optional capabilities -----------------------------------------------------------------
+
+    def test_lookup_finds_the_present_subject(self) -> None:
+        """A ``LookupResolver`` finds the present subject by its identifiers, saying which."""
+        resolver = self.make_resolver()
+        if not isinstance(resolver, LookupResolver):
+            return
+        identifiers = dict(self.make_lookup())
+        ref = self.make_present_ref()
+        matches = self._call(resolver.find_subjects(**identifiers), "find_subjects")
+        _check(
+            ref in [match.ref for match in matches],
+            f"find_subjects() by {sorted(identifiers)} did not find the present subject",
+        )
+        for match in matches:
+            _check(
+                bool(match.matched_on) and match.matched_on <= set(identifiers),
+                f"a match of find_subjects() by {sorted(identifiers)} says it matched on "
+                f"{sorted(match.matched_on)}",
+            )
+
+    def test_plan_changes_nothing_and_tells_the_truth(self) -> None:
+        """A plan of the present subject is to erase, one of the absent subject is not
+        ``held``, and planning changes nothing an export reads."""
+        resolver = self.make_resolver()
+        if not isinstance(resolver, PlanningResolver):
+            return
+        present, absent = self.make_present_ref(), self.make_absent_ref()
+        before = self._export(resolver, present, "present subject").records
+        plan = self._plan(resolver, present, "present subject")
+        _check(
+            plan.to_erase,
+            "plan_erasure(present subject) says absent; a plan must never say 'nothing to "
+            "erase' where the erasure erases",
+        )
+        after = self._export(resolver, present, "planned subject").records
+        _check(
+            sorted(map(_record_key, after)) == sorted(map(_record_key, before)),
+            "planning changed what the present subject exports; a plan must change nothing",
+        )
+        _check(
+            self._plan(resolver, absent, "absent subject").presence is not Presence.HELD,
+            "plan_erasure(absent subject) says held; the world holds nothing about it",
+        )
+
+    def test_verification_confirms_only_a_done_erasure(self) -> None:
+        """A read-back does not say erased before the erasure, and says so after it."""
+        resolver = self.make_resolver()
+        if not isinstance(resolver, VerifyingResolver):
+            return
+        ref = self.make_present_ref()
+        _check(
+            self._verify(resolver, ref, "present subject").erased is not True,
+            "verify_erasure(present subject) says erased before any erasure",
+        )
+        self._erase(resolver, ref, "present subject")
+        after = self._verify(resolver, ref, "erased subject")
+        _check(
+            after.erased is True and after.presence is not Presence.HELD,
+            f"verify_erasure after a completed erasure says erased={after.erased}, "
+            f"presence={after.presence.value}",
+        )
+
+    def test_declared_concurrency_and_options(self) -> None:
+        """Requests in flight are a whole number of at least 1; options are stable text."""
+        resolver = self.make_resolver()
+        for operation in ("export", "erase"):
+            if isinstance(resolver, ConcurrentResolver):
+                count: object = resolver.requests_in_flight(operation)
+                _check(
+                    type(count) is int and count >= 1,
+                    f"requests_in_flight({operation!r}) is {count!r}, not a whole number >= 1",
+                )
+            if isinstance(resolver, ConfiguredResolver):
+                options = dict(resolver.options_for(operation))
+                _check(
+                    all(isinstance(v, str) for v in (*options, *options.values())),
+                    f"options_for({operation!r}) holds something other than text",
+                )
+                _check(
+                    options == dict(resolver.options_for(operation)),
+                    f"options_for({operation!r}) changed between two reads",
+                )
+
     # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _call(call: Coroutine[Any, Any, _T], what: str) -> _T:
+        __tracebackhide__ = True
+        try:
+            return _run(call)
+        except Exception as exc:
+            raise AssertionError(
+                f"{what} raised {type(exc).__name__} on a healthy backend"
+            ) from _raised_by_resolver(exc)
+
+    def _plan(self, resolver: PlanningResolver, ref: SubjectRef, who: str) -> ResolverErasurePlan:
+        __tracebackhide__ = True
+        plan = self._call(resolver.plan_erasure(ref), f"plan_erasure({who})")
+        _check(
+            isinstance(plan, ResolverErasurePlan) and plan.resolver == resolver.name,
+            f"plan_erasure({who}) returned no ResolverErasurePlan of the resolver's name",
+        )
+        return plan
+
+    def _verify(
+        self, resolver: VerifyingResolver, ref: SubjectRef, who: str
+    ) -> ResolverVerification:
+        __tracebackhide__ = True
+        verification = self._call(resolver.verify_erasure(ref), f"verify_erasure({who})")
+        _check(
+            isinstance(verification, ResolverVerification)
+            and verification.resolver == resolver.name,
+            f"verify_erasure({who}) returned no ResolverVerification of the resolver's name",
+        )
+        return verification
 
     def _export(self, resolver: Resolver, ref: SubjectRef, who: str) -> ResolverExport:
         __tracebackhide__ = True
@@ -522,9 +661,9 @@ class ResolverConformanceSuite:
         )
 
     @staticmethod
-    def _surface(resolver: Resolver) -> CoveredSurface:
+    def _surface(resolver: AttestingResolver) -> CoveredSurface:
         __tracebackhide__ = True
-        surface = getattr(resolver, "covered_surface", None)
+        surface: object = resolver.covered_surface
         if not isinstance(surface, CoveredSurface):
             raise AssertionError(
                 f"{type(resolver).__name__}.covered_surface is a {type(surface).__name__}, "
@@ -534,7 +673,7 @@ class ResolverConformanceSuite:
 
     def _attesting_surface(self, resolver: Resolver) -> CoveredSurface:
         __tracebackhide__ = True
-        if not hasattr(resolver, "covered_surface"):
+        if not isinstance(resolver, AttestingResolver):
             pytest.skip(
                 f"{type(resolver).__name__} declares no covered_surface (not an "
                 "AttestingResolver): nothing to check records against"

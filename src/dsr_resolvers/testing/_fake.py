@@ -55,7 +55,8 @@ from dsr_resolvers.testing._fake_routes import (
     Route,
     match_route,
 )
-from dsr_resolvers.testing._fake_state import ANDROID_IOS_FIELDS, Workspace
+from dsr_resolvers.testing._fake_seed import Seeding
+from dsr_resolvers.testing._fake_state import Workspace
 from dsr_resolvers.testing._server import FakeIntercomServer
 
 __all__ = ["INTERCOM_VERSIONS", "FakeIntercom", "RecordedRequest"]
@@ -129,8 +130,12 @@ def _encode(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
     """An in-memory Intercom workspace behind an ``httpx`` transport.
+
+    Seed it with the methods of :class:`~dsr_resolvers.testing._fake_seed.Seeding`
+    (``add_contact``, ``add_conversation``, ``add_call``, ...); read it back with the
+    inspection methods below.
 
     Args:
         token: The access token the fake accepts as ``Authorization: Bearer <token>``.
@@ -189,320 +194,6 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __repr__(self) -> str:
         return f"<FakeIntercom contacts={len(self._workspace.contacts)} requests={len(self._log)}>"
 
-    # -- seeding ----------------------------------------------------------------------------
-
-    def add_contact(
-        self,
-        id: str | None = None,
-        *,
-        email: str = "",
-        name: str | None = None,
-        phone: str | None = None,
-        role: Literal["user", "lead"] = "user",
-        external_id: str | None = None,
-        custom_attributes: Mapping[str, Any] | None = None,
-        location: Mapping[str, str | None] | None = None,
-        browser: str | None = None,
-        browser_version: str | None = None,
-        browser_language: str | None = None,
-        os: str | None = None,
-        social_profiles: Sequence[Mapping[str, str]] = (),
-        language_override: str | None = None,
-        avatar: str | None = None,
-        owner_id: int | None = None,
-        created_at: int | None = None,
-        updated_at: int | None = None,
-        signed_up_at: int | None = None,
-        last_seen_at: int | None = None,
-        last_replied_at: int | None = None,
-        last_contacted_at: int | None = None,
-        last_email_opened_at: int | None = None,
-        last_email_clicked_at: int | None = None,
-        unsubscribed_from_emails: bool = False,
-        has_hard_bounced: bool = False,
-        marked_email_as_spam: bool = False,
-        device: Mapping[str, str | int | None] | None = None,
-        utm: Mapping[str, str] | None = None,
-        referrer: str | None = None,
-    ) -> str:
-        """Add a user or lead and return its id.
-
-        Args:
-            id: The contact id; generated (24 hex characters, from the seed) when None.
-            email: The email address; several contacts may share one. Empty means none.
-            device: ``android_*`` / ``ios_*`` fields of the contact schema, by name.
-            utm: ``utm_campaign``, ``utm_content``, ``utm_medium``, ``utm_source``,
-                ``utm_term`` by name.
-            location: ``country``, ``region``, ``city``, ``country_code``,
-                ``continent_code``.
-            social_profiles: Mappings with ``name`` and ``url``.
-            avatar: The avatar image URL.
-
-        Every other argument is the contact field of the same name. Timestamps default to the
-        clock's now (``signed_up_at`` only for users).
-
-        Returns:
-            The contact id.
-
-        Raises:
-            ValueError: On a taken id, a user ``external_id`` another user holds, or an
-                unknown field name in ``device``, ``utm`` or ``location``.
-        """
-        with self._lock:
-            now = self._workspace.now()
-            created = now if created_at is None else created_at
-            attrs: dict[str, Any] = {
-                "external_id": external_id,
-                "role": role,
-                "email": email,
-                "phone": phone,
-                "name": name,
-                "owner_id": owner_id,
-                "has_hard_bounced": has_hard_bounced,
-                "marked_email_as_spam": marked_email_as_spam,
-                "unsubscribed_from_emails": unsubscribed_from_emails,
-                "created_at": created,
-                "updated_at": created if updated_at is None else updated_at,
-                "signed_up_at": (created if role == "user" else None)
-                if signed_up_at is None
-                else signed_up_at,
-                "last_seen_at": last_seen_at,
-                "last_replied_at": last_replied_at,
-                "last_contacted_at": last_contacted_at,
-                "last_email_opened_at": last_email_opened_at,
-                "last_email_clicked_at": last_email_clicked_at,
-                "language_override": language_override,
-                "browser": browser,
-                "browser_version": browser_version,
-                "browser_language": browser_language,
-                "os": os,
-                "referrer": referrer,
-            }
-            for key, value in (device or {}).items():
-                if key not in ANDROID_IOS_FIELDS:
-                    raise ValueError(f"unknown device field {key!r}")
-                attrs[key] = value
-            for key, value in (utm or {}).items():
-                if key not in (
-                    "utm_campaign",
-                    "utm_content",
-                    "utm_medium",
-                    "utm_source",
-                    "utm_term",
-                ):
-                    raise ValueError(f"unknown utm field {key!r}")
-                attrs[key] = value
-            record = self._workspace.add_contact(
-                id,
-                attrs=attrs,
-                avatar_url=avatar,
-                location=location,
-                social_profiles=social_profiles,
-                custom_attributes=custom_attributes,
-            )
-            return record.id
-
-    def add_admin(self, *, name: str, email: str) -> str:
-        """Add a teammate (an author for notes and parts) and return its id."""
-        with self._lock:
-            return self._workspace.add_admin(name=name, email=email).id
-
-    def define_custom_attribute(self, name: str) -> None:
-        """Declare a contact custom attribute, so ``PUT /contacts/{id}`` may set it.
-
-        Attributes given to :meth:`add_contact` are declared already.
-        """
-        with self._lock:
-            self._workspace.custom_attribute_names.add(name)
-
-    def tag_contact(self, contact_id: str, name: str, *, admin_id: str | None = None) -> str:
-        """Tag a contact (creating the tag on first use) and return the tag id."""
-        with self._lock:
-            return self._workspace.tag_contact(contact_id, name, admin_id=admin_id)
-
-    def add_company_to_contact(
-        self, contact_id: str, *, name: str, company_id: str | None = None
-    ) -> str:
-        """Attach a company (created on first use of its name) and return its Intercom id."""
-        with self._lock:
-            return self._workspace.add_company_to_contact(
-                contact_id, name=name, company_id=company_id
-            )
-
-    def add_note(
-        self,
-        contact_id: str,
-        *,
-        body: str,
-        admin_id: str | None = None,
-        created_at: int | None = None,
-    ) -> str:
-        """Add an admin's note about a contact and return the note id."""
-        with self._lock:
-            return self._workspace.add_note(
-                contact_id, body=body, admin_id=admin_id, created_at=created_at
-            )
-
-    def add_conversation(
-        self,
-        contact_id: str,
-        *,
-        id: str | None = None,
-        state: Literal["open", "closed", "snoozed"] = "open",
-        created_at: int | None = None,
-        updated_at: int | None = None,
-        source_body: str = "<p>Hi</p>",
-        source_author: Literal["contact", "admin"] = "contact",
-        source_type: str = "conversation",
-        subject: str = "",
-        title: str | None = None,
-        source_attachments: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
-        """Start a conversation with a contact and return its id (numeric, as Intercom's).
-
-        ``source_author="contact"`` makes the contact the author of the opening message (its
-        ``author.type`` is the contact's role); ``"admin"`` makes it an outbound message.
-        ``source_attachments`` are files on the opening message: mappings with ``name``,
-        ``url``, ``content_type`` and ``filesize`` (``width``, ``height`` optional).
-        """
-        with self._lock:
-            return self._workspace.add_conversation(
-                contact_id,
-                conversation_id=id,
-                state=state,
-                created_at=created_at,
-                updated_at=updated_at,
-                source_body=source_body,
-                source_author=source_author,
-                source_type=source_type,
-                subject=subject,
-                title=title,
-                source_attachments=source_attachments,
-            )
-
-    def add_part(
-        self,
-        conversation_id: str,
-        *,
-        author: str = "contact",
-        body: str | None = "<p>Thanks!</p>",
-        part_type: str = "comment",
-        created_at: int | None = None,
-        attachments: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
-        """Append a part to a conversation and return its id.
-
-        Args:
-            conversation_id: The conversation.
-            author: ``"contact"`` (the conversation's contact), ``"admin"`` (the default
-                teammate), ``"bot"``, an admin id from :meth:`add_admin`, or another contact's
-                id (who then joins the conversation's contacts).
-            body: The HTML body; None for a part without one (an assignment, a state change).
-            part_type: ``comment``, ``note``, ``assignment``, ``close``, ...
-            created_at: Defaults to the clock's now.
-            attachments: Files on the part, as for ``add_conversation``'s
-                ``source_attachments``.
-        """
-        with self._lock:
-            return self._workspace.add_part(
-                conversation_id,
-                author=author,
-                body=body,
-                part_type=part_type,
-                created_at=created_at,
-                attachments=attachments,
-            )
-
-    def rate_conversation(
-        self,
-        conversation_id: str,
-        rating: int,
-        *,
-        remark: str | None = None,
-        created_at: int | None = None,
-    ) -> None:
-        """Record the contact's CSAT rating (1 to 5) and optional remark on a conversation.
-
-        The rating stays when the contact is deleted, as Intercom's help centre says.
-        """
-        with self._lock:
-            self._workspace.rate_conversation(
-                conversation_id, rating=rating, remark=remark, created_at=created_at
-            )
-
-    def add_segment(self, contact_id: str, name: str) -> str:
-        """Put a contact in a segment (created on first use of its name); return its id."""
-        with self._lock:
-            return self._workspace.add_segment(contact_id, name)
-
-    def set_subscription(
-        self,
-        contact_id: str,
-        name: str,
-        consent_type: Literal["opt_in", "opt_out"] = "opt_in",
-    ) -> str:
-        """Record the contact's explicit preference for a subscription type; return its id.
-
-        An ``opt_in`` type listed for a contact means the contact opted in; an ``opt_out``
-        type, that the contact opted out (``GET /contacts/{id}/subscriptions``).
-        """
-        with self._lock:
-            return self._workspace.set_subscription(contact_id, name, consent_type)
-
-    def archive_contact(self, contact_id: str) -> None:
-        """Archive a contact, as ``POST /contacts/{id}/archive`` does.
-
-        It keeps all its data but answers 404 on every route and in search, until
-        ``POST /contacts/{id}/unarchive``.
-
-        Raises:
-            KeyError: No such (unarchived) contact.
-        """
-        with self._lock:
-            self._workspace.archive(contact_id)
-
-    def is_archived(self, contact_id: str) -> bool:
-        """Whether the contact exists and is archived."""
-        with self._lock:
-            return contact_id in self._workspace.archived
-
-    def add_ticket(
-        self,
-        contact_id: str,
-        *,
-        title: str = "Help needed",
-        description: str | None = None,
-        state: Literal["submitted", "in_progress", "waiting_on_customer", "resolved"] = "submitted",
-        category: Literal["Customer", "Back-office", "Tracker"] = "Customer",
-        ticket_type: str = "Support request",
-        created_at: int | None = None,
-    ) -> str:
-        """Open a ticket for a contact and return its id."""
-        with self._lock:
-            return self._workspace.add_ticket(
-                contact_id,
-                title=title,
-                description=description,
-                state=state,
-                category=category,
-                type_name=ticket_type,
-                created_at=created_at,
-            )
-
-    def add_event(
-        self,
-        contact_id: str,
-        event_name: str,
-        *,
-        created_at: int | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> str:
-        """Record a data event for a contact and return its id."""
-        with self._lock:
-            return self._workspace.add_event(
-                contact_id, event_name=event_name, created_at=created_at, metadata=metadata
-            )
-
     # -- inspection -------------------------------------------------------------------------
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
@@ -510,6 +201,11 @@ class FakeIntercom(httpx.BaseTransport, httpx.AsyncBaseTransport):
         with self._lock:
             record = self._workspace.contacts.get(contact_id)
             return None if record is None else self._workspace.contact_json(record)
+
+    def is_archived(self, contact_id: str) -> bool:
+        """Whether the contact exists and is archived."""
+        with self._lock:
+            return contact_id in self._workspace.archived
 
     def conversation(self, conversation_id: str) -> dict[str, Any]:
         """The conversation's JSON with all its parts, whether or not its contact still exists.

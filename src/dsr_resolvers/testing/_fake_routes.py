@@ -31,7 +31,8 @@ redaction                      body becomes ``<p><i>This message was deleted</i>
                                without a body, or a source an admin wrote: 400
                                ``conversation_part_not_redactable``; unknown conversation, part
                                or source: 404 ``conversation_part_or_message_not_found``;
-                               redacting again succeeds
+                               redacting a redacted part or source again: 400
+                               ``conversation_part_not_redactable`` (as Intercom answers)
 ``GET /events``                ``event.list``, newest first, only the last 90 days (paged by
                                ``per_page``, ``pages.next`` a URL, absent on the last page);
                                ``summary=true``: ``event.summary``; ``user_id`` and ``email``
@@ -42,6 +43,14 @@ archived contacts              answer 404 ``not_found`` everywhere (get, update,
                                (archived) contact answers the same, unchanged
 ``/contacts/{id}/segments``,   the contact's segments; the subscription types the contact set a
 ``/subscriptions``             preference for (``consent_type`` says which way), as described
+``POST /contacts/{id}/``       ``opt_out`` lists an opt-out type for the contact and unlists an
+``subscriptions``              opt-in one (``opt_in`` the reverse); an unknown type: 404
+``GET /subscription_types``    every type of the workspace, ``state`` ``live``
+``DELETE`` of a conversation  the conversation (parts, rating, calls) or ticket is gone: later
+or a ticket                    reads answer 404 and searches do not list it
+``POST /calls/search``         the calls of 1 to 20 ``conversation_ids`` (more: 400
+                               ``parameter_invalid``), with transcripts; unanswered or unended
+                               calls leave ``answered_at`` / ``ended_at`` out
 ``GET /me``                    a fixed admin of a fixed app named ``FakeIntercom sandbox``,
                                region ``US``
 =============================  ================================================================
@@ -55,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote, urlencode
 
+from dsr_resolvers.contract._errors import PortableError
 from dsr_resolvers.testing._fake_state import (
     ANDROID_IOS_FIELDS,
     EVENT_LISTING_DAYS,
@@ -87,7 +97,7 @@ _MAX_GROUP_DEPTH: Final = 2
 _MAX_CONVERSATION_PARTS: Final = 500
 
 
-class ApiError(Exception):
+class ApiError(PortableError, Exception):
     """An error answer: the status and one entry of an Intercom ``error.list``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -696,6 +706,36 @@ def list_subscriptions(ctx: Context, request: ApiRequest, params: dict[str, str]
     return Reply(200, {"type": "list", "data": data})
 
 
+def set_contact_subscription(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``POST /contacts/{id}/subscriptions``: the contact opts in to or out of one type.
+
+    An ``opt_out`` type is listed for the contact once it opted out; an ``opt_in`` type while
+    it is opted in. So ``opt_out`` lists an opt-out type and unlists an opt-in one, and
+    ``opt_in`` the reverse.
+    """
+    contact = _contact_or_404(ctx, params["id"])
+    body = _json_object(request)
+    type_id = _id_field(body, "id")
+    consent = body.get("consent_type")
+    if consent not in ("opt_in", "opt_out"):
+        raise _invalid("consent_type must be opt_in or opt_out")
+    if type_id not in ctx.workspace.subscription_types:
+        raise _not_found("Subscription Type Not Found")
+    model = ctx.workspace.subscription_types[type_id][1]
+    listed = type_id in contact.subscription_ids
+    if (consent == model) and not listed:
+        contact.subscription_ids.append(type_id)
+    elif consent != model and listed:
+        contact.subscription_ids.remove(type_id)
+    return Reply(200, ctx.workspace.subscription_json(type_id))
+
+
+def list_subscription_types(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    workspace = ctx.workspace
+    data = [workspace.subscription_json(t) for t in workspace.subscription_types]
+    return Reply(200, {"type": "list", "data": data})
+
+
 def list_notes(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
     contact = _contact_or_404(ctx, params["id"])
     workspace = ctx.workspace
@@ -800,6 +840,43 @@ def get_conversation(ctx: Context, request: ApiRequest, params: dict[str, str]) 
     return _conversation_reply(ctx.workspace, conversation)
 
 
+def delete_conversation(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``DELETE /conversations/{id}``: the conversation, its parts, rating and calls go."""
+    workspace = ctx.workspace
+    conversation = workspace.conversations.pop(params["id"], None)
+    if conversation is None:
+        raise _not_found()
+    for call_id in [c.id for c in workspace.calls.values() if c.conversation_id == params["id"]]:
+        del workspace.calls[call_id]
+    return Reply(200, {"id": conversation.id, "object": "conversation", "deleted": True})
+
+
+def delete_ticket(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``DELETE /tickets/{id}``: the ticket and its parts go."""
+    ticket = ctx.workspace.tickets.pop(params["id"], None)
+    if ticket is None:
+        raise _not_found()
+    return Reply(200, {"id": ticket.id, "object": "ticket", "deleted": True})
+
+
+_MAX_CALL_CONVERSATIONS: Final = 20
+
+
+def search_calls(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    """``POST /calls/search``: the calls of 1 to 20 conversations, with their transcripts."""
+    body = _json_object(request)
+    ids = body.get("conversation_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise _invalid("conversation_ids must be a list of 1 to 20 conversation ids")
+    if len(ids) > _MAX_CALL_CONVERSATIONS:
+        raise _invalid("conversation_ids holds at most 20 ids")
+    wanted = set(ids)
+    calls = sorted(
+        (c for c in ctx.workspace.calls.values() if c.conversation_id in wanted), key=_by_seq
+    )
+    return Reply(200, {"type": "list", "data": [ctx.workspace.call_json(c) for c in calls]})
+
+
 def _id_field(body: JsonObject, name: str) -> str:
     value = body.get(name)
     if value is None:
@@ -833,7 +910,7 @@ def redact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
         part = next((p for p in conversation.parts if p.id == target_id), None)
         if part is None:
             raise missing
-        if not part.body:
+        if not part.body or part.redacted:
             raise not_redactable
         part.body = REDACTED_BODY
         part.redacted = True
@@ -843,7 +920,7 @@ def redact(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
         source = conversation.source
         if source.id != target_id:
             raise missing
-        if source.author.type not in ("user", "lead"):
+        if source.author.type not in ("user", "lead") or source.redacted:
             raise not_redactable
         source.body = REDACTED_BODY
         source.redacted = True
@@ -969,6 +1046,8 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", ("contacts", "{id}", "companies"), list_companies),
     Route("GET", ("contacts", "{id}", "segments"), list_segments),
     Route("GET", ("contacts", "{id}", "subscriptions"), list_subscriptions),
+    Route("POST", ("contacts", "{id}", "subscriptions"), set_contact_subscription),
+    Route("GET", ("subscription_types",), list_subscription_types),
     Route("POST", ("contacts", "{id}", "archive"), archive_contact),
     Route("POST", ("contacts", "{id}", "unarchive"), unarchive_contact),
     Route("POST", ("contacts", "search"), search_contacts),
@@ -979,7 +1058,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", ("conversations", "search"), search_conversations),
     Route("POST", ("conversations", "redact"), redact),
     Route("GET", ("conversations", "{id}"), get_conversation),
+    Route("DELETE", ("conversations", "{id}"), delete_conversation),
     Route("POST", ("tickets", "search"), search_tickets),
+    Route("DELETE", ("tickets", "{id}"), delete_ticket),
+    Route("POST", ("calls", "search"), search_calls),
     Route("GET", ("events",), list_events),
 )
 

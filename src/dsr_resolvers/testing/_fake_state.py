@@ -16,13 +16,16 @@ contact                    until ``DELETE /contacts/{id}``; its notes, tag appli
                            every route except ``POST /contacts/{id}/unarchive``
 data event                 listed only while younger than 90 days (``EVENT_LISTING_DAYS``);
                            ``summary=true`` counts it for as long as the contact exists
-conversation, ticket       forever: deleting a contact leaves them (and the contact id in
+conversation, ticket       until ``DELETE /conversations/{id}`` / ``/tickets/{id}``: deleting a
+                           contact leaves them (and the contact id in
                            their ``contacts`` list) in place, as Intercom does, so a search by
                            ``contact_ids`` still finds them after the contact is gone
-conversation part, source  forever; redaction replaces the body with ``REDACTED_BODY``, sets
-                           ``redacted: true`` and drops the attachments
-conversation rating        forever, remark included: deleting the contact leaves it (Intercom's
-                           help centre: CSAT ratings and comments stay)
+conversation part, source  with its conversation; redaction replaces the body with
+                           ``REDACTED_BODY``, sets ``redacted: true`` and drops the attachments
+conversation rating        with its conversation, remark included: deleting the contact leaves
+                           it (Intercom's help centre: CSAT ratings and comments stay)
+call                       with its conversation: ``DELETE /conversations/{id}`` removes it
+ticket part                with its ticket: ``DELETE /tickets/{id}`` removes it
 =========================  ====================================================================
 
 Identifiers are drawn from a random generator seeded by the caller, so two workspaces built
@@ -43,9 +46,11 @@ __all__ = [
     "ANDROID_IOS_FIELDS",
     "EVENT_LISTING_DAYS",
     "REDACTED_BODY",
+    "TICKET_STATE_LABELS",
     "UPDATABLE_CONTACT_FIELDS",
     "AdminRecord",
     "AuthorRecord",
+    "CallRecord",
     "CompanyRecord",
     "ContactRecord",
     "ConversationRecord",
@@ -53,8 +58,10 @@ __all__ = [
     "NoteRecord",
     "PartRecord",
     "SourceRecord",
+    "TicketPartRecord",
     "TicketRecord",
     "Workspace",
+    "attachment_json",
 ]
 
 JsonObject = dict[str, Any]
@@ -100,7 +107,7 @@ UPDATABLE_CONTACT_FIELDS: Final[Mapping[str, tuple[type | None, ...]]] = {
     "custom_attributes": (dict, None),
 }
 
-_TICKET_STATE_LABELS: Final = {
+TICKET_STATE_LABELS: Final = {
     "submitted": "Submitted",
     "in_progress": "In progress",
     "waiting_on_customer": "Waiting on you",
@@ -195,6 +202,7 @@ class SourceRecord:
     author: AuthorRecord
     redacted: bool = False
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    url: str | None = None
 
 
 @dataclass
@@ -208,6 +216,7 @@ class PartRecord:
     author: AuthorRecord
     redacted: bool = False
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    email_headers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -224,6 +233,35 @@ class ConversationRecord:
     admin_assignee_id: int | None
     parts: list[PartRecord] = field(default_factory=list)
     rating: dict[str, Any] | None = None
+    tag_ids: list[str] = field(default_factory=list)
+    custom_attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TicketPartRecord:
+    id: str
+    part_type: str
+    body: str | None
+    created_at: int
+    author: AuthorRecord
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CallRecord:
+    seq: int
+    id: str
+    conversation_id: str
+    contact_id: str
+    state: str
+    direction: str
+    phone: str | None
+    initiated_at: int
+    answered_at: int | None
+    ended_at: int | None
+    recording_url: str | None
+    transcription_url: str | None
+    transcript: list[dict[str, Any]]
 
 
 @dataclass
@@ -241,6 +279,8 @@ class TicketRecord:
     type_name: str
     created_at: int
     updated_at: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    parts: list[TicketPartRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -281,6 +321,7 @@ class Workspace:
         self.workspace_id = "".join(
             self._ids.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8)
         )
+        self._numeric["call"] = 7_000  # after the draws above: older seeds keep their ids
         self.contacts: dict[str, ContactRecord] = {}
         self.archived: dict[str, ContactRecord] = {}
         self.segments: dict[str, str] = {}  # segment id -> name
@@ -291,6 +332,7 @@ class Workspace:
         self.conversations: dict[str, ConversationRecord] = {}
         self.tickets: dict[str, TicketRecord] = {}
         self.events: dict[str, EventRecord] = {}
+        self.calls: dict[str, CallRecord] = {}
         self.admins: dict[str, AdminRecord] = {}
         self.custom_attribute_names: set[str] = set()
         self.cursors: dict[str, tuple[str, tuple[int, ...]]] = {}
@@ -319,67 +361,12 @@ class Workspace:
         self.cursors[token] = (scope, last_key)
         return token
 
-    # -- seeding ----------------------------------------------------------------------------
+    # -- lookups the seeding API (``_fake_seed``) and the routes share --------------------------
 
     def add_admin(self, *, name: str, email: str, kind: str = "admin") -> AdminRecord:
         admin = AdminRecord(id=self.new_numeric_id("admin"), name=name, email=email, type=kind)
         self.admins[admin.id] = admin
         return admin
-
-    def add_contact(
-        self,
-        contact_id: str | None,
-        *,
-        attrs: dict[str, Any],
-        avatar_url: str | None,
-        location: Mapping[str, str | None] | None,
-        social_profiles: Sequence[Mapping[str, str]],
-        custom_attributes: Mapping[str, Any] | None,
-    ) -> ContactRecord:
-        if contact_id is None:
-            contact_id = self.new_hex_id()
-            while contact_id in self.contacts:
-                contact_id = self.new_hex_id()
-        elif contact_id in self.contacts:
-            raise ValueError("a contact with this id already exists")
-        if attrs["role"] not in ("user", "lead"):
-            raise ValueError("role must be 'user' or 'lead'")
-        external_id = attrs.get("external_id")
-        if (
-            external_id is not None
-            and attrs["role"] == "user"
-            and self.user_by_external_id(external_id)
-        ):
-            raise ValueError("a user with this external_id already exists")
-        place: dict[str, str | None] = {
-            "country": None,
-            "region": None,
-            "city": None,
-            "country_code": None,
-            "continent_code": None,
-        }
-        for key, value in (location or {}).items():
-            if key not in place:
-                raise ValueError(f"unknown location field {key!r}")
-            place[key] = value
-        profiles = []
-        for profile in social_profiles:
-            if set(profile) - {"name", "url"}:
-                raise ValueError("a social profile has 'name' and 'url' only")
-            profiles.append({"name": profile["name"], "url": profile["url"]})
-        customs = dict(custom_attributes or {})
-        self.custom_attribute_names.update(customs)
-        record = ContactRecord(
-            seq=self.next_seq(),
-            id=contact_id,
-            attrs=attrs,
-            avatar_url=avatar_url,
-            location=place,
-            social_profiles=profiles,
-            custom_attributes=customs,
-        )
-        self.contacts[contact_id] = record
-        return record
 
     def user_by_external_id(self, external_id: str) -> ContactRecord | None:
         for contact in self.contacts.values():
@@ -393,47 +380,25 @@ class Workspace:
         except KeyError:
             raise KeyError("no such contact") from None
 
-    def tag_contact(self, contact_id: str, name: str, *, admin_id: str | None) -> str:
-        contact = self.require_contact(contact_id)
+    def tag_id(self, name: str) -> str:
+        """The id of the tag named ``name``, created on first use."""
         tag_id = next((tid for tid, tname in self.tags.items() if tname == name), None)
         if tag_id is None:
             tag_id = self.new_numeric_id("tag")
             self.tags[tag_id] = name
-        if all(applied[0] != tag_id for applied in contact.tag_applications):
-            contact.tag_applications.append((tag_id, self.now(), admin_id or self.default_admin.id))
         return tag_id
 
-    def add_company_to_contact(self, contact_id: str, *, name: str, company_id: str | None) -> str:
-        contact = self.require_contact(contact_id)
-        company = next((c for c in self.companies.values() if c.name == name), None)
-        if company is None:
-            company = CompanyRecord(
-                seq=self.next_seq(),
-                id=self.new_hex_id(),
-                company_id=company_id or str(len(self.companies) + 1),
-                name=name,
-                created_at=self.now(),
-            )
-            self.companies[company.id] = company
-        if company.id not in contact.company_ids:
-            contact.company_ids.append(company.id)
-        return company.id
-
-    def add_note(
-        self, contact_id: str, *, body: str, admin_id: str | None, created_at: int | None
-    ) -> str:
-        contact = self.require_contact(contact_id)
-        note = NoteRecord(
-            seq=self.next_seq(),
-            id=self.new_numeric_id("note"),
-            contact_id=contact_id,
-            admin_id=admin_id or self.default_admin.id,
-            body=body,
-            created_at=self.now() if created_at is None else created_at,
-        )
-        self.notes[note.id] = note
-        contact.note_ids.append(note.id)
-        return note.id
+    def subscription_type(self, name: str, consent_type: str) -> str:
+        """The id of the subscription type named ``name``, created on first use."""
+        if consent_type not in ("opt_in", "opt_out"):
+            raise ValueError("consent_type must be 'opt_in' or 'opt_out'")
+        type_id = next((t for t, (n, _) in self.subscription_types.items() if n == name), None)
+        if type_id is None:
+            type_id = str(len(self.subscription_types) + 90)
+            self.subscription_types[type_id] = (name, consent_type)
+        elif self.subscription_types[type_id][1] != consent_type:
+            raise ValueError("a subscription type of this name has another consent type")
+        return type_id
 
     def contact_author(self, contact: ContactRecord) -> AuthorRecord:
         return AuthorRecord(
@@ -445,203 +410,6 @@ class Workspace:
 
     def admin_author(self, admin: AdminRecord) -> AuthorRecord:
         return AuthorRecord(type=admin.type, id=admin.id, name=admin.name, email=admin.email)
-
-    def add_conversation(
-        self,
-        contact_id: str,
-        *,
-        conversation_id: str | None,
-        state: str,
-        created_at: int | None,
-        updated_at: int | None,
-        source_body: str,
-        source_author: str,
-        source_type: str,
-        subject: str,
-        title: str | None,
-        source_attachments: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
-        contact = self.require_contact(contact_id)
-        if state not in ("open", "closed", "snoozed"):
-            raise ValueError("state must be 'open', 'closed' or 'snoozed'")
-        if conversation_id is None:
-            conversation_id = self.new_numeric_id("conversation")
-        elif conversation_id in self.conversations:
-            raise ValueError("a conversation with this id already exists")
-        if source_author == "contact":
-            author = self.contact_author(contact)
-            delivered_as = "customer_initiated"
-        elif source_author == "admin":
-            author = self.admin_author(self.default_admin)
-            delivered_as = "admin_initiated"
-        else:
-            raise ValueError("source_author must be 'contact' or 'admin'")
-        created = self.now() if created_at is None else created_at
-        conversation = ConversationRecord(
-            seq=self.next_seq(),
-            id=conversation_id,
-            contact_ids=[contact.id],
-            contact_external_ids={contact.id: contact.external_id},
-            state=state,
-            created_at=created,
-            updated_at=created if updated_at is None else updated_at,
-            title=title,
-            source=SourceRecord(
-                id=self.new_numeric_id("source"),
-                type=source_type,
-                delivered_as=delivered_as,
-                subject=subject,
-                body=source_body,
-                author=author,
-                attachments=[attachment_json(a) for a in source_attachments],
-            ),
-            admin_assignee_id=None,
-        )
-        self.conversations[conversation.id] = conversation
-        return conversation.id
-
-    def add_part(
-        self,
-        conversation_id: str,
-        *,
-        author: str,
-        body: str | None,
-        part_type: str,
-        created_at: int | None,
-        attachments: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
-        conversation = self.conversations[conversation_id]
-        if author == "contact":
-            record = self.contacts.get(conversation.contact_ids[0])
-            if record is None:
-                raise ValueError("the conversation's contact has been deleted")
-            part_author = self.contact_author(record)
-        elif author == "admin":
-            part_author = self.admin_author(self.default_admin)
-        elif author == "bot":
-            part_author = self.admin_author(self.default_bot)
-        elif author in self.admins:
-            part_author = self.admin_author(self.admins[author])
-        elif author in self.contacts:
-            other = self.contacts[author]
-            part_author = self.contact_author(other)
-            if other.id not in conversation.contact_ids:
-                conversation.contact_ids.append(other.id)
-                conversation.contact_external_ids[other.id] = other.external_id
-        else:
-            raise ValueError(
-                "author must be 'contact', 'admin', 'bot', an admin id or a contact id"
-            )
-        created = self.now() if created_at is None else created_at
-        part = PartRecord(
-            seq=self.next_seq(),
-            id=self.new_numeric_id("part"),
-            part_type=part_type,
-            body=body,
-            created_at=created,
-            updated_at=created,
-            author=part_author,
-            attachments=[attachment_json(a) for a in attachments],
-        )
-        conversation.parts.append(part)
-        conversation.updated_at = max(conversation.updated_at, created)
-        if part_type == "assignment" and part_author.type == "admin":
-            conversation.admin_assignee_id = int(part_author.id)
-        return part.id
-
-    def add_ticket(
-        self,
-        contact_id: str,
-        *,
-        title: str,
-        description: str | None,
-        state: str,
-        category: str,
-        type_name: str,
-        created_at: int | None,
-    ) -> str:
-        contact = self.require_contact(contact_id)
-        if state not in _TICKET_STATE_LABELS:
-            raise ValueError(f"state must be one of {sorted(_TICKET_STATE_LABELS)}")
-        if category not in ("Customer", "Back-office", "Tracker"):
-            raise ValueError("category must be 'Customer', 'Back-office' or 'Tracker'")
-        created = self.now() if created_at is None else created_at
-        ticket = TicketRecord(
-            seq=self.next_seq(),
-            id=self.new_numeric_id("ticket"),
-            ticket_id=str(len(self.tickets) + 1),
-            contact_ids=[contact.id],
-            contact_external_ids={contact.id: contact.external_id},
-            title=title,
-            description=description,
-            state=state,
-            category=category,
-            type_id="1",
-            type_name=type_name,
-            created_at=created,
-            updated_at=created,
-        )
-        self.tickets[ticket.id] = ticket
-        return ticket.id
-
-    def add_event(
-        self,
-        contact_id: str,
-        *,
-        event_name: str,
-        created_at: int | None,
-        metadata: Mapping[str, str] | None,
-    ) -> str:
-        self.require_contact(contact_id)
-        event = EventRecord(
-            seq=self.next_seq(),
-            id=self.new_hex_id(),
-            contact_id=contact_id,
-            event_name=event_name,
-            created_at=self.now() if created_at is None else created_at,
-            metadata=dict(metadata or {}),
-        )
-        self.events[event.id] = event
-        return event.id
-
-    def add_segment(self, contact_id: str, name: str) -> str:
-        contact = self.require_contact(contact_id)
-        segment_id = next((sid for sid, sname in self.segments.items() if sname == name), None)
-        if segment_id is None:
-            segment_id = self.new_hex_id()
-            self.segments[segment_id] = name
-        if segment_id not in contact.segment_ids:
-            contact.segment_ids.append(segment_id)
-        return segment_id
-
-    def set_subscription(self, contact_id: str, name: str, consent_type: str) -> str:
-        contact = self.require_contact(contact_id)
-        if consent_type not in ("opt_in", "opt_out"):
-            raise ValueError("consent_type must be 'opt_in' or 'opt_out'")
-        type_id = next((t for t, (n, _) in self.subscription_types.items() if n == name), None)
-        if type_id is None:
-            type_id = str(len(self.subscription_types) + 90)
-            self.subscription_types[type_id] = (name, consent_type)
-        elif self.subscription_types[type_id][1] != consent_type:
-            raise ValueError("a subscription type of this name has another consent type")
-        if type_id not in contact.subscription_ids:
-            contact.subscription_ids.append(type_id)
-        return type_id
-
-    def rate_conversation(
-        self, conversation_id: str, *, rating: int, remark: str | None, created_at: int | None
-    ) -> None:
-        conversation = self.conversations[conversation_id]
-        if not 1 <= rating <= 5:
-            raise ValueError("rating must be between 1 and 5")
-        created = self.now() if created_at is None else created_at
-        conversation.rating = {
-            "rating": rating,
-            "remark": remark,
-            "created_at": created,
-            "updated_at": created,
-            "contact_id": conversation.contact_ids[0],
-        }
 
     def archive(self, contact_id: str) -> ContactRecord:
         contact = self.contacts.pop(contact_id)
@@ -820,7 +588,7 @@ class Workspace:
                 "body": src.body,
                 "author": src.author.to_json(),
                 "attachments": [dict(a) for a in src.attachments],
-                "url": None,
+                "url": src.url,
                 "redacted": src.redacted,
             },
             "contacts": self._contact_refs(
@@ -836,7 +604,13 @@ class Workspace:
             "open": conversation.state == "open",
             "state": conversation.state,
             "read": True,
-            "tags": {"type": "tag.list", "tags": []},
+            "tags": {
+                "type": "tag.list",
+                "tags": [
+                    {"type": "tag", "id": tag_id, "name": self.tags[tag_id]}
+                    for tag_id in conversation.tag_ids
+                ],
+            },
             "priority": "not_priority",
             "sla_applied": None,
             "statistics": None,
@@ -850,7 +624,7 @@ class Workspace:
                     )
                 ],
             },
-            "custom_attributes": {},
+            "custom_attributes": dict(conversation.custom_attributes),
             "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
             "ai_agent": None,
             "ai_agent_participated": any(p.author.type == "bot" for p in conversation.parts),
@@ -922,12 +696,16 @@ class Workspace:
             "external_id": None,
             "redacted": part.redacted,
             "metadata": {},
-            "email_message_metadata": None,
+            "email_message_metadata": (
+                {"email_address_headers": [dict(h) for h in part.email_headers]}
+                if part.email_headers
+                else None
+            ),
             "app_package_code": None,
         }
 
     def ticket_json(self, ticket: TicketRecord) -> JsonObject:
-        label = _TICKET_STATE_LABELS[ticket.state]
+        label = TICKET_STATE_LABELS[ticket.state]
         return {
             "type": "ticket",
             "id": ticket.id,
@@ -936,10 +714,11 @@ class Workspace:
             "ticket_attributes": {
                 "_default_title_": ticket.title,
                 "_default_description_": ticket.description,
+                **ticket.attributes,
             },
             "ticket_state": {
                 "type": "ticket_state",
-                "id": str(list(_TICKET_STATE_LABELS).index(ticket.state) + 1),
+                "id": str(list(TICKET_STATE_LABELS).index(ticket.state) + 1),
                 "category": ticket.state,
                 "internal_label": label,
                 "external_label": label,
@@ -962,8 +741,58 @@ class Workspace:
             "updated_at": ticket.updated_at,
             "open": ticket.state != "resolved",
             "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
-            "ticket_parts": {"type": "ticket_part.list", "ticket_parts": [], "total_count": 0},
+            "ticket_parts": {
+                "type": "ticket_part.list",
+                "ticket_parts": [
+                    {
+                        "type": "ticket_part",
+                        "id": part.id,
+                        "part_type": part.part_type,
+                        "body": part.body,
+                        "created_at": part.created_at,
+                        "updated_at": part.created_at,
+                        "author": _ticket_author(part.author),
+                        "attachments": [dict(a) for a in part.attachments],
+                        "redacted": False,
+                    }
+                    for part in ticket.parts
+                ],
+                "total_count": len(ticket.parts),
+            },
             "is_shared": False,
+        }
+
+    def call_json(self, call: CallRecord) -> JsonObject:
+        """A call with its transcript, as ``POST /calls/search`` lists it; times never seen
+        (not answered, not ended) are left out, since the description's ``datetime`` is
+        not nullable."""
+        out: JsonObject = {
+            "type": "call",
+            "id": call.id,
+            "conversation_id": call.conversation_id,
+            "admin_id": self.default_admin.id,
+            "contact_id": call.contact_id,
+            "state": call.state,
+            "initiated_at": call.initiated_at,
+            "answered_at": call.answered_at,
+            "ended_at": call.ended_at,
+            "created_at": call.initiated_at,
+            "updated_at": call.ended_at or call.initiated_at,
+            "recording_url": call.recording_url,
+            "transcription_url": call.transcription_url,
+            "call_type": "phone",
+            "direction": call.direction,
+            "ended_reason": None,
+            "phone": call.phone,
+            "fin_recording_url": None,
+            "fin_transcription_url": None,
+            "transcript": [dict(turn) for turn in call.transcript],
+            "transcript_status": "completed" if call.transcript else None,
+        }
+        return {
+            key: value
+            for key, value in out.items()
+            if value is not None or key not in ("answered_at", "ended_at")
         }
 
     def event_json(self, event: EventRecord) -> JsonObject:
@@ -1006,6 +835,14 @@ def attachment_json(attachment: Mapping[str, Any]) -> JsonObject:
     if unknown or not {"name", "url", "content_type", "filesize"} <= set(attachment):
         raise ValueError("an attachment has name, url, content_type, filesize (width, height)")
     return {"type": "upload", **attachment}
+
+
+def _ticket_author(author: AuthorRecord) -> JsonObject:
+    """A ``ticket_part_author``: a contact shows as ``user``, whatever its role."""
+    out = author.to_json()
+    if out["type"] not in ("admin", "bot", "team"):
+        out["type"] = "user"
+    return out
 
 
 def _reference_list(refs: list[JsonObject], url: str) -> JsonObject:

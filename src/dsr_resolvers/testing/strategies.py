@@ -11,7 +11,7 @@ test its own pipeline against a faithful fake.
 |---------------------|-----------------------------------------------------------------------|
 | ``contact_ids()``   | 1 to 255 characters, often path-hostile (``/ ? # % . ..``, unicode)   |
 | ``contacts()``      | a :class:`ContactSpec`: keyword arguments for ``fake.add_contact``    |
-| ``conversations()`` | a :class:`ConversationSpec`: a conversation and its parts             |
+| ``conversations()`` | a :class:`ConversationSpec`: a conversation, its parts and calls      |
 | ``worlds()``        | a :class:`World`: a populated ``FakeIntercom`` and the ids it holds;  |
 |                     | optionally archived contacts and conversations at Intercom's 500-part |
 |                     | cap                                                                   |
@@ -33,6 +33,7 @@ from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.testing._fake import FakeIntercom
 
 __all__ = [
+    "CallSpec",
     "ContactSpec",
     "ConversationSpec",
     "PartSpec",
@@ -216,6 +217,20 @@ class PartSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSpec:
+    """A phone call in a conversation, with a one-turn transcript.
+
+    Attributes:
+        speaker: Whom Intercom attributes the turn to: ``"contact"`` (the conversation's own
+            contact), ``"admin"``, or None for a turn attributed to no one (older calls).
+        content: What was said.
+    """
+
+    speaker: Literal["contact", "admin"] | None
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationSpec:
     """A conversation to start with a contact, and the parts that follow.
 
@@ -226,6 +241,7 @@ class ConversationSpec:
         created_at: Unix time the conversation started; None lets the fake's clock decide.
         updated_at: Unix time of the last change (never before ``created_at``), or None.
         parts: The replies, oldest first.
+        calls: Phone calls in the conversation (``POST /calls/search``).
     """
 
     state: Literal["open", "closed", "snoozed"]
@@ -234,6 +250,7 @@ class ConversationSpec:
     created_at: int | None
     updated_at: int | None
     parts: tuple[PartSpec, ...]
+    calls: tuple[CallSpec, ...] = ()
 
     def add_to(self, fake: FakeIntercom, contact_id: str) -> str:
         """Start this conversation with ``contact_id`` in ``fake`` and add its parts.
@@ -261,6 +278,13 @@ class ConversationSpec:
                 body=part.body,
                 created_at=self.updated_at,
             )
+        for call in self.calls:
+            turn: dict[str, object] = {"start_time": 0, "end_time": 1, "content": call.content}
+            if call.speaker == "contact":
+                turn |= {"speaker_type": "user", "speaker_id": contact_id}
+            elif call.speaker == "admin":
+                turn |= {"speaker_type": "admin", "speaker_id": "1"}
+            fake.add_call(conversation_id, initiated_at=self.created_at, transcript=[turn])
         return conversation_id
 
 
@@ -305,20 +329,26 @@ def conversations(
         st.builds(PartSpec, author=authors, body=st.one_of(st.none(), _BODIES)),
         max_size=max_parts,
     ).map(tuple)
+    calls = st.lists(
+        st.builds(CallSpec, speaker=st.sampled_from(("contact", "admin", None)), content=_BODIES),
+        max_size=2,
+    ).map(tuple)
     return st.builds(
-        lambda state, source_author, source_body, times, drawn_parts: ConversationSpec(
+        lambda state, source_author, source_body, times, drawn_parts, drawn_calls: ConversationSpec(
             state=state,
             source_author=source_author,
             source_body=source_body,
             created_at=times[0],
             updated_at=times[1],
             parts=drawn_parts,
+            calls=drawn_calls,
         ),
         st.sampled_from(("open", "closed", "snoozed")),
         st.sampled_from(("contact", "admin")),
         _BODIES,
         _timestamps(),
         parts,
+        calls,
     )
 
 
