@@ -12,10 +12,12 @@ section; both ask this one function. It reads the documented record-field vocabu
 | ``contact.segments.*``                         | ``segments``    |
 | ``contact.subscriptions.*``                    | ``subscriptions`` |
 | ``contact.*`` (anything else)                  | ``profile``     |
+| ``conversation.*.source.url``                  | ``conversations`` |
 | ``conversation.*.source.*``                    | ``messages``    |
 | ``conversation.*.conversation_parts.*``        | ``messages``    |
 | ``conversation.*`` (anything else)             | ``conversations`` |
 | ``ticket.*``                                   | ``tickets``     |
+| ``call.*``                                     | ``calls``       |
 | ``event.*``                                    | ``events``      |
 | ``event_summary.*``                            | ``event_summaries`` |
 | anything else                                  | ``other``       |
@@ -37,6 +39,7 @@ Section = Literal[
     "conversations",
     "messages",
     "tickets",
+    "calls",
     "events",
     "event_summaries",
     "other",
@@ -61,11 +64,15 @@ def section_of(field: str) -> Section:
         return _CONTACT_LISTS.get(rest.partition(".")[0], "profile")
     if head == "conversation":
         parts = rest.split(".")
+        if parts[1:] == ["source", "url"]:  # the page written from: conversation metadata
+            return "conversations"
         if len(parts) > 1 and parts[1] in ("source", "conversation_parts"):
             return "messages"
         return "conversations"
     if head == "ticket":
         return "tickets"
+    if head == "call":
+        return "calls"
     if head == "event":
         return "events"
     if head == "event_summary":
