@@ -71,7 +71,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
 from dsr_resolvers._files import write_json_atomically
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind
+from dsr_resolvers.bulk._inputs import Subject, SubjectKind, SubjectList
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
 from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
@@ -340,7 +340,8 @@ async def run_bulk(
         await asyncio.gather(
             *(_drive(run, workers, auto=concurrency == "auto") for run, workers in runs)
         )
-    duplicates = registration.duplicates + getattr(subjects, "duplicates", 0)
+    dropped = subjects.duplicates if isinstance(subjects, SubjectList) else 0
+    duplicates = registration.duplicates + dropped
     summaries = [run.summary(duplicates=duplicates) for run, _ in runs]
     return summaries[0] if not shares[0][0] else _combined(summaries)
 
