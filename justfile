@@ -63,6 +63,7 @@ bench *args: setup
     {{py}} benchmarks/bench_bulk.py {{args}}
     {{py}} benchmarks/bench_workspaces.py {{args}}
     {{py}} benchmarks/bench_cli_result.py
+    {{py}} benchmarks/bench_startup.py {{args}}
     {{py}} benchmarks/bench_report.py {{args}}
     {{py}} benchmarks/bench_bulk_memory.py {{args}}
 

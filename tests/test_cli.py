@@ -135,7 +135,9 @@ def test_lookup_by_external_id(world: World) -> None:
     )  # fmt: skip
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"contacts": [{"id": world.demo.user_id, "role": "user"}]}
+    assert json.loads(result.stdout) == {
+        "contacts": [{"id": world.demo.user_id, "role": "user", "matched_on": ["external_id"]}]
+    }
 
 
 def test_lookup_without_a_match_is_success_with_nothing_held(world: World) -> None:
@@ -151,18 +153,11 @@ def test_lookup_without_a_match_is_success_with_nothing_held(world: World) -> No
     assert json.loads(as_json.stdout) == {"contacts": []}
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        pytest.param([], id="neither"),
-        pytest.param(["--email", "a@example.com", "--external-id", "x"], id="both"),
-    ],
-)
-def test_lookup_needs_exactly_one_identifier(world: World, arguments: list[str]) -> None:
-    result = dsr("intercom", "lookup", *arguments, "--base-url", world.url)
+def test_lookup_needs_an_identifier(world: World) -> None:
+    result = dsr("intercom", "lookup", "--base-url", world.url)
 
     assert result.exit_code == 2
-    assert "exactly one of --email and --external-id" in one_error(result)
+    assert "give --email, --phone or --external-id" in one_error(result)
     assert world.fake.count() == 0
 
 
@@ -501,7 +496,8 @@ def test_export_to_a_missing_directory_is_a_usage_error(world: World, tmp_path: 
     )
 
     assert result.exit_code == 2
-    assert "cannot write" in one_error(result)
+    assert "does not exist; create it first (nothing was sent)" in one_error(result)
+    assert world.fake.count() == 0
 
 
 # -- erase ----------------------------------------------------------------------------------------
@@ -513,7 +509,7 @@ def _changes(fake: FakeIntercom) -> int:
 
 def test_dry_run_shows_the_plan_and_changes_nothing(world: World) -> None:
     result = dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--dry-run", "--base-url", world.url,
     )  # fmt: skip
 
@@ -542,7 +538,7 @@ def test_erase_by_email_reaches_the_user_and_the_lead(world: World) -> None:
 
 def test_erase_with_the_redact_policy_redacts_then_deletes(world: World) -> None:
     result = dsr(
-        "intercom", "erase", world.demo.user_id, "--policy", "redact-messages", "--yes",
+        "intercom", "erase", world.demo.user_id, "--policy", "redact_messages", "--yes",
         "--base-url", world.url,
     )  # fmt: skip
 
@@ -601,12 +597,12 @@ def test_erase_goes_on_after_one_contact_fails_and_names_it_by_id(world: World) 
 
 def test_verify_fails_before_erasure_and_passes_after(world: World) -> None:
     ids = (world.demo.user_id, world.demo.lead_id)
-    before = dsr("intercom", "verify", *ids, "--policy", "redact-messages", "--base-url", world.url)
+    before = dsr("intercom", "verify", *ids, "--policy", "redact_messages", "--base-url", world.url)
     dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--yes", "--base-url", world.url,
     )  # fmt: skip
-    after = dsr("intercom", "verify", *ids, "--policy", "redact-messages", "--base-url", world.url)
+    after = dsr("intercom", "verify", *ids, "--policy", "redact_messages", "--base-url", world.url)
 
     assert before.exit_code == 1
     assert len(error_lines(before)) == 2
@@ -643,10 +639,18 @@ def test_rectify_sets_and_clears_fields(world: World) -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        pytest.param(["--set", "plan=free"], "cannot correct plan", id="unknown-field"),
+        pytest.param(["--set", "plan=free"], "(not plan)", id="unknown-field"),
         pytest.param(["--set", "name"], "FIELD=VALUE", id="no-equals"),
         pytest.param(["--set", "name="], "--clear name", id="empty-value"),
         pytest.param([], "nothing to correct", id="no-change"),
+        pytest.param(
+            ["--set", "email=not-an-email"],
+            "cannot correct: email: not an email address (expected local@domain)",
+            id="malformed-email",
+        ),
+        pytest.param(
+            ["--set", "phone=call me"], "cannot correct: phone: not a phone number", id="phone"
+        ),
     ],
 )
 def test_rectify_refuses_bad_changes_before_sending(
@@ -656,6 +660,46 @@ def test_rectify_refuses_bad_changes_before_sending(
 
     assert result.exit_code == 2
     assert expected in one_error(result)
+    assert world.fake.count() == 0
+
+
+@pytest.mark.parametrize("address", ["ada@", "@example.com", "a b@example.com"])
+@pytest.mark.parametrize("command", ["lookup", "export", "erase"])
+def test_an_address_that_is_not_one_is_refused_with_the_librarys_reason(
+    world: World, command: str, address: str
+) -> None:
+    result = dsr("intercom", command, "--email", address, "--yes" if command == "erase" else "-v",
+                 "--base-url", world.url)  # fmt: skip
+
+    assert result.exit_code == 2
+    line = one_error(result)
+    assert line.startswith("error: --email: ")
+    assert "internal error" not in line
+    assert address.strip() not in line  # the reason, never the address
+    assert world.fake.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        ("export", "use --email"),
+        ("erase", "use --email"),
+        ("verify", "dsr intercom lookup --email"),
+        ("rectify", "dsr intercom lookup --email"),
+    ],
+)
+def test_an_email_where_a_contact_id_belongs_is_refused(
+    world: World, command: str, instead: str
+) -> None:
+    extra = {"erase": ["--yes"], "rectify": ["--set", "name=X"]}.get(command, [])
+    result = dsr("intercom", command, world.demo.shared_email, *extra, "--base-url", world.url)
+
+    assert result.exit_code == 2
+    assert one_error(result) == (
+        f"error: CONTACT_ID: that is an email address; {instead}"
+        if instead == "use --email"
+        else f"error: CONTACT_ID: that is an email address; find its contact ids with '{instead}'"
+    )
     assert world.fake.count() == 0
 
 
@@ -677,7 +721,7 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
     assert "## Exported (Art. 15)" in text
     assert "| Field (glob) | Category |" in text
     assert "| `contact.email` | contact |" in text
-    assert "## Erased (Art. 17) under delete-contact" in text
+    assert "## Erased (Art. 17) under delete_contact" in text
     assert "## Stays in Intercom after erasure" in text
     assert "- `contact.custom_attributes.*`: custom attributes" in text
     assert "not a compliance verdict" in text
@@ -687,7 +731,7 @@ def test_surface_markdown_is_ready_for_a_record_of_processing() -> None:
 def test_surface_json_follows_the_options() -> None:
     plain = dsr("intercom", "surface", "--format", "json")
     chosen = dsr(
-        "intercom", "surface", "--format", "json", "--messages", "--policy", "redact-messages",
+        "intercom", "surface", "--format", "json", "--messages", "--policy", "redact_messages",
         "--custom-attribute", "plan=behavioral",
     )  # fmt: skip
 
@@ -701,7 +745,7 @@ def test_surface_json_follows_the_options() -> None:
     ).covered_surface
     assert document["covered_surface"] == expected.model_dump(mode="json")
     assert "not a compliance verdict" in document["statement"]
-    assert document["options"]["erasure policy"] == "redact-messages"
+    assert document["options"]["erasure policy"] == "redact_messages"
     assert json.loads(plain.stdout)["covered_surface"] != document["covered_surface"]
 
 
@@ -722,3 +766,43 @@ def test_version() -> None:
 def test_the_environment_is_not_polluted_by_runs() -> None:
     # CliRunner restores the environment; a leaked token would leak into later tests.
     assert os.environ.get("INTERCOM_ACCESS_TOKEN") != TOKEN
+
+
+def test_an_unexpected_internal_error_has_an_exit_code_of_its_own(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug, with a value in its message: ada@example.com")
+
+    monkeypatch.setattr("dsr_resolvers.cli._intercom.run_lookup", broken)
+
+    result = dsr("intercom", "lookup", "--email", "ada@example.com", "--base-url", world.url)
+
+    assert result.exit_code == 70  # never 1, which says "some subjects failed"
+    assert one_error(result) == (
+        "error: unexpected internal error (RuntimeError); please report it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [(["lookup", "--email", "sam.rivera@example.com"], "contacts"),
+     (["surface"], "erasure"), (["export", "--email", "sam.rivera@example.com"], "subjects")],
+)  # fmt: skip
+def test_json_prints_one_document_on_every_command_that_prints_a_result(
+    world: World, command: list[str], key: str
+) -> None:
+    connected = [] if command == ["surface"] else ["--base-url", world.url]
+    result = dsr("intercom", *command, "--json", *connected)
+
+    assert result.exit_code == 0, result.stderr
+    assert key in json.loads(result.stdout)
+
+
+def test_json_with_another_format_is_a_usage_error(world: World) -> None:
+    result = dsr("intercom", "export", "--email", "a@example.com", "--json", "--format", "csv",
+                 "--base-url", world.url)  # fmt: skip
+
+    assert result.exit_code == 2
+    assert one_error(result) == "error: --json prints JSON; it cannot go with --format csv"
+    assert world.fake.count() == 0

@@ -6,8 +6,10 @@ id Intercom does not know, so every subject result the report can hold shows up 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from dsr_resolvers.bulk import BulkSummary, Journal, read_subjects, run_bulk
+from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
 from tests.test_cli_entry import _child_env, _dsr_process
@@ -254,13 +258,56 @@ def test_a_rerun_with_another_policy_is_refused_naming_the_difference(batch: Bat
     assert first.exit_code == 0, first.stderr
     sent = batch.world.fake.count()
 
-    other = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact-messages"))
+    other = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
 
     assert other.exit_code == 2
     message = one_error(other)
-    assert "erasure_policy (journal: delete-contact, this run: redact-messages)" in message
+    assert "erasure_policy (journal: delete_contact, this run: redact_messages)" in message
     assert batch.world.fake.count() == sent
     assert "delete" not in message.split("or use another journal")[-1]  # never "delete it"
+
+
+def _library_erase(batch: Batch, journal: Path) -> BulkSummary:
+    """The library's own bulk erase under redact_messages, on the batch's input."""
+    resolver = IntercomResolver(TOKEN, base_url=batch.world.url, erasure_policy="redact_messages")
+    with Journal(journal) as opened:
+        return asyncio.run(run_bulk(resolver, "erase", read_subjects(batch.input), opened))
+
+
+def test_a_journal_the_library_started_resumes_from_the_cli(batch: Batch) -> None:
+    assert _library_erase(batch, batch.journal).ok
+    deletes = batch.world.fake.count("DELETE /contacts/{id}")
+
+    resumed = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "33 from earlier runs" in resumed.stderr
+    assert batch.world.fake.count("DELETE /contacts/{id}") == deletes
+
+
+def test_a_journal_the_cli_started_resumes_from_the_library(batch: Batch) -> None:
+    first = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact-messages"))  # the alias
+    assert first.exit_code == 0, first.stderr
+    deletes = batch.world.fake.count("DELETE /contacts/{id}")
+
+    summary = _library_erase(batch, batch.journal)
+
+    assert summary.ok
+    assert batch.world.fake.count("DELETE /contacts/{id}") == deletes
+
+
+def test_a_journal_that_spelt_the_policy_with_a_hyphen_still_resumes(batch: Batch) -> None:
+    with Journal(batch.journal) as journal:  # as dsr wrote it before one vocabulary
+        journal.register(
+            "erase",
+            read_subjects(batch.input),
+            options={"resolver": "intercom", "erasure_policy": "redact-messages"},
+        )
+
+    resumed = dsr(*_bulk(batch, "erase", "--yes", "--policy", "redact_messages"))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(batch.report.read_text())["counts"] == {"done": 33}
 
 
 def test_a_rerun_with_another_input_is_refused(batch: Batch, tmp_path: Path) -> None:
@@ -351,7 +398,7 @@ def test_hidden_characters_in_the_input_stop_before_anything_is_sent(batch: Batc
 def test_dry_run_plans_and_changes_nothing(batch: Batch) -> None:
     fake = batch.world.fake
 
-    result = dsr(*_bulk(batch, "erase", "--dry-run", "--policy", "redact-messages"))
+    result = dsr(*_bulk(batch, "erase", "--dry-run", "--policy", "redact_messages"))
 
     assert result.exit_code == 0, result.stderr
     assert fake.count("DELETE /contacts/{id}") == 0
@@ -360,7 +407,9 @@ def test_dry_run_plans_and_changes_nothing(batch: Batch) -> None:
     assert "nothing was changed" in result.stderr
     assert "messages to redact" in result.stdout
     plan = json.loads(batch.report.read_text())
-    assert plan["dry_run"] is True
+    # --report holds the very document --json prints: one shape for one dry run.
+    assert plan["format"] == "dsr-resolvers/bulk-erase-plan/v1"
+    assert plan["policy"] == "redact_messages"
     assert plan["totals"]["subjects"] == 33
     # 30 ids, the user and the lead of the address, and "unknown-id": Intercom answers not
     # found for it, as for an archived contact, which the erasure would reach.
@@ -385,7 +434,7 @@ def test_status_reads_a_journal_without_a_request(batch: Batch) -> None:
 
     assert result.exit_code == 1  # not everything is done
     assert batch.world.fake.count() == sent
-    for text in ("erase", "erasure_policy", "delete-contact", "33", "IntercomRejectedError"):
+    for text in ("erase", "erasure_policy", "delete_contact", "33", "IntercomRejectedError"):
         assert text in result.stdout
     assert "(status 409)" in result.stdout
 
@@ -439,6 +488,10 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
         assert "in doubt" in last
         assert "rerun the same command" in last
+        said = re.search(r"(\d+) subject\(s\) in doubt", last)
+        assert said is not None
+        shown = dsr("intercom", "bulk", "status", "--journal", str(batch.journal), "--json")
+        assert json.loads(shown.stdout)["in_doubt"] == int(said.group(1))  # the same count
         report = json.loads(batch.report.read_text())
         assert report["counts"].get("done", 0) >= 1
         assert "failed" not in report["counts"]
@@ -453,6 +506,31 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
         if r.route == "DELETE /contacts/{id}" and r.status == 200
     )
     assert deletes == Counter(ids)
+
+
+def test_an_interrupted_bulk_export_speaks_of_exports(tmp_path: Path) -> None:
+    fake = FakeIntercom(TOKEN, rate_limit=100_000, latency=0.05)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(100)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    journal = tmp_path / "j.sqlite"
+    with fake.serve() as url:
+        process = subprocess.Popen(
+            _dsr_process("intercom", "bulk", "export", "--input", str(source), "--journal",
+                         str(journal), "--out", str(tmp_path / "out"), "--base-url", url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while fake.count() < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
+    assert "export(s) unfinished" in last
+    assert "in doubt" not in last
+    status = dsr("intercom", "bulk", "status", "--journal", str(journal))
+    assert "in doubt" not in status.stderr
 
 
 def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:

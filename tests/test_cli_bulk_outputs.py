@@ -113,7 +113,7 @@ def _valid(document: Any, schema: str) -> Any:
     return document
 
 
-def test_bulk_dry_run_json_follows_its_schema_and_agrees_with_the_single_dry_run(
+def test_bulk_dry_run_json_and_report_are_one_document_that_agrees_with_the_single_dry_run(
     world: World, tmp_path: Path
 ) -> None:
     source, ids = _input(world, tmp_path)
@@ -121,23 +121,31 @@ def test_bulk_dry_run_json_follows_its_schema_and_agrees_with_the_single_dry_run
 
     result = dsr(
         "intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
-        "--dry-run", "--json", "--policy", "redact-messages", "--base-url", world.url,
+        "--dry-run", "--json", "--policy", "redact_messages", "--base-url", world.url,
+        "--report", str(tmp_path / "plan.json"),
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
     document = _valid(json.loads(result.stdout), "bulk-erase-plan")
-    assert document["policy"] == "redact-messages"
+    assert json.loads((tmp_path / "plan.json").read_text()) == document  # one shape, both flags
+    assert document["policy"] == "redact_messages"
     assert document["totals"]["subjects"] == len(document["subjects"]) == 7
     by_line = {subject["line"]: subject for subject in document["subjects"]}
     assert [c["contact_id"] for c in by_line[1]["contacts"]] == [ids[0]]
     assert by_line[6]["kind"] == "email"
-    assert by_line[7] == {"line": 7, "kind": "email", "outcome": "no_contact", "contacts": []}
+    assert by_line[7] == {
+        "line": 7,
+        "kind": "email",
+        "searched": ["email"],
+        "outcome": "no_contact",
+        "contacts": [],
+    }
     assert "@" not in result.stdout
     assert world.fake.count("DELETE /contacts/{id}") == 0
     assert not journal.exists()
     single = dsr(
         "intercom", "erase", "--email", world.demo.shared_email, "--dry-run", "--json",
-        "--policy", "redact-messages", "--base-url", world.url,
+        "--policy", "redact_messages", "--base-url", world.url,
     )  # fmt: skip
     shared = ("contact_id", "outcome", "held", "conversations", "redactions", "would_do")
     from_single = [
@@ -208,7 +216,7 @@ def test_bulk_status_json_follows_its_schema_and_sends_nothing(
     assert world.fake.count() == sent
     document = _valid(json.loads(result.stdout), "bulk-status")
     assert document["operation"] == "erase"
-    assert document["options"]["erasure_policy"] == "delete-contact"
+    assert document["options"]["erasure_policy"] == "delete_contact"
     assert document["subjects"] == 7
     assert document["states"] == {"pending": 0, "running": 0, "done": 6, "failed": 1}
     assert document["failures"] == [{"type": "IntercomRejectedError", "status": 409, "count": 1}]

@@ -68,21 +68,27 @@ def test_an_invalid_processing_record_is_a_usage_error_naming_the_line(
     world: World, tmp_path: Path
 ) -> None:
     broken = tmp_path / "record.toml"
-    broken.write_text(EXAMPLE.read_text().replace('"contract"', '"contrakt"', 1))
+    broken.write_text(
+        EXAMPLE.read_text().replace('"contract"', '"contrakt"').replace('"consent"', '"konsent"')
+    )
     result = dsr(
         "intercom", "export", world.demo.user_id, "--processing-record", str(broken),
         "--base-url", world.url,
     )  # fmt: skip
     assert result.exit_code == 2
-    assert f"{broken}:" in result.stderr
-    assert "unknown legal basis 'contrakt'" in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: invalid processing record: ")
+    problems = lines[1:]
+    assert len(problems) >= 2  # one problem a line, never one line of hundreds of characters
+    assert all(line.startswith(f"  {broken}:") for line in problems)
+    assert any("unknown legal basis 'contrakt'" in line for line in problems)
     assert world.fake.count() == 0
 
 
 def test_erase_writes_a_verified_receipt_in_json_and_html(world: World, tmp_path: Path) -> None:
     receipt_path, html_path = tmp_path / "receipt.json", tmp_path / "receipt.html"
     result = dsr(
-        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact-messages",
+        "intercom", "erase", "--email", world.demo.shared_email, "--policy", "redact_messages",
         "--yes", "--reference", "REQ-7", "--receipt", str(receipt_path),
         "--receipt-html", str(html_path), "--base-url", world.url,
     )  # fmt: skip

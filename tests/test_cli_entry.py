@@ -7,20 +7,24 @@ timeouts, against FakeIntercom on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import get_args
 
 import httpx
 import pytest
 
 from dsr_resolvers.intercom import ErasurePolicy
-from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, served_world
+from tests.test_cli import _BASE_ENV, TOKEN, World, dsr, one_error, served_world
 
 COMMANDS = [
     [],
@@ -51,7 +55,11 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     assert "$ dsr" in result.stdout
 
 
-def test_demo_runs_the_whole_request_without_credentials() -> None:
+def test_demo_runs_the_whole_request_without_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the kept deliverables go here
+
     result = dsr("demo", env={"INTERCOM_ACCESS_TOKEN": None})
 
     assert result.exit_code == 0, result.output
@@ -61,14 +69,15 @@ def test_demo_runs_the_whole_request_without_credentials() -> None:
         "Step 2 of 4: export everything held",
         "Step 3 of 4: erase both contacts",
         "Step 4 of 4: verify nothing is left",
-        "Dry run under policy redact-messages: nothing was changed.",
+        "Dry run under policy redact_messages: nothing was changed.",
         "Demo complete",
         "export INTERCOM_ACCESS_TOKEN=",
-        "dsr intercom erase --email ada@example.com --policy redact-messages",
+        "dsr intercom erase --email ada@example.com --policy redact_messages",
     ):
         assert step in text
     assert text.count("erased") >= 2
     assert "sam.rivera@example.com" in text
+    assert [p.name[:22] for p in tmp_path.iterdir()] == ["dsr-demo-deliverables-"]
 
 
 def _child_env(**extra: str) -> dict[str, str]:
@@ -82,8 +91,8 @@ def _dsr_process(*args: str) -> list[str]:
     return [sys.executable, "-m", "dsr_resolvers.cli", *args]
 
 
-def test_demo_as_a_program_exits_0() -> None:
-    env = _child_env()
+def test_demo_as_a_program_exits_0(tmp_path: Path) -> None:
+    env = _child_env(TMPDIR=str(tmp_path))  # the kept deliverables go where pytest cleans up
     env.pop("INTERCOM_ACCESS_TOKEN")
     completed = subprocess.run(
         _dsr_process("demo"), env=env, capture_output=True, text=True, timeout=60, check=False
@@ -191,16 +200,64 @@ def test_sandbox_rejects_bad_options_in_one_line(arguments: list[str], expected:
     assert expected in result.stderr
 
 
-def test_the_policy_choices_are_the_resolvers_own_respelt() -> None:
-    """The CLI keeps no list of policies of its own: --policy offers ErasurePolicy, hyphenated."""
-    offered = {policy.replace("_", "-") for policy in get_args(ErasurePolicy)}
+def test_sandbox_on_a_busy_port_says_error_and_exits_2() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = dsr("sandbox", "--port", str(port))
+
+    assert result.exit_code == 2
+    assert one_error(result) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_policies_are_spelt_one_way_in_help_completion_json_and_surface() -> None:
+    """The CLI keeps no list or spelling of its own: --policy offers ErasurePolicy as it is."""
+    policies = get_args(ErasurePolicy)
     help_text = dsr("intercom", "erase", "--help").stdout
-    assert f"[{'|'.join(sorted(offered))}]" in help_text
-    for policy in get_args(ErasurePolicy):
-        spelt = policy.replace("_", "-")
-        surface = dsr("intercom", "surface", "--policy", spelt, "--format", "json")
+    assert f"[{'|'.join(policies)}]" in help_text
+    completion = dsr(
+        env={"_DSR_COMPLETE": "complete_bash", "COMP_WORDS": "dsr intercom erase --policy ",
+             "COMP_CWORD": "4"},
+    )  # fmt: skip
+    assert completion.stdout.split() == list(policies)
+    for policy in policies:
+        surface = dsr("intercom", "surface", "--policy", policy, "--format", "json")
         assert surface.exit_code == 0, surface.output
-        assert f"under {spelt}" in dsr("intercom", "surface", "--policy", spelt).stdout
+        assert json.loads(surface.stdout)["erasure"]["policy"] == policy
+        assert f"under {policy}" in dsr("intercom", "surface", "--policy", policy).stdout
+        alias = dsr("intercom", "surface", "--policy", policy.replace("_", "-"), "--format", "json")
+        assert json.loads(alias.stdout)["erasure"]["policy"] == policy  # typed with a hyphen
     refused = dsr("intercom", "surface", "--policy", "shred")
     assert refused.exit_code == 2
-    assert "use one of delete-contact, redact-messages" in refused.output
+    assert "use one of delete_contact, redact_messages" in refused.output
+
+
+def test_the_choices_the_cli_repeats_are_the_librarys() -> None:
+    """--help is built without importing the library, so its choices are literals: never drifted."""
+    from dsr_resolvers import PiiCategory
+    from dsr_resolvers._bundle import ExportFormat
+    from dsr_resolvers.cli import _options
+    from dsr_resolvers.report import LANGUAGES
+
+    assert get_args(_options.ErasurePolicy) == get_args(ErasurePolicy)
+    assert tuple(category.value for category in PiiCategory) == _options.CATEGORIES
+    assert [f.value for f in _options.ExportFormat] == [f.value for f in ExportFormat]
+    assert "--language en|de" in dsr("intercom", "export", "--help").stdout
+    assert tuple(LANGUAGES) == ("en", "de")
+
+
+def test_starting_dsr_imports_no_engine_plugin_report_sandbox_or_fake() -> None:
+    """Each command imports what it uses: 'dsr --version' and '--help' load none of them."""
+    heavy = ("bulk", "intercom", "report", "sandbox", "testing", "contract")
+    probe = (
+        "import sys; from dsr_resolvers.cli import app; from typer.main import get_command; "
+        "get_command(app); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[1:2] and m.split('.')[1] in {heavy!r}"
+        " and m.startswith('dsr_resolvers.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"

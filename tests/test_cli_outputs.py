@@ -62,7 +62,7 @@ def test_erase_json_follows_its_schema(world: World) -> None:
 
     assert result.exit_code == 0, result.stderr
     document = _valid(json.loads(result.stdout), "erase")
-    assert document["policy"] == "delete-contact"
+    assert document["policy"] == "delete_contact"
     assert {(c["contact_id"], c["role"], c["outcome"]) for c in document["contacts"]} == {
         (world.demo.user_id, "user", "erased"),
         (world.demo.lead_id, "lead", "erased"),
@@ -75,7 +75,7 @@ def test_erase_json_follows_its_schema(world: World) -> None:
 def test_a_dry_run_json_follows_its_schema_and_changes_nothing(world: World) -> None:
     result = dsr(
         "intercom", "erase", "--email", world.demo.shared_email, "--dry-run", "--json",
-        "--policy", "redact-messages", "--base-url", world.url,
+        "--policy", "redact_messages", "--base-url", world.url,
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
@@ -118,7 +118,7 @@ def test_rectify_json_follows_its_schema(world: World) -> None:
 # -- an id Intercom does not hold, or that cannot be one -------------------------------------------
 
 
-@pytest.mark.parametrize("contact_id", ["../../admin", "a b", "ada@example.com", "x\u200b"])
+@pytest.mark.parametrize("contact_id", ["../../admin", "a b", "x\u200b"])
 def test_an_implausible_id_is_no_contact_and_sends_nothing(world: World, contact_id: str) -> None:
     erase = dsr("intercom", "erase", contact_id, "--yes", "--base-url", world.url)
     verify = dsr("intercom", "verify", contact_id, "--base-url", world.url)
@@ -130,8 +130,6 @@ def test_an_implausible_id_is_no_contact_and_sends_nothing(world: World, contact
         assert "already absent" not in result.output
         assert contact_id not in result.output
     assert world.fake.count() == 0
-    if "@" in contact_id:
-        assert "--email" in erase.stderr
 
 
 def test_an_id_intercom_does_not_hold_is_no_contact_never_erased(world: World) -> None:
@@ -229,7 +227,7 @@ _VERBOSE_LINE = re.compile(r"^(GET|POST|PUT|DELETE) /[a-z_/{}]+ \d{3} \d+ ms$")
 def test_verbose_logs_method_route_status_and_ms_never_an_id(world: World) -> None:
     result = dsr(
         "intercom", "erase", "--email", world.demo.shared_email, "--yes", "-v",
-        "--policy", "redact-messages", "--base-url", world.url,
+        "--policy", "redact_messages", "--base-url", world.url,
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
@@ -495,3 +493,43 @@ def test_verify_never_calls_an_archived_contact_gone(world: World) -> None:
     assert contact["outcome"] == "held"
     assert "STILL HELD (archived)" in table.stdout
     assert "no contact with this id" not in table.stdout
+
+
+# -- where files go: one rule for a missing folder -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "option"),
+    [
+        (["export", "--email", "sam.rivera@example.com", "--out", "{missing}/x.json"], "--out"),
+        (["erase", "--email", "sam.rivera@example.com", "--yes", "--receipt",
+          "{missing}/r.json"], "--receipt"),
+        (["erase", "--email", "sam.rivera@example.com", "--yes", "--receipt-html",
+          "{missing}/r.html"], "--receipt-html"),
+        (["bulk", "erase", "--input", "{input}", "--journal", "{tmp}/j.sqlite", "--yes",
+          "--report", "{missing}/report.json"], "--report"),
+        (["bulk", "erase", "--input", "{input}", "--journal", "{tmp}/j.sqlite", "--yes",
+          "--receipts", "{missing}/receipts"], "--receipts"),
+        (["bulk", "export", "--input", "{input}", "--journal", "{tmp}/j.sqlite",
+          "--out", "{missing}/exports"], "--out"),
+    ],
+    ids=["export", "receipt", "receipt-html", "bulk-report", "bulk-receipts", "bulk-export"],
+)  # fmt: skip
+def test_a_missing_folder_is_refused_the_same_way_before_any_request(
+    world: World, tmp_path: Path, arguments: list[str], option: str
+) -> None:
+    source = tmp_path / "subjects.txt"
+    source.write_text(f"{world.demo.user_id}\n")
+    missing = tmp_path / "missing"
+    filled = [a.format(missing=missing, input=source, tmp=tmp_path) for a in arguments]
+    target = next(a for a in filled if a.startswith(str(missing)))
+
+    result = dsr("intercom", *filled, "--base-url", world.url)
+
+    assert result.exit_code == 2
+    assert one_error(result) == (
+        f"error: {option} {target}: the folder {Path(target).parent} does not exist; "
+        "create it first (nothing was sent)"
+    )
+    assert world.fake.count() == 0
+    assert not missing.exists()

@@ -586,7 +586,12 @@ async def test_rectify_follows_the_taxonomy() -> None:
     contact_id = fake.add_contact(email="a@example.com")
     fake.fail_next(422, route="PUT /contacts/{id}")
     with pytest.raises(IntercomRejectedError, match=r"rectify request \(status=422\)"):
-        await resolver(fake).rectify_subject(ref(contact_id), {"email": "not-an-email"})
+        await resolver(fake).rectify_subject(ref(contact_id), {"email": "c@example.com"})
+    sent = fake.count()
+    for malformed in ({"email": "not-an-email"}, {"phone": "call me"}):  # refused, never sent
+        with pytest.raises(RectificationError, match=r"^(email|phone): not a"):
+            await resolver(fake).rectify_subject(ref(contact_id), malformed)
+    assert fake.count() == sent
     fake.fail_next(503, route="PUT /contacts/{id}")
     with pytest.raises(httpx.HTTPStatusError):
         await resolver(fake).rectify_subject(ref(contact_id), {"email": "b@example.com"})
@@ -622,8 +627,8 @@ async def test_lookup_by_external_id() -> None:
     assert await resolver(fake).find_contact_ids(external_id="missing") == ()
 
 
-async def test_lookup_needs_exactly_one_key() -> None:
+async def test_lookup_needs_a_usable_key() -> None:
     subject = IntercomResolver(TOKEN)
-    for kwargs in ({}, {"email": "a@b.c", "external_id": "1"}, {"email": ""}):
-        with pytest.raises(ValueError, match="exactly one"):
+    for kwargs in ({}, {"email": ""}, {"external_id": " "}, {"phone": ""}):
+        with pytest.raises(ValueError, match=r"email|phone|external id"):
             await subject.find_contacts(**kwargs)

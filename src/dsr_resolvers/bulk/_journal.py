@@ -29,7 +29,20 @@ later run may name only some of the workspaces (the one whose token was refused,
 No email address, no token, no exception message is ever written. The ``meta`` table holds
 what the journal was asked (:class:`RunSettings`: the operation, the erasure policy or export
 options, a keyed fingerprint of the input); a rerun that differs is refused, naming the
-difference.
+difference. The options are the resolver's own (``run_options``: its name, and what its
+``options_for`` names for the operation), for the library's ``run_bulk`` and the ``dsr``
+command line alike, so a journal started by either resumes from the other. Intercom's:
+
+| option              | recorded                                 | example                    |
+|---------------------|------------------------------------------|----------------------------|
+| ``resolver``        | always                                   | ``intercom``               |
+| ``erasure_policy``  | erase: the resolver's own name           | ``redact_messages``        |
+| ``sections``        | export: sorted, comma-separated          | ``contact,messages,notes`` |
+| ``archived``        | export, only when archived ones are      | ``yes``                    |
+| ``custom_attributes`` | export, only when declared             | ``plan=behavioral``        |
+
+Journals written before this vocabulary spelt a policy ``redact-messages``; they are read as
+``redact_messages``.
 
 What opening a journal can meet, and what it says (never "throw the journal away"):
 
@@ -98,7 +111,9 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "3"
+SCHEMA_VERSION: Final = "4"
+"""3: the ``workspace`` column. 4: subjects may be phones, external ids or rows of several
+identifiers (``person``); a schema 3 journal's narrower CHECK would drop them silently."""
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -108,7 +123,8 @@ _SCHEMA: Final = (
         key        TEXT PRIMARY KEY,
         workspace  TEXT NOT NULL DEFAULT '',
         line       INTEGER NOT NULL,
-        kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
+        kind       TEXT NOT NULL
+                   CHECK (kind IN ('contact_id', 'email', 'phone', 'external_id', 'person')),
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,
@@ -118,6 +134,14 @@ _SCHEMA: Final = (
     )""",
     "CREATE INDEX subjects_state ON subjects (state)",
 )
+
+
+def _read_as_today(options: Mapping[str, str]) -> dict[str, str]:
+    """A journal's options in today's vocabulary: ``redact-messages`` reads as the resolver's."""
+    read = dict(options)
+    if "erasure_policy" in read:
+        read["erasure_policy"] = read["erasure_policy"].replace("-", "_")
+    return read
 
 
 class JournalError(Exception):
@@ -658,11 +682,11 @@ def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> No
             f"{run.operation.value}; use the journal with the command that created it, or "
             "another journal file for this run"
         )
+    recorded, asked = _read_as_today(journal.options), _read_as_today(run.options)
     differences = [
-        f"{name} (journal: {journal.options.get(name, 'unset')}, this run: "
-        f"{run.options.get(name, 'unset')})"
-        for name in sorted(journal.options.keys() | run.options.keys())
-        if journal.options.get(name) != run.options.get(name)
+        f"{name} (journal: {recorded.get(name, 'unset')}, this run: {asked.get(name, 'unset')})"
+        for name in sorted(recorded.keys() | asked.keys())
+        if recorded.get(name) != asked.get(name)
     ]
     if differences:
         raise JournalError(

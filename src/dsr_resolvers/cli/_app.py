@@ -10,7 +10,7 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 * :func:`_execute` wraps every command body: a :class:`CliError` becomes its one line and exit
   status; an unexpected exception becomes one line naming its type only (its message may hold
-  a URL or a value), exit 1; Ctrl-C exits 130.
+  a URL or a value), exit 70 (never 1, "some subjects failed"); Ctrl-C exits 130.
 * :class:`_OneLineErrors` is the root group: usage errors (an unknown option, a missing
   value) become one line ``error: ... (see 'dsr ... --help')``, exit 2, instead of Typer's
   boxed multi-line panel. Typer's pretty exceptions, which print local variables, are off.
@@ -27,47 +27,31 @@ from __future__ import annotations
 
 import functools
 import inspect
-import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, TypeVar
 
 import typer
+from typer._completion_classes import completion_init
+from typer.completion import install_callback, show_callback
 
-from dsr_resolvers import __version__
-from dsr_resolvers._bundle import ExportFormat
-from dsr_resolvers.bulk import BulkOperation
-from dsr_resolvers.cli._bulk import run_bulk_command, run_bulk_status
-from dsr_resolvers.cli._check import CheckScope, run_check
-from dsr_resolvers.cli._deliverables import (
-    PROCESSING_RECORD_ENV,
-    ReceiptRequest,
-    check_language,
-    load_processing_record,
-)
-from dsr_resolvers.cli._demo import run_demo
+from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
-from dsr_resolvers.cli._intercom import (
-    LookupFormat,
-    held_not_exported_by,
-    policy_name,
-    run_erase,
-    run_export,
-    run_lookup,
-    run_object,
-    run_rectify,
-    run_verify,
-)
 from dsr_resolvers.cli._options import (
+    PROCESSING_RECORD_ENV,
     AllWorkspacesOption,
     ApiVersionOption,
     BaseUrlOption,
+    CheckScope,
     CustomAttributeOption,
+    ErasurePolicy,
     ExportArchivedOption,
+    ExportFormat,
     JsonOption,
+    LookupFormat,
     PolicyOption,
     Region,
     RegionOption,
@@ -81,18 +65,13 @@ from dsr_resolvers.cli._options import (
     parse_custom_attributes,
     policy_option,
 )
-from dsr_resolvers.cli._output import Io
-from dsr_resolvers.cli._settings import Connection, load_connection
-from dsr_resolvers.cli._surface import surface_json, surface_markdown
-from dsr_resolvers.cli._trace import RequestTrace
-from dsr_resolvers.cli._workspaces import (
-    each_workspace,
-    load_workspaces,
-    per_workspace_path,
-    select_workspaces,
-    workspace_connections,
-)
-from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
+from dsr_resolvers.cli._output import Io, check_destination
+
+if TYPE_CHECKING:
+    from dsr_resolvers.cli._settings import Connection
+
+# Each command imports what it runs inside its body, so that 'dsr --version' and '--help' load
+# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom.
 
 __all__ = ["app", "main"]
 
@@ -136,7 +115,7 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
         io.error("aborted")
         sys.exit(ExitCode.FAILED)
     io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-    sys.exit(ExitCode.FAILED)
+    sys.exit(ExitCode.INTERNAL)
 
 
 def _execute(body: Callable[[Io], int | None]) -> None:
@@ -146,6 +125,8 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         status = body(io)
     except CliError as error:
         io.error(error.message)
+        for detail in error.details:
+            io.status(f"  {detail}")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -157,15 +138,15 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         raise
     except Exception as error:
         io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-        raise typer.Exit(ExitCode.FAILED) from None
+        raise typer.Exit(ExitCode.INTERNAL) from None
     raise typer.Exit(status or ExitCode.OK)
 
 
 #: Opens the command's connection: the connection options and the environment, combined.
-Connect = Callable[[], Connection]
+Connect = Callable[[], "Connection"]
 #: Opens the connections of a command that runs in several workspaces: one per workspace
 #: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
-ConnectEach = Callable[[], list[Connection]]
+ConnectEach = Callable[[], "list[Connection]"]
 
 #: The workspace options, for the commands that can run in several workspaces.
 _WORKSPACE_OPTIONS: Final = (
@@ -193,6 +174,9 @@ def _connect(
     api_version: str | None,
     verbose: bool,
 ) -> Connection:
+    from dsr_resolvers.cli._settings import load_connection
+    from dsr_resolvers.cli._trace import RequestTrace
+
     return load_connection(
         token_file=token_file,
         region=None if region is None else region.value,
@@ -210,6 +194,13 @@ def _connect_each(
     all_workspaces: bool,
     **connection: Any,
 ) -> list[Connection]:
+    from dsr_resolvers.cli._trace import RequestTrace
+    from dsr_resolvers.cli._workspaces import (
+        load_workspaces,
+        select_workspaces,
+        workspace_connections,
+    )
+
     if not workspace and not all_workspaces:
         if workspaces_file is not None:
             raise CliError(
@@ -238,6 +229,8 @@ def _in_each(
     as_json: bool = False,
 ) -> int:
     """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+    from dsr_resolvers.cli._workspaces import each_workspace
+
     return each_workspace(
         io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
     )
@@ -292,6 +285,16 @@ def _command(
     return register
 
 
+_F = TypeVar("_F", bound=StrEnum)
+
+
+def _json_or(as_json: bool, chosen: _F, default: _F, json_format: _F) -> _F:
+    """``--json`` is ``--format json``; with another ``--format`` it is a usage error."""
+    if as_json and chosen not in (json_format, default):
+        raise CliError(f"--json prints JSON; it cannot go with --format {chosen.value}")
+    return json_format if as_json else chosen
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dsr (dsr-resolvers) {__version__}")
@@ -303,11 +306,12 @@ _HELP = """Answer GDPR data-subject requests (export, erase, rectify) for data h
 Set INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region.
 Try 'dsr demo' first: it needs no credentials."""
 
+completion_init()  # what add_completion=True would do besides adding its options
 app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
     help=_HELP,
-    add_completion=True,
+    add_completion=False,  # declared on _root as plain flags: see there
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -344,6 +348,26 @@ def _root(
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    # Typer's own completion options default to None, which sends every start-up through its
+    # pydantic coercion; as False flags they cost nothing until given.
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=install_callback,
+            expose_value=False,
+            help="Install completion for the current shell.",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            callback=show_callback,
+            expose_value=False,
+            help="Show completion for the current shell, to copy it or customize it.",
         ),
     ] = False,
 ) -> None:
@@ -401,6 +425,32 @@ EmailOption = Annotated[
         show_default=False,
     ),
 ]
+PhoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--phone",
+        metavar="NUMBER",
+        help="Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+        show_default=False,
+    ),
+]
+ExternalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--external-id",
+        metavar="ID",
+        help="Every contact (user or lead) with this external id.",
+        show_default=False,
+    ),
+]
+IncludePhoneOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-phone-only",
+        help="Also act on contacts matched by the phone number alone (left out by default: "
+        "numbers are reassigned).",
+    ),
+]
 ContactIdArgument = Annotated[
     str | None,
     typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
@@ -411,35 +461,39 @@ ContactIdArgument = Annotated[
     intercom_app,
     connected=True,
     workspaces=True,
-    short_help="List every contact (id and role) with an email or an external id.",
+    short_help="List every contact with an email, phone or external id, and what it matched.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
-        "dsr intercom lookup --external-id cust-1001 --format json",
+        "dsr intercom lookup --email ada@example.com --phone '+44 20 7946 0958'",
+        "dsr intercom lookup --external-id cust-1001 --json",
     ),
 )
 def lookup(
     io: Io,
     connect: ConnectEach,
-    email: Annotated[
-        str | None,
-        typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
-    ] = None,
-    external_id: Annotated[
-        str | None,
-        typer.Option(
-            "--external-id", metavar="ID", help="Find the user by external id.", show_default=False
-        ),
-    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     output_format: Annotated[
         LookupFormat,
-        typer.Option("--format", case_sensitive=False, help="A table, or JSON for scripts."),
+        typer.Option("--format", case_sensitive=False, help="A table, or JSON (as --json)."),
     ] = LookupFormat.TABLE,
+    as_json: JsonOption = False,
 ) -> int:
-    """List every contact (id and role) with an email or an external id."""
+    """List every contact (users and leads) holding any of the identifiers given, combinable,
+    with its role and what it matched on: one search."""
+    from dsr_resolvers.cli._intercom import run_lookup
+
+    output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
 
     def one(connection: Connection, scoped: Io) -> int:
         run_lookup(
-            connection, scoped, email=email, external_id=external_id, output_format=output_format
+            connection,
+            scoped,
+            email=email,
+            phone=phone,
+            external_id=external_id,
+            output_format=output_format,
         )
         return ExitCode.OK
 
@@ -464,12 +518,15 @@ def export(
     connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages the contact wrote.")
     ] = False,
     export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
     output_format: FormatOption = ExportFormat.JSON,
+    as_json: JsonOption = False,
     out: OutOption = None,
     csv_raw: Annotated[
         bool,
@@ -482,11 +539,19 @@ def export(
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
 ) -> int:
-    """Export everything held about a contact, or every contact of an email (Art. 15).
+    """Export everything held about a contact, or every contact of an email, phone or
+    external id (Art. 15).
 
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
     """
+    from dsr_resolvers._bundle import ExportFormat as BundleFormat
+    from dsr_resolvers.cli._deliverables import check_language, load_processing_record
+    from dsr_resolvers.cli._intercom import run_export
+    from dsr_resolvers.cli._workspaces import per_workspace_path
+
+    output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
+    check_destination(out, "--out")
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
     check_language(language)
@@ -504,10 +569,12 @@ def export(
             scoped,
             contact_id=contact_id,
             email=email,
+            phone=phone,
+            external_id=external_id,
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
-            export_format=output_format,
+            export_format=BundleFormat(output_format.value),
             out=per_workspace_path(out, connection.name),
             csv_raw=csv_raw,
             processing=processing,
@@ -524,7 +591,7 @@ def export(
     workspaces=True,
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
-        "dsr intercom erase --email ada@example.com --policy redact-messages --dry-run",
+        "dsr intercom erase --email ada@example.com --policy redact_messages --dry-run",
         "dsr intercom erase 6650d1c2e4b0a1b2c3d4e5f6 --yes",
         "dsr intercom erase --email ada@example.com --yes --reference REQ-42 "
         "--receipt ada-receipt.json --receipt-html ada-receipt.html",
@@ -535,6 +602,9 @@ def erase(
     connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     policy: PolicyOption = "delete_contact",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
@@ -567,11 +637,16 @@ def erase(
     ] = None,
     language: LanguageOption = "en",
 ) -> int:
-    """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
+    """Erase a contact, or every contact of an email, phone or external id (Art. 17).
 
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
-    Erasing a contact that is already gone succeeds.
+    Erasing a contact that is already gone succeeds. A contact matched by the phone alone is
+    listed but left out unless --include-phone-only.
     """
+    from dsr_resolvers.cli._deliverables import ReceiptRequest
+    from dsr_resolvers.cli._intercom import run_erase
+    from dsr_resolvers.cli._workspaces import per_workspace_path
+
     ReceiptRequest.from_options(  # checked once, before any workspace is asked
         receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
     )
@@ -582,6 +657,9 @@ def erase(
             scoped,
             contact_id=contact_id,
             email=email,
+            phone=phone,
+            external_id=external_id,
+            include_phone_only=include_phone_only,
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
@@ -603,28 +681,40 @@ def erase(
     connected=True,
     workspaces=True,
     short_help="Check that erased contacts are gone.",
-    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact-messages"),
+    epilog=example(
+        "dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages",
+        "dsr intercom verify --email ada@example.com --phone '+44 20 7946 0958'",
+    ),
 )
 def verify(
     io: Io,
     connect: ConnectEach,
     contact_ids: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
-    ],
+    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
 ) -> int:
-    """Check that erased contacts are gone (and, with redact-messages, what they wrote).
+    """Check that erased contacts are gone (and, with redact_messages, what they wrote).
 
     A contact that is gone shows as "no contact with this id": Intercom answers the same for
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
+    from dsr_resolvers.cli._intercom import Identifiers, run_verify
 
     def one(connection: Connection, scoped: Io) -> int:
         return run_verify(
-            connection, scoped, contact_ids=contact_ids, policy=policy, as_json=as_json
+            connection,
+            scoped,
+            contact_ids=contact_ids or [],
+            policy=policy,
+            as_json=as_json,
+            who=Identifiers(email=email, phone=phone, external_id=external_id),
         )
 
     return _in_each(io, connect(), one, as_json=as_json)
@@ -639,12 +729,17 @@ def verify(
         "--set 'name=Ada Lovelace'",
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --custom-attribute plan=behavioral "
         "--set custom_attributes.plan=pro",
+        "dsr intercom rectify --external-id cust-1001 --set 'name=Ada Lovelace'",
     ),
 )
 def rectify(
     io: Io,
     connect: Connect,
-    contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -664,7 +759,11 @@ def rectify(
     custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16)."""
+    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16); by
+    email, phone or external id, every contact they find (one matched by the phone alone only
+    with --include-phone-only)."""
+    from dsr_resolvers.cli._intercom import Identifiers, run_rectify
+
     changes = parse_changes(set_, clear)
     attributes = parse_custom_attributes(custom_attribute)
     connection = connect()
@@ -675,6 +774,8 @@ def rectify(
         changes=changes,
         custom_attributes=attributes,
         as_json=as_json,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+        include_phone_only=include_phone_only,
     )
 
 
@@ -704,6 +805,8 @@ def object_(
     Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
     Prints field names and subscription type counts, never values.
     """
+    from dsr_resolvers.cli._intercom import run_object
+
     connection = connect()
     return run_object(
         connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
@@ -716,7 +819,7 @@ def object_(
     short_help="Check the token, its workspace, region and scopes.",
     epilog=example(
         "dsr intercom check",
-        "dsr intercom check --for erase --policy redact-messages --region eu",
+        "dsr intercom check --for erase --policy redact_messages --region eu",
     ),
 )
 def check(
@@ -731,7 +834,7 @@ def check(
     policy: Annotated[
         ErasurePolicy,
         policy_option(
-            "The erasure policy of that run; redact-messages also needs to read and "
+            "The erasure policy of that run; redact_messages also needs to read and "
             "redact conversations."
         ),
     ] = "delete_contact",
@@ -743,6 +846,8 @@ def check(
     issues, so no person's data is read or changed. Exits 0 when everything the run needs
     is ok, 2 otherwise.
     """
+    from dsr_resolvers.cli._check import run_check
+
     connection = connect()
     return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
@@ -759,7 +864,7 @@ class SurfaceFormat(StrEnum):
     connected=True,
     short_help="Print what export and erasure cover, for your records.",
     epilog=example(
-        "dsr intercom surface --messages --policy redact-messages > intercom-surface.md",
+        "dsr intercom surface --messages --policy redact_messages > intercom-surface.md",
         "dsr intercom surface --format json --custom-attribute plan=behavioral",
         "dsr intercom surface --contact 6650d1c2e4b0a1b2c3d4e5f6",
     ),
@@ -769,8 +874,9 @@ def surface(
     connect: Connect,
     output_format: Annotated[
         SurfaceFormat,
-        typer.Option("--format", case_sensitive=False, help="Markdown tables, or JSON."),
+        typer.Option("--format", case_sensitive=False, help="Markdown, or JSON (as --json)."),
     ] = SurfaceFormat.MARKDOWN,
+    as_json: JsonOption = False,
     messages: Annotated[
         bool, typer.Option("--messages", help="As exported with --messages.")
     ] = False,
@@ -796,6 +902,11 @@ def surface(
     removes, what stays in Intercom, what is knowingly left out and why. A declaration, not a
     compliance verdict. Needs no token, except with --contact.
     """
+    from dsr_resolvers.cli._intercom import held_not_exported_by
+    from dsr_resolvers.cli._surface import surface_json, surface_markdown
+    from dsr_resolvers.intercom import IntercomResolver
+
+    output_format = _json_or(as_json, output_format, SurfaceFormat.MARKDOWN, SurfaceFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
     resolver = IntercomResolver(
@@ -806,7 +917,7 @@ def surface(
         custom_attributes=attributes,
     )
     options = [
-        ("erasure policy", policy_name(policy)),
+        ("erasure policy", policy),
         ("messages exported", "yes" if messages else "no"),
         ("archived contacts exported", "yes" if export_archived else "no"),
         (
@@ -829,7 +940,8 @@ InputOption = Annotated[
     typer.Option(
         "--input",
         metavar="FILE",
-        help="One contact id or email a line, or a CSV file whose header names the column.",
+        help="One contact id or email a line, or a CSV file: one person a row, any of the "
+        "columns contact_id, email, phone, external_id, and reference.",
     ),
 ]
 JournalOption = Annotated[
@@ -857,7 +969,7 @@ ColumnOption = Annotated[
     typer.Option(
         "--column",
         metavar="NAME",
-        help="The CSV column to read (default: contact_id, intercom_id, id or email).",
+        help="Read this CSV column only (default: every identifier column of the header).",
         show_default=False,
     ),
 ]
@@ -904,8 +1016,14 @@ def bulk_erase(
             "subject by subject (schema in docs/cli.md).",
         ),
     ] = False,
+    include_phone_only: IncludePhoneOnlyOption = False,
 ) -> int:
-    """Erase every subject of a file: each contact id, and every contact of each email."""
+    """Erase every subject of a file: each contact id, and every contact of each email,
+    phone or external id a row names (one matched by a phone alone only with
+    --include-phone-only)."""
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
     workers = parse_concurrency(concurrency)
     connections = connect()
     return run_bulk_command(
@@ -922,6 +1040,7 @@ def bulk_erase(
         receipts_dir=receipts,
         dry_run=dry_run,
         as_json=as_json,
+        include_phone_only=include_phone_only,
     )
 
 
@@ -936,6 +1055,8 @@ def bulk_erase(
 )
 def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
+    from dsr_resolvers.cli._bulk import run_bulk_status
+
     return run_bulk_status(io, journal_path=journal, as_json=as_json)
 
 
@@ -968,6 +1089,9 @@ def bulk_export(
     custom_attribute: CustomAttributeOption = None,
 ) -> int:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
     workers = parse_concurrency(concurrency)
     attributes = parse_custom_attributes(custom_attribute)
     connections = connect()
@@ -990,28 +1114,6 @@ def bulk_export(
 # -- dsr sandbox, dsr demo ------------------------------------------------------------------------
 
 
-def _sandbox_seed(value: str) -> str:
-    if value != "demo":
-        try:
-            int(value)
-        except ValueError:
-            raise CliError("--seed takes 'demo' or an integer") from None
-    return value
-
-
-def _sandbox_rate(value: str) -> str:
-    if value.lower() in ("off", "none"):
-        return "off"
-    limit, sep, seconds = value.partition("/")
-    try:
-        parsed = int(limit), float(seconds) if sep else 10.0
-    except ValueError:
-        parsed = (0, 0.0)
-    if parsed[0] < 1 or parsed[1] <= 0:
-        raise CliError("--rate takes LIMIT/SECONDS with positive numbers (e.g. 1666/10), or off")
-    return f"{parsed[0]}/{parsed[1]}"
-
-
 @_command(
     app,
     epilog=example(
@@ -1023,7 +1125,8 @@ def _sandbox_rate(value: str) -> str:
 def sandbox(
     io: Io,
     port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="Port; 0 picks a free one.")
+        int,
+        typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one."),
     ] = 0,
     host: Annotated[
         str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
@@ -1038,13 +1141,16 @@ def sandbox(
         str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
     ] = "demo",
     contacts: Annotated[
-        int, typer.Option("--contacts", metavar="N", help="Contacts in a random workspace.")
+        int, typer.Option("--contacts", metavar="N", min=0, help="Contacts in a random workspace.")
     ] = 25,
     rate: Annotated[
         str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
     ] = "1666/10",
     latency: Annotated[
-        float, typer.Option("--latency", metavar="SECONDS", help="Seconds added to every request.")
+        float,
+        typer.Option(
+            "--latency", metavar="SECONDS", min=0.0, help="Seconds added to every request."
+        ),
     ] = 0.0,
     workspaces: Annotated[
         int,
@@ -1062,32 +1168,27 @@ def sandbox(
     Try commands safely against it: the first line printed is
     'listening on http://127.0.0.1:PORT'; point --base-url there.
     """
-    from dsr_resolvers.sandbox import run_sandbox
+    from dsr_resolvers.sandbox import SandboxOptions, parse_rate, parse_seed, serve_sandbox
 
-    if not 0 <= port <= 65535:
-        raise CliError("--port takes a number from 0 to 65535")
+    parsed: dict[str, Any] = {}
+    for name, text, parse in (("seed", seed, parse_seed), ("rate", rate, parse_rate)):
+        try:
+            parsed[name] = parse(text)
+        except ValueError as error:
+            raise CliError(f"--{name} {error}") from error
+    if workspaces > 1 and parsed["seed"] is not None:
+        raise CliError("--workspaces 2 serves the demo's workspaces: leave --seed at demo")
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1")
-    if contacts < 0 or latency < 0:
-        raise CliError("--contacts and --latency cannot be negative")
-    argv = [
-        f"--port={port}",
-        f"--host={host}",
-        f"--token={token}",
-        f"--seed={_sandbox_seed(seed)}",
-        f"--contacts={contacts}",
-        f"--rate={_sandbox_rate(rate)}",
-        f"--latency={latency}",
-        f"--workspaces={workspaces}",
-    ]
+        options = SandboxOptions(
+            port=port, host=host, token=token, contacts=contacts, latency=latency,
+            workspaces=workspaces, **parsed,
+        )  # fmt: skip
+    except ValueError as error:  # the one check Typer cannot make
+        raise CliError("--host must be a loopback address such as 127.0.0.1 or ::1") from error
     try:
-        return run_sandbox(argv)
-    except SystemExit as exit_:  # argparse's own errors, already printed
-        return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
+        return serve_sandbox(options)
+    except OSError as error:  # a port in use: nothing was served
+        raise CliError(error.strerror or f"cannot listen on {host}:{port}") from error
 
 
 @_command(app, epilog=example("dsr demo"))
@@ -1109,8 +1210,11 @@ def demo(
 
     Needs no credentials and no network; ignores INTERCOM_ACCESS_TOKEN.
     """
-    if out is not None and not out.is_dir():
-        raise CliError(f"--out {out} is not a directory")
+    from dsr_resolvers.cli._demo import run_demo
+
+    check_destination(out, "--out", directory=True)
+    if out is not None:
+        out.mkdir(exist_ok=True)
     return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
 
 

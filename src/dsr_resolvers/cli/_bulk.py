@@ -70,8 +70,8 @@ from dsr_resolvers.bulk import (
 from dsr_resolvers.bulk._report import INTERRUPTED
 from dsr_resolvers.cli._deliverables import BulkReceipts
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
-from dsr_resolvers.cli._intercom import plan_entry, policy_name
-from dsr_resolvers.cli._output import Io
+from dsr_resolvers.cli._intercom import plan_entry
+from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace, per_workspace_path
 from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
@@ -176,7 +176,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
         reason = error.strerror or type(error).__name__
         raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
-        raise CliError(f"{path} names no subject: one contact id or email a line is expected")
+        raise CliError(
+            f"{path} names no subject: one contact id or email a line is expected, or a CSV "
+            "header naming contact_id, email, phone or external_id"
+        )
     return subjects
 
 
@@ -259,8 +262,9 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
             "pass --yes to confirm"
         )
     return typer.confirm(
-        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
-        f"under policy {policy_name(policy)}? This cannot be undone",
+        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email, "
+        "phone or external id) "
+        f"under policy {policy}? This cannot be undone",
         default=False,
         err=True,
     )
@@ -307,32 +311,9 @@ def run_bulk_command(
     as_json: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """Erase or export every subject of an input file, resumably.
-
-    Args:
-        connection: The workspace, or several named ones (``--workspace``): every subject is
-            then worked on in each, side by side, each with its own rate limiter; summaries,
-            failures, receipts (one folder each) and export files (one folder each) are
-            grouped by workspace, and a refused token stops that workspace's share only.
-        io: Where to print, and whether a person can confirm.
-        operation: ``erase`` or ``export``.
-        input_path: One contact id or email a line, or a CSV file with a header.
-        journal_path: The SQLite journal; the same file resumes an earlier run.
-        column: The CSV column to read (default: contact_id, intercom_id, id or email).
-        concurrency: Subjects worked on at once, or ``"auto"``.
-        out_dir: Export only: the directory for one JSON file per subject.
-        report_path: Where to write the JSON report of the whole journal.
-        policy: The erasure policy.
-        messages: Export only: include the messages each contact wrote.
-        archived: Export only: reach archived contacts (unarchive, export, archive again).
-        custom_attributes: Export only: custom attributes to include, with categories.
-        assume_yes: Erase without asking.
-        dry_run: Erase only: look up and plan, change nothing, leave the journal alone.
-        as_json: With ``dry_run``: print the plan as one JSON document, written subject by
-            subject as the plans come (``docs/schemas/bulk-erase-plan.schema.json``).
-        progress_interval: Seconds between plain progress lines.
-        receipts_dir: Erase only: write an erasure receipt per subject this run finishes.
 
     Returns:
         0 when every subject is done, 1 when some failed or the confirmation was declined.
@@ -347,10 +328,13 @@ def run_bulk_command(
         raise CliError("bulk erase writes no export files; --out is for bulk export")
     if operation is BulkOperation.EXPORT and receipts_dir is not None:
         raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if operation is BulkOperation.EXPORT and include_phone_only:
+        raise CliError("--include-phone-only is for bulk erase: an export leaves nobody out")
     if as_json and not dry_run:
         raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise CliError(f"--out {out_dir} exists and is not a directory")
+    check_destination(out_dir, "--out", directory=True)
+    check_destination(report_path, "--report")
+    check_destination(receipts_dir, "--receipts", directory=True)
     subjects = _read_input(input_path, column)
     connections = [connection] if isinstance(connection, Connection) else list(connection)
     several = connections[0].name is not None
@@ -381,6 +365,7 @@ def run_bulk_command(
                         report_path=per_workspace_path(report_path, c.name),
                         concurrency=workers,
                         as_json=as_json,
+                        include_phone_only=include_phone_only,
                     ),
                 )
                 for c, r in zip(connections, resolvers, strict=True)
@@ -390,17 +375,6 @@ def run_bulk_command(
     if operation is BulkOperation.ERASE and not assume_yes and not _confirm(io, subjects, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    # Over several workspaces each resolver carries its workspace's name; the rows say which.
-    options = {} if several else {"resolver": "intercom"}
-    if operation is BulkOperation.ERASE:
-        options["erasure_policy"] = policy_name(policy)
-    else:
-        options["messages"] = "yes" if messages else "no"
-        if archived:  # only when set, so journals of earlier runs still match
-            options["archived"] = "yes"
-        options["custom_attributes"] = ",".join(
-            f"{name}={category}" for name, category in sorted((custom_attributes or {}).items())
-        )
     with _open_journal(journal_path) as journal:
         receipts = (
             None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
@@ -417,13 +391,13 @@ def run_bulk_command(
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
-                        options=options,
+                        include_phone_only=include_phone_only,
                     )
                 )
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(io, journal, report_path, journal_path) from interrupt
+            raise _interrupted(io, journal, operation, report_path, journal_path) from interrupt
         for share in summary.workspaces:
             io.out.print(_summary_table(share, f"workspace {share.workspace}"))
         io.out.print(_summary_table(summary, "all workspaces" if several else ""))
@@ -444,22 +418,42 @@ def run_bulk_command(
     return ExitCode.OK if summary.ok else ExitCode.FAILED
 
 
-def _interrupted(
-    io: Io, journal: Journal, report_path: Path | None, journal_path: Path
-) -> CliError:
-    """Write what is known, then say how many subjects are in doubt and how to resume."""
+def _in_doubt(journal: Journal) -> tuple[int, int]:
+    """(unfinished, not started) of a stopped run: what the interrupt and ``status`` both say.
+
+    Unfinished: running when it stopped, or failed by the interrupt itself; for an erase, a
+    request of theirs may or may not have reached Intercom.
+    """
     counts = journal.counts()
-    in_doubt = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
+    unfinished = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
     left = counts.get(SubjectState.RUNNING, 0) + counts.get(SubjectState.PENDING, 0)
+    return unfinished, left - unfinished  # an interrupted subject is pending again
+
+
+def _unfinished(operation: BulkOperation, unfinished: int) -> str:
+    if operation is BulkOperation.EXPORT:  # an export only reads: nothing is in doubt
+        return f"{unfinished} export(s) unfinished"
+    return f"{unfinished} subject(s) in doubt (a request may or may not have reached Intercom)"
+
+
+def _interrupted(
+    io: Io,
+    journal: Journal,
+    operation: BulkOperation,
+    report_path: Path | None,
+    journal_path: Path,
+) -> CliError:
+    """Write what is known, then say what is unfinished and how to resume."""
+    unfinished, pending = _in_doubt(journal)
     # A report that cannot be written must not hide the interrupt; say so and go on.
     try:
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
     return CliError(
-        f"interrupted: nothing new was sent; {in_doubt} subject(s) in doubt (a request may or "
-        f"may not have reached Intercom) and {left - in_doubt} not started; rerun the same "
-        f"command with --journal {journal_path} to resume them",
+        f"interrupted: nothing new was sent; {_unfinished(operation, unfinished)} and "
+        f"{pending} not started; rerun the same command with --journal {journal_path} to "
+        "resume them",
         interrupt_exit_code(),
     )
 
@@ -473,18 +467,24 @@ def _dry_run(
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
+    include_phone_only: bool = False,
 ) -> int:
     totals = dict.fromkeys(
         ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
     )
+    left_out = 0
     errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
-        nonlocal errors
+        nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
+            if not include_phone_only:
+                left_out += sum(c.phone_only and c.to_erase for c in plan.contacts)
             # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
-            reached = [c for c in plan.contacts if c.to_erase]
+            reached = [
+                c for c in plan.contacts if c.to_erase and (include_phone_only or not c.phone_only)
+            ]
             totals["held"] += bool(reached)
             totals["contacts"] += len(reached)
             totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
@@ -511,30 +511,27 @@ def _dry_run(
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    def shown() -> Iterator[SubjectPlan]:
-        """The plans, each also written to stdout as it comes when ``--json`` asks for it."""
-        if as_json:
-            io.write(f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy_name(policy)}", ')
-            io.write('"subjects": [')
+    def document() -> Iterator[str]:
+        """The one plan document (``bulk-erase-plan``), for ``--json`` and ``--report`` alike,
+        written subject by subject as the plans come."""
+        yield f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy}", "subjects": ['
         for number, plan in enumerate(planned()):
-            if as_json:
-                io.write((",\n" if number else "\n") + json.dumps(_plan_json(plan)))
-            yield plan
-        if as_json:
-            io.write('\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n")
+            shown = _plan_json(plan, include_phone_only=include_phone_only)
+            yield (",\n" if number else "\n") + json.dumps(shown)
+        yield '\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n"
 
-    def report_chunks() -> Iterator[bytes]:
-        yield f'{{"dry_run": true, "erasure_policy": {json.dumps(policy)}, "subjects": ['.encode()
-        for number, plan in enumerate(shown()):
-            yield (b",\n" if number else b"\n") + plan.model_dump_json().encode()
-        yield b'\n], "totals": ' + json.dumps(totals, sort_keys=True).encode() + b"}\n"
+    def shown() -> Iterator[bytes]:
+        for chunk in document():
+            if as_json:
+                io.write(chunk)
+            yield chunk.encode()
 
     try:
         if report_path is None:
             for _ in shown():
                 pass
         else:
-            write_atomically(report_path, report_chunks())
+            write_atomically(report_path, shown())
     except ResolverError as error:
         status = FailureInfo.of(error).status
         raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error
@@ -559,24 +556,35 @@ def _dry_run(
     rows.append(("could not be planned", str(errors)))
     if not as_json:
         io.out.print(_table("bulk erase --dry-run", rows))
+    if left_out:
+        io.status(
+            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers\n"
+            "are reassigned; pass --include-phone-only to erase them too."
+        )
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
-    """One subject of the ``--json`` dry run: its line, kind, outcome and contacts."""
+def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[str, Any]:
+    """One subject of the ``--json`` dry run: its line, kind, the kinds searched, outcome and
+    contacts (one the row's phone alone led to is ``left_out`` unless included)."""
     contacts = [
         plan_entry(
             contact.contact_id,
             contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
             conversations=contact.counts.get("conversations_scanned"),
             redactions=contact.counts.get("messages_to_redact"),
+            phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
     ]
-    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    entry: dict[str, Any] = {
+        "line": plan.line,
+        "kind": plan.kind.value,
+        "searched": list(plan.searched),
+    }
     if plan.error is not None:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
@@ -589,12 +597,6 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
 def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
 
-    Args:
-        io: Where to print.
-        journal_path: The journal to read (opened read-only: a running run is not disturbed).
-        as_json: Print one JSON document (``docs/schemas/bulk-status.schema.json``) instead
-            of the table.
-
     Returns:
         0 when every subject is done, 1 otherwise.
 
@@ -605,8 +607,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         settings = journal.settings
         counts = journal.counts()
         failures = journal.failures()
+        unfinished, _ = _in_doubt(journal)
         by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
-    running = counts.get(SubjectState.RUNNING, 0)
     rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {
@@ -628,7 +630,7 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
                 if by_workspace
                 else {}
             ),
-            "in_doubt": running,
+            "in_doubt": unfinished,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
                 for info, count in failures.items()
@@ -656,9 +658,9 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         status = "" if info.status is None else f" (status {info.status})"
         rows.append((f"last failure {info.type}{status}", str(count)))
     io.out.print(_table(f"journal {journal_path}", rows))
-    if running:
+    if unfinished:
         io.status(
-            f"{running} subject(s) are in doubt (running when the last run stopped); rerunning "
-            "the same command resumes them"
+            f"{_unfinished(settings.operation, unfinished)} when the last run stopped; "
+            "rerunning the same command resumes them"
         )
     return ExitCode.OK if rows_done else ExitCode.FAILED

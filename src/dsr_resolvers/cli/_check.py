@@ -26,13 +26,13 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Final, TypeVar
 
 import httpx
 
 from dsr_resolvers.cli._errors import CliError, ExitCode
-from dsr_resolvers.cli._intercom import not_intercom, pointed, policy_name
+from dsr_resolvers.cli._intercom import not_intercom, pointed
+from dsr_resolvers.cli._options import CheckScope
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import ResolverError
@@ -46,21 +46,13 @@ from dsr_resolvers.intercom import (
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._http import Route
 
-__all__ = ["CHECK_FORMAT", "NEVER_ISSUED", "CheckScope", "run_check"]
+__all__ = ["CHECK_FORMAT", "NEVER_ISSUED", "run_check"]
 
 CHECK_FORMAT: Final = "dsr-resolvers/check/v1"
 #: An id of Intercom's shape that it never issues (an all-zero object id), for the probes.
 NEVER_ISSUED: Final = "0" * 24
 
 _T = TypeVar("_T")
-
-
-class CheckScope(StrEnum):
-    """What the run about to be done is: its needs decide the exit status."""
-
-    ALL = "all"
-    EXPORT = "export"
-    ERASE = "erase"
 
 
 _RUNS: Final = {
@@ -182,13 +174,6 @@ def run_check(
 ) -> int:
     """``dsr intercom check``: the workspace, and each capability as ok / refused / unknown.
 
-    Args:
-        connection: The workspace and token.
-        io: Where to print.
-        scope: The run about to be done (its needs decide the exit status).
-        policy: The erasure policy of that run.
-        as_json: Print one JSON document on stdout instead of the table.
-
     Returns:
         0 when every capability the run needs is ``ok``, 2 otherwise.
 
@@ -217,7 +202,7 @@ def run_check(
             "base_url": connection.base_url,
             "workspace": {"name": identity["name"], "region": identity["region"]},
             "for": scope.value,
-            "policy": policy_name(policy),
+            "policy": policy,
             "capabilities": results,
             "ready": ready,
         }

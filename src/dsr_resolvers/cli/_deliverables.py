@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
-from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
+from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectKind, SubjectState
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
-from dsr_resolvers.cli._output import Io, write_text_atomically
+from dsr_resolvers.cli._options import PROCESSING_RECORD_ENV
+from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.contract import ResolverErasure, ResolverExport, SubjectRef
@@ -43,6 +43,7 @@ from dsr_resolvers.report import (
     LANGUAGES,
     ContactErasure,
     ErasureReceipt,
+    LookedFor,
     ProcessingRecord,
     ProcessingRecordError,
     ReadBack,
@@ -52,7 +53,6 @@ from dsr_resolvers.report import (
 )
 
 __all__ = [
-    "PROCESSING_RECORD_ENV",
     "BulkReceipts",
     "ReceiptRequest",
     "check_language",
@@ -60,8 +60,6 @@ __all__ = [
     "write_access_report",
     "write_erasure_receipt",
 ]
-
-PROCESSING_RECORD_ENV: Final = "DSR_PROCESSING_RECORD"
 
 
 def _write(path: Path, text: str, what: str) -> None:
@@ -99,7 +97,10 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
     try:
         return ProcessingRecord.from_toml(path)
     except ProcessingRecordError as error:
-        raise CliError("invalid processing record:\n" + "\n".join(error.problems)) from error
+        raise CliError(
+            f"invalid processing record: {len(error.problems)} problem(s), one a line below",
+            details=error.problems,
+        ) from error
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise CliError(f"cannot read the processing record {path}: {reason}") from error
@@ -115,8 +116,10 @@ def write_access_report(
     *,
     processing: ProcessingRecord | None,
     language: str = "en",
+    searched: Sequence[LookedFor] | None = None,
 ) -> None:
-    """Render the bundle as one HTML access report and write it to ``out`` (or stdout)."""
+    """Render the bundle as one HTML access report and write it to ``out`` (or stdout);
+    ``searched`` says how the person was looked for (kinds, never values)."""
     if bundle.covered_surface is None:
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
@@ -134,6 +137,7 @@ def write_access_report(
         processing,
         language=check_language(language),
         produced_at=bundle.generated_at,
+        searched=searched,
     )
     if out is None:
         io.write(html)
@@ -160,6 +164,7 @@ class ReceiptRequest:
         reference: The caller's reference for the request (never an email).
         language: The HTML's language.
         requested_at: When the command started.
+        looked_for: How the person was looked for (identifier kinds, never values).
     """
 
     json_path: Path | None
@@ -167,6 +172,7 @@ class ReceiptRequest:
     reference: str | None = None
     language: str = "en"
     requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    looked_for: tuple[LookedFor, ...] | None = None
 
     @classmethod
     def from_options(
@@ -190,6 +196,8 @@ class ReceiptRequest:
             return None
         if dry_run:
             raise CliError("--dry-run erases nothing, so there is no receipt to write")
+        check_destination(json_path, "--receipt")
+        check_destination(html_path, "--receipt-html")
         if reference is not None and ("@" in reference or not reference.strip()):
             raise CliError("--reference must be your own request reference, not an email")
         return cls(json_path, html_path, reference, check_language(language))
@@ -251,6 +259,7 @@ def write_erasure_receipt(
         completed_at=datetime.now(UTC),
         policy=resolver.erasure_policy,
         contacts=tuple(entries),
+        looked_for=request.looked_for,
         surface_sha256=surface_digest(resolver.covered_surface),
     )
     written = []
@@ -326,6 +335,7 @@ class BulkReceipts:
                 completed_at=completed,
                 policy=self.policy,
                 contacts=contacts,
+                looked_for=_looked_for(subject.kind),
                 surface_sha256=self.surface_sha256,
             )
             folder.mkdir(mode=0o700, exist_ok=True)
@@ -338,12 +348,31 @@ class BulkReceipts:
         return written
 
 
+def _looked_for(kind: SubjectKind) -> tuple[LookedFor, ...] | None:
+    """How a journalled subject was looked for; a row of several kinds is not journalled
+    kind by kind, so its receipt records none rather than guess."""
+    single: dict[SubjectKind, LookedFor] = {
+        SubjectKind.CONTACT_ID: "contact_id",
+        SubjectKind.EMAIL: "email",
+        SubjectKind.PHONE: "phone",
+        SubjectKind.EXTERNAL_ID: "external_id",
+    }
+    return (single[kind],) if kind in single else None
+
+
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
     if contact.result == "deleted":
         return ContactErasure(contact_id=contact.contact_id, outcome="erased")
     if contact.result == "already_absent":
         return ContactErasure(contact_id=contact.contact_id, outcome="already_absent")
+    if contact.result == "left_out":
+        return ContactErasure(
+            contact_id=contact.contact_id,
+            outcome="failed",
+            detail="matched by phone alone and left out, not erased (phone numbers are "
+            "reassigned); --include-phone-only erases such contacts",
+        )
     return ContactErasure(
         contact_id=contact.contact_id,
         outcome="failed",

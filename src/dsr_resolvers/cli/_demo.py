@@ -7,7 +7,7 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 
 1. ``lookup --email``: both contacts are found;
 2. ``export --email --messages``: one bundle for both, with what they wrote;
-3. ``erase --email --policy redact-messages``: a dry run, then the erasure of both;
+3. ``erase --email --policy redact_messages``: a dry run, then the erasure of both;
 4. ``verify``: both contacts are gone and nothing they wrote is readable;
 
 and then, in the company's other workspace (``eu``, a second fake holding the same person by
@@ -42,7 +42,6 @@ from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
 from dsr_resolvers.cli._intercom import (
-    policy_name,
     run_erase,
     run_export,
     run_lookup,
@@ -66,10 +65,10 @@ _REAL_COMMANDS = (
     "intercom check",
     "intercom lookup --email ada@example.com",
     "intercom export --email ada@example.com --messages --out ada.json",
-    "intercom erase --email ada@example.com --policy redact-messages --dry-run",
-    "intercom erase --email ada@example.com --policy redact-messages",
-    "intercom verify CONTACT_ID... --policy redact-messages",
-    "intercom surface --messages --policy redact-messages > surface.md",
+    "intercom erase --email ada@example.com --policy redact_messages --dry-run",
+    "intercom erase --email ada@example.com --policy redact_messages",
+    "intercom verify CONTACT_ID... --policy redact_messages",
+    "intercom surface --messages --policy redact_messages > surface.md",
 )
 _REAL_AFTERWORD = (
     "Every command has --help with an example. '{dsr} sandbox' serves this demo workspace "
@@ -182,7 +181,7 @@ def _every_workspace(
         io.out.print(
             Text(
                 f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
-                f"--policy {policy_name('redact_messages')} --yes",
+                f"--policy redact_messages --yes",
                 style="dim",
             ),
             soft_wrap=True,
@@ -202,11 +201,6 @@ def _every_workspace(
 
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     """Run the demo against an in-process sandbox.
-
-    Args:
-        io: Where to print.
-        out_dir: Keep the demo's export file in this directory (default: a temporary one,
-            removed at the end).
 
     Returns:
         0 when every step did what it should, 1 otherwise.
@@ -268,7 +262,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             io,
             3,
             "erase both contacts, redacting what they wrote first (Art. 17)",
-            f"dsr intercom erase --email {email} --policy redact-messages --dry-run",
+            f"dsr intercom erase --email {email} --policy redact_messages --dry-run",
         )
         statuses.append(
             run_erase(
@@ -282,7 +276,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
         io.out.print(
             Text(
-                f"$ dsr intercom erase --email {email} --policy redact-messages --yes",
+                f"$ dsr intercom erase --email {email} --policy redact_messages --yes",
                 style="dim",
             ),
             soft_wrap=True,
@@ -304,7 +298,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             io,
             4,
             "verify nothing is left",
-            f"dsr intercom verify {' '.join(ids)} --policy redact-messages",
+            f"dsr intercom verify {' '.join(ids)} --policy redact_messages",
         )
         statuses.append(
             run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)

@@ -13,6 +13,8 @@ failed and what to do, and one of these statuses:
 | 2      | usage or configuration; nothing was done,   | missing token, bad option,           |
 |        | or the workspace refused the credentials,   | unreadable file, 401, 403, a journal |
 |        | or a local write failed (a bulk run stops)  | or export file that cannot be written|
+| 70     | an unexpected internal error: a bug in dsr; | one line naming the exception type   |
+|        | please report it (``EX_SOFTWARE``)          | only                                 |
 | 130    | interrupted (SIGINT, Ctrl-C)                | nothing new is sent; rerun resumes   |
 | 143    | terminated (SIGTERM)                        | the same, for a service manager      |
 
@@ -20,31 +22,24 @@ Interrupts are mapped here, once, for every command: :func:`terminate_as_interru
 by the ``dsr`` entry point) turns SIGTERM into the same graceful stop as Ctrl-C, and
 :func:`interrupt_exit_code` gives the status the signal asks for.
 
-Messages are composed here from exception *types* and HTTP statuses, never from an exception's
-text, unless the exception's contract promises a message free of personal data and secrets
-(:class:`~dsr_resolvers.ResolverError`). No traceback is ever printed, and no token.
+Messages are composed from exception *types* and HTTP statuses (``_retry.py``), never from an
+exception's text, unless the exception's contract promises a message free of personal data and
+secrets (:class:`~dsr_resolvers.ResolverError`). No traceback is ever printed, and no token.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from types import FrameType
-
-import httpx
-
-from dsr_resolvers.contract import ResolverError
-from dsr_resolvers.intercom import IntercomRejectedError, MalformedResponseError, RateLimitedError
 
 __all__ = [
     "CliError",
     "ExitCode",
     "SubjectFailedError",
-    "describe_transient",
     "interrupt_exit_code",
-    "rejected_message",
     "terminate_as_interrupt",
 ]
 
@@ -55,6 +50,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    INTERNAL = 70  # sysexits' EX_SOFTWARE: never 1, which a script reads as "some failed"
     INTERRUPTED = 128 + signal.SIGINT
     TERMINATED = 128 + signal.SIGTERM
 
@@ -104,12 +100,16 @@ class CliError(Exception):
     Args:
         message: What failed and what to do, on one line; never personal data or a token.
         exit_code: The status to exit with.
+        details: Several problems (a processing record's), printed one a line below it.
     """
 
-    def __init__(self, message: str, exit_code: ExitCode = ExitCode.USAGE) -> None:
+    def __init__(
+        self, message: str, exit_code: ExitCode = ExitCode.USAGE, details: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.message = " ".join(message.split())
         self.exit_code = exit_code
+        self.details = tuple(" ".join(detail.split()) for detail in details)
 
 
 class SubjectFailedError(Exception):
@@ -122,40 +122,3 @@ class SubjectFailedError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def rejected_message(error: IntercomRejectedError) -> str:
-    """``Intercom rejected the export request (status 403): <what to do>``."""
-    return (
-        f"Intercom rejected the {error.action} request (status {error.status_code}): {error.hint}"
-    )
-
-
-def resolver_error_message(error: ResolverError) -> str:
-    """The message of a ``ResolverError``, which the contract keeps free of personal data."""
-    if isinstance(error, IntercomRejectedError):
-        return rejected_message(error)
-    return str(error) or type(error).__name__
-
-
-def describe_transient(error: BaseException, *, base_url: str) -> str:
-    """What a retryable failure was, from its type and status only.
-
-    Args:
-        error: A rate limit, a 5xx, a malformed answer or a connection fault.
-        base_url: The API host the command talked to, to name in connection failures.
-
-    Returns:
-        A clause such as ``Intercom answered 503 (server error)``.
-    """
-    if isinstance(error, RateLimitedError):
-        return "Intercom answered 429 (rate limited)"
-    if isinstance(error, httpx.HTTPStatusError):
-        return f"Intercom answered {error.response.status_code} (server error)"
-    if isinstance(error, MalformedResponseError):
-        return f"Intercom's answer was not what its API promises ({type(error).__name__})"
-    if isinstance(error, httpx.TimeoutException):
-        return f"Intercom at {base_url} did not answer in time ({type(error).__name__})"
-    if isinstance(error, httpx.TransportError):
-        return f"could not reach Intercom at {base_url} ({type(error).__name__})"
-    return f"unexpected failure ({type(error).__name__})"

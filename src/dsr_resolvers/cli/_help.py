@@ -7,7 +7,7 @@ Help is Click's plain layout (Typer's Rich panels wrap choices mid-word and show
 Problem                      What the formatter does
 ===========================  ==================================================================
 ``redact-`` / ``messages``   wraps only at spaces, never at a hyphen, so option names, choices
-                             and policies stay whole (``--dry-run``, ``redact-messages``)
+                             and policies stay whole (``--dry-run``, ``redact_messages``)
 ``CONTACT_ID <str>``,        drops Typer's Python-type placeholders (``<str>``, ``<bool>``,
 ``--yes <bool>``             ``<int>``, ``<float>``, ``<list[...]>``, ``<path>``); options name
                              their value with a metavar instead (``--port PORT``)
@@ -87,10 +87,19 @@ _EXAMPLE_WIDTH: Final = 78
 
 
 def _continued(line: str) -> list[str]:
-    """A shell line split at spaces into lines that fit, each but the last ending in ``\\``."""
+    """A shell line split at spaces into lines that fit, each but the last ending in ``\\``.
+
+    An option and its value stay on one line (``--policy redact_messages``).
+    """
+    words: list[str] = []
+    for word in line.split(" "):
+        if words and words[-1].startswith("-") and " " not in words[-1] and word[:1] != "-":
+            words[-1] += f" {word}"
+        else:
+            words.append(word)
     lines: list[str] = []
-    current = f"  $ {line.split(' ')[0]}"
-    for word in line.split(" ")[1:]:
+    current = f"  $ {words[0]}"
+    for word in words[1:]:
         if len(current) + 1 + len(word) + 2 > _EXAMPLE_WIDTH:
             lines.append(current + " \\")
             current = f"      {word}"

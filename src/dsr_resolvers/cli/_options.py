@@ -2,7 +2,13 @@
 
 Every ``dsr intercom`` command takes the connection options (``--token-file``, ``--region``,
 ``--base-url``, ``--api-version``) after its own, so they are declared once here as annotated
-types. Values that Typer cannot check by type (``--custom-attribute plan=behavioral``,
+types.
+
+Help and completion are built when ``dsr`` starts, so this module imports neither the contract
+nor the plugin: the choices the library defines (policies, categories, export formats) are
+repeated here as literals, and ``tests/test_cli_entry.py`` fails the moment they drift.
+
+Values that Typer cannot check by type (``--custom-attribute plan=behavioral``,
 ``--set email=...``, ``--concurrency auto``) are parsed by the functions below, which raise
 :class:`CliError` (exit 2) with a line naming the option, never echoing a value that may be
 personal data.
@@ -13,21 +19,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, cast, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, cast, get_args
 
 import typer
 
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._intercom import policy_name
-from dsr_resolvers.contract import PiiCategory
-from dsr_resolvers.intercom import ErasurePolicy
+
+if TYPE_CHECKING:
+    from dsr_resolvers.contract import PiiCategory
 
 __all__ = [
+    "CATEGORIES",
+    "PROCESSING_RECORD_ENV",
     "ApiVersionOption",
     "BaseUrlOption",
+    "CheckScope",
     "CustomAttributeOption",
+    "ErasurePolicy",
     "ExportArchivedOption",
+    "ExportFormat",
     "JsonOption",
+    "LookupFormat",
     "PolicyOption",
     "Region",
     "RegionOption",
@@ -39,6 +51,41 @@ __all__ = [
     "parse_custom_attributes",
     "policy_option",
 ]
+
+
+#: The resolver's ``ErasurePolicy`` (``dsr_resolvers.intercom``), as --policy offers it.
+ErasurePolicy = Literal["delete_contact", "redact_messages"]
+#: The contract's ``PiiCategory`` values, as --custom-attribute takes them.
+CATEGORIES: Final = (
+    "contact", "identity", "financial", "behavioral", "technical", "location", "communication",
+    "special",
+)  # fmt: skip
+#: Where --processing-record is read from when the option is not given.
+PROCESSING_RECORD_ENV: Final = "DSR_PROCESSING_RECORD"
+
+
+class ExportFormat(StrEnum):
+    """``dsr intercom export --format``: the library's ``ExportFormat`` values."""
+
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    HTML = "html"
+
+
+class LookupFormat(StrEnum):
+    """How ``dsr intercom lookup`` prints the contacts it found."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class CheckScope(StrEnum):
+    """What the run ``dsr intercom check`` checks for: its needs decide the exit status."""
+
+    ALL = "all"
+    EXPORT = "export"
+    ERASE = "erase"
 
 
 class Region(StrEnum):
@@ -134,13 +181,14 @@ JsonOption = Annotated[
 ]
 
 
-_POLICY_CHOICES: Final = tuple(policy_name(p) for p in get_args(ErasurePolicy))
+_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
 
 
 def _parse_policy(text: str) -> ErasurePolicy:
-    """``--policy``: one of the resolver's policies, spelt with hyphens (or as the resolver)."""
-    for policy in get_args(ErasurePolicy):
-        if text.strip().lower() in (policy, policy_name(policy)):
+    """``--policy``: one of the resolver's policies, as the resolver spells them everywhere
+    (help, completion, JSON, journals, receipts); ``redact-messages`` is read as an alias."""
+    for policy in _POLICY_CHOICES:
+        if text.strip().lower().replace("-", "_") == policy:
             return cast(ErasurePolicy, policy)
     raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
 
@@ -148,29 +196,29 @@ def _parse_policy(text: str) -> ErasurePolicy:
 def policy_option(help_text: str) -> Any:
     """A ``--policy`` option with this help text (erase, verify, check, surface, bulk).
 
-    Its choices are the resolver's ``ErasurePolicy`` respelt, so the CLI keeps no list of its
-    own that could drift from the library's.
+    Its choices are the resolver's ``ErasurePolicy``, so the CLI keeps no list (and no
+    spelling) of its own that could drift from the library's.
     """
     return typer.Option(
         "--policy",
         parser=_parse_policy,
         metavar="[" + "|".join(_POLICY_CHOICES) + "]",
         show_default=False,
-        help=f"{help_text}  [default: {policy_name('delete_contact')}]",
+        help=f"{help_text}  [default: delete_contact]",
     )
 
 
 PolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
-        "delete-contact: delete the contact. redact-messages: first redact every message "
+        "delete_contact: delete the contact. redact_messages: first redact every message "
         "the contact wrote, then delete it."
     ),
 ]
 VerifyPolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
-        "The policy the contacts were erased under; with redact-messages, also check "
+        "The policy the contacts were erased under; with redact_messages, also check "
         "that nothing they wrote is still readable."
     ),
 ]
@@ -180,7 +228,7 @@ CustomAttributeOption = Annotated[
         "--custom-attribute",
         metavar="NAME=CATEGORY",
         help="Also export this custom attribute, as personal data of CATEGORY "
-        f"({', '.join(c.value for c in PiiCategory)}). Repeatable.",
+        f"({', '.join(CATEGORIES)}). Repeatable.",
         show_default=False,
     ),
 ]
@@ -192,6 +240,8 @@ def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCatego
     Raises:
         CliError: A value without ``=``, an empty or glob-like name, an unknown category.
     """
+    from dsr_resolvers.contract import PiiCategory
+
     declared: dict[str, PiiCategory] = {}
     for value in values or ():
         name, sep, category = value.partition("=")
@@ -203,7 +253,7 @@ def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCatego
         try:
             declared[name] = PiiCategory(category)
         except ValueError as error:
-            choices = ", ".join(c.value for c in PiiCategory)
+            choices = ", ".join(CATEGORIES)
             raise CliError(
                 f"--custom-attribute {name}: unknown category; use one of {choices}"
             ) from error

@@ -9,12 +9,18 @@ Files (exports, their covered surfaces) hold personal data. They are written to 
 file in the target directory, created readable by the owner only, flushed to disk and renamed
 over the target: a reader never sees half an export, and a killed run leaves no truncated file
 that looks complete.
+
+Every option that names where to write (``--out``, ``--report``, ``--receipt``,
+``--receipt-html``, ``--receipts``) is checked by :func:`check_destination` before the first
+request, one rule for all: the folder that is to hold it must exist (a FILE's folder; for a
+DIR, the folder it is created in). Nothing is created silently in a folder that is not there.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich import box
 from rich.console import Console
@@ -22,8 +28,33 @@ from rich.table import Table
 from rich.text import Text
 
 from dsr_resolvers._files import write_text_atomically
+from dsr_resolvers.cli._errors import CliError
 
-__all__ = ["Io", "new_table", "write_text_atomically"]
+__all__ = ["Io", "check_destination", "new_table", "write_text_atomically"]
+
+
+def check_destination(path: Path | None, option: str, *, directory: bool = False) -> None:
+    """Refuse (exit 2) a destination whose folder is missing, or of the wrong kind.
+
+    Args:
+        path: Where the option says to write; ``None`` when it was not given.
+        option: The option, as the message names it (``--out``).
+        directory: ``path`` is a folder to write into (created when missing), not a file.
+
+    Raises:
+        CliError: The folder that is to hold ``path`` does not exist, or ``path`` exists as
+            the other kind.
+    """
+    if path is None:
+        return
+    if path.exists() and path.is_dir() != directory:
+        kind = "is not a directory" if directory else "is a directory"
+        raise CliError(f"{option} {path} {kind}")
+    if not path.absolute().parent.is_dir():
+        raise CliError(
+            f"{option} {path}: the folder {path.parent} does not exist; create it first "
+            "(nothing was sent)"
+        )
 
 
 @dataclass

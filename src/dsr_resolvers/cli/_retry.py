@@ -6,7 +6,7 @@ should not have to rerun a command because of one 503, so each call is tried a f
 
 | failure                                 | what happens                                      |
 |-----------------------------------------|---------------------------------------------------|
-| 401 / 403 (``CredentialsRefusedError``) | stop the command: :class:`CliError`, exit 2, with |
+| 401 / 403 (``CredentialsError``)        | stop the command: :class:`CliError`, exit 2, with |
 |                                         | the error's ``hint``; no other contact is tried   |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
 | 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
@@ -30,16 +30,13 @@ import httpx
 from dsr_resolvers.bulk import FailureInfo, RetryPolicy
 from dsr_resolvers.bulk._limiter import bounded_retry_after
 from dsr_resolvers.bulk._runner import retrying
-from dsr_resolvers.cli._errors import (
-    CliError,
-    ExitCode,
-    SubjectFailedError,
-    describe_transient,
-    rejected_message,
-    resolver_error_message,
+from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
+from dsr_resolvers.contract import CredentialsError, ResolverError
+from dsr_resolvers.intercom import (
+    IntercomRejectedError,
+    MalformedResponseError,
+    RateLimitedError,
 )
-from dsr_resolvers.contract import ResolverError
-from dsr_resolvers.intercom import CredentialsRefusedError, RateLimitedError
 
 __all__ = ["call_with_retries"]
 
@@ -80,9 +77,9 @@ async def call_with_retries(
 
     try:
         return await retrying(work, policy, on_retry=give_up_on_long_waits)
-    except CredentialsRefusedError as error:
+    except CredentialsError as error:  # the contract's type, whatever the resolver
         raise CliError(
-            f"{rejected_message(error)}; 'dsr intercom check' lists what the token may do",
+            f"{resolver_error_message(error)}; 'dsr intercom check' lists what the token may do",
             ExitCode.USAGE,
         ) from error
     except ResolverError as error:
@@ -91,3 +88,40 @@ async def call_with_retries(
         reason = describe_transient(error, base_url=base_url)
         attempts = "1 attempt" if tries == 1 else f"{tries} attempts"
         raise SubjectFailedError(f"{reason}, after {attempts}; try again later") from error
+
+
+def rejected_message(error: IntercomRejectedError) -> str:
+    """``Intercom rejected the export request (status 403): <what to do>``."""
+    return (
+        f"Intercom rejected the {error.action} request (status {error.status_code}): {error.hint}"
+    )
+
+
+def resolver_error_message(error: ResolverError) -> str:
+    """The message of a ``ResolverError``, which the contract keeps free of personal data."""
+    if isinstance(error, IntercomRejectedError):
+        return rejected_message(error)
+    return str(error) or type(error).__name__
+
+
+def describe_transient(error: BaseException, *, base_url: str) -> str:
+    """What a retryable failure was, from its type and status only.
+
+    Args:
+        error: A rate limit, a 5xx, a malformed answer or a connection fault.
+        base_url: The API host the command talked to, to name in connection failures.
+
+    Returns:
+        A clause such as ``Intercom answered 503 (server error)``.
+    """
+    if isinstance(error, RateLimitedError):
+        return "Intercom answered 429 (rate limited)"
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"Intercom answered {error.response.status_code} (server error)"
+    if isinstance(error, MalformedResponseError):
+        return f"Intercom's answer was not what its API promises ({type(error).__name__})"
+    if isinstance(error, httpx.TimeoutException):
+        return f"Intercom at {base_url} did not answer in time ({type(error).__name__})"
+    if isinstance(error, httpx.TransportError):
+        return f"could not reach Intercom at {base_url} ({type(error).__name__})"
+    return f"unexpected failure ({type(error).__name__})"

@@ -14,9 +14,10 @@ Stays in Intercom after erasure        the other globs: exported, but left in In
 =====================================  ========================================================
 
 The split is the resolver's own: it marks each field of its surface, built from the field
-tables its exporter iterates, so it cannot drift from the code. Policies are spelt as the CLI
-spells them (``redact-messages``), in the notes too. Markdown is laid out for 80 columns: prose is
-wrapped, and options and exclusions are lists rather than wide tables. Every rendering says that the
+tables its exporter iterates, so it cannot drift from the code. Options are spelt as the CLI
+spells them (``--policy redact_messages``), in the notes too. Markdown is laid out for 80
+columns: prose is wrapped, and options and exclusions are lists rather than wide tables. Every
+rendering says that the
 surface is a declaration, not a compliance verdict.
 """
 
@@ -26,10 +27,9 @@ import json
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any, Final, get_args
+from typing import Any, Final
 
 from dsr_resolvers import __version__
-from dsr_resolvers.cli._intercom import policy_name
 from dsr_resolvers.contract import CoveredSurface
 from dsr_resolvers.intercom import ErasurePolicy
 
@@ -45,11 +45,10 @@ DECLARATION = (
 _WIDTH: Final = 80
 # The resolver's spellings of a policy, as its notes write them, and the CLI's.
 _SPELLINGS: Final = (
-    (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact-messages"),
-    (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete-contact"),
+    (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact_messages"),
+    (re.compile(r"erasure_policy\s*=\s*'delete_contact'"), "--policy delete_contact"),
     (re.compile(r"\bexport_messages\s*=\s*True\b"), "--messages"),
     (re.compile(r"\bexport_archived\s*=\s*True\b"), "--export-archived"),
-    *((re.compile(rf"\b{policy}\b"), policy_name(policy)) for policy in get_args(ErasurePolicy)),
 )
 
 
@@ -114,7 +113,7 @@ def surface_markdown(
         "|---|---|",
         *(f"| {_code(field.field)} | {field.category.value} |" for field in surface.fields),
         "",
-        f"## Erased (Art. 17) under {policy_name(policy)}",
+        f"## Erased (Art. 17) under {policy}",
         "",
         *(f"- {_code(glob)}" for glob in erased),
         "",
@@ -155,7 +154,7 @@ def surface_json(
         "options": dict(options),
         "statement": DECLARATION,
         "covered_surface": surface.model_dump(mode="json"),
-        "erasure": {"policy": policy_name(policy), "erased": erased, "stays": stays},
+        "erasure": {"policy": policy, "erased": erased, "stays": stays},
     }
     if held is not None:
         document["held_not_exported"] = {"contact_id": held[0], "names": list(held[1])}

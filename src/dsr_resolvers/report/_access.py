@@ -5,7 +5,9 @@ JSON export is for machines. The report shows, in this order:
 
 | part                         | from                                                        |
 |------------------------------|-------------------------------------------------------------|
-| who it is for, when produced | names and emails among the records; the contact ids; a time |
+| who it is for, when produced | names and emails among the records; the contact ids; how    |
+|                              | the person was looked for (kinds, never values) and what    |
+|                              | search cannot see; a time                                   |
 | summary by category          | the records, counted per ``PiiCategory``                    |
 | Art. 15(1) and (2)           | the :class:`ProcessingRecord` (purposes ... automated        |
 |                              | decisions, transfers), or a visible note without one         |
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Final
@@ -44,7 +46,15 @@ from typing import Final
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ExportRecord, PiiCategory, ResolverExport
 from dsr_resolvers.report._catalogue import FIELDS, Words
-from dsr_resolvers.report._page import SHOWN_MAX, format_moment, page, table, text_html
+from dsr_resolvers.report._page import (
+    SHOWN_MAX,
+    LookedFor,
+    format_moment,
+    looked_for,
+    page,
+    table,
+    text_html,
+)
 from dsr_resolvers.report._processing import (
     LegalBasis,
     Processing,
@@ -65,6 +75,7 @@ def render_access_report(
     *,
     language: str = "en",
     produced_at: datetime | None = None,
+    searched: Sequence[LookedFor] | None = None,
 ) -> str:
     """Render the Art. 15 access report of one person as one self-contained HTML page.
 
@@ -77,6 +88,9 @@ def render_access_report(
             ``None`` shows a visible note that it was not provided.
         language: ``"en"`` or ``"de"``.
         produced_at: When the exports were made (default: now), shown with its time zone.
+        searched: How the person was looked for: ``contact_id`` and the identifier kinds
+            searched (``email``, ``phone``, ``external_id``), shown in words with what search
+            cannot see (archived contacts, contacts created minutes ago); never the values.
 
     Returns:
         The HTML document: no script, no external resource, printable to A4.
@@ -88,7 +102,7 @@ def render_access_report(
     moment = produced_at or datetime.now(UTC)
     records = [record for export in exports.values() for record in export.records]
     parts = [
-        _header(words, exports, moment),
+        _header(words, exports, moment, searched),
         _summary(words, records),
         _art15(words, records, processing),
         _data(words, exports),
@@ -106,7 +120,12 @@ def _facts(pairs: Iterable[tuple[str, str]]) -> str:
     return f'<dl class="facts">{rows}</dl>'
 
 
-def _header(words: Words, exports: Mapping[str, ResolverExport], moment: datetime) -> str:
+def _header(
+    words: Words,
+    exports: Mapping[str, ResolverExport],
+    moment: datetime,
+    searched: Sequence[LookedFor] | None,
+) -> str:
     who: dict[str, None] = {}
     for export in exports.values():
         for record in export.records:
@@ -117,10 +136,14 @@ def _header(words: Words, exports: Mapping[str, ResolverExport], moment: datetim
         facts.append((words("for"), escape(", ".join(who))))
     ids = ", ".join(f'<span class="mono">{escape(i)}</span>' for i in exports)
     facts.append((words("contact_ids"), ids or "-"))
+    note = None
+    if searched is not None:
+        shown, note = looked_for(words, searched)
+        facts.append((words("looked_for"), shown))
     facts.append((words("produced"), escape(format_moment(moment))))
     return (
         f"<header><h1>{escape(words('title'))}</h1>"
-        f'<p class="lede">{escape(words("lede"))}</p>{_facts(facts)}</header>'
+        f'<p class="lede">{escape(words("lede"))}</p>{_facts(facts)}{note or ""}</header>'
     )
 
 

@@ -41,6 +41,21 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "for": ("Prepared for", "Erstellt für"),
     "produced": ("Produced", "Erstellt am"),
     "contact_ids": ("References in Intercom", "Referenzen in Intercom"),
+    "looked_for": ("Looked for by", "Gesucht nach"),
+    "looked_for_contact_id": (
+        "reference in Intercom (no search)",
+        "Referenz in Intercom (ohne Suche)",
+    ),
+    "looked_for_email": ("email address", "E-Mail-Adresse"),
+    "looked_for_phone": ("phone number", "Telefonnummer"),
+    "looked_for_external_id": ("customer id", "Kundennummer"),
+    "search_limits": (
+        "Intercom's search does not find archived contacts, nor contacts created in the last "
+        "few minutes; such contacts are reached only by their reference in Intercom.",
+        "Die Suche von Intercom findet weder archivierte Kontakte noch Kontakte, die erst vor "
+        "wenigen Minuten angelegt wurden; solche Kontakte sind nur über ihre Referenz in "
+        "Intercom erreichbar.",
+    ),
     "nothing_held": (
         "Intercom holds no personal data under the contacts searched.",
         "Intercom speichert unter den gesuchten Kontakten keine personenbezogenen Daten.",

@@ -8,6 +8,7 @@ HTML in the access report's style.
 | field                 | holds                                                         |
 |-----------------------|---------------------------------------------------------------|
 | ``subject_reference`` | the caller's own reference (a ticket number), never an email  |
+| ``looked_for``        | how the person was looked for: identifier kinds, never values |
 | ``requested_at`` / ``completed_at`` | when the erasure was asked for and finished      |
 | ``policy``            | ``delete_contact`` or ``redact_messages``                     |
 | ``contacts``          | per contact id: outcome, redaction counts, the resolver's     |
@@ -48,7 +49,14 @@ from dsr_resolvers.contract import (
     ResolverVerification,
 )
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import format_moment, page, table, text_html
+from dsr_resolvers.report._page import (
+    LookedFor,
+    format_moment,
+    looked_for,
+    page,
+    table,
+    text_html,
+)
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -164,6 +172,10 @@ class ErasureReceipt(_Frozen):
         completed_at: When the last contact was handled and read back.
         policy: The erasure policy: ``delete_contact`` or ``redact_messages``.
         contacts: One entry per contact reached; empty when no contact held the subject.
+        looked_for: How the person was looked for: ``contact_id`` (named, no search) and the
+            identifier kinds searched (``email``, ``phone``, ``external_id``), never their
+            values; ``None`` when not recorded. A search cannot see archived contacts or
+            contacts created in the last few minutes; the rendered receipt says so.
         library_version: The dsr-resolvers version that did the erasure.
         surface_sha256: :func:`surface_digest` of the covered surface used.
     """
@@ -175,6 +187,7 @@ class ErasureReceipt(_Frozen):
     completed_at: datetime
     policy: str
     contacts: tuple[ContactErasure, ...]
+    looked_for: tuple[LookedFor, ...] | None = None
     library_version: str = __version__
     surface_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -258,6 +271,12 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         policy = words(f"policy_{policy}")
     facts = [
         (words("receipt_subject"), text_html(receipt.subject_reference or words("receipt_none"))),
+    ]
+    search_note = None
+    if receipt.looked_for is not None:
+        shown, search_note = looked_for(words, receipt.looked_for)
+        facts.append((words("looked_for"), shown))
+    facts += [
         (words("requested_at"), escape(format_moment(receipt.requested_at))),
         (words("completed_at"), escape(format_moment(receipt.completed_at))),
         (words("policy"), escape(policy)),
@@ -299,7 +318,7 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     body = (
         f"<header><h1>{escape(words('receipt_title'))}</h1>"
         f'<p class="lede">{escape(words("receipt_lede"))}</p>'
-        f'<dl class="facts">{facts_html}</dl></header>'
+        f'<dl class="facts">{facts_html}</dl>{search_note or ""}</header>'
         f'<section id="contacts"><h2>{escape(words("contacts"))}</h2>'
         f"{table(headers, rows, numeric=frozenset({2, 3, 4}))}"
         f'<p class="{verdict_class}">{escape(words(verdict_key))}</p>'
