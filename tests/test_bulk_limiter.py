@@ -1,16 +1,16 @@
 """The shared rate limiter: pacing from headers, 429 pauses, thread safety.
 
-Most tests drive the limiter with an injected clock whose ``sleep`` advances time, against a
+Every test drives the limiter with an injected clock whose ``sleep`` advances time, against a
 small fixed-window server model that counts on the same clock: no real sleeping, and every
-figure is exact. One test runs real threads against a real-time model to check the locking.
+figure is exact. One test runs real threads on a shared virtual clock to check the locking.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -40,13 +40,13 @@ class WindowServer:
 
     limit: int
     window: float
-    clock: FakeClock | None = None
+    clock: Callable[[], float]
     counts: Counter[int] = field(default_factory=Counter)
     rejected: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, request: httpx.Request, *, extra_calls: int = 0) -> httpx.Response:
-        now = self.clock() if self.clock is not None else time.time()
+        now = self.clock()
         with self.lock:
             index = math.floor(now / self.window)
             self.counts[index] += 1 + extra_calls
@@ -417,37 +417,88 @@ def test_property_never_over_the_limit_in_any_window(
     assert max(server.counts.values()) <= limit
 
 
+class ThreadClock:
+    """Virtual time for real threads: it moves on only when every live thread sleeps on it,
+    straight to the earliest wake-up. A thread queued on the limiter's lock keeps it still, so
+    the threads race on the limiter for real while every figure stays exact."""
+
+    def __init__(self, threads: int, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.live = threads
+        self.wakeups: dict[object, float] = {}
+        self.cond = threading.Condition()
+
+    def __call__(self) -> float:
+        with self.cond:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.cond:
+            token = object()
+            self.wakeups[token] = wake = self.now + max(0.0, seconds)
+            self._advance()
+            while self.now < wake:
+                self.cond.wait()
+            del self.wakeups[token]
+
+    def leave(self) -> None:
+        with self.cond:
+            self.live -= 1
+            self._advance()
+
+    def _advance(self) -> None:
+        if self.wakeups and len(self.wakeups) == self.live:
+            self.now = max(self.now, min(self.wakeups.values()))
+            self.cond.notify_all()
+
+
 def test_threads_share_the_budget_without_429() -> None:
-    """16 real threads, a 0.5-second window of 40 calls, 5 ms of latency: about 1.5 s."""
-    server = WindowServer(limit=40, window=0.5)
-    limiter = RateLimiter(window=0.5, assumed_limit=10)
-    stop = time.time() + 1.5
+    """16 real threads, 10 requests each, 5 ms of latency, a 0.5-second window of 40 calls."""
+    clock = ThreadClock(threads=16)
+    started = clock.now
+    server = WindowServer(limit=40, window=0.5, clock=clock)
+    limiter = RateLimiter(window=0.5, assumed_limit=10, clock=clock, sleep=clock.sleep)
     sent = Counter[str]()
 
     def worker(name: str) -> None:
-        while time.time() < stop:
-            req = request()
-            limiter.before_request(req)
-            time.sleep(0.005)
-            limiter.after_response(server.answer(req))
-            sent[name] += 1
+        try:
+            for _ in range(10):
+                req = request()
+                limiter.before_request(req)
+                clock.sleep(0.005)
+                limiter.after_response(server.answer(req))
+                sent[name] += 1
+        finally:
+            clock.leave()
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=60)  # a guard against a deadlock, not a measure
+    assert not any(thread.is_alive() for thread in threads)
     assert server.rejected == 0
-    assert sum(sent.values()) >= 2 * 40
-    assert len(sent) == 16  # every thread got through, none starved
+    assert sent == Counter({f"w{i}": 10 for i in range(16)})  # none starved
+    # 160 calls at 40 a window need 4 windows (2 s); starting from an assumed 10 a window
+    # the limiter takes 6, never the 16 its first assumption would.
+    assert clock.now - started <= 3.5
 
 
 def test_abort_waiting_fails_queued_requests_at_once_and_only_them() -> None:
-    limiter = RateLimiter(assumed_limit=1, window=30.0)
+    queued = threading.Event()
+
+    def frozen() -> float:
+        # Time stands still: a queued request can leave only through abort_waiting. The
+        # limiter reads the clock holding its lock, which it releases only to wait.
+        if threading.current_thread().name == "queued":
+            queued.set()
+        return 1_700_000_000.0
+
+    limiter = RateLimiter(assumed_limit=1, window=30.0, clock=frozen)
     limiter.before_request(request())  # the window's only call
     outcome: list[BaseException | None] = []
 
-    def queued() -> None:
+    def waiting() -> None:
         try:
             limiter.before_request(request())
         except RequestAbortedError as exc:
@@ -455,13 +506,12 @@ def test_abort_waiting_fails_queued_requests_at_once_and_only_them() -> None:
         else:
             outcome.append(None)
 
-    thread = threading.Thread(target=queued)
-    started = time.monotonic()
+    thread = threading.Thread(target=waiting, name="queued")
     thread.start()
-    time.sleep(0.05)
+    assert queued.wait(timeout=60)
     limiter.abort_waiting()
-    thread.join(timeout=5)
-    assert time.monotonic() - started < 1
+    thread.join(timeout=60)  # without the abort it would wait for ever
+    assert not thread.is_alive()
     assert len(outcome) == 1
     assert isinstance(outcome[0], RequestAbortedError)
     # Later requests are paced as usual, not refused.

@@ -159,16 +159,18 @@ class Identifiers:
         Raises:
             CliError: One is malformed (exit 2), with the library's reason.
         """
+        option = "--email"
         try:
-            return Identifiers(
-                email=None if self.email is None else normalize_email(self.email),
-                phone=None if self.phone is None else normalize_phone(self.phone).typed,
-                external_id=(
-                    None if self.external_id is None else normalize_external_id(self.external_id)
-                ),
+            email = None if self.email is None else normalize_email(self.email)
+            option = "--phone"
+            phone = None if self.phone is None else normalize_phone(self.phone).typed
+            option = "--external-id"
+            external_id = (
+                None if self.external_id is None else normalize_external_id(self.external_id)
             )
         except ValueError as error:  # the library's message never repeats the value
-            raise CliError(str(error)) from error
+            raise CliError(f"{option}: {error}") from error
+        return Identifiers(email=email, phone=phone, external_id=external_id)
 
 
 def matched_on(match: ContactMatch) -> str:
