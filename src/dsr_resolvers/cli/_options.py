@@ -54,7 +54,7 @@ __all__ = [
 
 
 #: The resolver's ``ErasurePolicy`` (``dsr_resolvers.intercom``), as --policy offers it.
-ErasurePolicy = Literal["delete_contact", "redact_messages"]
+ErasurePolicy = Literal["delete_contact", "redact_messages", "delete_conversations"]
 #: The contract's ``PiiCategory`` values, as --custom-attribute takes them.
 CATEGORIES: Final = (
     "contact", "identity", "financial", "behavioral", "technical", "location", "communication",
