@@ -284,4 +284,7 @@ def test_a_receipt_shows_the_read_back_per_kind_and_the_remaining_ids() -> None:
     assert contact["read_back"]["items"]["conversation"]["remaining"] == [conversation]
     assert conversation not in repr(receipt)
     html = render_erasure_receipt(receipt)
-    assert "conversations: 0 gone, 0 kept as the policy says, 1 STILL READABLE" in html
+    assert (
+        f"conversations: 0 gone, 0 kept as the policy says, 1 STILL READABLE ({conversation})"
+        in html
+    )

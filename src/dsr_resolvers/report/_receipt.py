@@ -296,6 +296,8 @@ def _read_back(words: Words, read_back: ReadBack | None) -> str:
             kept=found.kept,
             remaining=len(found.remaining),
         )
+        if found.remaining:  # never hidden: the ids to look at in Intercom
+            text += f" ({', '.join(found.remaining)})"
     return escape(f"{text} ({format_moment(read_back.checked_at)})")
 
 
