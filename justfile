@@ -61,6 +61,7 @@ bench *args: setup
     {{py}} benchmarks/bench_export.py {{args}}
     {{py}} benchmarks/bench_in_flight.py {{args}}
     {{py}} benchmarks/bench_bulk.py {{args}}
+    {{py}} benchmarks/bench_pacing.py {{args}}
     {{py}} benchmarks/bench_workspaces.py {{args}}
     {{py}} benchmarks/bench_cli_result.py
     {{py}} benchmarks/bench_startup.py {{args}}

@@ -114,11 +114,24 @@ def test_csv_named_column(tmp_path: Path) -> None:
     assert len(parsed) == 3
 
 
-@pytest.mark.parametrize("header", ["contact_id", "intercom_id", "id", "email", "EMAIL"])
-def test_csv_known_column_is_found_without_naming_it(tmp_path: Path, header: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("contact_id", "value-1"),
+        ("intercom_id", "value-1"),
+        ("id", "value-1"),
+        ("email", "v@example.com"),
+        ("EMAIL", "v@example.com"),
+        ("phone", "+44 20 7946 0000"),
+        ("External_ID", "crm/7"),
+    ],
+)
+def test_csv_known_column_is_found_without_naming_it(
+    tmp_path: Path, header: str, value: str
+) -> None:
     path = tmp_path / "ids.csv"
-    path.write_text(f"created,{header},note\n2024-01-01,value-1,x\n# skipped,value-2,\n")
-    assert [s.value for s in read_subjects(path)] == ["value-1"]
+    path.write_text(f"created,{header},note\n2024-01-01,{value},x\n# skipped,value-2,\n")
+    assert [s.value for s in read_subjects(path)] == [value]
 
 
 def test_csv_single_column_is_used(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,15 @@ class Revoking(httpx.BaseTransport):
 def seeded(count: int, **kwargs: Any) -> tuple[FakeIntercom, list[str]]:
     fake = FakeIntercom(TOKEN, **kwargs)
     return fake, [fake.add_contact(email=f"person{i}@example.com") for i in range(count)]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the run until ``condition`` holds (at most about 20 s)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the run never reached the expected state")
 
 
 def deletes(fake: FakeIntercom) -> Counter[str]:
@@ -217,3 +227,77 @@ async def test_absurd_retry_after_without_a_limiter_is_clamped_not_failed(tmp_pa
         )
     assert summary.ok
     assert summary.rate_limited == 2
+
+
+async def interrupted_when(
+    fake: FakeIntercom, ids: list[str], journal: Journal, ready: Callable[[RateLimiter], bool]
+) -> None:
+    """Start a paced erasure of ``ids``, cancel it once ``ready(limiter)``, await the cancel."""
+    limiter = RateLimiter()
+    task = asyncio.create_task(
+        run_bulk(
+            IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+            "erase",
+            parse_subjects(ids),
+            journal,
+            limiter=limiter,
+            concurrency=len(ids),
+        )
+    )
+    await until(lambda: ready(limiter))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted(
+    tmp_path: Path,
+) -> None:
+    # 0.3 s of latency: all five DELETEs leave (6 ms apart) before the first 429 is back.
+    fake, ids = seeded(5, latency=0.3)
+    fake.fail_next(429, times=5, route=DELETE, headers={"Retry-After": "10"})
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        # Every subject's DELETE was answered 429: all five now wait out the 10-s pause.
+        await interrupted_when(fake, ids, journal, lambda _: sum(journal.failures().values()) == 5)
+        assert journal.counts() == {SubjectState.PENDING: 5}
+        assert FailureInfo(type="Interrupted") not in journal.failures()
+    assert fake.count(DELETE) == 5
+
+
+async def test_a_subject_with_a_request_on_the_wire_is_in_doubt_when_interrupted(
+    tmp_path: Path,
+) -> None:
+    fake, ids = seeded(1, latency=5.0)
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        await interrupted_when(fake, ids, journal, lambda limiter: limiter.stats.requests == 1)
+        assert journal.failures() == {FailureInfo(type="Interrupted"): 1}
+
+
+async def test_a_negative_retry_after_without_a_limiter_still_pauses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, ids = seeded(1)
+    fake.fail_next(429, times=3, route=DELETE, headers={"Retry-After": "-5"})
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded(seconds: float) -> None:
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    with Journal(tmp_path / "run.journal", key=KEY) as journal:
+        summary = await run_bulk(
+            IntercomResolver(TOKEN, transport=fake),
+            "erase",
+            parse_subjects(ids),
+            journal,
+            retry=RetryPolicy(backoff_initial=0.01),
+        )
+    assert summary.ok
+    waits = [p for p in pauses if p > 0]
+    # The default pause, never none: at least half the backoff's ceiling (0.01 s, doubling).
+    assert len(waits) == 3
+    assert waits[0] >= 0.005
+    assert waits[1] >= 0.01
+    assert waits[2] >= 0.02

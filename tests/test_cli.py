@@ -94,8 +94,10 @@ def error_lines(result: Result) -> list[str]:
 
 
 def one_error(result: Result) -> str:
-    """The single line on stderr, which must be an error line."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    """The single line on stderr besides notes (``Note: ...``), which must be an error line."""
+    lines = [
+        line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Note:")
+    ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     return lines[0]
@@ -135,7 +137,9 @@ def test_lookup_by_external_id(world: World) -> None:
     )  # fmt: skip
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"contacts": [{"id": world.demo.user_id, "role": "user"}]}
+    assert json.loads(result.stdout) == {
+        "contacts": [{"id": world.demo.user_id, "role": "user", "matched_on": ["external_id"]}]
+    }
 
 
 def test_lookup_without_a_match_is_success_with_nothing_held(world: World) -> None:
@@ -151,18 +155,11 @@ def test_lookup_without_a_match_is_success_with_nothing_held(world: World) -> No
     assert json.loads(as_json.stdout) == {"contacts": []}
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        pytest.param([], id="neither"),
-        pytest.param(["--email", "a@example.com", "--external-id", "x"], id="both"),
-    ],
-)
-def test_lookup_needs_exactly_one_identifier(world: World, arguments: list[str]) -> None:
-    result = dsr("intercom", "lookup", *arguments, "--base-url", world.url)
+def test_lookup_needs_an_identifier(world: World) -> None:
+    result = dsr("intercom", "lookup", "--base-url", world.url)
 
     assert result.exit_code == 2
-    assert "exactly one of --email and --external-id" in one_error(result)
+    assert "give --email, --phone or --external-id" in one_error(result)
     assert world.fake.count() == 0
 
 
@@ -209,6 +206,27 @@ def test_unusable_token_file_is_a_configuration_error(
     assert result.exit_code == 2
     assert "token file" in one_error(result)
     assert world.fake.count() == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("intercom", "erase", "6657a1b2c3d4e5f6a7b8c9d0", "--dry-run", "--json"),
+        ("intercom", "lookup", "--email", "someone@example.com", "--format", "json"),
+        ("intercom", "check", "--json"),
+    ],
+)
+def test_json_prints_an_error_document_on_a_refused_token(
+    world: World, command: tuple[str, ...]
+) -> None:
+    wrong = "tok_wrong_S3CRET_0000"
+    result = dsr(*command, "--base-url", world.url, env={"INTERCOM_ACCESS_TOKEN": wrong})
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["format"] == "dsr-resolvers/error/v1"
+    assert document["exit_code"] == 2
+    assert "401" in document["error"] or "refused" in document["error"]
+    assert wrong not in result.output
 
 
 def test_rejected_token_exits_2_with_the_hint_and_without_the_token(world: World) -> None:
@@ -438,7 +456,47 @@ def test_export_of_an_unknown_contact_is_an_empty_export(world: World) -> None:
 
     assert result.exit_code == 0
     assert json.loads(result.stdout)["subjects"] == [{"contact_id": "0000", "records": []}]
-    assert "holds no contact with this id" in result.stderr
+    assert "shows no contact with this id" in result.stderr
+    assert "--export-archived" in result.stderr
+
+
+def test_export_refuses_to_overwrite_an_existing_out_file_unless_forced(
+    world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.json"
+    out.write_text("an earlier answer\n")
+    sent = world.fake.count()
+    refused = dsr(
+        "intercom", "export", world.demo.user_id, "--out", str(out), "--base-url", world.url
+    )
+    assert refused.exit_code == 2
+    assert "--force" in one_error(refused)
+    assert out.read_text() == "an earlier answer\n"
+    assert world.fake.count() == sent  # refused before any request
+    forced = dsr(
+        "intercom", "export", world.demo.user_id, "--out", str(out), "--force",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert forced.exit_code == 0, forced.stderr
+    assert json.loads(out.read_text())["subjects"][0]["contact_id"] == world.demo.user_id
+
+
+def test_an_archived_contact_is_never_said_to_be_not_held(world: World) -> None:
+    world.fake.archive_contact(world.demo.user_id)
+
+    plain = dsr("intercom", "export", world.demo.user_id, "--base-url", world.url)
+    assert plain.exit_code == 0, plain.stderr
+    assert "holds no contact" not in plain.stderr
+    assert "may be archived" in plain.stderr
+    assert "--export-archived" in plain.stderr
+
+    reached = dsr(
+        "intercom", "export", world.demo.user_id, "--export-archived", "--base-url", world.url
+    )
+    assert reached.exit_code == 0, reached.stderr
+    assert json.loads(reached.stdout)["subjects"][0]["records"]
+    unknown = dsr("intercom", "export", "0000", "--export-archived", "--base-url", world.url)
+    assert "not even archived" in unknown.stderr
 
 
 def test_export_retries_transient_failures(world: World) -> None:
@@ -689,8 +747,8 @@ def test_an_address_that_is_not_one_is_refused_with_the_librarys_reason(
     [
         ("export", "use --email"),
         ("erase", "use --email"),
-        ("verify", "dsr intercom lookup --email"),
-        ("rectify", "dsr intercom lookup --email"),
+        ("verify", "use --email"),
+        ("rectify", "use --email"),
     ],
 )
 def test_an_email_where_a_contact_id_belongs_is_refused(
@@ -700,11 +758,7 @@ def test_an_email_where_a_contact_id_belongs_is_refused(
     result = dsr("intercom", command, world.demo.shared_email, *extra, "--base-url", world.url)
 
     assert result.exit_code == 2
-    assert one_error(result) == (
-        f"error: CONTACT_ID: that is an email address; {instead}"
-        if instead == "use --email"
-        else f"error: CONTACT_ID: that is an email address; find its contact ids with '{instead}'"
-    )
+    assert one_error(result) == f"error: CONTACT_ID: that is an email address; {instead}"
     assert world.fake.count() == 0
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from dsr_resolvers.bulk import BulkSummary, Journal, read_subjects, run_bulk
 from dsr_resolvers.intercom import IntercomResolver
+from dsr_resolvers.report import ErasureReceipt
 from dsr_resolvers.testing import FakeIntercom
 from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
 from tests.test_cli_entry import _child_env, _dsr_process
@@ -154,6 +155,25 @@ def test_bulk_export_archived_reaches_archived_contacts(batch: Batch, tmp_path: 
     assert [c["contact_id"] for c in document["subjects"]] == [batch.ids[0]]
     assert document["subjects"][0]["records"]
     assert batch.world.fake.is_archived(batch.ids[0])
+
+
+def test_bulk_export_marks_an_archived_contact_not_visible_never_not_found(
+    batch: Batch, tmp_path: Path
+) -> None:
+    batch.world.fake.archive_contact(batch.ids[0])
+    result = dsr(*_bulk(batch, "export", "--out", str(tmp_path / "exports")))
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(batch.report.read_text())
+    by_line = {s["line"]: s for s in report["subjects"]}
+    assert by_line[2]["result"] == "not_visible"  # the archived one (line 1 is a comment)
+    assert by_line[2]["contacts"][0]["result"] == "not_visible"
+    unknown = next(
+        s
+        for s in report["subjects"]
+        if s["contacts"] and s["contacts"][0]["contact_id"] == "unknown-id"
+    )
+    assert unknown["result"] == "not_visible"  # without --export-archived, a 404 may be archived
+    assert "--export-archived" in result.stderr
 
 
 def test_bulk_export_reads_the_named_csv_column(tmp_path: Path) -> None:
@@ -531,6 +551,60 @@ def test_an_interrupted_bulk_export_speaks_of_exports(tmp_path: Path) -> None:
     assert "in doubt" not in last
     status = dsr("intercom", "bulk", "status", "--journal", str(journal))
     assert "in doubt" not in status.stderr
+
+
+def _status(journal: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _dsr_process("intercom", "bulk", "status", "--journal", str(journal), "--json", *extra),
+        capture_output=True,
+        env=_child_env(),
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_every_finished_subject_gets_its_receipt_whichever_run_finished_it(
+    tmp_path: Path, signum: int
+) -> None:
+    """A real `dsr intercom bulk erase` process, killed mid-run: the receipts of what it
+    finished are written by `bulk status --receipts` and by the rerun, each once."""
+    fake = FakeIntercom(TOKEN, rate_limit=100_000, latency=0.05)
+    ids = [fake.add_contact(email=f"p{n}@example.com") for n in range(150)]
+    source = tmp_path / "ids.txt"
+    source.write_text("\n".join(ids) + "\n")
+    receipts = tmp_path / "receipts"
+    with fake.serve() as url:
+        batch = Batch(World(fake, None, url), ids, source, tmp_path / "j.sqlite", tmp_path / "r")  # type: ignore[arg-type]
+        process = _served_batch_process(batch, "--concurrency", "4", "--receipts", str(receipts))
+        deadline = time.monotonic() + 30
+        while fake.count("DELETE /contacts/{id}") < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+        status = _status(batch.journal)
+        done = json.loads(status.stdout)["states"]["done"]
+        assert 0 < done < len(ids)
+        assert list(receipts.glob("*.json")) == []  # the interrupted run wrote none...
+        if signum != signal.SIGKILL:  # ... and says how many it owes, and how to write them
+            assert f"{done} erasure receipt(s) still to be written" in stderr
+            assert "bulk status" in stderr
+            assert "--receipts" in stderr
+
+        status = _status(batch.journal, "--receipts", str(receipts))
+        assert f"Erasure receipts: {done} written" in status.stderr
+        assert len(list(receipts.glob("*.json"))) == done
+
+        resumed = _served_batch_process(batch, "--receipts", str(receipts))
+        _, stderr = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, stderr
+    assert f"Erasure receipts: {len(ids) - done} written" in stderr
+    files = sorted(receipts.glob("*.json"))
+    assert len(files) == len(ids) == json.loads(_status(batch.journal).stdout)["states"]["done"]
+    loaded = [ErasureReceipt.model_validate_json(f.read_text()) for f in files]
+    assert sorted(c.contact_id for r in loaded for c in r.contacts) == sorted(ids)
+    assert stat.S_IMODE(receipts.stat().st_mode) == 0o700
 
 
 def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:

@@ -133,7 +133,13 @@ def test_bulk_dry_run_json_and_report_are_one_document_that_agrees_with_the_sing
     by_line = {subject["line"]: subject for subject in document["subjects"]}
     assert [c["contact_id"] for c in by_line[1]["contacts"]] == [ids[0]]
     assert by_line[6]["kind"] == "email"
-    assert by_line[7] == {"line": 7, "kind": "email", "outcome": "no_contact", "contacts": []}
+    assert by_line[7] == {
+        "line": 7,
+        "kind": "email",
+        "searched": ["email"],
+        "outcome": "no_contact",
+        "contacts": [],
+    }
     assert "@" not in result.stdout
     assert world.fake.count("DELETE /contacts/{id}") == 0
     assert not journal.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +115,30 @@ def test_erase_of_an_email_nobody_holds_still_files_a_receipt(world: World, tmp_
     assert result.exit_code == 0, result.stderr
     receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
     assert receipt.contacts == ()
+    # Search cannot see archived contacts: the erasure by email says so, and how to reach them.
+    assert "archived" in result.stderr
+    assert "dsr intercom erase CONTACT_ID" in result.stderr
+
+
+def test_an_id_intercom_does_not_know_is_no_contact_never_complete(
+    world: World, tmp_path: Path
+) -> None:
+    """A typo, or a lead merged into a user: Intercom answers not found for the id."""
+    receipt_path = tmp_path / "receipt.json"
+    html_path = tmp_path / "receipt.html"
+    result = dsr(
+        "intercom", "erase", "c9999999", "--yes", "--receipt", str(receipt_path),
+        "--receipt-html", str(html_path), "--base-url", world.url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "no contact with this id" in result.stderr + result.stdout
+    receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
+    assert [c.outcome for c in receipt.contacts] == ["no_contact"]
+    assert receipt.status == "no_contact"
+    assert json.loads(receipt_path.read_text())["status"] == "no_contact"
+    html = html_path.read_text()
+    assert "merged into another contact" in html
+    assert "Every contact is erased" not in html
 
 
 def test_a_receipt_with_a_dry_run_or_an_email_reference_is_refused(
@@ -155,6 +181,34 @@ def test_bulk_erase_writes_a_receipt_per_subject_it_finishes(world: World, tmp_p
     again = dsr(*args)
     assert again.exit_code == 0, again.stderr
     assert "Erasure receipts: 0" in again.stderr
+
+
+def test_every_folder_the_cli_creates_is_owner_only_whatever_the_umask(
+    world: World, tmp_path: Path
+) -> None:
+    source = tmp_path / "subjects.txt"
+    source.write_text(f"{world.demo.bystander_id}\n")
+    # The parent must exist (a missing one is refused before any request, like every output);
+    # the folder the CLI creates itself is owner-only.
+    receipts = tmp_path / "receipts"
+    exports = tmp_path / "exports"
+    previous = os.umask(0)
+    try:
+        erased = dsr(
+            "intercom", "bulk", "erase", "--input", str(source), "--journal",
+            str(tmp_path / "erase.sqlite"), "--receipts", str(receipts), "--yes",
+            "--base-url", world.url,
+        )  # fmt: skip
+        exported = dsr(
+            "intercom", "bulk", "export", "--input", str(source), "--journal",
+            str(tmp_path / "export.sqlite"), "--out", str(exports), "--base-url", world.url,
+        )  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert erased.exit_code == 0, erased.stderr
+    assert exported.exit_code == 0, exported.stderr
+    for folder in (receipts, exports):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_the_demo_ends_by_writing_the_report_and_the_receipt_and_saying_where(

@@ -14,10 +14,10 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -231,7 +231,9 @@ def test_verbose_logs_method_route_status_and_ms_never_an_id(world: World) -> No
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [
+        line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Note:")
+    ]
     assert len(lines) == world.fake.count()
     assert all(_VERBOSE_LINE.match(line) for line in lines), lines
     assert "DELETE /contacts/{id} 200" in result.stderr
@@ -242,18 +244,46 @@ def test_verbose_logs_method_route_status_and_ms_never_an_id(world: World) -> No
     assert " ms" not in quiet.stderr
 
 
-def test_the_spinner_shows_on_a_terminal_only_after_a_moment() -> None:
-    def run(terminal: bool, seconds: float) -> str:
+class _ManualTimer:
+    """Stands in for ``threading.Timer``: it fires when the test says the moment has passed."""
+
+    made: ClassVar[list[_ManualTimer]] = []
+
+    def __init__(self, interval: float, function: Callable[[], object]) -> None:
+        self.interval = interval
+        self.function = function
+        self.daemon = False
+        self.cancelled = False
+        self.made.append(self)
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def test_the_spinner_shows_on_a_terminal_only_after_a_moment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(threading, "Timer", _ManualTimer)
+    monkeypatch.setattr(_ManualTimer, "made", [])
+
+    def run(terminal: bool, *, moment_passes: bool) -> str:
         stream = io.StringIO()
         console = Console(file=stream, force_terminal=terminal, width=80)
         trace = RequestTrace(console)
         with trace.waiting("Erasing"):
-            threading.Event().wait(seconds)
+            if moment_passes and _ManualTimer.made:
+                _ManualTimer.made[-1].function()
         return stream.getvalue()
 
-    assert "Erasing" in run(terminal=True, seconds=1.0)
-    assert "Erasing" not in run(terminal=True, seconds=0.0)
-    assert run(terminal=False, seconds=1.0) == ""
+    assert "Erasing" in run(terminal=True, moment_passes=True)
+    assert "Erasing" not in run(terminal=True, moment_passes=False)
+    assert all(timer.interval > 0 and timer.cancelled for timer in _ManualTimer.made)
+    assert len(_ManualTimer.made) == 2
+    assert run(terminal=False, moment_passes=True) == ""
+    assert len(_ManualTimer.made) == 2  # off a terminal, not even a timer
 
 
 # -- dsr intercom check ----------------------------------------------------------------------------

@@ -1212,12 +1212,28 @@ def test_async_clients_use_the_same_fake(fake: FakeIntercom) -> None:
     assert fake.count() == 6
 
 
-def test_latency_delays_every_request() -> None:
+def test_latency_delays_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # the fake's latency, without the wait
     fake = FakeIntercom(latency=0.05)
     with httpx.Client(transport=fake, base_url=BASE, headers=AUTH) as http:
-        started = time.perf_counter()
         http.get("/contacts")
-        assert time.perf_counter() - started >= 0.05
+        http.get("/contacts")
+    assert slept == [0.05, 0.05]
+
+    async def twice() -> None:
+        async with httpx.AsyncClient(transport=fake, base_url=BASE, headers=AUTH) as http:
+            await http.get("/contacts")
+            await http.get("/contacts")
+
+    waited: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+    asyncio.run(twice())
+    assert waited == [0.05, 0.05]
 
 
 def test_rate_settings_are_checked() -> None:

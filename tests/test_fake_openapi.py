@@ -69,6 +69,41 @@ def _second_page(w: World, path: str, body: dict[str, Any]) -> httpx.Response:
     return w.http.post(path, json={**body, "pagination": {"per_page": 1, "starting_after": cursor}})
 
 
+def _by_any_identifier(w: World) -> dict[str, Any]:
+    """(email) OR (phone OR external id): two levels, as Intercom allows.
+
+    The description's ``value`` is a list of filters or a list of groups, never both.
+    """
+    return {
+        "query": {
+            "operator": "OR",
+            "value": [
+                {
+                    "operator": "OR",
+                    "value": [{"field": "email", "operator": "=", "value": "nobody@example.com"}],
+                },
+                {
+                    "operator": "OR",
+                    "value": [
+                        {"field": "phone", "operator": "=", "value": "+15550100999"},
+                        {"field": "external_id", "operator": "=", "value": "lead-ext-9"},
+                    ],
+                },
+            ],
+        }
+    }
+
+
+def test_search_finds_users_and_leads_by_phone_and_external_id(world: World) -> None:
+    by_phone = world.fake.add_contact(phone="+15550100999", role="lead")
+    by_external_id = world.fake.add_contact(external_id="lead-ext-9", role="lead")
+    user = world.fake.add_contact(phone="+15550100999", external_id="lead-ext-9", role="user")
+    answer = world.http.post("/contacts/search", json=_by_any_identifier(world))
+    validate_exchange(answer)
+    found = [(c["id"], c["role"]) for c in answer.json()["data"]]
+    assert found == [(by_phone, "lead"), (by_external_id, "lead"), (user, "user")]
+
+
 def _rate_limited(w: World) -> httpx.Response:
     w.fake.rate_limit = 1
     w.http.get("/contacts")
@@ -249,6 +284,19 @@ SCENARIOS: list[tuple[str, bool, Scenario]] = [
                     ],
                 }
             },
+        ),
+    ),
+    (
+        "search contacts by phone and external id, nested OR",
+        True,
+        lambda w: w.http.post("/contacts/search", json=_by_any_identifier(w)),
+    ),
+    (
+        "search contacts nested three levels 400",
+        True,
+        lambda w: w.http.post(
+            "/contacts/search",
+            json={"query": {"operator": "OR", "value": [_by_any_identifier(w)["query"]]}},
         ),
     ),
     ("search contacts no query 400", False, lambda w: w.http.post("/contacts/search", json={})),

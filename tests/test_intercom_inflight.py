@@ -1,7 +1,11 @@
 """Requests in flight within one call, and cancellation that stops the call.
 
 Counted at the fake (or at a transport wrapped around it): how many requests are on the wire at
-once, what each call sends, and that nothing is sent after a cancelled call returned.
+once, what each call sends, and that nothing is sent after a cancelled call returned. Overlap
+comes from a gate that holds requests until enough are on the wire, and cancellations come at
+a chosen request, never after a delay: nothing here depends on how fast the machine is.
+``asyncio.run`` joins the loop's worker threads before it returns, so a request a cancelled
+call sent late is counted before the test compares counts.
 """
 
 from __future__ import annotations
@@ -10,8 +14,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -40,36 +43,67 @@ READ = "GET /conversations/{id}"
 
 
 class Counting(httpx.BaseTransport):
-    """FakeIntercom behind a transport that holds each request a moment and counts overlap."""
+    """FakeIntercom behind a transport that counts overlap and numbers every request.
 
-    def __init__(self, fake: FakeIntercom, *, hold: float = 0.0, fail_redaction: int = 0) -> None:
+    Args:
+        fake: Answers the requests.
+        together: Conversation reads are held until this many are on the wire at once; from
+            then on every request goes straight through. A call that never reaches it fails
+            the test (after a long guard), so a peak is reached by construction, not timing.
+        fail_redaction: The redaction (1-based) answered with a 503.
+        on_request: Called with each request's number (1-based) as it starts.
+    """
+
+    def __init__(
+        self,
+        fake: FakeIntercom,
+        *,
+        together: int = 1,
+        fail_redaction: int = 0,
+        on_request: Callable[[int], object] = lambda number: None,
+    ) -> None:
         self.fake = fake
-        self.hold = hold
+        self.together = together
         self.fail_redaction = fail_redaction
-        self.lock = threading.Lock()
-        self.in_flight = self.most = self.redactions = 0
-        self.started: list[tuple[float, str]] = []
-        self.failed_at: float | None = None
+        self.on_request = on_request
+        self.cond = threading.Condition()
+        self.in_flight = self.most = self.redactions = self.reads = 0
+        self.started: list[str] = []
+        self.started_before_failure: int | None = None
+        self.started_before_cancel: int | None = None
+
+    def mark_cancel(self) -> None:
+        with self.cond:
+            self.started_before_cancel = len(self.started)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         route = f"{request.method} {request.url.path}"
-        with self.lock:
+        with self.cond:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
-            self.started.append((time.monotonic(), route))
+            self.started.append(route)
+            number = len(self.started)
             if route == REDACT:
                 self.redactions += 1
                 fail = self.redactions == self.fail_redaction
             else:
                 fail = False
+            if route.startswith("GET /conversations/"):
+                self.reads += 1
+                if self.reads >= self.together:
+                    self.together = 1
+                    self.cond.notify_all()
+                if not self.cond.wait_for(lambda: self.together == 1, timeout=60):  # a guard
+                    self.together = 1
+        self.on_request(number)
         try:
-            time.sleep(self.hold)
             if fail:
-                self.failed_at = time.monotonic()
+                with self.cond:
+                    self.started_before_failure = len(self.started)
                 return httpx.Response(503, request=request)
             return self.fake.handle_request(request)
         finally:
-            with self.lock:
+            with self.cond:
                 self.in_flight -= 1
 
 
@@ -108,7 +142,7 @@ def unredacted_by(fake: FakeIntercom, contact_id: str) -> int:
 def test_a_call_keeps_up_to_max_in_flight_requests_on_the_wire(max_in_flight: int) -> None:
     fake = FakeIntercom(TOKEN, rate_limit=None)
     contact_id = heavy_contact(fake, 30)
-    wire = Counting(fake, hold=0.01)
+    wire = Counting(fake, together=max_in_flight)
     resolver = IntercomResolver(
         TOKEN, transport=wire, export_messages=True, max_in_flight=max_in_flight
     )
@@ -155,7 +189,7 @@ def test_hooks_see_every_request_and_the_contact_is_deleted_last() -> None:
 def test_a_fault_mid_concurrent_redactions_leaves_the_contact_and_a_rerun_converges() -> None:
     fake = FakeIntercom(TOKEN, rate_limit=None)
     contact_id = heavy_contact(fake, 30)
-    wire = Counting(fake, hold=0.005, fail_redaction=20)
+    wire = Counting(fake, together=6, fail_redaction=20)
     resolver = IntercomResolver(
         TOKEN, transport=wire, erasure_policy="redact_messages", max_in_flight=6
     )
@@ -163,8 +197,8 @@ def test_a_fault_mid_concurrent_redactions_leaves_the_contact_and_a_rerun_conver
         asyncio.run(resolver.erase_subject(ref(contact_id)))
     assert fake.contact(contact_id) is not None  # the irreversible step never came
     assert DELETE not in [request.route for request in fake.requests]
-    assert wire.failed_at is not None
-    started_after = [route for at, route in wire.started if at > wire.failed_at]
+    assert wire.started_before_failure is not None
+    started_after = wire.started[wire.started_before_failure :]
     assert len(started_after) < 6  # only requests already past the stop check went out
     assert unredacted_by(fake, contact_id) > 0
 
@@ -182,9 +216,7 @@ def test_the_first_failure_of_a_concurrent_export_is_raised_after_the_others_set
     resolver = IntercomResolver(TOKEN, transport=fake, export_messages=True, max_in_flight=8)
     with pytest.raises(IntercomServerError, match="status=502"):
         asyncio.run(resolver.export_subject(ref(contact_id)))
-    sent = fake.count()
-    time.sleep(0.05)
-    assert fake.count() == sent < 2 + 30
+    assert fake.count() < 2 + 30  # the others settled; nothing was started after them
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 2.5])
@@ -222,56 +254,53 @@ def test_concurrent_and_sequential_calls_give_identical_results(world: World, n:
 # -- cancellation ------------------------------------------------------------------------------
 
 
-def _cancel_after(delay: float, work: Coroutine[Any, Any, object], fake: FakeIntercom) -> int:
-    """Start ``work``, cancel it after ``delay``; the request count when the cancel returned."""
+def _cancel_at(at: int, work: Callable[[], Coroutine[Any, Any, object]], wire: Counting) -> int:
+    """Start ``work``, cancel it as its ``at``-th request starts (if it gets that far); the
+    request count at the fake when the cancelled (or finished) call returned."""
 
     async def scenario() -> int:
-        task = asyncio.ensure_future(work)
-        await asyncio.sleep(delay)
-        task.cancel()
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(work())
+
+        def cancel() -> None:
+            task.cancel()
+            # Marked once the task has taken its cancellation (the loop runs callbacks in
+            # order): the call has stopped by then, and what starts later was past its check.
+            loop.call_soon(wire.mark_cancel)
+
+        wire.on_request = lambda number: number == at and loop.call_soon_threadsafe(cancel)
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        return fake.count()
+        return wire.fake.count()
 
     return asyncio.run(scenario())
 
 
 @settings(max_examples=12, deadline=None)
-@given(delay=st.floats(0.0, 0.25), n=st.sampled_from([1, 4, 8]))
-def test_a_cancelled_export_sends_nothing_after_the_cancel_returned(delay: float, n: int) -> None:
+@given(at=st.integers(1, 90), n=st.sampled_from([1, 4, 8]))
+def test_a_cancelled_export_sends_nothing_after_the_cancel_returned(at: int, n: int) -> None:
     fake = FakeIntercom(TOKEN, rate_limit=None)
     contact_id = heavy_contact(fake, 40)
-    wire = Counting(fake, hold=0.004)
+    wire = Counting(fake)
     resolver = IntercomResolver(TOKEN, transport=wire, export_messages=True, max_in_flight=n)
-    cancelled_at: list[float] = []
-
-    async def scenario() -> int:
-        task = asyncio.ensure_future(resolver.export_subject(ref(contact_id)))
-        await asyncio.sleep(delay)
-        cancelled_at.append(time.monotonic())
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return fake.count()
-
-    sent = asyncio.run(scenario())
-    time.sleep(0.03)
+    sent = _cancel_at(at, lambda: resolver.export_subject(ref(contact_id)), wire)
     assert fake.count() == sent
-    # Only requests already past the stop check when the cancel was delivered may start: at
-    # most one per thread of the call.
-    assert sum(1 for at, _ in wire.started if at > cancelled_at[0]) <= n
+    if wire.started_before_cancel is not None:
+        # Only requests already past the stop check when the cancel was delivered may
+        # start: at most one per thread of the call.
+        assert len(wire.started) - wire.started_before_cancel <= n
 
 
 @settings(max_examples=12, deadline=None)
-@given(delay=st.floats(0.0, 0.3), n=st.sampled_from([1, 4, 8]))
-def test_a_cancelled_erasure_never_deletes_afterwards(delay: float, n: int) -> None:
-    fake = FakeIntercom(TOKEN, rate_limit=None, latency=0.004)
+@given(at=st.integers(1, 110), n=st.sampled_from([1, 4, 8]))
+def test_a_cancelled_erasure_never_deletes_afterwards(at: int, n: int) -> None:
+    fake = FakeIntercom(TOKEN, rate_limit=None)
     contact_id = heavy_contact(fake, 25)
+    wire = Counting(fake)
     resolver = IntercomResolver(
-        TOKEN, transport=fake, erasure_policy="redact_messages", max_in_flight=n
+        TOKEN, transport=wire, erasure_policy="redact_messages", max_in_flight=n
     )
-    sent = _cancel_after(delay, resolver.erase_subject(ref(contact_id)), fake)
-    time.sleep(0.03)
+    sent = _cancel_at(at, lambda: resolver.erase_subject(ref(contact_id)), wire)
     assert fake.count() == sent
     if fake.contact(contact_id) is None:  # deleted before the cancel came: after every redaction
         assert unredacted_by(fake, contact_id) == 0
@@ -288,28 +317,30 @@ def test_a_timed_out_call_returns_only_once_its_requests_are_done() -> None:
         return fake.count()
 
     sent = asyncio.run(scenario())
-    time.sleep(0.05)
-    assert fake.count() == sent < 60
+    assert fake.count() == sent < 60  # 61 requests of 10 ms, 4 at a time, outlast 50 ms
 
 
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(delay=st.floats(0.02, 0.3))
-def test_a_cancelled_bulk_run_sends_nothing_after_it_returned(tmp_path: Path, delay: float) -> None:
-    fake = FakeIntercom(TOKEN, rate_limit=None, latency=0.003)
+@given(at=st.integers(1, 150))
+def test_a_cancelled_bulk_run_sends_nothing_after_it_returned(tmp_path: Path, at: int) -> None:
+    fake = FakeIntercom(TOKEN, rate_limit=None)
     ids = [heavy_contact(fake, 6) for _ in range(8)]
+    wire = Counting(fake)
     resolver = IntercomResolver(
-        TOKEN, transport=fake, erasure_policy="redact_messages", max_in_flight=4
+        TOKEN, transport=wire, erasure_policy="redact_messages", max_in_flight=4
     )
-    path = tmp_path / f"run-{delay}.journal"
+    path = tmp_path / f"run-{at}.journal"
     with Journal(path, key=journal_key(secret=TOKEN)) as journal:
         limiter = RateLimiter()
-        work = run_bulk(
-            resolver, "erase", parse_subjects(ids), journal, limiter=limiter, concurrency=3
+        sent = _cancel_at(
+            at,
+            lambda: run_bulk(
+                resolver, "erase", parse_subjects(ids), journal, limiter=limiter, concurrency=3
+            ),
+            wire,
         )
-        sent = _cancel_after(delay, work, fake)
-        time.sleep(0.03)
         assert fake.count() == sent
         counts = journal.counts()
     assert counts.get(SubjectState.FAILED, 0) == 0  # a cancellation is no failure

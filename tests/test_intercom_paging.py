@@ -489,7 +489,7 @@ def test_rectify_sends_null_to_clear_and_refuses_non_text() -> None:
     ("headers", "expected"),
     [
         ({"retry-after": "3"}, 3.0),
-        ({"retry-after": "-4"}, 0.0),
+        ({"retry-after": "-4"}, None),  # negative: no wait named, the default pause
         ({"retry-after": email.utils.formatdate(999_990, usegmt=True)}, 0.0),
         ({"retry-after": email.utils.formatdate(1_000_030, usegmt=True)}, 30.0),
         ({"retry-after": "soon", "x-ratelimit-reset": "1000010"}, 10.0),

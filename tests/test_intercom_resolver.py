@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import math
+import threading
 
 import httpx
 import pytest
@@ -517,6 +519,40 @@ async def test_neither_token_nor_id_reaches_the_logs(caplog: pytest.LogCaptureFi
     assert "a@b.c" not in logged
 
 
+async def test_httpcore_debug_logs_never_carry_a_response_header_of_ours(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real socket (httpcore logs only there) answering 302 with an id and an email."""
+    location = f"https://elsewhere.example/contacts/{CONTACT_ID}?email=someone%40example.com"
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_DELETE(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("X-Echo", "someone@example.com")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        with caplog.at_level(logging.DEBUG), pytest.raises(IntercomRedirectError):
+            await IntercomResolver(TOKEN, base_url=base_url).erase_subject(REF)
+    finally:
+        server.shutdown()
+        server.server_close()
+    traced = [r for r in caplog.records if r.name.startswith("httpcore")]
+    assert any(r.getMessage() == "receive_response_headers.complete" for r in traced)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("elsewhere.example", "someone", CONTACT_ID, TOKEN):
+        assert secret not in logged
+
+
 async def test_a_borrowed_transport_is_not_closed_by_the_resolver() -> None:
     class Counting(httpx.MockTransport):
         closed = 0
@@ -548,3 +584,25 @@ async def test_hooks_see_every_request_and_response() -> None:
         TOKEN, transport=world.transport(), hooks=Hooks(), sections=CORE
     ).export_subject(REF)
     assert seen == ["> GET", "< 200", "> POST", "< 200"]
+
+
+async def test_an_empty_export_says_whether_the_contact_may_be_held_out_of_sight() -> None:
+    from dsr_resolvers.contract import Presence
+    from dsr_resolvers.testing import FakeIntercom
+
+    fake = FakeIntercom(TOKEN)
+    archived = fake.add_contact(email="archived@example.com")
+    fake.archive_contact(archived)
+    held = fake.add_contact(email="held@example.com")
+
+    def ref(value: str) -> SubjectRef:
+        return SubjectRef(kind="intercom", value=value)
+
+    plain = IntercomResolver(TOKEN, transport=fake)
+    reaching = IntercomResolver(TOKEN, transport=fake, export_archived=True)
+    assert (await plain.export_subject(ref(held))).presence is Presence.HELD
+    hidden = await plain.export_subject(ref(archived))
+    assert (hidden.records, hidden.presence) == ((), Presence.NOT_VISIBLE)
+    assert (await reaching.export_subject(ref(archived))).presence is Presence.HELD
+    gone = await reaching.export_subject(ref("6657a1b2c3d4e5f6a7b8c9ff"))
+    assert (gone.records, gone.presence) == ((), Presence.ABSENT)

@@ -127,7 +127,7 @@ def test_delete_contact_states_no_counts_rather_than_zero() -> None:
     assert entry.outcome == "erased"
     assert entry.confirmed is None
     again = asyncio.run(resolver.erase_subject(SubjectRef(kind="intercom", value=contact)))
-    assert ContactErasure.of(contact, again).outcome == "already_absent"
+    assert ContactErasure.of(contact, again).outcome == "no_contact"
 
 
 def test_the_surface_digest_changes_with_the_surface() -> None:
@@ -159,3 +159,31 @@ def test_the_receipt_renders_inert_in_both_languages() -> None:
     assert "Erasure receipt" in english
     assert "Löschbestätigung" in german
     assert "every read-back confirms it" in english
+
+
+def test_a_receipt_of_ids_the_system_does_not_know_has_a_status_of_its_own() -> None:
+    from datetime import UTC, datetime
+
+    from dsr_resolvers.contract import ResolverErasure
+
+    unknown = ResolverErasure(resolver="intercom", already_absent=True, no_record=True)
+    erased = ResolverErasure(resolver="intercom")
+    gone = ReadBack(checked_at=datetime.now(UTC), contact_exists=False, erased=True)
+
+    def receipt(*entries: ContactErasure) -> ErasureReceipt:
+        now = datetime.now(UTC)
+        return ErasureReceipt(
+            resolver="intercom",
+            requested_at=now,
+            completed_at=now,
+            policy="delete_contact",
+            contacts=entries,
+            surface_sha256="0" * 64,
+        )
+
+    only_unknown = receipt(ContactErasure.of("a", unknown, gone))
+    assert only_unknown.status == "no_contact"
+    assert only_unknown.contacts[0].outcome == "no_contact"
+    mixed = receipt(ContactErasure.of("a", unknown, gone), ContactErasure.of("b", erased, gone))
+    assert mixed.status == "complete"
+    assert [c.outcome for c in mixed.contacts] == ["no_contact", "erased"]

@@ -27,9 +27,9 @@ SHOWN = frozenset(
     {
         # what a thing is, where it lives, which system: never whom it is about
         "resolver", "kind", "source", "field", "fields", "role", "type", "format", "matched_on",
-        "workspace", "workspaces",  # the operator's names for its Intercom workspaces
-        # counts and settings by name
-        "counts", "options", "policy", "library_version", "surface_sha256",
+        # counts and settings by name; a workspace is the controller's own account name
+        "workspace", "workspaces", "counts", "options", "policy", "library_version",
+        "surface_sha256",
         # words for people: the contract forbids personal data in them
         "detail", "stop_detail", "notes", "reason",
         # the controller's record of processing: the controller's own words and contacts

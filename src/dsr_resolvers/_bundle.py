@@ -89,7 +89,7 @@ class SubjectRecords:
     contact_id: str = field(repr=False)
     records: tuple[ExportRecord, ...]
     role: str | None = None
-    held_not_exported: tuple[str, ...] = ()
+    held_not_exported: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

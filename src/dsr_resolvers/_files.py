@@ -14,6 +14,9 @@ such files, for the library and the command line alike:
 | target, then fsync the directory       | the rename itself survives a power cut               |
 | any failure (a full disk, a kill)      | the temporary file is removed; the target untouched  |
 
+Directories made for such files (an export folder, a receipts folder, and any parent they
+need) are owner-only, 0700 whatever the umask: ``make_private_directory``.
+
 Content is written as it is produced (``chunks``), so a report of a million subjects never has
 to be held in memory whole.
 """
@@ -27,7 +30,12 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["write_atomically", "write_json_atomically", "write_text_atomically"]
+__all__ = [
+    "make_private_directory",
+    "write_atomically",
+    "write_json_atomically",
+    "write_text_atomically",
+]
 
 
 def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
@@ -71,3 +79,24 @@ def write_json_atomically(path: Path, payload: object) -> None:
     """Write ``payload`` as indented JSON to ``path``, atomically, readable by the owner only."""
     text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
     write_atomically(path, (text.encode(),))
+
+
+def make_private_directory(path: Path) -> None:
+    """Create ``path`` and any missing parent as owner-only directories (0700, any umask).
+
+    Directories that already exist are left as they are.
+
+    Raises:
+        OSError: A component cannot be created (a file in the way, no permission).
+    """
+    missing = []
+    current = path
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by someone else: theirs
+            directory.mkdir(mode=0o700)
+            os.chmod(directory, 0o700)  # mkdir's mode passes through the umask

@@ -1,13 +1,14 @@
 """Bulk erasure and export: thousands of subjects, at Intercom's full rate, resumable.
 
 A retention policy ("erase every lead inactive for three years") or a batch of access requests
-turns into a file of contact ids or email addresses. ``run_bulk`` works through it with many
+turns into a file of contact ids or email addresses, or a CSV of people (contact id, email,
+phone, external id, reference a row). ``run_bulk`` works through it with many
 requests in flight, paced by a :class:`RateLimiter` that reads Intercom's rate-limit headers,
 and records every subject in a SQLite :class:`Journal` before each change and after it, so
 that a run killed at any instant resumes where it stopped without erasing anyone twice or
 losing a contact id. A refused token or a failed local write stops the run with the rest left
 ``pending``; memory stays flat however long the input. The journal and the report hold keyed
-hashes and Intercom ids, never an address.
+hashes and Intercom ids, never an address, a phone or an external id.
 
 Example:
     >>> from dsr_resolvers.bulk import Journal, RateLimiter, read_subjects, run_bulk
@@ -60,6 +61,7 @@ from dsr_resolvers.bulk._runner import (
     RetryPolicy,
     run_bulk,
     run_options,
+    subject_contacts,
 )
 
 __all__ = [
@@ -98,4 +100,5 @@ __all__ = [
     "read_subjects",
     "run_bulk",
     "run_options",
+    "subject_contacts",
 ]

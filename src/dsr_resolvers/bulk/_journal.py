@@ -111,7 +111,9 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "3"
+SCHEMA_VERSION: Final = "4"
+"""3: the ``workspace`` column. 4: subjects may be phones, external ids or rows of several
+identifiers (``person``); a schema 3 journal's narrower CHECK would drop them silently."""
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -121,7 +123,8 @@ _SCHEMA: Final = (
         key        TEXT PRIMARY KEY,
         workspace  TEXT NOT NULL DEFAULT '',
         line       INTEGER NOT NULL,
-        kind       TEXT NOT NULL CHECK (kind IN ('contact_id', 'email')),
+        kind       TEXT NOT NULL
+                   CHECK (kind IN ('contact_id', 'email', 'phone', 'external_id', 'person')),
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,
@@ -370,6 +373,28 @@ class Journal:
         In a journal of several workspaces, grouped by workspace (in name order), each in
         input order. Memory stays flat however many subjects the journal holds.
         """
+        for row in self._rows(states, _SELECT_OUTCOME):
+            yield _outcome_from_row(row)
+
+    @property
+    def created_at(self) -> datetime:
+        """When the journal was created: the start of its first run."""
+        with self._reading() as db:
+            row = db.execute("SELECT value FROM meta WHERE name = 'created_at'").fetchone()
+        return datetime.fromisoformat(row[0])
+
+    def finished(self) -> Iterator[tuple[SubjectOutcome, datetime]]:
+        """Every ``done`` subject with when it was recorded done, whichever run finished it.
+
+        Grouped by workspace, each in input order, a page at a time: what erasure receipts
+        are written from.
+        """
+        for row in self._rows([SubjectState.DONE], _SELECT_FINISHED):
+            yield _outcome_from_row(row[:-1]), datetime.fromtimestamp(row[-1], UTC)
+
+    def _rows(self, states: Iterable[SubjectState] | None, select: str) -> Iterator[Any]:
+        """Rows of ``select`` (``key, line`` first, ``workspace`` eighth), grouped by workspace,
+        each in input order, a page at a time."""
         wanted = None if states is None else sorted({SubjectState(s).value for s in states})
         last: tuple[str, int] = ("", 0)
         while True:
@@ -379,11 +404,9 @@ class Journal:
                 where += f" AND state IN ({','.join('?' * len(wanted))})"
                 params.extend(wanted)
             with self._reading() as db:
-                rows = db.execute(
-                    f"{_SELECT_OUTCOME} {where} ORDER BY workspace, line LIMIT {_BATCH}", params
-                ).fetchall()
-            for row in rows:
-                yield _outcome_from_row(row)
+                query = f"{select} {where} ORDER BY workspace, line LIMIT {_BATCH}"
+                rows = db.execute(query, params).fetchall()
+            yield from rows
             if len(rows) < _BATCH:
                 return
             last = (rows[-1][7], rows[-1][1])
@@ -702,6 +725,9 @@ def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> No
 
 _SELECT_OUTCOME: Final = (
     "SELECT key, line, kind, state, attempts, outcome, error, workspace FROM subjects"
+)
+_SELECT_FINISHED: Final = (
+    "SELECT key, line, kind, state, attempts, outcome, error, workspace, updated_at FROM subjects"
 )
 
 

@@ -12,8 +12,15 @@ How requests are paced:
 | situation                     | what the limiter does                                        |
 |-------------------------------|--------------------------------------------------------------|
 | before any header arrives,    | assumes 1,666 calls per 10 s (Intercom's documented default, |
-| or behind a proxy that strips | 10,000 a minute) and starts at once; a 429 without headers   |
-| them                          | halves the assumption (down to 1 per window)                 |
+| or behind a proxy that strips | 10,000 a minute) and starts at once                          |
+| them                          |                                                              |
+| a 429 without any header, or  | cuts the assumed limit by 30% (once per burst: 429s of       |
+| with a negative or malformed  | requests sent before the last 429 arrived are the same       |
+| ``Retry-After``               | news); the next request waits a slot of the lower rate;      |
+|                               | 429s in a row with no success between pause everyone 0.5 s, |
+|                               | doubling (at most a window)                                  |
+| header-less successes         | each raises the assumed limit by 1/50 of the default         |
+|                               | (additive increase), never above the default                 |
 | inside a window               | spreads the calls left (minus a small headroom) evenly over  |
 |                               | the time left to the reset, so the window is used up as it   |
 |                               | ends, without a burst at its start that trips it             |
@@ -21,8 +28,8 @@ How requests are paced:
 | a response from a new window  | adopts its reset and remaining count at once, waking waiters |
 | another client shares the app | lowers the estimate to what the headers say, less the calls  |
 |                               | still in flight                                              |
-| a 429                         | pauses *every* worker until the reset it names (at least     |
-|                               | 0.5 s, doubling while 429s repeat), then a fresh window      |
+| a 429 naming a reset or a     | pauses *every* worker until the reset it names (at least     |
+| ``Retry-After``               | 0.5 s, doubling while 429s repeat), then a fresh window      |
 | two different resets          | learns the window length from their distance                 |
 | a Retry-After beyond one      | clamped to one window (a reset: to a minute, the longest     |
 | window, a reset beyond a      | window any published limit uses): never slept on. A reset in |
@@ -39,6 +46,7 @@ clock and a sleep function and run without real sleeps.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 import time
@@ -48,13 +56,53 @@ from typing import Final
 
 import httpx
 
-__all__ = ["LimiterStats", "RateLimiter", "RequestAbortedError", "bounded_retry_after"]
+__all__ = [
+    "LimiterStats",
+    "RateLimiter",
+    "RequestAbortedError",
+    "SentCounter",
+    "bounded_retry_after",
+]
 
 _LONGEST_WINDOW: Final = 60.0
 """The furthest a reset header may lie ahead: a per-minute window, the longest published."""
 
+_PAUSE: Final = 0.5
+"""The default pause after a 429, doubling while 429s repeat (a header-less one: from the
+second 429 in a row)."""
+
+_DECREASE: Final = 0.7
+"""Without headers, a 429 cuts the assumed limit to this share of itself (once per burst)."""
+
+_RECOVERY_STEPS: Final = 50
+"""Without headers, successes raise the limit by this share of the assumed one (1/50 each)."""
+
 _STALE_REQUEST_SECONDS: Final = 120.0
 """A request with no response after this long failed in transport; stop counting it."""
+
+
+class SentCounter:
+    """Counts the requests a limiter lets through in the context it is :meth:`watching` in.
+
+    The bulk runner watches each subject's attempt with one, so that an interrupted run can
+    tell a subject with a request on the wire (in doubt) from one still waiting for its slot
+    (a 429 pause): the resolver's worker threads run in a copy of the caller's context.
+    """
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def watching(self) -> contextvars.Token[SentCounter | None]:
+        """Count from now on in the current context; give the token back to ``_WATCH.reset``."""
+        self.sent = 0
+        return _WATCH.set(self)
+
+
+_WATCH: Final[contextvars.ContextVar[SentCounter | None]] = contextvars.ContextVar(
+    "dsr_sent_counter", default=None
+)
 
 
 class RequestAbortedError(RuntimeError):
@@ -124,6 +172,8 @@ class RateLimiter:
         self._sleep = sleep
         self._cond = threading.Condition()
         self._limit = assumed_limit
+        self._ceiling = assumed_limit
+        self._step = max(1, assumed_limit // _RECOVERY_STEPS)
         self._limit_known = False
         self._window = window
         self._window_learned = False
@@ -180,6 +230,9 @@ class RateLimiter:
                 self._wait(slot - now)
             self._reserved -= 1
             self._requests += 1
+            counter = _WATCH.get()
+            if counter is not None:
+                counter.sent += 1
             self._forget_stale(now)
             self._pending[id(request)] = now
 
@@ -204,6 +257,8 @@ class RateLimiter:
                 self._consecutive_429 = 0
                 if headers is not None:
                     self._on_headers(now, headers)
+                elif not self._limit_known:
+                    self._recover(now)
 
     def abort_waiting(self) -> None:
         """Fail every request waiting for its slot right now; later requests are paced as usual.
@@ -343,6 +398,16 @@ class RateLimiter:
             self._window_learned = True
         self._tolerance = min(1.0, self._window / 4)
 
+    def _recover(self, now: float) -> None:
+        # Additive increase: without headers, each success wins back a little of what the
+        # 429s took, never beyond the assumed (documented default) limit.
+        if self._limit >= self._ceiling:
+            return
+        step = min(self._step, self._ceiling - self._limit)
+        self._limit += step
+        if self._window_end is not None and self._window_end > now:
+            self._remaining += step * (self._window_end - now) / self._window
+
     def _on_rate_limited(
         self,
         now: float,
@@ -353,19 +418,31 @@ class RateLimiter:
         self._rate_limited += 1
         # Requests already in flight when a pause began come back 429 as one burst: only a
         # 429 for a request sent after the last pause began is news that the pause was short.
-        if sent_at is None or sent_at > self._last_pause_at:
+        news = sent_at is None or sent_at > self._last_pause_at
+        if news:
             self._consecutive_429 += 1
         self._last_pause_at = now
+        reset_at = _retry_at(response, headers, now, self._window)
         if headers is not None:
             self._limit = headers.limit
             self._limit_known = True
         elif not self._limit_known:
-            # No header to steer by (a proxy strips them): the assumed limit was too high.
-            self._limit = max(1, self._limit // 2)
-        reset_at = _retry_at(response, headers, now, self._window)
+            # No header to steer by (a proxy strips them): the limit assumed was too high.
+            # Multiplicative decrease, once per burst; successes win it back (_recover).
+            if not news:
+                return
+            self._limit = max(1, math.floor(self._limit * _DECREASE))
         # At least a short pause, doubling while 429s repeat: a reset already in the past
         # (clock skew, a proxy's 429) must not turn into a tight retry loop.
-        floor = min(self._window, 0.5 * 2 ** max(0, self._consecutive_429 - 1))
+        if headers is not None or reset_at is not None:
+            floor = min(self._window, _PAUSE * 2 ** max(0, self._consecutive_429 - 1))
+        elif self._consecutive_429 > 1:
+            # 429s repeat with no success between: the proxy's window is spent. Back off.
+            floor = min(self._window, _PAUSE * 2 ** (self._consecutive_429 - 2))
+        else:
+            # A lone 429 among successes: the lowered rate is the pause; the next request
+            # waits at least one slot of it.
+            floor = self._window / self._budget()
         resume_at = max((now if reset_at is None else reset_at) + self._guard, now + floor)
         self._paused_until = max(self._paused_until, resume_at)
         self._window_end = self._paused_until
@@ -435,18 +512,19 @@ def _request_id(response: httpx.Response) -> int | None:
 
 
 def bounded_retry_after(value: object, *, most: float) -> float | None:
-    """A ``Retry-After`` in seconds, clamped to ``[0, most]``; ``None`` when unusable.
+    """A ``Retry-After`` in seconds, at most ``most``; ``None`` when unusable.
 
-    Non-finite values (``inf``, ``nan``) and text that is not a number are ignored; a value
-    above ``most`` (``100000``, ``1e12``) is clamped rather than slept on or refused.
+    Negative and non-finite values (``-5``, ``inf``, ``nan``) and text that is not a number
+    are unusable: the caller takes its default pause, never none. A value above ``most``
+    (``100000``, ``1e12``) is clamped rather than slept on or refused.
     """
     try:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(seconds):
+    if not math.isfinite(seconds) or seconds < 0:
         return None
-    return min(max(0.0, seconds), most)
+    return min(seconds, most)
 
 
 def _retry_at(

@@ -14,6 +14,8 @@ exactly that, with lookups and the contract's read-only erasure plans
 |                                       | archived Intercom contact) or ``absent``, and the    |
 |                                       | plan's ``counts``                                    |
 | an address with no contact            | no contact: nothing held                             |
+| a contact only the row's phone led to | listed with ``phone_only=True``; the run leaves it   |
+|                                       | out unless ``include_phone_only``                    |
 | a transient failure (5xx, 429, ...)   | retried under the :class:`RetryPolicy`, then the     |
 |                                       | subject's ``error`` (type and status)                |
 | refused credentials                   | the plan stops: ``CredentialsError`` is raised |
@@ -31,9 +33,9 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind
+from dsr_resolvers.bulk._inputs import SearchedKind, Subject, SubjectKind
 from dsr_resolvers.bulk._report import FailureInfo
-from dsr_resolvers.bulk._runner import RetryPolicy, retrying, subject_ids
+from dsr_resolvers.bulk._runner import RetryPolicy, retrying, subject_contacts
 from dsr_resolvers.contract import (
     CredentialsError,
     LookupResolver,
@@ -55,6 +57,8 @@ class ContactPlan(BaseModel):
             unseen) or ``absent``; ``None``: the resolver cannot plan.
         counts: What the erasure would find or do, by the resolver's names (Intercom, under
             ``redact_messages``: ``conversations_scanned``, ``messages_to_redact``, ...).
+        phone_only: Only the row's phone number led to this contact: a run leaves it out
+            unless ``include_phone_only`` (numbers are reassigned).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,6 +66,7 @@ class ContactPlan(BaseModel):
     contact_id: str = Field(repr=False)
     presence: Presence | None = None
     counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
+    phone_only: bool = False
 
     @property
     def to_erase(self) -> bool:
@@ -75,7 +80,8 @@ class SubjectPlan(BaseModel):
 
     Attributes:
         line: The 1-based input line that named the subject first.
-        kind: Whether the line was a contact id or an email address.
+        kind: Whether the line was a contact id, an email address, ... or several (``person``).
+        searched: The identifier kinds the subject was looked for by (never their values).
         contacts: The contacts the erasure would reach.
         error: Why the subject could not be planned, when it could not.
     """
@@ -84,6 +90,7 @@ class SubjectPlan(BaseModel):
 
     line: int
     kind: SubjectKind
+    searched: tuple[SearchedKind, ...] = ()
     contacts: tuple[ContactPlan, ...] = ()
     error: FailureInfo | None = None
 
@@ -128,21 +135,27 @@ async def plan_bulk_erase(
 
 
 async def _plan(resolver: Resolver, subject: Subject, policy: RetryPolicy) -> SubjectPlan:
+    named = {"line": subject.line, "kind": subject.kind, "searched": subject.searched_kinds}
     try:
-        if subject.kind is SubjectKind.EMAIL and not isinstance(resolver, LookupResolver):
-            raise ValueError("the resolver cannot look email addresses up")
-        ids = await retrying(lambda: subject_ids(resolver, subject), policy)
-        contacts = [await _contact(resolver, cid, policy) for cid in dict.fromkeys(ids)]
+        if subject.search and not isinstance(resolver, LookupResolver):
+            raise ValueError("the resolver cannot look contacts up")
+        ids, phone_only = await retrying(lambda: subject_contacts(resolver, subject), policy)
+        contacts = [await _contact(resolver, cid, policy) for cid in ids]
+        contacts += [await _contact(resolver, cid, policy, phone_only=True) for cid in phone_only]
     except CredentialsError:
         raise
     except Exception as error:  # refused for this subject, or transient and out of retries
-        return SubjectPlan(line=subject.line, kind=subject.kind, error=FailureInfo.of(error))
-    return SubjectPlan(line=subject.line, kind=subject.kind, contacts=tuple(contacts))
+        return SubjectPlan(**named, error=FailureInfo.of(error))
+    return SubjectPlan(**named, contacts=tuple(contacts))
 
 
-async def _contact(resolver: Resolver, contact_id: str, policy: RetryPolicy) -> ContactPlan:
+async def _contact(
+    resolver: Resolver, contact_id: str, policy: RetryPolicy, *, phone_only: bool = False
+) -> ContactPlan:
     if not isinstance(resolver, PlanningResolver):
-        return ContactPlan(contact_id=contact_id)
+        return ContactPlan(contact_id=contact_id, phone_only=phone_only)
     ref = SubjectRef(kind=resolver.name, value=contact_id)
     plan = await retrying(lambda: resolver.plan_erasure(ref), policy)
-    return ContactPlan(contact_id=contact_id, presence=plan.presence, counts=plan.counts)
+    return ContactPlan(
+        contact_id=contact_id, presence=plan.presence, counts=plan.counts, phone_only=phone_only
+    )

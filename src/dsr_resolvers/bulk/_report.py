@@ -19,12 +19,18 @@ Subject results, and the contact results they are made of:
 |           |                       | 404 after this journal asked for the deletion counts too) |
 | erase     | ``already_absent``    | every contact was gone before this journal asked (404)    |
 | erase     | ``not_found``         | the email address matched no contact: nothing held        |
+| erase     | ``left_out``          | only contacts the phone number alone led to were found;   |
+|           |                       | left out (numbers are reassigned): ``include_phone_only`` |
 | export    | ``exported``          | every contact exported into the subject's file            |
-| export    | ``not_found``         | no contact (an unknown address, or a 404 on the id)       |
+| export    | ``not_found``         | no contact (an unknown address, or a 404 on the id even   |
+|           |                       | to unarchive it, with ``export_archived``)                |
+| export    | ``not_visible``       | a 404 on the id without ``export_archived``: the contact  |
+|           |                       | may be archived, so held: rerun with ``export_archived``  |
 
 Contact results: ``found`` (looked up, nothing sent yet) and ``requested`` (the erasure was
 sent, its answer not yet recorded: in doubt) appear only on subjects not yet ``done``; they are
 what lets a resumed run, and a reader of the report, name every contact a subject had.
+``left_out``: found by the row's phone number alone and not erased (no ``include_phone_only``).
 """
 
 from __future__ import annotations
@@ -81,8 +87,19 @@ class SubjectState(StrEnum):
     FAILED = "failed"
 
 
-SubjectResult = Literal["erased", "already_absent", "not_found", "exported"]
-ContactResult = Literal["found", "requested", "deleted", "already_absent", "exported", "not_found"]
+SubjectResult = Literal[
+    "erased", "already_absent", "not_found", "not_visible", "exported", "left_out"
+]
+ContactResult = Literal[
+    "found",
+    "requested",
+    "deleted",
+    "already_absent",
+    "exported",
+    "not_found",
+    "not_visible",
+    "left_out",
+]
 StopReason = Literal["refused", "local_failure"]
 """Why a run stopped before its input was worked through (see :class:`BulkSummary`)."""
 

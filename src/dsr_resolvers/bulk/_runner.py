@@ -7,8 +7,11 @@ concurrency, and neither is the number of requests a killed run can leave in dou
 What happens to one subject, each journal write committed before the next step:
 
 1. the journal records the attempt (``running``, attempts + 1) *before* anything is sent;
-2. an email address is resolved to every subject holding it (``find_subjects``), and the
-   ids are journalled (``found``) *before* the first change: a kill after that loses no id;
+2. a subject's email, phone and external id are resolved to every subject holding any of
+   them (one ``find_subjects``, :func:`subject_contacts`), and the ids are journalled
+   (``found``) *before* the first change: a kill after that loses no id. A contact only the
+   phone led to is journalled ``left_out`` and not erased (numbers are reassigned) unless
+   ``include_phone_only``;
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
    (a kill or a lost answer in between): then the 404 is the echo of its own deletion and the
@@ -70,10 +73,10 @@ from typing import Any, Final, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers._bundle import BUNDLE_FORMAT, ExportBundle, SubjectRecords, export_file_name
-from dsr_resolvers._files import write_json_atomically
-from dsr_resolvers.bulk._inputs import Subject, SubjectKind, SubjectList
+from dsr_resolvers._files import make_private_directory, write_json_atomically
+from dsr_resolvers.bulk._inputs import Subject, SubjectList
 from dsr_resolvers.bulk._journal import Journal, JournalEntry, JournalError
-from dsr_resolvers.bulk._limiter import RateLimiter, bounded_retry_after
+from dsr_resolvers.bulk._limiter import _WATCH, RateLimiter, SentCounter, bounded_retry_after
 from dsr_resolvers.bulk._report import (
     INTERRUPTED,
     BulkOperation,
@@ -92,6 +95,7 @@ from dsr_resolvers.contract import (
     CredentialsError,
     LookupResolver,
     Operation,
+    Presence,
     Resolver,
     ResolverError,
     ResolverExport,
@@ -156,10 +160,14 @@ class RetryPolicy(BaseModel):
         self, error: BaseException, throttled: int, rng: random.Random | None = None
     ) -> float:
         """The pause after the ``throttled``-th 429: its ``Retry-After`` clamped to
-        ``backoff_max`` (a non-finite one ignored), or the backoff when it names none."""
+        ``backoff_max``, or, when it names none (absent, negative, non-finite), the default
+        pause: the backoff's ceiling with half of it jittered, so never none."""
         stated = error.retry_after if isinstance(error, ThrottledError) else None
         retry_after = bounded_retry_after(stated, most=self.backoff_max)
-        return self.backoff(throttled, rng) if retry_after is None else retry_after
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, throttled - 1))
+        return ceiling / 2 + self.backoff(throttled, rng) / 2
 
 
 async def retrying(
@@ -234,6 +242,7 @@ async def run_bulk(
     progress: ProgressCallback | None = None,
     retry_failed: bool = True,
     options: Mapping[str, str] | None = None,
+    include_phone_only: bool = False,
 ) -> BulkSummary:
     """Erase or export every subject, skipping those the journal has already finished.
 
@@ -265,6 +274,9 @@ async def run_bulk(
         options: What decides the outcome besides the input, recorded in the journal and
             checked on resume; defaults to :func:`run_options` of the resolver (over several
             workspaces: of the first, without its name).
+        include_phone_only: Erase also the contacts only a row's phone number led to
+            (recorded as ``include_phone_only`` in the journal's options); without it they
+            are journalled ``left_out``, since phone numbers are reassigned.
 
     Returns:
         The counts of this run; ``stopped`` says whether it stopped early (a refused token, a
@@ -286,15 +298,15 @@ async def run_bulk(
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
     if not all(isinstance(r, LookupResolver) for _, r, _ in shares) and any(
-        s.kind is SubjectKind.EMAIL for s in source
+        s.search for s in source
     ):
         raise ValueError(
-            "the input names email addresses but the resolver cannot look them up "
-            "(it is not a LookupResolver)"
+            "the input names email addresses, phones or external ids but the resolver cannot"
+            " look them up (it is not a LookupResolver)"
         )
     if target is not None:
         for name, _, _ in shares:
-            (target / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_directory(target / name)
 
     if options is not None:
         chosen = dict(options)
@@ -302,6 +314,8 @@ async def run_bulk(
         chosen = run_options(shares[0][1], operation)
         if shares[0][0]:
             del chosen["resolver"]  # each workspace's resolver has its own name
+    if include_phone_only:
+        chosen["include_phone_only"] = "yes"
     registration = journal.register(
         operation, source, options=chosen, workspaces=[name for name, _, _ in shares]
     )
@@ -328,6 +342,7 @@ async def run_bulk(
             stats=_Stats(total=registration.total, skipped=skipped, runnable=runnable),
             workspace=name or None,
             files=files,
+            include_phone_only=include_phone_only,
         )
         if concurrency == "auto":
             ceiling = AUTO_CONCURRENCY_MAX if share_limiter is not None else _AUTO_WITHOUT_LIMITER
@@ -456,12 +471,24 @@ class _Progress:
         )
 
 
-async def subject_ids(resolver: Resolver, subject: Subject) -> tuple[str, ...]:
-    """The ids a subject names: itself, or every subject an email address leads to."""
-    if subject.kind is not SubjectKind.EMAIL:
-        return (subject.value,)
-    assert isinstance(resolver, LookupResolver)  # checked before a run or plan starts
-    return tuple(match.ref.value for match in await resolver.find_subjects(email=subject.value))
+async def subject_contacts(
+    resolver: Resolver, subject: Subject
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids a subject names, ``(reached, phone_only)``, in one lookup.
+
+    ``reached``: the contact id the row gives, and every subject the email or external id
+    leads to (a subject holding the phone too among them). ``phone_only``: the subjects only
+    the phone number leads to (``matched_on == {"phone"}``), which an erasure leaves out
+    unless asked: phone numbers are reassigned.
+    """
+    reached = [] if subject.contact_id is None else [subject.contact_id]
+    phone_only: list[str] = []
+    if subject.search:
+        assert isinstance(resolver, LookupResolver)  # checked before a run or plan starts
+        for match in await resolver.find_subjects(**subject.search):
+            (phone_only if match.matched_on == {"phone"} else reached).append(match.ref.value)
+    reached = list(dict.fromkeys(reached))
+    return tuple(reached), tuple(i for i in dict.fromkeys(phone_only) if i not in reached)
 
 
 def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str, str]:
@@ -550,6 +577,7 @@ class _Run:
     work: Iterator[JournalEntry]
     stats: _Stats
     files: Executor
+    include_phone_only: bool = False
     rng: random.Random = field(default_factory=random.Random)
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
@@ -623,9 +651,22 @@ class _Run:
             self.report_progress()
 
     async def attempts(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
+        # Requests the limiter lets through in each try (the resolver's threads run in a copy
+        # of this context): a subject waiting for its slot, in a 429 pause, has none.
+        wire = SentCounter()
+        watch = wire.watching()
+        try:
+            await self.tries(entry, contacts, wire)
+        finally:
+            _WATCH.reset(watch)
+
+    async def tries(
+        self, entry: JournalEntry, contacts: dict[str, ContactOutcome], wire: SentCounter
+    ) -> None:
         def before() -> None:
             if self.stopped is not None:
                 raise _StoppedError
+            wire.sent = 0
             self.write(self.journal.mark_running, entry.key)
 
         def on_retry(error: BaseException, info: FailureInfo) -> None:
@@ -634,6 +675,8 @@ class _Run:
             self.stats.rate_limited += isinstance(error, ThrottledError)
             self.write(self.journal.record_retry, entry.key, info)
             self.stats.retries += 1
+            if isinstance(error, ThrottledError):  # refused unprocessed: nothing in doubt
+                wire.sent = 0
 
         try:
             result, export_file = await retrying(
@@ -649,9 +692,12 @@ class _Run:
             self.leave_pending(entry, None)
             return
         except asyncio.CancelledError:
-            # Cancelled mid-subject: a request may or may not have reached Intercom. The row
-            # goes back to pending, so a rerun resumes it, marked so it can be counted in doubt.
-            self.leave_pending(entry, INTERRUPTED)
+            # Cancelled mid-subject: a request sent in this try may or may not have reached
+            # Intercom. The row goes back to pending, so a rerun resumes it, marked so it can
+            # be counted in doubt; a try still waiting for its first slot is only pending.
+            # Without a limiter nothing counts the requests: every such subject is in doubt.
+            on_the_wire = wire.sent > 0 or self.limiter is None
+            self.leave_pending(entry, INTERRUPTED if on_the_wire else None)
             raise
         except _LocalFailureError:
             raise
@@ -709,26 +755,32 @@ class _Run:
     async def attempt(
         self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
     ) -> tuple[SubjectResult, str | None]:
-        subject = entry.subject
-        contact_ids = await subject_ids(self.resolver, subject)
+        contact_ids, phone_only = await subject_contacts(self.resolver, entry.subject)
         if self.operation is BulkOperation.ERASE:
-            return await self.erase(entry, contact_ids, contacts), None
-        return await self.export(entry, contact_ids, contacts)
+            if self.include_phone_only:
+                contact_ids, phone_only = contact_ids + phone_only, ()
+            return await self.erase(entry, contact_ids, phone_only, contacts), None
+        return await self.export(entry, contact_ids + phone_only, contacts)
 
     async def erase(
         self,
         entry: JournalEntry,
         contact_ids: tuple[str, ...],
+        phone_only: tuple[str, ...],
         contacts: dict[str, ContactOutcome],
     ) -> SubjectResult:
         new = [cid for cid in dict.fromkeys(contact_ids) if cid not in contacts]
         for contact_id in new:
             contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="found")
-        if new and entry.subject.kind is SubjectKind.EMAIL:
-            # Intent before action: every id the address resolved to, before the first change.
+        for contact_id in phone_only:
+            contacts.setdefault(
+                contact_id, ContactOutcome(contact_id=contact_id, result="left_out")
+            )
+        if (new or phone_only) and entry.subject.search:
+            # Intent before action: every id the lookup resolved to, before the first change.
             self.record(entry, contacts)
         for contact_id, known in list(contacts.items()):
-            if known.result in ("deleted", "already_absent"):
+            if known.result in ("deleted", "already_absent", "left_out"):
                 continue
             requested_before = known.result == "requested"
             if not requested_before:
@@ -749,6 +801,8 @@ class _Run:
             return "not_found"
         if any(c.result == "deleted" for c in contacts.values()):
             return "erased"
+        if all(c.result == "left_out" for c in contacts.values()):
+            return "left_out"
         return "already_absent"
 
     def record(self, entry: JournalEntry, contacts: dict[str, ContactOutcome]) -> None:
@@ -767,12 +821,21 @@ class _Run:
         for contact_id, export in exports:
             contacts[contact_id] = ContactOutcome(
                 contact_id=contact_id,
-                result="exported" if export.records else "not_found",
+                result=(
+                    "exported"
+                    if export.records
+                    else "not_visible"  # no read shows it, yet it may be held (archived)
+                    if export.presence is Presence.NOT_VISIBLE
+                    else "not_found"
+                ),
                 records=len(export.records),
             )
-        result: SubjectResult = (
-            "exported" if any(c.result == "exported" for c in contacts.values()) else "not_found"
-        )
+        reached = {c.result for c in contacts.values()}
+        result: SubjectResult = "not_found"
+        if "exported" in reached:
+            result = "exported"
+        elif "not_visible" in reached:
+            result = "not_visible"
         # One file format for single and bulk exports: dsr_resolvers._bundle.
         name = export_file_name(entry.subject.line, entry.key)
         surface = (

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -118,8 +119,18 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
     sys.exit(ExitCode.INTERNAL)
 
 
-def _execute(body: Callable[[Io], int | None]) -> None:
-    """Run a command body at the error boundary and exit with its status."""
+ERROR_FORMAT: Final = "dsr-resolvers/error/v1"
+"""The ``format`` of the error document a JSON command prints when it stops on an error."""
+
+
+def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None:
+    """Run a command body at the error boundary and exit with its status.
+
+    With ``as_json`` (the command was asked for JSON), an error that stops the command before
+    it wrote anything on stdout (a refused token, a bad option) is also printed there, as
+    ``{"format": "dsr-resolvers/error/v1", "error": TEXT, "exit_code": N}``, so a script reading
+    stdout gets a document, never nothing.
+    """
     io = Io()
     try:
         status = body(io)
@@ -127,6 +138,10 @@ def _execute(body: Callable[[Io], int | None]) -> None:
         io.error(error.message)
         for detail in error.details:
             io.status(f"  {detail}")
+        if as_json and not io.wrote:
+            document: dict[str, object] = {"format": ERROR_FORMAT, "error": error.message}
+            document["exit_code"] = int(error.exit_code)
+            io.write(json.dumps(document, ensure_ascii=False) + "\n")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -269,12 +284,22 @@ def _command(
 
         def command(**options: Any) -> None:
             opened = {n: options.pop(n) for n, _, _ in declared if n in options}
+            # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
+            # is JSON by default, not asked for with --json.
+            as_json = (
+                options.get("as_json") is True or options.get("output_format") is LookupFormat.JSON
+            )
             if workspaces:
-                _execute(lambda io: body(io, lambda: _connect_each(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect_each(io, **opened), **options),
+                    as_json=as_json,
+                )
             elif connected:
-                _execute(lambda io: body(io, lambda: _connect(io, **opened), **options))
+                _execute(
+                    lambda io: body(io, lambda: _connect(io, **opened), **options), as_json=as_json
+                )
             else:
-                _execute(lambda io: body(io, **options))
+                _execute(lambda io: body(io, **options), as_json=as_json)
 
         command.__name__, command.__doc__ = body.__name__, body.__doc__
         command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
@@ -412,7 +437,8 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         metavar="FILE",
-        help="Write to FILE (atomically, mode 0600) instead of stdout.",
+        help="Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
+        "refused unless --force.",
         show_default=False,
     ),
 ]
@@ -425,6 +451,32 @@ EmailOption = Annotated[
         show_default=False,
     ),
 ]
+PhoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--phone",
+        metavar="NUMBER",
+        help="Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+        show_default=False,
+    ),
+]
+ExternalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--external-id",
+        metavar="ID",
+        help="Every contact (user or lead) with this external id.",
+        show_default=False,
+    ),
+]
+IncludePhoneOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-phone-only",
+        help="Also act on contacts matched by the phone number alone (left out by default: "
+        "numbers are reassigned).",
+    ),
+]
 ContactIdArgument = Annotated[
     str | None,
     typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
@@ -435,39 +487,39 @@ ContactIdArgument = Annotated[
     intercom_app,
     connected=True,
     workspaces=True,
-    short_help="List every contact (id and role) with an email or an external id.",
+    short_help="List every contact with an email, phone or external id, and what it matched.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
+        "dsr intercom lookup --email ada@example.com --phone '+44 20 7946 0958'",
         "dsr intercom lookup --external-id cust-1001 --json",
     ),
 )
 def lookup(
     io: Io,
     connect: ConnectEach,
-    email: Annotated[
-        str | None,
-        typer.Option("--email", metavar="EMAIL", help="Find by email.", show_default=False),
-    ] = None,
-    external_id: Annotated[
-        str | None,
-        typer.Option(
-            "--external-id", metavar="ID", help="Find the user by external id.", show_default=False
-        ),
-    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     output_format: Annotated[
         LookupFormat,
         typer.Option("--format", case_sensitive=False, help="A table, or JSON (as --json)."),
     ] = LookupFormat.TABLE,
     as_json: JsonOption = False,
 ) -> int:
-    """List every contact (id and role) with an email or an external id."""
+    """List every contact (users and leads) holding any of the identifiers given, combinable,
+    with its role and what it matched on: one search."""
     from dsr_resolvers.cli._intercom import run_lookup
 
     output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
 
     def one(connection: Connection, scoped: Io) -> int:
         run_lookup(
-            connection, scoped, email=email, external_id=external_id, output_format=output_format
+            connection,
+            scoped,
+            email=email,
+            phone=phone,
+            external_id=external_id,
+            output_format=output_format,
         )
         return ExitCode.OK
 
@@ -492,6 +544,8 @@ def export(
     connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     messages: Annotated[
         bool, typer.Option("--messages", help="Include the messages the contact wrote.")
     ] = False,
@@ -510,8 +564,13 @@ def export(
     ] = False,
     processing_record: ProcessingRecordOption = None,
     language: LanguageOption = "en",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing --out file (written atomically)."),
+    ] = False,
 ) -> int:
-    """Export everything held about a contact, or every contact of an email (Art. 15).
+    """Export everything held about a contact, or every contact of an email, phone or
+    external id (Art. 15).
 
     The JSON bundle lists each contact's records (field, category, value, source) and the
     covered surface they were produced under. If any contact fails, nothing is written.
@@ -540,6 +599,8 @@ def export(
             scoped,
             contact_id=contact_id,
             email=email,
+            phone=phone,
+            external_id=external_id,
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
@@ -548,6 +609,7 @@ def export(
             csv_raw=csv_raw,
             processing=processing,
             language=language,
+            force=force,
         )
         return ExitCode.OK
 
@@ -571,6 +633,9 @@ def erase(
     connect: ConnectEach,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     policy: PolicyOption = "delete_contact",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
@@ -603,10 +668,11 @@ def erase(
     ] = None,
     language: LanguageOption = "en",
 ) -> int:
-    """Erase a contact, or every contact of an email: the user and each lead (Art. 17).
+    """Erase a contact, or every contact of an email, phone or external id (Art. 17).
 
     Asks before erasing when run on a terminal; without a terminal, --yes is required.
-    Erasing a contact that is already gone succeeds.
+    Erasing a contact that is already gone succeeds. A contact matched by the phone alone is
+    listed but left out unless --include-phone-only.
     """
     from dsr_resolvers.cli._deliverables import ReceiptRequest
     from dsr_resolvers.cli._intercom import run_erase
@@ -622,6 +688,9 @@ def erase(
             scoped,
             contact_id=contact_id,
             email=email,
+            phone=phone,
+            external_id=external_id,
+            include_phone_only=include_phone_only,
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
@@ -643,15 +712,21 @@ def erase(
     connected=True,
     workspaces=True,
     short_help="Check that erased contacts are gone.",
-    epilog=example("dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages"),
+    epilog=example(
+        "dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages",
+        "dsr intercom verify --email ada@example.com --phone '+44 20 7946 0958'",
+    ),
 )
 def verify(
     io: Io,
     connect: ConnectEach,
     contact_ids: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
-    ],
+    ] = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
     policy: VerifyPolicyOption = "delete_contact",
     as_json: JsonOption = False,
 ) -> int:
@@ -661,11 +736,16 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
-    from dsr_resolvers.cli._intercom import run_verify
+    from dsr_resolvers.cli._intercom import Identifiers, run_verify
 
     def one(connection: Connection, scoped: Io) -> int:
         return run_verify(
-            connection, scoped, contact_ids=contact_ids, policy=policy, as_json=as_json
+            connection,
+            scoped,
+            contact_ids=contact_ids or [],
+            policy=policy,
+            as_json=as_json,
+            who=Identifiers(email=email, phone=phone, external_id=external_id),
         )
 
     return _in_each(io, connect(), one, as_json=as_json)
@@ -680,12 +760,17 @@ def verify(
         "--set 'name=Ada Lovelace'",
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --custom-attribute plan=behavioral "
         "--set custom_attributes.plan=pro",
+        "dsr intercom rectify --external-id cust-1001 --set 'name=Ada Lovelace'",
     ),
 )
 def rectify(
     io: Io,
     connect: Connect,
-    contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The contact.")],
+    contact_id: ContactIdArgument = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -705,8 +790,10 @@ def rectify(
     custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16)."""
-    from dsr_resolvers.cli._intercom import run_rectify
+    """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16); by
+    email, phone or external id, every contact they find (one matched by the phone alone only
+    with --include-phone-only)."""
+    from dsr_resolvers.cli._intercom import Identifiers, run_rectify
 
     changes = parse_changes(set_, clear)
     attributes = parse_custom_attributes(custom_attribute)
@@ -718,6 +805,8 @@ def rectify(
         changes=changes,
         custom_attributes=attributes,
         as_json=as_json,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+        include_phone_only=include_phone_only,
     )
 
 
@@ -882,7 +971,8 @@ InputOption = Annotated[
     typer.Option(
         "--input",
         metavar="FILE",
-        help="One contact id or email a line, or a CSV file whose header names the column.",
+        help="One contact id or email a line, or a CSV file: one person a row, any of the "
+        "columns contact_id, email, phone, external_id, and reference.",
     ),
 ]
 JournalOption = Annotated[
@@ -910,7 +1000,19 @@ ColumnOption = Annotated[
     typer.Option(
         "--column",
         metavar="NAME",
-        help="The CSV column to read (default: contact_id, intercom_id, id or email).",
+        help="Read this CSV column only (default: every identifier column of the header).",
+        show_default=False,
+    ),
+]
+
+
+ReceiptsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--receipts",
+        metavar="DIR",
+        help="Write the erasure receipt (KEY.json) of every subject the journal records "
+        "finished that has none in DIR yet, whichever run finished it.",
         show_default=False,
     ),
 ]
@@ -937,15 +1039,7 @@ def bulk_erase(
     column: ColumnOption = None,
     policy: PolicyOption = "delete_contact",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    receipts: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipts",
-            metavar="DIR",
-            help="Write an erasure receipt per subject this run finishes (KEY.json).",
-            show_default=False,
-        ),
-    ] = None,
+    receipts: ReceiptsOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
     ] = False,
@@ -957,8 +1051,11 @@ def bulk_erase(
             "subject by subject (schema in docs/cli.md).",
         ),
     ] = False,
+    include_phone_only: IncludePhoneOnlyOption = False,
 ) -> int:
-    """Erase every subject of a file: each contact id, and every contact of each email."""
+    """Erase every subject of a file: each contact id, and every contact of each email,
+    phone or external id a row names (one matched by a phone alone only with
+    --include-phone-only)."""
     from dsr_resolvers.bulk import BulkOperation
     from dsr_resolvers.cli._bulk import run_bulk_command
 
@@ -978,6 +1075,7 @@ def bulk_erase(
         receipts_dir=receipts,
         dry_run=dry_run,
         as_json=as_json,
+        include_phone_only=include_phone_only,
     )
 
 
@@ -988,13 +1086,16 @@ def bulk_erase(
     epilog=example(
         "dsr intercom bulk status --journal erase.sqlite",
         "dsr intercom bulk status --journal erase.sqlite --json",
+        "dsr intercom bulk status --journal erase.sqlite --receipts receipts/",
     ),
 )
-def bulk_status(io: Io, journal: JournalOption, as_json: JsonOption = False) -> int:
+def bulk_status(
+    io: Io, journal: JournalOption, as_json: JsonOption = False, receipts: ReceiptsOption = None
+) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
     from dsr_resolvers.cli._bulk import run_bulk_status
 
-    return run_bulk_status(io, journal_path=journal, as_json=as_json)
+    return run_bulk_status(io, journal_path=journal, as_json=as_json, receipts_dir=receipts)
 
 
 @_command(

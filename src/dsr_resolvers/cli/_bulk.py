@@ -43,7 +43,7 @@ import time
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, get_args
 
 import typer
 from rich import box
@@ -60,6 +60,7 @@ from dsr_resolvers.bulk import (
     Journal,
     JournalError,
     RateLimiter,
+    RunSettings,
     SubjectFile,
     SubjectPlan,
     SubjectState,
@@ -75,7 +76,7 @@ from dsr_resolvers.cli._output import Io, check_destination
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace, per_workspace_path
 from dsr_resolvers.contract import PiiCategory, Presence, Resolver, ResolverError
-from dsr_resolvers.intercom import ErasurePolicy
+from dsr_resolvers.intercom import ErasurePolicy, IntercomResolver
 
 __all__ = ["run_bulk_command", "run_bulk_status"]
 
@@ -176,7 +177,10 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
         reason = error.strerror or type(error).__name__
         raise CliError(f"cannot read the input file {path}: {reason}") from error
     if not len(subjects):
-        raise CliError(f"{path} names no subject: one contact id or email a line is expected")
+        raise CliError(
+            f"{path} names no subject: one contact id or email a line is expected, or a CSV "
+            "header naming contact_id, email, phone or external_id"
+        )
     return subjects
 
 
@@ -259,7 +263,8 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
             "pass --yes to confirm"
         )
     return typer.confirm(
-        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email) "
+        f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email, "
+        "phone or external id) "
         f"under policy {policy}? This cannot be undone",
         default=False,
         err=True,
@@ -307,6 +312,7 @@ def run_bulk_command(
     as_json: bool = False,
     progress_interval: float = PLAIN_PROGRESS_INTERVAL,
     receipts_dir: Path | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """Erase or export every subject of an input file, resumably.
 
@@ -323,6 +329,8 @@ def run_bulk_command(
         raise CliError("bulk erase writes no export files; --out is for bulk export")
     if operation is BulkOperation.EXPORT and receipts_dir is not None:
         raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if operation is BulkOperation.EXPORT and include_phone_only:
+        raise CliError("--include-phone-only is for bulk erase: an export leaves nobody out")
     if as_json and not dry_run:
         raise CliError("--json is for bulk erase --dry-run; a run's result is its --report")
     check_destination(out_dir, "--out", directory=True)
@@ -358,6 +366,7 @@ def run_bulk_command(
                         report_path=per_workspace_path(report_path, c.name),
                         concurrency=workers,
                         as_json=as_json,
+                        include_phone_only=include_phone_only,
                     ),
                 )
                 for c, r in zip(connections, resolvers, strict=True)
@@ -368,9 +377,7 @@ def run_bulk_command(
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
     with _open_journal(journal_path) as journal:
-        receipts = (
-            None if receipts_dir is None else BulkReceipts.start(receipts_dir, journal, resolver)
-        )
+        receipts = None if receipts_dir is None else BulkReceipts.start(receipts_dir, resolver)
         try:
             with _ProgressView(io, operation, interval=progress_interval) as view:
                 summary = asyncio.run(
@@ -383,12 +390,15 @@ def run_bulk_command(
                         concurrency=concurrency,
                         out_dir=out_dir,
                         progress=view.update,
+                        include_phone_only=include_phone_only,
                     )
                 )
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(io, journal, operation, report_path, journal_path) from interrupt
+            raise _interrupted(
+                io, journal, operation, report_path, journal_path, receipts
+            ) from interrupt
         for share in summary.workspaces:
             io.out.print(_summary_table(share, f"workspace {share.workspace}"))
         io.out.print(_summary_table(summary, "all workspaces" if several else ""))
@@ -397,6 +407,7 @@ def run_bulk_command(
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
+            _say_not_visible(io, journal, archived)
         _report_failures(io, journal)
     stopped = [s for s in summary.workspaces if s.stopped is not None]
     for share in stopped[:-1]:
@@ -407,6 +418,18 @@ def run_bulk_command(
     if summary.stopped is not None:
         raise CliError(_stop_message(summary, journal_path))
     return ExitCode.OK if summary.ok else ExitCode.FAILED
+
+
+def _say_not_visible(io: Io, journal: Journal, archived: bool) -> None:
+    """An empty export of an id is not "nothing held" when the contact may be archived."""
+    done = journal.outcomes(states=[SubjectState.DONE])
+    hidden = sum(1 for outcome in done if outcome.result == "not_visible")
+    if hidden and not archived:
+        io.status(
+            f"{hidden} subject(s) are not_visible, not not_found: Intercom answered not found "
+            "for the id, as it does for an archived contact, which is still held. Rerun with "
+            "--export-archived and a new journal to export archived contacts."
+        )
 
 
 def _in_doubt(journal: Journal) -> tuple[int, int]:
@@ -433,6 +456,7 @@ def _interrupted(
     operation: BulkOperation,
     report_path: Path | None,
     journal_path: Path,
+    receipts: BulkReceipts | None = None,
 ) -> CliError:
     """Write what is known, then say what is unfinished and how to resume."""
     unfinished, pending = _in_doubt(journal)
@@ -441,6 +465,13 @@ def _interrupted(
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
+    missing = 0 if receipts is None else receipts.missing(journal)
+    if receipts is not None and missing:
+        io.status(
+            f"{missing} erasure receipt(s) still to be written for subjects this journal "
+            "finished: the rerun writes them, or now, without a request: dsr intercom bulk "
+            f"status --journal {journal_path} --receipts {receipts.directory}"
+        )
     return CliError(
         f"interrupted: nothing new was sent; {_unfinished(operation, unfinished)} and "
         f"{pending} not started; rerun the same command with --journal {journal_path} to "
@@ -458,18 +489,24 @@ def _dry_run(
     report_path: Path | None,
     concurrency: int,
     as_json: bool = False,
+    include_phone_only: bool = False,
 ) -> int:
     totals = dict.fromkeys(
         ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
     )
+    left_out = 0
     errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
-        nonlocal errors
+        nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
             totals["subjects"] += 1
+            if not include_phone_only:
+                left_out += sum(c.phone_only and c.to_erase for c in plan.contacts)
             # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
-            reached = [c for c in plan.contacts if c.to_erase]
+            reached = [
+                c for c in plan.contacts if c.to_erase and (include_phone_only or not c.phone_only)
+            ]
             totals["held"] += bool(reached)
             totals["contacts"] += len(reached)
             totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
@@ -501,7 +538,8 @@ def _dry_run(
         written subject by subject as the plans come."""
         yield f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy}", "subjects": ['
         for number, plan in enumerate(planned()):
-            yield (",\n" if number else "\n") + json.dumps(_plan_json(plan))
+            shown = _plan_json(plan, include_phone_only=include_phone_only)
+            yield (",\n" if number else "\n") + json.dumps(shown)
         yield '\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n"
 
     def shown() -> Iterator[bytes]:
@@ -540,24 +578,35 @@ def _dry_run(
     rows.append(("could not be planned", str(errors)))
     if not as_json:
         io.out.print(_table("bulk erase --dry-run", rows))
+    if left_out:
+        io.status(
+            f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers\n"
+            "are reassigned; pass --include-phone-only to erase them too."
+        )
     io.status("Dry run: nothing was changed in Intercom, and no journal was written.")
     if report_path is not None:
         io.status(f"Report: {report_path}")
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
-    """One subject of the ``--json`` dry run: its line, kind, outcome and contacts."""
+def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[str, Any]:
+    """One subject of the ``--json`` dry run: its line, kind, the kinds searched, outcome and
+    contacts (one the row's phone alone led to is ``left_out`` unless included)."""
     contacts = [
         plan_entry(
             contact.contact_id,
             contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
             conversations=contact.counts.get("conversations_scanned"),
             redactions=contact.counts.get("messages_to_redact"),
+            phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
     ]
-    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    entry: dict[str, Any] = {
+        "line": plan.line,
+        "kind": plan.kind.value,
+        "searched": list(plan.searched),
+    }
     if plan.error is not None:
         status = "" if plan.error.status is None else f" (status {plan.error.status})"
         entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
@@ -567,7 +616,22 @@ def _plan_json(plan: SubjectPlan) -> dict[str, Any]:
     return entry | {"contacts": contacts}
 
 
-def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int:
+def _receipts_from(journal: Journal, settings: RunSettings | None, directory: Path, io: Io) -> None:
+    """Write the receipts an erase journal still owes, from the journal alone (no request)."""
+    if settings is None or settings.operation is not BulkOperation.ERASE:
+        raise CliError("--receipts needs the journal of a bulk erase: an export erases nothing")
+    spelled = settings.options.get("erasure_policy", "").replace("-", "_")  # older journals
+    policies = {str(p): p for p in get_args(ErasurePolicy)}
+    if spelled not in policies:
+        raise CliError(f"the journal names an erasure policy this version does not know: {spelled}")
+    # A resolver that never sends: it only states the covered surface the receipts cite.
+    offline = IntercomResolver("offline", erasure_policy=policies[spelled])
+    BulkReceipts.start(directory, offline).write(io, journal)
+
+
+def run_bulk_status(
+    io: Io, *, journal_path: Path, as_json: bool = False, receipts_dir: Path | None = None
+) -> int:
     """Print what a journal holds: counts by state, failures by type, options; no request.
 
     Returns:
@@ -582,6 +646,8 @@ def run_bulk_status(io: Io, *, journal_path: Path, as_json: bool = False) -> int
         failures = journal.failures()
         unfinished, _ = _in_doubt(journal)
         by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
+        if receipts_dir is not None:
+            _receipts_from(journal, settings, receipts_dir, io)
     rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if as_json:
         document: dict[str, Any] = {

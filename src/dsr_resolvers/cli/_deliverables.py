@@ -11,14 +11,17 @@ reads back what Intercom holds after an erasure, and writes the files:
 |                                        |               | contact of the request             |
 | ``--receipt FILE.json``                | ``erase``     | the receipt, after a read-back     |
 | ``--receipt-html FILE``                | ``erase``     | the receipt as HTML                |
-| ``--receipts DIR``                     | ``bulk erase`` | ``<key>.json`` per subject        |
-|                                        |               | finished by this run               |
+| ``--receipts DIR``                     | ``bulk erase``, | ``<key>.json`` per subject the    |
+|                                        | ``bulk status`` | journal records finished, unless |
+|                                        |               | already there                      |
 
 A receipt is written even when a contact failed (its status then says ``incomplete``) and when
 no contact held the email (no contacts: nothing was held). Bulk receipts record the journal's
 contact outcomes without a read-back (``unverified``): reading 50,000 contacts back is a run of
-its own, ``dsr intercom verify``. A bulk receipt's ``requested_at`` is the start of the run
-that finished the subject; subjects finished by earlier runs get none.
+its own, ``dsr intercom verify``. Bulk receipts come from the journal, whichever run finished
+the subject: a run interrupted (even by SIGKILL) leaves its receipts to the rerun or to
+``bulk status --receipts DIR``. A bulk receipt's ``requested_at`` is the journal's creation
+(the first run's start), its ``completed_at`` when the journal recorded the subject done.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 from dsr_resolvers._bundle import ExportBundle
-from dsr_resolvers.bulk import ContactOutcome, Journal, JournalError, SubjectState
+from dsr_resolvers._files import make_private_directory
+from dsr_resolvers.bulk import ContactOutcome, Journal, SubjectKind, SubjectOutcome
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.cli._options import PROCESSING_RECORD_ENV
 from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
@@ -43,6 +48,7 @@ from dsr_resolvers.report import (
     LANGUAGES,
     ContactErasure,
     ErasureReceipt,
+    LookedFor,
     ProcessingRecord,
     ProcessingRecordError,
     ReadBack,
@@ -115,8 +121,10 @@ def write_access_report(
     *,
     processing: ProcessingRecord | None,
     language: str = "en",
+    searched: Sequence[LookedFor] | None = None,
 ) -> None:
-    """Render the bundle as one HTML access report and write it to ``out`` (or stdout)."""
+    """Render the bundle as one HTML access report and write it to ``out`` (or stdout);
+    ``searched`` says how the person was looked for (kinds, never values)."""
     if bundle.covered_surface is None:
         # The report must say what it does not cover; without the surface it cannot.
         raise CliError("this export declares no covered surface, so no access report is written")
@@ -134,6 +142,7 @@ def write_access_report(
         processing,
         language=check_language(language),
         produced_at=bundle.generated_at,
+        searched=searched,
     )
     if out is None:
         io.write(html)
@@ -160,6 +169,7 @@ class ReceiptRequest:
         reference: The caller's reference for the request (never an email).
         language: The HTML's language.
         requested_at: When the command started.
+        looked_for: How the person was looked for (identifier kinds, never values).
     """
 
     json_path: Path | None
@@ -167,6 +177,7 @@ class ReceiptRequest:
     reference: str | None = None
     language: str = "en"
     requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    looked_for: tuple[LookedFor, ...] | None = None
 
     @classmethod
     def from_options(
@@ -253,6 +264,7 @@ def write_erasure_receipt(
         completed_at=datetime.now(UTC),
         policy=resolver.erasure_policy,
         contacts=tuple(entries),
+        looked_for=request.looked_for,
         surface_sha256=surface_digest(resolver.covered_surface),
     )
     written = []
@@ -274,78 +286,114 @@ def write_erasure_receipt(
 
 @dataclass
 class BulkReceipts:
-    """Receipts for the subjects one ``bulk erase`` run finishes, one JSON file each."""
+    """Receipts for every subject a ``bulk erase`` journal records finished, one JSON file each.
+
+    Whichever run finished a subject (this one, or an earlier one that was interrupted or
+    killed), its receipt is written once: a subject whose ``<key>.json`` is already in the
+    directory is left alone. So a rerun, or ``bulk status --receipts DIR``, writes exactly the
+    missing ones.
+    """
 
     directory: Path
     policy: str
     resolver: str
     surface_sha256: str
-    started_at: datetime
-    done_before: frozenset[str]
 
     @classmethod
-    def start(cls, directory: Path, journal: Journal, resolver: IntercomResolver) -> BulkReceipts:
-        """Note what the journal finished before this run; call before the run starts.
+    def start(cls, directory: Path, resolver: IntercomResolver) -> BulkReceipts:
+        """Create ``directory`` (owner-only) for the receipts of ``resolver``'s erasures.
 
         Raises:
             CliError: ``directory`` cannot be created (exit 2).
         """
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_directory(directory)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from error
-        try:
-            before = {o.key for o in journal.outcomes(states=[SubjectState.DONE])}
-        except JournalError:  # a new journal: nothing finished yet
-            before = set()
+            raise CliError(f"cannot create the receipts directory {directory}: {reason}") from None
         return cls(
             directory=directory,
             policy=resolver.erasure_policy,
             resolver=resolver.name,
             surface_sha256=surface_digest(resolver.covered_surface),
-            started_at=datetime.now(UTC),
-            done_before=frozenset(before),
         )
 
+    def missing(self, journal: Journal) -> int:
+        """How many finished subjects have no receipt in the directory yet."""
+        return sum(1 for subject, _ in journal.finished() if not self._path(subject).exists())
+
     def write(self, io: Io, journal: Journal) -> int:
-        """Write a receipt for each subject this run finished; returns how many.
+        """Write the receipt of each finished subject that has none yet; returns how many.
 
         Reads the journal a page at a time, so memory stays flat however long the run was.
+        ``requested_at`` is the journal's creation (the first run's start), ``completed_at``
+        when the journal recorded the subject done.
         """
-        completed = datetime.now(UTC)
-        written = 0
-        for subject in journal.outcomes(states=[SubjectState.DONE]):
-            if subject.key in self.done_before:
+        requested = journal.created_at
+        written = kept = 0
+        for subject, finished_at in journal.finished():
+            path = self._path(subject)
+            if path.exists():
+                kept += 1
                 continue
-            contacts = tuple(_bulk_contact(contact) for contact in subject.contacts)
             # Over several workspaces, one folder each, and each receipt names its workspace.
-            folder = self.directory / (subject.workspace or "")
             receipt = ErasureReceipt(
                 subject_reference=subject.key,
                 resolver=subject.workspace or self.resolver,
-                requested_at=self.started_at,
-                completed_at=completed,
+                requested_at=requested,
+                completed_at=finished_at,
                 policy=self.policy,
-                contacts=contacts,
+                contacts=tuple(_bulk_contact(contact) for contact in subject.contacts),
+                looked_for=_looked_for(subject.kind),
                 surface_sha256=self.surface_sha256,
             )
-            folder.mkdir(mode=0o700, exist_ok=True)
-            _write(folder / f"{subject.key}.json", receipt.to_json(), "erasure receipt")
+            make_private_directory(path.parent)
+            _write(path, receipt.to_json(), "erasure receipt")
             written += 1
         io.status(
-            f"Erasure receipts: {written} in {self.directory} (one per subject finished by this "
-            "run, named by its journal key; not read back: run 'dsr intercom verify' for that)."
+            f"Erasure receipts: {written} written in {self.directory}"
+            + (f" ({kept} already there)" if kept else "")
+            + "; one per subject the journal records finished, whichever run finished it, named"
+            " by its journal key; not read back: run 'dsr intercom verify' for that."
         )
         return written
+
+    def _path(self, subject: SubjectOutcome) -> Path:
+        return self.directory / (subject.workspace or "") / f"{subject.key}.json"
+
+
+NO_CONTACT_DETAIL: Final = (
+    "no contact with this id (deleted, merged into another contact, or never existed)"
+)
+
+
+def _looked_for(kind: SubjectKind) -> tuple[LookedFor, ...] | None:
+    """How a journalled subject was looked for; a row of several kinds is not journalled
+    kind by kind, so its receipt records none rather than guess."""
+    single: dict[SubjectKind, LookedFor] = {
+        SubjectKind.CONTACT_ID: "contact_id",
+        SubjectKind.EMAIL: "email",
+        SubjectKind.PHONE: "phone",
+        SubjectKind.EXTERNAL_ID: "external_id",
+    }
+    return (single[kind],) if kind in single else None
 
 
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
     if contact.result == "deleted":
         return ContactErasure(contact_id=contact.contact_id, outcome="erased")
-    if contact.result == "already_absent":
-        return ContactErasure(contact_id=contact.contact_id, outcome="already_absent")
+    if contact.result == "already_absent":  # Intercom answered not found for the id
+        return ContactErasure(
+            contact_id=contact.contact_id, outcome="no_contact", detail=NO_CONTACT_DETAIL
+        )
+    if contact.result == "left_out":
+        return ContactErasure(
+            contact_id=contact.contact_id,
+            outcome="failed",
+            detail="matched by phone alone and left out, not erased (phone numbers are "
+            "reassigned); --include-phone-only erases such contacts",
+        )
     return ContactErasure(
         contact_id=contact.contact_id,
         outcome="failed",

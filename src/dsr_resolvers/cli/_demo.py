@@ -244,8 +244,8 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             "export everything held, messages included (Art. 15)",
             f"dsr intercom export --email {email} --messages --out {export_path}",
         )
-        bundle = run_export(
-            connection, io, contact_id=None, email=email, messages=True, out=export_path
+        bundle = run_export(  # the demo's own file, replaced on each run
+            connection, io, contact_id=None, email=email, messages=True, out=export_path, force=True
         )
         _export_summary(io, bundle, export_path)
         write_access_report(io, bundle, report_path, processing=None)

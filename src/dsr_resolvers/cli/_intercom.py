@@ -7,10 +7,13 @@ Each ``run_*`` function takes a :class:`Connection` (host, token, retry policy) 
 :class:`IntercomResolver`, prints the result, and returns an exit status or raises
 :class:`CliError`.
 
-Subjects are addressed by contact id or by email. An email is looked up first, and every
-contact holding it (the user and each lead) is then exported, erased or verified: an erasure
-request by email must reach all of them. Results and failures name contact ids, never the
-email, which the person typing the command already knows.
+Subjects are addressed by contact id, or by any combination of ``--email``, ``--phone`` and
+``--external-id``. Identifiers are looked up first (one search), and every contact holding any
+of them (the user and each lead) is then exported, erased or verified: a request must reach
+all of them. Each contact shows what it matched on. A contact only the phone led to is listed
+but left out of an erasure (and a rectification) unless ``--include-phone-only``: phone
+numbers are reassigned. Results and failures name contact ids, never an identifier's value,
+which the person typing the command already knows.
 
 | command | per contact                          | exit 1 when                                 |
 |---------|--------------------------------------|---------------------------------------------|
@@ -45,9 +48,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import re
 import socket
+import textwrap
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -55,7 +59,12 @@ import httpx
 import typer
 
 from dsr_resolvers._bundle import ExportBundle, ExportFormat, SubjectRecords
-from dsr_resolvers._text import normalize_email
+from dsr_resolvers._text import (
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+    plausible_contact_id,
+)
 from dsr_resolvers.cli._deliverables import (
     ReceiptRequest,
     write_access_report,
@@ -66,7 +75,13 @@ from dsr_resolvers.cli._options import LookupFormat
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import PiiCategory, Presence, ResolverErasure, SubjectRef
+from dsr_resolvers.contract import (
+    PiiCategory,
+    Presence,
+    ResolverErasure,
+    ResolverRectification,
+    SubjectRef,
+)
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
@@ -75,11 +90,12 @@ from dsr_resolvers.intercom import (
     NotIntercomError,
     RectificationError,
 )
-from dsr_resolvers.report import ProcessingRecord
+from dsr_resolvers.report import LookedFor, ProcessingRecord
 
 __all__ = [
     "NO_CONTACT",
     "PLAN_FORMAT",
+    "Identifiers",
     "find_contacts",
     "held_not_exported_by",
     "not_intercom",
@@ -101,21 +117,70 @@ _T = TypeVar("_T")
 _UNKNOWN_ROLE = "unknown"
 
 
-#: What an Intercom contact id can be made of; anything else is never sent (module table).
-_PLAUSIBLE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
 #: How ``erase``, ``verify`` and ``rectify`` name an id that Intercom does not hold.
 NO_CONTACT: Final = "no contact with this id"
 NOT_VISIBLE: Final = "not visible: erasing unarchives and deletes it if Intercom holds it archived"
+#: The order identifier kinds are shown in.
+_KINDS: Final = ("email", "phone", "external_id")
 
 
-def plausible_contact_id(contact_id: str) -> bool:
-    """Whether ``contact_id`` could be an Intercom contact id (letters, digits, ``-``, ``_``).
+@dataclass(frozen=True)
+class Identifiers:
+    """The identifiers a command looks a person up by: any combination, or none.
 
-    Intercom's ids are 24 hexadecimal digits; this rule is wider, so other id schemes (the
-    fake's, a future one) still pass, but a path (``../../admin``), whitespace, control
-    characters or an email never reach a request.
+    Attributes:
+        email: ``--email``.
+        phone: ``--phone``, as typed.
+        external_id: ``--external-id``.
     """
-    return _PLAUSIBLE_ID.fullmatch(contact_id) is not None
+
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | None = None
+
+    @property
+    def given(self) -> bool:
+        """Whether any identifier was given."""
+        return bool(self.kinds)
+
+    @property
+    def kinds(self) -> tuple[LookedFor, ...]:
+        """The kinds given, in the order shown; never the values."""
+        values: dict[LookedFor, str | None] = {
+            "email": self.email,
+            "phone": self.phone,
+            "external_id": self.external_id,
+        }
+        return tuple(kind for kind, value in values.items() if value is not None)
+
+    def checked(self) -> Identifiers:
+        """The identifiers, checked by the library's rules before any request.
+
+        Raises:
+            CliError: One is malformed (exit 2), with the library's reason.
+        """
+        option = "--email"
+        try:
+            email = None if self.email is None else normalize_email(self.email)
+            option = "--phone"
+            phone = None if self.phone is None else normalize_phone(self.phone).typed
+            option = "--external-id"
+            external_id = (
+                None if self.external_id is None else normalize_external_id(self.external_id)
+            )
+        except ValueError as error:  # the library's message never repeats the value
+            raise CliError(f"{option}: {error}") from error
+        return Identifiers(email=email, phone=phone, external_id=external_id)
+
+
+def matched_on(match: ContactMatch) -> str:
+    """What a contact matched on, in words for a table: ``email, phone`` (``-`` for an id)."""
+    kinds = [kind.replace("_", " ") for kind in _KINDS if kind in match.matched_on]
+    return ", ".join(kinds) or "-"
+
+
+def _matched_list(match: ContactMatch) -> list[str]:
+    return [kind for kind in _KINDS if kind in match.matched_on]
 
 
 def unreachable(error: httpx.ConnectError, base_url: str) -> CliError | None:
@@ -224,21 +289,21 @@ def _role(match: ContactMatch) -> str:
 
 
 def find_contacts(
-    connection: Connection,
-    resolver: IntercomResolver,
-    *,
-    email: str | None = None,
-    external_id: str | None = None,
+    connection: Connection, resolver: IntercomResolver, who: Identifiers
 ) -> tuple[ContactMatch, ...]:
-    """Every contact holding ``email`` (or ``external_id``), retried like any call.
+    """Every contact holding any of ``who``'s identifiers (one search), retried like any call.
 
     Raises:
-        CliError: The lookup failed (exit 1), or Intercom refused the token (exit 2).
+        CliError: A malformed identifier (exit 2, before any request), the lookup failed
+            (exit 1), or Intercom refused the token (exit 2).
     """
-    email = None if email is None else _checked_email(email)
+    checked = who.checked()
     try:
         return _run(
-            connection, lambda: resolver.find_contacts(email=email, external_id=external_id)
+            connection,
+            lambda: resolver.find_contacts(
+                email=checked.email, phone=checked.phone, external_id=checked.external_id
+            ),
         )
     except SubjectFailedError as failure:
         raise CliError(f"lookup failed: {failure.reason}", ExitCode.FAILED) from failure
@@ -250,55 +315,79 @@ def run_lookup(
     *,
     email: str | None,
     external_id: str | None,
+    phone: str | None = None,
     output_format: LookupFormat = LookupFormat.TABLE,
 ) -> tuple[ContactMatch, ...]:
-    """``dsr intercom lookup``: print every contact with this email or external id.
+    """``dsr intercom lookup``: print every contact holding any of the identifiers given.
 
     Returns:
         The contacts found.
 
     Raises:
-        CliError: Not exactly one of ``email`` and ``external_id`` (exit 2), or the lookup
-            failed.
+        CliError: No identifier or a malformed one (exit 2), or the lookup failed.
     """
-    if (email is None) == (external_id is None):
-        raise CliError("give exactly one of --email and --external-id")
-    if external_id is not None and not external_id.strip():
-        raise CliError("--external-id cannot be empty")
-    matches = find_contacts(connection, connection.resolver(), email=email, external_id=external_id)
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    if not who.given:
+        raise CliError("give --email, --phone or --external-id (any combination)")
+    matches = find_contacts(connection, connection.resolver(), who)
     if output_format is LookupFormat.JSON:
-        contacts = [{"id": match.id, "role": match.role} for match in matches]
+        contacts = [
+            {"id": match.id, "role": match.role, "matched_on": _matched_list(match)}
+            for match in matches
+        ]
         io.write(json.dumps({"contacts": contacts}, indent=2) + "\n")
         return matches
     if not matches:
-        io.status("No Intercom contact matches: nothing is held under this identifier.")
+        io.status("No Intercom contact matches: nothing is held under these identifiers.")
+        _note_search_limits(io)
         return matches
-    table = new_table("Contact id", "Role")
+    table = new_table("Contact id", "Role", "Matched on")
     for match in matches:
-        table.add_row(match.id, match.role)
+        table.add_row(match.id, match.role, matched_on(match))
     io.out.print(table)
+    _note_phone_only(io, matches, acting=False)
     return matches
 
 
-#: What to do instead when a CONTACT_ID is an email, for commands without ``--email``.
-_LOOK_UP: Final = "find its contact ids with 'dsr intercom lookup --email'"
+def _note_search_limits(io: Io) -> None:
+    _note(
+        io,
+        "note: Intercom's search finds no archived contacts and no contacts created in the "
+        "last few minutes; address those by contact id.",
+    )
 
 
-def _checked_id(contact_id: str, instead: str = "use --email") -> str:
+def _note_phone_only(io: Io, matches: Sequence[ContactMatch], *, acting: bool) -> None:
+    only = [match.id for match in matches if match.phone_only]
+    if not only:
+        return
+    if acting:
+        _note(
+            io,
+            f"Left out {len(only)} contact(s) matched by phone alone ({', '.join(only)}): "
+            "phone numbers are reassigned, so they may be someone else now; pass "
+            "--include-phone-only to include them.",
+        )
+    else:
+        _note(
+            io,
+            f"{len(only)} contact(s) matched by phone alone: erase and rectify leave them out "
+            "unless --include-phone-only (phone numbers are reassigned).",
+        )
+
+
+def _note(io: Io, text: str) -> None:
+    """A status note wrapped to 80 columns, never inside an option or an id."""
+    io.status(textwrap.fill(text, 80, break_long_words=False, break_on_hyphens=False))
+
+
+def _checked_id(contact_id: str) -> str:
     """The id, refused (exit 2, before any request) when empty or an email address."""
     if not contact_id.strip():
         raise CliError("a CONTACT_ID cannot be empty")
     if "@" in contact_id:
-        raise CliError(f"CONTACT_ID: that is an email address; {instead}")
+        raise CliError("CONTACT_ID: that is an email address; use --email")
     return contact_id
-
-
-def _checked_email(email: str) -> str:
-    """The address as the library normalises it; its reason when it is none (exit 2)."""
-    try:
-        return normalize_email(email)
-    except ValueError as error:  # the library's message names the problem, never the address
-        raise CliError(f"--email: {error}") from error
 
 
 def shown_id(contact_id: str) -> str:
@@ -316,17 +405,39 @@ def _warn_implausible(io: Io, contact_id: str) -> None:
 
 def _targets(
     connection: Connection,
+    io: Io,
     resolver: IntercomResolver,
     *,
     contact_id: str | None,
-    email: str | None,
+    who: Identifiers,
 ) -> tuple[ContactMatch, ...]:
-    """The contacts a command acts on: the one named, or every holder of the email."""
-    if (contact_id is None) == (email is None):
-        raise CliError("give either a CONTACT_ID or --email, not both and not neither")
+    """The contacts a command acts on: the one named, or every holder of the identifiers,
+    each shown with what it matched on."""
+    if (contact_id is None) == (not who.given):
+        raise CliError(
+            "give either a CONTACT_ID or --email, --phone, --external-id (any combination), "
+            "not both and not neither"
+        )
     if contact_id is not None:
         return (ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE),)
-    return find_contacts(connection, resolver, email=email)
+    found = find_contacts(connection, resolver, who)
+    if len(who.kinds) > 1:  # with one identifier, every contact matched on it
+        for match in found:
+            io.status(f"Contact {match.id} ({_role(match)}): matched on {matched_on(match)}.")
+    if not found:
+        _note_search_limits(io)
+    return found
+
+
+def _without_phone_only(
+    io: Io, contacts: Sequence[ContactMatch], *, include_phone_only: bool
+) -> tuple[tuple[ContactMatch, ...], tuple[ContactMatch, ...]]:
+    """``(acted on, left out)``: contacts matched by phone alone are left out unless asked."""
+    if include_phone_only:
+        return tuple(contacts), ()
+    _note_phone_only(io, contacts, acting=True)
+    kept = tuple(match for match in contacts if not match.phone_only)
+    return kept, tuple(match for match in contacts if match.phone_only)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -364,6 +475,27 @@ def collect_export(
     return ExportBundle.now(resolver.name, subjects, resolver.covered_surface)
 
 
+ARCHIVED_UNSEARCHABLE: Final = (
+    "Note: Intercom's search never returns archived contacts, so an archived contact with this "
+    "email cannot be found by it and is not in this erasure; erase it by its contact id "
+    "(dsr intercom erase CONTACT_ID), which reaches archived contacts."
+)
+
+
+def _empty_export(archived: bool) -> str:
+    """What an empty export of a contact id means: never "nothing held" for what may be."""
+    if archived:
+        return (
+            "Intercom holds no contact with this id, not even archived (deleted, merged into "
+            "another contact, or never existed)."
+        )
+    return (
+        "Intercom shows no contact with this id. It may be archived, and so still held: "
+        "archived contacts read as not found; export it with --export-archived. Otherwise it "
+        "was deleted, merged into another contact, or never existed."
+    )
+
+
 def write_export(
     io: Io,
     bundle: ExportBundle,
@@ -373,16 +505,20 @@ def write_export(
     csv_raw: bool = False,
     processing: ProcessingRecord | None = None,
     language: str = "en",
+    searched: Sequence[LookedFor] | None = None,
 ) -> None:
     """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout.
 
-    ``html`` writes the access report instead (``processing`` and ``language`` are for it).
+    ``html`` writes the access report instead (``processing``, ``language`` and ``searched``,
+    how the person was looked for, are for it).
 
     Raises:
         CliError: The file cannot be written (exit 2).
     """
     if export_format is ExportFormat.HTML:
-        write_access_report(io, bundle, out, processing=processing, language=language)
+        write_access_report(
+            io, bundle, out, processing=processing, language=language, searched=searched
+        )
         return
     text = bundle.render(export_format, csv_raw=csv_raw)
     if out is None:
@@ -418,6 +554,8 @@ def run_export(
     *,
     contact_id: str | None,
     email: str | None,
+    phone: str | None = None,
+    external_id: str | None = None,
     messages: bool = False,
     archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
@@ -426,8 +564,10 @@ def run_export(
     csv_raw: bool = False,
     processing: ProcessingRecord | None = None,
     language: str = "en",
+    force: bool = False,
 ) -> ExportBundle:
-    """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of an email.
+    """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of the
+    identifiers given.
 
     Returns:
         The bundle written.
@@ -435,24 +575,42 @@ def run_export(
     Raises:
         CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
     """
+    if out is not None and out.exists() and not force:
+        raise CliError(f"--out {out} exists: add --force to replace it (written atomically)")
     resolver = connection.resolver(
         export_messages=messages,
         export_archived=archived,
         custom_attributes=custom_attributes,
         processing=processing,
     )
-    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
-    if email is not None and not contacts:
-        io.status("No Intercom contact has this email: nothing is held, the export is empty.")
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    contacts = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    if who.given and not contacts:
+        io.status("No Intercom contact holds these identifiers: nothing held; the export is empty.")
     if contact_id is not None:
         _warn_implausible(io, contact_id)
     bundle = collect_export(connection, resolver, contacts)
     for subject in bundle.subjects:
         if not subject.records and plausible_contact_id(subject.contact_id):
-            io.status(f"Contact {subject.contact_id}: Intercom holds {NO_CONTACT}.")
+            io.status(f"Contact {subject.contact_id}: {_empty_export(archived)}")
     _warn_unheld_attributes(io, bundle, custom_attributes or {})
+    phone_only = [match.id for match in contacts if match.phone_only]
+    if phone_only:
+        _note(
+            io,
+            f"warning: {len(phone_only)} contact(s) in this export matched by phone alone "
+            f"({', '.join(phone_only)}): phone numbers are reassigned, so check they are this "
+            "person before sending it.",
+        )
     write_export(
-        io, bundle, export_format, out, csv_raw=csv_raw, processing=processing, language=language
+        io,
+        bundle,
+        export_format,
+        out,
+        csv_raw=csv_raw,
+        processing=processing,
+        language=language,
+        searched=who.kinds if who.given else ("contact_id",),
     )
     for subject in bundle.subjects:
         if subject.held_not_exported:  # names only: held, but never declared, so not exported
@@ -515,10 +673,12 @@ def _entry(match: ContactMatch, outcome: str, **fields: Any) -> dict[str, Any]:
     """One contact of a ``--json`` document: id (``null`` when implausible), role, outcome."""
     plausible = plausible_contact_id(match.id)
     role = None if match.role == _UNKNOWN_ROLE else match.role
+    matched = {"matched_on": _matched_list(match)} if match.matched_on else {}
     return {
         "contact_id": match.id if plausible else None,
         "role": role,
         "outcome": outcome,
+        **matched,
         **fields,
     }
 
@@ -555,6 +715,8 @@ def plan_entry(
     presence: Presence,
     *,
     role: str | None = None,
+    matched: ContactMatch | None = None,
+    phone_only: bool = False,
     conversations: int | None = None,
     written: int | None = None,
     redacted: int | None = None,
@@ -566,6 +728,8 @@ def plan_entry(
         contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
         presence: ``held``, ``not_visible`` (archived or absent: no read tells) or ``absent``.
         role: ``user`` or ``lead`` when a lookup said so.
+        matched: The lookup's match, whose ``matched_on`` the entry shows.
+        phone_only: Only a phone number led to it: ``left_out`` (a bulk row's phone).
         conversations: Conversations it is in (``redact_messages`` only).
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
@@ -574,7 +738,14 @@ def plan_entry(
     Returns:
         The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
     """
-    match = ContactMatch(id=contact_id, role=role or _UNKNOWN_ROLE)
+    match = ContactMatch(
+        id=contact_id,
+        role=role or _UNKNOWN_ROLE,
+        matched_on=frozenset() if matched is None else matched.matched_on,
+    )
+    if phone_only:
+        match = match.model_copy(update={"matched_on": frozenset({"phone"})})
+        return _entry(match, "left_out", held=presence is Presence.HELD)
     return _entry(
         match,
         _PLANNED[presence],
@@ -628,6 +799,7 @@ def _plans_json(
                     match.id,
                     plan.presence,
                     role=match.role,
+                    matched=match,
                     conversations=None if scan is None else scan.conversations,
                     written=None if scan is None else scan.authored,
                     redacted=None if scan is None else scan.redacted,
@@ -689,6 +861,9 @@ def run_erase(
     *,
     contact_id: str | None,
     email: str | None,
+    phone: str | None = None,
+    external_id: str | None = None,
+    include_phone_only: bool = False,
     policy: ErasurePolicy = "delete_contact",
     dry_run: bool = False,
     assume_yes: bool = False,
@@ -707,21 +882,31 @@ def run_erase(
         KeyboardInterrupt: After saying which contacts were erased and which not.
     """
     resolver = connection.resolver(erasure_policy=policy)
-    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
+    left_entries = [_entry(match, "left_out") for match in left_out]
+    if receipt is not None:
+        receipt = replace(receipt, looked_for=who.kinds if who.given else ("contact_id",))
     if contact_id is not None:
         _warn_implausible(io, contact_id)
+    if email is not None:
+        io.status(ARCHIVED_UNSEARCHABLE)
     if not contacts:
-        io.status("No Intercom contact has this email: nothing to erase.")
+        if not left_out:
+            io.status("No Intercom contact holds these identifiers: nothing to erase.")
         if as_json:
             kind = PLAN_FORMAT if dry_run else ERASE_FORMAT
-            _write_json(io, {"format": kind, "policy": policy, "contacts": []})
+            _write_json(io, {"format": kind, "policy": policy, "contacts": left_entries})
         if receipt is not None:
             write_erasure_receipt(connection, io, resolver, [], receipt)
         return ExitCode.OK
     if dry_run:
         plans = plan_erasures(connection, resolver, contacts)
         if as_json:
-            _write_json(io, _plans_json(policy, plans))
+            plan_document = _plans_json(policy, plans)
+            plan_document["contacts"] += left_entries
+            _write_json(io, plan_document)
         else:
             show_plans(io, plans)
         io.status(f"Dry run under policy {policy}: nothing was changed.")
@@ -737,7 +922,9 @@ def run_erase(
             )
             for m, outcome, detail, _ in results
         ]
-        _write_json(io, {"format": ERASE_FORMAT, "policy": policy, "contacts": entries})
+        _write_json(
+            io, {"format": ERASE_FORMAT, "policy": policy, "contacts": entries + left_entries}
+        )
     else:
         table = new_table("Contact id", "Role", "Result", "Detail")
         for match, outcome, detail, _ in results:
@@ -789,7 +976,9 @@ def run_object(
         CliError: Bad arguments or a failed lookup (exit 2 or 1).
     """
     resolver = connection.resolver()
-    contacts = _targets(connection, resolver, contact_id=contact_id, email=email)
+    contacts = _targets(
+        connection, io, resolver, contact_id=contact_id, who=Identifiers(email=email)
+    )
     if email is not None and not contacts:
         io.status("No Intercom contact has this email: nothing is held, nothing to object to.")
     entries: list[dict[str, Any]] = []
@@ -838,6 +1027,7 @@ def run_verify(
     policy: ErasurePolicy = "delete_contact",
     roles: Mapping[str, str] | None = None,
     as_json: bool = False,
+    who: Identifiers | None = None,
 ) -> int:
     """``dsr intercom verify``: read back whether each contact is gone.
 
@@ -848,17 +1038,23 @@ def run_verify(
         0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
         readable), 1 when one is still held or a check failed.
     """
-    if not contact_ids:
-        raise CliError("give at least one CONTACT_ID")
+    who = who or Identifiers()
+    if not contact_ids and not who.given:
+        raise CliError("give at least one CONTACT_ID, or --email, --phone, --external-id")
     resolver = connection.resolver(erasure_policy=policy)
+    found: dict[str, ContactMatch] = {}
+    if who.given:
+        found = {m.id: m for m in _targets(connection, io, resolver, contact_id=None, who=who)}
+    contact_ids = [*contact_ids, *(i for i in found if i not in contact_ids)]
     # "Result" says whether the contact is held; a narrow table reads at 80 columns.
     table = new_table("Contact id", "Role", "Convs", "Readable", "Result")
     entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     held: list[str] = []
     contacts = [
-        ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
-        for contact_id in dict.fromkeys(_checked_id(c, _LOOK_UP) for c in contact_ids)
+        found.get(contact_id)
+        or ContactMatch(id=contact_id, role=(roles or {}).get(contact_id, _UNKNOWN_ROLE))
+        for contact_id in dict.fromkeys(map(_checked_id, contact_ids))
     ]
     for match, check in each_contact(connection, contacts, resolver.verify_erasure, "Verifying"):
         contact_id = match.id
@@ -925,21 +1121,23 @@ def run_rectify(
     connection: Connection,
     io: Io,
     *,
-    contact_id: str,
+    contact_id: str | None,
     changes: Mapping[str, str | None],
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
+    who: Identifiers | None = None,
+    include_phone_only: bool = False,
 ) -> int:
     """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
     contact (Art. 16).
 
     Returns:
-        0 when corrected (or when Intercom holds no such contact), 1 when it failed.
+        0 when corrected (or when Intercom holds no such contact), 1 when one failed.
 
     Raises:
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
-    contact_id = _checked_id(contact_id, _LOOK_UP)
+    who = who or Identifiers()
     resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
@@ -950,28 +1148,49 @@ def run_rectify(
         changes = resolver.checked_changes(changes)
     except RectificationError as error:
         raise CliError(f"cannot correct: {error}") from error
-    match = ContactMatch(id=contact_id, role=_UNKNOWN_ROLE)
-
-    def done(outcome: str, status: int, **fields: Any) -> int:
-        if as_json:
-            entry = _entry(match, outcome, **fields)
-            _write_json(io, {"format": RECTIFY_FORMAT, **entry})
-        return status
-
-    [(_, result)] = each_contact(
-        connection, [match], lambda ref: resolver.rectify_subject(ref, changes), "Correcting"
+    found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
+    entries: list[dict[str, Any]] = []
+    status: int = ExitCode.OK
+    corrections = each_contact(
+        connection, contacts, lambda ref: resolver.rectify_subject(ref, changes), "Correcting"
     )
+    for match, result in corrections:
+        outcome, fields = _rectified(io, match, result, as_json=as_json)
+        entries.append(_entry(match, outcome, **fields))
+        if outcome == "failed":
+            status = ExitCode.FAILED
+    if who.given and not contacts and not left_out:
+        io.status("No Intercom contact holds these identifiers: nothing was corrected.")
+    if as_json:
+        entries += [_entry(match, "left_out", fields=[]) for match in left_out]
+        if who.given:
+            _write_json(io, {"format": RECTIFY_FORMAT, "contacts": entries})
+        else:
+            _write_json(io, {"format": RECTIFY_FORMAT, **entries[0]})
+    return status
+
+
+def _rectified(
+    io: Io,
+    match: ContactMatch,
+    result: ResolverRectification | SubjectFailedError | None,
+    *,
+    as_json: bool,
+) -> tuple[str, dict[str, Any]]:
+    """One contact's correction, said: its outcome and the fields of its ``--json`` entry."""
+    contact_id = match.id
     if result is None:
         _warn_implausible(io, contact_id)
-        return done("no_contact", ExitCode.OK, fields=[])
+        return "no_contact", {"fields": []}
     if isinstance(result, SubjectFailedError):
         io.error(f"correcting contact {contact_id} failed: {result.reason}")
-        return done("failed", ExitCode.FAILED, fields=[], reason=result.reason)
+        return "failed", {"fields": [], "reason": result.reason}
     if result.already_absent:
         io.status(f"Contact {contact_id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
-        return done("no_contact", ExitCode.OK, fields=[])
+        return "no_contact", {"fields": []}
     if not as_json:
         io.out.print(
             f"Corrected {', '.join(result.fields)} of contact {contact_id}.", soft_wrap=True
         )
-    return done("corrected", ExitCode.OK, fields=list(result.fields))
+    return "corrected", {"fields": list(result.fields)}

@@ -65,11 +65,13 @@ class Io:
         out: The console for results (stdout).
         err: The console for status, progress and errors (stderr).
         interactive: Whether a person can answer a prompt (stdin is a terminal).
+        wrote: Whether :meth:`write` has put anything on stdout yet.
     """
 
     out: Console = field(default_factory=lambda: Console(highlight=False))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     interactive: bool = field(default_factory=lambda: _is_terminal(sys.stdin))
+    wrote: bool = field(default=False, init=False)
 
     def status(self, line: str) -> None:
         """Print a status line on stderr, verbatim (no markup, no wrapping)."""
@@ -81,6 +83,7 @@ class Io:
 
     def write(self, text: str) -> None:
         """Write raw text (JSON, CSV) to stdout, untouched by Rich."""
+        self.wrote = True
         self.out.file.write(text)
         self.out.file.flush()
 

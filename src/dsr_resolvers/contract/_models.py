@@ -116,11 +116,16 @@ class ResolverExport(_Frozen):
         held_not_exported: Names (field globs, never values) of data the source showed it
             holds about the subject but the export left out, because the controller did not
             declare it (e.g. workspace-defined custom attributes). Say so to the person.
+        presence: What the system showed of the subject: ``held``; ``absent`` (it holds
+            nothing); ``not_visible`` (no read showed it, yet it may be held out of sight,
+            e.g. archived: an empty export that is not "nothing held"); ``None`` when the
+            resolver does not say.
     """
 
     resolver: str
     records: tuple[ExportRecord, ...] = ()
     held_not_exported: tuple[str, ...] = Field(default=(), repr=False)
+    presence: Presence | None = None
 
 
 class ResolverErasure(_Frozen):
@@ -129,6 +134,10 @@ class ResolverErasure(_Frozen):
     Attributes:
         resolver: The resolver's ``name``.
         already_absent: True when the subject was already gone: still a success.
+        no_record: True when the system answered that it knows no subject with this
+            identifier at all: deleted earlier, merged into another subject (a lead into a
+            user), or never existed. Nothing was erased by this call; ``already_absent``
+            is True too. Receipts record it as such, never as "erased".
         counts: What the erasure did, by name (``messages_redacted``: 3); each resolver
             documents its names, and a name it does not state is unknown, never 0. Programs
             (receipts, bulk runs) read these, never ``detail``.
@@ -138,6 +147,7 @@ class ResolverErasure(_Frozen):
 
     resolver: str
     already_absent: bool = False
+    no_record: bool = False
     counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
     detail: str | None = None
 

@@ -143,8 +143,14 @@ def _outcome(
     else:
         found = "found the Intercom contact archived and unarchived it; " if archived else ""
         detail = f"{found}{done}; {INTERCOM_ON_DELETION}"
+    # Not deleted means Intercom answered not found for the id (after trying to unarchive
+    # it): it knows no contact with this id, deleted, merged into another, or never created.
     return ResolverErasure(
-        resolver=RESOLVER_NAME, already_absent=not deleted, counts=counts, detail=detail
+        resolver=RESOLVER_NAME,
+        already_absent=not deleted,
+        no_record=not deleted,
+        counts=counts,
+        detail=detail,
     )
 
 

@@ -148,12 +148,16 @@ class RateLimitedError(ThrottledError, httpx.HTTPStatusError):
 
 
 def retry_after_seconds(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds to wait before retrying, from ``Retry-After`` or ``X-RateLimit-Reset``."""
+    """Seconds to wait before retrying, from ``Retry-After`` or ``X-RateLimit-Reset``.
+
+    A negative, non-finite or unreadable ``Retry-After`` names no wait: the reset header, if
+    any, decides, else ``None`` (the caller's default pause, never none).
+    """
     now = time.time() if now is None else now
     retry_after = headers.get("retry-after")
     if retry_after is not None:
         try:
-            return max(0.0, float(retry_after))
+            seconds = float(retry_after)
         except ValueError:
             try:
                 when = email.utils.parsedate_to_datetime(retry_after)
@@ -161,6 +165,9 @@ def retry_after_seconds(headers: httpx.Headers, *, now: float | None = None) -> 
                 when = None
             if when is not None:
                 return max(0.0, when.timestamp() - now)
+        else:
+            if math.isfinite(seconds) and seconds >= 0:
+                return seconds
     reset = headers.get("x-ratelimit-reset")
     if reset is not None:
         try:

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dsr_resolvers.contract import ExportRecord, PiiCategory
+from dsr_resolvers.contract import ExportRecord, PiiCategory, Presence
 from dsr_resolvers.intercom import _archive, _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import (
@@ -130,6 +130,7 @@ class ContactExport:
 
     records: tuple[ExportRecord, ...] = ()
     undeclared: tuple[str, ...] = ()
+    presence: Presence = Presence.HELD
 
 
 class _Records:
@@ -195,8 +196,11 @@ def export_contact(call: IntercomCall, contact_id: str, config: ExportConfig) ->
     contact = call.request(*routes.CONTACT, path_params={"id": contact_id})
     if contact is not None:
         return _export_found(call, contact_id, contact, config)
-    if not config.archived or not _archive.unarchive(call, contact_id):
-        return ContactExport()
+    if not config.archived:
+        # Intercom answers an archived contact not found too: it may be held out of sight.
+        return ContactExport(presence=Presence.NOT_VISIBLE)
+    if not _archive.unarchive(call, contact_id):
+        return ContactExport(presence=Presence.ABSENT)
     try:
         contact = call.request(*routes.CONTACT, path_params={"id": contact_id})
         if contact is None:

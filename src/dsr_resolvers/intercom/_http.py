@@ -21,6 +21,8 @@ report a person as erased or as holding nothing while Intercom still holds every
 Identifiers are percent-encoded into exactly one path segment, dots included, so that no id
 can be normalised into another endpoint. Requests that leave this module inside an exception
 are scrubbed: the route template replaces the concrete path and no credentials travel along.
+Logs too: httpx's INFO line shows the route template, and httpcore's DEBUG trace of our
+requests keeps only its event names, never a response header (a redirect's ``Location``).
 
 A call may send up to ``max_in_flight`` requests at once from the threads of its in-flight
 pool (``_inflight.py``); the client is shared by them, a semaphore bounds them, and a stop
@@ -164,8 +166,28 @@ class _ScrubHttpxLog(logging.Filter):
         return True
 
 
+class _BareHttpcoreLog(logging.Filter):
+    """httpcore's DEBUG trace shows each response's headers verbatim (a redirect's
+    ``Location`` may carry an id or an email) and the request it answers.
+
+    While a call of ours is running on this thread, each httpcore record is cut to its event
+    name (``receive_response_headers.complete``): no header, host, request or exception text
+    of our requests reaches a handler. Records of other httpcore users pass untouched.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(_scrub_httpx_log.current, "url", None) is not None:
+            record.msg = str(record.msg).split(" ", 1)[0]
+            record.args = ()
+        return True
+
+
 _scrub_httpx_log = _ScrubHttpxLog()
 logging.getLogger("httpx").addFilter(_scrub_httpx_log)
+_bare_httpcore_log = _BareHttpcoreLog()
+for _name in ("connection", "http11", "http2", "proxy", "socks"):
+    # A logger's filters see only the records made on it, so each of httpcore's loggers.
+    logging.getLogger(f"httpcore.{_name}").addFilter(_bare_httpcore_log)
 
 
 class CallStopped(Exception):  # noqa: N818 - a signal inside a call, not an error to report

@@ -1,7 +1,7 @@
 """IntercomResolver: answer a data-subject request for one Intercom contact.
 
 A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom", value=id)``);
-:meth:`IntercomResolver.find_contact_ids` turns an email or external id into those ids.
+:meth:`IntercomResolver.find_contact_ids` turns an email, phone or external id into those ids.
 
 | right    | method                | what it does                                             |
 |----------|-----------------------|----------------------------------------------------------|
@@ -11,7 +11,8 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 |          |                       | attributes                                                |
 | Art. 21  | ``object_to_marketing`` | unsubscribe and opt out of every subscription type (see |
 |          |                       | ``_objection.py``), read back                             |
-| lookup   | ``find_contacts``     | ``POST /contacts/search`` by email, or by external id     |
+| lookup   | ``find_contacts``     | one ``POST /contacts/search`` by email, phone and/or      |
+|          |                       | external id (users and leads), every page                 |
 |          | ``find_subjects``     | the same, as the contract's ``LookupResolver``            |
 | audit    | ``plan_erasure`` / ``verify_erasure`` | read-only dry run and read-back           |
 | check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
@@ -38,12 +39,19 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final, Literal, TypeVar, get_args
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import httpx
 
-from dsr_resolvers._text import normalize_email
+from dsr_resolvers._text import (
+    PhoneNumber,
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+    phone_key,
+)
 from dsr_resolvers.contract import (
     CoveredSurface,
     Operation,
@@ -71,6 +79,7 @@ from dsr_resolvers.intercom._results import (
     ErasurePlan,
     ErasurePolicy,
     ErasureVerification,
+    IdentifierKind,
 )
 from dsr_resolvers.report import ProcessingRecord
 
@@ -288,8 +297,10 @@ class IntercomResolver:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
 
         Returns:
-            Every record held; empty only when Intercom answers its not-found for the contact
-            (an archived contact, unless ``export_archived``, answers so too).
+            Every record held; empty only when Intercom answers its not-found for the contact.
+            ``presence`` tells the two empty cases apart: ``not_visible`` without
+            ``export_archived`` (an archived contact answers not found too: it may be held),
+            ``absent`` with it (not even archived).
             ``held_not_exported`` names the custom attributes the contact, its conversations
             and tickets hold that were not declared (names only).
 
@@ -310,7 +321,10 @@ class IntercomResolver:
         if self._processing is not None:
             records = self._processing.annotate(records)
         return ResolverExport(
-            resolver=self.name, records=records, held_not_exported=found.undeclared
+            resolver=self.name,
+            records=records,
+            held_not_exported=found.undeclared,
+            presence=found.presence,
         )
 
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
@@ -480,65 +494,63 @@ class IntercomResolver:
         return body
 
     async def find_contacts(
-        self, *, email: str | None = None, external_id: str | None = None
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
     ) -> tuple[ContactMatch, ...]:
-        """Every contact (users and leads) with this email, or with this external id.
+        """Every contact (users and leads) holding any of these identifiers.
 
-        One person may be several contacts (a user and one or more leads share an email):
-        an erasure by email must reach every id returned.
+        One person may be several contacts (a user and one or more leads share an email, a
+        lead holds the phone): an erasure must reach every id returned. All identifiers go
+        into one ``POST /contacts/search`` query (an ``OR`` of at most five filters, within
+        Intercom's 15 a group), read to its last page.
 
         Archived contacts and contacts created in the last few minutes are not found: Intercom's
         search does not return them.
 
         Args:
-            email: Search ``POST /contacts/search``, every page. The address follows the
-                library's one email rule (the CLI and bulk runs share it): surrounding
-                whitespace is stripped, then it is searched as given and lower-cased in one
-                ``OR`` query, since how Intercom treats letter case is undocumented.
-            external_id: Look up ``GET /contacts/find_by_external_id/{external_id}``.
+            email: Searched as given and lower-cased (how Intercom treats letter case is
+                undocumented); surrounding whitespace is stripped.
+            phone: As people type it (spaces, ``-``, ``.``, parentheses, a leading ``+`` or
+                ``00``); searched as typed and in its compact (E.164) form.
+            external_id: Searched for users and leads alike (not the users-only
+                ``find_by_external_id`` route); surrounding whitespace is stripped.
 
         Returns:
-            The matches, in Intercom's order, each contact once; empty when none.
+            The matches in Intercom's order, each contact once, each saying in ``matched_on``
+            which of the identifiers it holds (read from the contact's own fields; a contact
+            whose fields confirm none of them is attributed to the phone when one was
+            searched, since how Intercom normalises stored phones is undocumented, else to
+            every identifier searched). Empty when none.
 
         Raises:
-            ValueError: Not exactly one of ``email`` and ``external_id`` given, or an email
-                address with whitespace inside, an invisible or control character, or no
-                ``local@domain`` form; raised before any request.
+            ValueError: No identifier, or one that is malformed (see ``_text.py``: an email
+                without ``local@domain``, a phone with a letter or fewer than 6 digits, a
+                control character anywhere); raised before any request.
             ResolverError: Intercom refused (401, 403, other 4xx).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
             MalformedResponseError: An unexpected 2xx body or a repeating cursor: retry.
             httpx.TransportError: A connection fault or timeout: retry.
         """
-        if (email is None) == (external_id is None) or not (email or external_id):
-            raise ValueError("give exactly one of email and external_id, not empty")
-        spellings = () if email is None else tuple(dict.fromkeys(_email_spellings(email)))
+        wanted = _Wanted.of(email=email, phone=phone, external_id=external_id)
 
-        def by_email(call: IntercomCall) -> tuple[ContactMatch, ...]:
-            filters = [{"field": "email", "operator": "=", "value": v} for v in spellings]
-            query = filters[0] if len(filters) == 1 else {"operator": "OR", "value": filters}
-            found = _paging.search(call, routes.CONTACT_SEARCH.path, query, "data")
-            return _dedupe(_match(call, routes.CONTACT_SEARCH, contact) for contact in found)
+        def search(call: IntercomCall) -> tuple[ContactMatch, ...]:
+            found = _paging.search(call, routes.CONTACT_SEARCH.path, wanted.query, "data")
+            return _dedupe(wanted.match(call, contact) for contact in found)
 
-        def by_external_id(call: IntercomCall) -> tuple[ContactMatch, ...]:
-            contact = call.request(
-                *routes.BY_EXTERNAL_ID, path_params={"external_id": str(external_id)}
-            )
-            if contact is None:
-                return ()
-            if contact.get("type") == "list" or "data" in contact:
-                items = contact.get("data")
-                if not isinstance(items, list):
-                    raise call.malformed(*routes.BY_EXTERNAL_ID, "a malformed contact list")
-                return _dedupe(_match(call, routes.BY_EXTERNAL_ID, item) for item in items)
-            return (_match(call, routes.BY_EXTERNAL_ID, contact),)
-
-        return await self._run("lookup", by_email if email is not None else by_external_id)
+        return await self._run("lookup", search)
 
     async def find_contact_ids(
-        self, *, email: str | None = None, external_id: str | None = None
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
     ) -> tuple[str, ...]:
         """The ids of :meth:`find_contacts`: every contact to reach for this person."""
-        matches = await self.find_contacts(email=email, external_id=external_id)
+        matches = await self.find_contacts(email=email, phone=phone, external_id=external_id)
         return tuple(match.id for match in matches)
 
     async def find_subjects(
@@ -548,17 +560,16 @@ class IntercomResolver:
         phone: str | None = None,
         external_id: str | None = None,
     ) -> tuple[SubjectMatch, ...]:
-        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact.
+        """:meth:`find_contacts` as the contract's ``LookupResolver``: a ref per contact, with
+        what it matched on.
 
         Raises:
-            ValueError: As :meth:`find_contacts`; a phone number is not searched yet.
+            ValueError: As :meth:`find_contacts`.
         """
-        if phone is not None:
-            raise ValueError("intercom does not look contacts up by phone yet")
-        matches = await self.find_contacts(email=email, external_id=external_id)
-        on = frozenset(n for n, v in (("email", email), ("external_id", external_id)) if v)
+        matches = await self.find_contacts(email=email, phone=phone, external_id=external_id)
         return tuple(
-            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=on) for m in matches
+            SubjectMatch(ref=SubjectRef(kind=self.name, value=m.id), matched_on=m.matched_on)
+            for m in matches
         )
 
     async def plan_erasure(self, ref: SubjectRef) -> ErasurePlan:
@@ -677,9 +688,77 @@ class IntercomResolver:
         return ref.value
 
 
-def _email_spellings(email: str) -> tuple[str, str]:
-    address = normalize_email(email)
-    return address, address.lower()
+@dataclass(frozen=True)
+class _Wanted:
+    """The identifiers of one lookup, checked, and the one search query that finds them."""
+
+    email: str | None
+    phone: PhoneNumber | None
+    external_id: str | None
+
+    @classmethod
+    def of(cls, *, email: str | None, phone: str | None, external_id: str | None) -> _Wanted:
+        if email is None and phone is None and external_id is None:
+            raise ValueError("give at least one of email, phone and external_id")
+        return cls(
+            email=None if email is None else normalize_email(email),
+            phone=None if phone is None else normalize_phone(phone),
+            external_id=None if external_id is None else normalize_external_id(external_id),
+        )
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """One filter, or one ``OR`` group of at most five (Intercom allows 15 a group)."""
+        pairs: list[tuple[str, str]] = []
+        if self.email is not None:
+            pairs += [("email", self.email), ("email", self.email.lower())]
+        if self.phone is not None:
+            pairs += [("phone", spelling) for spelling in self.phone.spellings]
+        if self.external_id is not None:
+            pairs.append(("external_id", self.external_id))
+        filters = [
+            {"field": name, "operator": "=", "value": value} for name, value in dict.fromkeys(pairs)
+        ]
+        return filters[0] if len(filters) == 1 else {"operator": "OR", "value": filters}
+
+    def match(self, call: IntercomCall, contact: object) -> ContactMatch:
+        """The contact as a match, with the identifiers its own fields show it holds."""
+        found = _match(call, routes.CONTACT_SEARCH, contact)
+        assert isinstance(contact, dict)  # checked by _match
+        held: set[IdentifierKind] = set()
+        stored_email = contact.get("email")
+        if (
+            self.email is not None
+            and isinstance(stored_email, str)
+            and stored_email.lower() == self.email.lower()
+        ):
+            held.add("email")
+        stored_phone = contact.get("phone")
+        if (
+            self.phone is not None
+            and isinstance(stored_phone, str)
+            and phone_key(stored_phone) == self.phone.compact
+        ):
+            held.add("phone")
+        if self.external_id is not None and contact.get("external_id") == self.external_id:
+            held.add("external_id")
+        if not held:
+            # Intercom found it by a form its fields do not show (its phone normalisation is
+            # undocumented): never let such a contact pass for more than a phone match.
+            held = {"phone"} if self.phone is not None else set(self.searched)
+        return found.model_copy(update={"matched_on": frozenset(held)})
+
+    @property
+    def searched(self) -> frozenset[IdentifierKind]:
+        """The kinds of identifier this lookup searches."""
+        kinds: set[IdentifierKind] = set()
+        if self.email is not None:
+            kinds.add("email")
+        if self.phone is not None:
+            kinds.add("phone")
+        if self.external_id is not None:
+            kinds.add("external_id")
+        return frozenset(kinds)
 
 
 async def _returned(returned: threading.Event) -> None:

@@ -27,6 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from dsr_resolvers.contract import ResolverErasurePlan, ResolverVerification
 
 ErasurePolicy = Literal["delete_contact", "redact_messages"]
+IdentifierKind = Literal["email", "phone", "external_id"]
+"""The identifiers ``find_contacts`` searches by."""
+IDENTIFIER_KINDS: tuple[IdentifierKind, ...] = ("email", "phone", "external_id")
 
 
 class _Frozen(BaseModel):
@@ -39,10 +42,19 @@ class ContactMatch(_Frozen):
     Attributes:
         id: The Intercom contact id, to use as ``SubjectRef(kind="intercom", value=id)``.
         role: ``"user"`` or ``"lead"``.
+        matched_on: The identifiers of the lookup this contact holds (``"email"``,
+            ``"phone"``, ``"external_id"``); empty for a contact named by its id.
     """
 
     id: str = Field(repr=False)
     role: str
+    matched_on: frozenset[IdentifierKind] = frozenset()
+
+    @property
+    def phone_only(self) -> bool:
+        """Whether only the phone number led here: numbers are reassigned, so it may be
+        someone else now."""
+        return self.matched_on == {"phone"}
 
 
 class MessageScan(_Frozen):

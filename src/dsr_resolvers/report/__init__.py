@@ -19,6 +19,7 @@ depends on this package, not the reverse.
 
 from dsr_resolvers.report._access import render_access_report
 from dsr_resolvers.report._catalogue import LANGUAGES, Language
+from dsr_resolvers.report._page import LookedFor
 from dsr_resolvers.report._processing import (
     AutomatedDecisions,
     Controller,
@@ -52,6 +53,7 @@ __all__ = [
     "ErasureReceipt",
     "Language",
     "LegalBasis",
+    "LookedFor",
     "Processing",
     "ProcessingRecord",
     "ProcessingRecordError",

@@ -5,7 +5,9 @@ JSON export is for machines. The report shows, in this order:
 
 | part                         | from                                                        |
 |------------------------------|-------------------------------------------------------------|
-| who it is for, when produced | names and emails among the records; the contact ids; a time |
+| who it is for, when produced | names and emails among the records; the contact ids; how    |
+|                              | the person was looked for (kinds, never values) and what    |
+|                              | search cannot see; a time                                   |
 | summary by category          | the records, counted per ``PiiCategory``                    |
 | Art. 15(1) and (2)           | the :class:`ProcessingRecord` (purposes ... automated        |
 |                              | decisions, transfers), or a visible note without one         |
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Final
@@ -44,7 +46,15 @@ from typing import Final
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ExportRecord, PiiCategory, ResolverExport
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import SHOWN_MAX, format_moment, page, table, text_html
+from dsr_resolvers.report._page import (
+    SHOWN_MAX,
+    LookedFor,
+    format_moment,
+    looked_for,
+    page,
+    table,
+    text_html,
+)
 from dsr_resolvers.report._processing import (
     LegalBasis,
     Processing,
@@ -65,6 +75,7 @@ def render_access_report(
     *,
     language: str = "en",
     produced_at: datetime | None = None,
+    searched: Sequence[LookedFor] | None = None,
 ) -> str:
     """Render the Art. 15 access report of one person as one self-contained HTML page.
 
@@ -77,6 +88,9 @@ def render_access_report(
             ``None`` shows a visible note that it was not provided.
         language: ``"en"`` or ``"de"``.
         produced_at: When the exports were made (default: now), shown with its time zone.
+        searched: How the person was looked for: ``contact_id`` and the identifier kinds
+            searched (``email``, ``phone``, ``external_id``), shown in words with what search
+            cannot see (archived contacts, contacts created minutes ago); never the values.
 
     Returns:
         The HTML document: no script, no external resource, printable to A4.
@@ -88,7 +102,7 @@ def render_access_report(
     moment = produced_at or datetime.now(UTC)
     records = [record for export in exports.values() for record in export.records]
     parts = [
-        _header(words, exports, moment),
+        _header(words, exports, moment, searched),
         _summary(words, records),
         _art15(words, records, processing),
         _data(words, exports),
@@ -106,7 +120,12 @@ def _facts(pairs: Iterable[tuple[str, str]]) -> str:
     return f'<dl class="facts">{rows}</dl>'
 
 
-def _header(words: Words, exports: Mapping[str, ResolverExport], moment: datetime) -> str:
+def _header(
+    words: Words,
+    exports: Mapping[str, ResolverExport],
+    moment: datetime,
+    searched: Sequence[LookedFor] | None,
+) -> str:
     who: dict[str, None] = {}
     for export in exports.values():
         for record in export.records:
@@ -117,10 +136,14 @@ def _header(words: Words, exports: Mapping[str, ResolverExport], moment: datetim
         facts.append((words("for"), escape(", ".join(who))))
     ids = ", ".join(f'<span class="mono">{escape(i)}</span>' for i in exports)
     facts.append((words("contact_ids"), ids or "-"))
+    note = None
+    if searched is not None:
+        shown, note = looked_for(words, searched)
+        facts.append((words("looked_for"), shown))
     facts.append((words("produced"), escape(format_moment(moment))))
     return (
         f"<header><h1>{escape(words('title'))}</h1>"
-        f'<p class="lede">{escape(words("lede"))}</p>{_facts(facts)}</header>'
+        f'<p class="lede">{escape(words("lede"))}</p>{_facts(facts)}{note or ""}</header>'
     )
 
 
@@ -342,9 +365,28 @@ def _label(words: Words, key: str) -> str:
         n, _, what = rest.partition(".")
         number = int(n) + 1 if n.isdigit() else n
         return words("social_profile", n=number, what=words.field(what))
-    if head == "custom_attributes":
+    if head == "custom_attributes" or (
+        head == "ticket_attributes" and not rest.startswith("_default_")
+    ):
         return words("custom_attribute", name=rest.replace("_", " "))
+    if head == "tags":  # ``tags.{tag id}.name`` of a conversation
+        return words.field("tags")
+    if head == "ticket_parts":  # ``ticket_parts.{part id}.<what>``: the person's own comment
+        what = ".".join(p for p in rest.partition(".")[2].split(".") if not p.isdigit())
+        return words("reply") if what == "body" else f"{words('reply')}: {words.field(what)}"
     return words.field(key)
+
+
+def _held_label(words: Words, name: str) -> str:
+    """A name of ``held_not_exported`` (``conversation.*.custom_attributes.mood``) in words."""
+    where, _, attribute = name.rpartition(".")
+    label = words("custom_attribute", name=attribute.replace("_", " "))
+    holder = where.partition(".")[0]
+    return (
+        f"{label} ({words('sec_' + holder + 's')})"
+        if holder in ("conversation", "ticket")
+        else label
+    )
 
 
 # -- the data ----------------------------------------------------------------------------------
@@ -456,6 +498,10 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
         if n == 0 or any(column[1](key) for key in present)
     ]
     extra = [key for key in present if not any(column[1](key) for column in columns)]
+    # A conversation's title, tags, page and attributes would widen its table past the page:
+    # they go in a card of their own below it.
+    carded = extra if section == "conversations" else []
+    extra = [key for key in extra if key not in carded]
     headers = [words(header) for header, _, _ in shown] + [_label(words, k) for k in extra]
     rows = [
         [cell(words, values) for _, _, cell in shown]
@@ -467,7 +513,18 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
         for row, item in zip(rows, items, strict=True):
             row.insert(0, f'<span class="mono">{text_html(item)}</span>')
     numeric = frozenset({1}) if section == "event_summaries" else frozenset()
-    return table(headers, rows, numeric=numeric)
+    cards = [
+        f'<div class="card"><h5>{escape(words("conversation", id=item))}</h5>{_facts(facts)}</div>'
+        for item, values in items.items()
+        if (
+            facts := [
+                (_label(words, k), _value(words, k, values[k], section))
+                for k in carded
+                if k in values
+            ]
+        )
+    ]
+    return table(headers, rows, numeric=numeric) + "".join(cards)
 
 
 _TICKET_TITLE: Final = "ticket_attributes._default_title_"
@@ -632,7 +689,9 @@ def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
         out.append(_contact_data(words, export.records))
         if export.held_not_exported:  # names only: the values were never exported
             out.append(f"<p>{escape(words('held_not_exported'))}</p><ul>")
-            out.extend(f'<li class="mono">{escape(n)}</li>' for n in export.held_not_exported)
+            out.extend(
+                f"<li>{escape(_held_label(words, n))}</li>" for n in export.held_not_exported
+            )
             out.append("</ul>")
     out.append("</section>")
     return "".join(out)

@@ -41,6 +41,21 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "for": ("Prepared for", "Erstellt für"),
     "produced": ("Produced", "Erstellt am"),
     "contact_ids": ("References in Intercom", "Referenzen in Intercom"),
+    "looked_for": ("Looked for by", "Gesucht nach"),
+    "looked_for_contact_id": (
+        "reference in Intercom (no search)",
+        "Referenz in Intercom (ohne Suche)",
+    ),
+    "looked_for_email": ("email address", "E-Mail-Adresse"),
+    "looked_for_phone": ("phone number", "Telefonnummer"),
+    "looked_for_external_id": ("customer id", "Kundennummer"),
+    "search_limits": (
+        "Intercom's search does not find archived contacts, nor contacts created in the last "
+        "few minutes; such contacts are reached only by their reference in Intercom.",
+        "Die Suche von Intercom findet weder archivierte Kontakte noch Kontakte, die erst vor "
+        "wenigen Minuten angelegt wurden; solche Kontakte sind nur über ihre Referenz in "
+        "Intercom erreichbar.",
+    ),
     "nothing_held": (
         "Intercom holds no personal data under the contacts searched.",
         "Intercom speichert unter den gesuchten Kontakten keine personenbezogenen Daten.",
@@ -398,6 +413,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "outcome": ("Outcome", "Ergebnis"),
     "outcome_erased": ("erased", "gelöscht"),
     "outcome_already_absent": ("already absent", "bereits nicht vorhanden"),
+    "outcome_no_contact": (
+        "no contact with this id (deleted, merged into another contact, or never existed)",
+        "kein Kontakt mit dieser ID (gelöscht, mit einem anderen Kontakt zusammengeführt oder "
+        "nie vorhanden)",
+    ),
     "outcome_failed": ("FAILED", "FEHLGESCHLAGEN"),
     "redacted": ("Messages redacted", "Geschwärzte Nachrichten"),
     "already_redacted": ("Already redacted", "Bereits geschwärzt"),
@@ -437,6 +457,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "receipt_incomplete": (
         "This erasure is NOT complete: see the contacts marked above.",
         "Diese Löschung ist NICHT vollständig: siehe die markierten Kontakte oben.",
+    ),
+    "receipt_no_contact": (
+        "Intercom knows no contact with any id named here: they were deleted earlier, merged "
+        "into another contact, or never existed. This receipt attests no erasure; if a contact "
+        "was merged, its data lives on in the contact it was merged into.",
+        "Intercom kennt keinen Kontakt mit einer der hier genannten IDs: gelöscht, mit einem "
+        "anderen Kontakt zusammengeführt oder nie vorhanden. Diese Bestätigung belegt keine "
+        "Löschung; wurde ein Kontakt zusammengeführt, bestehen seine Daten im Zielkontakt fort.",
     ),
     "receipt_unverified": (
         "Every contact is erased or was already absent; not every contact was read back.",

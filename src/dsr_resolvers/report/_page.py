@@ -25,9 +25,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from html import escape
-from typing import Final
+from typing import TYPE_CHECKING, Final, Literal
 
-__all__ = ["SHOWN_MAX", "format_moment", "page", "table", "text_html"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dsr_resolvers.report._catalogue import Words
+
+__all__ = ["SHOWN_MAX", "LookedFor", "format_moment", "looked_for", "page", "table", "text_html"]
+
+LookedFor = Literal["contact_id", "email", "phone", "external_id"]
+"""How a person was looked for: by contact id (no search), or by a searched identifier."""
 
 SHOWN_MAX: Final = 20_000
 """The most characters of one value (or of one message's text) a document shows."""
@@ -177,3 +185,12 @@ def page(*, language: str, title: str, body: str) -> str:
         f"<title>{escape(visible(title))}</title>\n<style>{_CSS}</style>\n</head>\n"
         f"<body>\n{visible(body)}\n</body>\n</html>\n"
     )
+
+
+def looked_for(words: Words, kinds: Sequence[LookedFor]) -> tuple[str, str | None]:
+    """The "looked for by" fact (kinds in words, never values), and, when anything was
+    searched, the note on what search cannot see; both escaped HTML."""
+    shown = ", ".join(words(f"looked_for_{kind}") for kind in dict.fromkeys(kinds))
+    searched = any(kind != "contact_id" for kind in kinds)
+    note = f'<p class="note">{escape(words("search_limits"))}</p>' if searched else None
+    return escape(shown or words("receipt_none")), note

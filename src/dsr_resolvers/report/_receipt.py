@@ -8,13 +8,15 @@ HTML in the access report's style.
 | field                 | holds                                                         |
 |-----------------------|---------------------------------------------------------------|
 | ``subject_reference`` | the caller's own reference (a ticket number), never an email  |
+| ``looked_for``        | how the person was looked for: identifier kinds, never values |
 | ``requested_at`` / ``completed_at`` | when the erasure was asked for and finished      |
 | ``policy``            | ``delete_contact`` or ``redact_messages``                     |
 | ``contacts``          | per contact id: outcome, redaction counts, the resolver's     |
 |                       | ``detail``, and the read-back (:class:`ReadBack`)             |
 | ``library_version``   | the dsr-resolvers version that did it                         |
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
-| ``status``            | computed: ``complete``, ``unverified`` or ``incomplete``      |
+| ``status``            | computed: ``complete``, ``unverified``, ``incomplete`` or     |
+|                       | ``no_contact`` (only ids the system knows no contact for)     |
 
 Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
 ``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
@@ -48,7 +50,14 @@ from dsr_resolvers.contract import (
     ResolverVerification,
 )
 from dsr_resolvers.report._catalogue import Words
-from dsr_resolvers.report._page import format_moment, page, table, text_html
+from dsr_resolvers.report._page import (
+    LookedFor,
+    format_moment,
+    looked_for,
+    page,
+    table,
+    text_html,
+)
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -111,7 +120,10 @@ class ContactErasure(_Frozen):
 
     Attributes:
         contact_id: The Intercom contact id.
-        outcome: ``erased``, ``already_absent`` (a success: nothing was held) or ``failed``.
+        outcome: ``erased`` (this erasure deleted it), ``no_contact`` (the system knows no
+            contact with this id: deleted earlier, merged into another contact, or never
+            existed; nothing was erased here), ``already_absent`` (a success: nothing was
+            held) or ``failed``.
         redacted_messages: Messages redacted by this erasure, when the resolver stated it.
         already_redacted: Messages found already redacted, when stated.
         conversations: Conversations searched for the contact's messages, when stated.
@@ -121,7 +133,7 @@ class ContactErasure(_Frozen):
     """
 
     contact_id: Annotated[str, Field(min_length=1, max_length=255, repr=False)]
-    outcome: Literal["erased", "already_absent", "failed"]
+    outcome: Literal["erased", "no_contact", "already_absent", "failed"]
     redacted_messages: Annotated[int, Field(ge=0)] | None = None
     already_redacted: Annotated[int, Field(ge=0)] | None = None
     conversations: Annotated[int, Field(ge=0)] | None = None
@@ -136,7 +148,13 @@ class ContactErasure(_Frozen):
         counts = erasure.counts
         return cls(
             contact_id=contact_id,
-            outcome="already_absent" if erasure.already_absent else "erased",
+            outcome=(
+                "no_contact"
+                if erasure.no_record
+                else "already_absent"
+                if erasure.already_absent
+                else "erased"
+            ),
             redacted_messages=counts.get("messages_redacted"),
             already_redacted=counts.get("messages_already_redacted"),
             conversations=counts.get("conversations_scanned"),
@@ -164,6 +182,10 @@ class ErasureReceipt(_Frozen):
         completed_at: When the last contact was handled and read back.
         policy: The erasure policy: ``delete_contact`` or ``redact_messages``.
         contacts: One entry per contact reached; empty when no contact held the subject.
+        looked_for: How the person was looked for: ``contact_id`` (named, no search) and the
+            identifier kinds searched (``email``, ``phone``, ``external_id``), never their
+            values; ``None`` when not recorded. A search cannot see archived contacts or
+            contacts created in the last few minutes; the rendered receipt says so.
         library_version: The dsr-resolvers version that did the erasure.
         surface_sha256: :func:`surface_digest` of the covered surface used.
     """
@@ -175,6 +197,7 @@ class ErasureReceipt(_Frozen):
     completed_at: datetime
     policy: str
     contacts: tuple[ContactErasure, ...]
+    looked_for: tuple[LookedFor, ...] | None = None
     library_version: str = __version__
     surface_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -202,13 +225,17 @@ class ErasureReceipt(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def status(self) -> Literal["complete", "unverified", "incomplete"]:
+    def status(self) -> Literal["complete", "unverified", "incomplete", "no_contact"]:
         """``complete``: every contact erased or absent, and every read-back confirms it;
         ``unverified``: the same, but some contact was not read back; ``incomplete``: a
-        contact failed or a read-back found data left."""
+        contact failed or a read-back found data left; ``no_contact``: every contact named
+        is one the system knows no contact for (deleted, merged or never existed), so this
+        receipt attests no erasure, only that absence."""
         confirmations = [contact.confirmed for contact in self.contacts]
         if any(confirmed is False for confirmed in confirmations):
             return "incomplete"
+        if self.contacts and all(c.outcome == "no_contact" for c in self.contacts):
+            return "no_contact"
         if any(confirmed is None for confirmed in confirmations):
             return "unverified"
         return "complete"
@@ -258,6 +285,12 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         policy = words(f"policy_{policy}")
     facts = [
         (words("receipt_subject"), text_html(receipt.subject_reference or words("receipt_none"))),
+    ]
+    search_note = None
+    if receipt.looked_for is not None:
+        shown, search_note = looked_for(words, receipt.looked_for)
+        facts.append((words("looked_for"), shown))
+    facts += [
         (words("requested_at"), escape(format_moment(receipt.requested_at))),
         (words("completed_at"), escape(format_moment(receipt.completed_at))),
         (words("policy"), escape(policy)),
@@ -295,11 +328,12 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
         "complete": ("receipt_complete", "ok"),
         "unverified": ("receipt_unverified", "note"),
         "incomplete": ("receipt_incomplete", "note"),
+        "no_contact": ("receipt_no_contact", "note"),
     }[receipt.status]
     body = (
         f"<header><h1>{escape(words('receipt_title'))}</h1>"
         f'<p class="lede">{escape(words("receipt_lede"))}</p>'
-        f'<dl class="facts">{facts_html}</dl></header>'
+        f'<dl class="facts">{facts_html}</dl>{search_note or ""}</header>'
         f'<section id="contacts"><h2>{escape(words("contacts"))}</h2>'
         f"{table(headers, rows, numeric=frozenset({2, 3, 4}))}"
         f'<p class="{verdict_class}">{escape(words(verdict_key))}</p>'

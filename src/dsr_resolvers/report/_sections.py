@@ -12,6 +12,7 @@ section; both ask this one function. It reads the documented record-field vocabu
 | ``contact.segments.*``                         | ``segments``    |
 | ``contact.subscriptions.*``                    | ``subscriptions`` |
 | ``contact.*`` (anything else)                  | ``profile``     |
+| ``conversation.*.source.url``                  | ``conversations`` |
 | ``conversation.*.source.*``                    | ``messages``    |
 | ``conversation.*.conversation_parts.*``        | ``messages``    |
 | ``conversation.*`` (anything else)             | ``conversations`` |
@@ -61,6 +62,8 @@ def section_of(field: str) -> Section:
         return _CONTACT_LISTS.get(rest.partition(".")[0], "profile")
     if head == "conversation":
         parts = rest.split(".")
+        if parts[1:] == ["source", "url"]:  # the page it started from: conversation metadata
+            return "conversations"
         if len(parts) > 1 and parts[1] in ("source", "conversation_parts"):
             return "messages"
         return "conversations"
