@@ -46,7 +46,7 @@ def test_the_html_access_report_names_them_too(world: World, tmp_path: Path) -> 
 
     assert result.exit_code == 0, result.stderr
     html = out.read_text()
-    assert "“favourite colour”" in html
+    assert "Custom field “favourite colour”" in html  # in words, for the person
     assert "teal" not in html
 
 

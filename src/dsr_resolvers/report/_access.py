@@ -45,7 +45,7 @@ from typing import Final
 
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import CoveredSurface, ExportRecord, PiiCategory, ResolverExport
-from dsr_resolvers.report._catalogue import Words
+from dsr_resolvers.report._catalogue import FIELDS, Words
 from dsr_resolvers.report._page import (
     SHOWN_MAX,
     LookedFor,
@@ -339,7 +339,7 @@ def _value(words: Words, key: str, value: str, section: Section = "other") -> st
         return escape(moment)
     if value in ("true", "false"):
         return escape(words("yes" if value == "true" else "no"))
-    prefix = _VOCABULARY.get((section, key))
+    prefix = _VOCABULARY.get((section, key)) or _VOCABULARY_MORE.get((section, key))
     if prefix is not None:
         code = prefix + value.strip().lower().replace("-", "_").replace(" ", "_")
         if words.has(code):
@@ -365,31 +365,17 @@ def _label(words: Words, key: str) -> str:
         n, _, what = rest.partition(".")
         number = int(n) + 1 if n.isdigit() else n
         return words("social_profile", n=number, what=words.field(what))
-    if head == "custom_attributes" or (
-        head == "ticket_attributes" and not rest.startswith("_default_")
-    ):
-        return words("custom_attribute", name=rest.replace("_", " "))
-    if head == "tags":  # ``tags.{tag id}.name`` of a conversation
-        return words.field("tags")
-    if head == "ticket_parts":  # ``ticket_parts.{part id}.<what>``: the person's own comment
-        what = ".".join(p for p in rest.partition(".")[2].split(".") if not p.isdigit())
-        return words("reply") if what == "body" else f"{words('reply')}: {words.field(what)}"
+    if head == "custom_attributes" or (head == "ticket_attributes" and key not in FIELDS):
+        return words("custom_attribute", name=rest.replace("_", " ").strip())
     return words.field(key)
 
 
-def _held_label(words: Words, name: str) -> str:
-    """A name of ``held_not_exported`` (``conversation.*.custom_attributes.mood``) in words."""
-    where, _, attribute = name.rpartition(".")
-    label = words("custom_attribute", name=attribute.replace("_", " "))
-    holder = where.partition(".")[0]
-    return (
-        f"{label} ({words('sec_' + holder + 's')})"
-        if holder in ("conversation", "ticket")
-        else label
-    )
-
-
 # -- the data ----------------------------------------------------------------------------------
+
+_VOCABULARY_MORE: Final[dict[tuple[Section, str], str]] = {
+    ("calls", "direction"): "direction_",
+    ("calls", "state"): "call_state_",
+}
 
 _ITEM_PREFIXES: Final[dict[Section, str]] = {
     "tags": "contact.tags.",
@@ -399,6 +385,7 @@ _ITEM_PREFIXES: Final[dict[Section, str]] = {
     "subscriptions": "contact.subscriptions.",
     "conversations": "conversation.",
     "tickets": "ticket.",
+    "calls": "call.",
     "events": "event.",
     "event_summaries": "event_summary.",
 }
@@ -451,16 +438,6 @@ _COLUMNS: Final[dict[Section, tuple[_Column, ...]]] = {
         _cell("col_subscription", "default_translation.name", "subscriptions"),
         _cell("col_choice", "consent_type", "subscriptions"),
     ),
-    "conversations": (
-        _cell("col_started", "created_at", "conversations"),
-        _cell("col_last_activity", "updated_at", "conversations"),
-        _cell("col_state", "state", "conversations"),
-        (
-            "col_rating",
-            frozenset({"rating.rating", "rating.remark", "rating.created_at"}).__contains__,
-            _rating,
-        ),
-    ),
     "events": (
         _cell("col_event", "event_name", "events"),
         _cell("col_when", "created_at", "events"),
@@ -508,10 +485,6 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
         + [_value(words, k, values[k], section) if k in values else "" for k in extra]
         for values in items.values()
     ]
-    if section == "conversations":
-        headers.insert(0, words("reference"))
-        for row, item in zip(rows, items, strict=True):
-            row.insert(0, f'<span class="mono">{text_html(item)}</span>')
     numeric = frozenset({1}) if section == "event_summaries" else frozenset()
     cards = [
         f'<div class="card"><h5>{escape(words("conversation", id=item))}</h5>{_facts(facts)}</div>'
@@ -530,18 +503,127 @@ def _items(words: Words, section: Section, records: list[ExportRecord]) -> str:
 _TICKET_TITLE: Final = "ticket_attributes._default_title_"
 
 
+def _nested(values: Mapping[str, str], name: str) -> dict[str, dict[str, str]]:
+    """The items of a list inside an item: ``name.{n}.<key>`` by ``n``, then by key."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in values.items():
+        if key.startswith(name + "."):
+            n, _, rest = key[len(name) + 1 :].partition(".")
+            out.setdefault(n, {})[rest] = value
+    return out
+
+
+def _card(heading: str, facts: list[tuple[str, str]], more: str = "") -> str:
+    """One item as a card: a heading (safe HTML), its facts, and more (safe HTML) below."""
+    return f'<div class="card"><h5>{heading}</h5>{_facts(facts)}{more}</div>'
+
+
+def _remaining(
+    words: Words, section: Section, values: Mapping[str, str], shown: Iterable[str]
+) -> list[tuple[str, str]]:
+    """Facts for the keys no part of a card shows: a key in words, and its value."""
+    done = set(shown)
+    return [
+        (_label(words, key), _value(words, key, value, section))
+        for key, value in values.items()
+        if key not in done and key.partition(".")[0] not in done
+    ]
+
+
+def _reference(item: str) -> str:
+    return f'<span class="mono">{text_html(item)}</span>'
+
+
+def _conversations(words: Words, records: list[ExportRecord]) -> str:
+    out = []
+    for item, values in _grouped("conversations", records).items():
+        date = _moment(values.get("created_at", ""))
+        if "title" in values:
+            heading = _plain(words, values["title"])
+        elif date:
+            heading = escape(words("conversation_untitled", date=date))
+        else:
+            heading = escape(words("conversation_undated"))
+        facts = [(words("reference"), _reference(item))]
+        for key, label in (
+            ("created_at", "col_started"),
+            ("updated_at", "col_last_activity"),
+            ("state", "col_state"),
+        ):
+            if key in values:
+                facts.append((words(label), _value(words, key, values[key], "conversations")))
+        tags = [v for k, v in values.items() if k.startswith("tags.")]
+        if tags:
+            facts.append((words("fact_tags"), _plain(words, ", ".join(tags))))
+        if "source.url" in values:
+            facts.append((words("fact_page"), _plain(words, values["source.url"])))
+        if any(key.startswith("rating.") for key in values):
+            facts.append((words("col_rating"), _rating(words, values)))
+        shown = ("title", "created_at", "updated_at", "state", "tags", "source", "rating")
+        facts += _remaining(words, "conversations", values, shown)
+        out.append(_card(heading, facts))
+    return "".join(out)
+
+
 def _tickets(words: Words, records: list[ExportRecord]) -> str:
     out = []
     for item, values in _grouped("tickets", records).items():
         title = values.get(_TICKET_TITLE)
         heading = _plain(words, title) if title is not None else escape(words("ticket_untitled"))
-        facts = [(words("reference"), f'<span class="mono">{text_html(item)}</span>')]
-        facts += [
-            (_label(words, key), _value(words, key, value, "tickets"))
-            for key, value in values.items()
-            if key != _TICKET_TITLE
+        facts = [(words("reference"), _reference(item))]
+        facts += _remaining(words, "tickets", values, (_TICKET_TITLE, "ticket_parts"))
+        parts = _nested(values, "ticket_parts")
+        more = ""
+        if parts:
+            cards = "".join(
+                _message_card(words, None, _Message.of(part)) for part in parts.values()
+            )
+            more = f'<p class="meta">{escape(words("your_ticket_messages"))}</p>{cards}'
+        out.append(_card(heading, facts, more))
+    return "".join(out)
+
+
+def _seconds(value: str) -> str:
+    try:
+        total = int(float(value))
+    except ValueError:
+        return value
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def _transcript(words: Words, turns: Mapping[str, Mapping[str, str]], title: str) -> str:
+    lines = []
+    for turn in turns.values():
+        when = "\u2013".join(_seconds(turn[k]) for k in ("start_time", "end_time") if k in turn)
+        who = turn.get("speaker_label") or turn.get("speaker") or ""
+        said = " ".join(x for x in (when, who) if x)
+        others = [
+            f"{_label(words, k)}: {v}"
+            for k, v in turn.items()
+            if k not in ("start_time", "end_time", "speaker_label", "speaker", "content")
         ]
-        out.append(f'<div class="card"><h5>{heading}</h5>{_facts(facts)}</div>')
+        text = _plain(words, turn.get("content", ""))
+        extra = f" ({_plain(words, '; '.join(others))})" if others else ""
+        lines.append(f"<li>{text_html(said)}{': ' if said else ''}{text}{extra}</li>")
+    return f'<p class="meta">{escape(title)}</p><ul class="files">{"".join(lines)}</ul>'
+
+
+def _calls(words: Words, records: list[ExportRecord]) -> str:
+    out = []
+    for item, values in _grouped("calls", records).items():
+        date = _moment(values.get("initiated_at", ""))
+        heading = words("call_of", date=date) if date else words("call_undated")
+        facts = [(words("reference"), _reference(item))]
+        facts += _remaining(words, "calls", values, ("transcript", "unattributed_transcript"))
+        more = ""
+        for name, title in (
+            ("transcript", "transcript"),
+            ("unattributed_transcript", "transcript_unattributed"),
+        ):
+            turns = _nested(values, name)
+            if turns:
+                more += _transcript(words, turns, words(title))
+        out.append(_card(escape(heading), facts, more))
     return "".join(out)
 
 
@@ -561,17 +643,44 @@ def _others(words: Words, records: list[ExportRecord]) -> str:
 _MESSAGE: Final = re.compile(
     r"conversation\.(?P<conversation>[^.]+)\."
     r"(?:source|conversation_parts\.(?P<part>[^.]+))\."
-    r"(?:attachments\.(?P<file>\d+)\.)?(?P<key>[a-z_]+)",
+    r"(?:(?P<list>attachments|email_headers)\.(?P<n>\d+)\.)?(?P<key>[a-z_]+)",
     re.ASCII,
 )
 
 
 class _Message:
-    """One message of a conversation: its fields and its attachments."""
+    """One message: its fields, its attachments and its email address headers."""
 
     def __init__(self) -> None:
         self.fields: dict[str, str] = {}
         self.files: dict[str, dict[str, str]] = {}
+        self.headers: dict[str, dict[str, str]] = {}
+
+    @classmethod
+    def of(cls, values: Mapping[str, str]) -> _Message:
+        """A message from its keys (``body``, ``attachments.{n}.url``, ...)."""
+        message = cls()
+        message.fields = {k: v for k, v in values.items() if "." not in k}
+        message.files = _nested(values, "attachments")
+        message.headers = _nested(values, "email_headers")
+        lists = ("attachments.", "email_headers.")
+        message.fields |= {k: v for k, v in values.items() if "." in k and not k.startswith(lists)}
+        return message
+
+
+def _address(words: Words, header: Mapping[str, str]) -> str:
+    kind = header.get("type", "")
+    said = words("header_" + kind) if words.has("header_" + kind) else kind
+    who = header.get("email_address", "")
+    if header.get("name"):
+        who = f"{header['name']} <{who}>" if who else header["name"]
+    others = "; ".join(
+        f"{_label(words, k)}: {v}"
+        for k, v in header.items()
+        if k not in ("type", "email_address", "name")
+    )
+    text = f"{said}: {who}" if said else who
+    return f"<li>{_plain(words, text + (f' ({others})' if others else ''))}</li>"
 
 
 def _attachment(words: Words, fields: Mapping[str, str]) -> str:
@@ -593,9 +702,13 @@ def _attachment(words: Words, fields: Mapping[str, str]) -> str:
     return f"<li>{said}</li>"
 
 
-def _message_card(words: Words, message: str, fields: _Message) -> str:
+def _message_card(words: Words, message: str | None, fields: _Message) -> str:
+    """A message's card; ``message`` is ``""`` for a conversation's opening one, ``None``
+    where there is no such distinction (a ticket's)."""
     values = fields.fields
-    meta = [escape(words("opening_message") if message == "" else words("reply"))]
+    meta = []
+    if message is not None:
+        meta.append(escape(words("opening_message") if message == "" else words("reply")))
     if "created_at" in values:
         meta.append(_value(words, "created_at", values["created_at"]))
     if "subject" in values:
@@ -610,6 +723,11 @@ def _message_card(words: Words, message: str, fields: _Message) -> str:
     if fields.files:
         listed = "".join(_attachment(words, f) for f in fields.files.values())
         files = f'<p class="meta">{escape(words("attachments"))}</p><ul class="files">{listed}</ul>'
+    if fields.headers:
+        listed = "".join(_address(words, h) for h in fields.headers.values())
+        files += (
+            f'<p class="meta">{escape(words("email_addresses"))}</p><ul class="files">{listed}</ul>'
+        )
     return (
         f'<div class="message"><div class="meta">{" · ".join(meta)}</div>{body}{extra}{files}</div>'
     )
@@ -626,10 +744,11 @@ def _messages(words: Words, records: list[ExportRecord], started: Mapping[str, s
         message = by_conversation.setdefault(found["conversation"], {}).setdefault(
             found["part"] or "", _Message()
         )
-        if found["file"] is None:
+        if found["list"] is None:
             message.fields[found["key"]] = record.value
         else:
-            message.files.setdefault(found["file"], {})[found["key"]] = record.value
+            kept = message.files if found["list"] == "attachments" else message.headers
+            kept.setdefault(found["n"], {})[found["key"]] = record.value
     out = [_others(words, odd)] if odd else []
     for conversation, messages in by_conversation.items():
         date = _moment(started.get(conversation, ""))
@@ -666,11 +785,23 @@ def _contact_data(words: Words, records: tuple[ExportRecord, ...]) -> str:
             out.append(_messages(words, found, started))
         elif section == "tickets":
             out.append(_tickets(words, found))
+        elif section == "conversations":
+            out.append(_conversations(words, found))
+        elif section == "calls":
+            out.append(_calls(words, found))
         elif section in _COLUMNS:
             out.append(_items(words, section, found))
         else:
             out.append(_others(words, found))
     return "".join(out)
+
+
+def _held_name(words: Words, held: str) -> str:
+    """A held-but-not-exported name (``contact.custom_attributes.plan``) in words."""
+    for marker in (".custom_attributes.", ".ticket_attributes."):
+        if marker in held:
+            return words("custom_attribute", name=held.split(marker, 1)[1].replace("_", " "))
+    return words.field(held)
 
 
 def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
@@ -689,9 +820,8 @@ def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
         out.append(_contact_data(words, export.records))
         if export.held_not_exported:  # names only: the values were never exported
             out.append(f"<p>{escape(words('held_not_exported'))}</p><ul>")
-            out.extend(
-                f"<li>{escape(_held_label(words, n))}</li>" for n in export.held_not_exported
-            )
+            names = dict.fromkeys(_held_name(words, held) for held in export.held_not_exported)
+            out.extend(f"<li>{_plain(words, name)}</li>" for name in names)
             out.append("</ul>")
     out.append("</section>")
     return "".join(out)
@@ -699,20 +829,43 @@ def _data(words: Words, exports: Mapping[str, ResolverExport]) -> str:
 
 # -- scope -------------------------------------------------------------------------------------
 
-_CUSTOM: Final = "contact.custom_attributes."
 _SCOPED: Final[tuple[Section, ...]] = tuple(s for s in SECTIONS if s not in ("profile", "other"))
+_UNREACHED: Final[dict[str, str]] = {
+    "visitor": "scope_visitors",
+    "reporting": "scope_reporting",
+    "outbound_message": "scope_outbound",
+    "admin_activity_log": "scope_staff_log",
+    "fin_agent_input": "scope_assistant_input",
+    "custom_object": "scope_custom_objects",
+}
+"""Exclusions of what no export by contact reaches, by the first step of their glob."""
+
+
+def _custom(field: str) -> bool:
+    """Whether a surface glob names the workspace's own fields (custom attributes)."""
+    return ".custom_attributes." in field or (
+        ".ticket_attributes." in field and "_default_" not in field
+    )
 
 
 def _scope(words: Words, surface: CoveredSurface) -> str:
     """What the report does not cover, in plain words, from the surface's typed parts."""
     reached = {section_of(f.field) for f in surface.fields}
-    left_out = [section_of(e.field) for e in surface.exclusions]
-    custom_declared = any(f.field.startswith(_CUSTOM) for f in surface.fields)
-    items = [words("scope_visitors"), words("scope_reports"), words("scope_archived")]
+    bodies = any(
+        section_of(f.field) == "messages" and f.field.endswith(".body") for f in surface.fields
+    )
+    items = []
+    known = []
+    for exclusion in surface.exclusions:
+        said = _UNREACHED.get(exclusion.field.partition(".")[0])
+        if said is not None and words(said) not in items:
+            items.append(words(said))
+            known.append(exclusion)
+    items.append(words("scope_archived"))
     if "events" in reached:
         counted = "event_summaries" in reached
         items.append(words("scope_events_counted" if counted else "scope_events_older"))
-    if "messages" in reached:
+    if bodies:
         items += [
             words("scope_messages_own"),
             words("scope_messages_files"),
@@ -720,22 +873,19 @@ def _scope(words: Words, surface: CoveredSurface) -> str:
         ]
     elif "conversations" in reached:
         items.append(words("scope_messages_none"))
-    custom_excluded = any(e.field.startswith(_CUSTOM) for e in surface.exclusions)
-    if custom_declared:
+    if any(_custom(f.field) for f in surface.fields):
         items.append(words("scope_custom_declared"))
-    elif custom_excluded:
+    elif any(_custom(e.field) for e in surface.exclusions):
         items.append(words("scope_custom_none"))
-    off = [
-        s
-        for s in _SCOPED
-        if s not in reached and not (s == "messages" and "conversations" in reached)
-    ]
+    off = [s for s in _SCOPED if s not in reached and not (s == "messages" and not bodies)]
     if off:
         items.append(words("scope_parts_off", parts=", ".join(words("sec_" + s) for s in off)))
     other = {
-        s
-        for s, e in zip(left_out, surface.exclusions, strict=True)
-        if not e.field.startswith(_CUSTOM) and not (s == "messages" and s not in reached)
+        section_of(e.field)
+        for e in surface.exclusions
+        if e not in known
+        and not _custom(e.field)
+        and section_of(e.field) not in ("messages", "calls")  # the text, said above
     }
     items += [words("scope_part_left_out", part=words("sec_" + s)) for s in SECTIONS if s in other]
     listed = "".join(f"<li>{escape(item)}</li>" for item in items)

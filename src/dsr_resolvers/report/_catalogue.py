@@ -240,6 +240,31 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "rating_of": ("{n} out of 5", "{n} von 5"),
     "quoted": ("“{text}”", "„{text}“"),
     "ticket_untitled": ("Ticket without a title", "Ticket ohne Titel"),
+    "conversation_untitled": ("Conversation of {date}", "Unterhaltung vom {date}"),
+    "conversation_undated": ("Conversation", "Unterhaltung"),
+    "call_of": ("Call of {date}", "Anruf vom {date}"),
+    "call_undated": ("Call", "Anruf"),
+    "your_ticket_messages": ("What you wrote on this ticket", "Was Sie zu diesem Ticket schrieben"),
+    "transcript": ("What you said (transcript)", "Was Sie sagten (Abschrift)"),
+    "transcript_unattributed": (
+        "Parts of the transcript attributed to no one (they may be yours)",
+        "Teile der Abschrift ohne Zuordnung (sie können von Ihnen sein)",
+    ),
+    "email_addresses": ("Email addresses on this message", "E-Mail-Adressen dieser Nachricht"),
+    "header_from": ("from", "von"),
+    "header_to": ("to", "an"),
+    "header_cc": ("copy", "Kopie"),
+    "header_bcc": ("blind copy", "Blindkopie"),
+    "header_reply_to": ("reply to", "Antwort an"),
+    "fact_tags": ("Tags", "Schlagwörter"),
+    "fact_page": ("Page you wrote from", "Seite, von der Sie schrieben"),
+    "direction_inbound": ("you called", "Sie haben angerufen"),
+    "direction_outbound": ("you were called", "Sie wurden angerufen"),
+    "call_state_completed": ("completed", "beendet"),
+    "call_state_missed": ("missed", "verpasst"),
+    "call_state_in_progress": ("in progress", "läuft"),
+    "call_state_ringing": ("ringing", "klingelt"),
+    "call_state_declined": ("declined", "abgelehnt"),
     "col_tag": ("Tag", "Schlagwort"),
     "col_company": ("Company", "Firma"),
     "col_written": ("Written", "Geschrieben"),
@@ -277,10 +302,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "subject": ("Subject", "Betreff"),
     "image": ("image", "Bild"),
     "held_not_exported": (
-        "Intercom also holds these custom attributes about you; they were not included in "
-        "this report, since the controller has not declared them as personal data:",
-        "Intercom speichert außerdem diese benutzerdefinierten Attribute über Sie; sie sind "
-        "nicht in diesem Bericht enthalten, da der Verantwortliche sie nicht als "
+        "Intercom also holds these fields the controller defined for itself about you; they "
+        "were not included in this report, since the controller has not declared them as "
+        "personal data:",
+        "Intercom speichert außerdem diese vom Verantwortlichen selbst angelegten Felder über "
+        "Sie; sie sind nicht in diesem Bericht enthalten, da der Verantwortliche sie nicht als "
         "personenbezogene Daten angegeben hat:",
     ),
     # scope
@@ -299,13 +325,33 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "angegeben oder sich angemeldet haben: Intercom hält sie von Ihrem Kontakt getrennt, "
         "daher lassen sie sich Ihnen nicht zuordnen.",
     ),
-    "scope_reports": (
-        "Intercom's statistics and reports, messages sent to you that you never answered, "
-        "and records of what the controller's staff did in Intercom: they cannot be read "
-        "per person.",
-        "Statistiken und Auswertungen von Intercom, Nachrichten an Sie, die Sie nie "
-        "beantwortet haben, und Aufzeichnungen darüber, was die Mitarbeitenden des "
-        "Verantwortlichen in Intercom taten: Sie lassen sich nicht je Person abrufen.",
+    "scope_reporting": (
+        "Intercom's statistics and reports: they hold conversations in aggregate and cannot "
+        "be read per person.",
+        "Statistiken und Auswertungen von Intercom: Sie enthalten Unterhaltungen "
+        "zusammengefasst und lassen sich nicht je Person abrufen.",
+    ),
+    "scope_outbound": (
+        "Messages the controller sent you that you never answered: no conversation exists "
+        "for them, and Intercom cannot list them per person.",
+        "Nachrichten des Verantwortlichen an Sie, die Sie nie beantwortet haben: Für sie "
+        "gibt es keine Unterhaltung, und Intercom kann sie nicht je Person auflisten.",
+    ),
+    "scope_staff_log": (
+        "Records of what the controller's staff did in Intercom: they cannot be read per person.",
+        "Aufzeichnungen darüber, was die Mitarbeitenden des Verantwortlichen in Intercom "
+        "taten: Sie lassen sich nicht je Person abrufen.",
+    ),
+    "scope_assistant_input": (
+        "What was given to Intercom's automated assistant about you: it cannot be read back.",
+        "Was dem automatischen Assistenten von Intercom über Sie übergeben wurde: Es lässt "
+        "sich nicht wieder abrufen.",
+    ),
+    "scope_custom_objects": (
+        "Records of the controller's own kinds that Intercom keeps apart from contacts: they "
+        "are not listed per person.",
+        "Datensätze eigener Art des Verantwortlichen, die Intercom getrennt von Kontakten "
+        "führt: Sie werden nicht je Person aufgeführt.",
     ),
     "scope_archived": (
         "Contact records the controller has archived in Intercom: a search by your email "
@@ -523,6 +569,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "sec_conversations": ("Conversations", "Unterhaltungen"),
     "sec_messages": ("Messages you wrote", "Ihre Nachrichten"),
     "sec_tickets": ("Tickets", "Tickets"),
+    "sec_calls": ("Calls", "Anrufe"),
     "sec_events": ("Events", "Ereignisse"),
     "sec_event_summaries": (
         "Event summaries (also events older than 90 days)",
@@ -590,6 +637,13 @@ FIELDS: Final[dict[str, tuple[str, str]]] = {
     "ticket_state.category": ("Ticket state", "Ticketstatus"),
     "ticket_type.name": ("Ticket type", "Tickettyp"),
     "event_name": ("Event", "Ereignis"),
+    "title": ("Title", "Titel"),
+    "direction": ("Direction", "Richtung"),
+    "initiated_at": ("Started", "Begonnen"),
+    "answered_at": ("Answered", "Angenommen"),
+    "ended_at": ("Ended", "Beendet"),
+    "has_recording": ("Recorded", "Aufgezeichnet"),
+    "has_transcript": ("Transcribed", "Abgeschrieben"),
     "ticket_attributes._default_title_": ("Title", "Titel"),
     "ticket_attributes._default_description_": ("Description", "Beschreibung"),
     "content_type": ("Type", "Art"),

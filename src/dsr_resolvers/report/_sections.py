@@ -17,6 +17,7 @@ section; both ask this one function. It reads the documented record-field vocabu
 | ``conversation.*.conversation_parts.*``        | ``messages``    |
 | ``conversation.*`` (anything else)             | ``conversations`` |
 | ``ticket.*``                                   | ``tickets``     |
+| ``call.*``                                     | ``calls``       |
 | ``event.*``                                    | ``events``      |
 | ``event_summary.*``                            | ``event_summaries`` |
 | anything else                                  | ``other``       |
@@ -38,6 +39,7 @@ Section = Literal[
     "conversations",
     "messages",
     "tickets",
+    "calls",
     "events",
     "event_summaries",
     "other",
@@ -62,13 +64,15 @@ def section_of(field: str) -> Section:
         return _CONTACT_LISTS.get(rest.partition(".")[0], "profile")
     if head == "conversation":
         parts = rest.split(".")
-        if parts[1:] == ["source", "url"]:  # the page it started from: conversation metadata
+        if parts[1:] == ["source", "url"]:  # the page written from: conversation metadata
             return "conversations"
         if len(parts) > 1 and parts[1] in ("source", "conversation_parts"):
             return "messages"
         return "conversations"
     if head == "ticket":
         return "tickets"
+    if head == "call":
+        return "calls"
     if head == "event":
         return "events"
     if head == "event_summary":
