@@ -238,6 +238,15 @@ def test_erase_under_delete_conversations_deletes_them_and_its_receipt_reads_eac
     )  # fmt: skip
     assert plan.exit_code == 0, plan.stderr
     assert set(world.fake.conversation_ids(user)) == lone  # the dry run changed nothing
+    planned = dsr(
+        "intercom", "erase", user, "--policy", "delete_conversations", "--dry-run", "--json",
+        "--base-url", world.url,
+    )  # fmt: skip
+    (entry,) = json.loads(planned.stdout)["contacts"]
+    assert entry["counts"]["conversations_to_delete"] + entry["counts"]["conversations_shared"] == (
+        len(lone)
+    )
+    assert "tickets_to_delete" in entry["counts"]  # each kind counted, by its documented name
     receipt_path = tmp_path / "receipt.json"
     result = dsr(
         "intercom", "erase", user, "--policy", "delete_conversations", "--yes",

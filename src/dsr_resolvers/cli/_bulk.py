@@ -609,6 +609,7 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
             contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
             conversations=contact.counts.get("conversations_scanned"),
             redactions=contact.counts.get("messages_to_redact"),
+            counts=contact.counts,
             phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts
