@@ -47,6 +47,7 @@ clock and a sleep function and run without real sleeps.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import threading
 import time
@@ -189,7 +190,10 @@ class RateLimiter:
         self._generation = 0
         self._abort_epoch = 0
         self._stopped = False
+        # In flight, by a token the request carries (never ``id()``: a finished request's id
+        # is reused by a new object, which would then inherit a stale send time).
         self._pending: dict[int, float] = {}
+        self._tokens = itertools.count()
         self._consecutive_429 = 0
         self._last_pause_at = -math.inf
         self._requests = 0
@@ -234,7 +238,9 @@ class RateLimiter:
             if counter is not None:
                 counter.sent += 1
             self._forget_stale(now)
-            self._pending[id(request)] = now
+            token = next(self._tokens)
+            request.extensions[_SENT_KEY] = token
+            self._pending[token] = now
 
     def after_response(self, response: httpx.Response) -> None:
         """Learn the limit, the calls left and the reset from ``response``'s headers."""
@@ -504,11 +510,16 @@ def _bounded_reset(reset: float, now: float, window: float) -> float | None:
     return min(reset, now + window)
 
 
+_SENT_KEY: Final = "dsr_resolvers.limiter_token"
+"""The key of the request extension that names a request to the limiter that sent it."""
+
+
 def _request_id(response: httpx.Response) -> int | None:
     try:
-        return id(response.request)
+        token = response.request.extensions.get(_SENT_KEY)
     except RuntimeError:  # a response built without a request
         return None
+    return token if isinstance(token, int) else None
 
 
 def bounded_retry_after(value: object, *, most: float) -> float | None:
