@@ -233,10 +233,11 @@ class ErasureReceipt(_Frozen):
         ``complete_search_limited``: the same, but the person was looked for by a search
         (``looked_for`` names a kind other than ``contact_id``), which cannot see archived
         contacts nor contacts created in the last few minutes, so completeness holds only as
-        far as search can see; ``unverified``: the same, but some contact was not read back; ``incomplete``: a
-        contact failed or a read-back found data left; ``no_contact``: every contact named
-        is one the system knows no contact for (deleted, merged or never existed), so this
-        receipt attests no erasure, only that absence."""
+        far as search can see; ``unverified``: the same, but some contact was not read
+        back; ``incomplete``: a contact failed or a read-back found data left;
+        ``no_contact``: every contact named is one the system knows no contact for
+        (deleted, merged or never existed), so this receipt attests no erasure, only that
+        absence."""
         confirmations = [contact.confirmed for contact in self.contacts]
         if any(confirmed is False for confirmed in confirmations):
             return "incomplete"
