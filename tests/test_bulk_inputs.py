@@ -229,3 +229,17 @@ def test_parsing_keeps_first_occurrences_in_order(ids: list[str]) -> None:
     assert [s.value for s in parsed] == expected
     assert parsed.duplicates == len(ids) - len(expected)
     assert all(ids[s.line - 1] == s.value for s in parsed)
+
+
+def test_a_reference_repeating_an_identifier_of_its_row_is_refused_naming_the_line(
+    tmp_path: Path,
+) -> None:
+    """The reference names the receipt: it must never carry the person's identifier."""
+    path = tmp_path / "rows.csv"
+    path.write_text("reference,external_id,email\nREQ-1,crm-7,a@example.com\nCRM-7,crm-7,\n")
+    with pytest.raises(InputError, match="repeats an identifier") as caught:
+        read_subjects(path)
+    assert caught.value.line == 3
+    assert "crm" not in str(caught.value).lower()
+    with pytest.raises(ValueError, match="letters, digits"):
+        Subject(1, ((SubjectKind.EMAIL, "a@example.com"),), reference="../etc")

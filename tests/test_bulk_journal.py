@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +133,19 @@ def test_resuming_with_another_key_fails_loudly(tmp_path: Path) -> None:
         journal.register("erase", parse_subjects(EMAILS))
     with pytest.raises(JournalError, match="another key"):
         Journal(path, key=journal_key(secret="not the same"))
+
+
+def test_a_journal_of_an_earlier_schema_is_refused_by_name(tmp_path: Path) -> None:
+    """Schema 4 journals hold no kinds or reference per row: their receipts could not say how
+    a row of several identifiers was looked for, so they are refused, naming the schema."""
+    path = tmp_path / "run.journal"
+    with Journal(path, key=KEY) as journal:
+        journal.register("erase", parse_subjects(EMAILS))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '4' WHERE name = 'schema_version'")
+    db.close()
+    with pytest.raises(JournalError, match="journal schema '4', this version reads '5'"):
+        Journal(path, key=KEY)
 
 
 def test_a_journal_records_one_operation(journal: Journal) -> None:

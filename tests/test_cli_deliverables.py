@@ -96,7 +96,8 @@ def test_erase_writes_a_verified_receipt_in_json_and_html(world: World, tmp_path
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
-    assert receipt.status == "complete"
+    # Found by search: complete only as far as search can see (archived contacts are not).
+    assert receipt.status == "complete_search_limited"
     assert receipt.subject_reference == "REQ-7"
     assert {c.contact_id for c in receipt.contacts} == {world.demo.user_id, world.demo.lead_id}
     assert all(c.read_back is not None for c in receipt.contacts)
@@ -115,6 +116,7 @@ def test_erase_of_an_email_nobody_holds_still_files_a_receipt(world: World, tmp_
     assert result.exit_code == 0, result.stderr
     receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
     assert receipt.contacts == ()
+    assert receipt.status == "complete_search_limited"
     # Search cannot see archived contacts: the erasure by email says so, and how to reach them.
     assert "archived" in result.stderr
     assert "dsr intercom erase CONTACT_ID" in result.stderr
@@ -175,12 +177,70 @@ def test_bulk_erase_writes_a_receipt_per_subject_it_finishes(world: World, tmp_p
     assert {r.subject_reference for r in loaded} == {f.stem for f in files}
     reached = sorted(len(r.contacts) for r in loaded)
     assert reached == [0, 1, 2]
-    assert all(r.status in ("unverified", "complete") for r in loaded)
+    assert all(r.status in ("unverified", "complete_search_limited") for r in loaded)
     for f in files:
         assert world.demo.shared_email not in f.read_text()
     again = dsr(*args)
     assert again.exit_code == 0, again.stderr
     assert "Erasure receipts: 0" in again.stderr
+
+
+HEX_REFERENCE = "0123456789abcdef" * 4
+
+
+def test_bulk_receipts_take_the_rows_reference_and_every_kind_it_was_looked_for_by(
+    world: World, tmp_path: Path
+) -> None:
+    """A journal finished by an earlier run without --receipts yields them later (bulk status,
+    then a rerun that finds them all there), named by reference, unsafe or shared ones kept
+    apart, each saying every kind of identifier its row carried and never a value."""
+    source = tmp_path / "subjects.csv"
+    source.write_text(
+        "reference,contact_id,email\n"
+        f"REQ 1,,{world.demo.shared_email}\n"
+        f"dup,{world.demo.bystander_id},nobody0@x.example\n"
+        "DUP,,nobody1@x.example\n"
+        f"{HEX_REFERENCE},,nobody2@x.example\n"
+        ",,nobody3@x.example\n"
+        "CON,,nobody4@x.example\n"
+    )
+    journal, receipts = tmp_path / "run.sqlite", tmp_path / "receipts"
+    run = ("intercom", "bulk", "erase", "--input", str(source), "--journal", str(journal),
+           "--yes", "--base-url", world.url)  # fmt: skip
+    first = dsr(*run)
+    assert first.exit_code == 0, first.stderr
+    status = dsr("intercom", "bulk", "status", "--journal", str(journal), "--receipts",
+                 str(receipts))  # fmt: skip
+    assert status.exit_code == 0, status.stderr
+    assert "Erasure receipts: 6 written" in status.stderr
+    names = sorted(f.name for f in receipts.glob("*.json"))
+    assert len(names) == 6
+    loaded = {f.name: ErasureReceipt.model_validate_json(f.read_text()) for f in receipts.iterdir()}
+    named = loaded["REQ_1.json"]
+    assert named.subject_reference == "REQ 1"
+    assert named.looked_for == ("email",)
+    assert len(named.contacts) == 2
+    shared = sorted(n for n in names if n.lower().startswith("dup~"))
+    assert len(shared) == 2
+    assert {loaded[n].subject_reference for n in shared} == {"dup", "DUP"}
+    both = next(loaded[n] for n in shared if loaded[n].subject_reference == "dup")
+    assert both.looked_for == ("contact_id", "email")
+    assert [n for n in names if n.startswith(f"{HEX_REFERENCE}~")]
+    assert [n for n in names if n.startswith("CON~")]
+    (keyed,) = [r for r in loaded.values() if r.subject_reference not in
+                {"REQ 1", "dup", "DUP", HEX_REFERENCE, "CON"}]  # fmt: skip
+    assert f"{keyed.subject_reference}.json" in names
+    assert len(keyed.subject_reference or "") == 64
+    assert all(r.looked_for for r in loaded.values())
+    for f in receipts.iterdir():
+        text = f.read_text()
+        assert world.demo.shared_email not in text
+        assert "x.example" not in text
+    again = dsr(*run, "--receipts", str(receipts))
+    assert again.exit_code == 0, again.stderr
+    assert "Erasure receipts: 0 written" in again.stderr
+    assert "(6 already there)" in again.stderr
+    assert sorted(f.name for f in receipts.glob("*.json")) == names
 
 
 def test_every_folder_the_cli_creates_is_owner_only_whatever_the_umask(
@@ -224,7 +284,9 @@ def test_the_demo_ends_by_writing_the_report_and_the_receipt_and_saying_where(
     assert "demo-access-report.html" in closing
     assert "demo-erasure-receipt.json" in closing
     assert_inert(report.read_text(encoding="utf-8"))
-    assert ErasureReceipt.model_validate_json(receipt.read_text()).status == "complete"
+    # The demo erases by email: complete only as far as search can see.
+    status = ErasureReceipt.model_validate_json(receipt.read_text()).status
+    assert status == "complete_search_limited"
 
 
 def test_erase_under_delete_conversations_deletes_them_and_its_receipt_reads_each_back(

@@ -116,6 +116,27 @@ def test_the_status_is_complete_only_when_every_read_back_confirms() -> None:
     assert receipt.model_copy(update={"contacts": ()}).status == "complete"
 
 
+def test_a_receipt_of_a_search_is_complete_only_as_far_as_search_can_see() -> None:
+    """Search never returns archived contacts: a receipt of a search cannot say ``complete``."""
+    receipt, _, _ = erase_demo_subject()
+    by_id = receipt.model_copy(update={"looked_for": ("contact_id",)})
+    assert by_id.status == "complete"
+    for kinds in (("email",), ("phone",), ("external_id",), ("contact_id", "email")):
+        searched = receipt.model_copy(update={"looked_for": kinds})
+        assert searched.status == "complete_search_limited"
+        document = json.loads(searched.to_json())
+        assert document["status"] == "complete_search_limited"
+        assert ErasureReceipt.model_validate(document) == searched
+    nothing_found = receipt.model_copy(update={"looked_for": ("email",), "contacts": ()})
+    assert nothing_found.status == "complete_search_limited"
+    searched = receipt.model_copy(update={"looked_for": ("email",)})
+    english = render_erasure_receipt(searched)
+    german = render_erasure_receipt(searched, language="de")
+    assert "complete as far as search can see" in english
+    assert "vollständig, soweit die Suche reicht" in german
+    assert "complete as far as search can see" not in render_erasure_receipt(by_id)
+
+
 def test_delete_contact_states_no_counts_rather_than_zero() -> None:
     fake = FakeIntercom("t")
     contact = fake.add_contact(email="ada@example.com")

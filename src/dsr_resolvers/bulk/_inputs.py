@@ -34,6 +34,8 @@ CSV files:
 | (any subset, any letter case)                 | ``_text.py``, as the single commands check them|
 | a ``reference`` column                        | the DPO's reference for the row (``Subject.    |
 |                                               | reference``): letters, digits, `` ._-``, <= 64 |
+|                                               | chars; one repeating an identifier of its row: |
+|                                               | :class:`InputError` (it names receipts)        |
 | ``column=`` named                             | that column only; its kind by its name, else by|
 |                                               | its content (``@``: an email)                  |
 | a record with more non-empty fields than the  | :class:`InputError` naming the line (a value   |
@@ -87,6 +89,9 @@ _CONTACT_ID_COLUMNS: Final = ("contact_id", "intercom_id", "id")
 REFERENCE_COLUMN: Final = "reference"
 _DELIMITERS: Final = (",", ";", "\t")
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+_BAD_REFERENCE: Final = (
+    "the reference holds other than letters, digits, spaces, . _ - or is longer than 64 characters"
+)
 
 
 class SubjectKind(StrEnum):
@@ -125,12 +130,31 @@ class Subject:
         identifiers: The normalised identifiers by kind (never ``PERSON``), in the order
             contact id, email, phone, external id. Personal data: never logged, hidden from
             ``repr``.
-        reference: The DPO's own reference for the row (a ``reference`` column), if any.
+        reference: The DPO's own reference for the row (a ``reference`` column), if any:
+            letters, digits, space, ``.``, ``_`` and ``-``, starting with a letter or digit,
+            at most 64 characters, and never one of the row's identifiers (it names receipts).
+
+    Raises:
+        ValueError: A reference of other characters, or one that repeats an identifier of
+            the row (the message names neither).
     """
 
     line: int
     identifiers: tuple[tuple[SubjectKind, str], ...] = field(repr=False)
     reference: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.reference is None:
+            return
+        if _REFERENCE.fullmatch(self.reference) is None:
+            raise ValueError(_BAD_REFERENCE)
+        folded = self.reference.casefold()
+        if any(folded in (value.casefold(), _canonical(kind, value).casefold())
+               for kind, value in self.identifiers):  # fmt: skip
+            raise ValueError(
+                "the reference repeats an identifier of the row; give your own reference"
+                " (a ticket number): it names the receipt"
+            )
 
     @classmethod
     def of(cls, kind: SubjectKind, value: str, line: int) -> Subject:
@@ -442,7 +466,10 @@ def _row_subject(row: list[str], columns: _Columns, line: int) -> Subject | None
         reference = _reference(row[columns.reference], line)
     order = (SubjectKind.CONTACT_ID, *_SEARCHED)
     identifiers = tuple((kind, found[kind]) for kind in order if kind in found)
-    return Subject(line, identifiers, reference)
+    try:
+        return Subject(line, identifiers, reference)
+    except ValueError as error:
+        raise InputError(str(error), line=line) from None
 
 
 def _reference(raw: str, line: int) -> str | None:
@@ -450,11 +477,7 @@ def _reference(raw: str, line: int) -> str | None:
     if not text:
         return None
     if _REFERENCE.fullmatch(text) is None:
-        raise InputError(
-            "the reference holds other than letters, digits, spaces, . _ - or is longer than"
-            " 64 characters",
-            line=line,
-        )
+        raise InputError(_BAD_REFERENCE, line=line)
     return text
 
 

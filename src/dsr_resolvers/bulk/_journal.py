@@ -17,6 +17,9 @@ What a row holds, and what it never holds:
 | workspace   | the workspace (the resolver's ``name``) the row is for; empty when the |
 |             | run names no workspaces                                                |
 | line, kind  | where the subject was in the input, and whether it was an id or email  |
+| kinds       | the kinds of identifier the row carried (``contact_id,email``...), so  |
+|             | a receipt says how the person was looked for; kinds, never values      |
+| reference   | the DPO's own reference for the row (a ``reference`` column), or NULL  |
 | state       | ``pending`` / ``running`` / ``done`` / ``failed``                      |
 | attempts    | attempts over all runs                                                 |
 | outcome     | JSON: the result and the Intercom contact ids, with what each reached  |
@@ -111,9 +114,11 @@ except ImportError:  # pragma: no cover - Windows has no flock
 
 __all__ = ["Journal", "JournalEntry", "JournalError", "Registration"]
 
-SCHEMA_VERSION: Final = "4"
+SCHEMA_VERSION: Final = "5"
 """3: the ``workspace`` column. 4: subjects may be phones, external ids or rows of several
-identifiers (``person``); a schema 3 journal's narrower CHECK would drop them silently."""
+identifiers (``person``); a schema 3 journal's narrower CHECK would drop them silently.
+5: the ``kinds`` and ``reference`` columns (a schema 4 journal's receipts could not say how a
+row of several identifiers was looked for)."""
 KEY_FILE_SUFFIX: Final = ".key"
 _BATCH: Final = 500
 
@@ -125,6 +130,8 @@ _SCHEMA: Final = (
         line       INTEGER NOT NULL,
         kind       TEXT NOT NULL
                    CHECK (kind IN ('contact_id', 'email', 'phone', 'external_id', 'person')),
+        kinds      TEXT NOT NULL,
+        reference  TEXT,
         state      TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
         attempts   INTEGER NOT NULL DEFAULT 0,
         outcome    TEXT,
@@ -392,6 +399,17 @@ class Journal:
         for row in self._rows([SubjectState.DONE], _SELECT_FINISHED):
             yield _outcome_from_row(row[:-1]), datetime.fromtimestamp(row[-1], UTC)
 
+    def shared_references(self) -> frozenset[tuple[str, str]]:
+        """``(workspace, reference)`` for each reference more than one row of a workspace
+        carries, compared as file names are on any file system: lower-cased, a space as
+        ``_``. The reference is given in that folded form."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT workspace, lower(replace(reference, ' ', '_')) AS folded FROM subjects "
+                "WHERE reference IS NOT NULL GROUP BY workspace, folded HAVING COUNT(*) > 1"
+            ).fetchall()
+        return frozenset((workspace, folded) for workspace, folded in rows)
+
     def _rows(self, states: Iterable[SubjectState] | None, select: str) -> Iterator[Any]:
         """Rows of ``select`` (``key, line`` first, ``workspace`` eighth), grouped by workspace,
         each in input order, a page at a time."""
@@ -496,13 +514,20 @@ class Journal:
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                batch: list[tuple[str, str, int, str, float]] = []
+                batch: list[_Row] = []
                 for subject in subjects:
                     lines += 1
                     fingerprint.update(subject.canonical.encode() + b"\n")
+                    if subject.reference is not None:
+                        # A corrected reference is another input, not one silently ignored.
+                        fingerprint.update(b"reference:" + subject.reference.encode() + b"\n")
+                    kinds = ",".join(kind.value for kind, _ in subject.identifiers)
                     for workspace in names:
                         key = self.key_of(subject, workspace)
-                        batch.append((key, workspace, subject.line, subject.kind.value, now))
+                        batch.append(
+                            (key, workspace, subject.line, subject.kind.value, kinds,
+                             subject.reference, now)
+                        )  # fmt: skip
                     if len(batch) >= _BATCH:
                         _insert(db, batch)
                         batch = []
@@ -685,11 +710,16 @@ class _Guard:
             raise _journal_error(exc, self._journal.path) from None
 
 
-def _insert(db: sqlite3.Connection, rows: list[tuple[str, str, int, str, float]]) -> None:
+_Row = tuple[str, str, int, str, str, str | None, float]
+"""key, workspace, line, kind, kinds, reference, updated_at: a row as registered."""
+
+
+def _insert(db: sqlite3.Connection, rows: list[_Row]) -> None:
     if rows:
         db.executemany(
-            "INSERT OR IGNORE INTO subjects (key, workspace, line, kind, state, updated_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?)",
+            "INSERT OR IGNORE INTO subjects "
+            "(key, workspace, line, kind, kinds, reference, state, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
             rows,
         )
 
@@ -724,10 +754,12 @@ def _same_run(journal: RunSettings, run: RunSettings, *, same_input: bool) -> No
 
 
 _SELECT_OUTCOME: Final = (
-    "SELECT key, line, kind, state, attempts, outcome, error, workspace FROM subjects"
+    "SELECT key, line, kind, state, attempts, outcome, error, workspace, kinds, reference "
+    "FROM subjects"
 )
 _SELECT_FINISHED: Final = (
-    "SELECT key, line, kind, state, attempts, outcome, error, workspace, updated_at FROM subjects"
+    "SELECT key, line, kind, state, attempts, outcome, error, workspace, kinds, reference, "
+    "updated_at FROM subjects"
 )
 
 
@@ -738,13 +770,15 @@ def _contacts_of(outcome: str | None) -> tuple[ContactOutcome, ...]:
 
 
 def _outcome_from_row(row: tuple[Any, ...]) -> SubjectOutcome:
-    key, line, kind, state, attempts, outcome, error, workspace = row
+    key, line, kind, state, attempts, outcome, error, workspace, kinds, reference = row
     decoded = {} if outcome is None else json.loads(outcome)
     return SubjectOutcome(
         workspace=workspace or None,
         key=key,
         line=line,
         kind=SubjectKind(kind),
+        kinds=tuple(SubjectKind(k) for k in kinds.split(",") if k),
+        reference=reference,
         state=SubjectState(state),
         attempts=attempts,
         result=decoded.get("result"),

@@ -176,7 +176,10 @@ class SubjectOutcome(_Frozen):
     Attributes:
         key: The keyed hash of the normalised input line (see ``journal_key``).
         line: The 1-based number of the first input line naming the subject.
-        kind: Whether the line was a contact id or an email address.
+        kind: The row's one kind of identifier, or ``person`` for a row of several.
+        kinds: Every kind of identifier the row carried (never the values): how the
+            person was looked for.
+        reference: The DPO's own reference for the row (a ``reference`` column), if any.
         state: ``pending``, ``running``, ``done`` or ``failed``.
         attempts: Attempts made over all runs of this journal.
         result: The subject's result once ``done``.
@@ -189,6 +192,8 @@ class SubjectOutcome(_Frozen):
     key: str = Field(repr=False)
     line: int
     kind: SubjectKind
+    kinds: tuple[SubjectKind, ...] = ()
+    reference: str | None = Field(default=None, repr=False)
     state: SubjectState
     attempts: int = 0
     result: SubjectResult | None = None

@@ -11,9 +11,21 @@ reads back what Intercom holds after an erasure, and writes the files:
 |                                        |               | contact of the request             |
 | ``--receipt FILE.json``                | ``erase``     | the receipt, after a read-back     |
 | ``--receipt-html FILE``                | ``erase``     | the receipt as HTML                |
-| ``--receipts DIR``                     | ``bulk erase``, | ``<key>.json`` per subject the    |
-|                                        | ``bulk status`` | journal records finished, unless |
+| ``--receipts DIR``                     | ``bulk erase``, | ``<reference>.json`` (else        |
+|                                        | ``bulk status`` | ``<key>.json``) per subject the  |
+|                                        |               | journal records finished, unless   |
 |                                        |               | already there                      |
+
+A bulk receipt's file name and ``subject_reference`` are the row's ``reference`` column when
+it has one, else the row's 64-character journal key:
+
+| the reference                                    | the file                                 |
+|--------------------------------------------------|------------------------------------------|
+| unique in its workspace                          | ``<reference>.json``, a space as ``_``   |
+| shared with another row (letter case and ``_``/  | ``<reference>~<first 12 of the key>.json``|
+| space ignored, as file systems may), 64 hex      | (``~`` is never in a reference, so no    |
+| digits (a key's shape), or a Windows device name | name can collide)                        |
+| absent                                           | ``<key>.json``                           |
 
 A receipt is written even when a contact failed (its status then says ``incomplete``) and when
 no contact held the email (no contacts: nothing was held). Bulk receipts record the journal's
@@ -28,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -325,7 +338,10 @@ class BulkReceipts:
 
     def missing(self, journal: Journal) -> int:
         """How many finished subjects have no receipt in the directory yet."""
-        return sum(1 for subject, _ in journal.finished() if not self._path(subject).exists())
+        shared = journal.shared_references()
+        return sum(
+            1 for subject, _ in journal.finished() if not self._path(subject, shared).exists()
+        )
 
     def write(self, io: Io, journal: Journal) -> int:
         """Write the receipt of each finished subject that has none yet; returns how many.
@@ -335,21 +351,22 @@ class BulkReceipts:
         when the journal recorded the subject done.
         """
         requested = journal.created_at
+        shared = journal.shared_references()
         written = kept = 0
         for subject, finished_at in journal.finished():
-            path = self._path(subject)
+            path = self._path(subject, shared)
             if path.exists():
                 kept += 1
                 continue
             # Over several workspaces, one folder each, and each receipt names its workspace.
             receipt = ErasureReceipt(
-                subject_reference=subject.key,
+                subject_reference=subject.reference or subject.key,
                 resolver=subject.workspace or self.resolver,
                 requested_at=requested,
                 completed_at=finished_at,
                 policy=self.policy,
                 contacts=tuple(_bulk_contact(contact) for contact in subject.contacts),
-                looked_for=_looked_for(subject.kind),
+                looked_for=_looked_for(subject.kinds),
                 surface_sha256=self.surface_sha256,
             )
             make_private_directory(path.parent)
@@ -359,12 +376,39 @@ class BulkReceipts:
             f"Erasure receipts: {written} written in {self.directory}"
             + (f" ({kept} already there)" if kept else "")
             + "; one per subject the journal records finished, whichever run finished it, named"
-            " by its journal key; not read back: run 'dsr intercom verify' for that."
+            " by the row's reference, else its journal key; not read back: run"
+            " 'dsr intercom verify' for that."
         )
         return written
 
-    def _path(self, subject: SubjectOutcome) -> Path:
-        return self.directory / (subject.workspace or "") / f"{subject.key}.json"
+    def _path(self, subject: SubjectOutcome, shared: frozenset[tuple[str, str]]) -> Path:
+        return self.directory / (subject.workspace or "") / _receipt_name(subject, shared)
+
+
+_KEY_SHAPED: Final = re.compile(r"[0-9a-f]{64}")
+_DEVICE_NAMES: Final = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
+)
+
+
+def _receipt_name(subject: SubjectOutcome, shared: frozenset[tuple[str, str]]) -> str:
+    """The file name of a bulk receipt: one safe path segment, never another row's.
+
+    A reference holds only letters, digits, space, ``.``, ``_`` and ``-`` and starts with a
+    letter or digit (``Subject`` refuses others), so with its spaces as ``_`` it is a single
+    path segment; ``~`` separates the key's prefix where it is not unique.
+    """
+    if subject.reference is None:
+        return f"{subject.key}.json"
+    name = subject.reference.replace(" ", "_")
+    folded = name.lower()
+    if (
+        (subject.workspace or "", folded) in shared
+        or _KEY_SHAPED.fullmatch(folded)
+        or folded.split(".")[0] in _DEVICE_NAMES
+    ):
+        return f"{name}~{subject.key[:12]}.json"
+    return f"{name}.json"
 
 
 NO_CONTACT_DETAIL: Final = (
@@ -372,16 +416,15 @@ NO_CONTACT_DETAIL: Final = (
 )
 
 
-def _looked_for(kind: SubjectKind) -> tuple[LookedFor, ...] | None:
-    """How a journalled subject was looked for; a row of several kinds is not journalled
-    kind by kind, so its receipt records none rather than guess."""
-    single: dict[SubjectKind, LookedFor] = {
+def _looked_for(kinds: Sequence[SubjectKind]) -> tuple[LookedFor, ...] | None:
+    """How a journalled subject was looked for: every kind of identifier its row carried."""
+    named: dict[SubjectKind, LookedFor] = {
         SubjectKind.CONTACT_ID: "contact_id",
         SubjectKind.EMAIL: "email",
         SubjectKind.PHONE: "phone",
         SubjectKind.EXTERNAL_ID: "external_id",
     }
-    return (single[kind],) if kind in single else None
+    return tuple(named[kind] for kind in kinds if kind in named) or None
 
 
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:

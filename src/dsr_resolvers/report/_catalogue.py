@@ -512,6 +512,17 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Jeder Kontakt ist gelöscht oder war bereits nicht vorhanden, und jede Prüfung "
         "bestätigt das.",
     ),
+    "receipt_complete_search_limited": (
+        "Every contact found is erased or was already absent, and every read-back confirms "
+        "it. The person was found by search, which does not see archived contacts nor "
+        "contacts created in the last few minutes: complete as far as search can see. Erase "
+        "such a contact by its reference in Intercom.",
+        "Jeder gefundene Kontakt ist gelöscht oder war bereits nicht vorhanden, und jede "
+        "Prüfung bestätigt das. Die Person wurde über die Suche gefunden, die weder "
+        "archivierte Kontakte noch erst vor wenigen Minuten angelegte Kontakte sieht: "
+        "vollständig, soweit die Suche reicht. Solche Kontakte werden über ihre Referenz in "
+        "Intercom gelöscht.",
+    ),
     "receipt_incomplete": (
         "This erasure is NOT complete: see the contacts marked above.",
         "Diese Löschung ist NICHT vollständig: siehe die markierten Kontakte oben.",

@@ -18,7 +18,8 @@ HTML in the access report's style.
 |                       | the read-back (:class:`ReadBack`), per kind of item           |
 | ``library_version``   | the dsr-resolvers version that did it                         |
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
-| ``status``            | computed: ``complete``, ``unverified``, ``incomplete`` or     |
+| ``status``            | computed: ``complete``, ``complete_search_limited`` (complete |
+|                       | as far as search can see), ``unverified``, ``incomplete`` or  |
 |                       | ``no_contact`` (only ids the system knows no contact for)     |
 
 Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
@@ -246,12 +247,18 @@ class ErasureReceipt(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def status(self) -> Literal["complete", "unverified", "incomplete", "no_contact"]:
+    def status(
+        self,
+    ) -> Literal["complete", "complete_search_limited", "unverified", "incomplete", "no_contact"]:
         """``complete``: every contact erased or absent, and every read-back confirms it;
-        ``unverified``: the same, but some contact was not read back; ``incomplete``: a
-        contact failed or a read-back found data left; ``no_contact``: every contact named
-        is one the system knows no contact for (deleted, merged or never existed), so this
-        receipt attests no erasure, only that absence."""
+        ``complete_search_limited``: the same, but the person was looked for by a search
+        (``looked_for`` names a kind other than ``contact_id``), which cannot see archived
+        contacts nor contacts created in the last few minutes, so completeness holds only as
+        far as search can see; ``unverified``: the same, but some contact was not read
+        back; ``incomplete``: a contact failed or a read-back found data left;
+        ``no_contact``: every contact named is one the system knows no contact for
+        (deleted, merged or never existed), so this receipt attests no erasure, only that
+        absence."""
         confirmations = [contact.confirmed for contact in self.contacts]
         if any(confirmed is False for confirmed in confirmations):
             return "incomplete"
@@ -259,6 +266,8 @@ class ErasureReceipt(_Frozen):
             return "no_contact"
         if any(confirmed is None for confirmed in confirmations):
             return "unverified"
+        if any(kind != "contact_id" for kind in self.looked_for or ()):
+            return "complete_search_limited"
         return "complete"
 
     def to_json(self) -> str:
@@ -358,6 +367,7 @@ def render_erasure_receipt(receipt: ErasureReceipt, *, language: str = "en") -> 
     ]
     verdict_key, verdict_class = {
         "complete": ("receipt_complete", "ok"),
+        "complete_search_limited": ("receipt_complete_search_limited", "note"),
         "unverified": ("receipt_unverified", "note"),
         "incomplete": ("receipt_incomplete", "note"),
         "no_contact": ("receipt_no_contact", "note"),
