@@ -4,7 +4,7 @@ Help is Click's plain layout (Typer's Rich panels wrap choices mid-word and show
 ``<bool>`` / ``<str>`` placeholders). On top of Click, one formatter fixes what remains:
 
 ===========================  ==================================================================
-Problem                      What the formatter does
+Problem                      What this module does
 ===========================  ==================================================================
 ``redact-`` / ``messages``   wraps only at spaces, never at a hyphen, so option names, choices
                              and policies stay whole (``--dry-run``, ``redact_messages``)
@@ -15,6 +15,10 @@ Problem                      What the formatter does
 examples                     every command's epilog holds ``$ dsr ...`` lines that Click never
                              rewraps (a ``\\b`` block); a long one is continued with ``\\``,
                              so each can be pasted whole
+``dsr intercom lookup        Typer's ``--help`` flag of each group on the way defaults to
+--help`` loads pydantic      ``None``, not a bool, and Typer coerces that through a pydantic
+                             ``TypeAdapter``; here it defaults to ``False``, passed through as
+                             it is, so help never imports pydantic
 ===========================  ==================================================================
 """
 
@@ -70,16 +74,31 @@ class _Context(typer.Context):
     formatter_class = _HelpFormatter
 
 
+def _unset_help_is_false(option: Any) -> Any:
+    # Typer's --help flag defaults to None, which is not a bool: each group on the way to a
+    # command would build a pydantic TypeAdapter (importing pydantic, about 0.15 s) just to
+    # coerce that None. False is what None meant, and a bool is passed through as it is.
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
 class Command(TyperCommand):
     """A command whose help goes through :class:`_HelpFormatter`."""
 
     context_class = _Context
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _unset_help_is_false(super().get_help_option(ctx))
 
 
 class Group(TyperGroup):
     """A group whose help goes through :class:`_HelpFormatter`."""
 
     context_class = _Context
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _unset_help_is_false(super().get_help_option(ctx))
 
 
 #: Help is laid out for this many columns; longer example lines are continued with ``\\``.

@@ -21,14 +21,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from dsr_resolvers._files import write_text_atomically
 from dsr_resolvers.cli._errors import CliError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+# Rich is imported when a command first prints, not with this module: 'dsr --help' and
+# 'dsr --version' never print through Rich, and importing it costs about 40 ms.
 
 __all__ = ["Io", "check_destination", "new_table", "write_text_atomically"]
 
@@ -68,17 +71,21 @@ class Io:
         wrote: Whether :meth:`write` has put anything on stdout yet.
     """
 
-    out: Console = field(default_factory=lambda: Console(highlight=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    out: Console = field(default_factory=lambda: _console(stderr=False))
+    err: Console = field(default_factory=lambda: _console(stderr=True))
     interactive: bool = field(default_factory=lambda: _is_terminal(sys.stdin))
     wrote: bool = field(default=False, init=False)
 
     def status(self, line: str) -> None:
         """Print a status line on stderr, verbatim (no markup, no wrapping)."""
+        from rich.text import Text
+
         self.err.print(Text(line), soft_wrap=True)
 
     def error(self, line: str) -> None:
         """Print ``error: <line>`` on stderr, on one line."""
+        from rich.text import Text
+
         self.err.print(Text("error: " + " ".join(line.split()), style="red"), soft_wrap=True)
 
     def write(self, text: str) -> None:
@@ -94,6 +101,9 @@ def new_table(*columns: str) -> Table:
     Long cells fold onto more lines and never vanish behind an ellipsis; contact ids are never
     broken, so they can be copied from the table, and no header is split mid-word.
     """
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in columns:
         widest_word = max(len(word) for word in column.split())
@@ -101,6 +111,12 @@ def new_table(*columns: str) -> Table:
             column, overflow="fold", no_wrap=column == "Contact id", min_width=widest_word
         )
     return table
+
+
+def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
 
 
 def _is_terminal(stream: object) -> bool:
