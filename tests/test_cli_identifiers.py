@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import World, dsr, error_lines, served_world
+from tests.test_cli_bulk_outputs import _valid
 
 # The demo user holds "+44 20 7946 0958"; the fake matches phones exactly, so this typing finds
 # only the lead stored in E.164, while the user's own fields still confirm the number.
@@ -191,8 +192,6 @@ def people_csv(world: World, tmp_path: Path) -> Path:
 def test_bulk_dry_run_reads_semicolons_searches_every_identifier_and_leaves_phone_only_out(
     world: World, tmp_path: Path
 ) -> None:
-    from tests.test_cli_bulk_outputs import _valid
-
     result = dsr(
         "intercom", "bulk", "erase", "--input", str(people_csv(world, tmp_path)),
         "--journal", str(tmp_path / "j.sqlite"), "--dry-run", "--json", "--base-url", world.url,
@@ -254,4 +253,38 @@ def test_a_bulk_input_with_a_malformed_field_stops_before_any_request(
     (line,) = error_lines(result)
     assert "line 3" in line
     assert "user41" not in line
+    assert world.fake.count() == 0
+
+
+def test_object_takes_every_identifier_and_leaves_phone_only_contacts_unless_asked(
+    world: World,
+) -> None:
+    lead = phone_lead(world)
+    result = dsr(
+        "intercom", "object", "--external-id", world.demo.user_external_id, "--phone",
+        PHONE_TYPED, "--json", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    contacts = {c["contact_id"]: c for c in _valid(json.loads(result.stdout), "object")["contacts"]}
+    assert contacts[lead]["outcome"] == "left_out"
+    assert contacts[world.demo.user_id]["outcome"] == "objected"
+    assert contacts[world.demo.user_id]["matched_on"] == ["phone", "external_id"]
+    assert "Left out 1 contact(s) matched by phone alone" in result.stderr
+    assert (world.fake.contact(lead) or {}).get("unsubscribed_from_emails") is not True
+    assert world.fake.count("PUT /contacts/{id}") == 1  # the user only
+
+    asked = dsr(
+        "intercom", "object", "--phone", PHONE_TYPED, "--include-phone-only",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert asked.exit_code == 0, asked.stderr
+    assert (world.fake.contact(lead) or {})["unsubscribed_from_emails"] is True
+    assert "7946" not in asked.stdout + asked.stderr
+
+
+def test_object_refuses_a_malformed_identifier_before_any_request(world: World) -> None:
+    result = dsr("intercom", "object", "--phone", "12 34", "--base-url", world.url)
+    assert result.exit_code == 2
+    assert "fewer than 6 digits" in error_lines(result)[0]
     assert world.fake.count() == 0

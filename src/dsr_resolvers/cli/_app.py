@@ -818,6 +818,8 @@ def rectify(
     epilog=example(
         "dsr intercom object --email ada@example.com --dry-run",
         "dsr intercom object 6650d1c2e4b0a1b2c3d4e5f6 --json",
+        "dsr intercom object --email ada@example.com --phone '+44 20 7946 0958' "
+        "--include-phone-only",
     ),
 )
 def object_(
@@ -825,22 +827,33 @@ def object_(
     connect: Connect,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
     as_json: JsonOption = False,
 ) -> int:
     """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
-    and opt it out of every subscription type, then read both back.
+    and opt it out of every subscription type, then read both back; by email, phone or
+    external id, every contact they find (one matched by the phone alone only with
+    --include-phone-only).
 
     Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
     Prints field names and subscription type counts, never values.
     """
-    from dsr_resolvers.cli._intercom import run_object
+    from dsr_resolvers.cli._intercom import Identifiers, run_object
 
     connection = connect()
     return run_object(
-        connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
+        connection,
+        io,
+        contact_id=contact_id,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+        include_phone_only=include_phone_only,
+        dry_run=dry_run,
+        as_json=as_json,
     )
 
 
