@@ -263,9 +263,17 @@ class AlwaysErased(InMemoryResolver):
         return verification.model_copy(update={"erased": True})
 
 
+class ForgetsObjections(InMemoryResolver):
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> ResolverObjection:
+        return ResolverObjection(resolver=self.name, dry_run=dry_run, fields=("marketing",))
+
+
 @pytest.mark.parametrize(
     ("broken", "test", "says"),
     [
+        (ForgetsObjections, "test_objection_is_read_back_and_idempotent", "did not hold"),
         (PlansNothing, "test_plan_changes_nothing_and_tells_the_truth", "never say 'nothing"),
         (AlwaysErased, "test_verification_confirms_only_a_done_erasure", "before any erasure"),
     ],
