@@ -288,3 +288,48 @@ def test_object_refuses_a_malformed_identifier_before_any_request(world: World) 
     assert result.exit_code == 2
     assert "fewer than 6 digits" in error_lines(result)[0]
     assert world.fake.count() == 0
+
+
+def test_bulk_object_objects_for_every_contact_of_a_row_and_resumes_without_resending(
+    world: World, tmp_path: Path
+) -> None:
+    source = people_csv(world, tmp_path)
+    journal = str(tmp_path / "object.sqlite")
+    report = tmp_path / "object.json"
+    base = ["intercom", "bulk", "object", "--input", str(source), "--journal", journal]
+    base += ["--concurrency", "1"]  # row 2's user is row 1's: in order, it is already objected
+
+    result = dsr(*base, "--report", str(report), "--base-url", world.url)
+
+    assert result.exit_code == 0, result.stderr
+    for contact_id in (world.demo.user_id, world.demo.lead_id):
+        assert (world.fake.contact(contact_id) or {})["unsubscribed_from_emails"] is True
+    lead = phone_lead(world)
+    assert (world.fake.contact(lead) or {}).get("unsubscribed_from_emails") is not True
+    assert "of which objected" in result.stdout
+    document = json.loads(report.read_text())
+    assert document["operation"] == "object"
+    first, second = document["subjects"]
+    assert first["result"] == "objected"
+    assert {c["contact_id"]: c["result"] for c in first["contacts"]} == {
+        world.demo.user_id: "objected",
+        world.demo.lead_id: "objected",
+        lead: "left_out",
+    }
+    assert second["result"] == "already_objected"  # the user, objected by the first row
+    for value in ("DSR-", "7946", "cust-", "@"):
+        assert value not in result.stdout + result.stderr + report.read_text()
+
+    sent = world.fake.count("POST /contacts/{id}/subscriptions") + world.fake.count(
+        "PUT /contacts/{id}"
+    )
+    again = dsr(*base, "--base-url", world.url)
+    assert again.exit_code == 0, again.stderr
+    assert (
+        world.fake.count("POST /contacts/{id}/subscriptions")
+        + world.fake.count("PUT /contacts/{id}")
+        == sent
+    )  # a finished journal sends nothing again
+
+    status = dsr("intercom", "bulk", "status", "--journal", journal, "--json")
+    assert _valid(json.loads(status.stdout), "bulk-status")["operation"] == "object"

@@ -1094,6 +1094,51 @@ def bulk_erase(
 
 @_command(
     bulk_app,
+    "object",
+    connected=True,
+    workspaces=True,
+    epilog=example(
+        "dsr intercom bulk object --input objections.csv --journal object.sqlite "
+        "--report object.json",
+    ),
+)
+def bulk_object(
+    io: Io,
+    connect: ConnectEach,
+    input_path: InputOption,
+    journal: JournalOption,
+    concurrency: ConcurrencyOption = "auto",
+    report: ReportOption = None,
+    column: ColumnOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
+) -> int:
+    """Act on the objection to direct marketing (Art. 21) of every subject of a file: each
+    contact id, and every contact of each email, phone or external id a row names (one
+    matched by a phone alone only with --include-phone-only), read back.
+
+    Resumable through the journal; an objection is idempotent, so one sent again on resume
+    changes nothing more.
+    """
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
+    workers = parse_concurrency(concurrency)
+    connections = connect()
+    return run_bulk_command(
+        connections,
+        io,
+        operation=BulkOperation.OBJECT,
+        input_path=input_path,
+        journal_path=journal,
+        column=column,
+        concurrency=workers,
+        report_path=report,
+        include_phone_only=include_phone_only,
+    )
+
+
+@_command(
+    bulk_app,
     "status",
     short_help="Show what a journal holds; sends no request.",
     epilog=example(
