@@ -54,6 +54,16 @@ KINDS: list[tuple[str, dict[str, Any], Kind]] = [
         {"erasure_policy": "redact_messages"},
         lambda r, ref: r.erase_subject(ref),
     ),
+    (
+        "erase, delete_conversations",
+        {"erasure_policy": "delete_conversations"},
+        lambda r, ref: r.erase_subject(ref),
+    ),
+    (
+        "dry run, delete_conversations",
+        {"erasure_policy": "delete_conversations"},
+        lambda r, ref: r.plan_erasure(ref),
+    ),
     ("object to marketing", {}, lambda r, ref: r.object_to_marketing(ref)),
     ("object, dry run", {}, lambda r, ref: r.object_to_marketing(ref, dry_run=True)),
 ]

@@ -1,9 +1,9 @@
 """A minimal Intercom stand-in at the transport boundary, for the core resolver's tests.
 
-It answers the two routes the core export touches, pages conversation search with any page
-size the test picks (Intercom may return fewer than asked), and records every request. The
-full-featured fake lives in ``dsr_resolvers.testing``; this one exists so that the core
-taxonomy and paging tests depend on nothing but httpx.
+It answers the routes the core export and erasure touch (ticket search always finds none),
+pages conversation search with any page size the test picks (Intercom may return fewer than
+asked), and records every request. The full-featured fake lives in ``dsr_resolvers.testing``;
+this one exists so that the core taxonomy and paging tests depend on nothing but httpx.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ class PagedWorld:
             if start + size < len(everything):
                 page["pages"]["next"] = {"per_page": size, "starting_after": str(start + size)}
             return httpx.Response(200, json=page)
+        if segments == ["tickets", "search"]:  # an erasure lists them first: there are none
+            return httpx.Response(
+                200, json={"type": "ticket.list", "tickets": [], "total_count": 0, "pages": {}}
+            )
         return intercom_404()
 
     def add(self, contact_id: str, *, conversations: int = 0, **fields: Any) -> None:

@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsr_resolvers.bulk import (
+    BulkReport,
     ContactOutcome,
     Journal,
     RateLimiter,
@@ -173,11 +174,41 @@ class DyingJournal(Journal):
             self.death.step(lambda: super(DyingJournal, self)._write(sql, params))
 
 
+def kill_then_resume(
+    fake: FakeIntercom,
+    lines: list[str],
+    policy: ErasurePolicy,
+    death: Death,
+    path: Path,
+    *,
+    max_in_flight: int = 8,
+) -> tuple[set[str], BulkReport]:
+    """A bulk erasure that dies as ``death`` says, resumed with the same journal: the contacts
+    left in doubt (``requested``) by the kill, and the report after the resumed run."""
+    with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
+        journal.death = death
+        transport = DyingTransport(fake, death)
+        dying = IntercomResolver(
+            TOKEN, transport=transport, erasure_policy=policy, max_in_flight=max_in_flight
+        )
+        asyncio.run(run_bulk(dying, "erase", parse_subjects(lines), journal, concurrency=2))
+    with Journal(path, key=KEY) as journal:
+        in_doubt = {
+            c.contact_id
+            for s in journal.report().subjects
+            for c in s.contacts
+            if c.result == "requested"
+        }
+        resolver = IntercomResolver(TOKEN, transport=fake, erasure_policy=policy)
+        asyncio.run(run_bulk(resolver, "erase", parse_subjects(lines), journal, concurrency=2))
+        return in_doubt, journal.report()
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     at=st.integers(min_value=0, max_value=120),
     after=st.booleans(),
-    policy=st.sampled_from(["delete_contact", "redact_messages"]),
+    policy=st.sampled_from(["delete_contact", "redact_messages", "delete_conversations"]),
 )
 def test_property_a_kill_at_any_step_then_resume_names_every_contact_and_who_deleted_it(
     at: int, after: bool, policy: ErasurePolicy
@@ -200,29 +231,7 @@ def test_property_a_kill_at_any_step_then_resume_names_every_contact_and_who_del
     bystander = fake.add_contact(email="bystander@example.com")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "run.journal"
-        death = Death(at, after=after)
-        with DyingJournal(path, key=KEY) as journal, contextlib.suppress(Killed):
-            journal.death = death
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(
-                        TOKEN, transport=DyingTransport(fake, death), erasure_policy=policy
-                    ),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-        with Journal(path, key=KEY) as journal:
-            in_doubt = {
-                c.contact_id for s in journal.report().subjects for c in s.contacts
-                if c.result == "requested"
-            }  # fmt: skip
-            asyncio.run(
-                run_bulk(
-                    IntercomResolver(TOKEN, transport=fake, erasure_policy=policy),
-                    "erase", parse_subjects(lines), journal, concurrency=2,
-                )
-            )  # fmt: skip
-            report = journal.report()
+        in_doubt, report = kill_then_resume(fake, lines, policy, Death(at, after=after), path)
     assert fake.contact_ids() == (bystander,)
     by_line = {s.line: s for s in report.subjects}
     for line, email in enumerate(owned, start=1):
@@ -237,6 +246,55 @@ def test_property_a_kill_at_any_step_then_resume_names_every_contact_and_who_del
     never_had = by_line[len(owned) + 1]
     expected = "erased" if lines[-1] in in_doubt else "already_absent"
     assert never_had.result == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(at=st.integers(min_value=0, max_value=90), after=st.booleans())
+def test_property_a_kill_at_any_step_of_delete_conversations_repeats_and_skips_no_deletion(
+    at: int, after: bool
+) -> None:
+    """Kill between any two steps of ``delete_conversations`` (each search, read, redaction,
+    each announced deletion's journal write, each DELETE), resume: every conversation and
+    ticket only the person was in received exactly one DELETE, the shared ones stay with the
+    person's messages redacted, and the journal names every id each contact's erasure found."""
+    fake = FakeIntercom(TOKEN)
+    other = fake.add_contact(email="other@example.com")
+    lone: set[str] = set()
+    shared: set[str] = set()
+    found: dict[str, set[str]] = {}
+    lines = []
+    for i in range(3):
+        person = fake.add_contact(email=f"person{i}@example.com")
+        lines.append(person)
+        mine = [fake.add_conversation(person) for _ in range(2)]
+        ticket = fake.add_ticket(person)
+        together = fake.add_conversation(person)
+        fake.add_part(together, author=other)
+        lone.update([*mine, ticket])
+        shared.add(together)
+        found[person] = {*mine, ticket, together}
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "run.journal"
+        death = Death(at, after=after)
+        _, report = kill_then_resume(
+            fake, lines, "delete_conversations", death, path, max_in_flight=2
+        )
+    item_deletes = Counter(
+        r.segments[1]
+        for r in fake.requests
+        if r.route in ("DELETE /conversations/{id}", "DELETE /tickets/{id}")
+    )
+    assert item_deletes == Counter(lone)  # each exactly once: none repeated, none skipped
+    assert fake.contact_ids() == (other,)
+    assert set(fake.conversation_ids(other)) == shared
+    for conversation_id in shared:
+        source = fake.conversation(conversation_id)["source"]
+        assert source["redacted"] is True
+    for subject in report.subjects:
+        assert subject.state is SubjectState.DONE
+        (contact,) = subject.contacts
+        assert contact.result == "deleted"
+        assert {i for ids in contact.found.values() for i in ids} == found[contact.contact_id]
 
 
 async def test_a_kill_between_two_contacts_of_one_address_loses_neither(tmp_path: Path) -> None:

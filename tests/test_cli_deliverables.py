@@ -225,3 +225,39 @@ def test_the_demo_ends_by_writing_the_report_and_the_receipt_and_saying_where(
     assert "demo-erasure-receipt.json" in closing
     assert_inert(report.read_text(encoding="utf-8"))
     assert ErasureReceipt.model_validate_json(receipt.read_text()).status == "complete"
+
+
+def test_erase_under_delete_conversations_deletes_them_and_its_receipt_reads_each_back(
+    world: World, tmp_path: Path
+) -> None:
+    user = world.demo.user_id
+    lone = set(world.fake.conversation_ids(user))
+    plan = dsr(
+        "intercom", "erase", user, "--policy", "delete-conversations", "--dry-run",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert plan.exit_code == 0, plan.stderr
+    assert set(world.fake.conversation_ids(user)) == lone  # the dry run changed nothing
+    planned = dsr(
+        "intercom", "erase", user, "--policy", "delete_conversations", "--dry-run", "--json",
+        "--base-url", world.url,
+    )  # fmt: skip
+    (entry,) = json.loads(planned.stdout)["contacts"]
+    assert entry["counts"]["conversations_to_delete"] + entry["counts"]["conversations_shared"] == (
+        len(lone)
+    )
+    assert "tickets_to_delete" in entry["counts"]  # each kind counted, by its documented name
+    receipt_path = tmp_path / "receipt.json"
+    result = dsr(
+        "intercom", "erase", user, "--policy", "delete_conversations", "--yes",
+        "--receipt", str(receipt_path), "--base-url", world.url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    receipt = ErasureReceipt.model_validate_json(receipt_path.read_text())
+    (contact,) = receipt.contacts
+    assert set(contact.found["conversation"]) >= lone
+    assert contact.counts["conversations_scanned"] == len(contact.found["conversation"])
+    assert contact.read_back is not None
+    assert not any(item.remaining for item in contact.read_back.items.values())
+    assert receipt.status == "complete"
+    assert world.fake.contact(user) is None

@@ -307,16 +307,15 @@ def test_check_reports_the_workspace_and_every_capability_ok(world: World) -> No
 def test_check_exits_2_when_a_needed_scope_is_refused_and_0_when_not_needed(
     world: World,
 ) -> None:
-    world.fake.fail_next(403, route="POST /tickets/search")
+    # an erasure lists tickets (their ids are read back) but reads no events
+    world.fake.fail_next(403, route="GET /events")
     for_export = dsr("intercom", "check", "--for", "export", "--base-url", world.url)
-    world.fake.fail_next(403, route="POST /tickets/search")
+    world.fake.fail_next(403, route="GET /events")
     for_erase = dsr("intercom", "check", "--for", "erase", "--base-url", world.url)
 
     assert for_export.exit_code == 2
-    assert re.search(
-        r"read tickets\s+POST /tickets/search\s+yes\s+refused \(403\)", for_export.stdout
-    )
-    assert "read tickets" in one_error(for_export)
+    assert re.search(r"read events\s+GET /events\s+yes\s+refused \(403\)", for_export.stdout)
+    assert "read events" in one_error(for_export)
     assert for_erase.exit_code == 0, for_erase.stderr
     assert "Workspace: FakeIntercom sandbox" in for_erase.stdout
 

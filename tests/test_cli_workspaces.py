@@ -315,6 +315,7 @@ def test_the_demo_finds_the_person_in_every_workspace_and_erases_them_there() ->
     epilogue = text[text.index("Every workspace the company runs") :]
     assert epilogue.index("workspace us") < epilogue.index("workspace eu")
     assert epilogue.index("workspace eu") < epilogue.index(second.contact_id)
+    assert "phone, external id" in epilogue  # one search by every identifier, matched on two
     assert "erased" in epilogue[epilogue.index(f"--workspace eu {second.contact_id}") :]
     assert "Demo complete" in text
 

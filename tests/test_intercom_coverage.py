@@ -349,7 +349,8 @@ def test_bad_options_are_value_errors() -> None:
     for options, message in (
         (
             {"erasure_policy": "shred"},
-            "unknown erasure policy 'shred'; use delete_contact or redact_messages",
+            "unknown erasure policy 'shred'; use delete_contact, redact_messages,"
+            " delete_conversations",
         ),
         ({"sections": ["gossip"]}, f"unknown export section; use some of {sections}"),
         (
@@ -487,8 +488,8 @@ async def test_redaction_resumes_after_a_fault_at_every_step() -> None:
     fake, contact_id, _ = redact_world()
     await resolver(fake, erasure_policy="redact_messages").erase_subject(ref(contact_id))
     steps = fake.count()
-    # contact probe, search, two conversations, four redactions, delete
-    assert steps == 1 + 1 + 2 + 4 + 1
+    # contact probe, search, two conversations, four redactions, ticket search, delete
+    assert steps == 1 + 1 + 2 + 4 + 1 + 1
     for n in range(1, steps + 1):
         for mode in FAULT_MODES:
             fake, contact_id, bystander = redact_world()

@@ -31,8 +31,15 @@ def answering(body: dict[str, Any] | None = None, status: int = 200) -> httpx.Mo
     return httpx.MockTransport(lambda request: httpx.Response(status, json=body or {}))
 
 
+def no_item() -> httpx.Response:
+    """An empty search answer: an erasure lists the contact's conversations and tickets first."""
+    return httpx.Response(200, json={"conversations": [], "tickets": [], "pages": {}})
+
+
 def not_found() -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: intercom_404())
+    return httpx.MockTransport(
+        lambda request: no_item() if request.url.path.endswith("/search") else intercom_404()
+    )
 
 
 # -- the client each call builds --
@@ -73,15 +80,16 @@ def test_the_timeout_reaches_every_request() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
-        return intercom_404()
+        return no_item() if request.url.path.endswith("/search") else intercom_404()
 
     asyncio.run(
         IntercomResolver(TOKEN, transport=httpx.MockTransport(handle), timeout=2.5).erase_subject(
             REF
         )
     )
-    # DELETE answers not found, so the archived-contact probe (unarchive) follows.
-    assert seen == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}] * 2
+    # The two searches, then DELETE answers not found, so the archived-contact probe
+    # (unarchive) follows.
+    assert seen == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}] * 4
 
 
 def test_a_redirect_is_not_followed_and_is_not_success() -> None:
@@ -101,7 +109,7 @@ def test_an_attached_response_points_at_the_scrubbed_request() -> None:
     with pytest.raises(RateLimitedError) as info:
         asyncio.run(IntercomResolver(TOKEN, transport=transport).erase_subject(REF))
     assert info.value.response.request is info.value.request
-    assert info.value.request.url.path == "/contacts/{id}"
+    assert info.value.request.url.path == "/conversations/search"  # an erasure's first request
 
 
 def test_httpx_log_line_shows_the_route_template(caplog: pytest.LogCaptureFixture) -> None:
@@ -109,6 +117,8 @@ def test_httpx_log_line_shows_the_route_template(caplog: pytest.LogCaptureFixtur
         asyncio.run(IntercomResolver(TOKEN, transport=not_found()).erase_subject(REF))
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert lines == [
+        'HTTP Request: POST https://api.intercom.io/conversations/search "HTTP/1.1 200 OK"',
+        'HTTP Request: POST https://api.intercom.io/tickets/search "HTTP/1.1 200 OK"',
         'HTTP Request: DELETE https://api.intercom.io/contacts/{id} "HTTP/1.1 404 Not Found"',
         "HTTP Request: POST https://api.intercom.io/contacts/{id}/unarchive"
         ' "HTTP/1.1 404 Not Found"',

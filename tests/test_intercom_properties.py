@@ -38,7 +38,9 @@ def test_erasure_touches_exactly_the_target_contact(target: str, bystanders: lis
     assert erasure.already_absent is False
     assert world.deleted == [target]
     assert set(world.contacts) == set(bystanders) - {target}
-    [request] = world.requests
+    # the two searches that record the ids a read-back checks, then the one DELETE
+    *searches, request = world.requests
+    assert [r.url.path for r in searches] == ["/conversations/search", "/tickets/search"]
     raw_path = request.url.raw_path.decode("ascii")
     segments = raw_path.split("/")
     assert segments[:2] == ["", "contacts"]

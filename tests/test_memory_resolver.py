@@ -20,6 +20,7 @@ from dsr_resolvers import (
     AttestingResolver,
     ConcurrentResolver,
     ConfiguredResolver,
+    ItemIds,
     LookupResolver,
     ObjectingResolver,
     PlanningResolver,
@@ -258,8 +259,10 @@ class PlansNothing(InMemoryResolver):
 
 
 class AlwaysErased(InMemoryResolver):
-    async def verify_erasure(self, ref: SubjectRef) -> ResolverVerification:
-        verification = await super().verify_erasure(ref)
+    async def verify_erasure(
+        self, ref: SubjectRef, *, found: ItemIds | None = None
+    ) -> ResolverVerification:
+        verification = await super().verify_erasure(ref, found=found)
         return verification.model_copy(update={"erased": True})
 
 

@@ -27,6 +27,8 @@ SHOWN = frozenset(
     {
         # what a thing is, where it lives, which system: never whom it is about
         "resolver", "kind", "source", "field", "fields", "role", "type", "format", "matched_on",
+        # kinds of items by name (their ids stay hidden inside)
+        "items",
         # counts and settings by name; a workspace is the controller's own account name
         "workspace", "workspaces", "counts", "options", "policy", "library_version",
         "surface_sha256",

@@ -131,11 +131,19 @@ class ContactOutcome(_Frozen):
         result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found``
             (export); ``found`` / ``requested`` while the subject is unfinished.
         records: How many export records the contact yielded (export only).
+        found: Ids by kind (Intercom: ``conversation``, ``ticket``) of the items the erasure
+            found (``ResolverErasure.found``, for a read-back); while the subject is
+            unfinished, the deletions a ``LedgeredResolver`` announced before sending them, so
+            a resumed run neither repeats nor loses one. Ids only, kept out of ``repr``, and
+            left out of the JSON when empty.
     """
 
     contact_id: str = Field(repr=False)
     result: ContactResult
     records: int | None = None
+    found: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, repr=False, exclude_if=lambda found: not found
+    )
 
 
 class FailureInfo(_Frozen):

@@ -69,6 +69,7 @@ import errno
 import logging
 import random
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -101,6 +102,8 @@ from dsr_resolvers.contract import (
     ConcurrentResolver,
     ConfiguredResolver,
     CredentialsError,
+    ItemIds,
+    LedgeredResolver,
     LookupResolver,
     ObjectingResolver,
     Operation,
@@ -853,18 +856,26 @@ class _Run:
                 continue
             requested_before = known.result == "requested"
             if not requested_before:
-                contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="requested")
+                contacts[contact_id] = known.model_copy(update={"result": "requested"})
                 self.record(entry, contacts)
             try:
-                erasure = await self.resolver.erase_subject(self.ref(contact_id))
+                if isinstance(self.resolver, LedgeredResolver):
+                    ledger = _ContactLedger(self, entry, contacts, contact_id)
+                    erasure = await self.resolver.erase_with_ledger(self.ref(contact_id), ledger)
+                else:
+                    erasure = await self.resolver.erase_subject(self.ref(contact_id))
             except ResolverError:
-                if not requested_before:  # a definite "no" (409, 422): the contact stays
-                    contacts[contact_id] = known
+                if not requested_before:  # a definite "no" (409, 422): the contact stays,
+                    # but what its erasure announced (and may have deleted) stays announced
+                    announced = contacts[contact_id].found
+                    contacts[contact_id] = known.model_copy(update={"found": announced})
                     self.record(entry, contacts)
                 raise
             gone_before_us = erasure.already_absent and not requested_before
             contacts[contact_id] = ContactOutcome(
-                contact_id=contact_id, result="already_absent" if gone_before_us else "deleted"
+                contact_id=contact_id,
+                result="already_absent" if gone_before_us else "deleted",
+                found={kind: ids for kind, ids in erasure.found.items() if ids},
             )
         if not contacts:
             return "not_found"
@@ -988,3 +999,30 @@ class _Run:
             stop_detail=self.stop_detail,
             workspace=self.workspace,
         )
+
+
+class _ContactLedger:
+    """The contract's ``ErasureLedger`` for one contact, kept in its journal row: each
+    announced deletion is committed before the resolver sends it. Called from the
+    resolver's worker threads, hence the lock (the journal has its own)."""
+
+    def __init__(
+        self, run: _Run, entry: JournalEntry, contacts: dict[str, ContactOutcome], contact_id: str
+    ) -> None:
+        self._run = run
+        self._entry = entry
+        self._contacts = contacts
+        self._contact_id = contact_id
+        self._lock = threading.Lock()
+
+    def intended(self) -> ItemIds:
+        with self._lock:
+            return dict(self._contacts[self._contact_id].found)
+
+    def intend(self, kind: str, item_id: str) -> None:
+        with self._lock:
+            known = self._contacts[self._contact_id]
+            found = dict(known.found)
+            found[kind] = (*found.get(kind, ()), item_id)
+            self._contacts[self._contact_id] = known.model_copy(update={"found": found})
+            self._run.record(self._entry, self._contacts)

@@ -499,8 +499,12 @@ def _dry_run(
     include_phone_only: bool = False,
 ) -> int:
     totals = dict.fromkeys(
-        ("subjects", "held", "contacts", "not_visible", "conversations", "redactions"), 0
-    )
+        (
+            "subjects", "held", "contacts", "not_visible", "conversations", "redactions",
+            "conversations_to_delete", "tickets_to_delete",
+        ),
+        0,
+    )  # fmt: skip
     left_out = 0
     errors = 0
 
@@ -521,6 +525,8 @@ def _dry_run(
                 c.counts.get("conversations_scanned", 0) for c in reached
             )
             totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
+            for kind in ("conversations_to_delete", "tickets_to_delete"):
+                totals[kind] += sum(c.counts.get(kind, 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
@@ -577,10 +583,15 @@ def _dry_run(
         ("contacts to erase", str(totals["contacts"])),
         ("  not visible (archived or absent)", str(totals["not_visible"])),
     ]
-    if policy == "redact_messages":
+    if policy != "delete_contact":
         rows += [
             ("conversations to look through", str(totals["conversations"])),
             ("messages to redact", str(totals["redactions"])),
+        ]
+    if policy == "delete_conversations":
+        rows += [
+            ("conversations to delete", str(totals["conversations_to_delete"])),
+            ("tickets to delete", str(totals["tickets_to_delete"])),
         ]
     rows.append(("could not be planned", str(errors)))
     if not as_json:
@@ -605,6 +616,7 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
             contact.presence or Presence.NOT_VISIBLE,  # not planned: reached if held
             conversations=contact.counts.get("conversations_scanned"),
             redactions=contact.counts.get("messages_to_redact"),
+            counts=contact.counts,
             phone_only=contact.phone_only and not include_phone_only,
         )
         for contact in plan.contacts

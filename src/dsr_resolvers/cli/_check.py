@@ -97,9 +97,10 @@ _PROBES: Final = (_READ_CONTACTS, _READ_CONVERSATIONS, _TICKETS, _EVENTS, _DELET
 def needed(scope: CheckScope, policy: ErasurePolicy) -> frozenset[str]:
     """The capabilities a run needs: export reads every section; erase deletes (and redacts)."""
     export = {_READ_CONTACTS.name, _READ_CONVERSATIONS.name, _TICKETS.name, _EVENTS.name}
-    erase = {_READ_CONTACTS.name, _DELETE.name}
-    if policy == "redact_messages":
-        erase |= {_READ_CONVERSATIONS.name, _REDACT.name}
+    # Every policy lists the contact's conversations and tickets first (their ids are read back).
+    erase = {_READ_CONTACTS.name, _READ_CONVERSATIONS.name, _TICKETS.name, _DELETE.name}
+    if policy != "delete_contact":
+        erase |= {_REDACT.name}
     if scope is CheckScope.EXPORT:
         return frozenset(export)
     if scope is CheckScope.ERASE:

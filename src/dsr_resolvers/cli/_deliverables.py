@@ -209,13 +209,18 @@ class ReceiptRequest:
 
 
 def _read_back(
-    connection: Connection, resolver: IntercomResolver, io: Io, contact_id: str
+    connection: Connection,
+    resolver: IntercomResolver,
+    io: Io,
+    contact_id: str,
+    erasure: ResolverErasure,
 ) -> ReadBack | None:
+    """Verify the contact's erasure, reading back each conversation and ticket it found."""
     ref = SubjectRef(kind=resolver.name, value=contact_id)
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
-            lambda: resolver.verify_erasure(ref),
+            lambda: resolver.verify_erasure(ref, found=erasure.found),
             policy=connection.retry,
             base_url=connection.base_url,
         )
@@ -250,7 +255,7 @@ def write_erasure_receipt(
     entries: list[ContactErasure] = []
     for match, outcome in outcomes:
         if isinstance(outcome, ResolverErasure):
-            read_back = _read_back(connection, resolver, io, match.id)
+            read_back = _read_back(connection, resolver, io, match.id, outcome)
             entries.append(ContactErasure.of(match.id, outcome, read_back))
         else:
             reason = outcome.reason if isinstance(outcome, SubjectFailedError) else "unknown"
@@ -382,10 +387,13 @@ def _looked_for(kind: SubjectKind) -> tuple[LookedFor, ...] | None:
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
     if contact.result == "deleted":
-        return ContactErasure(contact_id=contact.contact_id, outcome="erased")
+        return ContactErasure(contact_id=contact.contact_id, outcome="erased", found=contact.found)
     if contact.result == "already_absent":  # Intercom answered not found for the id
         return ContactErasure(
-            contact_id=contact.contact_id, outcome="no_contact", detail=NO_CONTACT_DETAIL
+            contact_id=contact.contact_id,
+            outcome="no_contact",
+            detail=NO_CONTACT_DETAIL,
+            found=contact.found,
         )
     if contact.result == "left_out":
         return ContactErasure(

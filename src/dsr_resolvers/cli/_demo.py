@@ -11,9 +11,8 @@ by a user and a lead, with the very functions the ``dsr intercom`` commands call
 4. ``verify``: both contacts are gone and nothing they wrote is readable;
 
 and then, in the company's other workspace (``eu``, a second fake holding the same person by
-phone and external id, with no email), ``lookup --all-workspaces --external-id`` finds them
-again, and ``erase --workspace eu`` erases them there too. (External id, since the lookup
-by phone or by several identifiers at once is not in this version's CLI yet.)
+phone and external id, with no email), ``lookup --all-workspaces`` by email, phone and
+external id together finds them again, and ``erase --workspace eu`` erases them there too.
 
 It ends by saying where the deliverables are: the HTML access report of step 2 and the
 erasure receipt (JSON and HTML) of step 3, kept in ``--out DIR`` or else in a new temporary
@@ -51,7 +50,12 @@ from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace
 from dsr_resolvers.contract import ExportRecord
-from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo, seed_second_workspace
+from dsr_resolvers.sandbox import (
+    DEFAULT_TOKEN,
+    SecondWorkspace,
+    seed_demo,
+    seed_second_workspace,
+)
 from dsr_resolvers.sandbox._hint import dsr_program
 from dsr_resolvers.testing import FakeIntercom
 
@@ -144,7 +148,7 @@ def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
 
 
 def _every_workspace(
-    io: Io, workspaces: list[Connection], external_id: str, statuses: list[int]
+    io: Io, workspaces: list[Connection], person: SecondWorkspace, email: str, statuses: list[int]
 ) -> list[str]:
     """The epilogue: the person in every workspace, and their erasure in the other one."""
     io.out.print()
@@ -152,7 +156,8 @@ def _every_workspace(
     io.out.print(
         Text(
             "The company also runs an EU workspace, where the same person wrote in by phone: "
-            "no email there, but the same external id. Look in every workspace (the "
+            "no email there, but the same phone and external id. Look in every workspace by "
+            "every identifier the request brings, in one search each (the "
             "workspaces file names each one's host and token source; 'dsr sandbox "
             "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
             "it); in eu the person is found, and erased there too:"
@@ -161,7 +166,7 @@ def _every_workspace(
     io.out.print(
         Text(
             "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
-            f"--external-id {external_id}",
+            f"--email {email} --phone '{person.phone}' --external-id {person.external_id}",
             style="dim",
         ),
         soft_wrap=True,
@@ -169,7 +174,13 @@ def _every_workspace(
     found: dict[str, list[str]] = {}
 
     def lookup(connection: Connection, scoped: Io) -> int:
-        matches = run_lookup(connection, scoped, email=None, external_id=external_id)
+        matches = run_lookup(
+            connection,
+            scoped,
+            email=email,
+            phone=person.phone,
+            external_id=person.external_id,
+        )
         found[str(connection.name)] = [match.id for match in matches]
         return ExitCode.OK
 
@@ -314,7 +325,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             replace(connection, name="us"),
             replace(connection, base_url=other_url, name="eu"),
         ]
-        found_elsewhere = _every_workspace(io, workspaces, demo.user_external_id, statuses)
+        found_elsewhere = _every_workspace(io, workspaces, second, email, statuses)
     ok = (
         all(status == ExitCode.OK for status in statuses)
         and len(matches) >= 2

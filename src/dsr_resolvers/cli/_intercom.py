@@ -721,6 +721,7 @@ def plan_entry(
     written: int | None = None,
     redacted: int | None = None,
     redactions: int | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """One contact of a dry run's ``--json`` document, single-subject or bulk alike.
 
@@ -734,6 +735,9 @@ def plan_entry(
         written: Messages it wrote in them (``None`` when not counted).
         redacted: Of those, already redacted (``None`` when not counted).
         redactions: Messages the erasure would redact (``redact_messages`` only).
+        counts: The plan's counts by name, as the resolver documents them (for instance
+            ``conversations_to_delete`` and ``tickets_to_delete`` under
+            ``delete_conversations``).
 
     Returns:
         The entry, as ``docs/schemas/erase-plan.schema.json`` describes a contact.
@@ -755,6 +759,7 @@ def plan_entry(
         redacted=redacted,
         redactions=redactions,
         would_do=_would_do(presence, redactions),
+        **({} if counts is None else {"counts": dict(counts)}),
     )
 
 
@@ -804,6 +809,7 @@ def _plans_json(
                     written=None if scan is None else scan.authored,
                     redacted=None if scan is None else scan.redacted,
                     redactions=plan.redactions if scan is not None else None,
+                    counts=plan.counts,
                 )
             )
     return {"format": PLAN_FORMAT, "policy": policy, "contacts": contacts}

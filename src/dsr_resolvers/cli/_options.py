@@ -54,7 +54,7 @@ __all__ = [
 
 
 #: The resolver's ``ErasurePolicy`` (``dsr_resolvers.intercom``), as --policy offers it.
-ErasurePolicy = Literal["delete_contact", "redact_messages"]
+ErasurePolicy = Literal["delete_contact", "redact_messages", "delete_conversations"]
 #: The contract's ``PiiCategory`` values, as --custom-attribute takes them.
 CATEGORIES: Final = (
     "contact", "identity", "financial", "behavioral", "technical", "location", "communication",
@@ -212,7 +212,9 @@ PolicyOption = Annotated[
     ErasurePolicy,
     policy_option(
         "delete_contact: delete the contact. redact_messages: first redact every message "
-        "the contact wrote, then delete it."
+        "the contact wrote, then delete it. delete_conversations: first delete every "
+        "conversation and ticket only the contact is in and redact its messages in shared "
+        "conversations, then delete it."
     ),
 ]
 VerifyPolicyOption = Annotated[

@@ -11,7 +11,7 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ExportRecord       | one personal datum: where it lives, what kind of data it is, value  |
 | ResolverExport     | everything one resolver holds about one subject (Art. 15)           |
 | ResolverErasure    | what one erasure did (Art. 17): ``counts`` by name for programs,   |
-|                    | ``detail`` for people; neither holds personal data                  |
+|                    | ``found`` (ids by kind) for a read-back, ``detail`` for people      |
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
 | ResolverObjection  | what one objection to direct marketing changed (Art. 21): field     |
 |                    | names and subscription type ids, no values                          |
@@ -19,10 +19,13 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | Presence           | what the system showed of a subject: held, absent, or not visible   |
 | ResolverErasurePlan | what an erasure would reach, found without changing anything       |
 | ResolverVerification | what a read-back after an erasure found: erased yes, no, unknown  |
+| ItemsReadBack      | the read-back of one kind of item an erasure found: gone, kept,    |
+|                    | or remaining (with ids)                                             |
 
 A model's ``repr`` never shows a value that is personal data or an identifier:
 ``SubjectRef.value`` and ``extra``, ``ExportRecord.value`` and
-``ResolverExport.held_not_exported`` (names a workspace chose) are left out of it (a
+``ResolverExport.held_not_exported`` (names a workspace chose), ``ResolverErasure.found`` and
+``ItemsReadBack.remaining`` (ids) are left out of it (a
 ``SubjectMatch`` shows its ref, which hides its value), and ``SubjectRef``'s validation errors
 do not echo their input. ``str(record.value)`` and ``model_dump()`` still give everything.
 """
@@ -37,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 __all__ = [
     "ExportRecord",
+    "ItemIds",
+    "ItemsReadBack",
     "PiiCategory",
     "Presence",
     "ResolverErasure",
@@ -68,6 +73,8 @@ class PiiCategory(StrEnum):
 
 
 _Bounded = Annotated[str, Field(min_length=1, max_length=255)]
+ItemIds = Mapping[str, tuple[str, ...]]
+"""Ids of the items a subject had in a system, by kind (``{"conversation": ("123",)}``)."""
 
 
 class SubjectRef(_Frozen):
@@ -144,6 +151,10 @@ class ResolverErasure(_Frozen):
         counts: What the erasure did, by name (``messages_redacted``: 3); each resolver
             documents its names, and a name it does not state is unknown, never 0. Programs
             (receipts, bulk runs) read these, never ``detail``.
+        found: The ids of the items the erasure found the subject in, by kind (each
+            resolver documents its kinds; Intercom: ``conversation``, ``ticket``), whatever it
+            did to them: a ``VerifyingResolver`` reads each back. Ids only, kept out of
+            ``repr``.
         detail: What was done, for a person reading an audit trail. Never holds personal
             data, and no program parses it.
     """
@@ -152,6 +163,7 @@ class ResolverErasure(_Frozen):
     already_absent: bool = False
     no_record: bool = False
     counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
+    found: ItemIds = Field(default_factory=dict, repr=False)
     detail: str | None = None
 
 
@@ -248,6 +260,23 @@ class ResolverErasurePlan(_Frozen):
         return self.presence is not Presence.ABSENT
 
 
+class ItemsReadBack(_Frozen):
+    """What reading back the items of one kind an erasure found showed (e.g. conversations).
+
+    Attributes:
+        gone: Items the system answered its own not-found for.
+        kept: Items still shown that hold nothing the erasure removes: shared with other
+            people with the subject's part removed, or left in place by the erasure's own
+            design (a resolver's covered surface names what stays).
+        remaining: The ids of items still shown with the subject's data in them: never
+            hidden, kept out of ``repr``.
+    """
+
+    gone: NonNegativeInt = 0
+    kept: NonNegativeInt = 0
+    remaining: tuple[str, ...] = Field(default=(), repr=False)
+
+
 class ResolverVerification(_Frozen):
     """What a read-back after an erasure found.
 
@@ -258,9 +287,13 @@ class ResolverVerification(_Frozen):
         erased: ``True`` only when the system showed that nothing the erasure removes is
             left; ``False`` when something is; ``None`` when it cannot be told.
         counts: What was found, by name (each resolver documents its names).
+        items: By kind, what reading back each item the erasure found
+            (``ResolverErasure.found``, given to ``verify_erasure``) showed; empty when no
+            items were given. Anything ``remaining`` makes ``erased`` ``False``.
     """
 
     resolver: str
     presence: Presence
     erased: bool | None
     counts: Mapping[str, NonNegativeInt] = Field(default_factory=dict)
+    items: Mapping[str, ItemsReadBack] = Field(default_factory=dict)

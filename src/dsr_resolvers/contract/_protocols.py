@@ -14,7 +14,9 @@ by an attribute's name.
 | ObjectingResolver    | act on an objection to direct marketing (Art. 21)             |
 | LookupResolver       | find subjects by email, phone or external id                  |
 | PlanningResolver     | plan an erasure without changing anything (a dry run)         |
-| VerifyingResolver    | read back what an erasure left                                |
+| VerifyingResolver    | read back what an erasure left, and each item it found        |
+| LedgeredResolver     | announce each item an erasure deletes to the caller's ledger  |
+|                      | (an ``ErasureLedger``, e.g. a bulk journal) before deleting it |
 | ConcurrentResolver   | say how many requests one call keeps in flight                |
 | ConfiguredResolver   | name the settings that decide an operation's outcome          |
 """
@@ -25,6 +27,7 @@ from collections.abc import Mapping
 from typing import Literal, Protocol, runtime_checkable
 
 from dsr_resolvers.contract._models import (
+    ItemIds,
     ResolverErasure,
     ResolverErasurePlan,
     ResolverExport,
@@ -40,6 +43,8 @@ __all__ = [
     "AttestingResolver",
     "ConcurrentResolver",
     "ConfiguredResolver",
+    "ErasureLedger",
+    "LedgeredResolver",
     "LookupResolver",
     "ObjectingResolver",
     "Operation",
@@ -144,8 +149,42 @@ class PlanningResolver(Resolver, Protocol):
 class VerifyingResolver(Resolver, Protocol):
     """A resolver that can read back what an erasure left."""
 
-    async def verify_erasure(self, ref: SubjectRef) -> ResolverVerification:
-        """Whether the system still holds ``ref``'s data after its erasure."""
+    async def verify_erasure(
+        self, ref: SubjectRef, *, found: ItemIds | None = None
+    ) -> ResolverVerification:
+        """Whether the system still holds ``ref``'s data after its erasure; with ``found``
+        (the erasure's ``ResolverErasure.found``) each of those items is read back too
+        (``ResolverVerification.items``); a kind the resolver does not know is a
+        ``ValueError`` before any request."""
+        ...
+
+
+@runtime_checkable
+class ErasureLedger(Protocol):
+    """Where a caller keeps, durably, what an erasure is about to delete (a bulk journal).
+
+    A resolver calls it from whichever thread does the erasure's work.
+    """
+
+    def intended(self) -> ItemIds:
+        """The ids, by kind, whose deletion an earlier attempt of this erasure announced."""
+        ...
+
+    def intend(self, kind: str, item_id: str) -> None:
+        """Record that ``item_id`` (of ``kind``) is about to be deleted; returns once that is
+        durable. An exception stops the erasure before the deletion is sent."""
+        ...
+
+
+@runtime_checkable
+class LedgeredResolver(Resolver, Protocol):
+    """A resolver whose erasure deletes items one by one and announces each to a ledger first,
+    so an erasure killed at any step and called again repeats and skips none of them."""
+
+    async def erase_with_ledger(self, ref: SubjectRef, ledger: ErasureLedger) -> ResolverErasure:
+        """``erase_subject(ref)``, announcing each deletion to ``ledger`` before sending it;
+        an item ``ledger.intended()`` names that reads as not found counts as deleted by this
+        erasure (its answer was lost), and its id stays in ``found``."""
         ...
 
 

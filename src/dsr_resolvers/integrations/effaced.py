@@ -15,7 +15,8 @@ out        ``ResolverExport``                records copied one by one; ``catego
                                              effaced's ``PiiCategory``, ``legal_basis`` by value
                                              into effaced's ``LegalBasis``
 out        ``ResolverErasure``               copied (``resolver``, ``already_absent``, ``detail``);
-                                             ``counts`` stays behind: effaced has no field for it
+                                             ``counts`` and ``found`` stay behind: effaced has no
+                                             field for them
 raised     our ``ResolverError`` (and every  effaced's ``ResolverError`` with the same message; the
            subclass)                         original is chained as ``__cause__``
 raised     anything else                     untouched: the very same object, so the runner's

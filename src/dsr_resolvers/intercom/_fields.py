@@ -315,7 +315,8 @@ tags, attributes and the address headers of their emails), their ratings (Interc
 ratings and comments) and attachments (undocumented), tickets with their parts, calls."""
 
 REDACTED = frozenset({SOURCE_PREFIX, PART_PREFIX})
-"""Tables only the ``redact_messages`` policy removes: the messages the contact wrote."""
+"""Tables only the ``redact_messages`` and ``delete_conversations`` policies remove: the
+messages the contact wrote."""
 
 
 UNREACHABLE: tuple[SurfaceExclusion, ...] = (
@@ -355,7 +356,7 @@ UNREACHABLE: tuple[SurfaceExclusion, ...] = (
 def erased_by(prefix: str, erasure_policy: str) -> bool:
     """Whether the erasure policy removes the data of the table at ``prefix``."""
     if prefix in REDACTED:
-        return erasure_policy == "redact_messages"
+        return erasure_policy in ("redact_messages", "delete_conversations")
     return prefix not in KEPT_BY_INTERCOM
 
 
@@ -571,6 +572,20 @@ def _erasure_notes(policy: str) -> list[str]:
         "its conversations, that CSAT ratings and comments stay, and that deleted data stays "
         "recoverable for 7 days."
     )
+    if policy == "delete_conversations":
+        return [
+            "Erasure policy delete_conversations: first every conversation and every ticket "
+            "whose only contact is the person is deleted by id (DELETE /conversations/{id}, "
+            "DELETE /tickets/{id}, each confirmed by Intercom's deleted: true): with them go "
+            "their parts, ratings, attributes, uploads and calls. In conversations shared with "
+            "other contacts the messages the person wrote are redacted instead "
+            "(POST /conversations/redact).",
+            "Then, last, " + deletion,
+            "What stays in Intercom, as far as the API shows: conversations and tickets shared "
+            "with other contacts (their title, tags, attributes, ratings, and the person's "
+            "ticket comments: no API redacts a ticket part). A shared conversation of more "
+            "than 500 parts stops the erasure before the deletion.",
+        ]
     if policy == "redact_messages":
         return [
             "Erasure policy redact_messages: first every message the contact wrote is redacted "

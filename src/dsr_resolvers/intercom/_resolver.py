@@ -19,7 +19,7 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 
 It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
 ``ObjectingResolver``, ``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``,
-``ConcurrentResolver`` and ``ConfiguredResolver``.
+``LedgeredResolver``, ``ConcurrentResolver`` and ``ConfiguredResolver``.
 
 Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
 loop's default executor, which a caller's loop sizes and owns); the instance holds only
@@ -54,6 +54,8 @@ from dsr_resolvers._text import (
 )
 from dsr_resolvers.contract import (
     CoveredSurface,
+    ErasureLedger,
+    ItemIds,
     Operation,
     PiiCategory,
     ResolverErasure,
@@ -118,7 +120,9 @@ class IntercomResolver:
         api_version: The ``Intercom-Version`` header; this library is built against 2.14.
         hooks: Instrumentation called around every request, e.g. a shared rate limiter.
         erasure_policy: ``"delete_contact"`` (default) deletes the contact;
-            ``"redact_messages"`` first redacts every message the contact wrote.
+            ``"redact_messages"`` first redacts every message the contact wrote;
+            ``"delete_conversations"`` first deletes every conversation and ticket only the
+            contact is in and redacts its messages in conversations shared with others.
         export_messages: Also export the messages the contact wrote (one
             ``GET /conversations/{id}`` per conversation).
         custom_attributes: The contact custom attributes that hold personal data, with their
@@ -195,7 +199,8 @@ class IntercomResolver:
             raise ValueError("max_in_flight must be at least 1")
         if erasure_policy not in get_args(ErasurePolicy):
             raise ValueError(
-                f"unknown erasure policy {erasure_policy!r}; use delete_contact or redact_messages"
+                f"unknown erasure policy {erasure_policy!r}; use "
+                + ", ".join(get_args(ErasurePolicy))
             )
         self._token: Final = access_token
         self._base_url: Final = _checked_base_url(base_url or REGIONS[region or "us"])
@@ -240,7 +245,8 @@ class IntercomResolver:
 
     @property
     def erasure_policy(self) -> ErasurePolicy:
-        """What ``erase_subject`` does: ``delete_contact`` or ``redact_messages``."""
+        """What ``erase_subject`` does: ``delete_contact``, ``redact_messages`` or
+        ``delete_conversations``."""
         return self._policy
 
     @property
@@ -250,11 +256,12 @@ class IntercomResolver:
 
     def requests_in_flight(self, operation: Operation) -> int:
         """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
-        conversations (a ``redact_messages`` erasure, an export with messages), else 1."""
+        conversations (a ``redact_messages`` or ``delete_conversations`` erasure, an export
+        with messages), else 1."""
         if operation == "object":
             return 1
         if operation == "erase":
-            fans_out = self._policy == "redact_messages"
+            fans_out = self._policy != "delete_contact"
         else:
             fans_out = ExportSection.MESSAGES in self._export.sections
         return self._max_in_flight if fans_out else 1
@@ -335,9 +342,11 @@ class IntercomResolver:
     async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
         """Erase the contact under the configured policy (Art. 17); idempotent.
 
-        Under ``redact_messages`` the contact is deleted last, so calling again after any
-        failure completes the erasure. A contact Intercom answers not found for is
-        unarchived first (archived contacts answer so); ``detail`` says when it was.
+        Under ``redact_messages`` and ``delete_conversations`` the contact is deleted last,
+        so calling again after any failure completes the erasure. A contact Intercom answers
+        not found for is unarchived first (archived contacts answer so); ``detail`` says when
+        it was. Every policy first lists the contact's conversations and tickets: their ids
+        are the result's ``found``, for :meth:`verify_erasure` to read back.
 
         Args:
             ref: ``SubjectRef(kind="intercom", value=<contact id>)``.
@@ -347,8 +356,9 @@ class IntercomResolver:
             or not. ``detail`` says what was done and holds no personal data.
 
         Raises:
-            IncompleteConversationError: Under ``redact_messages``, a conversation Intercom
-                shows only the 500 most recent parts of; the contact is not deleted.
+            IncompleteConversationError: Under ``redact_messages`` (``delete_conversations``:
+                in a conversation shared with others), a conversation Intercom shows only the
+                500 most recent parts of; the contact is not deleted.
             NotIntercomError: A 404 that is not Intercom's (check ``base_url``).
             ResolverError: A wrong ref kind, or Intercom refused (401, 403, other 4xx).
             httpx.HTTPStatusError: 429 (as ``RateLimitedError``) or 5xx: retry.
@@ -356,12 +366,26 @@ class IntercomResolver:
             httpx.TransportError: A connection fault or timeout: retry.
         """
         contact_id = self._contact_id(ref)
-        erase = (
-            _erase.redact_then_delete
-            if self._policy == "redact_messages"
-            else _erase.delete_contact
-        )
-        erasure = await self._run("erase", lambda call: erase(call, contact_id))
+        return await self._erase(contact_id, None)
+
+    async def erase_with_ledger(self, ref: SubjectRef, ledger: ErasureLedger) -> ResolverErasure:
+        """:meth:`erase_subject`, announcing each conversation and ticket deletion
+        (``delete_conversations``) to ``ledger`` before it is sent (the contract's
+        ``LedgeredResolver``): a bulk journal keeps them, so a run killed at any step resumes
+        without repeating or skipping a deletion. The other policies delete nothing but the
+        contact, and announce nothing."""
+        contact_id = self._contact_id(ref)
+        return await self._erase(contact_id, ledger)
+
+    async def _erase(self, contact_id: str, ledger: ErasureLedger | None) -> ResolverErasure:
+        def erase(call: IntercomCall) -> ResolverErasure:
+            if self._policy == "delete_conversations":
+                return _erase.delete_conversations(call, contact_id, ledger)
+            if self._policy == "redact_messages":
+                return _erase.redact_then_delete(call, contact_id)
+            return _erase.delete_contact(call, contact_id)
+
+        erasure = await self._run("erase", erase)
         return erasure.model_copy(update={"resolver": self.name})
 
     async def rectify_subject(
@@ -589,17 +613,31 @@ class IntercomResolver:
             "verify", lambda call: _erase.plan_erasure(call, contact_id, self._policy)
         )
 
-    async def verify_erasure(self, ref: SubjectRef) -> ErasureVerification:
+    async def verify_erasure(
+        self, ref: SubjectRef, *, found: ItemIds | None = None
+    ) -> ErasureVerification:
         """Read back whether the contact still exists and, under ``redact_messages``,
         whether any message it wrote is still unredacted. No personal data in the result.
 
         Conversation search by ``contact_ids`` is how messages are found; once the contact
-        is deleted Intercom may no longer find them, so for ``redact_messages`` the counts in
-        the erasure's ``detail`` (taken before deletion) are the primary record.
+        is deleted Intercom may no longer find them. So give ``found`` (the erasure's
+        ``ResolverErasure.found``): each conversation (``GET /conversations/{id}``) and
+        ticket (``GET /tickets/{id}``) is read again. It is ``gone`` only on Intercom's own
+        not-found; ``kept`` when it is shared with others and shows nothing of the contact
+        unredacted; else ``remaining``, with its id (a conversation Intercom still shows
+        after its contact was deleted is never hidden), and ``erased`` is ``False``.
+
+        Raises:
+            ValueError: ``found`` names a kind other than ``conversation`` and ``ticket``,
+                before any request.
         """
         contact_id = self._contact_id(ref)
+        unknown = set(found or {}) - set(_erase.ITEM_KINDS)
+        if unknown:
+            raise ValueError("found names kinds intercom does not hold; use conversation, ticket")
         return await self._run(
-            "verify", lambda call: _erase.verify_erasure(call, contact_id, self._policy)
+            "verify",
+            lambda call: _erase.verify_erasure(call, contact_id, self._policy, found),
         )
 
     async def probe(

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dsr_resolvers.contract import ResolverErasurePlan, ResolverVerification
 
-ErasurePolicy = Literal["delete_contact", "redact_messages"]
+ErasurePolicy = Literal["delete_contact", "redact_messages", "delete_conversations"]
 IdentifierKind = Literal["email", "phone", "external_id"]
 """The identifiers ``find_contacts`` searches by."""
 IDENTIFIER_KINDS: tuple[IdentifierKind, ...] = ("email", "phone", "external_id")

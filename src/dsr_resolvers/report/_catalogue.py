@@ -449,6 +449,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "redact every message the contact wrote, then delete the contact",
         "alle Nachrichten des Kontakts schwärzen, dann den Kontakt löschen",
     ),
+    "policy_delete_conversations": (
+        "delete every conversation and ticket only the contact was in, redact its messages in "
+        "shared conversations, then delete the contact",
+        "alle Unterhaltungen und Tickets löschen, an denen nur der Kontakt beteiligt war, "
+        "seine Nachrichten in geteilten Unterhaltungen schwärzen, dann den Kontakt löschen",
+    ),
     "library": ("Library version", "Bibliotheksversion"),
     "surface_digest": (
         "Fingerprint of what the tool covers (SHA-256)",
@@ -475,6 +481,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{count} message(s) still readable",
         "{count} Nachricht(en) noch lesbar",
     ),
+    "verified_items": (
+        "{kind}: {gone} gone, {kept} kept as the policy says, {remaining} STILL READABLE",
+        "{kind}: {gone} gelöscht, {kept} wie vorgesehen behalten, {remaining} NOCH LESBAR",
+    ),
+    "kind_conversation": ("conversations", "Unterhaltungen"),
+    "kind_ticket": ("tickets", "Tickets"),
     "not_verified": ("not read back", "nicht geprüft"),
     "not_recorded": ("not recorded", "nicht erfasst"),
     "detail_in_json": (

@@ -10,9 +10,12 @@ HTML in the access report's style.
 | ``subject_reference`` | the caller's own reference (a ticket number), never an email  |
 | ``looked_for``        | how the person was looked for: identifier kinds, never values |
 | ``requested_at`` / ``completed_at`` | when the erasure was asked for and finished      |
-| ``policy``            | ``delete_contact`` or ``redact_messages``                     |
-| ``contacts``          | per contact id: outcome, redaction counts, the resolver's     |
-|                       | ``detail``, and the read-back (:class:`ReadBack`)             |
+| ``policy``            | ``delete_contact``, ``redact_messages`` or                    |
+|                       | ``delete_conversations``                                      |
+| ``contacts``          | per contact id: outcome, the erasure's ``counts`` (and the    |
+|                       | redaction counts by name), the ids of the conversations and   |
+|                       | tickets it found (``found``), the resolver's ``detail``, and  |
+|                       | the read-back (:class:`ReadBack`), per kind of item           |
 | ``library_version``   | the dsr-resolvers version that did it                         |
 | ``surface_sha256``    | :func:`surface_digest` of the covered surface it ran under    |
 | ``status``            | computed: ``complete``, ``unverified``, ``incomplete`` or     |
@@ -21,7 +24,11 @@ HTML in the access report's style.
 Counts are what the resolver stated in ``ResolverErasure.counts`` (``messages_redacted``,
 ``messages_already_redacted``, ``conversations_scanned``); a count it did not state (the
 ``delete_contact`` policy looks at no message) is ``null``, never 0. ``detail`` is copied for
-people and never read.
+people and never read. The read-back of each kind of item (``items``: conversations, tickets)
+says how many Intercom answered not found for (gone), how many it still shows holding nothing
+the erasure removes (kept: shared with others, or left by the policy's design), and which it
+still shows with what the erasure removes (``remaining``, by id): the receipt then says
+``incomplete``.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from pydantic import (
 from dsr_resolvers._version import __version__
 from dsr_resolvers.contract import (
     CoveredSurface,
+    ItemsReadBack,
     Presence,
     ResolverErasure,
     ResolverVerification,
@@ -94,13 +102,16 @@ class ReadBack(_Frozen):
             ``messages_unredacted`` count); ``None`` when not looked for (the
             ``delete_contact`` policy does not touch conversations).
         erased: The resolver's verdict: contact gone and, when looked for, no readable
-            message; ``None`` when the resolver could not tell.
+            message and no item left; ``None`` when the resolver could not tell.
+        items: Per kind of item the erasure found (``conversation``, ``ticket``): how many
+            are gone, kept (as the policy leaves them) or remaining (by id).
     """
 
     checked_at: datetime
     contact_exists: bool
     unredacted_messages: Annotated[int, Field(ge=0)] | None = None
     erased: bool | None
+    items: dict[str, ItemsReadBack] = Field(default_factory=dict)
 
     @classmethod
     def of(
@@ -112,6 +123,7 @@ class ReadBack(_Frozen):
             contact_exists=verification.presence is Presence.HELD,
             unredacted_messages=verification.counts.get("messages_unredacted"),
             erased=verification.erased,
+            items=dict(verification.items),
         )
 
 
@@ -127,6 +139,10 @@ class ContactErasure(_Frozen):
         redacted_messages: Messages redacted by this erasure, when the resolver stated it.
         already_redacted: Messages found already redacted, when stated.
         conversations: Conversations searched for the contact's messages, when stated.
+        counts: Everything the erasure counted, by the resolver's names (Intercom:
+            ``conversations_deleted``, ``tickets_deleted``, ...).
+        found: The ids of the items the erasure found, by kind (``conversation``,
+            ``ticket``), whatever it did to them: the read-back reads each.
         detail: The resolver's own account (never personal data), or why it failed (the
             error's type and HTTP status only).
         read_back: The verification made afterwards; ``None`` when none was made.
@@ -137,6 +153,8 @@ class ContactErasure(_Frozen):
     redacted_messages: Annotated[int, Field(ge=0)] | None = None
     already_redacted: Annotated[int, Field(ge=0)] | None = None
     conversations: Annotated[int, Field(ge=0)] | None = None
+    counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    found: dict[str, tuple[str, ...]] = Field(default_factory=dict, repr=False)
     detail: str | None = None
     read_back: ReadBack | None = None
 
@@ -158,6 +176,8 @@ class ContactErasure(_Frozen):
             redacted_messages=counts.get("messages_redacted"),
             already_redacted=counts.get("messages_already_redacted"),
             conversations=counts.get("conversations_scanned"),
+            counts=dict(counts),
+            found=dict(erasure.found),
             detail=erasure.detail,
             read_back=read_back,
         )
@@ -180,7 +200,8 @@ class ErasureReceipt(_Frozen):
         resolver: The resolver's ``name`` (``intercom``).
         requested_at: When the erasure was requested (the command or call started).
         completed_at: When the last contact was handled and read back.
-        policy: The erasure policy: ``delete_contact`` or ``redact_messages``.
+        policy: The erasure policy: ``delete_contact``, ``redact_messages`` or
+            ``delete_conversations``.
         contacts: One entry per contact reached; empty when no contact held the subject.
         looked_for: How the person was looked for: ``contact_id`` (named, no search) and the
             identifier kinds searched (``email``, ``phone``, ``external_id``), never their
@@ -266,6 +287,17 @@ def _read_back(words: Words, read_back: ReadBack | None) -> str:
         text = words("verified_unredacted", count=read_back.unredacted_messages)
     else:
         text = words("verified_gone")
+    for kind, found in sorted(read_back.items.items()):
+        name = words(f"kind_{kind}") if words.has(f"kind_{kind}") else kind
+        text += "; " + words(
+            "verified_items",
+            kind=name,
+            gone=found.gone,
+            kept=found.kept,
+            remaining=len(found.remaining),
+        )
+        if found.remaining:  # never hidden: the ids to look at in Intercom
+            text += f" ({', '.join(found.remaining)})"
     return escape(f"{text} ({format_moment(read_back.checked_at)})")
 
 

@@ -147,6 +147,9 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
         latency: Seconds every request waits before it is answered (for benchmarks).
         faults: Failures to inject from the start, in order (see :class:`InjectedFault`);
             more can be scheduled later with the ``*_next`` methods.
+        deletion_removes_conversations: Whether deleting a contact also removes the
+            conversations and tickets it alone was in, as Intercom's help centre says. Off by
+            default: they stay readable, as nothing in the API confirms that they go.
 
     Raises:
         ValueError: ``rate_limit`` below 1 or ``rate_window`` not positive.
@@ -170,6 +173,7 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
         clock: Callable[[], float] = time.time,
         latency: float = 0.0,
         faults: Sequence[InjectedFault] = (),
+        deletion_removes_conversations: bool = False,
     ) -> None:
         if rate_limit is not None and rate_limit < 1:
             raise ValueError("rate_limit must be at least 1, or None")
@@ -184,6 +188,7 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._clock = clock
         self._lock = threading.RLock()
         self._workspace = Workspace(seed=seed, clock=clock)
+        self._workspace.deletion_removes_conversations = deletion_removes_conversations
         self._request_ids = random.Random(f"{seed}:request-ids")  # noqa: S311 - not a secret
         self._faults = FaultSchedule()
         self._log: list[RecordedRequest] = []

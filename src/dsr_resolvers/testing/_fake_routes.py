@@ -48,6 +48,11 @@ archived contacts              answer 404 ``not_found`` everywhere (get, update,
 ``GET /subscription_types``    every type of the workspace, ``state`` ``live``
 ``DELETE`` of a conversation  the conversation (parts, rating, calls) or ticket is gone: later
 or a ticket                    reads answer 404 and searches do not list it
+``GET /tickets/{id}``          the ticket as ``POST /tickets/search`` lists it; unknown: 404
+``DELETE /contacts/{id}``      conversations and tickets stay readable (no API answer confirms
+                               Intercom's word that they go), unless the fake was made with
+                               ``deletion_removes_conversations=True``: then those whose only
+                               contact it was go with it
 ``POST /calls/search``         the calls of 1 to 20 ``conversation_ids`` (more: 400
                                ``parameter_invalid``), with transcripts; unanswered or unended
                                calls leave ``answered_at`` / ``ended_at`` out
@@ -851,6 +856,13 @@ def delete_conversation(ctx: Context, request: ApiRequest, params: dict[str, str
     return Reply(200, {"id": conversation.id, "object": "conversation", "deleted": True})
 
 
+def get_ticket(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
+    ticket = ctx.workspace.tickets.get(params["id"])
+    if ticket is None:
+        raise _not_found()
+    return Reply(200, ctx.workspace.ticket_json(ticket))
+
+
 def delete_ticket(ctx: Context, request: ApiRequest, params: dict[str, str]) -> Reply:
     """``DELETE /tickets/{id}``: the ticket and its parts go."""
     ticket = ctx.workspace.tickets.pop(params["id"], None)
@@ -1060,6 +1072,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("GET", ("conversations", "{id}"), get_conversation),
     Route("DELETE", ("conversations", "{id}"), delete_conversation),
     Route("POST", ("tickets", "search"), search_tickets),
+    Route("GET", ("tickets", "{id}"), get_ticket),
     Route("DELETE", ("tickets", "{id}"), delete_ticket),
     Route("POST", ("calls", "search"), search_calls),
     Route("GET", ("events",), list_events),

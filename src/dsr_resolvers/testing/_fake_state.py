@@ -336,6 +336,7 @@ class Workspace:
         self.admins: dict[str, AdminRecord] = {}
         self.custom_attribute_names: set[str] = set()
         self.cursors: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self.deletion_removes_conversations = False
         self.default_admin = self.add_admin(name="Ada Support", email="ada@workspace.example")
         self.default_bot = self.add_admin(name="Fin", email="fin@workspace.example", kind="bot")
 
@@ -424,8 +425,21 @@ class Workspace:
         return contact
 
     def delete_contact(self, contact_id: str) -> ContactRecord:
-        """Remove a contact and what Intercom removes with it; conversations and tickets stay."""
+        """Remove a contact and what Intercom removes with it; conversations and tickets stay
+        unless ``deletion_removes_conversations``: then those it alone was in go too."""
         contact = self.contacts.pop(contact_id)
+        if self.deletion_removes_conversations:
+            alone = [contact_id]
+            for conversation_id in [
+                c.id for c in self.conversations.values() if c.contact_ids == alone
+            ]:
+                del self.conversations[conversation_id]
+                for call_id in [
+                    c.id for c in self.calls.values() if c.conversation_id == conversation_id
+                ]:
+                    del self.calls[call_id]
+            for ticket_id in [t.id for t in self.tickets.values() if t.contact_ids == alone]:
+                del self.tickets[ticket_id]
         for note_id in contact.note_ids:
             self.notes.pop(note_id, None)
         for event_id in [e.id for e in self.events.values() if e.contact_id == contact_id]:

@@ -27,6 +27,7 @@ from dsr_resolvers.contract import (
     CoveredField,
     CoveredSurface,
     ExportRecord,
+    ItemIds,
     PiiCategory,
     Presence,
     ResolverErasure,
@@ -116,8 +117,11 @@ class InMemoryResolver:
         counts = {"fields_to_delete": len(held or {})}
         return ResolverErasurePlan(resolver=self._name, presence=presence, counts=counts)
 
-    async def verify_erasure(self, ref: SubjectRef) -> ResolverVerification:
-        """Erased exactly when nobody has this id any more."""
+    async def verify_erasure(
+        self, ref: SubjectRef, *, found: ItemIds | None = None
+    ) -> ResolverVerification:
+        """Erased exactly when nobody has this id any more (memory holds no items besides
+        the person, so ``found`` has nothing to read back)."""
         held = self._held(ref)
         return ResolverVerification(
             resolver=self._name,
