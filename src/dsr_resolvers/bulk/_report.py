@@ -129,7 +129,8 @@ class ContactOutcome(_Frozen):
     Attributes:
         contact_id: The Intercom contact id.
         result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found``
-            (export); ``found`` / ``requested`` while the subject is unfinished.
+            (export), ``objected`` / ``already_objected`` / ``already_absent`` (object);
+            ``found`` / ``requested`` while the subject is unfinished.
         records: How many export records the contact yielded (export only).
         found: Ids by kind (Intercom: ``conversation``, ``ticket``) of the items the erasure
             found (``ResolverErasure.found``, for a read-back); while the subject is
