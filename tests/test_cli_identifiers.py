@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import World, dsr, error_lines, served_world
+from tests.test_cli_bulk_outputs import _valid
 
 # The demo user holds "+44 20 7946 0958"; the fake matches phones exactly, so this typing finds
 # only the lead stored in E.164, while the user's own fields still confirm the number.
@@ -191,8 +192,6 @@ def people_csv(world: World, tmp_path: Path) -> Path:
 def test_bulk_dry_run_reads_semicolons_searches_every_identifier_and_leaves_phone_only_out(
     world: World, tmp_path: Path
 ) -> None:
-    from tests.test_cli_bulk_outputs import _valid
-
     result = dsr(
         "intercom", "bulk", "erase", "--input", str(people_csv(world, tmp_path)),
         "--journal", str(tmp_path / "j.sqlite"), "--dry-run", "--json", "--base-url", world.url,
@@ -255,3 +254,82 @@ def test_a_bulk_input_with_a_malformed_field_stops_before_any_request(
     assert "line 3" in line
     assert "user41" not in line
     assert world.fake.count() == 0
+
+
+def test_object_takes_every_identifier_and_leaves_phone_only_contacts_unless_asked(
+    world: World,
+) -> None:
+    lead = phone_lead(world)
+    result = dsr(
+        "intercom", "object", "--external-id", world.demo.user_external_id, "--phone",
+        PHONE_TYPED, "--json", "--base-url", world.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    contacts = {c["contact_id"]: c for c in _valid(json.loads(result.stdout), "object")["contacts"]}
+    assert contacts[lead]["outcome"] == "left_out"
+    assert contacts[world.demo.user_id]["outcome"] == "objected"
+    assert contacts[world.demo.user_id]["matched_on"] == ["phone", "external_id"]
+    assert "Left out 1 contact(s) matched by phone alone" in result.stderr
+    assert (world.fake.contact(lead) or {}).get("unsubscribed_from_emails") is not True
+    assert world.fake.count("PUT /contacts/{id}") == 1  # the user only
+
+    asked = dsr(
+        "intercom", "object", "--phone", PHONE_TYPED, "--include-phone-only",
+        "--base-url", world.url,
+    )  # fmt: skip
+    assert asked.exit_code == 0, asked.stderr
+    assert (world.fake.contact(lead) or {})["unsubscribed_from_emails"] is True
+    assert "7946" not in asked.stdout + asked.stderr
+
+
+def test_object_refuses_a_malformed_identifier_before_any_request(world: World) -> None:
+    result = dsr("intercom", "object", "--phone", "12 34", "--base-url", world.url)
+    assert result.exit_code == 2
+    assert "fewer than 6 digits" in error_lines(result)[0]
+    assert world.fake.count() == 0
+
+
+def test_bulk_object_objects_for_every_contact_of_a_row_and_resumes_without_resending(
+    world: World, tmp_path: Path
+) -> None:
+    source = people_csv(world, tmp_path)
+    journal = str(tmp_path / "object.sqlite")
+    report = tmp_path / "object.json"
+    base = ["intercom", "bulk", "object", "--input", str(source), "--journal", journal]
+    base += ["--concurrency", "1"]  # row 2's user is row 1's: in order, it is already objected
+
+    result = dsr(*base, "--report", str(report), "--base-url", world.url)
+
+    assert result.exit_code == 0, result.stderr
+    for contact_id in (world.demo.user_id, world.demo.lead_id):
+        assert (world.fake.contact(contact_id) or {})["unsubscribed_from_emails"] is True
+    lead = phone_lead(world)
+    assert (world.fake.contact(lead) or {}).get("unsubscribed_from_emails") is not True
+    assert "of which objected" in result.stdout
+    document = json.loads(report.read_text())
+    assert document["operation"] == "object"
+    first, second = document["subjects"]
+    assert first["result"] == "objected"
+    assert {c["contact_id"]: c["result"] for c in first["contacts"]} == {
+        world.demo.user_id: "objected",
+        world.demo.lead_id: "objected",
+        lead: "left_out",
+    }
+    assert second["result"] == "already_objected"  # the user, objected by the first row
+    for value in ("DSR-", "7946", "cust-", "@"):
+        assert value not in result.stdout + result.stderr + report.read_text()
+
+    sent = world.fake.count("POST /contacts/{id}/subscriptions") + world.fake.count(
+        "PUT /contacts/{id}"
+    )
+    again = dsr(*base, "--base-url", world.url)
+    assert again.exit_code == 0, again.stderr
+    assert (
+        world.fake.count("POST /contacts/{id}/subscriptions")
+        + world.fake.count("PUT /contacts/{id}")
+        == sent
+    )  # a finished journal sends nothing again
+
+    status = dsr("intercom", "bulk", "status", "--journal", journal, "--json")
+    assert _valid(json.loads(status.stdout), "bulk-status")["operation"] == "object"

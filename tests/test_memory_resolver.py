@@ -22,10 +22,15 @@ from dsr_resolvers import (
     ConfiguredResolver,
     ItemIds,
     LookupResolver,
+    ObjectingResolver,
     PlanningResolver,
     Presence,
     Resolver,
+    ResolverErasure,
     ResolverErasurePlan,
+    ResolverError,
+    ResolverExport,
+    ResolverObjection,
     ResolverVerification,
     SubjectRef,
     VerifyingResolver,
@@ -66,7 +71,13 @@ class TestInMemoryResolverConformance(ResolverConformanceSuite):
 
 def test_it_claims_the_protocols_it_implements_and_holds_no_vendor_code() -> None:
     resolver = InMemoryResolver(people())
-    for protocol in (AttestingResolver, LookupResolver, PlanningResolver, VerifyingResolver):
+    for protocol in (
+        AttestingResolver,
+        LookupResolver,
+        ObjectingResolver,
+        PlanningResolver,
+        VerifyingResolver,
+    ):
         assert isinstance(resolver, protocol), protocol.__name__
     assert not isinstance(resolver, ConcurrentResolver | ConfiguredResolver)
     imports = re.findall(r"^(?:from|import) (\S+)", Path(memory_module.__file__).read_text(), re.M)
@@ -106,6 +117,72 @@ async def test_bulk_erase_by_id_and_email_reaches_every_person(tmp_path: Path) -
         4: ("already_absent", {"p-gone": "already_absent"}),
     }
     assert report.options == {"resolver": "memory"}
+
+
+async def test_bulk_object_reaches_every_person_through_the_contract_alone(tmp_path: Path) -> None:
+    resolver = InMemoryResolver(people())
+    await resolver.object_to_marketing(SubjectRef(kind="memory", value="p-bob"))
+    lines = ["p-bob", "ada@example.org", "nobody@example.org", "p-gone"]
+    with Journal(tmp_path / "object.journal", key=KEY) as journal:
+        summary = await run_bulk(resolver, "object", parse_subjects(lines), journal)
+        report = journal.report()
+    assert summary.ok
+    assert (summary.objected, summary.already_objected, summary.not_found) == (1, 1, 2)
+    assert all(resolver.objected(p) for p in ("p-ada", "p-ada-lead", "p-bob"))
+    assert not resolver.objected("p-cy")
+    results = {
+        s.line: (s.result, {c.contact_id: c.result for c in s.contacts}) for s in report.subjects
+    }
+    assert results == {
+        1: ("already_objected", {"p-bob": "already_objected"}),
+        2: ("objected", {"p-ada": "objected", "p-ada-lead": "objected"}),
+        3: ("not_found", {}),
+        4: ("not_found", {"p-gone": "already_absent"}),
+    }
+
+
+async def test_bulk_object_resumes_a_requested_objection_as_its_own(tmp_path: Path) -> None:
+    """A kill between sending an objection and recording its answer: the rerun sends it again
+    (idempotent) and counts it objected, not already objected."""
+    resolver = InMemoryResolver(people())
+    path = tmp_path / "object.journal"
+    subjects = parse_subjects(["p-bob"])
+
+    class DiesAfterSending(InMemoryResolver):
+        async def object_to_marketing(
+            self, ref: SubjectRef, *, dry_run: bool = False
+        ) -> ResolverObjection:
+            await resolver.object_to_marketing(ref, dry_run=dry_run)
+            raise ResolverError("the answer was lost")
+
+    with Journal(path, key=KEY) as journal:
+        first = await run_bulk(DiesAfterSending(people()), "object", subjects, journal)
+        (row,) = journal.report().subjects
+    assert first.failed == 1
+    assert [c.result for c in row.contacts] == ["requested"]  # intent journalled first
+    assert resolver.objected("p-bob")
+
+    with Journal(path, key=KEY) as journal:
+        again = await run_bulk(resolver, "object", subjects, journal)
+        (row,) = journal.report().subjects
+    assert (again.objected, again.already_objected) == (1, 0)
+    assert [c.result for c in row.contacts] == ["objected"]
+
+
+async def test_bulk_object_refuses_a_resolver_that_cannot_object(tmp_path: Path) -> None:
+    class ExportOnly:
+        name = "memory"
+
+        async def export_subject(self, ref: SubjectRef) -> ResolverExport:
+            return ResolverExport(resolver="memory")
+
+        async def erase_subject(self, ref: SubjectRef) -> ResolverErasure:
+            return ResolverErasure(resolver="memory")
+
+    with Journal(tmp_path / "j", key=KEY) as journal:
+        with pytest.raises(ValueError, match="ObjectingResolver"):
+            await run_bulk(ExportOnly(), "object", parse_subjects(["p-bob"]), journal)
+        assert journal.operation is None  # refused before anything was written
 
 
 async def test_bulk_export_writes_a_file_per_subject_with_the_surface(tmp_path: Path) -> None:
@@ -189,9 +266,17 @@ class AlwaysErased(InMemoryResolver):
         return verification.model_copy(update={"erased": True})
 
 
+class ForgetsObjections(InMemoryResolver):
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> ResolverObjection:
+        return ResolverObjection(resolver=self.name, dry_run=dry_run, fields=("marketing",))
+
+
 @pytest.mark.parametrize(
     ("broken", "test", "says"),
     [
+        (ForgetsObjections, "test_objection_is_read_back_and_idempotent", "did not hold"),
         (PlansNothing, "test_plan_changes_nothing_and_tells_the_truth", "never say 'nothing"),
         (AlwaysErased, "test_verification_confirms_only_a_done_erasure", "before any erasure"),
     ],

@@ -26,11 +26,20 @@ Subject results, and the contact results they are made of:
 |           |                       | to unarchive it, with ``export_archived``)                |
 | export    | ``not_visible``       | a 404 on the id without ``export_archived``: the contact  |
 |           |                       | may be archived, so held: rerun with ``export_archived``  |
+| object    | ``objected``          | at least one contact's marketing turned off by this       |
+|           |                       | journal's runs, and read back                             |
+| object    | ``already_objected``  | every contact reached showed marketing off already        |
+| object    | ``not_found``         | no contact: the identifiers matched none, or the id is    |
+|           |                       | unknown even to unarchive it                              |
+| object    | ``left_out``          | as for erase: only phone-only contacts were found         |
 
 Contact results: ``found`` (looked up, nothing sent yet) and ``requested`` (the erasure was
 sent, its answer not yet recorded: in doubt) appear only on subjects not yet ``done``; they are
 what lets a resumed run, and a reader of the report, name every contact a subject had.
 ``left_out``: found by the row's phone number alone and not erased (no ``include_phone_only``).
+``requested`` is also an objection sent and not yet recorded; a resumed run sends it again
+(an objection is idempotent) and, since its own earlier request may be what turned marketing
+off, records the contact ``objected``, never ``already_objected``.
 """
 
 from __future__ import annotations
@@ -73,6 +82,7 @@ class BulkOperation(StrEnum):
 
     ERASE = "erase"
     EXPORT = "export"
+    OBJECT = "object"
 
 
 class SubjectState(StrEnum):
@@ -88,7 +98,14 @@ class SubjectState(StrEnum):
 
 
 SubjectResult = Literal[
-    "erased", "already_absent", "not_found", "not_visible", "exported", "left_out"
+    "erased",
+    "already_absent",
+    "not_found",
+    "not_visible",
+    "exported",
+    "left_out",
+    "objected",
+    "already_objected",
 ]
 ContactResult = Literal[
     "found",
@@ -99,6 +116,8 @@ ContactResult = Literal[
     "not_found",
     "not_visible",
     "left_out",
+    "objected",
+    "already_objected",
 ]
 StopReason = Literal["refused", "local_failure"]
 """Why a run stopped before its input was worked through (see :class:`BulkSummary`)."""
@@ -110,7 +129,8 @@ class ContactOutcome(_Frozen):
     Attributes:
         contact_id: The Intercom contact id.
         result: ``deleted`` / ``already_absent`` (erase), ``exported`` / ``not_found``
-            (export); ``found`` / ``requested`` while the subject is unfinished.
+            (export), ``objected`` / ``already_objected`` / ``already_absent`` (object);
+            ``found`` / ``requested`` while the subject is unfinished.
         records: How many export records the contact yielded (export only).
         found: Ids by kind (Intercom: ``conversation``, ``ticket``) of the items the erasure
             found (``ResolverErasure.found``, for a read-back); while the subject is
@@ -158,7 +178,7 @@ class RunSettings(_Frozen):
     """What a journal was asked to do; a rerun that differs in any of it is refused.
 
     Attributes:
-        operation: ``erase`` or ``export``.
+        operation: ``erase``, ``export`` or ``object``.
         options: The erasure policy or the export options, as text.
         input_lines: Subject lines of the input, duplicates included.
         input_subjects: Distinct subjects of the input.
@@ -240,13 +260,15 @@ class BulkSummary(_Frozen):
     """What one bulk run did.
 
     Attributes:
-        operation: ``erase`` or ``export``.
+        operation: ``erase``, ``export`` or ``object``.
         total: Distinct subjects in the input.
         duplicates: Input lines dropped because they named a subject seen before.
         skipped: Subjects already finished by an earlier run of the journal, not touched.
         done: Subjects finished successfully in this run (``not_found`` included).
         failed: Subjects that failed in this run (non-retryable, or out of attempts).
         not_found: Subjects of this run for which Intercom held nothing.
+        objected: Object: subjects of this run whose marketing was turned off.
+        already_objected: Object: subjects of this run whose marketing was off already.
         retries: Extra attempts made in this run.
         rate_limited: 429 answers seen in this run.
         elapsed_seconds: Wall time of this run.
@@ -277,6 +299,8 @@ class BulkSummary(_Frozen):
     elapsed_seconds: float
     rate: float
     pending: int = 0
+    objected: int = 0
+    already_objected: int = 0
     stopped: StopReason | None = None
     stop_cause: FailureInfo | None = None
     stop_detail: str | None = None
@@ -293,7 +317,7 @@ class BulkReport(_Frozen):
     """The machine-readable outcome of a journal: every subject, identifiers only.
 
     Attributes:
-        operation: ``erase`` or ``export``.
+        operation: ``erase``, ``export`` or ``object``.
         generated_at: When the report was made (UTC).
         counts: Subjects by state.
         subjects: One outcome per distinct subject, in input order.

@@ -1,4 +1,5 @@
-"""The bulk runner: erase or export every subject of an input, resumably, at the full rate.
+"""The bulk runner: erase, export or object for every subject of an input, resumably, at the
+full rate.
 
 ``run_bulk`` works through the journal's unfinished subjects with a pool of asyncio workers.
 Each worker handles one subject at a time, so the subjects in flight are never more than the
@@ -15,7 +16,12 @@ What happens to one subject, each journal write committed before the next step:
 3. erase: each contact is journalled as ``requested``, then erased. The answer makes it
    ``deleted``, or ``already_absent`` for a 404, unless this journal had already requested it
    (a kill or a lost answer in between): then the 404 is the echo of its own deletion and the
-   contact is recorded as ``deleted``. Export: each contact is exported;
+   contact is recorded as ``deleted``. Export: each contact is exported. Object (Art. 21):
+   each contact is journalled as ``requested``, then ``object_to_marketing`` is sent; the
+   answer makes it ``objected``, ``already_objected`` (nothing was left to turn off) or
+   ``already_absent``. An objection is idempotent, so a resumed run sends a ``requested`` one
+   again, and records it ``objected`` even when nothing is left to change (its own earlier
+   request did it); a contact already recorded is never sent again;
 4. an export is written to ``<key>.json`` in the output directory, atomically;
 5. the journal records the outcome (``done``), or the failure (``failed``).
 
@@ -45,6 +51,7 @@ and "a rate limit" are told by type (the contract's ``CredentialsError`` and
 
 What the runner needs of a resolver besides ``Resolver`` it asks through the contract's
 protocols, never by an attribute's name: ``LookupResolver`` for email inputs,
+``ObjectingResolver`` for a bulk objection (checked before anything is written or sent),
 ``ConcurrentResolver`` for the requests one subject keeps in flight, ``ConfiguredResolver``
 for the options a journal records, ``AttestingResolver`` for the surface an export declares.
 
@@ -84,6 +91,7 @@ from dsr_resolvers.bulk._report import (
     BulkProgress,
     BulkSummary,
     ContactOutcome,
+    ContactResult,
     FailureInfo,
     StopReason,
     SubjectResult,
@@ -97,6 +105,7 @@ from dsr_resolvers.contract import (
     ItemIds,
     LedgeredResolver,
     LookupResolver,
+    ObjectingResolver,
     Operation,
     Presence,
     Resolver,
@@ -255,7 +264,8 @@ async def run_bulk(
             with its own ``name``, e.g. one per Intercom workspace) make a run over several
             workspaces: every subject is worked on in each, side by side, each at its own
             rate; the journal keeps one row per subject and workspace (by resolver name).
-        operation: ``"erase"`` or ``"export"``.
+        operation: ``"erase"``, ``"export"`` or ``"object"`` (Art. 21; needs an
+            ``ObjectingResolver``).
         subjects: The input, e.g. from :func:`read_subjects` (streamed, read twice) or
             :func:`parse_subjects`.
         journal: Where states are recorded; the same journal resumes a killed run.
@@ -277,7 +287,8 @@ async def run_bulk(
         options: What decides the outcome besides the input, recorded in the journal and
             checked on resume; defaults to :func:`run_options` of the resolver (over several
             workspaces: of the first, without its name).
-        include_phone_only: Erase also the contacts only a row's phone number led to
+        include_phone_only: Erase (or object for) also the contacts only a row's phone
+            number led to
             (recorded as ``include_phone_only`` in the journal's options); without it they
             are journalled ``left_out``, since phone numbers are reassigned.
 
@@ -289,7 +300,8 @@ async def run_bulk(
 
     Raises:
         ValueError: A missing or unexpected ``out_dir``, a bad concurrency, email subjects
-            for a resolver that cannot look them up, or several resolvers without distinct
+            for a resolver that cannot look them up, an objection for a resolver that is not
+            an ``ObjectingResolver``, or several resolvers without distinct
             names or without a limiter each. Raised before anything is written or sent.
         JournalError: The journal records another operation, other options or another
             input, or cannot be written when the run starts.
@@ -300,6 +312,12 @@ async def run_bulk(
     target = _output_directory(operation, out_dir)
     if concurrency != "auto" and (not isinstance(concurrency, int) or concurrency < 1):
         raise ValueError("concurrency must be a positive integer or 'auto'")
+    if operation is BulkOperation.OBJECT and not all(
+        isinstance(r, ObjectingResolver) for _, r, _ in shares
+    ):
+        raise ValueError(
+            "a bulk objection needs a resolver that acts on objections (an ObjectingResolver)"
+        )
     if not all(isinstance(r, LookupResolver) for _, r, _ in shares) and any(
         s.search for s in source
     ):
@@ -426,7 +444,17 @@ def _combined(summaries: Sequence[BulkSummary]) -> BulkSummary:
     elapsed = max(s.elapsed_seconds for s in summaries)
     finished = sum(s.done + s.failed for s in summaries)
     stopped = next((s for s in summaries if s.stopped is not None), None)
-    counts = ("total", "skipped", "done", "failed", "not_found", "retries", "rate_limited")
+    counts = (
+        "total",
+        "skipped",
+        "done",
+        "failed",
+        "not_found",
+        "objected",
+        "already_objected",
+        "retries",
+        "rate_limited",
+    )
     return BulkSummary(
         operation=summaries[0].operation,
         duplicates=summaries[0].duplicates,
@@ -507,14 +535,14 @@ def run_options(resolver: Resolver, operation: BulkOperation | str) -> dict[str,
 
 
 def _operation(operation: BulkOperation) -> Operation:
-    return "erase" if operation is BulkOperation.ERASE else "export"
+    return operation.value
 
 
 def _output_directory(operation: BulkOperation, out_dir: str | Path | None) -> Path | None:
     if operation is BulkOperation.EXPORT and out_dir is None:
         raise ValueError("a bulk export needs out_dir, the directory for the export files")
-    if operation is BulkOperation.ERASE and out_dir is not None:
-        raise ValueError("a bulk erase writes no files; out_dir is for exports")
+    if operation is not BulkOperation.EXPORT and out_dir is not None:
+        raise ValueError(f"a bulk {operation.value} writes no files; out_dir is for exports")
     return None if out_dir is None else Path(out_dir)
 
 
@@ -561,6 +589,8 @@ class _Stats:
     failed: int = 0
     pending: int = 0
     not_found: int = 0
+    objected: int = 0
+    already_objected: int = 0
     retries: int = 0
     rate_limited: int = 0
     in_flight: int = 0
@@ -730,6 +760,10 @@ class _Run:
         self.stats.done += 1
         if result == "not_found":
             self.stats.not_found += 1
+        elif result == "objected":
+            self.stats.objected += 1
+        elif result == "already_objected":
+            self.stats.already_objected += 1
 
     def write(self, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """A journal write; its failure stops the run (the journal is the run's memory)."""
@@ -759,19 +793,23 @@ class _Run:
         self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
     ) -> tuple[SubjectResult, str | None]:
         contact_ids, phone_only = await subject_contacts(self.resolver, entry.subject)
-        if self.operation is BulkOperation.ERASE:
-            if self.include_phone_only:
-                contact_ids, phone_only = contact_ids + phone_only, ()
-            return await self.erase(entry, contact_ids, phone_only, contacts), None
-        return await self.export(entry, contact_ids + phone_only, contacts)
+        if self.operation is BulkOperation.EXPORT:
+            return await self.export(entry, contact_ids + phone_only, contacts)
+        if self.include_phone_only:
+            contact_ids, phone_only = contact_ids + phone_only, ()
+        self.found(entry, contact_ids, phone_only, contacts)
+        if self.operation is BulkOperation.OBJECT:
+            return await self.object(entry, contacts), None
+        return await self.erase(entry, contacts), None
 
-    async def erase(
+    def found(
         self,
         entry: JournalEntry,
         contact_ids: tuple[str, ...],
         phone_only: tuple[str, ...],
         contacts: dict[str, ContactOutcome],
-    ) -> SubjectResult:
+    ) -> None:
+        """Journal every id the lookup resolved to (intent), before the first change."""
         new = [cid for cid in dict.fromkeys(contact_ids) if cid not in contacts]
         for contact_id in new:
             contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="found")
@@ -780,8 +818,39 @@ class _Run:
                 contact_id, ContactOutcome(contact_id=contact_id, result="left_out")
             )
         if (new or phone_only) and entry.subject.search:
-            # Intent before action: every id the lookup resolved to, before the first change.
             self.record(entry, contacts)
+
+    async def object(
+        self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
+    ) -> SubjectResult:
+        assert isinstance(self.resolver, ObjectingResolver)  # checked before the run started
+        finished = ("objected", "already_objected", "already_absent", "left_out")
+        for contact_id, known in list(contacts.items()):
+            if known.result in finished:
+                continue
+            requested_before = known.result == "requested"
+            if not requested_before:
+                contacts[contact_id] = ContactOutcome(contact_id=contact_id, result="requested")
+                self.record(entry, contacts)
+            objection = await self.resolver.object_to_marketing(self.ref(contact_id))
+            result: ContactResult = "objected"
+            if objection.already_absent:
+                result = "already_absent"
+            elif not objection.changed and not requested_before:
+                result = "already_objected"
+            contacts[contact_id] = ContactOutcome(contact_id=contact_id, result=result)
+        reached = {c.result for c in contacts.values()}
+        if "objected" in reached:
+            return "objected"
+        if "already_objected" in reached:
+            return "already_objected"
+        if reached == {"left_out"}:
+            return "left_out"
+        return "not_found"
+
+    async def erase(
+        self, entry: JournalEntry, contacts: dict[str, ContactOutcome]
+    ) -> SubjectResult:
         for contact_id, known in list(contacts.items()):
             if known.result in ("deleted", "already_absent", "left_out"):
                 continue
@@ -918,6 +987,8 @@ class _Run:
             done=stats.done,
             failed=stats.failed,
             not_found=stats.not_found,
+            objected=stats.objected,
+            already_objected=stats.already_objected,
             retries=stats.retries,
             rate_limited=stats.rate_limited,
             elapsed_seconds=elapsed,

@@ -818,6 +818,8 @@ def rectify(
     epilog=example(
         "dsr intercom object --email ada@example.com --dry-run",
         "dsr intercom object 6650d1c2e4b0a1b2c3d4e5f6 --json",
+        "dsr intercom object --email ada@example.com --phone '+44 20 7946 0958' "
+        "--include-phone-only",
     ),
 )
 def object_(
@@ -825,22 +827,33 @@ def object_(
     connect: Connect,
     contact_id: ContactIdArgument = None,
     email: EmailOption = None,
+    phone: PhoneOption = None,
+    external_id: ExternalIdOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
     as_json: JsonOption = False,
 ) -> int:
     """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
-    and opt it out of every subscription type, then read both back.
+    and opt it out of every subscription type, then read both back; by email, phone or
+    external id, every contact they find (one matched by the phone alone only with
+    --include-phone-only).
 
     Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
     Prints field names and subscription type counts, never values.
     """
-    from dsr_resolvers.cli._intercom import run_object
+    from dsr_resolvers.cli._intercom import Identifiers, run_object
 
     connection = connect()
     return run_object(
-        connection, io, contact_id=contact_id, email=email, dry_run=dry_run, as_json=as_json
+        connection,
+        io,
+        contact_id=contact_id,
+        who=Identifiers(email=email, phone=phone, external_id=external_id),
+        include_phone_only=include_phone_only,
+        dry_run=dry_run,
+        as_json=as_json,
     )
 
 
@@ -1075,6 +1088,51 @@ def bulk_erase(
         receipts_dir=receipts,
         dry_run=dry_run,
         as_json=as_json,
+        include_phone_only=include_phone_only,
+    )
+
+
+@_command(
+    bulk_app,
+    "object",
+    connected=True,
+    workspaces=True,
+    epilog=example(
+        "dsr intercom bulk object --input objections.csv --journal object.sqlite "
+        "--report object.json",
+    ),
+)
+def bulk_object(
+    io: Io,
+    connect: ConnectEach,
+    input_path: InputOption,
+    journal: JournalOption,
+    concurrency: ConcurrencyOption = "auto",
+    report: ReportOption = None,
+    column: ColumnOption = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
+) -> int:
+    """Act on the objection to direct marketing (Art. 21) of every subject of a file: each
+    contact id, and every contact of each email, phone or external id a row names (one
+    matched by a phone alone only with --include-phone-only), read back.
+
+    Resumable through the journal; an objection is idempotent, so one sent again on resume
+    changes nothing more.
+    """
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
+
+    workers = parse_concurrency(concurrency)
+    connections = connect()
+    return run_bulk_command(
+        connections,
+        io,
+        operation=BulkOperation.OBJECT,
+        input_path=input_path,
+        journal_path=journal,
+        column=column,
+        concurrency=workers,
+        report_path=report,
         include_phone_only=include_phone_only,
     )
 

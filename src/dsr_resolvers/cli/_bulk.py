@@ -194,6 +194,13 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
 
 
 def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
+    done: list[tuple[str, str]] = [("  of which nothing held", str(summary.not_found))]
+    if summary.operation is BulkOperation.OBJECT:
+        done = [
+            ("  of which objected", str(summary.objected)),
+            ("  of which already objected", str(summary.already_objected)),
+            ("  of which no contact", str(summary.not_found)),
+        ]
     return _table(
         f"bulk {summary.operation.value}" + (f", {scope}" if scope else ""),
         [
@@ -201,7 +208,7 @@ def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
             ("duplicate lines ignored", str(summary.duplicates)),
             ("done by earlier runs (skipped)", str(summary.skipped)),
             ("done by this run", str(summary.done)),
-            ("  of which nothing held", str(summary.not_found)),
+            *done,
             ("failed", str(summary.failed)),
             ("left pending (rerun to resume)", str(summary.pending)),
             ("retries", str(summary.retries)),
@@ -314,7 +321,7 @@ def run_bulk_command(
     receipts_dir: Path | None = None,
     include_phone_only: bool = False,
 ) -> int:
-    """Erase or export every subject of an input file, resumably.
+    """Erase, export or object for every subject of an input file, resumably.
 
     Returns:
         0 when every subject is done, 1 when some failed or the confirmation was declined.
@@ -325,10 +332,10 @@ def run_bulk_command(
     """
     if operation is BulkOperation.EXPORT and out_dir is None:
         raise CliError("bulk export needs --out DIR, the directory for the export files")
-    if operation is BulkOperation.ERASE and out_dir is not None:
-        raise CliError("bulk erase writes no export files; --out is for bulk export")
-    if operation is BulkOperation.EXPORT and receipts_dir is not None:
-        raise CliError("--receipts is for bulk erase: an export erases nothing")
+    if operation is not BulkOperation.EXPORT and out_dir is not None:
+        raise CliError(f"bulk {operation.value} writes no export files; --out is for bulk export")
+    if operation is not BulkOperation.ERASE and receipts_dir is not None:
+        raise CliError(f"--receipts is for bulk erase: a bulk {operation.value} erases nothing")
     if operation is BulkOperation.EXPORT and include_phone_only:
         raise CliError("--include-phone-only is for bulk erase: an export leaves nobody out")
     if as_json and not dry_run:

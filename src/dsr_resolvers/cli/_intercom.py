@@ -968,12 +968,16 @@ def run_object(
     io: Io,
     *,
     contact_id: str | None,
-    email: str | None,
+    who: Identifiers | None = None,
+    include_phone_only: bool = False,
     dry_run: bool = False,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom object``: stop direct marketing to a contact, or to every contact of an
-    email (Art. 21), read back; with ``dry_run``, only say what would change.
+    """``dsr intercom object``: stop direct marketing to a contact, or to every contact the
+    identifiers find (Art. 21), read back; with ``dry_run``, only say what would change.
+
+    A contact only the phone led to is left out unless ``include_phone_only``: numbers are
+    reassigned, and an objection acts on the contact's consent.
 
     Returns:
         0 when every contact was handled (or holds nothing), 1 when one failed.
@@ -981,12 +985,12 @@ def run_object(
     Raises:
         CliError: Bad arguments or a failed lookup (exit 2 or 1).
     """
+    who = who or Identifiers()
     resolver = connection.resolver()
-    contacts = _targets(
-        connection, io, resolver, contact_id=contact_id, who=Identifiers(email=email)
-    )
-    if email is not None and not contacts:
-        io.status("No Intercom contact has this email: nothing is held, nothing to object to.")
+    found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
+    contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
+    if who.given and not contacts and not left_out:
+        io.status("No Intercom contact holds these identifiers: nothing to object to.")
     entries: list[dict[str, Any]] = []
     outcomes: list[tuple[ContactMatch, object]] = []
     act = functools.partial(resolver.object_to_marketing, dry_run=dry_run)
@@ -1017,6 +1021,7 @@ def run_object(
                 + ".",
                 soft_wrap=True,
             )
+    entries += [_entry(match, "left_out", fields=[], subscription_types=[]) for match in left_out]
     if as_json:
         _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
     return _report_failures(io, "objecting for", outcomes)

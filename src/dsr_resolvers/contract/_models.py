@@ -13,6 +13,8 @@ library's resolver contract, so adapting one to the other is a field-for-field c
 | ResolverErasure    | what one erasure did (Art. 17): ``counts`` by name for programs,   |
 |                    | ``found`` (ids by kind) for a read-back, ``detail`` for people      |
 | ResolverRectification | what one rectification changed (Art. 16): field names, no values |
+| ResolverObjection  | what one objection to direct marketing changed (Art. 21): field     |
+|                    | names and subscription type ids, no values                          |
 | SubjectMatch       | one subject a lookup found, and which identifiers led to it         |
 | Presence           | what the system showed of a subject: held, absent, or not visible   |
 | ResolverErasurePlan | what an erasure would reach, found without changing anything       |
@@ -45,6 +47,7 @@ __all__ = [
     "ResolverErasure",
     "ResolverErasurePlan",
     "ResolverExport",
+    "ResolverObjection",
     "ResolverRectification",
     "ResolverVerification",
     "SubjectMatch",
@@ -178,6 +181,35 @@ class ResolverRectification(_Frozen):
     already_absent: bool = False
     fields: tuple[str, ...] = ()
     detail: str | None = None
+
+
+class ResolverObjection(_Frozen):
+    """The outcome of one objection to direct marketing (Art. 21(2)-(3)).
+
+    An objection is idempotent: asked again, it changes nothing and says so (no fields, no
+    types), which is what ``changed`` tells apart.
+
+    Attributes:
+        resolver: The resolver's ``name``.
+        dry_run: True when nothing was sent: the fields and types are what would change.
+        already_absent: True when the system holds no such subject: nothing to object to.
+        fields: The subject's fields turned off (e.g. ``unsubscribed_from_emails``), never
+            values.
+        subscription_types: The ids of the subscription types the subject was opted out of.
+        detail: What was done, for an audit trail. Never holds personal data.
+    """
+
+    resolver: str
+    dry_run: bool = False
+    already_absent: bool = False
+    fields: tuple[str, ...] = ()
+    subscription_types: tuple[str, ...] = Field(default=(), repr=False)
+    detail: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the objection turned anything off (or, in a dry run, would)."""
+        return bool(self.fields or self.subscription_types)
 
 
 class SubjectMatch(_Frozen):

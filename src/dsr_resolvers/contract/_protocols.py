@@ -11,6 +11,7 @@ by an attribute's name.
 | Resolver             | export and erase one subject                                  |
 | AttestingResolver    | declare the covered surface                                   |
 | RectifyingResolver   | correct declared profile fields (Art. 16)                     |
+| ObjectingResolver    | act on an objection to direct marketing (Art. 21)             |
 | LookupResolver       | find subjects by email, phone or external id                  |
 | PlanningResolver     | plan an erasure without changing anything (a dry run)         |
 | VerifyingResolver    | read back what an erasure left, and each item it found        |
@@ -30,6 +31,7 @@ from dsr_resolvers.contract._models import (
     ResolverErasure,
     ResolverErasurePlan,
     ResolverExport,
+    ResolverObjection,
     ResolverRectification,
     ResolverVerification,
     SubjectMatch,
@@ -44,6 +46,7 @@ __all__ = [
     "ErasureLedger",
     "LedgeredResolver",
     "LookupResolver",
+    "ObjectingResolver",
     "Operation",
     "PlanningResolver",
     "RectifyingResolver",
@@ -51,7 +54,7 @@ __all__ = [
     "VerifyingResolver",
 ]
 
-Operation = Literal["export", "erase"]
+Operation = Literal["export", "erase", "object"]
 """What a caller asks of a resolver for one subject."""
 
 
@@ -96,6 +99,22 @@ class RectifyingResolver(Resolver, Protocol):
         self, ref: SubjectRef, changes: Mapping[str, str | None]
     ) -> ResolverRectification:
         """Set each named field to its new value (``None`` clears it)."""
+        ...
+
+
+@runtime_checkable
+class ObjectingResolver(Resolver, Protocol):
+    """A resolver that acts on an objection to direct marketing (Art. 21(2)-(3))."""
+
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> ResolverObjection:
+        """Stop every marketing channel the system holds for ``ref``, read back.
+
+        Idempotent: a subject already objected to changes nothing (``changed`` is false); an
+        absent subject is a success (``already_absent``). With ``dry_run``, send nothing and
+        say what would change.
+        """
         ...
 
 

@@ -28,9 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from dsr_resolvers.contract import ResolverError
+from dsr_resolvers.contract import ResolverError, ResolverObjection
 from dsr_resolvers.intercom import _archive, _paging
 from dsr_resolvers.intercom import _routes as routes
 from dsr_resolvers.intercom._fields import RESOLVER_NAME
@@ -41,8 +39,9 @@ __all__ = ["MarketingObjection", "ObjectionNotConfirmedError", "object_to_market
 UNSUBSCRIBED = "unsubscribed_from_emails"
 
 
-class MarketingObjection(BaseModel):
-    """What an objection to direct marketing changed (or, in a dry run, would change).
+class MarketingObjection(ResolverObjection):
+    """What an objection to direct marketing changed (or, in a dry run, would change): the
+    contract's ``ResolverObjection``, with what Intercom showed of the contact.
 
     Attributes:
         resolver: The resolver's ``name``.
@@ -57,16 +56,9 @@ class MarketingObjection(BaseModel):
         detail: What was done, for an audit trail; no personal data.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     resolver: str = RESOLVER_NAME
-    dry_run: bool = False
     found: bool = True
-    already_absent: bool = False
     archived: bool = False
-    fields: tuple[str, ...] = ()
-    subscription_types: tuple[str, ...] = Field(default=(), repr=False)
-    detail: str | None = None
 
 
 class ObjectionNotConfirmedError(ResolverError):

@@ -18,8 +18,8 @@ A subject is addressed by its Intercom contact id (``SubjectRef(kind="intercom",
 | check    | ``probe``             | one request to a named route (``dsr intercom check``)     |
 
 It satisfies every protocol of the contract: ``AttestingResolver``, ``RectifyingResolver``,
-``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``, ``LedgeredResolver``,
-``ConcurrentResolver`` and ``ConfiguredResolver``.
+``ObjectingResolver``, ``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``,
+``LedgeredResolver``, ``ConcurrentResolver`` and ``ConfiguredResolver``.
 
 Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
 loop's default executor, which a caller's loop sizes and owns); the instance holds only
@@ -258,6 +258,8 @@ class IntercomResolver:
         """Requests one call keeps in flight: ``max_in_flight`` where it reads or redacts
         conversations (a ``redact_messages`` or ``delete_conversations`` erasure, an export
         with messages), else 1."""
+        if operation == "object":
+            return 1
         if operation == "erase":
             fans_out = self._policy != "delete_contact"
         else:
@@ -266,7 +268,10 @@ class IntercomResolver:
 
     def options_for(self, operation: Operation) -> dict[str, str]:
         """What decides ``operation``'s outcome, as a bulk journal records it: the erasure
-        policy, or the export sections (and archived contacts, custom attributes when set)."""
+        policy, or the export sections (and archived contacts, custom attributes when set);
+        nothing for an objection, which has no settings."""
+        if operation == "object":
+            return {}
         if operation == "erase":
             return {"erasure_policy": self._policy}
         options = {"sections": ",".join(sorted(self._export.sections))}

@@ -31,8 +31,13 @@ hooks, and pytest collects the whole contract:
 |                                                    | absent is not ``held``, export unchanged    |
 | ``test_verification_confirms_only_a_done_erasure`` | ``VerifyingResolver``: not erased before,   |
 |                                                    | erased and not ``held`` after               |
+| ``test_objection_is_read_back_and_idempotent``     | ``ObjectingResolver``: a dry run changes    |
+|                                                    | nothing, an objection leaves nothing to     |
+|                                                    | change, an absent subject is                |
+|                                                    | ``already_absent``; no ref value in detail  |
 | ``test_declared_concurrency_and_options``          | ``ConcurrentResolver``: at least 1;         |
-|                                                    | ``ConfiguredResolver``: stable text         |
+|                                                    | ``ConfiguredResolver``: stable text, for    |
+|                                                    | every ``Operation``                         |
 
 Each capability test checks a protocol only when the resolver claims it (``isinstance``), and
 passes silently otherwise: a resolver is held to what it says it can do.
@@ -53,7 +58,7 @@ import asyncio
 import inspect
 import threading
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import pytest
 
@@ -64,6 +69,8 @@ from dsr_resolvers.contract import (
     CoveredSurface,
     ExportRecord,
     LookupResolver,
+    ObjectingResolver,
+    Operation,
     PlanningResolver,
     Presence,
     Resolver,
@@ -71,6 +78,7 @@ from dsr_resolvers.contract import (
     ResolverErasurePlan,
     ResolverError,
     ResolverExport,
+    ResolverObjection,
     ResolverVerification,
     SubjectRef,
     VerifyingResolver,
@@ -544,10 +552,42 @@ class ResolverConformanceSuite:
             f"presence={after.presence.value}",
         )
 
+    def test_objection_is_read_back_and_idempotent(self) -> None:
+        """An ``ObjectingResolver``'s dry run changes nothing; its objection leaves nothing
+        to change (asked again, it changes nothing); an absent subject is ``already_absent``."""
+        resolver = self.make_resolver()
+        if not isinstance(resolver, ObjectingResolver):
+            return
+        present, absent = self.make_present_ref(), self.make_absent_ref()
+        planned = self._object(resolver, present, "present subject", dry_run=True)
+        again = self._object(resolver, present, "present subject", dry_run=True)
+        _check(
+            planned.dry_run
+            and (planned.fields, planned.subscription_types)
+            == (again.fields, again.subscription_types),
+            "object_to_marketing(dry_run=True) changed what a second dry run finds",
+        )
+        done = self._object(resolver, present, "present subject")
+        _check(
+            not done.already_absent and not done.dry_run,
+            "object_to_marketing(present subject) says already_absent or dry_run",
+        )
+        for who, check in (("objected subject", False), ("objected subject, dry run", True)):
+            after = self._object(resolver, present, who, dry_run=check)
+            _check(
+                not after.changed,
+                f"object_to_marketing({who}) still changes {len(after.fields)} field(s) and "
+                f"{len(after.subscription_types)} subscription type(s): the objection did not hold",
+            )
+        _check(
+            self._object(resolver, absent, "absent subject").already_absent,
+            "object_to_marketing(absent subject) does not say already_absent",
+        )
+
     def test_declared_concurrency_and_options(self) -> None:
         """Requests in flight are a whole number of at least 1; options are stable text."""
         resolver = self.make_resolver()
-        for operation in ("export", "erase"):
+        for operation in get_args(Operation):
             if isinstance(resolver, ConcurrentResolver):
                 count: object = resolver.requests_in_flight(operation)
                 _check(
@@ -576,6 +616,22 @@ class ResolverConformanceSuite:
             raise AssertionError(
                 f"{what} raised {type(exc).__name__} on a healthy backend"
             ) from _raised_by_resolver(exc)
+
+    def _object(
+        self, resolver: ObjectingResolver, ref: SubjectRef, who: str, *, dry_run: bool = False
+    ) -> ResolverObjection:
+        __tracebackhide__ = True
+        what = f"object_to_marketing({who})"
+        objection = self._call(resolver.object_to_marketing(ref, dry_run=dry_run), what)
+        _check(
+            isinstance(objection, ResolverObjection) and objection.resolver == resolver.name,
+            f"{what} returned no ResolverObjection of the resolver's name",
+        )
+        _check(
+            ref.value not in (objection.detail or ""),
+            f"{what} puts the ref's value in its detail; an audit note holds no personal data",
+        )
+        return objection
 
     def _plan(self, resolver: PlanningResolver, ref: SubjectRef, who: str) -> ResolverErasurePlan:
         __tracebackhide__ = True

@@ -12,6 +12,7 @@ It is also a small, honest stand-in for tests of code built on the contract.
 | verify              | ``absent`` and erased, or ``held`` and not; counts ``fields_left``  |
 | lookup              | by ``email``, ``phone`` or ``external_id``; ``matched_on`` says     |
 |                     | which field held the value                                          |
+| object (Art. 21)    | turns off the person's ``marketing`` switch; again: changes nothing |
 
 Every call is guarded by one lock, so several event loops and threads may share an instance.
 """
@@ -33,6 +34,7 @@ from dsr_resolvers.contract import (
     ResolverErasurePlan,
     ResolverError,
     ResolverExport,
+    ResolverObjection,
     ResolverVerification,
     SubjectMatch,
     SubjectRef,
@@ -50,7 +52,7 @@ FIELDS: Final = {
 
 
 class InMemoryResolver:
-    """Exports, erases, plans, verifies and looks up people held in memory.
+    """Exports, erases, plans, verifies, looks up and objects for people held in memory.
 
     Args:
         people: Each person's fields (see ``FIELDS``), by id; the resolver keeps this dict
@@ -72,6 +74,7 @@ class InMemoryResolver:
         self._people = people
         self._name = name
         self._lock = threading.Lock()
+        self._objected: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self._name!r})"
@@ -126,6 +129,25 @@ class InMemoryResolver:
             erased=held is None,
             counts={"fields_left": len(held or {})},
         )
+
+    async def object_to_marketing(
+        self, ref: SubjectRef, *, dry_run: bool = False
+    ) -> ResolverObjection:
+        """Turn off the person's ``marketing`` switch (one a person); ``already_absent`` when
+        nobody has this id; a second objection changes nothing."""
+        person = self._id(ref)
+        with self._lock:
+            if person not in self._people:
+                return ResolverObjection(resolver=self._name, dry_run=dry_run, already_absent=True)
+            fields = () if person in self._objected else ("marketing",)
+            if not dry_run:
+                self._objected.add(person)
+        return ResolverObjection(resolver=self._name, dry_run=dry_run, fields=fields)
+
+    def objected(self, person: str) -> bool:
+        """Whether the person with this id has objected to direct marketing."""
+        with self._lock:
+            return person in self._objected
 
     async def find_subjects(
         self,
