@@ -482,9 +482,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{count} Nachricht(en) noch lesbar",
     ),
     "verified_items": (
-        "{kind}: {gone} gone, {kept} kept as the policy says, {remaining} STILL READABLE",
-        "{kind}: {gone} gelöscht, {kept} wie vorgesehen behalten, {remaining} NOCH LESBAR",
+        "{kind}: {gone} gone, {kept} kept as the policy says",
+        "{kind}: {gone} gelöscht, {kept} wie vorgesehen behalten",
     ),
+    "verified_remaining": (", {remaining} STILL READABLE", ", {remaining} NOCH LESBAR"),
     "kind_conversation": ("conversations", "Unterhaltungen"),
     "kind_ticket": ("tickets", "Tickets"),
     "not_verified": ("not read back", "nicht geprüft"),

@@ -303,9 +303,9 @@ def _read_back(words: Words, read_back: ReadBack | None) -> str:
             kind=name,
             gone=found.gone,
             kept=found.kept,
-            remaining=len(found.remaining),
         )
-        if found.remaining:  # never hidden: the ids to look at in Intercom
+        if found.remaining:  # never hidden, and said loudly: the ids to look at in Intercom
+            text += words("verified_remaining", remaining=len(found.remaining))
             text += f" ({', '.join(found.remaining)})"
     return escape(f"{text} ({format_moment(read_back.checked_at)})")
 
