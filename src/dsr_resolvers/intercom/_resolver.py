@@ -21,9 +21,12 @@ It satisfies every protocol of the contract: ``AttestingResolver``, ``Rectifying
 ``ObjectingResolver``, ``LookupResolver``, ``PlanningResolver``, ``VerifyingResolver``,
 ``LedgeredResolver``, ``ConcurrentResolver`` and ``ConfiguredResolver``.
 
-Each call builds a fresh ``httpx.Client`` and runs it in a thread of its own (never the event
-loop's default executor, which a caller's loop sizes and owns); the instance holds only
-configuration, so any number of event loops and threads may share one resolver.
+Each call builds a fresh ``httpx.Client`` and runs it in a thread of the resolver's own pool
+(never the event loop's default executor, which a caller's loop sizes and owns): at most
+``_CALL_THREADS`` calls of one resolver run at once, more wait their turn, and a thread that
+finished a call serves the next (starting a thread per call held the event loop about a
+millisecond each time). Besides that pool the instance holds only configuration, so any
+number of event loops and threads may share one resolver.
 Inside a call, conversation reads and redactions keep up to ``max_in_flight`` requests on the
 wire (``_inflight.py``). Cancelling the awaiting task stops the call: no request starts after
 the cancellation arrived, and ``CancelledError`` is raised once the worker threads are done.
@@ -35,6 +38,7 @@ import asyncio
 import contextlib
 import contextvars
 import ipaddress
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -99,6 +103,8 @@ CORRECTABLE_FIELDS: Final = frozenset({"email", "name", "phone"})
 _CUSTOM = "custom_attributes."
 Region = Literal["us", "eu", "au"]
 _T = TypeVar("_T")
+_CALL_THREADS: Final = 64
+"""How many calls of one resolver run at once (a bulk run's ``concurrency="auto"`` peak)."""
 _GLOB_CHARACTERS = frozenset("*?[]")
 
 
@@ -219,6 +225,7 @@ class IntercomResolver:
         )
         self._processing: Final = processing
         self._name: Final = name
+        self._calls = _CallThreads()
 
     def __repr__(self) -> str:
         named = "" if self._name == RESOLVER_NAME else f"name={self._name!r}, "
@@ -674,17 +681,16 @@ class IntercomResolver:
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, action: str, work: Callable[[IntercomCall], _T]) -> _T:
-        """Run ``work`` with a fresh client in a worker thread; cancellation stops it.
+        """Run ``work`` with a fresh client in a thread of the resolver's pool; cancellation
+        stops it.
 
         When the awaiting task is cancelled, the call is halted (no request starts after
         that), and ``CancelledError`` is re-raised only once the worker thread has returned,
         so that nothing of this call reaches Intercom after the caller saw the cancellation.
         Until then the thread's result travels as with ``loop.run_in_executor``: no extra
         task, callback or wake-up, so a call that finished is not lost to a cancellation
-        arriving a moment later (a bulk run records what it finished). The thread is the
-        call's own (a one-thread executor, shut down as soon as the work is handed over), so
-        calls in flight are bounded by their callers, never by the loop's default executor,
-        and the caller's loop is left as it was; the context's variables travel along.
+        arriving a moment later (a bulk run records what it finished). A call still waiting
+        for a thread when it is cancelled never starts. The context's variables travel along.
         """
         stop = threading.Event()
         began = threading.Lock()  # taken by whichever comes first: the thread or the cancel
@@ -709,12 +715,9 @@ class IntercomResolver:
             finally:
                 returned.set()
 
-        loop = asyncio.get_running_loop()
-        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intercom-{action}")
-        try:
-            running = loop.run_in_executor(own, contextvars.copy_context().run, in_thread)
-        finally:
-            own.shutdown(wait=False)  # the thread finishes the work handed over, then ends
+        running = asyncio.get_running_loop().run_in_executor(
+            self._calls.pool(), contextvars.copy_context().run, in_thread
+        )
         try:
             return await running
         except asyncio.CancelledError:
@@ -729,6 +732,21 @@ class IntercomResolver:
                 f"this resolver resolves refs of kind {self.name!r} only (got kind={ref.kind!r})"
             )
         return ref.value
+
+
+class _CallThreads:
+    """The resolver's pool of call threads, made again in a forked child (whose copy of the
+    parent's pool has no threads left to serve it)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._pool: ThreadPoolExecutor | None = None
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None or self._pid != os.getpid():
+            self._pool = ThreadPoolExecutor(_CALL_THREADS, thread_name_prefix="intercom-call")
+            self._pid = os.getpid()
+        return self._pool
 
 
 @dataclass(frozen=True)
