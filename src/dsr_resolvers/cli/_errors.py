@@ -8,23 +8,16 @@ failed and what to do, and one of these statuses:
 |--------|---------------------------------------------|--------------------------------------|
 | 0      | everything asked for is done                | erased, exported, nothing held       |
 | 1      | some subjects failed (named by contact id,  | a 409 on one contact, a 503 after    |
-|        | never by email)                             | the retries, data left at verify,    |
-|        |                                             | a declined confirmation              |
-| 2      | usage or configuration; nothing was done,   | missing token, bad option,           |
-|        | or the workspace refused the credentials,   | unreadable file, 401, 403, a journal |
-|        | or a local write failed (a bulk run stops)  | or export file that cannot be written|
-| 70     | an unexpected internal error: a bug in dsr; | one line naming the exception type   |
-|        | please report it (``EX_SOFTWARE``)          | only                                 |
+|        | never by email)                             | the retries, a declined confirmation |
+| 2      | usage or configuration, refused credentials | missing token, bad option, 401, 403, |
+|        | or a failed local write; nothing more done  | a journal that cannot be written     |
+| 70     | a bug in dsr (``EX_SOFTWARE``)              | one line naming the exception type   |
 | 130    | interrupted (SIGINT, Ctrl-C)                | nothing new is sent; rerun resumes   |
 | 143    | terminated (SIGTERM)                        | the same, for a service manager      |
 
-Interrupts are mapped here, once, for every command: :func:`terminate_as_interrupt` (installed
-by the ``dsr`` entry point) turns SIGTERM into the same graceful stop as Ctrl-C, and
-:func:`interrupt_exit_code` gives the status the signal asks for.
-
 Messages are composed from exception *types* and HTTP statuses (``_retry.py``), never from an
-exception's text, unless the exception's contract promises a message free of personal data and
-secrets (:class:`~dsr_resolvers.ResolverError`). No traceback is ever printed, and no token.
+exception's text, unless its contract promises a message free of personal data and secrets
+(:class:`~dsr_resolvers.ResolverError`). No traceback is ever printed, and no token.
 """
 
 from __future__ import annotations
@@ -55,18 +48,16 @@ class ExitCode(IntEnum):
     TERMINATED = 128 + signal.SIGTERM
 
 
-_received: list[int] = []
-"""Signals received by :func:`terminate_as_interrupt`'s handler, latest last."""
+_received: list[int] = []  # signals seen by terminate_as_interrupt's handler, latest last
 
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """Make SIGTERM stop a command the way Ctrl-C does, and remember which one it was.
 
-    The handler hands SIGTERM to whatever handles SIGINT at that moment: inside
-    ``asyncio.run`` that cancels the running task (the bulk engine then stops its workers
-    and its limiter, and nothing new is sent); elsewhere it raises ``KeyboardInterrupt``.
-    :func:`interrupt_exit_code` then answers 143 instead of 130.
+    SIGTERM goes to whatever handles SIGINT at that moment: inside ``asyncio.run`` that
+    cancels the running task (a bulk run stops sending); elsewhere it raises
+    ``KeyboardInterrupt``. :func:`interrupt_exit_code` then answers 143 instead of 130.
     """
 
     def on_terminate(signum: int, frame: FrameType | None) -> None:
@@ -94,8 +85,7 @@ def interrupt_exit_code() -> ExitCode:
 class CliError(Exception):
     """Stops a command with one line on stderr and an exit status.
 
-    Raised ``from`` the error that caused it, so the cause travels with it (its type is what
-    decides, never its text).
+    Raised ``from`` the error that caused it: its type decides, never its text.
 
     Args:
         message: What failed and what to do, on one line; never personal data or a token.

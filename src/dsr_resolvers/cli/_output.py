@@ -1,19 +1,15 @@
 """Where ``dsr`` writes: results on stdout, everything else on stderr, files atomically.
 
-The rule that keeps ``dsr ... > export.json`` and ``dsr ... | jq`` working: stdout carries
-the result a command was asked for (a table, a JSON document, an export) and nothing else;
-progress, status lines, prompts and errors go to stderr. An error is one line, printed without
-Rich markup or wrapping, so a log collector gets it whole.
+stdout carries the result a command was asked for (a table, a JSON document, an export) and
+nothing else, so ``dsr ... > export.json`` and ``dsr ... | jq`` work; progress, status lines,
+prompts and errors go to stderr. An error is one line, without Rich markup or wrapping, so a
+log collector gets it whole.
 
-Files (exports, their covered surfaces) hold personal data. They are written to a temporary
-file in the target directory, created readable by the owner only, flushed to disk and renamed
-over the target: a reader never sees half an export, and a killed run leaves no truncated file
-that looks complete.
-
-Every option that names where to write (``--out``, ``--report``, ``--receipt``,
+Files hold personal data: :func:`write_text_atomically` writes them owner-readable to a
+temporary file beside the target, flushed and renamed over it, so no reader sees half an
+export. Every option that names where to write (``--out``, ``--report``, ``--receipt``,
 ``--receipt-html``, ``--receipts``) is checked by :func:`check_destination` before the first
-request, one rule for all: the folder that is to hold it must exist (a FILE's folder; for a
-DIR, the folder it is created in). Nothing is created silently in a folder that is not there.
+request: the folder that is to hold it must exist; nothing is created in a missing folder.
 """
 
 from __future__ import annotations
@@ -30,8 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-# Rich is imported when a command first prints, not with this module: 'dsr --help' and
-# 'dsr --version' never print through Rich, and importing it costs about 40 ms.
+# Rich is imported when a command first prints: 'dsr --help' and '--version' never need it.
 
 __all__ = ["Io", "check_destination", "new_table", "write_text_atomically"]
 
@@ -45,8 +40,7 @@ def check_destination(path: Path | None, option: str, *, directory: bool = False
         directory: ``path`` is a folder to write into (created when missing), not a file.
 
     Raises:
-        CliError: The folder that is to hold ``path`` does not exist, or ``path`` exists as
-            the other kind.
+        CliError: The folder to hold ``path`` is missing, or ``path`` is the other kind.
     """
     if path is None:
         return
@@ -73,7 +67,7 @@ class Io:
 
     out: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
-    interactive: bool = field(default_factory=lambda: _is_terminal(sys.stdin))
+    interactive: bool = field(default_factory=lambda: _stdin_is_terminal())
     wrote: bool = field(default=False, init=False)
 
     def status(self, line: str) -> None:
@@ -96,10 +90,9 @@ class Io:
 
 
 def new_table(*columns: str) -> Table:
-    """A borderless table with the given column headers.
+    """A borderless table with these headers: cells fold, never hide behind an ellipsis.
 
-    Long cells fold onto more lines and never vanish behind an ellipsis; contact ids are never
-    broken, so they can be copied from the table, and no header is split mid-word.
+    A contact id is never broken (it can be copied from the table), nor a header mid-word.
     """
     from rich import box
     from rich.table import Table
@@ -119,9 +112,8 @@ def _console(*, stderr: bool) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
-def _is_terminal(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
+def _stdin_is_terminal() -> bool:
     try:
-        return bool(isatty()) if callable(isatty) else False
-    except (OSError, ValueError):
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or detached
         return False

@@ -1,23 +1,19 @@
 """Retrying one resolver call, for the single-subject commands.
 
-The resolver follows the contract: it raises ``ResolverError`` for what a retry cannot fix and
-lets transient failures through untouched, for the caller to retry. A person at a terminal
-should not have to rerun a command because of one 503, so each call is tried a few times:
+The resolver raises ``ResolverError`` for what a retry cannot fix and lets transient failures
+through, for the caller to retry; a person at a terminal should not rerun a command for one
+503. The loop is the bulk engine's own (``retrying`` under a ``RetryPolicy``); added here are
+the words for that person, and giving up at once on a long ``Retry-After``:
 
-| failure                                 | what happens                                      |
-|-----------------------------------------|---------------------------------------------------|
-| 401 / 403 (``CredentialsError``)        | stop the command: :class:`CliError`, exit 2, with |
-|                                         | the error's ``hint``; no other contact is tried   |
-| other ``ResolverError``                 | :class:`SubjectFailedError` at once, not retried       |
-| 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff), retry;     |
-|                                         | a wait longer than ``backoff_max`` (or an endless |
-|                                         | one) fails at once                                |
-| 5xx, malformed 2xx, connection, timeout | exponential backoff with jitter, retry            |
-| still failing after ``max_attempts``    | :class:`SubjectFailedError` naming the last failure    |
-
-The loop is the bulk engine's own (``retrying``, with its :class:`~dsr_resolvers.bulk.RetryPolicy`):
-one loop for single-subject and bulk calls. What is added here is the wording for a person at a
-terminal, and giving up at once on a long ``Retry-After`` instead of sleeping on it.
+| failure                                 | what happens                                       |
+|-----------------------------------------|----------------------------------------------------|
+| 401 / 403 (``CredentialsError``)        | :class:`CliError`, exit 2, with the error's hint;  |
+|                                         | no other contact is tried                          |
+| other ``ResolverError``                 | :class:`SubjectFailedError` at once                |
+| 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff) and retry; a |
+|                                         | wait beyond ``backoff_max`` (or endless) fails now |
+| 5xx, malformed 2xx, connection, timeout | exponential backoff with jitter, retry             |
+| still failing after ``max_attempts``    | :class:`SubjectFailedError` naming the last one    |
 """
 
 from __future__ import annotations
@@ -32,11 +28,7 @@ from dsr_resolvers.bulk._limiter import bounded_retry_after
 from dsr_resolvers.bulk._runner import retrying
 from dsr_resolvers.cli._errors import CliError, ExitCode, SubjectFailedError
 from dsr_resolvers.contract import CredentialsError, ResolverError
-from dsr_resolvers.intercom import (
-    IntercomRejectedError,
-    MalformedResponseError,
-    RateLimitedError,
-)
+from dsr_resolvers.intercom import IntercomRejectedError, MalformedResponseError, RateLimitedError
 
 __all__ = ["call_with_retries"]
 
@@ -69,51 +61,38 @@ async def call_with_retries(
             wait = bounded_retry_after(error.retry_after, most=float("inf"))
             if wait is None or wait > policy.backoff_max:
                 # A person is waiting at the terminal: say so rather than sleep for an hour.
-                reason = describe_transient(error, base_url=base_url)
                 shown = "an unknown time" if wait is None else f"{wait:.0f} s"
                 raise SubjectFailedError(
-                    f"{reason}; Intercom asks to wait {shown}, try again later"
+                    f"{_transient(error, base_url)}; Intercom asks to wait {shown}, try again later"
                 )
 
     try:
         return await retrying(work, policy, on_retry=give_up_on_long_waits)
     except CredentialsError as error:  # the contract's type, whatever the resolver
         raise CliError(
-            f"{resolver_error_message(error)}; 'dsr intercom check' lists what the token may do",
-            ExitCode.USAGE,
+            f"{_refusal(error)}; 'dsr intercom check' lists what the token may do", ExitCode.USAGE
         ) from error
     except ResolverError as error:
-        raise SubjectFailedError(resolver_error_message(error)) from error
+        raise SubjectFailedError(_refusal(error)) from error
     except (httpx.HTTPError, OSError) as error:
-        reason = describe_transient(error, base_url=base_url)
         attempts = "1 attempt" if tries == 1 else f"{tries} attempts"
-        raise SubjectFailedError(f"{reason}, after {attempts}; try again later") from error
+        raise SubjectFailedError(
+            f"{_transient(error, base_url)}, after {attempts}; try again later"
+        ) from error
 
 
-def rejected_message(error: IntercomRejectedError) -> str:
-    """``Intercom rejected the export request (status 403): <what to do>``."""
-    return (
-        f"Intercom rejected the {error.action} request (status {error.status_code}): {error.hint}"
-    )
-
-
-def resolver_error_message(error: ResolverError) -> str:
-    """The message of a ``ResolverError``, which the contract keeps free of personal data."""
+def _refusal(error: ResolverError) -> str:
+    """A ``ResolverError``'s message, which the contract keeps free of personal data."""
     if isinstance(error, IntercomRejectedError):
-        return rejected_message(error)
+        return (
+            f"Intercom rejected the {error.action} request (status {error.status_code}): "
+            f"{error.hint}"
+        )
     return str(error) or type(error).__name__
 
 
-def describe_transient(error: BaseException, *, base_url: str) -> str:
-    """What a retryable failure was, from its type and status only.
-
-    Args:
-        error: A rate limit, a 5xx, a malformed answer or a connection fault.
-        base_url: The API host the command talked to, to name in connection failures.
-
-    Returns:
-        A clause such as ``Intercom answered 503 (server error)``.
-    """
+def _transient(error: BaseException, base_url: str) -> str:
+    """What a retryable failure was, from its type and status only."""
     if isinstance(error, RateLimitedError):
         return "Intercom answered 429 (rate limited)"
     if isinstance(error, httpx.HTTPStatusError):

@@ -1,23 +1,16 @@
-"""What each request of a single-subject command did, seen from the ``RequestHooks`` side.
+"""What each request of a command did, seen from the ``RequestHooks`` side.
 
 One :class:`RequestTrace` is attached to every resolver a command builds (and to the client
-``dsr intercom check`` probes with). It does the two jobs that need to see each request:
+``dsr intercom check`` probes with), for the two jobs that need to see each request:
 
-==========================  ===================================================================
-Job                         Behaviour
-==========================  ===================================================================
-``-v/--verbose``            one line on stderr per response: method, route *template*, status,
-                            milliseconds, e.g. ``GET /contacts/{id} 200 41 ms``; never an id,
-                            a query, a header or a body (a path that matches no known route is
-                            shown as ``(other route)``)
-the spinner                 on a terminal, a spinner on stderr while a call takes longer than a
-                            moment (:data:`SPINNER_DELAY`); nothing when stderr is a file or pipe
-beside other hooks          :class:`HookChain` calls the bulk ``RateLimiter`` first (it may
-                            block to pace the request), then the trace, so ``-v`` on a bulk run
-                            times the request, not the wait for its turn
-==========================  ===================================================================
-
-A 404 that is not Intercom's needs no hook: the resolver raises ``NotIntercomError`` for it.
+| job           | behaviour                                                                  |
+|---------------|----------------------------------------------------------------------------|
+| ``-v``        | one stderr line per response: method, route *template*, status, ms, e.g.   |
+|               | ``GET /contacts/{id} 200 41 ms``; never an id, query, header or body (an   |
+|               | unknown path shows as ``(other route)``)                                   |
+| the spinner   | on a terminal only, while a call outlasts :data:`SPINNER_DELAY`            |
+| beside others | :class:`HookChain` calls the bulk ``RateLimiter`` first, then the trace,   |
+|               | so ``-v`` times the request, not its wait for a turn                       |
 """
 
 from __future__ import annotations
@@ -37,25 +30,20 @@ from dsr_resolvers.intercom._http import Route
 
 __all__ = ["SPINNER_DELAY", "HookChain", "RequestTrace", "route_template"]
 
-#: Seconds a call runs before the spinner shows: quick calls never flicker one.
-SPINNER_DELAY: Final = 0.4
+SPINNER_DELAY: Final = 0.4  # seconds before the spinner shows: quick calls never flicker one
 
-_ROUTES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = tuple(
-    (route.method, route.path, tuple(route.path.strip("/").split("/")))
-    for route in (
-        *(r for r in vars(_routes).values() if isinstance(r, Route)),
-        Route("GET", "/me"),  # dsr intercom check's identity probe
-    )
+_ROUTES: Final = tuple(
+    (route.method, route.path, route.path.strip("/").split("/"))
+    for route in vars(_routes).values()
+    if isinstance(route, Route)
 )
 _STARTED: Final = "dsr_started"
 
 
 def route_template(method: str, path: str) -> str:
-    """The route template a request path matches, e.g. ``/contacts/{id}``; never the path.
+    """The route template a path ends with (behind any base-URL prefix), never the path.
 
-    The match is on the last segments, so a base URL with a path prefix still matches; of
-    several matches the one with the most literal segments wins (``/contacts/search`` over
-    ``/contacts/{id}``).
+    Of several matches the most literal wins (``/contacts/search`` over ``/contacts/{id}``).
     """
     segments = path.strip("/").split("/")
     matches = [
@@ -84,11 +72,9 @@ class RequestTrace:
         self._verbose = verbose and err is not None
 
     def before_request(self, request: httpx.Request) -> None:
-        """Stamp the request with its start time."""
         request.extensions[_STARTED] = time.perf_counter()
 
     def after_response(self, response: httpx.Response) -> None:
-        """Print the ``-v`` line."""
         request = response.request
         if self._verbose and self._err is not None:
             started = request.extensions.get(_STARTED)
@@ -115,22 +101,20 @@ class RequestTrace:
 
 
 class HookChain:
-    """Several request hooks as the one ``IntercomResolver(hooks=...)`` takes, called in order.
+    """Several request hooks as the one ``IntercomResolver(hooks=...)`` takes.
 
     Args:
-        hooks: The hooks, first called first; a hook that raises in ``before_request`` (the
-            limiter, when the run stops) keeps the later ones from seeing that request.
+        hooks: Called in order; one that raises in ``before_request`` (the limiter, when the
+            run stops) keeps the later ones from seeing that request.
     """
 
     def __init__(self, *hooks: RequestHooks) -> None:
         self._hooks = hooks
 
     def before_request(self, request: httpx.Request) -> None:
-        """Call each hook's ``before_request``."""
         for hook in self._hooks:
             hook.before_request(request)
 
     def after_response(self, response: httpx.Response) -> None:
-        """Call each hook's ``after_response``."""
         for hook in self._hooks:
             hook.after_response(response)
