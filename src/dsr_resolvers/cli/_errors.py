@@ -1,23 +1,19 @@
 """Exit codes and the one-line errors of the ``dsr`` command line.
 
 A privacy engineer runs ``dsr`` from a shell or a cron job and reads its exit status and its
-last line, nothing else. So every failure ends in exactly one line on stderr that says what
-failed and what to do, and one of these statuses:
+last line, nothing else. So every failure ends in one line on stderr that says what failed and
+what to do, never a traceback or a token, and in one of these statuses:
 
-| status | meaning                                     | examples                             |
-|--------|---------------------------------------------|--------------------------------------|
-| 0      | everything asked for is done                | erased, exported, nothing held       |
-| 1      | some subjects failed (named by contact id,  | a 409 on one contact, a 503 after    |
-|        | never by email)                             | the retries, a declined confirmation |
-| 2      | usage or configuration, refused credentials | missing token, bad option, 401, 403, |
-|        | or a failed local write; nothing more done  | a journal that cannot be written     |
-| 70     | a bug in dsr (``EX_SOFTWARE``)              | one line naming the exception type   |
-| 130    | interrupted (SIGINT, Ctrl-C)                | nothing new is sent; rerun resumes   |
-| 143    | terminated (SIGTERM)                        | the same, for a service manager      |
+| status    | meaning                                                                          |
+|-----------|----------------------------------------------------------------------------------|
+| 0         | everything asked for is done (erased, exported, nothing held)                    |
+| 1         | some subjects failed (named by contact id, never by email), or were declined     |
+| 2         | usage, configuration, a refused token (401, 403) or a failed local write         |
+| 70        | a bug in dsr (``EX_SOFTWARE``): one line naming the exception type only          |
+| 130 / 143 | interrupted by SIGINT / SIGTERM: nothing new is sent, a rerun resumes            |
 
-Messages are composed from exception *types* and HTTP statuses (``_retry.py``), never from an
-exception's text, unless its contract promises a message free of personal data and secrets
-(:class:`~dsr_resolvers.ResolverError`). No traceback is ever printed, and no token.
+Messages come from exception *types* and HTTP statuses (``_retry.py``), never from an
+exception's text unless its contract keeps it free of personal data (``ResolverError``).
 """
 
 from __future__ import annotations
@@ -77,9 +73,8 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 def interrupt_exit_code() -> ExitCode:
     """The status of an interrupted command: 143 after SIGTERM, 130 after Ctrl-C."""
-    if _received and _received[-1] == signal.SIGTERM:
-        return ExitCode.TERMINATED
-    return ExitCode.INTERRUPTED
+    terminated = _received and _received[-1] == signal.SIGTERM
+    return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
 
 
 class CliError(Exception):

@@ -1,15 +1,11 @@
 """Where ``dsr`` writes: results on stdout, everything else on stderr, files atomically.
 
-stdout carries the result a command was asked for (a table, a JSON document, an export) and
-nothing else, so ``dsr ... > export.json`` and ``dsr ... | jq`` work; progress, status lines,
-prompts and errors go to stderr. An error is one line, without Rich markup or wrapping, so a
-log collector gets it whole.
-
-Files hold personal data: :func:`write_text_atomically` writes them owner-readable to a
-temporary file beside the target, flushed and renamed over it, so no reader sees half an
-export. Every option that names where to write (``--out``, ``--report``, ``--receipt``,
-``--receipt-html``, ``--receipts``) is checked by :func:`check_destination` before the first
-request: the folder that is to hold it must exist; nothing is created in a missing folder.
+stdout carries only the result asked for (a table, a JSON document, an export), so
+``dsr ... > export.json`` and ``dsr ... | jq`` work; progress, prompts and errors go to stderr,
+an error on one line without markup so a log collector gets it whole. Files hold personal data:
+:func:`write_text_atomically` writes them owner-readable beside the target and renames them
+over it, so nobody sees half an export. Every option naming where to write is checked by
+:func:`check_destination` before the first request.
 """
 
 from __future__ import annotations
@@ -22,11 +18,9 @@ from typing import TYPE_CHECKING
 from dsr_resolvers._files import write_text_atomically
 from dsr_resolvers.cli._errors import CliError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Rich loads when a command first prints: 'dsr --help' never needs it
     from rich.console import Console
     from rich.table import Table
-
-# Rich is imported when a command first prints: 'dsr --help' and '--version' never need it.
 
 __all__ = ["Io", "check_destination", "new_table", "write_text_atomically"]
 
@@ -35,12 +29,13 @@ def check_destination(path: Path | None, option: str, *, directory: bool = False
     """Refuse (exit 2) a destination whose folder is missing, or of the wrong kind.
 
     Args:
-        path: Where the option says to write; ``None`` when it was not given.
-        option: The option, as the message names it (``--out``).
+        path: Where the option (``--out``) says to write; ``None`` when not given.
+        option: The option, as the message names it.
         directory: ``path`` is a folder to write into (created when missing), not a file.
 
     Raises:
-        CliError: The folder to hold ``path`` is missing, or ``path`` is the other kind.
+        CliError: The folder to hold ``path`` is missing (nothing is created in a missing
+            folder), or ``path`` is the other kind.
     """
     if path is None:
         return

@@ -1,19 +1,17 @@
 """Retrying one resolver call, for the single-subject commands.
 
-The resolver raises ``ResolverError`` for what a retry cannot fix and lets transient failures
-through, for the caller to retry; a person at a terminal should not rerun a command for one
-503. The loop is the bulk engine's own (``retrying`` under a ``RetryPolicy``); added here are
-the words for that person, and giving up at once on a long ``Retry-After``:
+A person at a terminal should not rerun a command for one 503. The loop is the bulk engine's
+(``retrying`` under a ``RetryPolicy``); added here are the words for that person, and giving
+up at once on a long ``Retry-After``:
 
 | failure                                 | what happens                                       |
 |-----------------------------------------|----------------------------------------------------|
-| 401 / 403 (``CredentialsError``)        | :class:`CliError`, exit 2, with the error's hint;  |
-|                                         | no other contact is tried                          |
+| 401 / 403 (``CredentialsError``)        | :class:`CliError`, exit 2, with the hint: stop     |
 | other ``ResolverError``                 | :class:`SubjectFailedError` at once                |
-| 429 (``RateLimitedError``)              | wait ``retry_after`` (or the backoff) and retry; a |
-|                                         | wait beyond ``backoff_max`` (or endless) fails now |
-| 5xx, malformed 2xx, connection, timeout | exponential backoff with jitter, retry             |
-| still failing after ``max_attempts``    | :class:`SubjectFailedError` naming the last one    |
+| 429 (``RateLimitedError``)              | wait its ``Retry-After`` (or the backoff), retry;  |
+|                                         | a longer wait than ``backoff_max`` fails at once   |
+| 5xx, malformed 2xx, connection, timeout | backoff with jitter, retry; after ``max_attempts`` |
+|                                         | :class:`SubjectFailedError` naming the last one    |
 """
 
 from __future__ import annotations
@@ -38,15 +36,12 @@ _T = TypeVar("_T")
 async def call_with_retries(
     work: Callable[[], Awaitable[_T]], *, policy: RetryPolicy, base_url: str
 ) -> _T:
-    """Await ``work()``, retrying transient failures under ``policy``.
+    """Await ``work()`` (a fresh awaitable each try), retrying transient failures.
 
     Args:
-        work: Makes a fresh awaitable for each try (e.g. ``lambda: resolver.export_subject(ref)``).
+        work: E.g. ``lambda: resolver.export_subject(ref)``.
         policy: Tries and pauses.
         base_url: The API host, named when it cannot be reached.
-
-    Returns:
-        What ``work`` returned.
 
     Raises:
         CliError: Intercom refused the credentials (401, 403): exit 2, nothing else to try.

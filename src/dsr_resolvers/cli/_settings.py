@@ -1,7 +1,6 @@
 """Where ``dsr`` finds its configuration, and the one place the access token is handled.
 
-Configuration comes from the environment through pydantic-settings, and a command-line option
-beats the environment:
+The environment is read through pydantic-settings; an option beats it:
 
 | setting         | environment              | option                   | default           |
 |-----------------|--------------------------|--------------------------|-------------------|
@@ -15,18 +14,17 @@ beats the environment:
 | longest pause   | ``DSR_RETRY_MAX_WAIT``   |                          | 60 seconds        |
 
 There is deliberately no ``--token`` option: a token on a command line lands in shell history
-and in every process listing. The token lives in a ``SecretStr`` from the moment it is read
-until it is handed to the resolver, so no ``repr``, log line or validation error can show it.
-A region or a base URL given as an option replaces both environment values, so that
-``--base-url`` works in a shell where ``INTERCOM_REGION`` is set.
+and process listings. The token is a ``SecretStr`` from the moment it is read until the
+resolver gets it, so no ``repr``, log line or error shows it. ``--region`` or ``--base-url``
+replaces both environment values, so ``--base-url`` works where ``INTERCOM_REGION`` is set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,8 +38,8 @@ from dsr_resolvers.report import ProcessingRecord
 
 __all__ = ["Connection", "IntercomSettings", "RetrySettings", "load_connection"]
 
-Region = Literal["us", "eu", "au"]
 _S = TypeVar("_S", bound=BaseSettings)
+_OPTIONS: Final = ("region", "base_url", "api_version")  # also given as --region, ...
 
 
 class IntercomSettings(BaseSettings):
@@ -50,7 +48,7 @@ class IntercomSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTERCOM_", extra="ignore", frozen=True)
 
     access_token: SecretStr | None = None
-    region: Region | None = None
+    region: Literal["us", "eu", "au"] | None = None
     base_url: str | None = None
     api_version: str = Field(default="2.14", min_length=1)
     timeout: float = Field(default=10.0, gt=0)
@@ -65,27 +63,16 @@ class RetrySettings(BaseSettings):
     backoff: float = Field(default=0.5, ge=0)
     max_wait: float = Field(default=60.0, ge=0)
 
-    def policy(self) -> RetryPolicy:
-        """These settings as a :class:`RetryPolicy`."""
-        return RetryPolicy(
-            max_attempts=self.attempts, backoff_initial=self.backoff, backoff_max=self.max_wait
-        )
-
 
 @dataclass(frozen=True)
 class Connection:
-    """A workspace to talk to: host, token and retry policy, ready to build resolvers.
+    """A workspace to talk to, ready to build resolvers; only :meth:`resolver` unwraps the token.
 
     Attributes:
-        base_url: The API host requests go to.
-        token: The access token; only :meth:`resolver` unwraps it.
-        api_version: The ``Intercom-Version`` header.
-        timeout: Seconds allowed per request.
         retry: How single-subject commands retry transient failures.
-        trace: Hooks for every resolver built here (``-v`` lines, the spinner); hooks given
-            to :meth:`resolver` (a bulk run's rate limiter) run first, then these.
-        name: The workspace's name in the workspaces file (``--workspace``), which its
-            resolvers carry; ``None`` for the one workspace of the connection options.
+        trace: Hooks for every resolver built here (``-v``, the spinner), called after those
+            given to :meth:`resolver` (a bulk run's rate limiter).
+        name: The workspace's name in the workspaces file, which its resolvers carry.
     """
 
     base_url: str
@@ -111,6 +98,8 @@ class Connection:
         Raises:
             CliError: The resolver refused the configuration (exit 2).
         """
+        if hooks is not None and self.trace is not None:
+            hooks = HookChain(hooks, self.trace)
         try:
             return IntercomResolver(
                 self.token.get_secret_value(),
@@ -121,12 +110,11 @@ class Connection:
                 export_messages=export_messages,
                 export_archived=export_archived,
                 custom_attributes=custom_attributes,
-                hooks=_hooks(hooks, self.trace),
+                hooks=self.trace if hooks is None else hooks,
                 processing=processing,
                 name=self.name or "intercom",  # the resolver's own default
             )
-        except ValueError as error:
-            # The resolver's messages name the problem, never the token.
+        except ValueError as error:  # its messages name the problem, never the token
             raise CliError(f"invalid configuration: {error}") from error
 
 
@@ -138,106 +126,106 @@ def load_connection(
     api_version: str | None = None,
     trace: RequestTrace | None = None,
 ) -> Connection:
-    """Combine the options with the environment into a :class:`Connection`.
-
-    Args:
-        token_file: A file holding the access token (wins over ``INTERCOM_ACCESS_TOKEN``).
-        region: ``us``, ``eu`` or ``au``, from ``--region``.
-        base_url: The API host, from ``--base-url``.
-        api_version: The ``Intercom-Version`` header, from ``--api-version``.
-        trace: The hooks every resolver of the command gets (see :class:`RequestTrace`).
-
-    Returns:
-        The connection.
+    """Combine the options (``--token-file``, ``--region``, ...) with the environment.
 
     Raises:
         CliError: No token, an unreadable or empty token file, both a region and a base URL,
-            a base URL that is not http(s), plain http to a host that is not loopback, or an
-            environment value that does not validate. Always exit 2.
+            a base URL that is not https (nor http to loopback), or an environment value that
+            does not validate. Always exit 2.
     """
     overrides: dict[str, Any] = {}
     if region is not None or base_url is not None:
         overrides = {"region": region, "base_url": base_url}
     if api_version is not None:
         overrides["api_version"] = api_version
-    settings = _validated(IntercomSettings, overrides)
-    retry = _validated(RetrySettings, {})
-    if token_file is not None:
-        token = _read_token_file(token_file)
-    elif settings.access_token is not None and settings.access_token.get_secret_value().strip():
-        # A trailing newline from `export INTERCOM_ACCESS_TOKEN=$(cat file)` is not part of it.
-        token = SecretStr(settings.access_token.get_secret_value().strip())
-    else:
-        raise CliError(
-            "no Intercom access token: set INTERCOM_ACCESS_TOKEN or pass --token-file FILE"
-        )
+    settings, retry = _environment(overrides)
+    token = _token(
+        token_file,
+        None if settings.access_token is None else settings.access_token.get_secret_value(),
+        "no Intercom access token: set INTERCOM_ACCESS_TOKEN or pass --token-file FILE",
+    )
     if settings.region is not None and settings.base_url is not None:
         raise CliError(
             "both a region and a base URL are set; give one of --region and --base-url "
             "(or of INTERCOM_REGION and INTERCOM_BASE_URL)"
         )
-    connection = Connection(
-        base_url=REGIONS[settings.region or "us"]
-        if settings.base_url is None
-        else settings.base_url.strip(),
-        token=token,
-        api_version=settings.api_version,
-        timeout=settings.timeout,
-        retry=retry.policy(),
-        trace=trace,
+    host = REGIONS[settings.region or "us"] if settings.base_url is None else settings.base_url
+    return _connection(host, token, (settings, retry), trace)
+
+
+def _environment(overrides: Mapping[str, Any]) -> tuple[IntercomSettings, RetryPolicy]:
+    """The ``INTERCOM_*`` settings (``overrides`` win) and the ``DSR_RETRY_*`` policy."""
+    settings = _validated(IntercomSettings, overrides)
+    retry = _validated(RetrySettings, {})
+    return settings, RetryPolicy(
+        max_attempts=retry.attempts, backoff_initial=retry.backoff, backoff_max=retry.max_wait
     )
-    # The resolver validates the base URL (https, or http to loopback): one rule, kept there.
-    return replace(connection, base_url=connection.resolver().base_url)
 
 
-def _hooks(given: RequestHooks | None, trace: RequestTrace | None) -> RequestHooks | None:
-    if given is None or trace is None:
-        return given if given is not None else trace
-    return HookChain(given, trace)
-
-
-_ENV_NAMES = {
-    IntercomSettings: "INTERCOM_",
-    RetrySettings: "DSR_RETRY_",
-}
+def _connection(
+    base_url: str,
+    token: SecretStr,
+    environment: tuple[IntercomSettings, RetryPolicy],
+    trace: RequestTrace | None,
+    name: str | None = None,
+) -> Connection:
+    """A :class:`Connection` whose host the resolver checked: https, or http to loopback."""
+    settings, retry = environment
+    connection = Connection(
+        base_url.strip(), token, settings.api_version, settings.timeout, retry, trace, name
+    )
+    try:
+        return replace(connection, base_url=connection.resolver().base_url)
+    except CliError as error:
+        if name is None:
+            raise
+        raise CliError(f"workspace {name!r}: {error.message}") from error
 
 
 def _validated(kind: type[_S], overrides: Mapping[str, Any]) -> _S:
+    """``kind`` read from the environment, or a CliError naming each setting at fault."""
+    prefix = kind.model_config.get("env_prefix", "")
     try:
         return kind(**overrides)
     except ValidationError as error:
-        raise CliError(_settings_problem(kind, error)) from error
+        problems = _problems(error, lambda at: prefix + (at or "setting").upper() + _option(at))
+        raise CliError(f"invalid configuration: {problems}") from error
 
 
-def _settings_problem(kind: type[BaseSettings], error: ValidationError) -> str:
-    """One line naming the settings at fault and why, never the values given."""
-    prefix = _ENV_NAMES[kind]
-    problems: list[str] = []
+def _option(name: str) -> str:
+    return f" / --{name.replace('_', '-')}" if name in _OPTIONS else ""
+
+
+def _problems(error: ValidationError, where: Callable[[str], str] = str) -> str:
+    """Each problem as ``where(location): reason``, ``; ``-joined; never a value given."""
+    found = []
     for detail in error.errors(include_input=False, include_url=False):
-        name = ".".join(str(part) for part in detail["loc"]) or "setting"
-        option = {"region": "--region", "base_url": "--base-url", "api_version": "--api-version"}
-        where = f"{prefix}{name.upper()}"
-        if kind is IntercomSettings and name in option:
-            where += f" / {option[name]}"
-        problems.append(f"{where}: {detail['msg']}")
-    return "invalid configuration: " + "; ".join(_unique(problems))
+        place = where(".".join(str(part) for part in detail["loc"]))
+        reason = str(detail["msg"]).removeprefix("Value error, ")
+        found.append(f"{place}: {reason}" if place else reason)
+    return "; ".join(dict.fromkeys(found))
 
 
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def _read_token_file(path: Path) -> SecretStr:
+def _read_text(path: Path, what: str) -> str:
+    """The ``what`` file's text, or a CliError naming the file and why (never its content)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the token file {path}: {reason}") from error
-    except UnicodeDecodeError as error:
-        raise CliError(f"the token file {path} is not UTF-8 text") from error
-    token = text.strip()
+        raise CliError(f"cannot read the {what} file {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"the {what} file {path} is not UTF-8 text") from None
+
+
+def _token(file: Path | None, value: str | None, unset: str) -> SecretStr:
+    """The one word in ``file`` if given, else ``value`` stripped; ``unset`` if neither."""
+    if file is None:
+        if not value or not value.strip():  # a trailing newline of $(cat file) is not part of it
+            raise CliError(unset)
+        return SecretStr(value.strip())
+    token = _read_text(file, "token").strip()
     if not token:
-        raise CliError(f"the token file {path} is empty")
+        raise CliError(f"the token file {file} is empty")
     if any(character.isspace() for character in token):
-        raise CliError(f"the token file {path} holds more than one word; put the token alone")
+        raise CliError(f"the token file {file} holds more than one word; put the token alone")
     return SecretStr(token)

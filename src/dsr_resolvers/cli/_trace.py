@@ -1,16 +1,15 @@
-"""What each request of a command did, seen from the ``RequestHooks`` side.
+"""What each request of a command did, seen through ``RequestHooks``.
 
-One :class:`RequestTrace` is attached to every resolver a command builds (and to the client
-``dsr intercom check`` probes with), for the two jobs that need to see each request:
+A :class:`RequestTrace` rides on every resolver a command builds, for the jobs that must see
+each request:
 
-| job           | behaviour                                                                  |
-|---------------|----------------------------------------------------------------------------|
-| ``-v``        | one stderr line per response: method, route *template*, status, ms, e.g.   |
-|               | ``GET /contacts/{id} 200 41 ms``; never an id, query, header or body (an   |
-|               | unknown path shows as ``(other route)``)                                   |
-| the spinner   | on a terminal only, while a call outlasts :data:`SPINNER_DELAY`            |
-| beside others | :class:`HookChain` calls the bulk ``RateLimiter`` first, then the trace,   |
-|               | so ``-v`` times the request, not its wait for a turn                       |
+| job            | behaviour                                                                 |
+|----------------|---------------------------------------------------------------------------|
+| ``-v``         | a stderr line per response, e.g. ``GET /contacts/{id} 200 41 ms``: the    |
+|                | route *template*, never an id, query, header or body                      |
+| the spinner    | on a terminal only, once a call outlasts :data:`SPINNER_DELAY`            |
+| beside a limit | :class:`HookChain` runs the bulk ``RateLimiter`` first: ``-v`` times the  |
+|                | request, not its wait for a turn                                          |
 """
 
 from __future__ import annotations
@@ -37,14 +36,11 @@ _ROUTES: Final = tuple(
     for route in vars(_routes).values()
     if isinstance(route, Route)
 )
-_STARTED: Final = "dsr_started"
+_STARTED: Final = "dsr_started"  # the request's start time, in its extensions
 
 
 def route_template(method: str, path: str) -> str:
-    """The route template a path ends with (behind any base-URL prefix), never the path.
-
-    Of several matches the most literal wins (``/contacts/search`` over ``/contacts/{id}``).
-    """
+    """The template a path ends with, the most literal first; ``(other route)`` for none."""
     segments = path.strip("/").split("/")
     matches = [
         (sum(not part.startswith("{") for part in parts), template)

@@ -2,33 +2,20 @@
 
 A company with a US workspace and an EU-hosted one (or one per brand) answers a request in
 each. The workspaces file (TOML, named by ``--workspaces FILE`` or ``DSR_WORKSPACES``) names
-them once; ``--workspace NAME`` (repeatable) or ``--all-workspaces`` picks the ones a command
-runs in::
+each once (``[workspaces.NAME]``: ``region`` or ``base_url``, and ``token_env`` or a
+``token_file`` relative to the file); ``--workspace NAME`` (repeatable) or ``--all-workspaces``
+picks where a command runs. The file says where a token comes from, never the token: it is
+shared, committed and reviewed, a token is not. ``dsr`` refuses, exit 2 before any request:
 
-    [workspaces.us]
-    region = "us"
-    token_env = "INTERCOM_TOKEN_US"
-
-    [workspaces.eu]
-    base_url = "https://api.eu.intercom.io"
-    token_file = "eu.token"          # relative to this file's directory
-
-The file says where a token comes from, never the token: it is shared, committed and shown in
-reviews, a token is not.
-
-| the file                                   | what ``dsr`` says (exit 2, before any request) |
-|--------------------------------------------|------------------------------------------------|
-| missing, unreadable, not TOML              | the path and the reason (TOML's line number)   |
-| no ``[workspaces.NAME]`` table             | name at least one workspace                    |
-| a key that holds a token (``token``,       | tokens do not go in this file; the value is    |
-| ``access_token``, ``api_key``, ...)        | never shown                                    |
-| ``token_env`` that is not a variable name  | the same (it may be a pasted token)            |
-| neither or both of ``region``/``base_url`` | the workspace at fault                         |
-| neither or both of ``token_env`` and       | the workspace at fault                         |
-| ``token_file``                             |                                                |
-| an unknown key, region or workspace name   | the key or name at fault                       |
-| ``--workspace NAME`` not in the file       | the names the file has                         |
-| the variable unset, the file unreadable    | the workspace, and the variable or file        |
+| the file                                         | what the one error line names           |
+|--------------------------------------------------|-----------------------------------------|
+| missing, unreadable, not TOML                    | the path and why (TOML's line number)   |
+| a token key (``token``, ``api_key``...) or a     | the workspace and key; tokens do not go |
+| ``token_env`` that is no variable name           | in this file; the value is never shown  |
+| no workspace, not one of ``region``/``base_url`` | the workspace, key or name at fault     |
+| and of the token's sources, an unknown key/name  |                                         |
+| ``--workspace NAME`` not in the file             | the names the file has                  |
+| the variable unset, the token file unreadable    | the workspace, and the variable or file |
 """
 
 from __future__ import annotations
@@ -38,32 +25,31 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from rich.console import Console
 
+from dsr_resolvers.bulk._runner import _WORKSPACE_NAME  # a bulk run's rule for the same names
 from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import (
     Connection,
-    IntercomSettings,
-    RetrySettings,
-    _read_token_file,
-    _validated,
+    _connection,
+    _environment,
+    _problems,
+    _read_text,
+    _token,
 )
 from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.intercom import REGIONS
 
 __all__ = [
     "WORKSPACES_ENV",
-    "WorkspaceEntry",
     "WorkspaceSource",
     "WorkspacesFile",
-    "combined_exit",
     "each_workspace",
     "load_workspaces",
     "per_workspace_path",
@@ -71,26 +57,17 @@ __all__ = [
     "workspace_connections",
 ]
 
-WORKSPACES_ENV: Final = "DSR_WORKSPACES"
-"""The environment variable naming the workspaces file when ``--workspaces`` is not given."""
+WORKSPACES_ENV: Final = "DSR_WORKSPACES"  # names the file when --workspaces does not
 
-NAME_PATTERN: Final = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}"
-_NAME = re.compile(NAME_PATTERN)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _TOKEN_KEYS = re.compile(
     r"(access_?)?token|api_?key|secret|bearer|password|credentials?|authorization", re.I
 )
+_RANK: Final[dict[int, int]] = {ExitCode.FAILED: 1, ExitCode.USAGE: 2}  # the worst one wins
 
 
 class WorkspaceEntry(BaseModel):
-    """One workspace of the file: its host and where its token comes from.
-
-    Attributes:
-        region: ``us``, ``eu`` or ``au``: the regional API host.
-        base_url: The API host itself (a proxy, a sandbox); instead of ``region``.
-        token_env: The environment variable holding the workspace's token.
-        token_file: A file holding the token alone (relative to the workspaces file).
-    """
+    """One workspace of the file: ``region`` or ``base_url``, ``token_env`` or ``token_file``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -109,11 +86,7 @@ class WorkspaceEntry(BaseModel):
 
 
 class WorkspacesFile(BaseModel):
-    """The workspaces file: workspace names to :class:`WorkspaceEntry`.
-
-    Attributes:
-        workspaces: At least one, by name (letters, digits, ``.``, ``_``, ``-``).
-    """
+    """The workspaces file: its workspaces, by name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -122,7 +95,7 @@ class WorkspacesFile(BaseModel):
     @model_validator(mode="after")
     def _names(self) -> WorkspacesFile:
         for name in self.workspaces:
-            if not _NAME.fullmatch(name):
+            if not _WORKSPACE_NAME.fullmatch(name):
                 raise ValueError(
                     f"workspace name {name!r}: use letters, digits, '.', '_' and '-' (up to "
                     "64, not starting with '.')"
@@ -131,13 +104,7 @@ class WorkspacesFile(BaseModel):
 
 
 class WorkspaceSource(BaseModel):
-    """A workspace chosen for a command, its token read: what a ``Connection`` is built of.
-
-    Attributes:
-        name: The workspace's name in the file.
-        base_url: Its API host.
-        token: Its access token (never shown).
-    """
+    """A workspace chosen for a command, with its token (never shown)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -159,12 +126,7 @@ def load_workspaces(path: Path | None) -> tuple[Path, WorkspacesFile]:
             raise CliError(f"no workspaces file: pass --workspaces FILE or set {WORKSPACES_ENV}")
         path = Path(named)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the workspaces file {path}: {reason}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"the workspaces file {path} is not UTF-8 text") from None
+        raw = tomllib.loads(_read_text(path, "workspaces"))
     except tomllib.TOMLDecodeError as error:
         # tomllib's messages name a position and a rule, never the text found there.
         raise CliError(f"the workspaces file {path} is not valid TOML: {error}") from None
@@ -172,7 +134,7 @@ def load_workspaces(path: Path | None) -> tuple[Path, WorkspacesFile]:
     try:
         return path, WorkspacesFile.model_validate(raw)
     except ValidationError as error:
-        raise CliError(_problem(path, error)) from None
+        raise CliError(f"the workspaces file {path} is not valid: {_problems(error)}") from None
 
 
 def select_workspaces(
@@ -188,7 +150,7 @@ def select_workspaces(
     Args:
         path: Where the file was read from (token files are relative to it).
         file: The checked file.
-        names: ``--workspace`` values.
+        names: The ``--workspace`` values.
         every: ``--all-workspaces``.
         environ: Where ``token_env`` variables are read (default: the environment).
 
@@ -205,27 +167,18 @@ def select_workspaces(
             f"no workspace {unknown[0]!r} in {path}; it has: " + ", ".join(file.workspaces)
         )
     env = os.environ if environ is None else environ
-    return [_source(path, name, file.workspaces[name], env) for name in chosen]
-
-
-def _source(
-    path: Path, name: str, entry: WorkspaceEntry, env: Mapping[str, str]
-) -> WorkspaceSource:
-    if entry.token_env is not None:
-        value = env.get(entry.token_env, "").strip()
-        if not value:
-            raise CliError(
-                f"workspace {name!r}: the environment variable {entry.token_env} that holds "
-                "its token is not set"
-            )
-        token = SecretStr(value)
-    else:
-        assert entry.token_file is not None  # checked by the model
-        file = entry.token_file.expanduser()
-        token = _read_token_file(file if file.is_absolute() else path.parent / file)
-    base_url = REGIONS[entry.region] if entry.region is not None else entry.base_url
-    assert base_url is not None  # checked by the model
-    return WorkspaceSource(name=name, base_url=base_url.strip(), token=token)
+    sources = []
+    for name in chosen:
+        entry = file.workspaces[name]
+        token = _token(
+            entry.token_file and path.parent / entry.token_file.expanduser(),  # absolute stays
+            env.get(str(entry.token_env)),
+            f"workspace {name!r}: the environment variable {entry.token_env} that holds its "
+            "token is not set",
+        )
+        host = REGIONS[entry.region] if entry.region is not None else str(entry.base_url)
+        sources.append(WorkspaceSource(name=name, base_url=host.strip(), token=token))
+    return sources
 
 
 def workspace_connections(
@@ -237,37 +190,16 @@ def workspace_connections(
         CliError: A base URL the resolver refuses (not https, nor http to loopback), or an
             environment setting that does not validate.
     """
-    settings = _validated(
-        IntercomSettings, {} if api_version is None else {"api_version": api_version}
-    )
-    retry = _validated(RetrySettings, {})
-    connections = []
-    for source in sources:
-        connection = Connection(
-            base_url=source.base_url,
-            token=source.token,
-            api_version=settings.api_version,
-            timeout=settings.timeout,
-            retry=retry.policy(),
-            trace=trace,
-            name=source.name,
-        )
-        try:
-            checked = connection.resolver().base_url  # the resolver's one rule for hosts
-        except CliError as error:
-            raise CliError(f"workspace {source.name!r}: {error.message}") from error
-        connections.append(replace(connection, base_url=checked))
-    return connections
+    environment = _environment({} if api_version is None else {"api_version": api_version})
+    return [_connection(s.base_url, s.token, environment, trace, s.name) for s in sources]
 
 
 def _refuse_inline_tokens(path: Path, raw: dict[str, Any]) -> None:
     """Refuse a file that holds a token itself, without ever showing it."""
     tables = raw.get("workspaces")
-    if not isinstance(tables, dict):
-        return  # the model says what is missing
-    for name, table in tables.items():
+    for name, table in tables.items() if isinstance(tables, dict) else ():
         if not isinstance(table, dict):
-            continue
+            continue  # the model says what is wrong
         for key in table:
             if key not in ("token_env", "token_file") and _TOKEN_KEYS.fullmatch(key):
                 raise CliError(
@@ -284,33 +216,11 @@ def _refuse_inline_tokens(path: Path, raw: dict[str, Any]) -> None:
             )
 
 
-def _problem(path: Path, error: ValidationError) -> str:
-    """One line naming what is wrong and where, never the values given."""
-    problems: list[str] = []
-    for detail in error.errors(include_input=False, include_url=False):
-        where = ".".join(str(part) for part in detail["loc"])
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    return f"the workspaces file {path} is not valid: " + "; ".join(dict.fromkeys(problems))
-
-
 def per_workspace_path(path: Path | None, workspace: str | None) -> Path | None:
     """``ada.json`` as ``ada.us.json`` for workspace ``us``: one file per workspace."""
     if path is None or workspace is None:
         return path
     return path.with_name(f"{path.stem}.{workspace}{path.suffix}")
-
-
-def combined_exit(statuses: Iterable[int]) -> int:
-    """The exit status of a command run in several workspaces: the worst of theirs.
-
-    A usage or credential problem (2) outranks a failed subject (1), which outranks success.
-    """
-    worst = ExitCode.OK
-    for status in statuses:
-        if status == ExitCode.USAGE or (status == ExitCode.FAILED and worst == ExitCode.OK):
-            worst = ExitCode(status)
-    return worst
 
 
 def each_workspace(
@@ -319,20 +229,17 @@ def each_workspace(
     *,
     as_json: bool = False,
 ) -> int:
-    """Run one command in each workspace, its output grouped by workspace, and combine exits.
+    """Run a command in each workspace, output grouped by workspace; the worst exit (2, 1, 0).
 
-    One workspace's failure (a refused token, a failed contact) is reported and the next
-    workspace is still asked; an interrupt stops them all.
+    One workspace's failure (a refused token, a failed contact) is reported and the next one
+    still asked; an interrupt stops them all.
 
     Args:
         io: The command's streams.
-        workspaces: (workspace name, the command's body for that workspace); a single entry
-            without a name is a command run the usual way, unchanged.
-        as_json: The body prints one JSON document: the whole prints one,
-            ``{"workspaces": {NAME: {"exit": N, "result": DOC} | {"exit": N, "error": TEXT}}}``.
-
-    Returns:
-        :func:`combined_exit` of the workspaces' statuses.
+        workspaces: (name, the command's body there); one entry without a name is a command
+            run the usual way.
+        as_json: The body prints one JSON document; the whole prints one, ``{"workspaces":
+            {NAME: {"exit": N, "result": DOC} | {"exit": N, "error": TEXT}}}``.
     """
     if len(workspaces) == 1 and workspaces[0][0] is None:
         return workspaces[0][1](io)
@@ -348,25 +255,25 @@ def each_workspace(
             scoped = io
         document: dict[str, object] = {}
         try:
-            status = body(scoped)
+            statuses[label] = body(scoped)
         except CliError as error:
             if error.exit_code not in (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE):
                 raise  # an interrupt: stop every workspace
             io.error(f"workspace {label}: {error.message}")
-            status = error.exit_code
+            statuses[label] = error.exit_code
             document["error"] = error.message
-        statuses[label] = status
         if as_json:
-            document["exit"] = int(status)
+            document["exit"] = int(statuses[label])
             if buffer.getvalue().strip():
                 document["result"] = json.loads(buffer.getvalue())
             documents[label] = document
     if as_json:
         io.write(json.dumps({"workspaces": documents}, indent=2) + "\n")
-    worst = combined_exit(statuses.values())
-    if worst != ExitCode.OK:
-        io.status(
-            "workspaces not done: "
-            + ", ".join(f"{n} (exit {s})" for n, s in statuses.items() if s != ExitCode.OK)
-        )
-    return worst
+    worst = max(statuses.values(), key=lambda status: _RANK.get(status, 0))
+    if _RANK.get(worst, 0) == 0:
+        return ExitCode.OK
+    io.status(
+        "workspaces not done: "
+        + ", ".join(f"{n} (exit {s})" for n, s in statuses.items() if s != ExitCode.OK)
+    )
+    return ExitCode(worst)
