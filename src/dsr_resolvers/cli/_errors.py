@@ -49,12 +49,8 @@ _received: list[int] = []  # signals seen by terminate_as_interrupt's handler, l
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """Make SIGTERM stop a command the way Ctrl-C does, and remember which one it was.
-
-    SIGTERM goes to whatever handles SIGINT at that moment: inside ``asyncio.run`` that
-    cancels the running task (a bulk run stops sending); elsewhere it raises
-    ``KeyboardInterrupt``. :func:`interrupt_exit_code` then answers 143 instead of 130.
-    """
+    """Make SIGTERM stop a command as Ctrl-C does (the running task is cancelled, a bulk run
+    stops sending), and remember it for :func:`interrupt_exit_code`."""
 
     def on_terminate(signum: int, frame: FrameType | None) -> None:
         _received.append(signum)
@@ -78,9 +74,7 @@ def interrupt_exit_code() -> ExitCode:
 
 
 class CliError(Exception):
-    """Stops a command with one line on stderr and an exit status.
-
-    Raised ``from`` the error that caused it: its type decides, never its text.
+    """Stops a command with one line on stderr and an exit status; raised ``from`` its cause.
 
     Args:
         message: What failed and what to do, on one line; never personal data or a token.
@@ -98,11 +92,8 @@ class CliError(Exception):
 
 
 class SubjectFailedError(Exception):
-    """One contact (or lookup) failed for good; the command goes on with the others.
-
-    Args:
-        reason: Why, without personal data: an HTTP status, an exception type, a hint.
-    """
+    """One contact (or lookup) failed for good, for a ``reason`` free of personal data (an
+    HTTP status, an exception type, a hint); the command goes on with the others."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

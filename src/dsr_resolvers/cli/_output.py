@@ -26,17 +26,9 @@ __all__ = ["Io", "check_destination", "new_table", "write_text_atomically"]
 
 
 def check_destination(path: Path | None, option: str, *, directory: bool = False) -> None:
-    """Refuse (exit 2) a destination whose folder is missing, or of the wrong kind.
-
-    Args:
-        path: Where the option (``--out``) says to write; ``None`` when not given.
-        option: The option, as the message names it.
-        directory: ``path`` is a folder to write into (created when missing), not a file.
-
-    Raises:
-        CliError: The folder to hold ``path`` is missing (nothing is created in a missing
-            folder), or ``path`` is the other kind.
-    """
+    """Refuse (exit 2) a destination of the wrong kind, or whose folder is missing: nothing
+    is created in a folder that is not there. ``directory``: ``path`` is a folder to write
+    into (created when missing), not a file; ``option`` is named in the message."""
     if path is None:
         return
     if path.exists() and path.is_dir() != directory:
@@ -85,10 +77,7 @@ class Io:
 
 
 def new_table(*columns: str) -> Table:
-    """A borderless table with these headers: cells fold, never hide behind an ellipsis.
-
-    A contact id is never broken (it can be copied from the table), nor a header mid-word.
-    """
+    """A borderless table: cells fold, never hide behind an ellipsis; ids are never broken."""
     from rich import box
     from rich.table import Table
 

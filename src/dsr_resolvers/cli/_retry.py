@@ -38,10 +38,7 @@ async def call_with_retries(
 ) -> _T:
     """Await ``work()`` (a fresh awaitable each try), retrying transient failures.
 
-    Args:
-        work: E.g. ``lambda: resolver.export_subject(ref)``.
-        policy: Tries and pauses.
-        base_url: The API host, named when it cannot be reached.
+    ``base_url`` is named when the host cannot be reached.
 
     Raises:
         CliError: Intercom refused the credentials (401, 403): exit 2, nothing else to try.

@@ -55,13 +55,13 @@ class IntercomSettings(BaseSettings):
 
 
 class RetrySettings(BaseSettings):
-    """The ``DSR_RETRY_*`` environment: how single-subject commands retry."""
+    """The ``DSR_RETRY_*`` environment: a ``RetryPolicy`` for single-subject commands."""
 
-    model_config = SettingsConfigDict(env_prefix="DSR_RETRY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    attempts: int = Field(default=4, ge=1, le=20)
-    backoff: float = Field(default=0.5, ge=0)
-    max_wait: float = Field(default=60.0, ge=0)
+    max_attempts: int = Field(default=4, ge=1, le=20, validation_alias="DSR_RETRY_ATTEMPTS")
+    backoff_initial: float = Field(default=0.5, ge=0, validation_alias="DSR_RETRY_BACKOFF")
+    backoff_max: float = Field(default=60.0, ge=0, validation_alias="DSR_RETRY_MAX_WAIT")
 
 
 @dataclass(frozen=True)
@@ -133,12 +133,11 @@ def load_connection(
             a base URL that is not https (nor http to loopback), or an environment value that
             does not validate. Always exit 2.
     """
-    overrides: dict[str, Any] = {}
-    if region is not None or base_url is not None:
-        overrides = {"region": region, "base_url": base_url}
-    if api_version is not None:
-        overrides["api_version"] = api_version
-    settings, retry = _environment(overrides)
+    overrides: dict[str, Any] = {} if api_version is None else {"api_version": api_version}
+    if region is not None or base_url is not None:  # either replaces both environment values
+        overrides |= {"region": region, "base_url": base_url}
+    settings = _validated(IntercomSettings, overrides)
+    _validated(RetrySettings, {})  # before the token, as ever: a bad setting is named first
     token = _token(
         token_file,
         None if settings.access_token is None else settings.access_token.get_secret_value(),
@@ -150,29 +149,21 @@ def load_connection(
             "(or of INTERCOM_REGION and INTERCOM_BASE_URL)"
         )
     host = REGIONS[settings.region or "us"] if settings.base_url is None else settings.base_url
-    return _connection(host, token, (settings, retry), trace)
-
-
-def _environment(overrides: Mapping[str, Any]) -> tuple[IntercomSettings, RetryPolicy]:
-    """The ``INTERCOM_*`` settings (``overrides`` win) and the ``DSR_RETRY_*`` policy."""
-    settings = _validated(IntercomSettings, overrides)
-    retry = _validated(RetrySettings, {})
-    return settings, RetryPolicy(
-        max_attempts=retry.attempts, backoff_initial=retry.backoff, backoff_max=retry.max_wait
-    )
+    return _connection(host, token, overrides, trace)
 
 
 def _connection(
     base_url: str,
     token: SecretStr,
-    environment: tuple[IntercomSettings, RetryPolicy],
+    overrides: Mapping[str, Any],
     trace: RequestTrace | None,
     name: str | None = None,
 ) -> Connection:
-    """A :class:`Connection` whose host the resolver checked: https, or http to loopback."""
-    settings, retry = environment
+    """A :class:`Connection` with the environment's settings, its host checked by the resolver."""
+    settings = _validated(IntercomSettings, overrides)
+    policy = RetryPolicy(**_validated(RetrySettings, {}).model_dump())
     connection = Connection(
-        base_url.strip(), token, settings.api_version, settings.timeout, retry, trace, name
+        base_url.strip(), token, settings.api_version, settings.timeout, policy, trace, name
     )
     try:
         return replace(connection, base_url=connection.resolver().base_url)

@@ -56,12 +56,8 @@ def route_template(method: str, path: str) -> str:
 
 
 class RequestTrace:
-    """Request hooks for one command: the ``-v`` lines and the spinner.
-
-    Args:
-        err: The stderr console; ``None`` prints nothing.
-        verbose: Print one line per response.
-    """
+    """Request hooks for one command: ``-v`` lines (when ``verbose``) and the spinner on
+    ``err``, the stderr console (``None``: nothing is printed)."""
 
     def __init__(self, err: Console | None = None, *, verbose: bool = False) -> None:
         self._err = err
@@ -97,12 +93,8 @@ class RequestTrace:
 
 
 class HookChain:
-    """Several request hooks as the one ``IntercomResolver(hooks=...)`` takes.
-
-    Args:
-        hooks: Called in order; one that raises in ``before_request`` (the limiter, when the
-            run stops) keeps the later ones from seeing that request.
-    """
+    """Several request hooks as one, called in order: one that raises in ``before_request``
+    (the limiter, when a run stops) keeps the later ones from seeing that request."""
 
     def __init__(self, *hooks: RequestHooks) -> None:
         self._hooks = hooks

@@ -1,19 +1,19 @@
 """The workspaces file: every Intercom workspace a company runs, and where each one's token is.
 
-A company with a US workspace and an EU-hosted one (or one per brand) answers a request in
-each. The workspaces file (TOML, named by ``--workspaces FILE`` or ``DSR_WORKSPACES``) names
-each once (``[workspaces.NAME]``: ``region`` or ``base_url``, and ``token_env`` or a
-``token_file`` relative to the file); ``--workspace NAME`` (repeatable) or ``--all-workspaces``
-picks where a command runs. The file says where a token comes from, never the token: it is
-shared, committed and reviewed, a token is not. ``dsr`` refuses, exit 2 before any request:
+A company with a US workspace and an EU-hosted one answers a request in each. The file (TOML,
+``--workspaces FILE`` or ``DSR_WORKSPACES``) names each once: ``[workspaces.NAME]`` with
+``region`` or ``base_url``, and ``token_env`` or a ``token_file`` relative to the file;
+``--workspace NAME`` (repeatable) or ``--all-workspaces`` picks where a command runs. The file
+says where a token is, never the token: it is shared and reviewed, a token is not. ``dsr``
+refuses, with exit 2 before any request:
 
-| the file                                         | what the one error line names           |
+| the file                                         | what the error line names               |
 |--------------------------------------------------|-----------------------------------------|
 | missing, unreadable, not TOML                    | the path and why (TOML's line number)   |
-| a token key (``token``, ``api_key``...) or a     | the workspace and key; tokens do not go |
-| ``token_env`` that is no variable name           | in this file; the value is never shown  |
-| no workspace, not one of ``region``/``base_url`` | the workspace, key or name at fault     |
-| and of the token's sources, an unknown key/name  |                                         |
+| a token key (``token``, ``api_key``...), or a    | the workspace and key, never the value: |
+| ``token_env`` that is no variable name           | tokens do not go in this file           |
+| no workspace; not one of ``region``/``base_url`` | the workspace, key or name at fault     |
+| or of the token's sources; an unknown key, name  |                                         |
 | ``--workspace NAME`` not in the file             | the names the file has                  |
 | the variable unset, the token file unreadable    | the workspace, and the variable or file |
 """
@@ -35,14 +35,7 @@ from rich.console import Console
 from dsr_resolvers.bulk._runner import _WORKSPACE_NAME  # a bulk run's rule for the same names
 from dsr_resolvers.cli._errors import CliError, ExitCode
 from dsr_resolvers.cli._output import Io
-from dsr_resolvers.cli._settings import (
-    Connection,
-    _connection,
-    _environment,
-    _problems,
-    _read_text,
-    _token,
-)
+from dsr_resolvers.cli._settings import Connection, _connection, _problems, _read_text, _token
 from dsr_resolvers.cli._trace import RequestTrace
 from dsr_resolvers.intercom import REGIONS
 
@@ -117,18 +110,16 @@ def load_workspaces(path: Path | None) -> tuple[Path, WorkspacesFile]:
     """Read and check the workspaces file (``path``, else ``DSR_WORKSPACES``).
 
     Raises:
-        CliError: No file named, or a file that cannot be read or is not a valid workspaces
-            file (see the module's table). The message never holds a value of the file.
+        CliError: No file named, or one that is not a readable, valid workspaces file (see
+            the module's table). The message never holds a value of the file.
     """
     if path is None:
-        named = os.environ.get(WORKSPACES_ENV, "").strip()
-        if not named:
+        if not os.environ.get(WORKSPACES_ENV, "").strip():
             raise CliError(f"no workspaces file: pass --workspaces FILE or set {WORKSPACES_ENV}")
-        path = Path(named)
+        path = Path(os.environ[WORKSPACES_ENV].strip())
     try:
         raw = tomllib.loads(_read_text(path, "workspaces"))
-    except tomllib.TOMLDecodeError as error:
-        # tomllib's messages name a position and a rule, never the text found there.
+    except tomllib.TOMLDecodeError as error:  # it names a position and a rule, never the text
         raise CliError(f"the workspaces file {path} is not valid TOML: {error}") from None
     _refuse_inline_tokens(path, raw)
     try:
@@ -145,13 +136,12 @@ def select_workspaces(
     every: bool,
     environ: Mapping[str, str] | None = None,
 ) -> list[WorkspaceSource]:
-    """The workspaces a command runs in, in the order named (the file's order for all).
+    """The workspaces a command runs in, their tokens read, in the order named (or the file's).
 
     Args:
         path: Where the file was read from (token files are relative to it).
         file: The checked file.
-        names: The ``--workspace`` values.
-        every: ``--all-workspaces``.
+        names: ``--workspace`` values, or ``every`` for ``--all-workspaces``.
         environ: Where ``token_env`` variables are read (default: the environment).
 
     Raises:
@@ -184,18 +174,17 @@ def select_workspaces(
 def workspace_connections(
     sources: Sequence[WorkspaceSource], *, api_version: str | None, trace: RequestTrace | None
 ) -> list[Connection]:
-    """A named :class:`Connection` per workspace, with the environment's other settings.
+    """A named ``Connection`` per workspace, with the environment's other settings.
 
     Raises:
         CliError: A base URL the resolver refuses (not https, nor http to loopback), or an
             environment setting that does not validate.
     """
-    environment = _environment({} if api_version is None else {"api_version": api_version})
-    return [_connection(s.base_url, s.token, environment, trace, s.name) for s in sources]
+    overrides = {} if api_version is None else {"api_version": api_version}
+    return [_connection(s.base_url, s.token, overrides, trace, s.name) for s in sources]
 
 
 def _refuse_inline_tokens(path: Path, raw: dict[str, Any]) -> None:
-    """Refuse a file that holds a token itself, without ever showing it."""
     tables = raw.get("workspaces")
     for name, table in tables.items() if isinstance(tables, dict) else ():
         if not isinstance(table, dict):
@@ -229,48 +218,41 @@ def each_workspace(
     *,
     as_json: bool = False,
 ) -> int:
-    """Run a command in each workspace, output grouped by workspace; the worst exit (2, 1, 0).
+    """Run a command's body in each workspace, output grouped; the worst exit (2, 1, 0).
 
     One workspace's failure (a refused token, a failed contact) is reported and the next one
-    still asked; an interrupt stops them all.
-
-    Args:
-        io: The command's streams.
-        workspaces: (name, the command's body there); one entry without a name is a command
-            run the usual way.
-        as_json: The body prints one JSON document; the whole prints one, ``{"workspaces":
-            {NAME: {"exit": N, "result": DOC} | {"exit": N, "error": TEXT}}}``.
+    still asked; an interrupt stops them all. One entry without a name runs the usual way.
+    ``as_json``: each body prints one JSON document, the whole prints ``{"workspaces": {NAME:
+    {"exit": N, "result": DOC} | {"exit": N, "error": TEXT}}}``.
     """
     if len(workspaces) == 1 and workspaces[0][0] is None:
         return workspaces[0][1](io)
     statuses: dict[str, int] = {}
     documents: dict[str, dict[str, object]] = {}
     for name, body in workspaces:
-        label = str(name)
-        buffer = _io.StringIO()
-        if as_json:
-            scoped = Io(out=Console(file=buffer, highlight=False), err=io.err, interactive=False)
-        else:
+        label, buffer = str(name), _io.StringIO()
+        document = documents[label] = {}
+        if not as_json:
             io.out.rule(f"workspace {label}", align="left")
-            scoped = io
-        document: dict[str, object] = {}
         try:
-            statuses[label] = body(scoped)
+            statuses[label] = body(
+                Io(Console(file=buffer, highlight=False), io.err, interactive=False)
+                if as_json
+                else io
+            )
         except CliError as error:
-            if error.exit_code not in (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE):
+            if error.exit_code not in (ExitCode.OK, *_RANK):
                 raise  # an interrupt: stop every workspace
             io.error(f"workspace {label}: {error.message}")
             statuses[label] = error.exit_code
             document["error"] = error.message
-        if as_json:
-            document["exit"] = int(statuses[label])
-            if buffer.getvalue().strip():
-                document["result"] = json.loads(buffer.getvalue())
-            documents[label] = document
+        document["exit"] = int(statuses[label])
+        if buffer.getvalue().strip():
+            document["result"] = json.loads(buffer.getvalue())
     if as_json:
         io.write(json.dumps({"workspaces": documents}, indent=2) + "\n")
-    worst = max(statuses.values(), key=lambda status: _RANK.get(status, 0))
-    if _RANK.get(worst, 0) == 0:
+    worst = max(statuses.values(), key=lambda status: _RANK.get(status, 0), default=0)
+    if worst not in _RANK:
         return ExitCode.OK
     io.status(
         "workspaces not done: "
