@@ -114,9 +114,10 @@ def load_workspaces(path: Path | None) -> tuple[Path, WorkspacesFile]:
             the module's table). The message never holds a value of the file.
     """
     if path is None:
-        if not os.environ.get(WORKSPACES_ENV, "").strip():
+        named = os.environ.get(WORKSPACES_ENV, "").strip()
+        if not named:
             raise CliError(f"no workspaces file: pass --workspaces FILE or set {WORKSPACES_ENV}")
-        path = Path(os.environ[WORKSPACES_ENV].strip())
+        path = Path(named)
     try:
         raw = tomllib.loads(_read_text(path, "workspaces"))
     except tomllib.TOMLDecodeError as error:  # it names a position and a rule, never the text
