@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import stat
 import subprocess
@@ -347,23 +346,27 @@ CHILD = textwrap.dedent(
 )
 
 
+def signal_when(
+    fake: FakeIntercom, process: subprocess.Popen[Any], signum: int, reached: Callable[[], bool]
+) -> None:
+    """Send ``signum`` to the running ``process`` once ``reached`` holds.
+
+    The fake re-checks ``reached`` as it receives and answers each request; the process's death
+    closes its connections, so one that ends early ends the wait too, and fails here.
+    """
+    assert fake.wait_for(lambda: reached() or process.poll() is not None), "never got there"
+    assert process.poll() is None, process.communicate(timeout=60)[1]
+    process.send_signal(signum)
+
+
 def kill_when(
     fake: FakeIntercom, child: subprocess.Popen[bytes], reached: Callable[[], bool]
 ) -> None:
-    """SIGKILL ``child`` once ``reached`` holds, then let the requests it had in flight land.
-
-    The fake re-checks ``reached`` as it answers each request; the child's death closes its
-    connections, so a child that dies early ends the wait too (and fails the test). Once the
-    fake holds no connection, every request the child sent was answered or died with it.
-    """
-    in_time = fake.wait_for(lambda: reached() or child.poll() is not None)
-    alive = child.poll() is None
-    if alive:
-        os.kill(child.pid, signal.SIGKILL)
+    """SIGKILL ``child`` once ``reached`` holds, then let the requests it had in flight land:
+    once the fake holds no connection, every request the child sent was answered or died."""
+    signal_when(fake, child, signal.SIGKILL, reached)
     _, stderr = child.communicate(timeout=60)
-    assert in_time, "the child never got there"
-    assert alive, stderr.decode(errors="replace")[-2000:]
-    assert child.returncode == -signal.SIGKILL
+    assert child.returncode == -signal.SIGKILL, stderr.decode(errors="replace")[-2000:]
     assert fake.wait_for(lambda: fake.open_connections == 0)
 
 
