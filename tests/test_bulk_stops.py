@@ -118,15 +118,65 @@ async def test_a_refused_token_stops_the_run_and_a_corrected_one_resumes(
     assert all(s.result == "erased" for s in report.subjects)
 
 
+class StopWatchingLimiter(RateLimiter):
+    """A limiter that tells the test when the run has stopped it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        super().stop()
+        self.stopped.set()
+
+
+class RevokedMidDelete(httpx.BaseTransport):
+    """Revokes the token at ``other``'s DELETE, while another subject's DELETE is in flight.
+
+    The first other DELETE is held until ``other``'s is refused and the run has stopped the
+    limiter, then answered; ``other``'s DELETE is held until that one has arrived. Every request
+    that arrives after the revocation is refused (401).
+    """
+
+    def __init__(self, inner: FakeIntercom, other: str, stopped: threading.Event) -> None:
+        self.inner = inner
+        self.other = other
+        self.stopped = stopped
+        self.in_flight = threading.Event()
+        self.lock = threading.Lock()
+        self.revoked = False
+        self.refused = 0
+        self.waits_ran_out = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        target = request.url.path.rsplit("/", 1)[-1]
+        with self.lock:
+            revoked = self.revoked
+            held = request.method == "DELETE" and target != self.other
+            held = held and not revoked and not self.in_flight.is_set()
+        if request.method == "DELETE" and target == self.other:
+            self.waits_ran_out += not self.in_flight.wait(60)  # a guard, not a measure
+            with self.lock:
+                self.revoked = revoked = True
+        if held:
+            self.in_flight.set()
+            self.waits_ran_out += not self.stopped.wait(60)  # a guard, not a measure
+        if revoked:
+            with self.lock:
+                self.refused += 1
+            request.headers["Authorization"] = "Bearer revoked"
+        return self.inner.handle_request(request)
+
+
 async def test_subjects_in_flight_stop_before_their_next_request(tmp_path: Path) -> None:
-    fake = FakeIntercom(TOKEN, latency=0.01)
+    fake = FakeIntercom(TOKEN)
     shared = [fake.add_contact(email="many@example.com", role="lead") for _ in range(6)]
     other = fake.add_contact(email="other@example.com")
-    # Concurrency 2: the address with six contacts is in flight when the other subject's
-    # DELETE is refused; it must not send its remaining DELETEs.
-    revoking = Revoking(fake, 2)
+    # The address with six contacts has a DELETE in flight when the other subject's DELETE is
+    # refused; once that one is answered it must send nothing more.
+    limiter = StopWatchingLimiter()
+    revoking = RevokedMidDelete(fake, other, limiter.stopped)
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        limiter = RateLimiter()
         summary = await run_bulk(
             IntercomResolver(TOKEN, transport=revoking, hooks=limiter),
             "erase",
@@ -136,13 +186,15 @@ async def test_subjects_in_flight_stop_before_their_next_request(tmp_path: Path)
             concurrency=2,
         )
         (many, _) = journal.report().subjects
+    assert revoking.waits_ran_out == 0
     assert summary.stopped == "refused"
-    assert revoking.refused <= 2
-    assert fake.count(DELETE) <= 2 + 2
+    assert revoking.refused == 1  # the other subject's DELETE, and nothing after it
+    # The refusal reaches the fake first; the DELETE held in flight is answered after it.
+    assert [r.status for r in fake.requests if r.route == DELETE] == [401, 200]
     assert many.state is SubjectState.PENDING
     # Every contact of the address is named, whether deleted or still to do.
     assert {c.contact_id for c in many.contacts} == set(shared)
-    assert len(fake.contact_ids()) >= 4
+    assert len(fake.contact_ids()) == 6
 
 
 class FailingJournal(Journal):
