@@ -281,14 +281,34 @@ async def test_absurd_retry_after_without_a_limiter_is_clamped_not_failed(tmp_pa
     assert summary.rate_limited == 2
 
 
+class Held(httpx.BaseTransport):
+    """Forwards to the fake, each DELETE once ``together`` of them have arrived and ``release``
+    is set: requests stay on the wire exactly as long as a test needs."""
+
+    def __init__(self, inner: FakeIntercom, together: int = 1) -> None:
+        self.inner = inner
+        self.arrived = threading.Barrier(together, timeout=60)  # a guard, not a measure
+        self.release = threading.Event()
+        self.release.set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            self.arrived.wait()
+            self.release.wait(60)  # a guard, not a measure
+        return self.inner.handle_request(request)
+
+
 async def interrupted_when(
-    fake: FakeIntercom, ids: list[str], journal: Journal, ready: Callable[[RateLimiter], bool]
+    transport: httpx.BaseTransport,
+    ids: list[str],
+    journal: Journal,
+    ready: Callable[[RateLimiter], bool],
 ) -> None:
     """Start a paced erasure of ``ids``, cancel it once ``ready(limiter)``, await the cancel."""
     limiter = RateLimiter()
     task = asyncio.create_task(
         run_bulk(
-            IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+            IntercomResolver(TOKEN, transport=transport, hooks=limiter),
             "erase",
             parse_subjects(ids),
             journal,
@@ -305,12 +325,14 @@ async def interrupted_when(
 async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted(
     tmp_path: Path,
 ) -> None:
-    # 0.3 s of latency: all five DELETEs leave (6 ms apart) before the first 429 is back.
-    fake, ids = seeded(5, latency=0.3)
+    fake, ids = seeded(5)
     fake.fail_next(429, times=5, route=DELETE, headers={"Retry-After": "10"})
+    together = Held(fake, together=5)  # all five DELETEs leave before the first 429 is back
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
         # Every subject's DELETE was answered 429: all five now wait out the 10-s pause.
-        await interrupted_when(fake, ids, journal, lambda _: sum(journal.failures().values()) == 5)
+        await interrupted_when(
+            together, ids, journal, lambda _: sum(journal.failures().values()) == 5
+        )
         assert journal.counts() == {SubjectState.PENDING: 5}
         assert FailureInfo(type="Interrupted") not in journal.failures()
     assert fake.count(DELETE) == 5
@@ -319,9 +341,14 @@ async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted
 async def test_a_subject_with_a_request_on_the_wire_is_in_doubt_when_interrupted(
     tmp_path: Path,
 ) -> None:
-    fake, ids = seeded(1, latency=5.0)
+    fake, ids = seeded(1)
+    held = Held(fake)
+    held.release.clear()  # the DELETE stays on the wire until the run is cancelled
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        await interrupted_when(fake, ids, journal, lambda limiter: limiter.stats.requests == 1)
+        try:
+            await interrupted_when(held, ids, journal, lambda limiter: limiter.stats.requests == 2)
+        finally:
+            held.release.set()
         assert journal.failures() == {FailureInfo(type="Interrupted"): 1}
 
 
