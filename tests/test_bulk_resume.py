@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import stat
 import subprocess
@@ -17,7 +16,6 @@ import sys
 import tempfile
 import textwrap
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -348,6 +346,30 @@ CHILD = textwrap.dedent(
 )
 
 
+def signal_when(
+    fake: FakeIntercom, process: subprocess.Popen[Any], signum: int, reached: Callable[[], bool]
+) -> None:
+    """Send ``signum`` to the running ``process`` once ``reached`` holds.
+
+    The fake re-checks ``reached`` as it receives and answers each request; the process's death
+    closes its connections, so one that ends early ends the wait too, and fails here.
+    """
+    assert fake.wait_for(lambda: reached() or process.poll() is not None), "never got there"
+    assert process.poll() is None, process.communicate(timeout=60)[1]
+    process.send_signal(signum)
+
+
+def kill_when(
+    fake: FakeIntercom, child: subprocess.Popen[bytes], reached: Callable[[], bool]
+) -> None:
+    """SIGKILL ``child`` once ``reached`` holds, then let the requests it had in flight land:
+    once the fake holds no connection, every request the child sent was answered or died."""
+    signal_when(fake, child, signal.SIGKILL, reached)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL, stderr.decode(errors="replace")[-2000:]
+    assert fake.wait_for(lambda: fake.open_connections == 0)
+
+
 def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     """200 addresses; the child is SIGKILLed after 100 DELETEs; a second run finishes."""
     fake = FakeIntercom(TOKEN, latency=0.01)
@@ -364,15 +386,9 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 30
-        while fake.count(DELETE) < 100 and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        os.kill(child.pid, signal.SIGKILL)
-        _, stderr = child.communicate(timeout=10)
-        assert child.returncode == -signal.SIGKILL, stderr.decode(errors="replace")[-2000:]
+        kill_when(fake, child, lambda: fake.count(DELETE) >= 100)
         at_kill = fake.count(DELETE)
         assert 100 <= at_kill < 200
-        time.sleep(0.1)  # requests the child had in flight reach the server or die
 
         limiter = RateLimiter()
         with Journal(journal_path, key=KEY) as journal:
@@ -447,14 +463,8 @@ def test_sigkill_between_any_two_steps_under_redact_messages_then_resume(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while fake.count(route) < at and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=10)
-        assert child.returncode == -signal.SIGKILL
+        kill_when(fake, child, lambda: fake.count(route) >= at)
         assert fake.count(route) >= at
-        time.sleep(0.1)
         assert len(fake.contact_ids()) > 1  # killed mid-run: work was left
 
         with Journal(journal_path, key=KEY) as journal:

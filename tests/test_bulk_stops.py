@@ -118,15 +118,65 @@ async def test_a_refused_token_stops_the_run_and_a_corrected_one_resumes(
     assert all(s.result == "erased" for s in report.subjects)
 
 
+class StopWatchingLimiter(RateLimiter):
+    """A limiter that tells the test when the run has stopped it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        super().stop()
+        self.stopped.set()
+
+
+class RevokedMidDelete(httpx.BaseTransport):
+    """Revokes the token at ``other``'s DELETE, while another subject's DELETE is in flight.
+
+    The first other DELETE is held until ``other``'s is refused and the run has stopped the
+    limiter, then answered; ``other``'s DELETE is held until that one has arrived. Every request
+    that arrives after the revocation is refused (401).
+    """
+
+    def __init__(self, inner: FakeIntercom, other: str, stopped: threading.Event) -> None:
+        self.inner = inner
+        self.other = other
+        self.stopped = stopped
+        self.in_flight = threading.Event()
+        self.lock = threading.Lock()
+        self.revoked = False
+        self.refused = 0
+        self.waits_ran_out = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        target = request.url.path.rsplit("/", 1)[-1]
+        with self.lock:
+            revoked = self.revoked
+            held = request.method == "DELETE" and target != self.other
+            held = held and not revoked and not self.in_flight.is_set()
+        if request.method == "DELETE" and target == self.other:
+            self.waits_ran_out += not self.in_flight.wait(60)  # a guard, not a measure
+            with self.lock:
+                self.revoked = revoked = True
+        if held:
+            self.in_flight.set()
+            self.waits_ran_out += not self.stopped.wait(60)  # a guard, not a measure
+        if revoked:
+            with self.lock:
+                self.refused += 1
+            request.headers["Authorization"] = "Bearer revoked"
+        return self.inner.handle_request(request)
+
+
 async def test_subjects_in_flight_stop_before_their_next_request(tmp_path: Path) -> None:
-    fake = FakeIntercom(TOKEN, latency=0.01)
+    fake = FakeIntercom(TOKEN)
     shared = [fake.add_contact(email="many@example.com", role="lead") for _ in range(6)]
     other = fake.add_contact(email="other@example.com")
-    # Concurrency 2: the address with six contacts is in flight when the other subject's
-    # DELETE is refused; it must not send its remaining DELETEs.
-    revoking = Revoking(fake, 2)
+    # The address with six contacts has a DELETE in flight when the other subject's DELETE is
+    # refused; once that one is answered it must send nothing more.
+    limiter = StopWatchingLimiter()
+    revoking = RevokedMidDelete(fake, other, limiter.stopped)
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        limiter = RateLimiter()
         summary = await run_bulk(
             IntercomResolver(TOKEN, transport=revoking, hooks=limiter),
             "erase",
@@ -136,13 +186,15 @@ async def test_subjects_in_flight_stop_before_their_next_request(tmp_path: Path)
             concurrency=2,
         )
         (many, _) = journal.report().subjects
+    assert revoking.waits_ran_out == 0
     assert summary.stopped == "refused"
-    assert revoking.refused <= 2
-    assert fake.count(DELETE) <= 2 + 2
+    assert revoking.refused == 1  # the other subject's DELETE, and nothing after it
+    # The refusal reaches the fake first; the DELETE held in flight is answered after it.
+    assert [r.status for r in fake.requests if r.route == DELETE] == [401, 200]
     assert many.state is SubjectState.PENDING
     # Every contact of the address is named, whether deleted or still to do.
     assert {c.contact_id for c in many.contacts} == set(shared)
-    assert len(fake.contact_ids()) >= 4
+    assert len(fake.contact_ids()) == 6
 
 
 class FailingJournal(Journal):
@@ -229,14 +281,36 @@ async def test_absurd_retry_after_without_a_limiter_is_clamped_not_failed(tmp_pa
     assert summary.rate_limited == 2
 
 
+class Held(httpx.BaseTransport):
+    """Forwards to the fake, each DELETE once ``together`` of them have arrived and ``release``
+    is set: requests stay on the wire exactly as long as a test needs."""
+
+    def __init__(self, inner: FakeIntercom, together: int = 1) -> None:
+        self.inner = inner
+        self.arrived = threading.Barrier(together, timeout=60)  # a guard, not a measure
+        self.release = threading.Event()
+        self.release.set()
+        self.on_the_wire = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            self.on_the_wire.set()
+            self.arrived.wait()
+            self.release.wait(60)  # a guard, not a measure
+        return self.inner.handle_request(request)
+
+
 async def interrupted_when(
-    fake: FakeIntercom, ids: list[str], journal: Journal, ready: Callable[[RateLimiter], bool]
+    transport: httpx.BaseTransport,
+    ids: list[str],
+    journal: Journal,
+    ready: Callable[[RateLimiter], bool],
 ) -> None:
     """Start a paced erasure of ``ids``, cancel it once ``ready(limiter)``, await the cancel."""
     limiter = RateLimiter()
     task = asyncio.create_task(
         run_bulk(
-            IntercomResolver(TOKEN, transport=fake, hooks=limiter),
+            IntercomResolver(TOKEN, transport=transport, hooks=limiter),
             "erase",
             parse_subjects(ids),
             journal,
@@ -253,12 +327,14 @@ async def interrupted_when(
 async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted(
     tmp_path: Path,
 ) -> None:
-    # 0.3 s of latency: all five DELETEs leave (6 ms apart) before the first 429 is back.
-    fake, ids = seeded(5, latency=0.3)
+    fake, ids = seeded(5)
     fake.fail_next(429, times=5, route=DELETE, headers={"Retry-After": "10"})
+    together = Held(fake, together=5)  # all five DELETEs leave before the first 429 is back
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
         # Every subject's DELETE was answered 429: all five now wait out the 10-s pause.
-        await interrupted_when(fake, ids, journal, lambda _: sum(journal.failures().values()) == 5)
+        await interrupted_when(
+            together, ids, journal, lambda _: sum(journal.failures().values()) == 5
+        )
         assert journal.counts() == {SubjectState.PENDING: 5}
         assert FailureInfo(type="Interrupted") not in journal.failures()
     assert fake.count(DELETE) == 5
@@ -267,9 +343,14 @@ async def test_subjects_waiting_in_a_429_pause_are_not_in_doubt_when_interrupted
 async def test_a_subject_with_a_request_on_the_wire_is_in_doubt_when_interrupted(
     tmp_path: Path,
 ) -> None:
-    fake, ids = seeded(1, latency=5.0)
+    fake, ids = seeded(1)
+    held = Held(fake)
+    held.release.clear()  # the DELETE stays on the wire until the run is cancelled
     with Journal(tmp_path / "run.journal", key=KEY) as journal:
-        await interrupted_when(fake, ids, journal, lambda limiter: limiter.stats.requests == 1)
+        try:
+            await interrupted_when(held, ids, journal, lambda _: held.on_the_wire.is_set())
+        finally:
+            held.release.set()
         assert journal.failures() == {FailureInfo(type="Interrupted"): 1}
 
 

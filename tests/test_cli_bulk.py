@@ -13,7 +13,6 @@ import re
 import signal
 import stat
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from dsr_resolvers.bulk import BulkSummary, Journal, read_subjects, run_bulk
 from dsr_resolvers.intercom import IntercomResolver
 from dsr_resolvers.report import ErasureReceipt
 from dsr_resolvers.testing import FakeIntercom
+from tests.test_bulk_resume import signal_when
 from tests.test_cli import TOKEN, World, dsr, error_lines, one_error, served_world
 from tests.test_cli_entry import _child_env, _dsr_process
 
@@ -496,14 +496,13 @@ def test_an_interrupted_bulk_run_exits_130_or_143_reports_and_resumes(
     with fake.serve() as url:
         batch = Batch(World(fake, None, url), ids, source, tmp_path / "j.sqlite", tmp_path / "r")  # type: ignore[arg-type]
         process = _served_batch_process(batch, "--concurrency", "4")
-        deadline = time.monotonic() + 30
-        while fake.count("DELETE /contacts/{id}") < 20 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signum)
+        signal_when(fake, process, signum, lambda: fake.count("DELETE /contacts/{id}") >= 20)
         _, stderr = process.communicate(timeout=30)
         assert process.returncode == status, stderr
         after = fake.count()
-        time.sleep(0.3)
+        # Once its connections are closed, whatever it sent has landed or died: a request it
+        # left unanswered would be counted now.
+        assert fake.wait_for(lambda: fake.open_connections == 0)
         assert fake.count() == after  # nothing new is sent once it has stopped
         last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
         assert "in doubt" in last
@@ -540,10 +539,7 @@ def test_an_interrupted_bulk_export_speaks_of_exports(tmp_path: Path) -> None:
                          str(journal), "--out", str(tmp_path / "out"), "--base-url", url),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), text=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while fake.count() < 20 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
+        signal_when(fake, process, signal.SIGINT, lambda: fake.count() >= 20)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     last = [line for line in stderr.splitlines() if line.startswith("error:")][-1]
@@ -578,11 +574,9 @@ def test_every_finished_subject_gets_its_receipt_whichever_run_finished_it(
     with fake.serve() as url:
         batch = Batch(World(fake, None, url), ids, source, tmp_path / "j.sqlite", tmp_path / "r")  # type: ignore[arg-type]
         process = _served_batch_process(batch, "--concurrency", "4", "--receipts", str(receipts))
-        deadline = time.monotonic() + 30
-        while fake.count("DELETE /contacts/{id}") < 20 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signum)
+        signal_when(fake, process, signum, lambda: fake.count("DELETE /contacts/{id}") >= 20)
         _, stderr = process.communicate(timeout=30)
+        assert fake.wait_for(lambda: fake.open_connections == 0)  # its last requests landed
         status = _status(batch.journal)
         done = json.loads(status.stdout)["states"]["done"]
         assert 0 < done < len(ids)
@@ -618,11 +612,8 @@ def test_a_single_subject_command_exits_143_on_sigterm(tmp_path: Path) -> None:
             env=_child_env(),
             text=True,
         )
-        deadline = time.monotonic() + 20
-        while fake.count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.2)
-        process.send_signal(signal.SIGTERM)
+        # Stopped while the fake holds its request (2 s of latency): mid-command.
+        signal_when(fake, process, signal.SIGTERM, lambda: fake.in_flight > 0)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 143, stderr
     assert "interrupted" in stderr

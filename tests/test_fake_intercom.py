@@ -1280,3 +1280,68 @@ def test_an_impossible_injected_fault_is_refused(kwargs: dict[str, Any]) -> None
 
     with pytest.raises(ValueError, match=r"\w"):
         InjectedFault(**kwargs)
+
+
+def test_wait_for_wakes_as_requests_arrive_and_are_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    go, answer, returned = threading.Event(), threading.Event(), threading.Event()
+    monkeypatch.setattr(time, "sleep", lambda _: answer.wait(60))  # latency ends on our word
+    fake = FakeIntercom(latency=1.0)
+    cid = fake.add_contact()
+    assert not fake.wait_for(1, timeout=0)  # nothing sent yet: the bound passes, False
+    seen: list[tuple[int, int]] = []
+
+    def answered() -> bool:  # checked under the fake's lock, first at once, then at each change
+        seen.append((fake.in_flight, fake.count()))
+        go.set()
+        if seen[-1] == (1, 0):  # arrived, not answered: let it be answered
+            answer.set()
+        return fake.count() >= 1
+
+    def send() -> None:
+        go.wait(60)
+        with httpx.Client(transport=fake, base_url=BASE, headers=AUTH) as http:
+            http.get(f"/contacts/{cid}")
+            # A bound, not a measure: were the answer to wake no one, the waiter would sleep
+            # on and this second request would be what wakes it.
+            returned.wait(30)
+            http.get(f"/contacts/{cid}")
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert fake.wait_for(answered, timeout=60)
+    returned.set()
+    sender.join(timeout=60)  # a guard, not a measure
+    assert seen == [(0, 0), (1, 0), (0, 1)]  # woken as it arrived, then as it was answered
+    assert fake.wait_for(2, route="GET /contacts/{id}", timeout=0)  # already true
+    assert not fake.wait_for(1, route="DELETE /contacts/{id}", timeout=0)
+
+
+def test_wait_for_refuses_a_route_with_a_function_and_a_negative_timeout() -> None:
+    fake = FakeIntercom()
+    with pytest.raises(ValueError, match="route"):
+        fake.wait_for(lambda: True, route="GET /contacts")
+    with pytest.raises(ValueError, match="timeout"):
+        fake.wait_for(0, timeout=-1)
+
+
+async def test_a_request_is_in_flight_from_arrival_to_answer_in_transport_mode() -> None:
+    fake = FakeIntercom(latency=3600.0)  # the request stays in flight until it is cancelled
+    async with httpx.AsyncClient(transport=fake, base_url=BASE, headers=AUTH) as http:
+        asking = asyncio.create_task(http.get("/contacts"))
+        for _ in range(1000):  # a few turns of the loop bring the request to the fake
+            if fake.in_flight:
+                break
+            await asyncio.sleep(0)
+        assert fake.in_flight == 1
+        assert fake.count() == 0  # received, not yet answered, so not yet recorded
+        asking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+    assert fake.in_flight == 0
+    assert fake.open_connections == 0  # never served: no connections at all
+    fake.latency = 0.0
+    with httpx.Client(transport=fake, base_url=BASE, headers=AUTH) as http:
+        http.get("/contacts")
+    assert (fake.in_flight, fake.count()) == (0, 1)

@@ -229,3 +229,64 @@ def test_latency_applies_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
         http.get("/contacts")
         http.get("/contacts")
     assert slept == [0.05, 0.05]
+
+
+def test_a_request_held_by_the_server_is_in_flight_until_it_is_released() -> None:
+    fake = FakeIntercom()
+    fake.hang_seconds = 3600.0  # held until the server stops
+    fake.timeout_next()
+    server = FakeIntercomServer(fake)
+    server.start()
+    errors: list[Exception] = []
+
+    def ask() -> None:
+        with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=60.0) as http:
+            try:
+                http.get("/contacts")
+            except httpx.TransportError as error:  # the connection closes unanswered
+                errors.append(error)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    assert fake.wait_for(lambda: fake.in_flight == 1)
+    assert fake.open_connections == 1
+    server.stop()  # releases the held request
+    assert fake.wait_for(lambda: fake.in_flight == 0)
+    asking.join(timeout=60)  # a guard, not a measure
+    assert not asking.is_alive()
+    assert [type(e) for e in errors] == [httpx.RemoteProtocolError]
+    assert fake.open_connections == 0  # a stopped server counts nothing
+
+
+def test_once_a_dead_clients_connections_are_closed_every_request_it_sent_is_recorded() -> None:
+    fake = FakeIntercom(latency=0.2)  # the request is still being answered when its sender dies
+    with fake.serve() as url:
+        host, port = url.removeprefix("http://").split(":")
+        for n in range(3):
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(b"GET /contacts HTTP/1.1\r\nHost: x\r\n\r\n")
+            # the sender is gone without reading; its request may not even be read yet
+            assert fake.wait_for(lambda: fake.open_connections == 0)
+            assert fake.count() == n + 1
+            assert fake.in_flight == 0
+
+
+def test_a_connection_waiting_to_be_accepted_is_open() -> None:
+    fake = FakeIntercom()
+    seen: list[int] = []
+    with fake.serve() as url:
+        host, port = url.removeprefix("http://").split(":")
+
+        def connect_while_holding_the_lock() -> bool:
+            # wait_for runs this under the fake's lock, so the server cannot accept: the
+            # connection sits in the listening socket's queue and must count all the same.
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(b"GET /contacts HTTP/1.1\r\nHost: x\r\n\r\n")
+            seen.append(fake.open_connections)
+            sock.close()
+            return True
+
+        assert fake.wait_for(connect_while_holding_the_lock)
+        assert fake.wait_for(lambda: fake.open_connections == 0)
+    assert seen == [1]
+    assert fake.count() == 1

@@ -83,6 +83,7 @@ class Shown:
     cells: list[str]
     text: str
     too_wide: int
+    anywhere: int = 0
 
 
 # Run by DevTools, not by the page (whose CSP allows no script): what the browser laid out.
@@ -93,6 +94,9 @@ SHOWN = """JSON.stringify({
     body.querySelectorAll(".body").forEach(e => e.remove()); return body.textContent; })(),
   too_wide: [...document.querySelectorAll("table, .card, .message")]
     .filter(e => e.scrollWidth > e.parentElement.clientWidth + 1).length,
+  anywhere: [...document.querySelectorAll("body *")]
+    .filter(e => getComputedStyle(e).overflowWrap === "anywhere")
+    .filter(e => !e.matches("td .mono, td .mono *")).length,
 })"""
 
 
@@ -208,13 +212,8 @@ def chromium() -> Iterator[DevTools]:
             os.close(replies_read)
 
 
-def render_in_chromium(
-    document: str, directory: Path, name: str, *, print_timeout: float = TIMEOUT
-) -> Rendered:
-    """Load ``document`` from a file, print it to A4 PDF and a PNG, and report what happened.
-
-    ``print_timeout`` bounds how long Chromium may take to print the PDF (a ``TimeoutError``).
-    """
+def render_in_chromium(document: str, directory: Path, name: str) -> Rendered:
+    """Load ``document`` from a file, print it to A4 PDF and a PNG, and report what happened."""
     page = directory / f"{name}.html"
     page.write_text(document, encoding="utf-8")
     url = page.as_uri()
@@ -239,7 +238,6 @@ def render_in_chromium(
         pdf = browser.call(
             "Page.printToPDF",
             sid,
-            timeout=print_timeout,
             paperWidth=A4_INCHES[0],
             paperHeight=A4_INCHES[1],
             printBackground=True,
@@ -326,18 +324,21 @@ def test_as_chromium_shows_them_report_and_receipt_speak_to_a_person(
     assert_written_for_a_person(rendered, set(ids), language)
 
 
-def test_a_report_with_a_one_megabyte_value_prints_to_pdf_within_ten_seconds(
+def test_a_report_with_one_megabyte_values_prints_and_only_ids_in_cells_break_anywhere(
     tmp_path: Path,
 ) -> None:
-    # Issue 19: under a page-wide ``overflow-wrap: anywhere``, 100 KB unbroken took 45 s.
+    # Issue 19: under a page-wide ``overflow-wrap: anywhere``, 100 KB unbroken took 45 s to
+    # print. What is asserted is the cause, as Chromium lays the page out, not a duration:
+    # only ids in cells (short by construction) may break anywhere.
     surface = IntercomResolver("t", export_messages=True).covered_surface
     document = render_access_report(long_value_exports(), surface, None)
-    rendered = render_in_chromium(document, tmp_path, "megabyte", print_timeout=10.0)
+    rendered = render_in_chromium(document, tmp_path, "megabyte")
     assert rendered.requests == []
     assert rendered.problems == []
     assert rendered.pdf.startswith(b"%PDF-")
     assert rendered.shown is not None
     assert rendered.shown.too_wide == 0
+    assert rendered.shown.anywhere == 0
 
 
 def test_the_browser_check_does_see_requests_and_console_errors(tmp_path: Path) -> None:

@@ -26,6 +26,19 @@ route          unknown route: 404 ``route_not_found`` (the description is silent
 =============  ===============================================================================
 
 Every request is recorded (:class:`RecordedRequest`), faulted ones included; the token never is.
+
+A test waits for what it needs with :meth:`FakeIntercom.wait_for`, never with a sleep: one
+condition variable, on the same lock, is notified whenever something a test can wait on changes:
+
+=======================  =========================================================================
+Notified when            What changed
+=======================  =========================================================================
+a request arrives        :attr:`~FakeIntercom.in_flight` (received, not yet answered; both modes)
+a request is answered    :attr:`~FakeIntercom.in_flight`, and :meth:`~FakeIntercom.count` and
+                         :attr:`~FakeIntercom.requests`, as it was recorded just before
+a connection opens or    :attr:`~FakeIntercom.open_connections` (over HTTP: queued to be accepted
+closes                   or accepted, and not yet closed)
+=======================  =========================================================================
 """
 
 from __future__ import annotations
@@ -187,6 +200,10 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.hang_seconds = 2.0
         self._clock = clock
         self._lock = threading.RLock()
+        #: Notified, under ``_lock``, whenever a count, in-flight or connection figure changes.
+        self._changed = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._servers: list[FakeIntercomServer] = []
         self._workspace = Workspace(seed=seed, clock=clock)
         self._workspace.deletion_removes_conversations = deletion_removes_conversations
         self._request_ids = random.Random(f"{seed}:request-ids")  # noqa: S311 - not a secret
@@ -272,6 +289,108 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
         """Forget the recorded requests (and so reset the counters)."""
         with self._lock:
             self._log.clear()
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not answered yet, in transport and server mode alike.
+
+        A request counts from the moment the fake holds it (before :attr:`latency` is spent)
+        until its answer is handed back or written to the socket.
+        """
+        with self._lock:
+            return self._in_flight
+
+    @property
+    def open_connections(self) -> int:
+        """HTTP connections to this fake's running servers that are not closed yet.
+
+        A connection counts from the moment the kernel queues it for accepting until the server
+        has closed it, so once a client process is dead, ``open_connections == 0`` means every
+        request it sent has been answered (and recorded) or died with it. Keep-alive
+        connections of a live client stay open while it keeps them. Always 0 in transport
+        mode.
+        """
+        with self._lock:
+            return sum(server._connections() for server in self._servers)
+
+    def wait_for(
+        self,
+        until: int | Callable[[], bool],
+        *,
+        route: str | None = None,
+        timeout: float = 30.0,
+    ) -> bool:
+        """Block until a condition holds, re-checked each time the fake records or answers a
+        request or a connection to it opens or closes.
+
+        Waiting is driven by those events, not by polling: a condition on anything else is
+        re-checked only when one of them happens (a client process's death closes its
+        connections, so ``lambda: fake.count() >= 9 or process.poll() is not None`` works for a
+        served fake). Safe from any thread, while requests are being answered.
+
+        Args:
+            until: A request count to reach (``count(route) >= until``), or a function of no
+                arguments that says whether the wait is over. It runs under the fake's lock and
+                may call the fake's methods.
+            route: With a count, the route to count (``"DELETE /contacts/{id}"``); None counts
+                all. Not allowed with a function.
+            timeout: Seconds to wait at most: a bound that keeps a broken test from hanging,
+                never the thing to assert.
+
+        Returns:
+            True once the condition holds (at once if it already does); False if ``timeout``
+            passed first.
+
+        Raises:
+            ValueError: ``route`` given with a function, or ``timeout`` negative.
+
+        Example:
+            >>> fake = FakeIntercom()
+            >>> fake.wait_for(0, timeout=0)
+            True
+            >>> fake.wait_for(lambda: fake.in_flight == 0 and fake.open_connections == 0)
+            True
+        """
+        if timeout < 0:
+            raise ValueError("timeout must not be negative")
+        if callable(until):
+            if route is not None:
+                raise ValueError("route counts requests; give it with a count, not a function")
+            holds = until
+        else:
+            target = until
+
+            def holds() -> bool:
+                return self.count(route) >= target
+
+        with self._changed:
+            return self._changed.wait_for(holds, timeout)
+
+    @contextmanager
+    def _handling(self) -> Iterator[None]:
+        """Count a request as in flight while the block answers it."""
+        with self._changed:
+            self._in_flight += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def _attach(self, server: FakeIntercomServer) -> None:
+        """Count ``server``'s connections in :attr:`open_connections` while it runs."""
+        with self._changed:
+            self._servers.append(server)
+
+    def _detach(self, server: FakeIntercomServer) -> None:
+        with self._changed:
+            if server in self._servers:
+                self._servers.remove(server)
+            self._changed.notify_all()
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -370,15 +489,17 @@ class FakeIntercom(Seeding, httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        if self.latency > 0:
-            time.sleep(self.latency)
-        return self._to_response(request, self._exchange_httpx(request, body))
+        with self._handling():
+            if self.latency > 0:
+                time.sleep(self.latency)
+            return self._to_response(request, self._exchange_httpx(request, body))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-        return self._to_response(request, self._exchange_httpx(request, body))
+        with self._handling():
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            return self._to_response(request, self._exchange_httpx(request, body))
 
     def _exchange_httpx(self, request: httpx.Request, body: bytes) -> _Outcome:
         url = request.url

@@ -8,11 +8,17 @@ transport answers, from the same state.
 It reads the raw request-target, so percent-encoded path segments reach the router untouched.
 Faults become socket behaviour: a reset sends a TCP RST, a timeout holds the connection for
 ``fake.hang_seconds`` (cut short when the server stops) and then closes it.
+
+While it runs, the server counts its connections for ``fake.open_connections``: from the moment
+one waits in the listening socket's queue until it is closed. Accepting and counting happen
+under the fake's lock, so a connection is never in neither place; each change wakes
+``fake.wait_for``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import select
 import socket
 import struct
 import threading
@@ -47,6 +53,8 @@ class FakeIntercomServer:
         self._stopping = threading.Event()
         handler = type("_BoundHandler", (_Handler,), {"fake": fake, "stopping": self._stopping})
         self._httpd = _Server((host, port), handler)
+        self._httpd.changed = fake._changed
+        self._httpd.socket.setblocking(False)  # accepted sockets still block (Python's accept)
         self._thread: threading.Thread | None = None
 
     @property
@@ -54,8 +62,17 @@ class FakeIntercomServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def _connections(self) -> int:
+        """Connections accepted and not closed, plus one if any waits to be accepted.
+
+        Call it holding the fake's lock, as ``FakeIntercom.open_connections`` does.
+        """
+        waiting, _, _ = select.select([self._httpd.socket], [], [], 0)
+        return self._httpd.open_count + (1 if waiting else 0)
+
     def start(self) -> None:
         """Start serving in a daemon thread."""
+        self._fake._attach(self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -66,6 +83,7 @@ class FakeIntercomServer:
 
     def stop(self) -> None:
         """Stop serving, release hanging connections, and close the listening socket."""
+        self._fake._detach(self)
         self._stopping.set()
         if self._thread is not None:
             self._httpd.shutdown()
@@ -86,6 +104,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    changed: threading.Condition
+    open_count = 0
+
+    def get_request(self) -> tuple[Any, Any]:
+        with self.changed:  # accepted and counted in one step, seen by no one in between
+            connection = super().get_request()  # non-blocking: the lock is never held long
+            self.open_count += 1
+            self.changed.notify_all()
+        return connection
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self.changed:
+            self.open_count -= 1
+            self.changed.notify_all()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -148,6 +181,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(413)
             self.close_connection = True
             return
+        with fake._handling():
+            self._answer(fake, body)
+
+    def _answer(self, fake: FakeIntercom, body: bytes) -> None:
         if fake.latency > 0:
             time.sleep(fake.latency)
         host = self.headers.get("Host") or "127.0.0.1"
