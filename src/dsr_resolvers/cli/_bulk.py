@@ -1,16 +1,13 @@
 """``dsr intercom bulk erase|export|object|status``: the bulk engine, with progress and a summary.
 
 The work (journal, rate limiter, retries, atomic export files, report) is
-:mod:`dsr_resolvers.bulk`'s; this module wires it to the command line:
-
-1. check the whole input (one contact id or email a line, or a CSV whose header names the
-   column) before anything is sent, so a bad line 40,000 stops the run before the first
-   erasure;
-2. ask before a bulk erase on a terminal; refuse without ``--yes`` when there is none;
-3. open the journal (keyed with ``DSR_JOURNAL_KEY``, else with the key file beside it), run,
-   and show progress: a Rich bar on a terminal, otherwise a plain line every few seconds;
-4. print the summary table, write the report from the journal (a page at a time), and list
-   failures by input line number and contact id, never by email.
+:mod:`dsr_resolvers.bulk`'s; this module wires it to the command line. It checks the whole
+input (contact ids or emails a line, or a CSV whose header names the columns) before anything is
+sent, so a bad line 40,000 stops the run before the first erasure; asks before a bulk erase on a
+terminal (refuses without ``--yes`` when there is none); opens the journal (keyed with
+``DSR_JOURNAL_KEY``, else with the key file beside it) and shows progress (a Rich bar on a
+terminal, else a plain line every few seconds); then prints the summary, writes the report from
+the journal a page at a time, and lists failures by input line and contact id, never by email.
 
 How a run ends, and what it leaves in the journal:
 

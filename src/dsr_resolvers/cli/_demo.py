@@ -1,25 +1,17 @@
 """``dsr demo``: a whole data-subject request, end to end, on a fresh machine.
 
-No credentials, no network: the demo seeds a :class:`FakeIntercom` with the sandbox's demo
-workspace (:func:`dsr_resolvers.sandbox.seed_demo`), serves it on 127.0.0.1 with the
-sandbox's well-known token, and then answers a request for the person whose email is shared
-by a user and a lead, with the very functions the ``dsr intercom`` commands call:
-
-1. ``lookup --email``: both contacts are found;
-2. ``export --email --messages``: one bundle for both, with what they wrote;
-3. ``erase --email --policy redact_messages``: a dry run, then the erasure of both;
-4. ``verify``: both contacts are gone and nothing they wrote is readable;
-
-and then, in the company's other workspace (``eu``, a second fake holding the same person by
-phone and external id, with no email), ``lookup --all-workspaces`` by email, phone and
-external id together finds them again, and ``erase --workspace eu`` erases them there too.
-
-It ends by saying where the deliverables are: the HTML access report of step 2 and the
-erasure receipt (JSON and HTML) of step 3, kept in ``--out DIR`` or else in a new temporary
-directory that outlives the demo; then it shows the same commands for a real workspace, spelt
-so they work when pasted (``.venv/bin/dsr`` when ``dsr`` is not on ``PATH``). Every message the
-contacts wrote is listed as text with its date (up to a few per contact; the rest are counted
-and named in the file).
+No credentials, no network: a :class:`FakeIntercom` seeded with the sandbox's demo workspace
+(:func:`dsr_resolvers.sandbox.seed_demo`) is served on 127.0.0.1 with the sandbox's token, and
+the request of the person whose email a user and a lead share is answered with the very
+functions the ``dsr intercom`` commands call: ``lookup`` finds both contacts, ``export
+--messages`` bundles both with every message they wrote (listed as text with its date, a few
+per contact), ``erase --policy redact_messages`` plans then erases both, and ``verify`` shows
+nothing left. In the company's other workspace (``eu``: the same person by phone and external
+id, no email) ``lookup --all-workspaces`` finds them again and ``erase --workspace eu`` erases
+them there too. It ends with where the deliverables are (the access report and the erasure
+receipt, kept in ``--out DIR`` or a new temporary directory that outlives the demo) and the same
+commands for a real workspace, spelt so they work when pasted (``.venv/bin/dsr`` when ``dsr`` is
+not on ``PATH``).
 """
 
 from __future__ import annotations
@@ -45,7 +37,7 @@ from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace
 from dsr_resolvers.contract import ExportRecord
-from dsr_resolvers.sandbox import DEFAULT_TOKEN, SecondWorkspace, seed_demo, seed_second_workspace
+from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo, seed_second_workspace
 from dsr_resolvers.sandbox._hint import dsr_program
 from dsr_resolvers.testing import FakeIntercom
 
@@ -74,10 +66,11 @@ def _panel(io: Io, title: str, text: str, *, expand: bool = False) -> None:
     io.out.print(Panel(Text(text), title=title, expand=expand))
 
 
-def _step(io: Io, number: int, title: str, command: str) -> None:
+def _step(io: Io, title: str, command: str | None = None) -> None:
     io.out.print()
-    io.out.rule(f"[bold]Step {number} of 4: {title}", align="left")
-    _say(io, f"$ {command}", "dim")
+    io.out.rule(f"[bold]{title}", align="left")
+    if command is not None:
+        _say(io, f"$ {command}", "dim")
 
 
 def _as_text(html: str) -> str:
@@ -130,53 +123,6 @@ def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
             _say(io, f"... and {len(written) - _MESSAGES_SHOWN} more in {export_path}")
 
 
-def _every_workspace(
-    io: Io, workspaces: list[Connection], person: SecondWorkspace, email: str, statuses: list[int]
-) -> list[str]:
-    """The epilogue: the person in every workspace, and their erasure in the other one."""
-    io.out.print()
-    io.out.rule("[bold]Every workspace the company runs", align="left")
-    _say(
-        io,
-        "The company also runs an EU workspace, where the same person wrote in by phone: "
-        "no email there, but the same phone and external id. Look in every workspace by "
-        "every identifier the request brings, in one search each (the "
-        "workspaces file names each one's host and token source; 'dsr sandbox "
-        "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
-        "it); in eu the person is found, and erased there too:",
-        soft_wrap=False,
-    )
-    _say(
-        io,
-        "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
-        f"--email {email} --phone '{person.phone}' --external-id {person.external_id}",
-        "dim",
-    )
-    found: dict[str, list[str]] = {}
-
-    def lookup(connection: Connection, scoped: Io) -> int:
-        matches = run_lookup(
-            connection, scoped, email=email, phone=person.phone, external_id=person.external_id
-        )
-        found[str(connection.name)] = [match.id for match in matches]
-        return ExitCode.OK
-
-    statuses.append(
-        each_workspace(io, [(c.name, functools.partial(lookup, c)) for c in workspaces])
-    )
-    for contact_id in found.get("eu", []):
-        _say(
-            io,
-            f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
-            "--policy redact_messages --yes",
-            "dim",
-        )
-        statuses.append(
-            _erase(workspaces[1], io, contact_id=contact_id, email=None, assume_yes=True)
-        )
-    return found.get("eu", [])
-
-
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
     """Run the demo against an in-process sandbox.
 
@@ -206,15 +152,18 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             f"erase it. Their email, {email}, belongs to two Intercom contacts: a user "
             "and a lead from an earlier website chat.",
         )
-        _step(io, 1, "find every contact with the email", f"dsr intercom lookup --email {email}")
+        _step(
+            io,
+            "Step 1 of 4: find every contact with the email",
+            f"dsr intercom lookup --email {email}",
+        )
         matches = run_lookup(connection, io, email=email, external_id=None)
         ids = [match.id for match in matches]
 
         export_path = (out_dir or Path(scratch)) / "demo-export.json"
         _step(
             io,
-            2,
-            "export everything held, messages included (Art. 15)",
+            "Step 2 of 4: export everything held, messages included (Art. 15)",
             f"dsr intercom export --email {email} --messages --out {export_path}",
         )
         bundle = run_export(  # the demo's own file, replaced on each run
@@ -232,8 +181,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         erase = f"dsr intercom erase --email {email} --policy redact_messages"
         _step(
             io,
-            3,
-            "erase both contacts, redacting what they wrote first (Art. 17)",
+            "Step 3 of 4: erase both contacts, redacting what they wrote first (Art. 17)",
             f"{erase} --dry-run",
         )
         statuses.append(_erase(connection, io, contact_id=None, email=email, dry_run=True))
@@ -243,7 +191,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
 
         verify = f"dsr intercom verify {' '.join(ids)} --policy redact_messages"
-        _step(io, 4, "verify nothing is left", verify)
+        _step(io, "Step 4 of 4: verify nothing is left", verify)
         roles = {match.id: match.role for match in matches}
         statuses.append(
             run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)
@@ -255,15 +203,49 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 "others wrote in shared conversations stays.",
                 soft_wrap=False,
             )
-        workspaces = [
-            replace(connection, name="us"),
-            replace(connection, base_url=other_url, name="eu"),
-        ]
-        found_elsewhere = _every_workspace(io, workspaces, second, email, statuses)
+        _step(io, "Every workspace the company runs")
+        _say(
+            io,
+            "The company also runs an EU workspace, where the same person wrote in by phone: "
+            "no email there, but the same phone and external id. Look in every workspace by "
+            "every identifier the request brings, in one search each (the "
+            "workspaces file names each one's host and token source; 'dsr sandbox "
+            "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
+            "it); in eu the person is found, and erased there too:",
+            soft_wrap=False,
+        )
+        _say(
+            io,
+            "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
+            f"--email {email} --phone '{second.phone}' --external-id {second.external_id}",
+            "dim",
+        )
+        found: dict[str, list[str]] = {}
+
+        def lookup(workspace: Connection, scoped: Io) -> int:
+            matches = run_lookup(
+                workspace, scoped, email=email, phone=second.phone, external_id=second.external_id
+            )
+            found[str(workspace.name)] = [match.id for match in matches]
+            return ExitCode.OK
+
+        eu = replace(connection, base_url=other_url, name="eu")
+        workspaces = [replace(connection, name="us"), eu]
+        statuses.append(
+            each_workspace(io, [(w.name, functools.partial(lookup, w)) for w in workspaces])
+        )
+        for contact_id in found.get("eu", []):
+            _say(
+                io,
+                f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
+                "--policy redact_messages --yes",
+                "dim",
+            )
+            statuses.append(_erase(eu, io, contact_id=contact_id, email=None, assume_yes=True))
     ok = (
         all(status == ExitCode.OK for status in statuses)
         and len(matches) >= 2
-        and found_elsewhere == [second.contact_id]
+        and found.get("eu", []) == [second.contact_id]
     )
     io.out.print()
     _panel(
