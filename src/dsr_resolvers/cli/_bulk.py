@@ -309,15 +309,9 @@ def run_bulk_command(
     receipts_dir: Path | None = None,
     include_phone_only: bool = False,
 ) -> int:
-    """Erase, export or object for every subject of an input file, resumably.
-
-    Returns:
-        0 when every subject is done, 1 when some failed or the confirmation was declined.
-
-    Raises:
-        CliError: A usage or configuration problem before anything is sent, a refused token
-            or a local write failure (exit 2), or an interrupt (130, 143).
-    """
+    """Erase, export or object for every subject of an input file, resumably: exit 0 when
+    every subject is done, 1 when some failed or the confirmation was declined, else a
+    :class:`CliError` (see the module's table)."""
     if operation is BulkOperation.EXPORT and out_dir is None:
         raise CliError("bulk export needs --out DIR, the directory for the export files")
     if operation is not BulkOperation.EXPORT and out_dir is not None:
@@ -574,14 +568,8 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool) -> dict[str, Any]
 def run_bulk_status(
     io: Io, *, journal_path: Path, as_json: bool = False, receipts_dir: Path | None = None
 ) -> int:
-    """Print what a journal holds: counts by state, failures by type, options; no request.
-
-    Returns:
-        0 when every subject is done, 1 otherwise.
-
-    Raises:
-        CliError: The journal cannot be read (exit 2).
-    """
+    """Print what a journal holds (counts by state, failures by type, options) without a
+    request: exit 0 when every subject is done, 1 otherwise, 2 when it cannot be read."""
     with _open_journal(journal_path, read_only=True) as journal:
         settings = journal.settings
         counts = journal.counts()
@@ -603,9 +591,10 @@ def run_bulk_status(
             offline = IntercomResolver("offline", erasure_policy=policies[spelled])
             BulkReceipts.start(receipts_dir, offline).write(io, journal)
 
-    def states(counted: Mapping[SubjectState, int]) -> dict[str, int]:
-        return {state.value: counted.get(state, 0) for state in SubjectState}
-
+    states = {
+        name: {state.value: counted.get(state, 0) for state in SubjectState}
+        for name, counted in {"": counts, **by_workspace}.items()
+    }
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -615,12 +604,8 @@ def run_bulk_status(
             "options": {} if settings is None else dict(sorted(settings.options.items())),
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
-            "states": states(counts),
-            **(
-                {"workspaces": {n: states(c) for n, c in by_workspace.items()}}
-                if by_workspace
-                else {}
-            ),
+            "states": states[""],
+            **({"workspaces": {n: c for n, c in states.items() if n}} if by_workspace else {}),
             "in_doubt": unfinished,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
@@ -633,14 +618,13 @@ def run_bulk_status(
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
     if not as_json:
+        options = sorted(settings.options.items())
         rows: list[tuple[str, object]] = [("operation", settings.operation.value)]
-        rows += [
-            (f"option {name}", value or "-") for name, value in sorted(settings.options.items())
-        ]
+        rows += [(f"option {name}", value or "-") for name, value in options]
         rows += [("input lines", settings.input_lines), ("subjects", settings.input_subjects)]
-        for name, counted in {"": counts, **by_workspace}.items():
+        for name, counted in states.items():
             rows += [(f"workspace {name}", "")] if name else []
-            rows += [(f"  {state}", count) for state, count in states(counted).items()]
+            rows += [(f"  {state}", count) for state, count in counted.items()]
         rows += [(f"last failure {_why(info)}", count) for info, count in failures.items()]
         io.out.print(_table(f"journal {journal_path}", rows))
         if unfinished:

@@ -97,11 +97,8 @@ def check_language(language: str) -> str:
 
 
 def load_processing_record(path: Path | None) -> ProcessingRecord | None:
-    """The record of processing named by ``--processing-record`` or ``DSR_PROCESSING_RECORD``.
-
-    Raises:
-        CliError: The file cannot be read, or is invalid (every problem with its line; exit 2).
-    """
+    """The record of processing named by ``--processing-record`` or ``DSR_PROCESSING_RECORD``;
+    a :class:`CliError` (exit 2) names every problem of an invalid one, with its line."""
     if path is None:
         named = os.environ.get(PROCESSING_RECORD_ENV, "").strip()
         if not named:
@@ -184,12 +181,8 @@ class ReceiptRequest:
         language: str,
         dry_run: bool,
     ) -> ReceiptRequest | None:
-        """The request the options make, or ``None`` when no receipt is asked for.
-
-        Raises:
-            CliError: A receipt with ``--dry-run``, an email as the reference, or an unknown
-                language (exit 2).
-        """
+        """The request the options make, or ``None`` when no receipt is asked for; a receipt
+        with ``--dry-run``, an email as the reference or an unknown language exit 2."""
         if json_path is None and html_path is None:
             if reference is not None:
                 raise CliError("--reference is recorded in a receipt: add --receipt FILE.json")
