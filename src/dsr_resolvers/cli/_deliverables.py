@@ -112,7 +112,7 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
             details=error.problems,
         ) from error
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        reason = (error.strerror if isinstance(error, OSError) else None) or type(error).__name__
         raise CliError(f"cannot read the processing record {path}: {reason}") from error
 
 
