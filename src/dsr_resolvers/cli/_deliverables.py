@@ -38,6 +38,7 @@ when it recorded the subject done.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -245,19 +246,13 @@ def write_erasure_receipt(
         looked_for=request.looked_for,
         surface_sha256=surface_digest(resolver.covered_surface),
     )
-    html = (
-        None
-        if request.html_path is None
-        else render_erasure_receipt(receipt, language=request.language)
-    )
-    written = [(request.json_path, receipt.to_json()), (request.html_path, html)]
-    for path, text in written:
-        if path is not None and text is not None:
-            _write(path, text, "erasure receipt")
-    io.status(
-        f"Wrote the erasure receipt ({receipt.status}):"
-        + "".join(f"\n  {path}" for path, _ in written if path is not None)
-    )
+    html = functools.partial(render_erasure_receipt, receipt, language=request.language)
+    written = ""
+    for path, render in ((request.json_path, receipt.to_json), (request.html_path, html)):
+        if path is not None:
+            _write(path, render(), "erasure receipt")
+            written += f"\n  {path}"
+    io.status(f"Wrote the erasure receipt ({receipt.status}):{written}")
     return receipt
 
 
