@@ -1,16 +1,13 @@
-"""``dsr intercom bulk erase|export|status``: the bulk engine, with a progress bar and a summary.
+"""``dsr intercom bulk erase|export|object|status``: the bulk engine, with progress and a summary.
 
 The work (journal, rate limiter, retries, atomic export files, report) is
-:mod:`dsr_resolvers.bulk`'s; this module wires it to the command line:
-
-1. check the whole input (one contact id or email a line, or a CSV whose header names the
-   column) before anything is sent, so a bad line 40,000 stops the run before the first
-   erasure;
-2. ask before a bulk erase on a terminal; refuse without ``--yes`` when there is none;
-3. open the journal (keyed with ``DSR_JOURNAL_KEY``, else with the key file beside it), run,
-   and show progress: a Rich bar on a terminal, otherwise a plain line every few seconds;
-4. print the summary table, write the report from the journal (a page at a time), and list
-   failures by input line number and contact id, never by email.
+:mod:`dsr_resolvers.bulk`'s; this module wires it to the command line. It checks the whole
+input (contact ids or emails a line, or a CSV whose header names the columns) before anything is
+sent, so a bad line 40,000 stops the run before the first erasure; asks before a bulk erase on a
+terminal (refuses without ``--yes`` when there is none); opens the journal (keyed with
+``DSR_JOURNAL_KEY``, else with the key file beside it) and shows progress (a Rich bar on a
+terminal, else a plain line every few seconds); then prints the summary, writes the report from
+the journal a page at a time, and lists failures by input line and contact id, never by email.
 
 How a run ends, and what it leaves in the journal:
 
@@ -30,24 +27,25 @@ How a run ends, and what it leaves in the journal:
 Running the same command again with the same ``--journal`` skips every subject already done.
 ``bulk erase --dry-run`` looks up and plans without changing anything; ``bulk status`` reads a
 journal without sending anything. With ``--json`` both print one JSON document instead of a
-table; the dry run's is written subject by subject as the plans come (each contact in the shape
-of the single-subject dry run), so memory stays flat however long the input.
+table; the dry run's (the same document ``--report`` writes) comes subject by subject as the
+plans come (each contact in the shape of the single-subject dry run), so memory stays flat.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import functools
 import json
 import time
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Literal, Self, get_args
+from typing import Any, Final, Literal, get_args
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from dsr_resolvers._files import write_atomically
@@ -59,8 +57,8 @@ from dsr_resolvers.bulk import (
     InputError,
     Journal,
     JournalError,
+    ProgressCallback,
     RateLimiter,
-    RunSettings,
     SubjectFile,
     SubjectPlan,
     SubjectState,
@@ -86,86 +84,85 @@ PLAIN_PROGRESS_INTERVAL: Final = 5.0
 _MAX_LISTED_FAILURES: Final = 50
 BULK_PLAN_FORMAT: Final = "dsr-resolvers/bulk-erase-plan/v1"
 BULK_STATUS_FORMAT: Final = "dsr-resolvers/bulk-status/v1"
+_REDACTING: Final = ("redact_messages", "delete_conversations")
+_PLAN_ROWS: Final = (  # the dry run's table: label, total, the policies that show it
+    ("subjects planned", "subjects", get_args(ErasurePolicy)),
+    ("  with contacts to erase", "held", get_args(ErasurePolicy)),
+    ("contacts to erase", "contacts", get_args(ErasurePolicy)),
+    ("  not visible (archived or absent)", "not_visible", get_args(ErasurePolicy)),
+    ("conversations to look through", "conversations", _REDACTING),
+    ("messages to redact", "redactions", _REDACTING),
+    ("conversations to delete", "conversations_to_delete", ("delete_conversations",)),
+    ("tickets to delete", "tickets_to_delete", ("delete_conversations",)),
+)
+_PLAN_COUNTS: Final = (  # total, the plan's count summed into it
+    ("conversations", "conversations_scanned"),
+    ("redactions", "messages_to_redact"),
+    ("conversations_to_delete", "conversations_to_delete"),
+    ("tickets_to_delete", "tickets_to_delete"),
+)
 
 
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
+    hours, rest = divmod(round(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-class _ProgressView:
-    """Shows :class:`BulkProgress` snapshots: a Rich bar, or plain periodic lines."""
+def _why(error: FailureInfo | None) -> str:
+    if error is None:
+        return "unknown failure"
+    return error.type + ("" if error.status is None else f" (status {error.status})")
 
-    def __init__(self, io: Io, operation: BulkOperation, *, interval: float) -> None:
-        self._io = io
-        self._label = f"bulk {operation.value}"
-        self._interval = interval
-        self._last_line = 0.0
-        self._latest: BulkProgress | None = None
-        self._printed: BulkProgress | None = None
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-        if io.err.is_terminal:
-            self._bar = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("failed {task.fields[failed]}"),
-                TextColumn("{task.fields[rate]}/s"),
-                TextColumn("ETA {task.fields[eta]}"),
-                console=io.err,
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+@contextlib.contextmanager
+def _progress(io: Io, operation: BulkOperation, interval: float) -> Iterator[ProgressCallback]:
+    """Shows :class:`BulkProgress` snapshots: a Rich bar, or a plain line every ``interval``."""
+    label = f"bulk {operation.value}"
+    if io.err.is_terminal:
+        fields = ("failed {task.fields[failed]}", "{task.fields[rate]}/s", "ETA {task.fields[eta]}")
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, *map(TextColumn, fields), console=io.err) as bar:
+            task = bar.add_task(label, total=None, failed=0, rate="0.0", eta="-")
+            yield lambda p: bar.update(
+                task,
+                total=p.total,
+                completed=p.finished,
+                failed=p.failed,
+                rate=f"{p.rate:.1f}",
+                eta=_duration(p.eta_seconds),
             )
+        return
+    latest: BulkProgress | None = None
+    printed: BulkProgress | None = None
+    last_line = 0.0
 
-    def __enter__(self) -> Self:
-        if self._bar is not None:
-            self._bar.start()
-            self._task = self._bar.add_task(self._label, total=None, failed=0, rate="0.0", eta="-")
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-        elif self._latest is not None and self._latest != self._printed:
-            self._io.status(self._line(self._latest))
-
-    def update(self, progress: BulkProgress) -> None:
-        """Take a snapshot from the bulk runner (called on the event loop)."""
-        self._latest = progress
-        if self._bar is not None and self._task is not None:
-            self._bar.update(
-                self._task,
-                total=progress.total,
-                completed=progress.finished,
-                failed=progress.failed,
-                rate=f"{progress.rate:.1f}",
-                eta=_duration(progress.eta_seconds),
-            )
-            return
-        now = time.monotonic()
-        if now - self._last_line >= self._interval:
-            self._last_line = now
-            self._printed = progress
-            self._io.status(self._line(progress))
-
-    def _line(self, progress: BulkProgress) -> str:
+    def line(p: BulkProgress) -> str:
         return (
-            f"{self._label}: {progress.finished}/{progress.total} finished "
-            f"({progress.done} done, {progress.failed} failed, {progress.skipped} from earlier "
-            f"runs), {progress.rate:.1f}/s, ETA {_duration(progress.eta_seconds)}"
+            f"{label}: {p.finished}/{p.total} finished ({p.done} done, {p.failed} failed, "
+            f"{p.skipped} from earlier runs), {p.rate:.1f}/s, ETA {_duration(p.eta_seconds)}"
         )
+
+    def update(progress: BulkProgress) -> None:
+        nonlocal latest, printed, last_line
+        latest = progress
+        if (now := time.monotonic()) - last_line >= interval:
+            last_line, printed = now, progress
+            io.status(line(progress))
+
+    try:
+        yield update
+    finally:
+        if latest is not None and latest != printed:
+            io.status(line(latest))
 
 
 def _read_input(path: Path, column: str | None) -> SubjectFile:
@@ -174,8 +171,7 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
     except InputError as error:  # names a line number, never the line
         raise CliError(f"{path}: {error}; fix the input and run again") from error
     except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot read the input file {path}: {reason}") from error
+        raise CliError(f"cannot read the input file {path}: {_reason(error)}") from error
     if not len(subjects):
         raise CliError(
             f"{path} names no subject: one contact id or email a line is expected, or a CSV "
@@ -184,35 +180,35 @@ def _read_input(path: Path, column: str | None) -> SubjectFile:
     return subjects
 
 
-def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+def _table(title: str, rows: Sequence[tuple[str, object]]) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(label, str(value))
     return table
 
 
 def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
-    done: list[tuple[str, str]] = [("  of which nothing held", str(summary.not_found))]
+    done: list[tuple[str, object]] = [("  of which nothing held", summary.not_found)]
     if summary.operation is BulkOperation.OBJECT:
         done = [
-            ("  of which objected", str(summary.objected)),
-            ("  of which already objected", str(summary.already_objected)),
-            ("  of which no contact", str(summary.not_found)),
+            ("  of which objected", summary.objected),
+            ("  of which already objected", summary.already_objected),
+            ("  of which no contact", summary.not_found),
         ]
     return _table(
         f"bulk {summary.operation.value}" + (f", {scope}" if scope else ""),
         [
-            ("subjects in the input", str(summary.total)),
-            ("duplicate lines ignored", str(summary.duplicates)),
-            ("done by earlier runs (skipped)", str(summary.skipped)),
-            ("done by this run", str(summary.done)),
+            ("subjects in the input", summary.total),
+            ("duplicate lines ignored", summary.duplicates),
+            ("done by earlier runs (skipped)", summary.skipped),
+            ("done by this run", summary.done),
             *done,
-            ("failed", str(summary.failed)),
-            ("left pending (rerun to resume)", str(summary.pending)),
-            ("retries", str(summary.retries)),
-            ("rate limited (429)", str(summary.rate_limited)),
+            ("failed", summary.failed),
+            ("left pending (rerun to resume)", summary.pending),
+            ("retries", summary.retries),
+            ("rate limited (429)", summary.rate_limited),
             ("elapsed", _duration(summary.elapsed_seconds)),
             ("subjects a second", f"{summary.rate:.1f}"),
         ],
@@ -221,19 +217,15 @@ def _summary_table(summary: BulkSummary, scope: str = "") -> Table:
 
 def _report_failures(io: Io, journal: Journal) -> None:
     listed = 0
-    for outcome in journal.outcomes(states=[SubjectState.FAILED]):
-        listed += 1
+    for listed, outcome in enumerate(journal.outcomes(states=[SubjectState.FAILED]), 1):
         if listed > _MAX_LISTED_FAILURES:
             continue  # counted, not listed
-        error = outcome.error
-        why = "unknown failure" if error is None else error.type
-        if error is not None and error.status is not None:
-            why += f" (status {error.status})"
         handled = [c for c in outcome.contacts if c.result not in ("found", "requested")]
         reached = ", ".join(f"{c.contact_id} ({c.result})" for c in handled)
         where = "" if outcome.workspace is None else f"workspace {outcome.workspace}: "
         io.error(
-            f"{where}input line {outcome.line} ({outcome.kind.value}) failed: {why}"
+            f"{where}input line {outcome.line} ({outcome.kind.value}) failed: "
+            + _why(outcome.error)
             + (f"; contacts already handled: {reached}" if reached else "")
         )
     if listed > _MAX_LISTED_FAILURES:
@@ -271,8 +263,7 @@ def _confirm(io: Io, subjects: SubjectFile, policy: ErasurePolicy) -> bool:
         )
     return typer.confirm(
         f"Erase the subjects of {len(subjects)} input line(s) (every contact of each email, "
-        "phone or external id) "
-        f"under policy {policy}? This cannot be undone",
+        f"phone or external id) under policy {policy}? This cannot be undone",
         default=False,
         err=True,
     )
@@ -290,12 +281,9 @@ def _write_report(journal: Journal, report_path: Path | None, io: Io) -> None:
         return
     try:
         journal.write_report(report_path)
-    except JournalError as error:
-        raise CliError(f"cannot write the report {report_path}: {error}") from error
-    except OSError as error:
-        raise CliError(
-            f"cannot write the report {report_path}: {error.strerror or type(error).__name__}"
-        ) from error
+    except (JournalError, OSError) as error:
+        reason = _reason(error) if isinstance(error, OSError) else error
+        raise CliError(f"cannot write the report {report_path}: {reason}") from error
     io.status(f"Report: {report_path}")
 
 
@@ -321,15 +309,9 @@ def run_bulk_command(
     receipts_dir: Path | None = None,
     include_phone_only: bool = False,
 ) -> int:
-    """Erase, export or object for every subject of an input file, resumably.
-
-    Returns:
-        0 when every subject is done, 1 when some failed or the confirmation was declined.
-
-    Raises:
-        CliError: A usage or configuration problem before anything is sent, a refused token
-            or a local write failure (exit 2), or an interrupt (130, 143).
-    """
+    """Erase, export or object for every subject of an input file, resumably: exit 0 when
+    every subject is done, 1 when some failed or the confirmation was declined, else a
+    :class:`CliError` (see the module's table)."""
     if operation is BulkOperation.EXPORT and out_dir is None:
         raise CliError("bulk export needs --out DIR, the directory for the export files")
     if operation is not BulkOperation.EXPORT and out_dir is not None:
@@ -357,25 +339,19 @@ def run_bulk_command(
         )
         for c in connections
     ]
-    resolver = resolvers[0]
     if dry_run:
-        workers = 8 if concurrency == "auto" else concurrency
+        plan = functools.partial(
+            _dry_run,
+            policy=policy,
+            subjects=subjects,
+            concurrency=8 if concurrency == "auto" else concurrency,
+            as_json=as_json,
+            include_phone_only=include_phone_only,
+        )
         return each_workspace(
             io,
             [
-                (
-                    c.name,
-                    functools.partial(
-                        _dry_run,
-                        r,
-                        policy,
-                        subjects,
-                        report_path=per_workspace_path(report_path, c.name),
-                        concurrency=workers,
-                        as_json=as_json,
-                        include_phone_only=include_phone_only,
-                    ),
-                )
+                (c.name, functools.partial(plan, r, per_workspace_path(report_path, c.name)))
                 for c, r in zip(connections, resolvers, strict=True)
             ],
             as_json=as_json,
@@ -384,28 +360,28 @@ def run_bulk_command(
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
     with _open_journal(journal_path) as journal:
-        receipts = None if receipts_dir is None else BulkReceipts.start(receipts_dir, resolver)
+        receipts = None if receipts_dir is None else BulkReceipts.start(receipts_dir, resolvers[0])
         try:
-            with _ProgressView(io, operation, interval=progress_interval) as view:
+            with _progress(io, operation, progress_interval) as progress:
                 summary = asyncio.run(
                     run_bulk(
-                        resolvers if several else resolver,
+                        resolvers if several else resolvers[0],
                         operation,
                         subjects,
                         journal,
                         limiter=limiters if several else limiters[""],
                         concurrency=concurrency,
                         out_dir=out_dir,
-                        progress=view.update,
+                        progress=progress,
                         include_phone_only=include_phone_only,
                     )
                 )
         except JournalError as error:
             raise CliError(f"journal: {error}") from error
         except KeyboardInterrupt as interrupt:
-            raise _interrupted(
-                io, journal, operation, report_path, journal_path, receipts
-            ) from interrupt
+            raise _interrupted(io, journal, operation, report_path, journal_path, receipts) from (
+                interrupt
+            )
         for share in summary.workspaces:
             io.out.print(_summary_table(share, f"workspace {share.workspace}"))
         io.out.print(_summary_table(summary, "all workspaces" if several else ""))
@@ -414,7 +390,14 @@ def run_bulk_command(
         _write_report(journal, report_path, io)
         if out_dir is not None:
             io.status(f"Export files: {out_dir}")
-            _say_not_visible(io, journal, archived)
+            done = journal.outcomes(states=[SubjectState.DONE])
+            hidden = sum(1 for outcome in done if outcome.result == "not_visible")
+            if hidden and not archived:  # an empty export of an archived contact's id
+                io.status(
+                    f"{hidden} subject(s) are not_visible, not not_found: Intercom answered not "
+                    "found for the id, as it does for an archived contact, which is still held. "
+                    "Rerun with --export-archived and a new journal to export archived contacts."
+                )
         _report_failures(io, journal)
     stopped = [s for s in summary.workspaces if s.stopped is not None]
     for share in stopped[:-1]:
@@ -427,24 +410,9 @@ def run_bulk_command(
     return ExitCode.OK if summary.ok else ExitCode.FAILED
 
 
-def _say_not_visible(io: Io, journal: Journal, archived: bool) -> None:
-    """An empty export of an id is not "nothing held" when the contact may be archived."""
-    done = journal.outcomes(states=[SubjectState.DONE])
-    hidden = sum(1 for outcome in done if outcome.result == "not_visible")
-    if hidden and not archived:
-        io.status(
-            f"{hidden} subject(s) are not_visible, not not_found: Intercom answered not found "
-            "for the id, as it does for an archived contact, which is still held. Rerun with "
-            "--export-archived and a new journal to export archived contacts."
-        )
-
-
 def _in_doubt(journal: Journal) -> tuple[int, int]:
-    """(unfinished, not started) of a stopped run: what the interrupt and ``status`` both say.
-
-    Unfinished: running when it stopped, or failed by the interrupt itself; for an erase, a
-    request of theirs may or may not have reached Intercom.
-    """
+    """(unfinished, not started) of a stopped run: running when it stopped, or failed by the
+    interrupt itself (an erase's request may or may not have reached Intercom)."""
     counts = journal.counts()
     unfinished = counts.get(SubjectState.RUNNING, 0) + journal.failures().get(INTERRUPTED, 0)
     left = counts.get(SubjectState.RUNNING, 0) + counts.get(SubjectState.PENDING, 0)
@@ -467,13 +435,11 @@ def _interrupted(
 ) -> CliError:
     """Write what is known, then say what is unfinished and how to resume."""
     unfinished, pending = _in_doubt(journal)
-    # A report that cannot be written must not hide the interrupt; say so and go on.
-    try:
+    try:  # a report that cannot be written must not hide the interrupt
         _write_report(journal, report_path, io)
     except CliError as error:
         io.error(error.message)
-    missing = 0 if receipts is None else receipts.missing(journal)
-    if receipts is not None and missing:
+    if receipts is not None and (missing := receipts.missing(journal)):
         io.status(
             f"{missing} erasure receipt(s) still to be written for subjects this journal "
             "finished: the rerun writes them, or now, without a request: dsr intercom bulk "
@@ -489,84 +455,53 @@ def _interrupted(
 
 def _dry_run(
     resolver: Resolver,
-    policy: ErasurePolicy,
-    subjects: SubjectFile,
+    report_path: Path | None,
     io: Io,
     *,
-    report_path: Path | None,
+    policy: ErasurePolicy,
+    subjects: SubjectFile,
     concurrency: int,
-    as_json: bool = False,
-    include_phone_only: bool = False,
+    as_json: bool,
+    include_phone_only: bool,
 ) -> int:
-    totals = dict.fromkeys(
-        (
-            "subjects", "held", "contacts", "not_visible", "conversations", "redactions",
-            "conversations_to_delete", "tickets_to_delete",
-        ),
-        0,
-    )  # fmt: skip
-    left_out = 0
-    errors = 0
+    totals = dict.fromkeys((total for _, total, _ in _PLAN_ROWS), 0)
+    left_out = errors = 0
 
     async def plans() -> AsyncGenerator[SubjectPlan, None]:
         nonlocal errors, left_out
         async for plan in plan_bulk_erase(resolver, subjects, concurrency=concurrency):
-            totals["subjects"] += 1
-            if not include_phone_only:
-                left_out += sum(c.phone_only and c.to_erase for c in plan.contacts)
             # Not visible (Intercom: archived or absent) counts: the erasure reaches it if held.
-            reached = [
-                c for c in plan.contacts if c.to_erase and (include_phone_only or not c.phone_only)
-            ]
+            planned = [c for c in plan.contacts if c.to_erase]
+            reached = [c for c in planned if include_phone_only or not c.phone_only]
+            left_out += len(planned) - len(reached)
+            totals["subjects"] += 1
             totals["held"] += bool(reached)
             totals["contacts"] += len(reached)
             totals["not_visible"] += sum(c.presence is Presence.NOT_VISIBLE for c in reached)
-            totals["conversations"] += sum(
-                c.counts.get("conversations_scanned", 0) for c in reached
-            )
-            totals["redactions"] += sum(c.counts.get("messages_to_redact", 0) for c in reached)
-            for kind in ("conversations_to_delete", "tickets_to_delete"):
-                totals[kind] += sum(c.counts.get(kind, 0) for c in reached)
+            for total, count in _PLAN_COUNTS:
+                totals[total] += sum(c.counts.get(count, 0) for c in reached)
             errors += plan.error is not None
             yield plan
 
-    def planned() -> Iterator[SubjectPlan]:
-        """The plans, one at a time, from an event loop driven step by step: the report is
-        written as they come, so a dry run over a million lines holds none of them."""
-        loop = asyncio.new_event_loop()
-        stream = plans()
-        try:
-            while True:
-                try:
-                    yield loop.run_until_complete(anext(stream))
-                except StopAsyncIteration:
-                    return
-        finally:
-            loop.run_until_complete(stream.aclose())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    def document() -> Iterator[str]:
-        """The one plan document (``bulk-erase-plan``), for ``--json`` and ``--report`` alike,
-        written subject by subject as the plans come."""
+    def chunks() -> Iterator[str]:
         yield f'{{"format": "{BULK_PLAN_FORMAT}", "policy": "{policy}", "subjects": ['
-        for number, plan in enumerate(planned()):
+        for number, plan in enumerate(_one_by_one(plans())):
             shown = _plan_json(plan, include_phone_only=include_phone_only)
             yield (",\n" if number else "\n") + json.dumps(shown)
         yield '\n], "totals": ' + json.dumps(totals, sort_keys=True) + "}\n"
 
-    def shown() -> Iterator[bytes]:
-        for chunk in document():
+    def document() -> Iterator[bytes]:
+        """The one ``bulk-erase-plan`` document, for ``--json`` and ``--report`` alike."""
+        for chunk in chunks():
             if as_json:
                 io.write(chunk)
             yield chunk.encode()
 
     try:
         if report_path is None:
-            for _ in shown():
-                pass
+            collections.deque(document(), maxlen=0)
         else:
-            write_atomically(report_path, shown())
+            write_atomically(report_path, document())
     except ResolverError as error:
         status = FailureInfo.of(error).status
         raise CliError(f"{_refusal(status)} (check it with 'dsr intercom check')") from error
@@ -575,27 +510,10 @@ def _dry_run(
             "interrupted: the dry run changed nothing", interrupt_exit_code()
         ) from interrupt
     except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise CliError(f"cannot write the report {report_path}: {reason}") from error
-    rows = [
-        ("subjects planned", str(totals["subjects"])),
-        ("  with contacts to erase", str(totals["held"])),
-        ("contacts to erase", str(totals["contacts"])),
-        ("  not visible (archived or absent)", str(totals["not_visible"])),
-    ]
-    if policy != "delete_contact":
-        rows += [
-            ("conversations to look through", str(totals["conversations"])),
-            ("messages to redact", str(totals["redactions"])),
-        ]
-    if policy == "delete_conversations":
-        rows += [
-            ("conversations to delete", str(totals["conversations_to_delete"])),
-            ("tickets to delete", str(totals["tickets_to_delete"])),
-        ]
-    rows.append(("could not be planned", str(errors)))
+        raise CliError(f"cannot write the report {report_path}: {_reason(error)}") from error
     if not as_json:
-        io.out.print(_table("bulk erase --dry-run", rows))
+        rows = [(label, totals[total]) for label, total, shown in _PLAN_ROWS if policy in shown]
+        io.out.print(_table("bulk erase --dry-run", [*rows, ("could not be planned", errors)]))
     if left_out:
         io.status(
             f"Left out {left_out} contact(s) matched by a row's phone alone: phone numbers\n"
@@ -607,9 +525,25 @@ def _dry_run(
     return ExitCode.OK if errors == 0 else ExitCode.FAILED
 
 
-def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[str, Any]:
-    """One subject of the ``--json`` dry run: its line, kind, the kinds searched, outcome and
-    contacts (one the row's phone alone led to is ``left_out`` unless included)."""
+def _one_by_one(stream: AsyncGenerator[SubjectPlan, None]) -> Iterator[SubjectPlan]:
+    """The plans, one at a time, from an event loop driven step by step: the document is
+    written as they come, so a dry run over a million lines holds none of them."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(stream))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(stream.aclose())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+
+def _plan_json(plan: SubjectPlan, *, include_phone_only: bool) -> dict[str, Any]:
+    """One subject of the plan document (a contact its row's phone alone led to is
+    ``left_out`` unless included)."""
     contacts = [
         plan_entry(
             contact.contact_id,
@@ -621,44 +555,21 @@ def _plan_json(plan: SubjectPlan, *, include_phone_only: bool = False) -> dict[s
         )
         for contact in plan.contacts
     ]
-    entry: dict[str, Any] = {
-        "line": plan.line,
-        "kind": plan.kind.value,
-        "searched": list(plan.searched),
-    }
+    entry: dict[str, Any] = {"line": plan.line, "kind": plan.kind.value}
+    entry["searched"] = list(plan.searched)
     if plan.error is not None:
-        status = "" if plan.error.status is None else f" (status {plan.error.status})"
-        entry |= {"outcome": "failed", "reason": f"{plan.error.type}{status}"}
+        entry |= {"outcome": "failed", "reason": _why(plan.error)}
     else:
         reached = any(contact["outcome"] != "no_contact" for contact in contacts)
         entry["outcome"] = "planned" if reached else "no_contact"
     return entry | {"contacts": contacts}
 
 
-def _receipts_from(journal: Journal, settings: RunSettings | None, directory: Path, io: Io) -> None:
-    """Write the receipts an erase journal still owes, from the journal alone (no request)."""
-    if settings is None or settings.operation is not BulkOperation.ERASE:
-        raise CliError("--receipts needs the journal of a bulk erase: an export erases nothing")
-    spelled = settings.options.get("erasure_policy", "").replace("-", "_")  # older journals
-    policies = {str(p): p for p in get_args(ErasurePolicy)}
-    if spelled not in policies:
-        raise CliError(f"the journal names an erasure policy this version does not know: {spelled}")
-    # A resolver that never sends: it only states the covered surface the receipts cite.
-    offline = IntercomResolver("offline", erasure_policy=policies[spelled])
-    BulkReceipts.start(directory, offline).write(io, journal)
-
-
 def run_bulk_status(
     io: Io, *, journal_path: Path, as_json: bool = False, receipts_dir: Path | None = None
 ) -> int:
-    """Print what a journal holds: counts by state, failures by type, options; no request.
-
-    Returns:
-        0 when every subject is done, 1 otherwise.
-
-    Raises:
-        CliError: The journal cannot be read (exit 2).
-    """
+    """Print what a journal holds (counts by state, failures by type, options) without a
+    request: exit 0 when every subject is done, 1 otherwise, 2 when it cannot be read."""
     with _open_journal(journal_path, read_only=True) as journal:
         settings = journal.settings
         counts = journal.counts()
@@ -666,8 +577,24 @@ def run_bulk_status(
         unfinished, _ = _in_doubt(journal)
         by_workspace = {name: journal.counts(name) for name in journal.workspaces() if name}
         if receipts_dir is not None:
-            _receipts_from(journal, settings, receipts_dir, io)
-    rows_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
+            if settings is None or settings.operation is not BulkOperation.ERASE:
+                raise CliError(
+                    "--receipts needs the journal of a bulk erase: an export erases nothing"
+                )
+            spelled = settings.options.get("erasure_policy", "").replace("-", "_")  # older
+            policies = {str(p): p for p in get_args(ErasurePolicy)}
+            if spelled not in policies:
+                raise CliError(
+                    f"the journal names an erasure policy this version does not know: {spelled}"
+                )
+            # A resolver that never sends: it only states the covered surface the receipts cite.
+            offline = IntercomResolver("offline", erasure_policy=policies[spelled])
+            BulkReceipts.start(receipts_dir, offline).write(io, journal)
+
+    states = {
+        name: {state.value: counted.get(state, 0) for state in SubjectState}
+        for name, counted in {"": counts, **by_workspace}.items()
+    }
     if as_json:
         document: dict[str, Any] = {
             "format": BULK_STATUS_FORMAT,
@@ -677,17 +604,8 @@ def run_bulk_status(
             "options": {} if settings is None else dict(sorted(settings.options.items())),
             "input_lines": 0 if settings is None else settings.input_lines,
             "subjects": 0 if settings is None else settings.input_subjects,
-            "states": {state.value: counts.get(state, 0) for state in SubjectState},
-            **(
-                {
-                    "workspaces": {
-                        name: {state.value: states.get(state, 0) for state in SubjectState}
-                        for name, states in by_workspace.items()
-                    }
-                }
-                if by_workspace
-                else {}
-            ),
+            "states": states[""],
+            **({"workspaces": {n: c for n, c in states.items() if n}} if by_workspace else {}),
             "in_doubt": unfinished,
             "failures": [
                 {"type": info.type, "status": info.status, "count": count}
@@ -695,30 +613,23 @@ def run_bulk_status(
             ],
         }
         io.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    all_done = counts.get(SubjectState.DONE, 0) == sum(counts.values())
     if settings is None:
         io.status(f"{journal_path}: a journal no run has registered an input in yet")
         return ExitCode.FAILED
-    if as_json:
-        return ExitCode.OK if rows_done else ExitCode.FAILED
-    rows = [("operation", settings.operation.value)]
-    rows += [(f"option {name}", value or "-") for name, value in sorted(settings.options.items())]
-    rows += [
-        ("input lines", str(settings.input_lines)),
-        ("subjects", str(settings.input_subjects)),
-    ]
-    rows += [(f"  {state.value}", str(counts.get(state, 0))) for state in SubjectState]
-    for name, states in by_workspace.items():
-        rows += [
-            (f"workspace {name}", ""),
-            *((f"  {state.value}", str(states.get(state, 0))) for state in SubjectState),
-        ]
-    for info, count in failures.items():
-        status = "" if info.status is None else f" (status {info.status})"
-        rows.append((f"last failure {info.type}{status}", str(count)))
-    io.out.print(_table(f"journal {journal_path}", rows))
-    if unfinished:
-        io.status(
-            f"{_unfinished(settings.operation, unfinished)} when the last run stopped; "
-            "rerunning the same command resumes them"
-        )
-    return ExitCode.OK if rows_done else ExitCode.FAILED
+    if not as_json:
+        options = sorted(settings.options.items())
+        rows: list[tuple[str, object]] = [("operation", settings.operation.value)]
+        rows += [(f"option {name}", value or "-") for name, value in options]
+        rows += [("input lines", settings.input_lines), ("subjects", settings.input_subjects)]
+        for name, counted in states.items():
+            rows += [(f"workspace {name}", "")] if name else []
+            rows += [(f"  {state}", count) for state, count in counted.items()]
+        rows += [(f"last failure {_why(info)}", count) for info, count in failures.items()]
+        io.out.print(_table(f"journal {journal_path}", rows))
+        if unfinished:
+            io.status(
+                f"{_unfinished(settings.operation, unfinished)} when the last run stopped; "
+                "rerunning the same command resumes them"
+            )
+    return ExitCode.OK if all_done else ExitCode.FAILED

@@ -28,28 +28,28 @@ it has one, else the row's 64-character journal key:
 | absent                                           | ``<key>.json``                           |
 
 A receipt is written even when a contact failed (its status then says ``incomplete``) and when
-no contact held the email (no contacts: nothing was held). Bulk receipts record the journal's
-contact outcomes without a read-back (``unverified``): reading 50,000 contacts back is a run of
-its own, ``dsr intercom verify``. Bulk receipts come from the journal, whichever run finished
-the subject: a run interrupted (even by SIGKILL) leaves its receipts to the rerun or to
-``bulk status --receipts DIR``. A bulk receipt's ``requested_at`` is the journal's creation
-(the first run's start), its ``completed_at`` when the journal recorded the subject done.
+no contact held the email (no contacts: nothing was held). Bulk receipts come from the journal
+alone, whichever run finished the subject (one killed leaves them to the rerun or to ``bulk
+status --receipts DIR``), without a read-back (``unverified``: reading 50,000 contacts back is
+``dsr intercom verify``'s run); ``requested_at`` is the journal's creation, ``completed_at``
+when it recorded the subject done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, cast, get_args
 
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers._files import make_private_directory
-from dsr_resolvers.bulk import ContactOutcome, Journal, SubjectKind, SubjectOutcome
+from dsr_resolvers.bulk import ContactOutcome, Journal, SubjectOutcome
 from dsr_resolvers.cli._errors import CliError, SubjectFailedError
 from dsr_resolvers.cli._options import PROCESSING_RECORD_ENV
 from dsr_resolvers.cli._output import Io, check_destination, write_text_atomically
@@ -91,22 +91,15 @@ def _write(path: Path, text: str, what: str) -> None:
 
 
 def check_language(language: str) -> str:
-    """``language`` when the report ships it.
-
-    Raises:
-        CliError: Not a shipped language (exit 2).
-    """
+    """``language`` when the report ships it, else a :class:`CliError` (exit 2)."""
     if language not in LANGUAGES:
         raise CliError(f"--language takes one of {', '.join(LANGUAGES)}")
     return language
 
 
 def load_processing_record(path: Path | None) -> ProcessingRecord | None:
-    """The record of processing named by ``--processing-record`` or ``DSR_PROCESSING_RECORD``.
-
-    Raises:
-        CliError: The file cannot be read, or is invalid (every problem with its line; exit 2).
-    """
+    """The record of processing named by ``--processing-record`` or ``DSR_PROCESSING_RECORD``;
+    a :class:`CliError` (exit 2) names every problem of an invalid one, with its line."""
     if path is None:
         named = os.environ.get(PROCESSING_RECORD_ENV, "").strip()
         if not named:
@@ -120,11 +113,8 @@ def load_processing_record(path: Path | None) -> ProcessingRecord | None:
             details=error.problems,
         ) from error
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        reason = (error.strerror if isinstance(error, OSError) else None) or type(error).__name__
         raise CliError(f"cannot read the processing record {path}: {reason}") from error
-
-
-# -- the access report -------------------------------------------------------------------------
 
 
 def write_access_report(
@@ -169,21 +159,11 @@ def write_access_report(
         io.status("note: without --processing-record, the report lacks the Art. 15(1) information")
 
 
-# -- single erasures ---------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class ReceiptRequest:
-    """Where ``dsr intercom erase`` writes its receipt, and what it records.
-
-    Attributes:
-        json_path: The receipt (JSON); ``None`` when only HTML is asked for.
-        html_path: The receipt as HTML.
-        reference: The caller's reference for the request (never an email).
-        language: The HTML's language.
-        requested_at: When the command started.
-        looked_for: How the person was looked for (identifier kinds, never values).
-    """
+    """Where ``dsr intercom erase`` writes its receipt (JSON, HTML or both), and what it
+    records: the caller's reference (never an email), the HTML's language, when the command
+    started, and how the person was looked for (identifier kinds, never values)."""
 
     json_path: Path | None
     html_path: Path | None = None
@@ -202,12 +182,8 @@ class ReceiptRequest:
         language: str,
         dry_run: bool,
     ) -> ReceiptRequest | None:
-        """The request the options make, or ``None`` when no receipt is asked for.
-
-        Raises:
-            CliError: A receipt with ``--dry-run``, an email as the reference, or an unknown
-                language (exit 2).
-        """
+        """The request the options make, or ``None`` when no receipt is asked for; a receipt
+        with ``--dry-run``, an email as the reference or an unknown language exit 2."""
         if json_path is None and html_path is None:
             if reference is not None:
                 raise CliError("--reference is recorded in a receipt: add --receipt FILE.json")
@@ -221,15 +197,15 @@ class ReceiptRequest:
         return cls(json_path, html_path, reference, check_language(language))
 
 
-def _read_back(
-    connection: Connection,
-    resolver: IntercomResolver,
-    io: Io,
-    contact_id: str,
-    erasure: ResolverErasure,
-) -> ReadBack | None:
-    """Verify the contact's erasure, reading back each conversation and ticket it found."""
-    ref = SubjectRef(kind=resolver.name, value=contact_id)
+def _entry(
+    connection: Connection, resolver: IntercomResolver, io: Io, match: ContactMatch, outcome: object
+) -> ContactErasure:
+    """A contact's receipt entry; an erased one is read back first (each item it found)."""
+    if not isinstance(outcome, ResolverErasure):
+        reason = outcome.reason if isinstance(outcome, SubjectFailedError) else "unknown"
+        return ContactErasure(contact_id=match.id, outcome="failed", detail=f"failed: {reason}")
+    ref = SubjectRef(kind=resolver.name, value=match.id)
+    erasure = outcome
 
     async def verify() -> ReadBack:
         check = await call_with_retries(
@@ -240,10 +216,11 @@ def _read_back(
         return ReadBack.of(check)
 
     try:
-        return asyncio.run(verify())
+        read_back: ReadBack | None = asyncio.run(verify())
     except SubjectFailedError as failure:
-        io.error(f"reading back contact {contact_id} failed: {failure.reason}")
-        return None
+        io.error(f"reading back contact {match.id} failed: {failure.reason}")
+        read_back = None
+    return ContactErasure.of(match.id, outcome, read_back)
 
 
 def write_erasure_receipt(
@@ -255,51 +232,47 @@ def write_erasure_receipt(
 ) -> ErasureReceipt:
     """Read every erased contact back, then write the receipt where ``request`` says.
 
-    Args:
-        connection: The workspace.
-        io: Where to print.
-        resolver: The resolver that erased (its policy and covered surface are recorded).
-        outcomes: Each contact with its ``ResolverErasure`` or ``SubjectFailedError``.
-        request: Where to write, and the reference to record.
-
-    Returns:
-        The receipt written.
+    ``outcomes`` holds each contact with its ``ResolverErasure`` or ``SubjectFailedError``;
+    the resolver's policy and covered surface are recorded. Returns the receipt written.
     """
-    entries: list[ContactErasure] = []
-    for match, outcome in outcomes:
-        if isinstance(outcome, ResolverErasure):
-            read_back = _read_back(connection, resolver, io, match.id, outcome)
-            entries.append(ContactErasure.of(match.id, outcome, read_back))
-        else:
-            reason = outcome.reason if isinstance(outcome, SubjectFailedError) else "unknown"
-            entries.append(
-                ContactErasure(contact_id=match.id, outcome="failed", detail=f"failed: {reason}")
-            )
+    contacts = tuple(_entry(connection, resolver, io, *outcome) for outcome in outcomes)
     receipt = ErasureReceipt(
         subject_reference=request.reference,
         resolver=resolver.name,
         requested_at=request.requested_at,
         completed_at=datetime.now(UTC),
         policy=resolver.erasure_policy,
-        contacts=tuple(entries),
+        contacts=contacts,
         looked_for=request.looked_for,
         surface_sha256=surface_digest(resolver.covered_surface),
     )
-    written = []
-    if request.json_path is not None:
-        _write(request.json_path, receipt.to_json(), "erasure receipt")
-        written.append(str(request.json_path))
-    if request.html_path is not None:
-        html = render_erasure_receipt(receipt, language=request.language)
-        _write(request.html_path, html, "erasure receipt")
-        written.append(str(request.html_path))
-    io.status(
-        f"Wrote the erasure receipt ({receipt.status}):" + "".join(f"\n  {w}" for w in written)
-    )
+    html = functools.partial(render_erasure_receipt, receipt, language=request.language)
+    written = ""
+    for path, render in ((request.json_path, receipt.to_json), (request.html_path, html)):
+        if path is not None:
+            _write(path, render(), "erasure receipt")
+            written += f"\n  {path}"
+    io.status(f"Wrote the erasure receipt ({receipt.status}):{written}")
     return receipt
 
 
-# -- bulk erasures -----------------------------------------------------------------------------
+_KEY_SHAPED: Final = re.compile(r"[0-9a-f]{64}")
+_DEVICE_NAMES: Final = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
+)
+_Outcome = Literal["erased", "no_contact", "failed"]
+_JOURNALLED: Final[dict[str, tuple[_Outcome, str]]] = {  # a contact's result: outcome, detail
+    "deleted": ("erased", ""),
+    "already_absent": (  # Intercom answered not found for the id
+        "no_contact",
+        "no contact with this id (deleted, merged into another contact, or never existed)",
+    ),
+    "left_out": (
+        "failed",
+        "matched by phone alone and left out, not erased (phone numbers are reassigned); "
+        "--include-phone-only erases such contacts",
+    ),
+}
 
 
 @dataclass
@@ -307,9 +280,9 @@ class BulkReceipts:
     """Receipts for every subject a ``bulk erase`` journal records finished, one JSON file each.
 
     Whichever run finished a subject (this one, or an earlier one that was interrupted or
-    killed), its receipt is written once: a subject whose ``<key>.json`` is already in the
-    directory is left alone. So a rerun, or ``bulk status --receipts DIR``, writes exactly the
-    missing ones.
+    killed), its receipt is written once: a subject whose receipt is already in the directory
+    is left alone. So a rerun, or ``bulk status --receipts DIR``, writes exactly the missing
+    ones, reading the journal a page at a time.
     """
 
     directory: Path
@@ -319,42 +292,23 @@ class BulkReceipts:
 
     @classmethod
     def start(cls, directory: Path, resolver: IntercomResolver) -> BulkReceipts:
-        """Create ``directory`` (owner-only) for the receipts of ``resolver``'s erasures.
-
-        Raises:
-            CliError: ``directory`` cannot be created (exit 2).
-        """
+        """Create ``directory`` (owner-only) for the receipts of ``resolver``'s erasures."""
         try:
             make_private_directory(directory)
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise CliError(f"cannot create the receipts directory {directory}: {reason}") from None
-        return cls(
-            directory=directory,
-            policy=resolver.erasure_policy,
-            resolver=resolver.name,
-            surface_sha256=surface_digest(resolver.covered_surface),
-        )
+        digest = surface_digest(resolver.covered_surface)
+        return cls(directory, resolver.erasure_policy, resolver.name, digest)
 
     def missing(self, journal: Journal) -> int:
         """How many finished subjects have no receipt in the directory yet."""
-        shared = journal.shared_references()
-        return sum(
-            1 for subject, _ in journal.finished() if not self._path(subject, shared).exists()
-        )
+        return sum(not path.exists() for _, _, path in self._finished(journal))
 
     def write(self, io: Io, journal: Journal) -> int:
-        """Write the receipt of each finished subject that has none yet; returns how many.
-
-        Reads the journal a page at a time, so memory stays flat however long the run was.
-        ``requested_at`` is the journal's creation (the first run's start), ``completed_at``
-        when the journal recorded the subject done.
-        """
-        requested = journal.created_at
-        shared = journal.shared_references()
+        """Write the receipt of each finished subject that has none yet; returns how many."""
         written = kept = 0
-        for subject, finished_at in journal.finished():
-            path = self._path(subject, shared)
+        for subject, finished_at, path in self._finished(journal):
             if path.exists():
                 kept += 1
                 continue
@@ -362,11 +316,11 @@ class BulkReceipts:
             receipt = ErasureReceipt(
                 subject_reference=subject.reference or subject.key,
                 resolver=subject.workspace or self.resolver,
-                requested_at=requested,
+                requested_at=journal.created_at,
                 completed_at=finished_at,
                 policy=self.policy,
                 contacts=tuple(_bulk_contact(contact) for contact in subject.contacts),
-                looked_for=_looked_for(subject.kinds),
+                looked_for=_looked_for(subject),
                 surface_sha256=self.surface_sha256,
             )
             make_private_directory(path.parent)
@@ -381,14 +335,11 @@ class BulkReceipts:
         )
         return written
 
-    def _path(self, subject: SubjectOutcome, shared: frozenset[tuple[str, str]]) -> Path:
-        return self.directory / (subject.workspace or "") / _receipt_name(subject, shared)
-
-
-_KEY_SHAPED: Final = re.compile(r"[0-9a-f]{64}")
-_DEVICE_NAMES: Final = frozenset(
-    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
-)
+    def _finished(self, journal: Journal) -> Iterator[tuple[SubjectOutcome, datetime, Path]]:
+        shared = journal.shared_references()
+        for subject, finished_at in journal.finished():
+            folder = self.directory / (subject.workspace or "")
+            yield subject, finished_at, folder / _receipt_name(subject, shared)
 
 
 def _receipt_name(subject: SubjectOutcome, shared: frozenset[tuple[str, str]]) -> str:
@@ -411,42 +362,20 @@ def _receipt_name(subject: SubjectOutcome, shared: frozenset[tuple[str, str]]) -
     return f"{name}.json"
 
 
-NO_CONTACT_DETAIL: Final = (
-    "no contact with this id (deleted, merged into another contact, or never existed)"
-)
-
-
-def _looked_for(kinds: Sequence[SubjectKind]) -> tuple[LookedFor, ...] | None:
+def _looked_for(subject: SubjectOutcome) -> tuple[LookedFor, ...] | None:
     """How a journalled subject was looked for: every kind of identifier its row carried."""
-    named: dict[SubjectKind, LookedFor] = {
-        SubjectKind.CONTACT_ID: "contact_id",
-        SubjectKind.EMAIL: "email",
-        SubjectKind.PHONE: "phone",
-        SubjectKind.EXTERNAL_ID: "external_id",
-    }
-    return tuple(named[kind] for kind in kinds if kind in named) or None
+    kinds = (cast(LookedFor, kind.value) for kind in subject.kinds)
+    return tuple(kind for kind in kinds if kind in get_args(LookedFor)) or None
 
 
 def _bulk_contact(contact: ContactOutcome) -> ContactErasure:
     """A journalled contact as a receipt entry: erased or absent only when the journal says so."""
-    if contact.result == "deleted":
-        return ContactErasure(contact_id=contact.contact_id, outcome="erased", found=contact.found)
-    if contact.result == "already_absent":  # Intercom answered not found for the id
-        return ContactErasure(
-            contact_id=contact.contact_id,
-            outcome="no_contact",
-            detail=NO_CONTACT_DETAIL,
-            found=contact.found,
-        )
-    if contact.result == "left_out":
-        return ContactErasure(
-            contact_id=contact.contact_id,
-            outcome="failed",
-            detail="matched by phone alone and left out, not erased (phone numbers are "
-            "reassigned); --include-phone-only erases such contacts",
-        )
+    unknown: tuple[_Outcome, str] = (
+        "failed",
+        f"the journal records this contact as {contact.result}, not erased",
+    )
+    outcome, detail = _JOURNALLED.get(contact.result, unknown)
+    found = {} if outcome == "failed" else contact.found
     return ContactErasure(
-        contact_id=contact.contact_id,
-        outcome="failed",
-        detail=f"the journal records this contact as {contact.result}, not erased",
+        contact_id=contact.contact_id, outcome=outcome, detail=detail or None, found=found
     )

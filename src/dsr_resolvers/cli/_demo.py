@@ -1,25 +1,17 @@
 """``dsr demo``: a whole data-subject request, end to end, on a fresh machine.
 
-No credentials, no network: the demo seeds a :class:`FakeIntercom` with the sandbox's demo
-workspace (:func:`dsr_resolvers.sandbox.seed_demo`), serves it on 127.0.0.1 with the
-sandbox's well-known token, and then answers a request for the person whose email is shared
-by a user and a lead, with the very functions the ``dsr intercom`` commands call:
-
-1. ``lookup --email``: both contacts are found;
-2. ``export --email --messages``: one bundle for both, with what they wrote;
-3. ``erase --email --policy redact_messages``: a dry run, then the erasure of both;
-4. ``verify``: both contacts are gone and nothing they wrote is readable;
-
-and then, in the company's other workspace (``eu``, a second fake holding the same person by
-phone and external id, with no email), ``lookup --all-workspaces`` by email, phone and
-external id together finds them again, and ``erase --workspace eu`` erases them there too.
-
-It ends by saying where the deliverables are: the HTML access report of step 2 and the
-erasure receipt (JSON and HTML) of step 3, kept in ``--out DIR`` or else in a new temporary
-directory that outlives the demo; then it shows the same commands for a real workspace, spelt
-so they work when pasted (``.venv/bin/dsr`` when ``dsr`` is not on ``PATH``). Every message the
-contacts wrote is listed as text with its date (up to a few per contact; the rest are counted
-and named in the file).
+No credentials, no network: a :class:`FakeIntercom` seeded with the sandbox's demo workspace
+(:func:`dsr_resolvers.sandbox.seed_demo`) is served on 127.0.0.1 with the sandbox's token, and
+the request of the person whose email a user and a lead share is answered with the very
+functions the ``dsr intercom`` commands call: ``lookup`` finds both contacts, ``export
+--messages`` bundles both with every message they wrote (listed as text with its date, a few
+per contact), ``erase --policy redact_messages`` plans then erases both, and ``verify`` shows
+nothing left. In the company's other workspace (``eu``: the same person by phone and external
+id, no email) ``lookup --all-workspaces`` finds them again and ``erase --workspace eu`` erases
+them there too. It ends with where the deliverables are (the access report and the erasure
+receipt, kept in ``--out DIR`` or a new temporary directory that outlives the demo) and the same
+commands for a real workspace, spelt so they work when pasted (``.venv/bin/dsr`` when ``dsr`` is
+not on ``PATH``).
 """
 
 from __future__ import annotations
@@ -40,31 +32,17 @@ from rich.text import Text
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
-from dsr_resolvers.cli._intercom import (
-    run_erase,
-    run_export,
-    run_lookup,
-    run_verify,
-)
+from dsr_resolvers.cli._intercom import run_erase, run_export, run_lookup, run_verify
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace
 from dsr_resolvers.contract import ExportRecord
-from dsr_resolvers.sandbox import (
-    DEFAULT_TOKEN,
-    SecondWorkspace,
-    seed_demo,
-    seed_second_workspace,
-)
+from dsr_resolvers.sandbox import DEFAULT_TOKEN, seed_demo, seed_second_workspace
 from dsr_resolvers.sandbox._hint import dsr_program
 from dsr_resolvers.testing import FakeIntercom
 
 __all__ = ["run_demo"]
 
-_REAL_WORKSPACE = (
-    "Run the same request against your own workspace. The token stays in the environment, "
-    "never on the command line; add --region eu or --region au outside the US."
-)
 _REAL_COMMANDS = (
     "intercom check",
     "intercom lookup --email ada@example.com",
@@ -74,19 +52,25 @@ _REAL_COMMANDS = (
     "intercom verify CONTACT_ID... --policy redact_messages",
     "intercom surface --messages --policy redact_messages > surface.md",
 )
-_REAL_AFTERWORD = (
-    "Every command has --help with an example. '{dsr} sandbox' serves this demo workspace "
-    "until Ctrl-C, to try the commands with --base-url first."
-)
 #: Messages listed per contact; the rest are counted, and all of them are in the export file.
 _MESSAGES_SHOWN = 8
 _TAG = re.compile(r"<[^>]*>")
+_erase = functools.partial(run_erase, policy="redact_messages")
 
 
-def _step(io: Io, number: int, title: str, command: str) -> None:
+def _say(io: Io, text: str, style: str = "", *, soft_wrap: bool = True) -> None:
+    io.out.print(Text(text, style=style), soft_wrap=soft_wrap)
+
+
+def _panel(io: Io, title: str, text: str, *, expand: bool = False) -> None:
+    io.out.print(Panel(Text(text), title=title, expand=expand))
+
+
+def _step(io: Io, title: str, command: str | None = None) -> None:
     io.out.print()
-    io.out.rule(f"[bold]Step {number} of 4: {title}", align="left")
-    io.out.print(Text(f"$ {command}", style="dim"), soft_wrap=True)
+    io.out.rule(f"[bold]{title}", align="left")
+    if command is not None:
+        _say(io, f"$ {command}", "dim")
 
 
 def _as_text(html: str) -> str:
@@ -105,13 +89,11 @@ def _written(records: Sequence[ExportRecord]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for field, value in values.items():
         parts = field.split(".")
-        if parts[0] != "conversation" or parts[-1] != "body":
-            continue
-        if parts[2:] == ["source", "body"]:
-            when = values.get(f"conversation.{parts[1]}.created_at", "")
-        else:
-            when = values.get(".".join([*parts[:-1], "created_at"]), "")
-        rows.append((_as_date(when), parts[1], _as_text(value)))
+        if parts[0] == "conversation" and parts[-1] == "body":
+            # The opening message (``source``) is dated by its conversation.
+            dated = parts[:2] if parts[2:] == ["source", "body"] else parts[:-1]
+            when = values.get(".".join([*dated, "created_at"]), "")
+            rows.append((_as_date(when), parts[1], _as_text(value)))
     return sorted(rows)
 
 
@@ -131,83 +113,14 @@ def _export_summary(io: Io, bundle: ExportBundle, export_path: Path) -> None:
         if not written:
             continue
         io.out.print()
-        io.out.print(
-            Text(
-                f"What {subject.role or 'contact'} {subject.contact_id} wrote "
-                f"({len(written)} message(s)):"
-            ),
-            soft_wrap=True,
-        )
+        who = f"{subject.role or 'contact'} {subject.contact_id}"
+        _say(io, f"What {who} wrote ({len(written)} message(s)):")
         messages = new_table("Date (UTC)", "Conversation", "Message")
-        for when, conversation, text in written[:_MESSAGES_SHOWN]:
-            messages.add_row(when, conversation, text)
+        for row in written[:_MESSAGES_SHOWN]:
+            messages.add_row(*row)
         io.out.print(messages)
-        hidden = len(written) - _MESSAGES_SHOWN
-        if hidden > 0:
-            io.out.print(Text(f"... and {hidden} more in {export_path}"), soft_wrap=True)
-
-
-def _every_workspace(
-    io: Io, workspaces: list[Connection], person: SecondWorkspace, email: str, statuses: list[int]
-) -> list[str]:
-    """The epilogue: the person in every workspace, and their erasure in the other one."""
-    io.out.print()
-    io.out.rule("[bold]Every workspace the company runs", align="left")
-    io.out.print(
-        Text(
-            "The company also runs an EU workspace, where the same person wrote in by phone: "
-            "no email there, but the same phone and external id. Look in every workspace by "
-            "every identifier the request brings, in one search each (the "
-            "workspaces file names each one's host and token source; 'dsr sandbox "
-            "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
-            "it); in eu the person is found, and erased there too:"
-        )
-    )
-    io.out.print(
-        Text(
-            "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
-            f"--email {email} --phone '{person.phone}' --external-id {person.external_id}",
-            style="dim",
-        ),
-        soft_wrap=True,
-    )
-    found: dict[str, list[str]] = {}
-
-    def lookup(connection: Connection, scoped: Io) -> int:
-        matches = run_lookup(
-            connection,
-            scoped,
-            email=email,
-            phone=person.phone,
-            external_id=person.external_id,
-        )
-        found[str(connection.name)] = [match.id for match in matches]
-        return ExitCode.OK
-
-    statuses.append(
-        each_workspace(io, [(c.name, functools.partial(lookup, c)) for c in workspaces])
-    )
-    elsewhere = found.get("eu", [])
-    for contact_id in elsewhere:
-        io.out.print(
-            Text(
-                f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
-                f"--policy redact_messages --yes",
-                style="dim",
-            ),
-            soft_wrap=True,
-        )
-        statuses.append(
-            run_erase(
-                workspaces[1],
-                io,
-                contact_id=contact_id,
-                email=None,
-                policy="redact_messages",
-                assume_yes=True,
-            )
-        )
-    return elsewhere
+        if len(written) > _MESSAGES_SHOWN:
+            _say(io, f"... and {len(written) - _MESSAGES_SHOWN} more in {export_path}")
 
 
 def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
@@ -231,28 +144,26 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="dsr-demo-") as scratch,
     ):
         connection = Connection(base_url=base_url, token=SecretStr(DEFAULT_TOKEN))
-        io.out.print(
-            Panel(
-                Text(
-                    f"A sandbox Intercom workspace is serving on {base_url} (fake data; nothing "
-                    "leaves this machine).\nA person writes in: please give me my data, then "
-                    f"erase it. Their email, {email}, belongs to two Intercom contacts: a user "
-                    "and a lead from an earlier website chat."
-                ),
-                title="dsr demo",
-                expand=False,
-            )
+        _panel(
+            io,
+            "dsr demo",
+            f"A sandbox Intercom workspace is serving on {base_url} (fake data; nothing "
+            "leaves this machine).\nA person writes in: please give me my data, then "
+            f"erase it. Their email, {email}, belongs to two Intercom contacts: a user "
+            "and a lead from an earlier website chat.",
         )
-
-        _step(io, 1, "find every contact with the email", f"dsr intercom lookup --email {email}")
+        _step(
+            io,
+            "Step 1 of 4: find every contact with the email",
+            f"dsr intercom lookup --email {email}",
+        )
         matches = run_lookup(connection, io, email=email, external_id=None)
-        roles = {match.id: match.role for match in matches}
+        ids = [match.id for match in matches]
 
         export_path = (out_dir or Path(scratch)) / "demo-export.json"
         _step(
             io,
-            2,
-            "export everything held, messages included (Art. 15)",
+            "Step 2 of 4: export everything held, messages included (Art. 15)",
             f"dsr intercom export --email {email} --messages --out {export_path}",
         )
         bundle = run_export(  # the demo's own file, replaced on each run
@@ -261,100 +172,107 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         _export_summary(io, bundle, export_path)
         write_access_report(io, bundle, report_path, processing=None)
         if out_dir is None:
-            io.out.print(
-                Text(
-                    "(The export file is removed when the demo ends; the deliverables are kept.\n"
-                    " dsr demo --out DIR keeps everything in DIR.)"
-                ),
-                soft_wrap=True,
+            _say(
+                io,
+                "(The export file is removed when the demo ends; the deliverables are kept.\n"
+                " dsr demo --out DIR keeps everything in DIR.)",
             )
 
+        erase = f"dsr intercom erase --email {email} --policy redact_messages"
         _step(
             io,
-            3,
-            "erase both contacts, redacting what they wrote first (Art. 17)",
-            f"dsr intercom erase --email {email} --policy redact_messages --dry-run",
+            "Step 3 of 4: erase both contacts, redacting what they wrote first (Art. 17)",
+            f"{erase} --dry-run",
         )
+        statuses.append(_erase(connection, io, contact_id=None, email=email, dry_run=True))
+        _say(io, f"$ {erase} --yes", "dim")
         statuses.append(
-            run_erase(
-                connection,
-                io,
-                contact_id=None,
-                email=email,
-                policy="redact_messages",
-                dry_run=True,
-            )
-        )
-        io.out.print(
-            Text(
-                f"$ dsr intercom erase --email {email} --policy redact_messages --yes",
-                style="dim",
-            ),
-            soft_wrap=True,
-        )
-        statuses.append(
-            run_erase(
-                connection,
-                io,
-                contact_id=None,
-                email=email,
-                policy="redact_messages",
-                assume_yes=True,
-                receipt=receipt,
-            )
+            _erase(connection, io, contact_id=None, email=email, assume_yes=True, receipt=receipt)
         )
 
-        ids = [match.id for match in matches]
-        _step(
-            io,
-            4,
-            "verify nothing is left",
-            f"dsr intercom verify {' '.join(ids)} --policy redact_messages",
-        )
+        verify = f"dsr intercom verify {' '.join(ids)} --policy redact_messages"
+        _step(io, "Step 4 of 4: verify nothing is left", verify)
+        roles = {match.id: match.role for match in matches}
         statuses.append(
             run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)
         )
         if fake.contact(demo.bystander_id) is not None:
-            io.out.print(
-                Text(
-                    "The bystander who shares a conversation with them is untouched; what "
-                    "others wrote in shared conversations stays."
-                )
+            _say(
+                io,
+                "The bystander who shares a conversation with them is untouched; what "
+                "others wrote in shared conversations stays.",
+                soft_wrap=False,
             )
-        workspaces = [
-            replace(connection, name="us"),
-            replace(connection, base_url=other_url, name="eu"),
-        ]
-        found_elsewhere = _every_workspace(io, workspaces, second, email, statuses)
+        _step(io, "Every workspace the company runs")
+        _say(
+            io,
+            "The company also runs an EU workspace, where the same person wrote in by phone: "
+            "no email there, but the same phone and external id. Look in every workspace by "
+            "every identifier the request brings, in one search each (the "
+            "workspaces file names each one's host and token source; 'dsr sandbox "
+            "--workspaces 2' serves both). In us nothing is found any more (step 3 erased "
+            "it); in eu the person is found, and erased there too:",
+            soft_wrap=False,
+        )
+        _say(
+            io,
+            "$ dsr intercom lookup --workspaces workspaces.toml --all-workspaces "
+            f"--email {email} --phone '{second.phone}' --external-id {second.external_id}",
+            "dim",
+        )
+        found: dict[str, list[str]] = {}
+
+        def lookup(workspace: Connection, scoped: Io) -> int:
+            matches = run_lookup(
+                workspace, scoped, email=email, phone=second.phone, external_id=second.external_id
+            )
+            found[str(workspace.name)] = [match.id for match in matches]
+            return ExitCode.OK
+
+        eu = replace(connection, base_url=other_url, name="eu")
+        workspaces = [replace(connection, name="us"), eu]
+        statuses.append(
+            each_workspace(io, [(w.name, functools.partial(lookup, w)) for w in workspaces])
+        )
+        for contact_id in found.get("eu", []):
+            _say(
+                io,
+                f"$ dsr intercom erase --workspaces workspaces.toml --workspace eu {contact_id} "
+                "--policy redact_messages --yes",
+                "dim",
+            )
+            statuses.append(_erase(eu, io, contact_id=contact_id, email=None, assume_yes=True))
     ok = (
         all(status == ExitCode.OK for status in statuses)
         and len(matches) >= 2
-        and found_elsewhere == [second.contact_id]
+        and found.get("eu", []) == [second.contact_id]
     )
     io.out.print()
-    io.out.print(
-        Panel(
-            Text(
-                f"Access report (open it in a browser; print it to PDF): {report_path}\n"
-                f"Erasure receipt: {receipt.json_path} and {receipt.html_path}\n"
-                "Give 'dsr intercom export' --processing-record FILE to fill in the purposes, "
-                "legal bases and retention the report now marks as not provided."
-            ),
-            title="The deliverables",
-            expand=False,
-        )
+    _panel(
+        io,
+        "The deliverables",
+        f"Access report (open it in a browser; print it to PDF): {report_path}\n"
+        f"Erasure receipt: {receipt.json_path} and {receipt.html_path}\n"
+        "Give 'dsr intercom export' --processing-record FILE to fill in the purposes, "
+        "legal bases and retention the report now marks as not provided.",
     )
     io.out.print()
-    io.out.print(
-        Panel(
-            Text(_REAL_WORKSPACE),
-            title="Demo complete" if ok else "Demo finished with problems",
-        )
+    _panel(
+        io,
+        "Demo complete" if ok else "Demo finished with problems",
+        "Run the same request against your own workspace. The token stays in the environment, "
+        "never on the command line; add --region eu or --region au outside the US.",
+        expand=True,
     )
     dsr = dsr_program()
-    io.out.print(Text("  export INTERCOM_ACCESS_TOKEN=...   # your Intercom app's token"))
+    _say(io, "  export INTERCOM_ACCESS_TOKEN=...   # your Intercom app's token", soft_wrap=False)
     for line in _REAL_COMMANDS:
-        io.out.print(Text(f"  {dsr} {line}"), soft_wrap=True)
+        _say(io, f"  {dsr} {line}")
     io.out.print()
-    io.out.print(Text(_REAL_AFTERWORD.format(dsr=dsr)))
+    _say(
+        io,
+        f"Every command has --help with an example. '{dsr} sandbox' serves this demo workspace "
+        "until Ctrl-C, to try the commands with --base-url first.",
+        soft_wrap=False,
+    )
     return ExitCode.OK if ok else ExitCode.FAILED
