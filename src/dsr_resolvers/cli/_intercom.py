@@ -1,43 +1,38 @@
 """What the single-subject commands do, apart from parsing their options.
 
 ``dsr intercom lookup|export|erase|verify|rectify|object`` and ``dsr demo`` both call these
-functions, so the demo runs exactly the code a real request runs, only against the sandbox.
-Each ``run_*`` function takes a :class:`Connection` (host, token, retry policy), an :class:`Io`
-(stdout, stderr, whether a person can answer) and the :class:`Identifiers` of the person, does
-the work through :class:`IntercomResolver`, prints the result, and returns an exit status or
-raises :class:`CliError`.
+``run_*`` functions, so the demo runs exactly the code a real request runs, only against the
+sandbox. Each takes a :class:`Connection`, an :class:`Io` and the :class:`Identifiers` of the
+person, acts through :class:`IntercomResolver`, prints, and returns an exit status or raises
+:class:`CliError`.
 
-Subjects are addressed by contact id, or by any combination of ``--email``, ``--phone`` and
-``--external-id``. Identifiers are looked up first (one search), and every contact holding any
-of them (the user and each lead) is then exported, erased or verified: a request must reach
-all of them. Each contact shows what it matched on. A contact only the phone led to is listed
-but left out of an erasure, a rectification and an objection unless ``--include-phone-only``:
-phone numbers are reassigned. Results and failures name contact ids, never an identifier's
-value, which the person typing the command already knows.
+A person is addressed by contact id, or by any combination of ``--email``, ``--phone`` and
+``--external-id``: one search finds every contact holding any of them (the user and each
+lead), and the request reaches all of them, each shown with what it matched on. A contact only
+the phone led to is left out of an erasure, a rectification and an objection unless
+``--include-phone-only``: phone numbers are reassigned. Results and failures name contact ids,
+never an identifier's value.
 
-| command | per contact                          | exit 1 when                                 |
-|---------|--------------------------------------|---------------------------------------------|
-| export  | ``export_subject``                   | any contact failed: then nothing is written, |
-|         |                                      | since a partial Art. 15 export is not one   |
-| erase   | ``plan_erasure`` (dry run) or        | any contact failed (the others are erased)  |
-|         | ``erase_subject``                    |                                             |
-| verify  | ``verify_erasure``                   | a contact is still held, or a message it    |
-|         |                                      | wrote is still readable, or a check failed  |
-| rectify | ``rectify_subject``                  | the correction failed                       |
-| object  | ``object_to_marketing`` (Art. 21)    | any contact failed (the others are handled)  |
+| command | per contact                       | exit 1 when                                        |
+|---------|-----------------------------------|----------------------------------------------------|
+| export  | ``export_subject``                | one failed: nothing is written, since a partial    |
+|         |                                   | Art. 15 export is not one                          |
+| erase   | ``plan_erasure`` (``--dry-run``)  | one failed (the others are erased)                 |
+|         | or ``erase_subject``              |                                                    |
+| verify  | ``verify_erasure``                | one is still held, a message it wrote is still     |
+|         |                                   | readable, or a check failed                        |
+| rectify | ``rectify_subject``               | the correction failed                              |
+| object  | ``object_to_marketing`` (Art. 21) | one failed (the others are handled)                |
 
 What each outcome is called, here and in ``--json``, is only what Intercom showed:
 
-| Intercom showed                          | outcome             | said as                        |
-|------------------------------------------|---------------------|--------------------------------|
-| the contact, then deleted it             | ``erased``          | erased                         |
-| a 404 ``not_found`` for the id           | ``no_contact``      | no contact with this id        |
-| nothing: the id cannot be an Intercom    | ``no_contact``      | no contact with this id; no    |
-| id (``../../admin``, spaces)             |                     | request is sent                |
-| nothing: the id is an email (``@``)      | (none: exit 2)      | that is an email address; use  |
-|                                          |                     | --email                        |
-| a 404 that is not Intercom's, no DNS     | (none: exit 2)      | check --base-url / --region    |
-| name, a refused connection               |                     |                                |
+| Intercom showed                                  | outcome        | said as                      |
+|--------------------------------------------------|----------------|------------------------------|
+| the contact, then deleted it                     | ``erased``     | erased                       |
+| a 404 ``not_found`` for the id                   | ``no_contact`` | no contact with this id      |
+| nothing: the id cannot be Intercom's (``../x``)  | ``no_contact`` | the same; no request is sent |
+| nothing: the id is an email (``@``)              | none: exit 2   | use --email                  |
+| a foreign 404, no DNS name, a refused connection | none: exit 2   | check --base-url / --region  |
 
 Intercom answers 404 both for an id it never held and for one erased earlier, so neither
 ``erase`` nor ``verify`` claims more than "no contact with this id".
@@ -79,16 +74,13 @@ from dsr_resolvers.contract import (
     PiiCategory,
     Presence,
     ResolverErasure,
-    ResolverRectification,
     SubjectRef,
 )
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
     ErasurePolicy,
-    ErasureVerification,
     IntercomResolver,
-    MarketingObjection,
     NotIntercomError,
     RectificationError,
 )
@@ -189,12 +181,8 @@ def _matched_words(match: ContactMatch) -> str:
     return ", ".join(kind.replace("_", " ") for kind in _matched(match)) or "-"
 
 
-def _known_role(match: ContactMatch) -> str | None:
+def _role(match: ContactMatch) -> str | None:
     return None if match.role == _UNKNOWN_ROLE else match.role
-
-
-def _role(match: ContactMatch) -> str:
-    return _known_role(match) or "-"
 
 
 def shown_id(contact_id: str) -> str:
@@ -230,18 +218,11 @@ async def pointed(work: Callable[[], Awaitable[_T]], base_url: str) -> _T:
 
 
 def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str = "") -> _T:
-    """Run one resolver call to completion, retrying transient failures.
-
-    The result is handed out through a local rather than returned by ``asyncio.run``: on
-    Python 3.11 that formats the main task's result into a message, which for a large export
-    costs as much CPU as the export itself.
-
-    Raises:
-        CliError: The host is not Intercom's API or cannot be reached, or Intercom refused the
-            credentials (exit 2).
-        SubjectFailedError: The call failed for good.
-    """
+    """Run one resolver call to completion, retrying transient failures; one that failed for
+    good raises :class:`SubjectFailedError`, a wrong host or a refused token :class:`CliError`."""
     base_url = connection.base_url
+    # Handed out through a local: on Python 3.11 asyncio.run formats the main task's result into
+    # a message, which for a large export costs as much CPU as the export itself.
     held: list[_T] = []
 
     async def attempt() -> None:
@@ -265,11 +246,8 @@ def each_contact(
     call: Callable[[SubjectRef], Awaitable[_T]],
     label: str,
 ) -> Iterator[tuple[ContactMatch, _T | SubjectFailedError | None]]:
-    """The one loop of every command: each contact's result, in order.
-
-    An id that cannot be Intercom's is never sent (``None``); a call that failed for good
-    yields its :class:`SubjectFailedError`, and the loop goes on with the next contact.
-    """
+    """The one loop of every command: each contact's result, in order; an id that cannot be
+    Intercom's is never sent (``None``), a failure is yielded and the loop goes on."""
     for match in contacts:
         if not plausible_contact_id(match.id):
             yield match, None
@@ -347,7 +325,9 @@ def _targets(
     found = _find(connection, resolver, who)
     if len(who.kinds) > 1:  # with one identifier, every contact matched on it
         for match in found:
-            io.status(f"Contact {match.id} ({_role(match)}): matched on {_matched_words(match)}.")
+            io.status(
+                f"Contact {match.id} ({_role(match) or '-'}): matched on {_matched_words(match)}."
+            )
     if not found:
         _note(io, _SEARCH_LIMITS)
     left_out = tuple(m for m in found if m.phone_only and leave_out and not who.include_phone_only)
@@ -372,7 +352,7 @@ def _entry(match: ContactMatch, outcome: str, **fields: Any) -> dict[str, Any]:
     matched = {"matched_on": _matched(match)} if match.matched_on else {}
     return {
         "contact_id": match.id if plausible_contact_id(match.id) else None,
-        "role": _known_role(match),
+        "role": _role(match),
         "outcome": outcome,
         **matched,
         **fields,
@@ -380,7 +360,7 @@ def _entry(match: ContactMatch, outcome: str, **fields: Any) -> dict[str, Any]:
 
 
 def _row(match: ContactMatch, *cells: str) -> tuple[str, ...]:
-    return (shown_id(match.id), _role(match), *cells)
+    return (shown_id(match.id), _role(match) or "-", *cells)
 
 
 def _counts(values: Iterable[int | None]) -> tuple[str, ...]:
@@ -423,14 +403,7 @@ def run_lookup(
     *,
     output_format: LookupFormat = LookupFormat.TABLE,
 ) -> tuple[ContactMatch, ...]:
-    """``dsr intercom lookup``: print every contact holding any of the identifiers given.
-
-    Returns:
-        The contacts found.
-
-    Raises:
-        CliError: No identifier or a malformed one (exit 2), or the lookup failed.
-    """
+    """``dsr intercom lookup``: print, and return, every contact holding any of the identifiers."""
     if not who.given:
         raise CliError("give --email, --phone or --external-id (any combination)")
     matches = _find(connection, connection.resolver(), who)
@@ -469,10 +442,10 @@ def collect_export(
             failed.append(match.id)
             reason = export.reason
         elif export is None:
-            subjects.append(SubjectRecords(match.id, (), _known_role(match)))
+            subjects.append(SubjectRecords(match.id, (), _role(match)))
         else:
             held = export.held_not_exported
-            subjects.append(SubjectRecords(match.id, export.records, _known_role(match), held))
+            subjects.append(SubjectRecords(match.id, export.records, _role(match), held))
     if failed:
         raise CliError(
             f"export of contact {', '.join(failed)} failed: {reason}; nothing was written, "
@@ -480,52 +453,6 @@ def collect_export(
             ExitCode.FAILED,
         )
     return ExportBundle.now(resolver.name, subjects, resolver.covered_surface)
-
-
-def write_export(
-    io: Io,
-    bundle: ExportBundle,
-    export_format: ExportFormat,
-    out: Path | None,
-    *,
-    csv_raw: bool = False,
-    processing: ProcessingRecord | None = None,
-    language: str = "en",
-    searched: Sequence[LookedFor] | None = None,
-) -> None:
-    """Write the bundle to ``out`` atomically (and the surface beside it), or to stdout;
-    ``html`` writes the access report instead. An unwritable file is a CliError (exit 2)."""
-    if export_format is ExportFormat.HTML:
-        write_access_report(
-            io, bundle, out, processing=processing, language=language, searched=searched
-        )
-        return
-    text = bundle.render(export_format, csv_raw=csv_raw)
-    if out is None:
-        io.write(text)
-        if export_format is not ExportFormat.JSON:
-            io.status(
-                "note: the covered surface is not part of a jsonl or csv stream; write to a file "
-                "with --out to get it beside the export, or run 'dsr intercom surface'"
-            )
-        return
-    surface_path = out.with_name(out.name + ".surface.json")
-    try:
-        write_text_atomically(out, text)
-        if export_format is not ExportFormat.JSON:
-            surface = json.dumps(bundle.surface_json(), ensure_ascii=False, indent=2) + "\n"
-            write_text_atomically(surface_path, surface)
-    except OSError as error:
-        raise CliError(
-            f"cannot write {out}: {error.strerror or type(error).__name__}; "
-            "check that the directory exists and is writable"
-        ) from error
-    where = str(out)
-    if export_format is not ExportFormat.JSON:
-        where += f" (covered surface in {surface_path})"
-    io.status(
-        f"Wrote {bundle.record_count} record(s) of {len(bundle.subjects)} contact(s) to {where}."
-    )
 
 
 def run_export(
@@ -543,15 +470,8 @@ def run_export(
     language: str = "en",
     force: bool = False,
 ) -> ExportBundle:
-    """``dsr intercom export``: the Art. 15 export of a contact, or of every holder of the
-    identifiers given.
-
-    Returns:
-        The bundle written.
-
-    Raises:
-        CliError: Bad arguments (exit 2) or a failed export (exit 1); nothing is written then.
-    """
+    """``dsr intercom export``: write, and return, the Art. 15 export of every contact ``who``
+    names; a failed one (exit 1) or bad arguments (exit 2) write nothing."""
     if out is not None and out.exists() and not force:
         raise CliError(f"--out {out} exists: add --force to replace it (written atomically)")
     resolver = connection.resolver(
@@ -583,16 +503,35 @@ def run_export(
             f"({', '.join(phone_only)}): phone numbers are reassigned, so check they are this "
             "person before sending it.",
         )
-    write_export(
-        io,
-        bundle,
-        export_format,
-        out,
-        csv_raw=csv_raw,
-        processing=processing,
-        language=language,
-        searched=who.looked_for,
-    )
+    beside = export_format is not ExportFormat.JSON  # the covered surface is not in the text
+    if export_format is ExportFormat.HTML:
+        searched = who.looked_for
+        write_access_report(
+            io, bundle, out, processing=processing, language=language, searched=searched
+        )
+    elif out is None:
+        io.write(bundle.render(export_format, csv_raw=csv_raw))
+        if beside:
+            io.status(
+                "note: the covered surface is not part of a jsonl or csv stream; write to a file "
+                "with --out to get it beside the export, or run 'dsr intercom surface'"
+            )
+    else:
+        text = bundle.render(export_format, csv_raw=csv_raw)
+        surface_path = out.with_name(out.name + ".surface.json")
+        try:
+            write_text_atomically(out, text)
+            if beside:
+                surface = json.dumps(bundle.surface_json(), ensure_ascii=False, indent=2) + "\n"
+                write_text_atomically(surface_path, surface)
+        except OSError as error:
+            raise CliError(
+                f"cannot write {out}: {error.strerror or type(error).__name__}; "
+                "check that the directory exists and is writable"
+            ) from error
+        where = f"{out} (covered surface in {surface_path})" if beside else str(out)
+        count = f"{bundle.record_count} record(s) of {len(bundle.subjects)} contact(s)"
+        io.status(f"Wrote {count} to {where}.")
     for subject in bundle.subjects:
         if subject.held_not_exported:  # names only: held, but never declared, so not exported
             io.status(f"warning: contact {subject.contact_id} holds, undeclared and not exported:")
@@ -605,12 +544,8 @@ def run_export(
 def held_not_exported_by(
     connection: Connection, contact_id: str, custom_attributes: Mapping[str, PiiCategory]
 ) -> tuple[str, tuple[str, ...]]:
-    """The contact id, and what the contact holds that an export with these declared custom
-    attributes leaves out (``dsr intercom surface --contact``): it exports the contact.
-
-    Raises:
-        CliError: The export failed (exit 1).
-    """
+    """``dsr intercom surface --contact``: the id, and what the contact holds that an export
+    with these declared custom attributes leaves out (it exports the contact)."""
     resolver = connection.resolver(custom_attributes=custom_attributes)
     match = ContactMatch(id=_checked_id(contact_id), role=_UNKNOWN_ROLE)
     [subject] = collect_export(connection, resolver, [match]).subjects
@@ -648,30 +583,17 @@ def plan_entry(
     redactions: int | None = None,
     counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """One contact of a dry run's ``--json`` document, single-subject or bulk alike, as
-    ``docs/schemas/erase-plan.schema.json`` describes it.
-
-    Args:
-        contact_id: The contact (``null`` in the document when it cannot be an Intercom id).
-        presence: ``held``, ``not_visible`` (archived or absent: no read tells) or ``absent``.
-        role: ``user`` or ``lead`` when a lookup said so.
-        matched: The lookup's match, whose ``matched_on`` the entry shows.
-        phone_only: Only a phone number led to it: ``left_out`` (a bulk row's phone).
-        conversations: Conversations it is in (``redact_messages`` only).
-        written: Messages it wrote in them (``None`` when not counted).
-        redacted: Of those, already redacted (``None`` when not counted).
-        redactions: Messages the erasure would redact (``redact_messages`` only).
-        counts: The plan's counts by name, as the resolver documents them.
-    """
+    """One contact of a dry run's ``--json`` document (``docs/schemas/erase-plan.schema.json``),
+    single-subject or bulk alike; ``phone_only`` (a bulk row's phone) makes it ``left_out``, and
+    the message counts are ``None`` where not counted."""
     match = ContactMatch(
         id=contact_id,
         role=role or _UNKNOWN_ROLE,
         matched_on=frozenset() if matched is None else matched.matched_on,
     )
-    if phone_only:
-        match = match.model_copy(update={"matched_on": frozenset({"phone"})})
     held = presence is Presence.HELD
     if phone_only:
+        match = match.model_copy(update={"matched_on": frozenset({"phone"})})
         return _entry(match, "left_out", held=held)
     return _entry(
         match,
@@ -726,32 +648,13 @@ def _confirm(io: Io, contacts: Sequence[ContactMatch], policy: ErasurePolicy) ->
             "refusing to erase without confirmation: there is no terminal to ask on; "
             "pass --yes to confirm, or --dry-run to see what would be done"
         )
-    ids = ", ".join(f"{shown_id(match.id)} ({_role(match)})" for match in contacts)
+    ids = ", ".join(f"{shown_id(match.id)} ({_role(match) or '-'})" for match in contacts)
     return typer.confirm(
         f"Erase {len(contacts)} Intercom contact(s) under policy {policy}: {ids}? "
         "This cannot be undone",
         default=False,
         err=True,
     )
-
-
-def _erase_each(
-    connection: Connection, io: Io, resolver: IntercomResolver, contacts: Sequence[ContactMatch]
-) -> list[tuple[ContactMatch, ResolverErasure | SubjectFailedError | None]]:
-    """Each contact's erasure, in order; says what was done if stopped."""
-    results: list[tuple[ContactMatch, ResolverErasure | SubjectFailedError | None]] = []
-    try:
-        for result in each_contact(connection, contacts, resolver.erase_subject, "Erasing"):
-            results.append(result)
-    except KeyboardInterrupt:
-        done = [m.id for m, r in results if isinstance(r, ResolverErasure) and not r.already_absent]
-        left = [shown_id(m.id) for m in contacts[len(results) :]]
-        io.error(
-            f"interrupted: erased {', '.join(done) or 'none'}; not erased or unknown: "
-            f"{', '.join(left) or 'none'} (run the same command again to finish)"
-        )
-        raise
-    return results
 
 
 def run_erase(
@@ -765,17 +668,8 @@ def run_erase(
     as_json: bool = False,
     receipt: ReceiptRequest | None = None,
 ) -> int:
-    """``dsr intercom erase``: erase a contact, or every holder of the identifiers (Art. 17).
-
-    Returns:
-        0 when every contact is erased (or Intercom holds no contact with its id), 1 when
-        some failed or the confirmation was declined.
-
-    Raises:
-        CliError: Bad arguments, no terminal to confirm on and no ``assume_yes`` (exit 2), or
-            the lookup failed.
-        KeyboardInterrupt: After saying which contacts were erased and which not.
-    """
+    """``dsr intercom erase`` (Art. 17): 0 when every contact is erased or not held, 1 when one
+    failed or the confirmation was declined; an interruption first says what was erased."""
     resolver = connection.resolver(erasure_policy=policy)
     contacts, left_out = _targets(connection, io, resolver, who, leave_out=True)
     if receipt is not None:
@@ -803,7 +697,18 @@ def run_erase(
     if not assume_yes and not _confirm(io, contacts, policy):
         io.status("Aborted: nothing was erased.")
         return ExitCode.FAILED
-    results = _erase_each(connection, io, resolver, contacts)
+    results: list[tuple[ContactMatch, ResolverErasure | SubjectFailedError | None]] = []
+    try:
+        for result in each_contact(connection, contacts, resolver.erase_subject, "Erasing"):
+            results.append(result)
+    except KeyboardInterrupt:
+        done = [m.id for m, r in results if isinstance(r, ResolverErasure) and not r.already_absent]
+        left = [shown_id(m.id) for m in contacts[len(results) :]]
+        io.error(
+            f"interrupted: erased {', '.join(done) or 'none'}; not erased or unknown: "
+            f"{', '.join(left) or 'none'} (run the same command again to finish)"
+        )
+        raise
     said = [_erased(match, erasure) for match, erasure in results]
     _said(io, document, ("Contact id", "Role", "Result", "Detail"), said, left_out)
     if receipt is not None:
@@ -824,60 +729,41 @@ def run_object(
     dry_run: bool = False,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom object``: stop direct marketing to a contact, or to every contact the
-    identifiers find (Art. 21), read back; with ``dry_run``, only say what would change.
-
-    A contact only the phone led to is left out unless ``who.include_phone_only``: numbers are
-    reassigned, and an objection acts on the contact's consent.
-
-    Returns:
-        0 when every contact was handled (or holds nothing), 1 when one failed.
-
-    Raises:
-        CliError: Bad arguments or a failed lookup (exit 2 or 1).
-    """
+    """``dsr intercom object`` (Art. 21): stop direct marketing to each contact, read back (with
+    ``dry_run``, only say what would change); 1 when one failed."""
     resolver = connection.resolver()
     nothing = "nothing to object to."
     contacts, left_out = _targets(connection, io, resolver, who, nothing=nothing, leave_out=True)
     act = functools.partial(resolver.object_to_marketing, dry_run=dry_run)
-    entries = [
-        _objected(io, match, result, dry_run=dry_run, as_json=as_json)
-        for match, result in each_contact(connection, contacts, act, "Objecting")
-    ]
+    entries: list[dict[str, Any]] = []
+    for match, result in each_contact(connection, contacts, act, "Objecting"):
+        if isinstance(result, SubjectFailedError):
+            entries.append(_entry(match, "failed", reason=result.reason))
+        elif result is None or not result.found:
+            _warn_implausible(io, match.id)
+            if not as_json:
+                io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing to change.")
+            entries.append(_entry(match, "no_contact", fields=[], subscription_types=[]))
+        else:
+            if not as_json:
+                verb = "would turn off" if dry_run else "turned off"
+                io.out.print(
+                    f"Contact {match.id}: {verb} {', '.join(result.fields) or 'no field'} and "
+                    f"opted out of {len(result.subscription_types)} subscription type(s)"
+                    + ("" if dry_run else "; Intercom shows them off")
+                    + (" (found archived, archived again)" if result.archived else "")
+                    + ".",
+                    soft_wrap=True,
+                )
+            types = list(result.subscription_types)
+            outcome = "would_object" if dry_run else "objected"
+            entries.append(
+                _entry(match, outcome, fields=list(result.fields), subscription_types=types)
+            )
     entries += [_entry(match, "left_out", fields=[], subscription_types=[]) for match in left_out]
     if as_json:
         _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
     return _failed(io, "objecting for", entries)
-
-
-def _objected(
-    io: Io,
-    match: ContactMatch,
-    result: MarketingObjection | SubjectFailedError | None,
-    *,
-    dry_run: bool,
-    as_json: bool,
-) -> dict[str, Any]:
-    """One contact's objection, said: its ``--json`` entry, and its line unless ``as_json``."""
-    if isinstance(result, SubjectFailedError):
-        return _entry(match, "failed", reason=result.reason)
-    if result is None or not result.found:
-        _warn_implausible(io, match.id)
-        if not as_json:
-            io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing to change.")
-        return _entry(match, "no_contact", fields=[], subscription_types=[])
-    if not as_json:
-        verb = "would turn off" if dry_run else "turned off"
-        io.out.print(
-            f"Contact {match.id}: {verb} {', '.join(result.fields) or 'no field'} and opted"
-            f" out of {len(result.subscription_types)} subscription type(s)"
-            + ("" if dry_run else "; Intercom shows them off")
-            + (" (found archived, archived again)" if result.archived else "")
-            + ".",
-            soft_wrap=True,
-        )
-    changed = {"fields": list(result.fields), "subscription_types": list(result.subscription_types)}
-    return _entry(match, "would_object" if dry_run else "objected", **changed)
 
 
 # -- verify -------------------------------------------------------------------------------------
@@ -893,15 +779,8 @@ def run_verify(
     roles: Mapping[str, str] | None = None,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom verify``: read back whether each contact is gone.
-
-    Intercom answers 404 alike for a contact erased earlier and for an id it never held, so a
-    contact that is gone is reported as "no contact with this id", never as "erased".
-
-    Returns:
-        0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
-        readable), 1 when one is still held or a check failed.
-    """
+    """``dsr intercom verify``: read back whether each contact is gone (and, under
+    ``redact_messages``, what it wrote); 1 when one is still held or readable, or a check failed."""
     if not contact_ids and not who.given:
         raise CliError("give at least one CONTACT_ID, or --email, --phone, --external-id")
     resolver = connection.resolver(erasure_policy=policy)
@@ -913,8 +792,40 @@ def run_verify(
         for contact_id in dict.fromkeys(map(_checked_id, ids))
     ]
     held: list[str] = []
-    checks = each_contact(connection, contacts, resolver.verify_erasure, "Verifying")
-    said = [_verified(io, match, check, held) for match, check in checks]
+    said: list[_Said] = []
+    for match, check in each_contact(connection, contacts, resolver.verify_erasure, "Verifying"):
+        if check is None:
+            _warn_implausible(io, match.id)
+            said.append((_entry(match, "no_contact", held=False), _row(match, "", "", NO_CONTACT)))
+            continue
+        if isinstance(check, SubjectFailedError):
+            failed = _row(match, "", "", "could not check (see below)")
+            said.append((_entry(match, "failed", reason=check.reason), failed))
+            continue
+        scan = check.messages
+        if check.contact_exists:
+            outcome, result = "held", "STILL HELD (archived)" if check.archived else "STILL HELD"
+            held.append(f"contact {match.id} is still held; run 'dsr intercom erase' for it")
+        elif scan is not None and scan.unredacted:
+            outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
+            held.append(
+                f"contact {match.id} is gone but {scan.unredacted} message(s) it wrote are "
+                "still readable; run 'dsr intercom erase --policy redact_messages' for it"
+            )
+        elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
+            cut = scan.incomplete if scan is not None else 0
+            outcome, result = "unverified", f"{NO_CONTACT}; NOT VERIFIED"
+            held.append(
+                f"contact {match.id} is gone but what it wrote cannot all be checked "
+                f"({cut} conversation(s) past Intercom's 500-part cap); it is not verified erased"
+            )
+        else:
+            outcome = "no_contact"
+            result = NO_CONTACT if scan is None else f"{NO_CONTACT}; nothing it wrote readable"
+        counted = (None, None) if scan is None else (scan.conversations, scan.unredacted)
+        exists = check.contact_exists
+        entry = _entry(match, outcome, held=exists, conversations=counted[0], unredacted=counted[1])
+        said.append((entry, _row(match, *_counts(counted), result)))
     # "Result" says whether the contact is held; a narrow table reads at 80 columns.
     columns = ("Contact id", "Role", "Convs", "Readable", "Result")
     _said(io, {"format": VERIFY_FORMAT, "policy": policy} if as_json else None, columns, said)
@@ -922,51 +833,6 @@ def run_verify(
     for problem in held:
         io.error(problem)
     return ExitCode.FAILED if held else status
-
-
-def _verified(
-    io: Io,
-    match: ContactMatch,
-    check: ErasureVerification | SubjectFailedError | None,
-    held: list[str],
-) -> _Said:
-    """One contact's read-back, said; what is still held or readable goes to ``held``."""
-    contact_id = match.id
-    if check is None:
-        _warn_implausible(io, contact_id)
-        return _entry(match, "no_contact", held=False), _row(match, "", "", NO_CONTACT)
-    if isinstance(check, SubjectFailedError):
-        failed = _row(match, "", "", "could not check (see below)")
-        return _entry(match, "failed", reason=check.reason), failed
-    scan = check.messages
-    if check.contact_exists:
-        outcome, result = "held", "STILL HELD (archived)" if check.archived else "STILL HELD"
-        held.append(f"contact {contact_id} is still held; run 'dsr intercom erase' for it")
-    elif scan is not None and scan.unredacted:
-        outcome, result = "messages_readable", f"{NO_CONTACT}; messages READABLE"
-        held.append(
-            f"contact {contact_id} is gone but {scan.unredacted} message(s) it wrote are "
-            "still readable; run 'dsr intercom erase --policy redact_messages' for it"
-        )
-    elif not check.erased:  # e.g. a conversation cut by Intercom's 500-part cap
-        cut = scan.incomplete if scan is not None else 0
-        outcome, result = "unverified", f"{NO_CONTACT}; NOT VERIFIED"
-        held.append(
-            f"contact {contact_id} is gone but what it wrote cannot all be checked "
-            f"({cut} conversation(s) past Intercom's 500-part cap); it is not verified erased"
-        )
-    else:
-        outcome = "no_contact"
-        result = NO_CONTACT if scan is None else f"{NO_CONTACT}; nothing it wrote readable"
-    counted = (None, None) if scan is None else (scan.conversations, scan.unredacted)
-    entry = _entry(
-        match,
-        outcome,
-        held=check.contact_exists,
-        conversations=counted[0],
-        unredacted=counted[1],
-    )
-    return entry, _row(match, *_counts(counted), result)
 
 
 # -- rectify ------------------------------------------------------------------------------------
@@ -981,15 +847,8 @@ def run_rectify(
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
-    contact (Art. 16).
-
-    Returns:
-        0 when corrected (or when Intercom holds no such contact), 1 when one failed.
-
-    Raises:
-        CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
-    """
+    """``dsr intercom rectify`` (Art. 16): correct profile fields and declared custom attributes;
+    1 when one failed, 2 (nothing sent) for no change or a field that cannot be corrected."""
     resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
@@ -1005,7 +864,22 @@ def run_rectify(
     corrections = each_contact(
         connection, contacts, lambda ref: resolver.rectify_subject(ref, checked), "Correcting"
     )
-    entries = [_rectified(io, match, result, as_json=as_json) for match, result in corrections]
+    entries: list[dict[str, Any]] = []
+    for match, result in corrections:
+        if result is None:
+            _warn_implausible(io, match.id)
+            entries.append(_entry(match, "no_contact", fields=[]))
+        elif isinstance(result, SubjectFailedError):
+            io.error(f"correcting contact {match.id} failed: {result.reason}")
+            entries.append(_entry(match, "failed", fields=[], reason=result.reason))
+        elif result.already_absent:
+            io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
+            entries.append(_entry(match, "no_contact", fields=[]))
+        else:
+            if not as_json:
+                said = f"Corrected {', '.join(result.fields)} of contact {match.id}."
+                io.out.print(said, soft_wrap=True)
+            entries.append(_entry(match, "corrected", fields=list(result.fields)))
     status = ExitCode.FAILED if any(e["outcome"] == "failed" for e in entries) else ExitCode.OK
     if as_json:
         entries += [_entry(match, "left_out", fields=[]) for match in left_out]
@@ -1014,25 +888,3 @@ def run_rectify(
         else:
             _write_json(io, {"format": RECTIFY_FORMAT, **entries[0]})
     return status
-
-
-def _rectified(
-    io: Io,
-    match: ContactMatch,
-    result: ResolverRectification | SubjectFailedError | None,
-    *,
-    as_json: bool,
-) -> dict[str, Any]:
-    """One contact's correction, said: its ``--json`` entry, and its line unless ``as_json``."""
-    if result is None:
-        _warn_implausible(io, match.id)
-        return _entry(match, "no_contact", fields=[])
-    if isinstance(result, SubjectFailedError):
-        io.error(f"correcting contact {match.id} failed: {result.reason}")
-        return _entry(match, "failed", fields=[], reason=result.reason)
-    if result.already_absent:
-        io.status(f"Contact {match.id}: Intercom holds {NO_CONTACT}; nothing was corrected.")
-        return _entry(match, "no_contact", fields=[])
-    if not as_json:
-        io.out.print(f"Corrected {', '.join(result.fields)} of contact {match.id}.", soft_wrap=True)
-    return _entry(match, "corrected", fields=list(result.fields))
