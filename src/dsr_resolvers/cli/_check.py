@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -60,54 +59,30 @@ _RUNS: Final = {
 }
 
 
-@dataclass(frozen=True)
-class _Probe:
-    name: str
-    route: Route
-    #: The runs that need it: ``export``, ``erase``, and ``redact`` (an erase that redacts).
-    runs: frozenset[str]
-    body: Any = None
-    params: Mapping[str, str] | None = None
-    path_params: Mapping[str, str] | None = None
-
-
 def _search(field: str) -> dict[str, Any]:
-    return {"query": {"field": field, "operator": "=", "value": NEVER_ISSUED}}
+    return {"json_body": {"query": {"field": field, "operator": "=", "value": NEVER_ISSUED}}}
 
 
-# Every erasure policy lists the contact's conversations and tickets first (their ids are read
-# back), so an erase needs to read them as an export does.
-_BOTH: Final = frozenset({"export", "erase"})
-_PROBES: Final = (
-    _Probe("read contacts", routes.CONTACT_SEARCH, _BOTH, _search("id")),
-    _Probe("read conversations", routes.CONVERSATION_SEARCH, _BOTH, _search("contact_ids")),
-    _Probe("read tickets", routes.TICKET_SEARCH, _BOTH, _search("contact_ids")),
-    _Probe(
-        "read events",
-        routes.EVENTS,
-        frozenset({"export"}),
-        params={"type": "user", "intercom_user_id": NEVER_ISSUED, "summary": "true"},
-    ),
-    _Probe(
-        "delete contacts",
-        routes.DELETE_CONTACT,
-        frozenset({"erase"}),
-        path_params={"id": NEVER_ISSUED},
-    ),
-    _Probe(
-        "redact conversations",
-        routes.REDACT,
-        frozenset({"redact"}),
-        {"type": "source", "conversation_id": NEVER_ISSUED, "source_id": NEVER_ISSUED},
-    ),
+_EVENTS: Final = {"type": "user", "intercom_user_id": NEVER_ISSUED, "summary": "true"}
+_REDACT: Final = {"type": "source", "conversation_id": NEVER_ISSUED, "source_id": NEVER_ISSUED}
+#: Each capability, its route, the runs that need it (``redact``: an erase that redacts) and
+#: the request's arguments. Every erasure policy lists the contact's conversations and tickets
+#: first (their ids are read back), so an erase needs to read them as an export does.
+_PROBES: Final[tuple[tuple[str, Route, str, dict[str, Any]], ...]] = (
+    ("read contacts", routes.CONTACT_SEARCH, "export erase", _search("id")),
+    ("read conversations", routes.CONVERSATION_SEARCH, "export erase", _search("contact_ids")),
+    ("read tickets", routes.TICKET_SEARCH, "export erase", _search("contact_ids")),
+    ("read events", routes.EVENTS, "export", {"params": _EVENTS}),
+    ("delete contacts", routes.DELETE_CONTACT, "erase", {"path_params": {"id": NEVER_ISSUED}}),
+    ("redact conversations", routes.REDACT, "redact", {"json_body": _REDACT}),
 )
 
 
-def _needed(probe: _Probe, scope: CheckScope, policy: ErasurePolicy) -> bool:
-    runs = {"export", "erase"} if scope is CheckScope.ALL else {scope.value}
-    if "erase" in runs and policy != "delete_contact":
-        runs.add("redact")
-    return bool(probe.runs & runs)
+def _needed(runs: str, scope: CheckScope, policy: ErasurePolicy) -> bool:
+    needs = {"export", "erase"} if scope is CheckScope.ALL else {scope.value}
+    if "erase" in needs and policy != "delete_contact":
+        needs.add("redact")
+    return bool(needs.intersection(runs.split()))
 
 
 def _ask(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
@@ -115,18 +90,12 @@ def _ask(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
     return asyncio.run(pointed(work, connection.base_url))
 
 
-def _result(connection: Connection, resolver: IntercomResolver, probe: _Probe) -> tuple[str, str]:
+def _result(
+    connection: Connection, resolver: IntercomResolver, route: Route, arguments: dict[str, Any]
+) -> tuple[str, str]:
     """``(outcome, status)`` of one probe: ``ok``, ``refused`` or ``unknown``."""
     try:
-        answer = _ask(
-            connection,
-            lambda: resolver.probe(
-                probe.route,
-                path_params=probe.path_params,
-                params=probe.params,
-                json_body=probe.body,
-            ),
-        )
+        answer = _ask(connection, lambda: resolver.probe(route, **arguments))
     except (CredentialsRefusedError, IntercomRejectedError) as error:
         refused = isinstance(error, CredentialsRefusedError)
         return "refused" if refused else "unknown", str(error.status_code)
@@ -179,13 +148,13 @@ def run_check(
     resolver = connection.resolver()
     name, region = _identity(connection, resolver)
     results: list[dict[str, Any]] = []
-    for probe in _PROBES:
-        outcome, status = _result(connection, resolver, probe)
+    for capability, route, runs, arguments in _PROBES:
+        outcome, status = _result(connection, resolver, route, arguments)
         results.append(
             {
-                "capability": probe.name,
-                "route": f"{probe.route.method} {probe.route.path}",
-                "needed": _needed(probe, scope, policy),
+                "capability": capability,
+                "route": f"{route.method} {route.path}",
+                "needed": _needed(runs, scope, policy),
                 "result": outcome,
                 "status": status,
             }
