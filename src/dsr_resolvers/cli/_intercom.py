@@ -1,10 +1,9 @@
 """What the single-subject commands do, apart from parsing their options.
 
 ``dsr intercom lookup|export|erase|verify|rectify|object`` and ``dsr demo`` both call these
-``run_*`` functions, so the demo runs exactly the code a real request runs, only against the
-sandbox. Each takes a :class:`Connection`, an :class:`Io` and the :class:`Identifiers` of the
-person, acts through :class:`IntercomResolver`, prints, and returns an exit status or raises
-:class:`CliError`.
+``run_*`` functions, so the demo runs exactly the code a real request runs. Each takes a
+:class:`Connection`, an :class:`Io` and the :class:`Identifiers` of the person, acts through
+:class:`IntercomResolver`, prints, and returns an exit status or raises :class:`CliError`.
 
 A person is addressed by contact id, or by any combination of ``--email``, ``--phone`` and
 ``--external-id``: one search finds every contact holding any of them (the user and each
@@ -15,13 +14,11 @@ never an identifier's value.
 
 | command | per contact                       | exit 1 when                                        |
 |---------|-----------------------------------|----------------------------------------------------|
-| export  | ``export_subject``                | one failed: nothing is written, since a partial    |
-|         |                                   | Art. 15 export is not one                          |
+| export  | ``export_subject``                | one failed: then nothing is written                |
 | erase   | ``plan_erasure`` (``--dry-run``)  | one failed (the others are erased)                 |
 |         | or ``erase_subject``              |                                                    |
-| verify  | ``verify_erasure``                | one is still held, a message it wrote is still     |
-|         |                                   | readable, or a check failed                        |
-| rectify | ``rectify_subject``               | the correction failed                              |
+| verify  | ``verify_erasure``                | one is still held or readable, or a check failed   |
+| rectify | ``rectify_subject``               | one failed                                         |
 | object  | ``object_to_marketing`` (Art. 21) | one failed (the others are handled)                |
 
 What each outcome is called, here and in ``--json``, is only what Intercom showed:
@@ -41,6 +38,7 @@ Intercom answers 404 both for an id it never held and for one erased earlier, so
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import socket
@@ -70,12 +68,7 @@ from dsr_resolvers.cli._options import LookupFormat
 from dsr_resolvers.cli._output import Io, new_table, write_text_atomically
 from dsr_resolvers.cli._retry import call_with_retries
 from dsr_resolvers.cli._settings import Connection
-from dsr_resolvers.contract import (
-    PiiCategory,
-    Presence,
-    ResolverErasure,
-    SubjectRef,
-)
+from dsr_resolvers.contract import PiiCategory, Presence, ResolverErasure, SubjectRef
 from dsr_resolvers.intercom import (
     ContactMatch,
     ErasurePlan,
@@ -109,7 +102,7 @@ _UNKNOWN_ROLE: Final = "unknown"
 NO_CONTACT: Final = "no contact with this id"
 NOT_VISIBLE: Final = "not visible: erasing unarchives and deletes it if Intercom holds it archived"
 #: The order identifier kinds are shown in.
-_KINDS: Final = ("email", "phone", "external_id")
+_KINDS: Final[tuple[LookedFor, ...]] = ("email", "phone", "external_id")
 _CHECK_HOST: Final = "check --base-url and --region (or INTERCOM_BASE_URL and INTERCOM_REGION)"
 _SEARCH_LIMITS: Final = (
     "note: Intercom's search finds no archived contacts and no contacts created in the last few "
@@ -160,11 +153,7 @@ class Identifiers:
     @property
     def kinds(self) -> tuple[LookedFor, ...]:
         """The kinds given, in the order shown; never the values."""
-        values: tuple[tuple[LookedFor, str | None], ...] = (
-            ("email", self.email),
-            ("phone", self.phone),
-            ("external_id", self.external_id),
-        )
+        values = zip(_KINDS, (self.email, self.phone, self.external_id), strict=True)
         return tuple(kind for kind, value in values if value is not None)
 
     @property
@@ -232,11 +221,9 @@ def _run(connection: Connection, work: Callable[[], Awaitable[_T]], label: str =
             )
         )
 
-    if connection.trace is None:
+    label = label or "Waiting for Intercom"
+    with contextlib.nullcontext() if connection.trace is None else connection.trace.waiting(label):
         asyncio.run(attempt())
-    else:
-        with connection.trace.waiting(label or "Waiting for Intercom"):
-            asyncio.run(attempt())
     return held[0]
 
 
@@ -393,9 +380,6 @@ def _failed(io: Io, doing: str, entries: Iterable[Mapping[str, Any]]) -> int:
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
-# -- lookup -------------------------------------------------------------------------------------
-
-
 def run_lookup(
     connection: Connection,
     io: Io,
@@ -425,9 +409,6 @@ def run_lookup(
                 "unless --include-phone-only (phone numbers are reassigned).",
             )
     return matches
-
-
-# -- export -------------------------------------------------------------------------------------
 
 
 def collect_export(
@@ -551,8 +532,6 @@ def held_not_exported_by(
     [subject] = collect_export(connection, resolver, [match]).subjects
     return subject.contact_id, subject.held_not_exported
 
-
-# -- erase --------------------------------------------------------------------------------------
 
 _PLANNED: Final = {
     Presence.HELD: "planned",
@@ -718,9 +697,6 @@ def run_erase(
     return _failed(io, "erasing", [entry for entry, _ in said])
 
 
-# -- object -------------------------------------------------------------------------------------
-
-
 def run_object(
     connection: Connection,
     io: Io,
@@ -764,9 +740,6 @@ def run_object(
     if as_json:
         _write_json(io, {"format": OBJECT_FORMAT, "dry_run": dry_run, "contacts": entries})
     return _failed(io, "objecting for", entries)
-
-
-# -- verify -------------------------------------------------------------------------------------
 
 
 def run_verify(
@@ -833,9 +806,6 @@ def run_verify(
     for problem in held:
         io.error(problem)
     return ExitCode.FAILED if held else status
-
-
-# -- rectify ------------------------------------------------------------------------------------
 
 
 def run_rectify(
