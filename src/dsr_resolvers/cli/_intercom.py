@@ -533,20 +533,13 @@ def held_not_exported_by(
     return subject.contact_id, subject.held_not_exported
 
 
+#: A dry run's outcome, and what the erasure would do, by what a read shows of the contact (an
+#: archived one reads like an absent one; the erasure unarchives to reach it).
 _PLANNED: Final = {
-    Presence.HELD: "planned",
-    Presence.NOT_VISIBLE: "not_visible",
-    Presence.ABSENT: "no_contact",
+    Presence.HELD: ("planned", "delete"),
+    Presence.NOT_VISIBLE: ("not_visible", NOT_VISIBLE),
+    Presence.ABSENT: ("no_contact", NO_CONTACT),
 }
-
-
-def _would_do(presence: Presence, redactions: int | None) -> str:
-    redact = f"redact {redactions}" if redactions is not None else ""
-    if presence is Presence.HELD:
-        return f"{redact}, delete" if redact else "delete"
-    # An archived contact reads like an absent one; the erasure unarchives to reach it.
-    gone = NO_CONTACT if presence is Presence.ABSENT else NOT_VISIBLE
-    return f"{redact}; {gone}" if redact else gone
 
 
 def plan_entry(
@@ -574,15 +567,18 @@ def plan_entry(
     if phone_only:
         match = match.model_copy(update={"matched_on": frozenset({"phone"})})
         return _entry(match, "left_out", held=held)
+    outcome, would_do = _PLANNED[presence]
+    if redactions is not None:
+        would_do = f"redact {redactions}{', ' if held else '; '}{would_do}"
     return _entry(
         match,
-        _PLANNED[presence],
+        outcome,
         held=held,
         conversations=conversations,
         written=written,
         redacted=redacted,
         redactions=redactions,
-        would_do=_would_do(presence, redactions),
+        would_do=would_do,
         **({} if counts is None else {"counts": dict(counts)}),
     )
 
