@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -53,8 +52,6 @@ CHECK_FORMAT: Final = "dsr-resolvers/check/v1"
 NEVER_ISSUED: Final = "0" * 24
 
 _T = TypeVar("_T")
-
-
 _RUNS: Final = {
     CheckScope.ALL: "an export or an erase",
     CheckScope.EXPORT: "an export",
@@ -62,50 +59,30 @@ _RUNS: Final = {
 }
 
 
-@dataclass(frozen=True)
-class _Probe:
-    name: str
-    route: Route
-    body: Any = None
-    params: Mapping[str, str] | None = None
-    path_params: Mapping[str, str] | None = None
-
-
 def _search(field: str) -> dict[str, Any]:
-    return {"query": {"field": field, "operator": "=", "value": NEVER_ISSUED}}
+    return {"json_body": {"query": {"field": field, "operator": "=", "value": NEVER_ISSUED}}}
 
 
-_READ_CONTACTS: Final = _Probe("read contacts", routes.CONTACT_SEARCH, _search("id"))
-_READ_CONVERSATIONS: Final = _Probe(
-    "read conversations", routes.CONVERSATION_SEARCH, _search("contact_ids")
+_EVENTS: Final = {"type": "user", "intercom_user_id": NEVER_ISSUED, "summary": "true"}
+_REDACT: Final = {"type": "source", "conversation_id": NEVER_ISSUED, "source_id": NEVER_ISSUED}
+#: Each capability, its route, the runs that need it (``redact``: an erase that redacts) and
+#: the request's arguments. Every erasure policy lists the contact's conversations and tickets
+#: first (their ids are read back), so an erase needs to read them as an export does.
+_PROBES: Final[tuple[tuple[str, Route, str, dict[str, Any]], ...]] = (
+    ("read contacts", routes.CONTACT_SEARCH, "export erase", _search("id")),
+    ("read conversations", routes.CONVERSATION_SEARCH, "export erase", _search("contact_ids")),
+    ("read tickets", routes.TICKET_SEARCH, "export erase", _search("contact_ids")),
+    ("read events", routes.EVENTS, "export", {"params": _EVENTS}),
+    ("delete contacts", routes.DELETE_CONTACT, "erase", {"path_params": {"id": NEVER_ISSUED}}),
+    ("redact conversations", routes.REDACT, "redact", {"json_body": _REDACT}),
 )
-_TICKETS: Final = _Probe("read tickets", routes.TICKET_SEARCH, _search("contact_ids"))
-_EVENTS: Final = _Probe(
-    "read events",
-    routes.EVENTS,
-    params={"type": "user", "intercom_user_id": NEVER_ISSUED, "summary": "true"},
-)
-_DELETE: Final = _Probe("delete contacts", routes.DELETE_CONTACT, path_params={"id": NEVER_ISSUED})
-_REDACT: Final = _Probe(
-    "redact conversations",
-    routes.REDACT,
-    {"type": "source", "conversation_id": NEVER_ISSUED, "source_id": NEVER_ISSUED},
-)
-_PROBES: Final = (_READ_CONTACTS, _READ_CONVERSATIONS, _TICKETS, _EVENTS, _DELETE, _REDACT)
 
 
-def needed(scope: CheckScope, policy: ErasurePolicy) -> frozenset[str]:
-    """The capabilities a run needs: export reads every section; erase deletes (and redacts)."""
-    export = {_READ_CONTACTS.name, _READ_CONVERSATIONS.name, _TICKETS.name, _EVENTS.name}
-    # Every policy lists the contact's conversations and tickets first (their ids are read back).
-    erase = {_READ_CONTACTS.name, _READ_CONVERSATIONS.name, _TICKETS.name, _DELETE.name}
-    if policy != "delete_contact":
-        erase |= {_REDACT.name}
-    if scope is CheckScope.EXPORT:
-        return frozenset(export)
-    if scope is CheckScope.ERASE:
-        return frozenset(erase)
-    return frozenset(export | erase)
+def _needed(runs: str, scope: CheckScope, policy: ErasurePolicy) -> bool:
+    needs = {"export", "erase"} if scope is CheckScope.ALL else {scope.value}
+    if "erase" in needs and policy != "delete_contact":
+        needs.add("redact")
+    return bool(needs.intersection(runs.split()))
 
 
 def _ask(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
@@ -113,22 +90,15 @@ def _ask(connection: Connection, work: Callable[[], Awaitable[_T]]) -> _T:
     return asyncio.run(pointed(work, connection.base_url))
 
 
-def _result(connection: Connection, resolver: IntercomResolver, probe: _Probe) -> tuple[str, str]:
+def _result(
+    connection: Connection, resolver: IntercomResolver, route: Route, arguments: dict[str, Any]
+) -> tuple[str, str]:
     """``(outcome, status)`` of one probe: ``ok``, ``refused`` or ``unknown``."""
     try:
-        answer = _ask(
-            connection,
-            lambda: resolver.probe(
-                probe.route,
-                path_params=probe.path_params,
-                params=probe.params,
-                json_body=probe.body,
-            ),
-        )
-    except CredentialsRefusedError as error:
-        return "refused", str(error.status_code)
-    except IntercomRejectedError as error:
-        return "unknown", str(error.status_code)
+        answer = _ask(connection, lambda: resolver.probe(route, **arguments))
+    except (CredentialsRefusedError, IntercomRejectedError) as error:
+        refused = isinstance(error, CredentialsRefusedError)
+        return "refused" if refused else "unknown", str(error.status_code)
     except httpx.HTTPStatusError as error:
         return "unknown", str(error.response.status_code)
     except (ResolverError, httpx.HTTPError) as error:
@@ -136,7 +106,7 @@ def _result(connection: Connection, resolver: IntercomResolver, probe: _Probe) -
     return "ok", "404" if answer is None else "200"
 
 
-def _identity(connection: Connection, resolver: IntercomResolver) -> dict[str, str | None]:
+def _identity(connection: Connection, resolver: IntercomResolver) -> tuple[str | None, str | None]:
     """GET /me: the workspace's name and region; stops the check on 401 or a foreign host."""
     try:
         body = _ask(connection, lambda: resolver.probe(routes.ME))
@@ -149,7 +119,7 @@ def _identity(connection: Connection, resolver: IntercomResolver) -> dict[str, s
     except MalformedResponseError as error:
         raise not_intercom(connection.base_url) from error
     except (ResolverError, httpx.HTTPStatusError):
-        return {"name": None, "region": None}
+        return None, None
     except httpx.HTTPError as error:
         raise CliError(
             f"cannot check {connection.base_url}: {type(error).__name__}; check your network, "
@@ -157,12 +127,11 @@ def _identity(connection: Connection, resolver: IntercomResolver) -> dict[str, s
             ExitCode.USAGE,
         ) from error
     app = (body or {}).get("app")
-    app = app if isinstance(app, dict) else {}
-    name, region = app.get("name"), app.get("region")
-    return {
-        "name": name if isinstance(name, str) else None,
-        "region": region if isinstance(region, str) else None,
-    }
+    name, region = (app.get("name"), app.get("region")) if isinstance(app, dict) else (None, None)
+    return (
+        name if isinstance(name, str) else None,
+        region if isinstance(region, str) else None,
+    )
 
 
 def run_check(
@@ -173,72 +142,50 @@ def run_check(
     policy: ErasurePolicy = "delete_contact",
     as_json: bool = False,
 ) -> int:
-    """``dsr intercom check``: the workspace, and each capability as ok / refused / unknown.
-
-    Returns:
-        0 when every capability the run needs is ``ok``, 2 otherwise.
-
-    Raises:
-        CliError: The token is refused, or the host is not Intercom's API or cannot be reached.
-    """
-    needs = needed(scope, policy)
+    """``dsr intercom check``: the workspace, and each capability as ok / refused / unknown;
+    0 when every capability the run needs is ``ok``, 2 otherwise or when the token is refused
+    or the host is not Intercom's API or cannot be reached."""
     resolver = connection.resolver()
-    identity = _identity(connection, resolver)
+    name, region = _identity(connection, resolver)
     results: list[dict[str, Any]] = []
-    for probe in _PROBES:
-        outcome, status = _result(connection, resolver, probe)
+    for capability, route, runs, arguments in _PROBES:
+        outcome, status = _result(connection, resolver, route, arguments)
         results.append(
             {
-                "capability": probe.name,
-                "route": f"{probe.route.method} {probe.route.path}",
-                "needed": probe.name in needs,
+                "capability": capability,
+                "route": f"{route.method} {route.path}",
+                "needed": _needed(runs, scope, policy),
                 "result": outcome,
                 "status": status,
             }
         )
-    ready = all(r["result"] == "ok" for r in results if r["needed"])
+    missing = [r["capability"] for r in results if r["needed"] and r["result"] != "ok"]
     if as_json:
         document = {
             "format": CHECK_FORMAT,
             "base_url": connection.base_url,
-            "workspace": {"name": identity["name"], "region": identity["region"]},
+            "workspace": {"name": name, "region": region},
             "for": scope.value,
             "policy": policy,
             "capabilities": results,
-            "ready": ready,
+            "ready": not missing,
         }
         io.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
-        _show(io, connection, identity, results)
-    run = _RUNS[scope]
-    if ready:
-        io.status(f"Ready: the token may do everything {run} needs.")
+        io.out.print(f"Workspace: {name or '(name not given)'}", soft_wrap=True)
+        where = f"{region or 'unknown'} (API host {connection.base_url})"
+        io.out.print(f"Region:    {where}", soft_wrap=True)
+        table = new_table("Capability", "Probe", "Needed", "Result")
+        for r in results:
+            shown = "ok" if r["result"] == "ok" else f"{r['result']} ({r['status']})"
+            table.add_row(r["capability"], r["route"], "yes" if r["needed"] else "no", shown)
+        io.out.print(table)
+    if not missing:
+        io.status(f"Ready: the token may do everything {_RUNS[scope]} needs.")
         return ExitCode.OK
-    missing = [r["capability"] for r in results if r["needed"] and r["result"] != "ok"]
     io.error(
-        f"not ready for {run}: {', '.join(missing)} "
+        f"not ready for {_RUNS[scope]}: {', '.join(missing)} "
         f"{'is' if len(missing) == 1 else 'are'} not ok; grant the app the missing scopes in "
         "Intercom's Developer Hub, or retry if a result is unknown"
     )
     return ExitCode.USAGE
-
-
-def _show(
-    io: Io,
-    connection: Connection,
-    identity: dict[str, str | None],
-    results: Sequence[dict[str, Any]],
-) -> None:
-    name = identity["name"] or "(name not given)"
-    region = identity["region"] or "unknown"
-    io.out.print(f"Workspace: {name}", soft_wrap=True)
-    io.out.print(f"Region:    {region} (API host {connection.base_url})", soft_wrap=True)
-    table = new_table("Capability", "Probe", "Needed", "Result")
-    for result in results:
-        shown = result["result"]
-        if shown != "ok":
-            shown = f"{shown} ({result['status']})"
-        table.add_row(
-            result["capability"], result["route"], "yes" if result["needed"] else "no", shown
-        )
-    io.out.print(table)

@@ -32,7 +32,13 @@ from rich.text import Text
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
-from dsr_resolvers.cli._intercom import run_erase, run_export, run_lookup, run_verify
+from dsr_resolvers.cli._intercom import (
+    Identifiers,
+    run_erase,
+    run_export,
+    run_lookup,
+    run_verify,
+)
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace
@@ -157,7 +163,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             "Step 1 of 4: find every contact with the email",
             f"dsr intercom lookup --email {email}",
         )
-        matches = run_lookup(connection, io, email=email, external_id=None)
+        matches = run_lookup(connection, io, Identifiers(email=email))
         ids = [match.id for match in matches]
 
         export_path = (out_dir or Path(scratch)) / "demo-export.json"
@@ -167,7 +173,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             f"dsr intercom export --email {email} --messages --out {export_path}",
         )
         bundle = run_export(  # the demo's own file, replaced on each run
-            connection, io, contact_id=None, email=email, messages=True, out=export_path, force=True
+            connection, io, Identifiers(email=email), messages=True, out=export_path, force=True
         )
         _export_summary(io, bundle, export_path)
         write_access_report(io, bundle, report_path, processing=None)
@@ -184,17 +190,24 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             "Step 3 of 4: erase both contacts, redacting what they wrote first (Art. 17)",
             f"{erase} --dry-run",
         )
-        statuses.append(_erase(connection, io, contact_id=None, email=email, dry_run=True))
+        statuses.append(_erase(connection, io, Identifiers(email=email), dry_run=True))
         _say(io, f"$ {erase} --yes", "dim")
         statuses.append(
-            _erase(connection, io, contact_id=None, email=email, assume_yes=True, receipt=receipt)
+            _erase(connection, io, Identifiers(email=email), assume_yes=True, receipt=receipt)
         )
 
         verify = f"dsr intercom verify {' '.join(ids)} --policy redact_messages"
         _step(io, "Step 4 of 4: verify nothing is left", verify)
         roles = {match.id: match.role for match in matches}
         statuses.append(
-            run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)
+            run_verify(
+                connection,
+                io,
+                Identifiers(),
+                contact_ids=ids,
+                policy="redact_messages",
+                roles=roles,
+            )
         )
         if fake.contact(demo.bystander_id) is not None:
             _say(
@@ -224,7 +237,9 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
 
         def lookup(workspace: Connection, scoped: Io) -> int:
             matches = run_lookup(
-                workspace, scoped, email=email, phone=second.phone, external_id=second.external_id
+                workspace,
+                scoped,
+                Identifiers(email=email, phone=second.phone, external_id=second.external_id),
             )
             found[str(workspace.name)] = [match.id for match in matches]
             return ExitCode.OK
@@ -241,7 +256,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
                 "--policy redact_messages --yes",
                 "dim",
             )
-            statuses.append(_erase(eu, io, contact_id=contact_id, email=None, assume_yes=True))
+            statuses.append(_erase(eu, io, Identifiers(contact_id=contact_id), assume_yes=True))
     ok = (
         all(status == ExitCode.OK for status in statuses)
         and len(matches) >= 2

@@ -17,8 +17,7 @@ The split is the resolver's own: it marks each field of its surface, built from 
 tables its exporter iterates, so it cannot drift from the code. Options are spelt as the CLI
 spells them (``--policy redact_messages``), in the notes too. Markdown is laid out for 80
 columns: prose is wrapped, and options and exclusions are lists rather than wide tables. Every
-rendering says that the
-surface is a declaration, not a compliance verdict.
+rendering says that the surface is a declaration, not a compliance verdict.
 """
 
 from __future__ import annotations
@@ -33,16 +32,14 @@ from dsr_resolvers import __version__
 from dsr_resolvers.contract import CoveredSurface
 from dsr_resolvers.intercom import ErasurePolicy
 
-__all__ = ["DECLARATION", "cli_spelling", "erasure_split", "surface_json", "surface_markdown"]
+__all__ = ["surface_json", "surface_markdown"]
 
-DECLARATION = (
+_DECLARATION: Final = (
     "This is a declaration of what the dsr-resolvers Intercom resolver reaches with the options "
     "above, derived from the field tables its exporter iterates. It is not a compliance "
     "verdict: whether it covers everything your organisation holds about a person is for "
     "your record of processing to establish."
 )
-
-_WIDTH: Final = 80
 # The resolver's spellings of a policy, as its notes write them, and the CLI's.
 _SPELLINGS: Final = (
     (re.compile(r"erasure_policy\s*=\s*'redact_messages'"), "--policy redact_messages"),
@@ -52,30 +49,30 @@ _SPELLINGS: Final = (
 )
 
 
-def cli_spelling(text: str) -> str:
+def _spelt(text: str) -> str:
     """``text`` with each policy and option spelt as the CLI spells it (``--policy ...``)."""
     for pattern, spelling in _SPELLINGS:
         text = pattern.sub(spelling, text)
     return text
 
 
-def erasure_split(surface: CoveredSurface) -> tuple[list[str], list[str]]:
-    """The surface's field globs that its erasure removes, and those that stay in Intercom."""
-    return (
-        [covered.field for covered in surface.fields if covered.erased],
-        [covered.field for covered in surface.fields if not covered.erased],
-    )
-
-
-def _wrapped(text: str, prefix: str = "", indent: str = "") -> list[str]:
+def _wrapped(text: str, prefix: str, indent: str) -> list[str]:
     return textwrap.wrap(
         " ".join(text.split()),
-        _WIDTH,
+        80,
         initial_indent=prefix,
-        subsequent_indent=indent or " " * len(prefix),
+        subsequent_indent=indent,
         break_on_hyphens=False,
         break_long_words=False,
     )
+
+
+def _globs(surface: CoveredSurface, *, erased: bool) -> list[str]:
+    return [covered.field for covered in surface.fields if covered.erased == erased]
+
+
+def _code(glob: str) -> str:
+    return "`" + glob.replace("|", "\\|") + "`"
 
 
 def surface_markdown(
@@ -84,20 +81,9 @@ def surface_markdown(
     policy: ErasurePolicy,
     held: tuple[str, Sequence[str]] | None = None,
 ) -> str:
-    """The surface as Markdown: options, exported, erased, stays, not covered, notes.
-
-    Args:
-        surface: The resolver's covered surface.
-        options: The options it was produced under, as (name, value) pairs.
-        policy: The erasure policy those options name.
-        held: ``--contact``: the contact id, and the names of what it holds that these
-            options leave out (``ResolverExport.held_not_exported``).
-
-    Returns:
-        A Markdown document ending in a newline, no line longer than 80 columns except a
-        table row whose field glob alone is longer.
-    """
-    erased, stays = erasure_split(surface)
+    """The surface as Markdown: options, exported, erased, stays, not covered, notes, and with
+    ``held`` (``--contact``: the id and what it holds that these options leave out) that too.
+    No line is longer than 80 columns except a table row whose field glob alone is longer."""
     lines = [
         f"# Covered surface: {surface.resolver} (dsr-resolvers {__version__})",
         "",
@@ -105,7 +91,7 @@ def surface_markdown(
         "",
         *(line for name, value in options for line in _wrapped(value, f"- {name}: ", "  ")),
         "",
-        *_wrapped(DECLARATION, "> ", "> "),
+        *_wrapped(_DECLARATION, "> ", "> "),
         "",
         "## Exported (Art. 15)",
         "",
@@ -115,29 +101,28 @@ def surface_markdown(
         "",
         f"## Erased (Art. 17) under {policy}",
         "",
-        *(f"- {_code(glob)}" for glob in erased),
+        *(f"- {_code(glob)}" for glob in _globs(surface, erased=True)),
         "",
         "## Stays in Intercom after erasure",
         "",
-        *(f"- {_code(glob)}" for glob in stays),
+        *(f"- {_code(glob)}" for glob in _globs(surface, erased=False)),
         "",
         "## Knowingly not covered",
         "",
     ]
-    if surface.exclusions:
-        for exclusion in surface.exclusions:
-            reason = exclusion.reason
-            if exclusion.retention is not None:
-                reason += f" (retention: {exclusion.retention})"
-            lines += _wrapped(cli_spelling(reason), f"- {_code(exclusion.field)}: ", "  ")
-    else:
+    for exclusion in surface.exclusions:
+        reason = exclusion.reason
+        if exclusion.retention is not None:
+            reason += f" (retention: {exclusion.retention})"
+        lines += _wrapped(_spelt(reason), f"- {_code(exclusion.field)}: ", "  ")
+    if not surface.exclusions:
         lines.append("Nothing is excluded under these options.")
     if held is not None:
         lines += ["", f"## Held by contact {held[0]} but not exported", ""]
         lines += [f"- {_code(name)}" for name in held[1]] or ["Nothing: every one is declared."]
     lines += ["", "## Notes", ""]
     for note in surface.notes or ("None.",):
-        lines += _wrapped(cli_spelling(note), "- ", "  ")
+        lines += _wrapped(_spelt(note), "- ", "  ")
     return "\n".join(lines) + "\n"
 
 
@@ -149,17 +134,16 @@ def surface_json(
 ) -> str:
     """The surface as JSON, with the options, the declaration and the erasure split (and,
     for ``--contact``, ``held_not_exported``: ``{"contact_id", "names"}``)."""
-    erased, stays = erasure_split(surface)
     document: dict[str, Any] = {
         "options": dict(options),
-        "statement": DECLARATION,
+        "statement": _DECLARATION,
         "covered_surface": surface.model_dump(mode="json"),
-        "erasure": {"policy": policy, "erased": erased, "stays": stays},
+        "erasure": {
+            "policy": policy,
+            "erased": _globs(surface, erased=True),
+            "stays": _globs(surface, erased=False),
+        },
     }
     if held is not None:
         document["held_not_exported"] = {"contact_id": held[0], "names": list(held[1])}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def _code(glob: str) -> str:
-    return "`" + glob.replace("|", "\\|") + "`"
