@@ -132,11 +132,15 @@ class Identifiers:
         email: ``--email``.
         phone: ``--phone``, as typed.
         external_id: ``--external-id``.
+        contact_id: The ``CONTACT_ID`` argument.
+        include_phone_only: ``--include-phone-only``.
     """
 
     email: str | None = None
     phone: str | None = None
     external_id: str | None = None
+    contact_id: str | None = None
+    include_phone_only: bool = False
 
     @property
     def given(self) -> bool:
@@ -170,7 +174,7 @@ class Identifiers:
             )
         except ValueError as error:  # the library's message never repeats the value
             raise CliError(f"{option}: {error}") from error
-        return Identifiers(email=email, phone=phone, external_id=external_id)
+        return replace(self, email=email, phone=phone, external_id=external_id)
 
 
 def matched_on(match: ContactMatch) -> str:
@@ -312,10 +316,8 @@ def find_contacts(
 def run_lookup(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
-    email: str | None,
-    external_id: str | None,
-    phone: str | None = None,
     output_format: LookupFormat = LookupFormat.TABLE,
 ) -> tuple[ContactMatch, ...]:
     """``dsr intercom lookup``: print every contact holding any of the identifiers given.
@@ -326,7 +328,6 @@ def run_lookup(
     Raises:
         CliError: No identifier or a malformed one (exit 2), or the lookup failed.
     """
-    who = Identifiers(email=email, phone=phone, external_id=external_id)
     if not who.given:
         raise CliError("give --email, --phone or --external-id (any combination)")
     matches = find_contacts(connection, connection.resolver(), who)
@@ -551,11 +552,8 @@ def write_export(
 def run_export(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
-    contact_id: str | None,
-    email: str | None,
-    phone: str | None = None,
-    external_id: str | None = None,
     messages: bool = False,
     archived: bool = False,
     custom_attributes: Mapping[str, PiiCategory] | None = None,
@@ -583,7 +581,7 @@ def run_export(
         custom_attributes=custom_attributes,
         processing=processing,
     )
-    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    contact_id = who.contact_id
     contacts = _targets(connection, io, resolver, contact_id=contact_id, who=who)
     if who.given and not contacts:
         io.status("No Intercom contact holds these identifiers: nothing held; the export is empty.")
@@ -864,12 +862,8 @@ def _erase_each(
 def run_erase(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
-    contact_id: str | None,
-    email: str | None,
-    phone: str | None = None,
-    external_id: str | None = None,
-    include_phone_only: bool = False,
     policy: ErasurePolicy = "delete_contact",
     dry_run: bool = False,
     assume_yes: bool = False,
@@ -888,7 +882,7 @@ def run_erase(
         KeyboardInterrupt: After saying which contacts were erased and which not.
     """
     resolver = connection.resolver(erasure_policy=policy)
-    who = Identifiers(email=email, phone=phone, external_id=external_id)
+    contact_id, include_phone_only = who.contact_id, who.include_phone_only
     found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
     contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
     left_entries = [_entry(match, "left_out") for match in left_out]
@@ -896,7 +890,7 @@ def run_erase(
         receipt = replace(receipt, looked_for=who.kinds if who.given else ("contact_id",))
     if contact_id is not None:
         _warn_implausible(io, contact_id)
-    if email is not None:
+    if who.email is not None:
         io.status(ARCHIVED_UNSEARCHABLE)
     if not contacts:
         if not left_out:
@@ -966,10 +960,8 @@ OBJECT_FORMAT: Final = "dsr-resolvers/object/v1"
 def run_object(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
-    contact_id: str | None,
-    who: Identifiers | None = None,
-    include_phone_only: bool = False,
     dry_run: bool = False,
     as_json: bool = False,
 ) -> int:
@@ -985,7 +977,7 @@ def run_object(
     Raises:
         CliError: Bad arguments or a failed lookup (exit 2 or 1).
     """
-    who = who or Identifiers()
+    contact_id, include_phone_only = who.contact_id, who.include_phone_only
     resolver = connection.resolver()
     found = _targets(connection, io, resolver, contact_id=contact_id, who=who)
     contacts, left_out = _without_phone_only(io, found, include_phone_only=include_phone_only)
@@ -1033,12 +1025,12 @@ def run_object(
 def run_verify(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
     contact_ids: Sequence[str],
     policy: ErasurePolicy = "delete_contact",
     roles: Mapping[str, str] | None = None,
     as_json: bool = False,
-    who: Identifiers | None = None,
 ) -> int:
     """``dsr intercom verify``: read back whether each contact is gone.
 
@@ -1049,7 +1041,6 @@ def run_verify(
         0 when no contact is held (and, under ``redact_messages``, nothing they wrote is
         readable), 1 when one is still held or a check failed.
     """
-    who = who or Identifiers()
     if not contact_ids and not who.given:
         raise CliError("give at least one CONTACT_ID, or --email, --phone, --external-id")
     resolver = connection.resolver(erasure_policy=policy)
@@ -1131,13 +1122,11 @@ def run_verify(
 def run_rectify(
     connection: Connection,
     io: Io,
+    who: Identifiers,
     *,
-    contact_id: str | None,
     changes: Mapping[str, str | None],
     custom_attributes: Mapping[str, PiiCategory] | None = None,
     as_json: bool = False,
-    who: Identifiers | None = None,
-    include_phone_only: bool = False,
 ) -> int:
     """``dsr intercom rectify``: correct profile fields and declared custom attributes of a
     contact (Art. 16).
@@ -1148,7 +1137,7 @@ def run_rectify(
     Raises:
         CliError: No change, or a field that cannot be corrected (exit 2); nothing is sent.
     """
-    who = who or Identifiers()
+    contact_id, include_phone_only = who.contact_id, who.include_phone_only
     resolver = connection.resolver(custom_attributes=custom_attributes)
     if not changes:
         raise CliError(
