@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from dsr_resolvers.cli._errors import CliError
-from dsr_resolvers.cli._intercom import run_lookup
+from dsr_resolvers.cli._intercom import Identifiers, run_lookup
 from dsr_resolvers.cli._output import Io
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._trace import RequestTrace
@@ -343,7 +343,7 @@ def test_a_refused_token_stops_a_command_by_the_errors_type_kept_as_its_cause(
     quiet = Io(out=Console(file=io.StringIO()), err=Console(file=io.StringIO()))
 
     with pytest.raises(CliError) as raised:
-        run_lookup(connection, quiet, email=world.demo.shared_email, external_id=None)
+        run_lookup(connection, quiet, Identifiers(email=world.demo.shared_email))
 
     assert raised.value.exit_code == 2
     assert isinstance(raised.value.__cause__, CredentialsRefusedError)

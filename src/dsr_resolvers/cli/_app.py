@@ -508,19 +508,13 @@ def lookup(
 ) -> int:
     """List every contact (users and leads) holding any of the identifiers given, combinable,
     with its role and what it matched on: one search."""
-    from dsr_resolvers.cli._intercom import run_lookup
+    from dsr_resolvers.cli._intercom import Identifiers, run_lookup
 
     output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
 
     def one(connection: Connection, scoped: Io) -> int:
-        run_lookup(
-            connection,
-            scoped,
-            email=email,
-            phone=phone,
-            external_id=external_id,
-            output_format=output_format,
-        )
+        who = Identifiers(email=email, phone=phone, external_id=external_id)
+        run_lookup(connection, scoped, who, output_format=output_format)
         return ExitCode.OK
 
     return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
@@ -577,7 +571,7 @@ def export(
     """
     from dsr_resolvers._bundle import ExportFormat as BundleFormat
     from dsr_resolvers.cli._deliverables import check_language, load_processing_record
-    from dsr_resolvers.cli._intercom import run_export
+    from dsr_resolvers.cli._intercom import Identifiers, run_export
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
     output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
@@ -597,10 +591,7 @@ def export(
         run_export(
             connection,
             scoped,
-            contact_id=contact_id,
-            email=email,
-            phone=phone,
-            external_id=external_id,
+            Identifiers(email=email, phone=phone, external_id=external_id, contact_id=contact_id),
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
@@ -675,7 +666,7 @@ def erase(
     listed but left out unless --include-phone-only.
     """
     from dsr_resolvers.cli._deliverables import ReceiptRequest
-    from dsr_resolvers.cli._intercom import run_erase
+    from dsr_resolvers.cli._intercom import Identifiers, run_erase
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
     ReceiptRequest.from_options(  # checked once, before any workspace is asked
@@ -686,11 +677,7 @@ def erase(
         return run_erase(
             connection,
             scoped,
-            contact_id=contact_id,
-            email=email,
-            phone=phone,
-            external_id=external_id,
-            include_phone_only=include_phone_only,
+            Identifiers(email, phone, external_id, contact_id, include_phone_only),
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
@@ -742,10 +729,10 @@ def verify(
         return run_verify(
             connection,
             scoped,
+            Identifiers(email=email, phone=phone, external_id=external_id),
             contact_ids=contact_ids or [],
             policy=policy,
             as_json=as_json,
-            who=Identifiers(email=email, phone=phone, external_id=external_id),
         )
 
     return _in_each(io, connect(), one, as_json=as_json)
@@ -801,12 +788,10 @@ def rectify(
     return run_rectify(
         connection,
         io,
-        contact_id=contact_id,
+        Identifiers(email, phone, external_id, contact_id, include_phone_only),
         changes=changes,
         custom_attributes=attributes,
         as_json=as_json,
-        who=Identifiers(email=email, phone=phone, external_id=external_id),
-        include_phone_only=include_phone_only,
     )
 
 
@@ -849,9 +834,7 @@ def object_(
     return run_object(
         connection,
         io,
-        contact_id=contact_id,
-        who=Identifiers(email=email, phone=phone, external_id=external_id),
-        include_phone_only=include_phone_only,
+        Identifiers(email, phone, external_id, contact_id, include_phone_only),
         dry_run=dry_run,
         as_json=as_json,
     )

@@ -40,12 +40,7 @@ from rich.text import Text
 from dsr_resolvers._bundle import ExportBundle
 from dsr_resolvers.cli._deliverables import ReceiptRequest, write_access_report
 from dsr_resolvers.cli._errors import ExitCode
-from dsr_resolvers.cli._intercom import (
-    run_erase,
-    run_export,
-    run_lookup,
-    run_verify,
-)
+from dsr_resolvers.cli._intercom import Identifiers, run_erase, run_export, run_lookup, run_verify
 from dsr_resolvers.cli._output import Io, new_table
 from dsr_resolvers.cli._settings import Connection
 from dsr_resolvers.cli._workspaces import each_workspace
@@ -174,13 +169,8 @@ def _every_workspace(
     found: dict[str, list[str]] = {}
 
     def lookup(connection: Connection, scoped: Io) -> int:
-        matches = run_lookup(
-            connection,
-            scoped,
-            email=email,
-            phone=person.phone,
-            external_id=person.external_id,
-        )
+        who = Identifiers(email=email, phone=person.phone, external_id=person.external_id)
+        matches = run_lookup(connection, scoped, who)
         found[str(connection.name)] = [match.id for match in matches]
         return ExitCode.OK
 
@@ -201,8 +191,7 @@ def _every_workspace(
             run_erase(
                 workspaces[1],
                 io,
-                contact_id=contact_id,
-                email=None,
+                Identifiers(contact_id=contact_id),
                 policy="redact_messages",
                 assume_yes=True,
             )
@@ -245,7 +234,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
 
         _step(io, 1, "find every contact with the email", f"dsr intercom lookup --email {email}")
-        matches = run_lookup(connection, io, email=email, external_id=None)
+        matches = run_lookup(connection, io, Identifiers(email=email))
         roles = {match.id: match.role for match in matches}
 
         export_path = (out_dir or Path(scratch)) / "demo-export.json"
@@ -256,7 +245,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             f"dsr intercom export --email {email} --messages --out {export_path}",
         )
         bundle = run_export(  # the demo's own file, replaced on each run
-            connection, io, contact_id=None, email=email, messages=True, out=export_path, force=True
+            connection, io, Identifiers(email=email), messages=True, out=export_path, force=True
         )
         _export_summary(io, bundle, export_path)
         write_access_report(io, bundle, report_path, processing=None)
@@ -277,12 +266,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
         )
         statuses.append(
             run_erase(
-                connection,
-                io,
-                contact_id=None,
-                email=email,
-                policy="redact_messages",
-                dry_run=True,
+                connection, io, Identifiers(email=email), policy="redact_messages", dry_run=True
             )
         )
         io.out.print(
@@ -296,8 +280,7 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             run_erase(
                 connection,
                 io,
-                contact_id=None,
-                email=email,
+                Identifiers(email=email),
                 policy="redact_messages",
                 assume_yes=True,
                 receipt=receipt,
@@ -312,7 +295,14 @@ def run_demo(io: Io, *, out_dir: Path | None = None) -> int:
             f"dsr intercom verify {' '.join(ids)} --policy redact_messages",
         )
         statuses.append(
-            run_verify(connection, io, contact_ids=ids, policy="redact_messages", roles=roles)
+            run_verify(
+                connection,
+                io,
+                Identifiers(),
+                contact_ids=ids,
+                policy="redact_messages",
+                roles=roles,
+            )
         )
         if fake.contact(demo.bystander_id) is not None:
             io.out.print(
