@@ -1,10 +1,9 @@
 """The ``dsr`` command tree: option parsing, help texts, and the error boundary.
 
-Each command is a body ``(io, [connect,] **options) -> status`` registered by
-:func:`_command`, which appends the connection options (declared once, in ``_options``) to the
-commands that talk to Intercom and hands the body a ``connect()`` that turns them and the
-environment into a :class:`Connection`. The body then calls a ``run_*`` function
-(``_intercom``, ``_bulk``, ``_demo``) that does the work.
+Each command is a body registered by :func:`_command`, which adds the options the body does not
+declare itself: the identifier options (handed over as one ``Identifiers``), then the connection
+and workspace options (the parameters of :func:`_connect` and :func:`_connect_each`). The body
+calls a ``run_*`` function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
 
 Two boundaries make sure no command ever ends in a traceback or prints a token:
 
@@ -17,8 +16,8 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 The commands::
 
-    dsr intercom check | lookup | export | erase | verify | rectify | surface
-    dsr intercom bulk erase | export | status
+    dsr intercom check | lookup | export | erase | verify | rectify | object | surface
+    dsr intercom bulk erase | export | object | status
     dsr sandbox
     dsr demo
 """
@@ -32,7 +31,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
 
 import typer
 from typer._completion_classes import completion_init
@@ -43,24 +42,25 @@ from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._options import (
     PROCESSING_RECORD_ENV,
-    AllWorkspacesOption,
-    ApiVersionOption,
-    BaseUrlOption,
     CheckScope,
+    ColumnOption,
+    ConcurrencyOption,
     CustomAttributeOption,
     ErasurePolicy,
     ExportArchivedOption,
     ExportFormat,
+    IncludePhoneOnlyOption,
+    InputOption,
+    JournalOption,
     JsonOption,
+    LanguageOption,
     LookupFormat,
     PolicyOption,
+    ReceiptsOption,
     Region,
-    RegionOption,
-    TokenFileOption,
-    VerboseOption,
-    VerifyPolicyOption,
-    WorkspaceOption,
-    WorkspacesFileOption,
+    ReportOption,
+    YesOption,
+    opt,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
@@ -69,10 +69,13 @@ from dsr_resolvers.cli._options import (
 from dsr_resolvers.cli._output import Io, check_destination
 
 if TYPE_CHECKING:
+    from dsr_resolvers.cli._intercom import Identifiers
     from dsr_resolvers.cli._settings import Connection
 
 # Each command imports what it runs inside its body, so that 'dsr --version' and '--help' load
-# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom.
+# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom. The types
+# the bodies name from those stand for Any while the command tree is built:
+_LAZY: Final = {"Connection": Any, "Identifiers": Any}
 
 __all__ = ["app", "main"]
 
@@ -80,23 +83,11 @@ __all__ = ["app", "main"]
 class _OneLineErrors(Group):
     """The root group: turns usage errors into one line on stderr (exit 2)."""
 
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(
-                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
-            )
+    def main(self, *args: Any, **extra: Any) -> Any:
+        if not extra.get("standalone_mode", True):
+            return super().main(*args, **extra)
         try:
-            status = super().main(
-                args, prog_name, complete_var, False, windows_expand_args, **extra
-            )
+            status = super().main(*args, **{**extra, "standalone_mode": False})
         except Exception as error:  # Typer's own usage errors: duck-typed across versions
             _exit_on_usage_error(error)
         sys.exit(status if isinstance(status, int) else ExitCode.OK)
@@ -107,8 +98,7 @@ def _exit_on_usage_error(error: Exception) -> NoReturn:
     format_message = getattr(error, "format_message", None)
     exit_code = getattr(error, "exit_code", None)
     if callable(format_message) and isinstance(exit_code, int):
-        context = getattr(error, "ctx", None)
-        command_path = getattr(context, "command_path", None)
+        command_path = getattr(getattr(error, "ctx", None), "command_path", None)
         see = f" (see '{command_path} --help')" if command_path else ""
         io.error(f"{format_message()}{see}")
         sys.exit(exit_code)
@@ -139,9 +129,8 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
         for detail in error.details:
             io.status(f"  {detail}")
         if as_json and not io.wrote:
-            document: dict[str, object] = {"format": ERROR_FORMAT, "error": error.message}
-            document["exit_code"] = int(error.exit_code)
-            io.write(json.dumps(document, ensure_ascii=False) + "\n")
+            document = {"format": ERROR_FORMAT, "error": error.message}
+            io.write(json.dumps({**document, "exit_code": int(error.exit_code)}) + "\n")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -157,38 +146,86 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
     raise typer.Exit(status or ExitCode.OK)
 
 
-#: Opens the command's connection: the connection options and the environment, combined.
+#: Opens the command's connection when the body calls it.
 Connect = Callable[[], "Connection"]
-#: Opens the connections of a command that runs in several workspaces: one per workspace
-#: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
+#: Opens the connection of each workspace named (``--workspace``, ``--all-workspaces``), or
+#: the one of the connection options.
 ConnectEach = Callable[[], "list[Connection]"]
 
-#: The workspace options, for the commands that can run in several workspaces.
-_WORKSPACE_OPTIONS: Final = (
-    ("workspaces_file", WorkspacesFileOption, None),
-    ("workspace", WorkspaceOption, None),
-    ("all_workspaces", AllWorkspacesOption, False),
-)
 
-#: The connection options, declared once: every command that talks to Intercom takes them last.
-_CONNECTION_OPTIONS: Final = (
-    ("token_file", TokenFileOption, None),
-    ("region", RegionOption, None),
-    ("base_url", BaseUrlOption, None),
-    ("api_version", ApiVersionOption, None),
-    ("verbose", VerboseOption, False),
-)
+def _identifiers(
+    contact_id: Annotated[
+        str | None,
+        typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
+    ] = None,
+    email: Annotated[
+        str | None, opt("--email EMAIL", "Every contact with this email (the user and each lead).")
+    ] = None,
+    phone: Annotated[
+        str | None,
+        opt(
+            "--phone NUMBER",
+            "Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None, opt("--external-id ID", "Every contact (user or lead) with this external id.")
+    ] = None,
+    include_phone_only: IncludePhoneOnlyOption = False,
+) -> Identifiers:
+    """The person a command is about: its identifier options, declared here."""
+    from dsr_resolvers.cli._intercom import Identifiers
+
+    return Identifiers(
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        contact_id=contact_id,
+        include_phone_only=include_phone_only,
+    )
 
 
 def _connect(
     io: Io,
     *,
-    token_file: Path | None,
-    region: Region | None,
-    base_url: str | None,
-    api_version: str | None,
-    verbose: bool,
+    token_file: Annotated[
+        Path | None,
+        opt(
+            "--token-file FILE", "Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN."
+        ),
+    ] = None,
+    region: Annotated[
+        Region | None,
+        opt(
+            "--region",
+            "Intercom region of the workspace (env INTERCOM_REGION; default us).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        opt(
+            "--base-url URL",
+            "API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
+        ),
+    ] = None,
+    api_version: Annotated[
+        str | None,
+        opt(
+            "--api-version VERSION",
+            "Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool,
+        opt(
+            "--verbose -v",
+            "Log each request to stderr: method, route, status, milliseconds (never an id, "
+            "a token or a body).",
+        ),
+    ] = False,
 ) -> Connection:
+    """The command's connection: its connection options, declared here, and the environment."""
     from dsr_resolvers.cli._settings import load_connection
     from dsr_resolvers.cli._trace import RequestTrace
 
@@ -204,11 +241,25 @@ def _connect(
 def _connect_each(
     io: Io,
     *,
-    workspaces_file: Path | None,
-    workspace: list[str] | None,
-    all_workspaces: bool,
+    workspaces_file: Annotated[
+        Path | None,
+        opt(
+            "--workspaces FILE",
+            "The workspaces file (TOML) naming each workspace's host and token source "
+            "(default: DSR_WORKSPACES).",
+        ),
+    ] = None,
+    workspace: Annotated[
+        list[str] | None,
+        opt("--workspace NAME", "Run in this workspace of the workspaces file. Repeatable."),
+    ] = None,
+    all_workspaces: Annotated[
+        bool, opt("--all-workspaces", "Run in every workspace of the workspaces file.")
+    ] = False,
     **connection: Any,
 ) -> list[Connection]:
+    """The connection of each workspace named (its workspace options, declared here), or the
+    one of the connection options."""
     from dsr_resolvers.cli._trace import RequestTrace
     from dsr_resolvers.cli._workspaces import (
         load_workspaces,
@@ -236,19 +287,27 @@ def _connect_each(
     return workspace_connections(sources, api_version=connection["api_version"], trace=trace)
 
 
-def _in_each(
-    io: Io,
-    connections: list[Connection],
-    run: Callable[[Connection, Io], int],
-    *,
-    as_json: bool = False,
-) -> int:
-    """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+def _in_each(io: Io, connections: list[Connection], run: Callable[..., int], as_json: bool) -> int:
+    """``run(io, connection=...)`` in each workspace (see ``each_workspace``)."""
     from dsr_resolvers.cli._workspaces import each_workspace
 
-    return each_workspace(
-        io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
-    )
+    runs = [(c.name, functools.partial(run, connection=c)) for c in connections]
+    return each_workspace(io, runs, as_json=as_json)
+
+
+def _options_of(function: Callable[..., Any], *skipped: str) -> list[inspect.Parameter]:
+    """The parameters of ``function`` that are command-line options, keyword-only."""
+    parameters = inspect.signature(function, eval_str=True, locals=_LAZY).parameters.values()
+    return [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in parameters
+        if p.name not in skipped and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+
+
+_WHO: Final = {p.name: p for p in _options_of(_identifiers)}
+#: The identifier options of the commands that find people by key, not by contact id.
+_BY_KEY: Final = ("email", "phone", "external_id")
 
 
 def _command(
@@ -257,67 +316,64 @@ def _command(
     *,
     connected: bool = False,
     workspaces: bool = False,
+    who: Sequence[str] = (),
     **settings: Any,
 ) -> Callable[[Callable[..., int]], Callable[..., int]]:
-    """Register ``body(io, [connect,] **options) -> status`` as a command of ``group``.
+    """Register ``body(io, [connect | connection,] [who,] **options) -> status`` on ``group``.
 
-    The command Typer sees takes the body's own options, then (``connected``) the connection
-    options, and runs the body at the error boundary (:func:`_execute`) with an :class:`Io`
-    and a :data:`Connect` that opens the connection when the body has checked its input.
-    With ``workspaces`` it takes the workspace options too, and ``connect`` is a
-    :data:`ConnectEach`.
+    The command Typer sees takes the identifier options named in ``who`` (the body gets them
+    as one ``who``), the body's own options, then (``connected``) the connection options and
+    (``workspaces``) the workspace options. A body that checks its input first takes
+    ``connect``, a :data:`Connect`; one that needs no check takes ``connection``, opened
+    before it runs, and with ``workspaces`` runs once in each workspace.
     """
 
     def register(body: Callable[..., int]) -> Callable[..., int]:
-        own = [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in inspect.signature(body, eval_str=True).parameters.values()
-            if p.name not in ("io", "connect")
-        ]
-        declared = (
-            (*_CONNECTION_OPTIONS, *(_WORKSPACE_OPTIONS if workspaces else ())) if connected else ()
-        )
+        own = _options_of(body, "io", "connect", "connection", "who")
+        opener = _connect_each if workspaces else _connect
+        person = [_WHO[option] for option in who]
         shared = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-            for n, a, d in declared
+            *(_options_of(_connect, "io") if connected else ()),
+            *(_options_of(_connect_each, "io") if workspaces else ()),
         ]
+        wants = set(inspect.signature(body).parameters)
+        own_defaults = {p.name: p.default for p in own}
+
+        def run(io: Io, options: dict[str, Any]) -> int:
+            if "who" in wants:
+                options["who"] = _identifiers(**{p.name: options.pop(p.name) for p in person})
+            if "as_json" in options and "output_format" in options:  # --json is --format json
+                chosen, default = options["output_format"], own_defaults["output_format"]
+                if options["as_json"] and chosen not in (type(chosen).JSON, default):
+                    raise CliError(f"--json prints JSON; it cannot go with --format {chosen}")
+                options["output_format"] = type(chosen).JSON if options["as_json"] else chosen
+            opened = {p.name: options.pop(p.name) for p in shared}
+            if not connected:
+                return body(io, **options)
+            if "connect" in wants:
+                return body(io, functools.partial(opener, io, **opened), **options)
+            if not workspaces:
+                return body(io, _connect(io, **opened), **options)
+            as_json = options.get("as_json") is True or options.get("output_format") == "json"
+            connections = _connect_each(io, **opened)
+            return _in_each(io, connections, functools.partial(body, **options), as_json=as_json)
 
         def command(**options: Any) -> None:
-            opened = {n: options.pop(n) for n, _, _ in declared if n in options}
             # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
             # is JSON by default, not asked for with --json.
-            as_json = (
-                options.get("as_json") is True or options.get("output_format") is LookupFormat.JSON
+            as_json = options.get("as_json") is True
+            _execute(
+                lambda io: run(io, options),
+                as_json=as_json or options.get("output_format") is LookupFormat.JSON,
             )
-            if workspaces:
-                _execute(
-                    lambda io: body(io, lambda: _connect_each(io, **opened), **options),
-                    as_json=as_json,
-                )
-            elif connected:
-                _execute(
-                    lambda io: body(io, lambda: _connect(io, **opened), **options), as_json=as_json
-                )
-            else:
-                _execute(lambda io: body(io, **options), as_json=as_json)
 
         command.__name__, command.__doc__ = body.__name__, body.__doc__
-        command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
+        command.__signature__ = inspect.Signature([*person, *own, *shared])  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in (*person, *own, *shared)}
         group.command(name, cls=Command, **settings)(command)
         return body
 
     return register
-
-
-_F = TypeVar("_F", bound=StrEnum)
-
-
-def _json_or(as_json: bool, chosen: _F, default: _F, json_format: _F) -> _F:
-    """``--json`` is ``--format json``; with another ``--format`` it is a usage error."""
-    if as_json and chosen not in (json_format, default):
-        raise CliError(f"--json prints JSON; it cannot go with --format {chosen.value}")
-    return json_format if as_json else chosen
 
 
 def _version(value: bool) -> None:
@@ -326,16 +382,13 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-_HELP = """Answer GDPR data-subject requests (export, erase, rectify) for data held in Intercom.
-
-Set INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region.
-Try 'dsr demo' first: it needs no credentials."""
-
 completion_init()  # what add_completion=True would do besides adding its options
 app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
-    help=_HELP,
+    help="Answer GDPR data-subject requests (export, erase, rectify) for data held in Intercom."
+    "\n\nSet INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region."
+    "\nTry 'dsr demo' first: it needs no credentials.",
     add_completion=False,  # declared on _root as plain flags: see there
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -360,6 +413,8 @@ app.add_typer(intercom_app, name="intercom")
 intercom_app.add_typer(bulk_app, name="bulk")
 
 
+@intercom_app.callback(invoke_without_command=True)
+@bulk_app.callback(invoke_without_command=True)
 def _show_help_without_command(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
@@ -370,116 +425,42 @@ def _show_help_without_command(ctx: typer.Context) -> None:
 def _root(
     ctx: typer.Context,
     version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
-        ),
+        bool, opt("--version", "Show the version and exit.", callback=_version, is_eager=True)
     ] = False,
     # Typer's own completion options default to None, which sends every start-up through its
     # pydantic coercion; as False flags they cost nothing until given.
     install_completion: Annotated[
         bool,
-        typer.Option(
+        opt(
             "--install-completion",
+            "Install completion for the current shell.",
             callback=install_callback,
             expose_value=False,
-            help="Install completion for the current shell.",
         ),
     ] = False,
     show_completion: Annotated[
         bool,
-        typer.Option(
+        opt(
             "--show-completion",
+            "Show completion for the current shell, to copy it or customize it.",
             callback=show_callback,
             expose_value=False,
-            help="Show completion for the current shell, to copy it or customize it.",
         ),
     ] = False,
 ) -> None:
     _show_help_without_command(ctx)
 
 
-@intercom_app.callback(invoke_without_command=True)
-def _intercom(ctx: typer.Context) -> None:
-    _show_help_without_command(ctx)
-
-
-@bulk_app.callback(invoke_without_command=True)
-def _bulk(ctx: typer.Context) -> None:
-    _show_help_without_command(ctx)
-
-
 # -- dsr intercom ... -----------------------------------------------------------------------------
 
-FormatOption = Annotated[
-    ExportFormat,
-    typer.Option(
-        "--format",
-        case_sensitive=False,
-        help="json carries the covered surface; html is the access report a person reads.",
-    ),
-]
-ProcessingRecordOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--processing-record",
-        metavar="FILE",
-        envvar=PROCESSING_RECORD_ENV,
-        help="Your record of processing (TOML): legal basis, purpose, retention per category.",
-        show_default=False,
-    ),
-]
-LanguageOption = Annotated[
-    str, typer.Option("--language", metavar="en|de", help="The language of HTML files.")
-]
+DryRun = Annotated[bool, opt("--dry-run", "Show what would be done; change nothing.")]
 OutOption = Annotated[
     Path | None,
-    typer.Option(
-        "--out",
-        metavar="FILE",
-        help="Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
+    opt(
+        "--out FILE",
+        "Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
         "refused unless --force.",
-        show_default=False,
     ),
-]
-EmailOption = Annotated[
-    str | None,
-    typer.Option(
-        "--email",
-        metavar="EMAIL",
-        help="Every contact with this email (the user and each lead).",
-        show_default=False,
-    ),
-]
-PhoneOption = Annotated[
-    str | None,
-    typer.Option(
-        "--phone",
-        metavar="NUMBER",
-        help="Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
-        show_default=False,
-    ),
-]
-ExternalIdOption = Annotated[
-    str | None,
-    typer.Option(
-        "--external-id",
-        metavar="ID",
-        help="Every contact (user or lead) with this external id.",
-        show_default=False,
-    ),
-]
-IncludePhoneOnlyOption = Annotated[
-    bool,
-    typer.Option(
-        "--include-phone-only",
-        help="Also act on contacts matched by the phone number alone (left out by default: "
-        "numbers are reassigned).",
-    ),
-]
-ContactIdArgument = Annotated[
-    str | None,
-    typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
 ]
 
 
@@ -487,6 +468,7 @@ ContactIdArgument = Annotated[
     intercom_app,
     connected=True,
     workspaces=True,
+    who=_BY_KEY,
     short_help="List every contact with an email, phone or external id, and what it matched.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
@@ -496,34 +478,26 @@ ContactIdArgument = Annotated[
 )
 def lookup(
     io: Io,
-    connect: ConnectEach,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
+    connection: Connection,
+    who: Identifiers,
     output_format: Annotated[
-        LookupFormat,
-        typer.Option("--format", case_sensitive=False, help="A table, or JSON (as --json)."),
+        LookupFormat, opt("--format", "A table, or JSON (as --json).", case_sensitive=False)
     ] = LookupFormat.TABLE,
     as_json: JsonOption = False,
 ) -> int:
     """List every contact (users and leads) holding any of the identifiers given, combinable,
     with its role and what it matched on: one search."""
-    from dsr_resolvers.cli._intercom import Identifiers, run_lookup
+    from dsr_resolvers.cli._intercom import run_lookup
 
-    output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
-
-    def one(connection: Connection, scoped: Io) -> int:
-        who = Identifiers(email=email, phone=phone, external_id=external_id)
-        run_lookup(connection, scoped, who, output_format=output_format)
-        return ExitCode.OK
-
-    return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
+    run_lookup(connection, io, who, output_format=output_format)
+    return ExitCode.OK
 
 
 @_command(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=("contact_id", *_BY_KEY),
     short_help="Export what Intercom holds about a person (Art. 15).",
     epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
@@ -536,31 +510,39 @@ def lookup(
 def export(
     io: Io,
     connect: ConnectEach,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    messages: Annotated[
-        bool, typer.Option("--messages", help="Include the messages the contact wrote.")
-    ] = False,
+    who: Identifiers,
+    messages: Annotated[bool, opt("--messages", "Include the messages the contact wrote.")] = False,
     export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
-    output_format: FormatOption = ExportFormat.JSON,
+    output_format: Annotated[
+        ExportFormat,
+        opt(
+            "--format",
+            "json carries the covered surface; html is the access report a person reads.",
+            case_sensitive=False,
+        ),
+    ] = ExportFormat.JSON,
     as_json: JsonOption = False,
     out: OutOption = None,
     csv_raw: Annotated[
         bool,
-        typer.Option(
+        opt(
             "--csv-raw",
-            help="Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
+            "Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
             "(by default they get a leading ' so a spreadsheet does not run them).",
         ),
     ] = False,
-    processing_record: ProcessingRecordOption = None,
+    processing_record: Annotated[
+        Path | None,
+        opt(
+            "--processing-record FILE",
+            "Your record of processing (TOML): legal basis, purpose, retention per category.",
+            envvar=PROCESSING_RECORD_ENV,
+        ),
+    ] = None,
     language: LanguageOption = "en",
     force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace an existing --out file (written atomically)."),
+        bool, opt("--force", "Replace an existing --out file (written atomically).")
     ] = False,
 ) -> int:
     """Export everything held about a contact, or every contact of an email, phone or
@@ -571,10 +553,9 @@ def export(
     """
     from dsr_resolvers._bundle import ExportFormat as BundleFormat
     from dsr_resolvers.cli._deliverables import check_language, load_processing_record
-    from dsr_resolvers.cli._intercom import Identifiers, run_export
+    from dsr_resolvers.cli._intercom import run_export
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
-    output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
     check_destination(out, "--out")
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
@@ -587,11 +568,11 @@ def export(
             "(one file per workspace)"
         )
 
-    def one(connection: Connection, scoped: Io) -> int:
+    def one(scoped: Io, connection: Connection) -> int:
         run_export(
             connection,
             scoped,
-            Identifiers(email=email, phone=phone, external_id=external_id, contact_id=contact_id),
+            who,
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
@@ -611,6 +592,7 @@ def export(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=tuple(_WHO),
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact_messages --dry-run",
@@ -622,39 +604,24 @@ def export(
 def erase(
     io: Io,
     connect: ConnectEach,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
+    who: Identifiers,
     policy: PolicyOption = "delete_contact",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
-    ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: DryRun = False,
+    yes: YesOption = False,
     as_json: JsonOption = False,
     receipt: Annotated[
         Path | None,
-        typer.Option(
-            "--receipt",
-            metavar="FILE.json",
-            help="Read each contact back, then write an erasure receipt (no email, no name).",
-            show_default=False,
+        opt(
+            "--receipt FILE.json",
+            "Read each contact back, then write an erasure receipt (no email, no name).",
         ),
     ] = None,
-    receipt_html: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipt-html", metavar="FILE", help="The receipt as HTML.", show_default=False
-        ),
-    ] = None,
+    receipt_html: Annotated[Path | None, opt("--receipt-html FILE", "The receipt as HTML.")] = None,
     reference: Annotated[
         str | None,
-        typer.Option(
-            "--reference",
-            metavar="TEXT",
-            help="Your reference for the request (a ticket number), kept in the receipt.",
-            show_default=False,
+        opt(
+            "--reference TEXT",
+            "Your reference for the request (a ticket number), kept in the receipt.",
         ),
     ] = None,
     language: LanguageOption = "en",
@@ -666,31 +633,31 @@ def erase(
     listed but left out unless --include-phone-only.
     """
     from dsr_resolvers.cli._deliverables import ReceiptRequest
-    from dsr_resolvers.cli._intercom import Identifiers, run_erase
+    from dsr_resolvers.cli._intercom import run_erase
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
-    ReceiptRequest.from_options(  # checked once, before any workspace is asked
-        receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
-    )
+    def receipt_in(workspace: str | None) -> ReceiptRequest | None:
+        return ReceiptRequest.from_options(
+            per_workspace_path(receipt, workspace),
+            per_workspace_path(receipt_html, workspace),
+            reference=reference,
+            language=language,
+            dry_run=dry_run,
+        )
 
-    def one(connection: Connection, scoped: Io) -> int:
+    def one(scoped: Io, connection: Connection) -> int:
         return run_erase(
             connection,
             scoped,
-            Identifiers(email, phone, external_id, contact_id, include_phone_only),
+            who,
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
             as_json=as_json,
-            receipt=ReceiptRequest.from_options(
-                per_workspace_path(receipt, connection.name),
-                per_workspace_path(receipt_html, connection.name),
-                reference=reference,
-                language=language,
-                dry_run=dry_run,
-            ),
+            receipt=receipt_in(connection.name),
         )
 
+    receipt_in(None)  # checked once, before any workspace is asked
     return _in_each(io, connect(), one, as_json=as_json)
 
 
@@ -698,6 +665,7 @@ def erase(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=_BY_KEY,
     short_help="Check that erased contacts are gone.",
     epilog=example(
         "dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages",
@@ -706,15 +674,19 @@ def erase(
 )
 def verify(
     io: Io,
-    connect: ConnectEach,
+    connection: Connection,
+    who: Identifiers,
     contact_ids: Annotated[
         list[str] | None,
         typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
     ] = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    policy: VerifyPolicyOption = "delete_contact",
+    policy: Annotated[
+        ErasurePolicy,
+        policy_option(
+            "The policy the contacts were erased under; with redact_messages, also check "
+            "that nothing they wrote is still readable."
+        ),
+    ] = "delete_contact",
     as_json: JsonOption = False,
 ) -> int:
     """Check that erased contacts are gone (and, with redact_messages, what they wrote).
@@ -723,24 +695,17 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
-    from dsr_resolvers.cli._intercom import Identifiers, run_verify
+    from dsr_resolvers.cli._intercom import run_verify
 
-    def one(connection: Connection, scoped: Io) -> int:
-        return run_verify(
-            connection,
-            scoped,
-            Identifiers(email=email, phone=phone, external_id=external_id),
-            contact_ids=contact_ids or [],
-            policy=policy,
-            as_json=as_json,
-        )
-
-    return _in_each(io, connect(), one, as_json=as_json)
+    return run_verify(
+        connection, io, who, contact_ids=contact_ids or [], policy=policy, as_json=as_json
+    )
 
 
 @_command(
     intercom_app,
     connected=True,
+    who=tuple(_WHO),
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
@@ -753,45 +718,28 @@ def verify(
 def rectify(
     io: Io,
     connect: Connect,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
+    who: Identifiers,
     set_: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="FIELD=VALUE",
-            help="Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
+        opt(
+            "--set FIELD=VALUE",
+            "Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
             "attribute declared with --custom-attribute). Repeatable.",
-            show_default=False,
         ),
     ] = None,
-    clear: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
-        ),
-    ] = None,
+    clear: Annotated[list[str] | None, opt("--clear FIELD", "Clear FIELD. Repeatable.")] = None,
     custom_attribute: CustomAttributeOption = None,
     as_json: JsonOption = False,
 ) -> int:
     """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16); by
     email, phone or external id, every contact they find (one matched by the phone alone only
     with --include-phone-only)."""
-    from dsr_resolvers.cli._intercom import Identifiers, run_rectify
+    from dsr_resolvers.cli._intercom import run_rectify
 
     changes = parse_changes(set_, clear)
     attributes = parse_custom_attributes(custom_attribute)
-    connection = connect()
     return run_rectify(
-        connection,
-        io,
-        Identifiers(email, phone, external_id, contact_id, include_phone_only),
-        changes=changes,
-        custom_attributes=attributes,
-        as_json=as_json,
+        connect(), io, who, changes=changes, custom_attributes=attributes, as_json=as_json
     )
 
 
@@ -799,6 +747,7 @@ def rectify(
     intercom_app,
     name="object",
     connected=True,
+    who=tuple(_WHO),
     short_help="Stop direct marketing to a person: their objection (Art. 21).",
     epilog=example(
         "dsr intercom object --email ada@example.com --dry-run",
@@ -809,15 +758,9 @@ def rectify(
 )
 def object_(
     io: Io,
-    connect: Connect,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
-    ] = False,
+    connection: Connection,
+    who: Identifiers,
+    dry_run: Annotated[bool, opt("--dry-run", "Show what would change; change nothing.")] = False,
     as_json: JsonOption = False,
 ) -> int:
     """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
@@ -828,16 +771,9 @@ def object_(
     Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
     Prints field names and subscription type counts, never values.
     """
-    from dsr_resolvers.cli._intercom import Identifiers, run_object
+    from dsr_resolvers.cli._intercom import run_object
 
-    connection = connect()
-    return run_object(
-        connection,
-        io,
-        Identifiers(email, phone, external_id, contact_id, include_phone_only),
-        dry_run=dry_run,
-        as_json=as_json,
-    )
+    return run_object(connection, io, who, dry_run=dry_run, as_json=as_json)
 
 
 @_command(
@@ -851,12 +787,10 @@ def object_(
 )
 def check(
     io: Io,
-    connect: Connect,
+    connection: Connection,
     run_for: Annotated[
         CheckScope,
-        typer.Option(
-            "--for", case_sensitive=False, help="The run to check for; its needs set the exit."
-        ),
+        opt("--for", "The run to check for; its needs set the exit.", case_sensitive=False),
     ] = CheckScope.ALL,
     policy: Annotated[
         ErasurePolicy,
@@ -875,7 +809,6 @@ def check(
     """
     from dsr_resolvers.cli._check import run_check
 
-    connection = connect()
     return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
 
 
@@ -900,26 +833,21 @@ def surface(
     io: Io,
     connect: Connect,
     output_format: Annotated[
-        SurfaceFormat,
-        typer.Option("--format", case_sensitive=False, help="Markdown, or JSON (as --json)."),
+        SurfaceFormat, opt("--format", "Markdown, or JSON (as --json).", case_sensitive=False)
     ] = SurfaceFormat.MARKDOWN,
     as_json: JsonOption = False,
-    messages: Annotated[
-        bool, typer.Option("--messages", help="As exported with --messages.")
-    ] = False,
+    messages: Annotated[bool, opt("--messages", "As exported with --messages.")] = False,
     export_archived: Annotated[
-        bool, typer.Option("--export-archived", help="As exported with --export-archived.")
+        bool, opt("--export-archived", "As exported with --export-archived.")
     ] = False,
     policy: PolicyOption = "delete_contact",
     custom_attribute: CustomAttributeOption = None,
     contact: Annotated[
         str | None,
-        typer.Option(
-            "--contact",
-            metavar="CONTACT_ID",
-            help="Also name the custom attributes this contact holds that these options "
+        opt(
+            "--contact CONTACT_ID",
+            "Also name the custom attributes this contact holds that these options "
             "leave out (exports it, so it needs a token).",
-            show_default=False,
         ),
     ] = None,
 ) -> int:
@@ -933,7 +861,6 @@ def surface(
     from dsr_resolvers.cli._surface import surface_json, surface_markdown
     from dsr_resolvers.intercom import IntercomResolver
 
-    output_format = _json_or(as_json, output_format, SurfaceFormat.MARKDOWN, SurfaceFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
     resolver = IntercomResolver(
@@ -943,75 +870,35 @@ def surface(
         export_archived=export_archived,
         custom_attributes=attributes,
     )
+    declared = ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items()))
     options = [
         ("erasure policy", policy),
         ("messages exported", "yes" if messages else "no"),
         ("archived contacts exported", "yes" if export_archived else "no"),
-        (
-            "custom attributes",
-            ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
-        ),
+        ("custom attributes", declared or "none"),
         ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
     ]
-    if output_format is SurfaceFormat.JSON:
-        io.write(surface_json(resolver.covered_surface, options, policy, held))
-    else:
-        io.write(surface_markdown(resolver.covered_surface, options, policy, held))
+    show = surface_json if output_format is SurfaceFormat.JSON else surface_markdown
+    io.write(show(resolver.covered_surface, options, policy, held))
     return ExitCode.OK
 
 
 # -- dsr intercom bulk ... ----------------------------------------------------------------------
 
-InputOption = Annotated[
-    Path,
-    typer.Option(
-        "--input",
-        metavar="FILE",
-        help="One contact id or email a line, or a CSV file: one person a row, any of the "
-        "columns contact_id, email, phone, external_id, and reference.",
-    ),
-]
-JournalOption = Annotated[
-    Path,
-    typer.Option(
-        "--journal",
-        metavar="FILE.sqlite",
-        help="The run's journal; rerun with the same file to resume and skip finished work.",
-    ),
-]
-ConcurrencyOption = Annotated[
-    str, typer.Option("--concurrency", metavar="N|auto", help="Subjects worked on at once.")
-]
-ReportOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--report",
-        metavar="FILE.json",
-        help="Write the per-subject report (ids, never emails).",
-        show_default=False,
-    ),
-]
-ColumnOption = Annotated[
-    str | None,
-    typer.Option(
-        "--column",
-        metavar="NAME",
-        help="Read this CSV column only (default: every identifier column of the header).",
-        show_default=False,
-    ),
-]
 
+def _run_bulk(
+    io: Io, connect: ConnectEach, operation: str, concurrency: str, **options: Any
+) -> int:
+    """Run a bulk operation, its options checked before any workspace is connected."""
+    from dsr_resolvers.bulk import BulkOperation
+    from dsr_resolvers.cli._bulk import run_bulk_command
 
-ReceiptsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--receipts",
-        metavar="DIR",
-        help="Write the erasure receipt (KEY.json) of every subject the journal records "
-        "finished that has none in DIR yet, whichever run finished it.",
-        show_default=False,
-    ),
-]
+    workers = parse_concurrency(concurrency)
+    if "custom_attributes" in options:
+        options["custom_attributes"] = parse_custom_attributes(options["custom_attributes"])
+    return run_bulk_command(
+        connect(), io, operation=BulkOperation(operation), concurrency=workers, **options
+    )
 
 
 @_command(
@@ -1034,16 +921,14 @@ def bulk_erase(
     report: ReportOption = None,
     column: ColumnOption = None,
     policy: PolicyOption = "delete_contact",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     receipts: ReceiptsOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
-    ] = False,
+    dry_run: Annotated[bool, opt("--dry-run", "Look up and plan only; change nothing.")] = False,
     as_json: Annotated[
         bool,
-        typer.Option(
+        opt(
             "--json",
-            help="With --dry-run: print the plan as one JSON document on stdout, written "
+            "With --dry-run: print the plan as one JSON document on stdout, written "
             "subject by subject (schema in docs/cli.md).",
         ),
     ] = False,
@@ -1052,19 +937,14 @@ def bulk_erase(
     """Erase every subject of a file: each contact id, and every contact of each email,
     phone or external id a row names (one matched by a phone alone only with
     --include-phone-only)."""
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    connections = connect()
-    return run_bulk_command(
-        connections,
+    return _run_bulk(
         io,
-        operation=BulkOperation.ERASE,
+        connect,
+        "erase",
+        concurrency,
         input_path=input_path,
         journal_path=journal,
         column=column,
-        concurrency=workers,
         report_path=report,
         policy=policy,
         assume_yes=yes,
@@ -1102,19 +982,14 @@ def bulk_object(
     Resumable through the journal; an objection is idempotent, so one sent again on resume
     changes nothing more.
     """
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    connections = connect()
-    return run_bulk_command(
-        connections,
+    return _run_bulk(
         io,
-        operation=BulkOperation.OBJECT,
+        connect,
+        "object",
+        concurrency,
         input_path=input_path,
         journal_path=journal,
         column=column,
-        concurrency=workers,
         report_path=report,
         include_phone_only=include_phone_only,
     )
@@ -1154,39 +1029,30 @@ def bulk_export(
     connect: ConnectEach,
     input_path: InputOption,
     journal: JournalOption,
-    out: Annotated[
-        Path,
-        typer.Option("--out", metavar="DIR", help="Directory for one JSON file per subject."),
-    ],
+    out: Annotated[Path, opt("--out DIR", "Directory for one JSON file per subject.")],
     concurrency: ConcurrencyOption = "auto",
     report: ReportOption = None,
     column: ColumnOption = None,
     messages: Annotated[
-        bool, typer.Option("--messages", help="Include the messages each contact wrote.")
+        bool, opt("--messages", "Include the messages each contact wrote.")
     ] = False,
     export_archived: ExportArchivedOption = False,
     custom_attribute: CustomAttributeOption = None,
 ) -> int:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    attributes = parse_custom_attributes(custom_attribute)
-    connections = connect()
-    return run_bulk_command(
-        connections,
+    return _run_bulk(
         io,
-        operation=BulkOperation.EXPORT,
+        connect,
+        "export",
+        concurrency,
         input_path=input_path,
         journal_path=journal,
         column=column,
-        concurrency=workers,
         out_dir=out,
         report_path=report,
         messages=messages,
         archived=export_archived,
-        custom_attributes=attributes,
+        custom_attributes=custom_attribute,
     )
 
 
@@ -1203,42 +1069,24 @@ def bulk_export(
 )
 def sandbox(
     io: Io,
-    port: Annotated[
-        int,
-        typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one."),
-    ] = 0,
-    host: Annotated[
-        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
-    ] = "127.0.0.1",
+    port: Annotated[int, opt("--port PORT", "Port; 0 picks a free one.", min=0, max=65535)] = 0,
+    host: Annotated[str, opt("--host ADDRESS", "Loopback address.")] = "127.0.0.1",
     token: Annotated[
-        str,
-        typer.Option(
-            "--token", metavar="TOKEN", help="Bearer token the sandbox accepts (not a secret)."
-        ),
+        str, opt("--token TOKEN", "Bearer token the sandbox accepts (not a secret).")
     ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
-    seed: Annotated[
-        str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
-    ] = "demo",
-    contacts: Annotated[
-        int, typer.Option("--contacts", metavar="N", min=0, help="Contacts in a random workspace.")
-    ] = 25,
-    rate: Annotated[
-        str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
-    ] = "1666/10",
+    seed: Annotated[str, opt("--seed demo|N", "Demo workspace, or a random one.")] = "demo",
+    contacts: Annotated[int, opt("--contacts N", "Contacts in a random workspace.", min=0)] = 25,
+    rate: Annotated[str, opt("--rate LIMIT/SECONDS", "Rate limit, or off.")] = "1666/10",
     latency: Annotated[
-        float,
-        typer.Option(
-            "--latency", metavar="SECONDS", min=0.0, help="Seconds added to every request."
-        ),
+        float, opt("--latency SECONDS", "Seconds added to every request.", min=0.0)
     ] = 0.0,
     workspaces: Annotated[
         int,
-        typer.Option(
-            "--workspaces",
-            metavar="1|2",
+        opt(
+            "--workspaces 1|2",
+            "Serve two workspaces holding one person, and print the workspaces file.",
             min=1,
             max=2,
-            help="Serve two workspaces holding one person, and print the workspaces file.",
         ),
     ] = 1,
 ) -> int:
@@ -1275,12 +1123,7 @@ def demo(
     io: Io,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            metavar="DIR",
-            help="Keep the demo's export file in DIR (default: a temporary directory).",
-            show_default=False,
-        ),
+        opt("--out DIR", "Keep the demo's export file in DIR (default: a temporary directory)."),
     ] = None,
 ) -> int:
     """Run a whole request against a built-in sandbox; no credentials.

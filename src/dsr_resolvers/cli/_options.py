@@ -1,8 +1,6 @@
 """The options several commands share, and the parsers of their ``NAME=VALUE`` forms.
 
-Every ``dsr intercom`` command takes the connection options (``--token-file``, ``--region``,
-``--base-url``, ``--api-version``) after its own, so they are declared once here as annotated
-types.
+Each is declared once, with :func:`opt`, as an annotated type a command's parameter takes.
 
 Help and completion are built when ``dsr`` starts, so this module imports neither the contract
 nor the plugin: the choices the library defines (policies, categories, export formats) are
@@ -31,21 +29,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORIES",
     "PROCESSING_RECORD_ENV",
-    "ApiVersionOption",
-    "BaseUrlOption",
     "CheckScope",
-    "CustomAttributeOption",
     "ErasurePolicy",
-    "ExportArchivedOption",
     "ExportFormat",
-    "JsonOption",
     "LookupFormat",
-    "PolicyOption",
     "Region",
-    "RegionOption",
-    "TokenFileOption",
-    "VerboseOption",
-    "VerifyPolicyOption",
+    "opt",
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
@@ -96,97 +85,19 @@ class Region(StrEnum):
     AU = "au"
 
 
-TokenFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--token-file",
-        metavar="FILE",
-        help="Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN.",
-        show_default=False,
-    ),
-]
-RegionOption = Annotated[
-    Region | None,
-    typer.Option(
-        "--region",
-        case_sensitive=False,
-        help="Intercom region of the workspace (env INTERCOM_REGION; default us).",
-        show_default=False,
-    ),
-]
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        metavar="URL",
-        help="API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
-        show_default=False,
-    ),
-]
-ApiVersionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-version",
-        metavar="VERSION",
-        help="Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
-        show_default=False,
-    ),
-]
-WorkspacesFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspaces",
-        metavar="FILE",
-        help="The workspaces file (TOML) naming each workspace's host and token source "
-        "(default: DSR_WORKSPACES).",
-        show_default=False,
-    ),
-]
-WorkspaceOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--workspace",
-        metavar="NAME",
-        help="Run in this workspace of the workspaces file. Repeatable.",
-        show_default=False,
-    ),
-]
-AllWorkspacesOption = Annotated[
-    bool,
-    typer.Option("--all-workspaces", help="Run in every workspace of the workspaces file."),
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        "-v",
-        help="Log each request to stderr: method, route, status, milliseconds (never an id, "
-        "a token or a body).",
-    ),
-]
-ExportArchivedOption = Annotated[
-    bool,
-    typer.Option(
-        "--export-archived",
-        help="Reach archived contacts too: unarchive each, export it, archive it again "
-        "(without it Intercom answers not found and nothing of theirs is exported).",
-    ),
-]
-JsonOption = Annotated[
-    bool,
-    typer.Option(
-        "--json",
-        help="Print the result as one JSON document on stdout (schemas in docs/cli.md).",
-    ),
-]
+def opt(spec: str, help: str, **settings: Any) -> Any:
+    """A ``typer.Option`` from its names and metavar as help shows them: ``"--out FILE"``."""
+    words = spec.split()
+    names = [word for word in words if word.startswith("-")]
+    metavar = " ".join(word for word in words if not word.startswith("-")) or None
+    return typer.Option(*names, metavar=metavar, help=help, **settings)
 
 
 _POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
 
 
 def _parse_policy(text: str) -> ErasurePolicy:
-    """``--policy``: one of the resolver's policies, as the resolver spells them everywhere
-    (help, completion, JSON, journals, receipts); ``redact-messages`` is read as an alias."""
+    """``--policy``, as the resolver spells it; ``redact-messages`` is read as an alias."""
     for policy in _POLICY_CHOICES:
         if text.strip().lower().replace("-", "_") == policy:
             return cast(ErasurePolicy, policy)
@@ -194,10 +105,9 @@ def _parse_policy(text: str) -> ErasurePolicy:
 
 
 def policy_option(help_text: str) -> Any:
-    """A ``--policy`` option with this help text (erase, verify, check, surface, bulk).
+    """A ``--policy`` option with this help text, offering the resolver's ``ErasurePolicy``.
 
-    Its choices are the resolver's ``ErasurePolicy``, so the CLI keeps no list (and no
-    spelling) of its own that could drift from the library's.
+    The CLI keeps no list (and no spelling) of its own that could drift from the library's.
     """
     return typer.Option(
         "--policy",
@@ -217,21 +127,68 @@ PolicyOption = Annotated[
         "conversations, then delete it."
     ),
 ]
-VerifyPolicyOption = Annotated[
-    ErasurePolicy,
-    policy_option(
-        "The policy the contacts were erased under; with redact_messages, also check "
-        "that nothing they wrote is still readable."
-    ),
-]
 CustomAttributeOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--custom-attribute",
-        metavar="NAME=CATEGORY",
-        help="Also export this custom attribute, as personal data of CATEGORY "
+    opt(
+        "--custom-attribute NAME=CATEGORY",
+        "Also export this custom attribute, as personal data of CATEGORY "
         f"({', '.join(CATEGORIES)}). Repeatable.",
-        show_default=False,
+    ),
+]
+ExportArchivedOption = Annotated[
+    bool,
+    opt(
+        "--export-archived",
+        "Reach archived contacts too: unarchive each, export it, archive it again "
+        "(without it Intercom answers not found and nothing of theirs is exported).",
+    ),
+]
+JsonOption = Annotated[
+    bool, opt("--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md).")
+]
+LanguageOption = Annotated[str, opt("--language en|de", "The language of HTML files.")]
+YesOption = Annotated[bool, opt("--yes -y", "Do not ask for confirmation.")]
+IncludePhoneOnlyOption = Annotated[
+    bool,
+    opt(
+        "--include-phone-only",
+        "Also act on contacts matched by the phone number alone (left out by default: "
+        "numbers are reassigned).",
+    ),
+]
+
+InputOption = Annotated[
+    Path,
+    opt(
+        "--input FILE",
+        "One contact id or email a line, or a CSV file: one person a row, any of the "
+        "columns contact_id, email, phone, external_id, and reference.",
+    ),
+]
+JournalOption = Annotated[
+    Path,
+    opt(
+        "--journal FILE.sqlite",
+        "The run's journal; rerun with the same file to resume and skip finished work.",
+    ),
+]
+ConcurrencyOption = Annotated[str, opt("--concurrency N|auto", "Subjects worked on at once.")]
+ReportOption = Annotated[
+    Path | None, opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
+]
+ColumnOption = Annotated[
+    str | None,
+    opt(
+        "--column NAME",
+        "Read this CSV column only (default: every identifier column of the header).",
+    ),
+]
+ReceiptsOption = Annotated[
+    Path | None,
+    opt(
+        "--receipts DIR",
+        "Write the erasure receipt (KEY.json) of every subject the journal records "
+        "finished that has none in DIR yet, whichever run finished it.",
     ),
 ]
 
