@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import typer
 from typer._completion_classes import completion_init
@@ -41,25 +41,26 @@ from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._options import (
+    COLUMN,
+    CONCURRENCY,
+    CUSTOM_ATTRIBUTE,
+    EXPORT_ARCHIVED,
+    INCLUDE_PHONE_ONLY,
+    INPUT,
+    JOURNAL,
+    JSON,
+    LANGUAGE,
+    POLICY,
     PROCESSING_RECORD_ENV,
+    RECEIPTS,
+    REPORT,
+    YES,
     CheckScope,
-    ColumnOption,
-    ConcurrencyOption,
-    CustomAttributeOption,
     ErasurePolicy,
-    ExportArchivedOption,
     ExportFormat,
-    IncludePhoneOnlyOption,
-    InputOption,
-    JournalOption,
-    JsonOption,
-    LanguageOption,
     LookupFormat,
-    PolicyOption,
-    ReceiptsOption,
     Region,
-    ReportOption,
-    YesOption,
+    flag,
     opt,
     parse_changes,
     parse_concurrency,
@@ -154,78 +155,52 @@ ConnectEach = Callable[[], "list[Connection]"]
 
 
 def _identifiers(
-    contact_id: Annotated[
-        str | None,
-        typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
-    ] = None,
-    email: Annotated[
-        str | None, opt("--email EMAIL", "Every contact with this email (the user and each lead).")
-    ] = None,
-    phone: Annotated[
-        str | None,
-        opt(
-            "--phone NUMBER",
-            "Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
-        ),
-    ] = None,
-    external_id: Annotated[
-        str | None, opt("--external-id ID", "Every contact (user or lead) with this external id.")
-    ] = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
+    contact_id: str | None = typer.Argument(
+        None, metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False
+    ),
+    email: str | None = opt(
+        "--email EMAIL", "Every contact with this email (the user and each lead)."
+    ),
+    phone: str | None = opt(
+        "--phone NUMBER",
+        "Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+    ),
+    external_id: str | None = opt(
+        "--external-id ID", "Every contact (user or lead) with this external id."
+    ),
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
 ) -> Identifiers:
-    """The person a command is about: its identifier options, declared here."""
+    """The person a command is about, from the identifier options (declared here)."""
     from dsr_resolvers.cli._intercom import Identifiers
 
-    return Identifiers(
-        email=email,
-        phone=phone,
-        external_id=external_id,
-        contact_id=contact_id,
-        include_phone_only=include_phone_only,
-    )
+    return Identifiers(email, phone, external_id, contact_id, include_phone_only)
 
 
 def _connect(
     io: Io,
     *,
-    token_file: Annotated[
-        Path | None,
-        opt(
-            "--token-file FILE", "Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN."
-        ),
-    ] = None,
-    region: Annotated[
-        Region | None,
-        opt(
-            "--region",
-            "Intercom region of the workspace (env INTERCOM_REGION; default us).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        opt(
-            "--base-url URL",
-            "API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
-        ),
-    ] = None,
-    api_version: Annotated[
-        str | None,
-        opt(
-            "--api-version VERSION",
-            "Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool,
-        opt(
-            "--verbose -v",
-            "Log each request to stderr: method, route, status, milliseconds (never an id, "
-            "a token or a body).",
-        ),
-    ] = False,
+    token_file: Path | None = opt(
+        "--token-file FILE", "Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN."
+    ),
+    region: Region | None = opt(
+        "--region",
+        "Intercom region of the workspace (env INTERCOM_REGION; default us).",
+        case_sensitive=False,
+    ),
+    base_url: str | None = opt(
+        "--base-url URL",
+        "API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
+    ),
+    api_version: str | None = opt(
+        "--api-version VERSION", "Intercom-Version header (env INTERCOM_API_VERSION; default 2.14)."
+    ),
+    verbose: bool = flag(
+        "--verbose -v",
+        "Log each request to stderr: method, route, status, milliseconds (never an id, a token "
+        "or a body).",
+    ),
 ) -> Connection:
-    """The command's connection: its connection options, declared here, and the environment."""
+    """The command's connection: the connection options (declared here) and the environment."""
     from dsr_resolvers.cli._settings import load_connection
     from dsr_resolvers.cli._trace import RequestTrace
 
@@ -241,24 +216,20 @@ def _connect(
 def _connect_each(
     io: Io,
     *,
-    workspaces_file: Annotated[
-        Path | None,
-        opt(
-            "--workspaces FILE",
-            "The workspaces file (TOML) naming each workspace's host and token source "
-            "(default: DSR_WORKSPACES).",
-        ),
-    ] = None,
-    workspace: Annotated[
-        list[str] | None,
-        opt("--workspace NAME", "Run in this workspace of the workspaces file. Repeatable."),
-    ] = None,
-    all_workspaces: Annotated[
-        bool, opt("--all-workspaces", "Run in every workspace of the workspaces file.")
-    ] = False,
+    workspaces_file: Path | None = opt(
+        "--workspaces FILE",
+        "The workspaces file (TOML) naming each workspace's host and token source (default: "
+        "DSR_WORKSPACES).",
+    ),
+    workspace: list[str] | None = opt(
+        "--workspace NAME", "Run in this workspace of the workspaces file. Repeatable."
+    ),
+    all_workspaces: bool = flag(
+        "--all-workspaces", "Run in every workspace of the workspaces file."
+    ),
     **connection: Any,
 ) -> list[Connection]:
-    """The connection of each workspace named (its workspace options, declared here), or the
+    """The connections of the workspaces named (the workspace options, declared here), or the
     one of the connection options."""
     from dsr_resolvers.cli._trace import RequestTrace
     from dsr_resolvers.cli._workspaces import (
@@ -337,13 +308,13 @@ def _command(
             *(_options_of(_connect_each, "io") if workspaces else ()),
         ]
         wants = set(inspect.signature(body).parameters)
-        own_defaults = {p.name: p.default for p in own}
+        defaults = {p.name: p.default.default for p in own}
 
         def run(io: Io, options: dict[str, Any]) -> int:
             if "who" in wants:
                 options["who"] = _identifiers(**{p.name: options.pop(p.name) for p in person})
             if "as_json" in options and "output_format" in options:  # --json is --format json
-                chosen, default = options["output_format"], own_defaults["output_format"]
+                chosen, default = options["output_format"], defaults["output_format"]
                 if options["as_json"] and chosen not in (type(chosen).JSON, default):
                     raise CliError(f"--json prints JSON; it cannot go with --format {chosen}")
                 options["output_format"] = type(chosen).JSON if options["as_json"] else chosen
@@ -424,44 +395,30 @@ def _show_help_without_command(ctx: typer.Context) -> None:
 @app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
-    version: Annotated[
-        bool, opt("--version", "Show the version and exit.", callback=_version, is_eager=True)
-    ] = False,
+    version: bool = opt(
+        "--version", "Show the version and exit.", False, callback=_version, is_eager=True
+    ),
     # Typer's own completion options default to None, which sends every start-up through its
     # pydantic coercion; as False flags they cost nothing until given.
-    install_completion: Annotated[
-        bool,
-        opt(
-            "--install-completion",
-            "Install completion for the current shell.",
-            callback=install_callback,
-            expose_value=False,
-        ),
-    ] = False,
-    show_completion: Annotated[
-        bool,
-        opt(
-            "--show-completion",
-            "Show completion for the current shell, to copy it or customize it.",
-            callback=show_callback,
-            expose_value=False,
-        ),
-    ] = False,
+    install_completion: bool = opt(
+        "--install-completion",
+        "Install completion for the current shell.",
+        False,
+        callback=install_callback,
+        expose_value=False,
+    ),
+    show_completion: bool = opt(
+        "--show-completion",
+        "Show completion for the current shell, to copy it or customize it.",
+        False,
+        callback=show_callback,
+        expose_value=False,
+    ),
 ) -> None:
     _show_help_without_command(ctx)
 
 
 # -- dsr intercom ... -----------------------------------------------------------------------------
-
-DryRun = Annotated[bool, opt("--dry-run", "Show what would be done; change nothing.")]
-OutOption = Annotated[
-    Path | None,
-    opt(
-        "--out FILE",
-        "Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
-        "refused unless --force.",
-    ),
-]
 
 
 @_command(
@@ -480,10 +437,10 @@ def lookup(
     io: Io,
     connection: Connection,
     who: Identifiers,
-    output_format: Annotated[
-        LookupFormat, opt("--format", "A table, or JSON (as --json).", case_sensitive=False)
-    ] = LookupFormat.TABLE,
-    as_json: JsonOption = False,
+    output_format: LookupFormat = opt(
+        "--format", "A table, or JSON (as --json).", LookupFormat.TABLE, case_sensitive=False
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """List every contact (users and leads) holding any of the identifiers given, combinable,
     with its role and what it matched on: one search."""
@@ -511,39 +468,33 @@ def export(
     io: Io,
     connect: ConnectEach,
     who: Identifiers,
-    messages: Annotated[bool, opt("--messages", "Include the messages the contact wrote.")] = False,
-    export_archived: ExportArchivedOption = False,
-    custom_attribute: CustomAttributeOption = None,
-    output_format: Annotated[
-        ExportFormat,
-        opt(
-            "--format",
-            "json carries the covered surface; html is the access report a person reads.",
-            case_sensitive=False,
-        ),
-    ] = ExportFormat.JSON,
-    as_json: JsonOption = False,
-    out: OutOption = None,
-    csv_raw: Annotated[
-        bool,
-        opt(
-            "--csv-raw",
-            "Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
-            "(by default they get a leading ' so a spreadsheet does not run them).",
-        ),
-    ] = False,
-    processing_record: Annotated[
-        Path | None,
-        opt(
-            "--processing-record FILE",
-            "Your record of processing (TOML): legal basis, purpose, retention per category.",
-            envvar=PROCESSING_RECORD_ENV,
-        ),
-    ] = None,
-    language: LanguageOption = "en",
-    force: Annotated[
-        bool, opt("--force", "Replace an existing --out file (written atomically).")
-    ] = False,
+    messages: bool = flag("--messages", "Include the messages the contact wrote."),
+    export_archived: bool = EXPORT_ARCHIVED,
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    output_format: ExportFormat = opt(
+        "--format",
+        "json carries the covered surface; html is the access report a person reads.",
+        ExportFormat.JSON,
+        case_sensitive=False,
+    ),
+    as_json: bool = JSON,
+    out: Path | None = opt(
+        "--out FILE",
+        "Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is refused "
+        "unless --force.",
+    ),
+    csv_raw: bool = flag(
+        "--csv-raw",
+        "Write CSV cells exactly as held, even those starting with = + - @ tab or CR (by default "
+        "they get a leading ' so a spreadsheet does not run them).",
+    ),
+    processing_record: Path | None = opt(
+        "--processing-record FILE",
+        "Your record of processing (TOML): legal basis, purpose, retention per category.",
+        envvar=PROCESSING_RECORD_ENV,
+    ),
+    language: str = LANGUAGE,
+    force: bool = flag("--force", "Replace an existing --out file (written atomically)."),
 ) -> int:
     """Export everything held about a contact, or every contact of an email, phone or
     external id (Art. 15).
@@ -605,26 +556,19 @@ def erase(
     io: Io,
     connect: ConnectEach,
     who: Identifiers,
-    policy: PolicyOption = "delete_contact",
-    dry_run: DryRun = False,
-    yes: YesOption = False,
-    as_json: JsonOption = False,
-    receipt: Annotated[
-        Path | None,
-        opt(
-            "--receipt FILE.json",
-            "Read each contact back, then write an erasure receipt (no email, no name).",
-        ),
-    ] = None,
-    receipt_html: Annotated[Path | None, opt("--receipt-html FILE", "The receipt as HTML.")] = None,
-    reference: Annotated[
-        str | None,
-        opt(
-            "--reference TEXT",
-            "Your reference for the request (a ticket number), kept in the receipt.",
-        ),
-    ] = None,
-    language: LanguageOption = "en",
+    policy: ErasurePolicy = POLICY,
+    dry_run: bool = flag("--dry-run", "Show what would be done; change nothing."),
+    yes: bool = YES,
+    as_json: bool = JSON,
+    receipt: Path | None = opt(
+        "--receipt FILE.json",
+        "Read each contact back, then write an erasure receipt (no email, no name).",
+    ),
+    receipt_html: Path | None = opt("--receipt-html FILE", "The receipt as HTML."),
+    reference: str | None = opt(
+        "--reference TEXT", "Your reference for the request (a ticket number), kept in the receipt."
+    ),
+    language: str = LANGUAGE,
 ) -> int:
     """Erase a contact, or every contact of an email, phone or external id (Art. 17).
 
@@ -676,18 +620,14 @@ def verify(
     io: Io,
     connection: Connection,
     who: Identifiers,
-    contact_ids: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
-    ] = None,
-    policy: Annotated[
-        ErasurePolicy,
-        policy_option(
-            "The policy the contacts were erased under; with redact_messages, also check "
-            "that nothing they wrote is still readable."
-        ),
-    ] = "delete_contact",
-    as_json: JsonOption = False,
+    contact_ids: list[str] | None = typer.Argument(
+        None, metavar="CONTACT_ID", help="The contacts to check.", show_default=False
+    ),
+    policy: ErasurePolicy = policy_option(
+        "The policy the contacts were erased under; with redact_messages, also check that "
+        "nothing they wrote is still readable."
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """Check that erased contacts are gone (and, with redact_messages, what they wrote).
 
@@ -719,17 +659,14 @@ def rectify(
     io: Io,
     connect: Connect,
     who: Identifiers,
-    set_: Annotated[
-        list[str] | None,
-        opt(
-            "--set FIELD=VALUE",
-            "Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
-            "attribute declared with --custom-attribute). Repeatable.",
-        ),
-    ] = None,
-    clear: Annotated[list[str] | None, opt("--clear FIELD", "Clear FIELD. Repeatable.")] = None,
-    custom_attribute: CustomAttributeOption = None,
-    as_json: JsonOption = False,
+    set_: list[str] | None = opt(
+        "--set FIELD=VALUE",
+        "Correct FIELD (email, name, phone, or custom_attributes.NAME of an attribute declared "
+        "with --custom-attribute). Repeatable.",
+    ),
+    clear: list[str] | None = opt("--clear FIELD", "Clear FIELD. Repeatable."),
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    as_json: bool = JSON,
 ) -> int:
     """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16); by
     email, phone or external id, every contact they find (one matched by the phone alone only
@@ -760,8 +697,8 @@ def object_(
     io: Io,
     connection: Connection,
     who: Identifiers,
-    dry_run: Annotated[bool, opt("--dry-run", "Show what would change; change nothing.")] = False,
-    as_json: JsonOption = False,
+    dry_run: bool = flag("--dry-run", "Show what would change; change nothing."),
+    as_json: bool = JSON,
 ) -> int:
     """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
     and opt it out of every subscription type, then read both back; by email, phone or
@@ -788,18 +725,17 @@ def object_(
 def check(
     io: Io,
     connection: Connection,
-    run_for: Annotated[
-        CheckScope,
-        opt("--for", "The run to check for; its needs set the exit.", case_sensitive=False),
-    ] = CheckScope.ALL,
-    policy: Annotated[
-        ErasurePolicy,
-        policy_option(
-            "The erasure policy of that run; redact_messages also needs to read and "
-            "redact conversations."
-        ),
-    ] = "delete_contact",
-    as_json: JsonOption = False,
+    scope: CheckScope = opt(
+        "--for",
+        "The run to check for; its needs set the exit.",
+        CheckScope.ALL,
+        case_sensitive=False,
+    ),
+    policy: ErasurePolicy = policy_option(
+        "The erasure policy of that run; redact_messages also needs to read and redact "
+        "conversations."
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """Check the token: its workspace and region, and what it may do, before a run.
 
@@ -809,7 +745,7 @@ def check(
     """
     from dsr_resolvers.cli._check import run_check
 
-    return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
+    return run_check(connection, io, scope=scope, policy=policy, as_json=as_json)
 
 
 class SurfaceFormat(StrEnum):
@@ -832,24 +768,19 @@ class SurfaceFormat(StrEnum):
 def surface(
     io: Io,
     connect: Connect,
-    output_format: Annotated[
-        SurfaceFormat, opt("--format", "Markdown, or JSON (as --json).", case_sensitive=False)
-    ] = SurfaceFormat.MARKDOWN,
-    as_json: JsonOption = False,
-    messages: Annotated[bool, opt("--messages", "As exported with --messages.")] = False,
-    export_archived: Annotated[
-        bool, opt("--export-archived", "As exported with --export-archived.")
-    ] = False,
-    policy: PolicyOption = "delete_contact",
-    custom_attribute: CustomAttributeOption = None,
-    contact: Annotated[
-        str | None,
-        opt(
-            "--contact CONTACT_ID",
-            "Also name the custom attributes this contact holds that these options "
-            "leave out (exports it, so it needs a token).",
-        ),
-    ] = None,
+    output_format: SurfaceFormat = opt(
+        "--format", "Markdown, or JSON (as --json).", SurfaceFormat.MARKDOWN, case_sensitive=False
+    ),
+    as_json: bool = JSON,
+    messages: bool = flag("--messages", "As exported with --messages."),
+    export_archived: bool = flag("--export-archived", "As exported with --export-archived."),
+    policy: ErasurePolicy = POLICY,
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    contact: str | None = opt(
+        "--contact CONTACT_ID",
+        "Also name the custom attributes this contact holds that these options leave out "
+        "(exports it, so it needs a token).",
+    ),
 ) -> int:
     """Print the covered surface for these options, for a record of processing.
 
@@ -889,7 +820,7 @@ def surface(
 def _run_bulk(
     io: Io, connect: ConnectEach, operation: str, concurrency: str, **options: Any
 ) -> int:
-    """Run a bulk operation, its options checked before any workspace is connected."""
+    """A bulk run, its options checked before any workspace is connected."""
     from dsr_resolvers.bulk import BulkOperation
     from dsr_resolvers.cli._bulk import run_bulk_command
 
@@ -915,24 +846,21 @@ def _run_bulk(
 def bulk_erase(
     io: Io,
     connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    policy: PolicyOption = "delete_contact",
-    yes: YesOption = False,
-    receipts: ReceiptsOption = None,
-    dry_run: Annotated[bool, opt("--dry-run", "Look up and plan only; change nothing.")] = False,
-    as_json: Annotated[
-        bool,
-        opt(
-            "--json",
-            "With --dry-run: print the plan as one JSON document on stdout, written "
-            "subject by subject (schema in docs/cli.md).",
-        ),
-    ] = False,
-    include_phone_only: IncludePhoneOnlyOption = False,
+    input_path: Path = INPUT,
+    journal: Path = JOURNAL,
+    concurrency: str = CONCURRENCY,
+    report: Path | None = REPORT,
+    column: str | None = COLUMN,
+    policy: ErasurePolicy = POLICY,
+    yes: bool = YES,
+    receipts: Path | None = RECEIPTS,
+    dry_run: bool = flag("--dry-run", "Look up and plan only; change nothing."),
+    as_json: bool = flag(
+        "--json",
+        "With --dry-run: print the plan as one JSON document on stdout, written subject by "
+        "subject (schema in docs/cli.md).",
+    ),
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
 ) -> int:
     """Erase every subject of a file: each contact id, and every contact of each email,
     phone or external id a row names (one matched by a phone alone only with
@@ -968,12 +896,12 @@ def bulk_erase(
 def bulk_object(
     io: Io,
     connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
+    input_path: Path = INPUT,
+    journal: Path = JOURNAL,
+    concurrency: str = CONCURRENCY,
+    report: Path | None = REPORT,
+    column: str | None = COLUMN,
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
 ) -> int:
     """Act on the objection to direct marketing (Art. 21) of every subject of a file: each
     contact id, and every contact of each email, phone or external id a row names (one
@@ -1006,7 +934,7 @@ def bulk_object(
     ),
 )
 def bulk_status(
-    io: Io, journal: JournalOption, as_json: JsonOption = False, receipts: ReceiptsOption = None
+    io: Io, journal: Path = JOURNAL, as_json: bool = JSON, receipts: Path | None = RECEIPTS
 ) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
     from dsr_resolvers.cli._bulk import run_bulk_status
@@ -1027,17 +955,15 @@ def bulk_status(
 def bulk_export(
     io: Io,
     connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    out: Annotated[Path, opt("--out DIR", "Directory for one JSON file per subject.")],
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    messages: Annotated[
-        bool, opt("--messages", "Include the messages each contact wrote.")
-    ] = False,
-    export_archived: ExportArchivedOption = False,
-    custom_attribute: CustomAttributeOption = None,
+    input_path: Path = INPUT,
+    journal: Path = JOURNAL,
+    out: Path = opt("--out DIR", "Directory for one JSON file per subject.", ...),
+    concurrency: str = CONCURRENCY,
+    report: Path | None = REPORT,
+    column: str | None = COLUMN,
+    messages: bool = flag("--messages", "Include the messages each contact wrote."),
+    export_archived: bool = EXPORT_ARCHIVED,
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
 ) -> int:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
     return _run_bulk(
@@ -1069,26 +995,24 @@ def bulk_export(
 )
 def sandbox(
     io: Io,
-    port: Annotated[int, opt("--port PORT", "Port; 0 picks a free one.", min=0, max=65535)] = 0,
-    host: Annotated[str, opt("--host ADDRESS", "Loopback address.")] = "127.0.0.1",
-    token: Annotated[
-        str, opt("--token TOKEN", "Bearer token the sandbox accepts (not a secret).")
-    ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
-    seed: Annotated[str, opt("--seed demo|N", "Demo workspace, or a random one.")] = "demo",
-    contacts: Annotated[int, opt("--contacts N", "Contacts in a random workspace.", min=0)] = 25,
-    rate: Annotated[str, opt("--rate LIMIT/SECONDS", "Rate limit, or off.")] = "1666/10",
-    latency: Annotated[
-        float, opt("--latency SECONDS", "Seconds added to every request.", min=0.0)
-    ] = 0.0,
-    workspaces: Annotated[
-        int,
-        opt(
-            "--workspaces 1|2",
-            "Serve two workspaces holding one person, and print the workspaces file.",
-            min=1,
-            max=2,
-        ),
-    ] = 1,
+    port: int = opt("--port PORT", "Port; 0 picks a free one.", 0, min=0, max=65535),
+    host: str = opt("--host ADDRESS", "Loopback address.", "127.0.0.1"),
+    token: str = opt(
+        "--token TOKEN",
+        "Bearer token the sandbox accepts (not a secret).",
+        "sandbox-token",  # the sandbox's well-known token opens only a fake
+    ),
+    seed: str = opt("--seed demo|N", "Demo workspace, or a random one.", "demo"),
+    contacts: int = opt("--contacts N", "Contacts in a random workspace.", 25, min=0),
+    rate: str = opt("--rate LIMIT/SECONDS", "Rate limit, or off.", "1666/10"),
+    latency: float = opt("--latency SECONDS", "Seconds added to every request.", 0.0, min=0.0),
+    workspaces: int = opt(
+        "--workspaces 1|2",
+        "Serve two workspaces holding one person, and print the workspaces file.",
+        1,
+        min=1,
+        max=2,
+    ),
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -1121,10 +1045,9 @@ def sandbox(
 @_command(app, epilog=example("dsr demo"))
 def demo(
     io: Io,
-    out: Annotated[
-        Path | None,
-        opt("--out DIR", "Keep the demo's export file in DIR (default: a temporary directory)."),
-    ] = None,
+    out: Path | None = opt(
+        "--out DIR", "Keep the demo's export file in DIR (default: a temporary directory)."
+    ),
 ) -> int:
     """Run a whole request against a built-in sandbox; no credentials.
 

@@ -1,6 +1,7 @@
 """The options several commands share, and the parsers of their ``NAME=VALUE`` forms.
 
-Each is declared once, with :func:`opt`, as an annotated type a command's parameter takes.
+Each is declared once, with :func:`opt` or :func:`flag`, as the default of the parameters
+that take it.
 
 Help and completion are built when ``dsr`` starts, so this module imports neither the contract
 nor the plugin: the choices the library defines (policies, categories, export formats) are
@@ -16,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, cast, get_args
 
 import typer
 
@@ -85,12 +85,20 @@ class Region(StrEnum):
     AU = "au"
 
 
-def opt(spec: str, help: str, **settings: Any) -> Any:
-    """A ``typer.Option`` from its names and metavar as help shows them: ``"--out FILE"``."""
+def opt(spec: str, help: str, default: Any = None, **settings: Any) -> Any:
+    """A ``typer.Option`` (default ``None``) from its names and metavar as help shows them.
+
+    ``opt("--out FILE", "Write to FILE.")`` is ``--out`` with the metavar ``FILE``.
+    """
     words = spec.split()
     names = [word for word in words if word.startswith("-")]
     metavar = " ".join(word for word in words if not word.startswith("-")) or None
-    return typer.Option(*names, metavar=metavar, help=help, **settings)
+    return typer.Option(default, *names, metavar=metavar, help=help, **settings)
+
+
+def flag(spec: str, help: str) -> Any:
+    """A flag, off unless given."""
+    return opt(spec, help, False)
 
 
 _POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
@@ -105,11 +113,10 @@ def _parse_policy(text: str) -> ErasurePolicy:
 
 
 def policy_option(help_text: str) -> Any:
-    """A ``--policy`` option with this help text, offering the resolver's ``ErasurePolicy``.
-
-    The CLI keeps no list (and no spelling) of its own that could drift from the library's.
-    """
+    """A ``--policy`` option offering the resolver's ``ErasurePolicy``, ``delete_contact`` by
+    default: the CLI keeps no list (and no spelling) of its own that could drift."""
     return typer.Option(
+        "delete_contact",
         "--policy",
         parser=_parse_policy,
         metavar="[" + "|".join(_POLICY_CHOICES) + "]",
@@ -118,79 +125,54 @@ def policy_option(help_text: str) -> Any:
     )
 
 
-PolicyOption = Annotated[
-    ErasurePolicy,
-    policy_option(
-        "delete_contact: delete the contact. redact_messages: first redact every message "
-        "the contact wrote, then delete it. delete_conversations: first delete every "
-        "conversation and ticket only the contact is in and redact its messages in shared "
-        "conversations, then delete it."
-    ),
-]
-CustomAttributeOption = Annotated[
-    list[str] | None,
-    opt(
-        "--custom-attribute NAME=CATEGORY",
-        "Also export this custom attribute, as personal data of CATEGORY "
-        f"({', '.join(CATEGORIES)}). Repeatable.",
-    ),
-]
-ExportArchivedOption = Annotated[
-    bool,
-    opt(
-        "--export-archived",
-        "Reach archived contacts too: unarchive each, export it, archive it again "
-        "(without it Intercom answers not found and nothing of theirs is exported).",
-    ),
-]
-JsonOption = Annotated[
-    bool, opt("--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md).")
-]
-LanguageOption = Annotated[str, opt("--language en|de", "The language of HTML files.")]
-YesOption = Annotated[bool, opt("--yes -y", "Do not ask for confirmation.")]
-IncludePhoneOnlyOption = Annotated[
-    bool,
-    opt(
-        "--include-phone-only",
-        "Also act on contacts matched by the phone number alone (left out by default: "
-        "numbers are reassigned).",
-    ),
-]
-
-InputOption = Annotated[
-    Path,
-    opt(
-        "--input FILE",
-        "One contact id or email a line, or a CSV file: one person a row, any of the "
-        "columns contact_id, email, phone, external_id, and reference.",
-    ),
-]
-JournalOption = Annotated[
-    Path,
-    opt(
-        "--journal FILE.sqlite",
-        "The run's journal; rerun with the same file to resume and skip finished work.",
-    ),
-]
-ConcurrencyOption = Annotated[str, opt("--concurrency N|auto", "Subjects worked on at once.")]
-ReportOption = Annotated[
-    Path | None, opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
-]
-ColumnOption = Annotated[
-    str | None,
-    opt(
-        "--column NAME",
-        "Read this CSV column only (default: every identifier column of the header).",
-    ),
-]
-ReceiptsOption = Annotated[
-    Path | None,
-    opt(
-        "--receipts DIR",
-        "Write the erasure receipt (KEY.json) of every subject the journal records "
-        "finished that has none in DIR yet, whichever run finished it.",
-    ),
-]
+# The options several commands share.
+POLICY: Final = policy_option(
+    "delete_contact: delete the contact. redact_messages: first redact every message the "
+    "contact wrote, then delete it. delete_conversations: first delete every conversation and "
+    "ticket only the contact is in and redact its messages in shared conversations, then "
+    "delete it."
+)
+CUSTOM_ATTRIBUTE: Final = opt(
+    "--custom-attribute NAME=CATEGORY",
+    f"Also export this custom attribute, as personal data of CATEGORY ({', '.join(CATEGORIES)}). "
+    "Repeatable.",
+)
+EXPORT_ARCHIVED: Final = flag(
+    "--export-archived",
+    "Reach archived contacts too: unarchive each, export it, archive it again (without it "
+    "Intercom answers not found and nothing of theirs is exported).",
+)
+JSON: Final = flag(
+    "--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md)."
+)
+LANGUAGE: Final = opt("--language en|de", "The language of HTML files.", "en")
+YES: Final = flag("--yes -y", "Do not ask for confirmation.")
+INCLUDE_PHONE_ONLY: Final = flag(
+    "--include-phone-only",
+    "Also act on contacts matched by the phone number alone (left out by default: numbers are "
+    "reassigned).",
+)
+INPUT: Final = opt(
+    "--input FILE",
+    "One contact id or email a line, or a CSV file: one person a row, any of the columns "
+    "contact_id, email, phone, external_id, and reference.",
+    ...,
+)
+JOURNAL: Final = opt(
+    "--journal FILE.sqlite",
+    "The run's journal; rerun with the same file to resume and skip finished work.",
+    ...,
+)
+CONCURRENCY: Final = opt("--concurrency N|auto", "Subjects worked on at once.", "auto")
+REPORT: Final = opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
+COLUMN: Final = opt(
+    "--column NAME", "Read this CSV column only (default: every identifier column of the header)."
+)
+RECEIPTS: Final = opt(
+    "--receipts DIR",
+    "Write the erasure receipt (KEY.json) of every subject the journal records finished that "
+    "has none in DIR yet, whichever run finished it.",
+)
 
 
 def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCategory]:
