@@ -130,8 +130,9 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
         for detail in error.details:
             io.status(f"  {detail}")
         if as_json and not io.wrote:
-            document = {"format": ERROR_FORMAT, "error": error.message}
-            io.write(json.dumps({**document, "exit_code": int(error.exit_code)}) + "\n")
+            document: dict[str, object] = {"format": ERROR_FORMAT, "error": error.message}
+            document["exit_code"] = int(error.exit_code)
+            io.write(json.dumps(document, ensure_ascii=False) + "\n")
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         io.error("interrupted")
@@ -288,29 +289,31 @@ def _command(
     connected: bool = False,
     workspaces: bool = False,
     who: Sequence[str] = (),
+    run: Callable[..., int] | None = None,
     **settings: Any,
-) -> Callable[[Callable[..., int]], Callable[..., int]]:
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``body(io, [connect | connection,] [who,] **options) -> status`` on ``group``.
 
     The command Typer sees takes the identifier options named in ``who`` (the body gets them
     as one ``who``), the body's own options, then (``connected``) the connection options and
     (``workspaces``) the workspace options. A body that checks its input first takes
     ``connect``, a :data:`Connect`; one that needs no check takes ``connection``, opened
-    before it runs, and with ``workspaces`` runs once in each workspace.
+    before it runs, and with ``workspaces`` runs once in each workspace. With ``run``, the
+    body only declares the options and the help, and ``run`` does the work.
     """
 
-    def register(body: Callable[..., int]) -> Callable[..., int]:
+    def register(body: Callable[..., Any]) -> Callable[..., Any]:
+        work = run or body
         own = _options_of(body, "io", "connect", "connection", "who")
-        opener = _connect_each if workspaces else _connect
         person = [_WHO[option] for option in who]
         shared = [
             *(_options_of(_connect, "io") if connected else ()),
             *(_options_of(_connect_each, "io") if workspaces else ()),
         ]
-        wants = set(inspect.signature(body).parameters)
+        wants = set(inspect.signature(work).parameters)
         defaults = {p.name: p.default.default for p in own}
 
-        def run(io: Io, options: dict[str, Any]) -> int:
+        def invoke(io: Io, options: dict[str, Any]) -> int:
             if "who" in wants:
                 options["who"] = _identifiers(**{p.name: options.pop(p.name) for p in person})
             if "as_json" in options and "output_format" in options:  # --json is --format json
@@ -319,22 +322,23 @@ def _command(
                     raise CliError(f"--json prints JSON; it cannot go with --format {chosen}")
                 options["output_format"] = type(chosen).JSON if options["as_json"] else chosen
             opened = {p.name: options.pop(p.name) for p in shared}
+            opener = _connect_each if workspaces else _connect
             if not connected:
-                return body(io, **options)
+                return work(io, **options)
             if "connect" in wants:
-                return body(io, functools.partial(opener, io, **opened), **options)
+                return work(io, functools.partial(opener, io, **opened), **options)
             if not workspaces:
-                return body(io, _connect(io, **opened), **options)
+                return work(io, _connect(io, **opened), **options)
             as_json = options.get("as_json") is True or options.get("output_format") == "json"
             connections = _connect_each(io, **opened)
-            return _in_each(io, connections, functools.partial(body, **options), as_json=as_json)
+            return _in_each(io, connections, functools.partial(work, **options), as_json=as_json)
 
         def command(**options: Any) -> None:
             # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
             # is JSON by default, not asked for with --json.
             as_json = options.get("as_json") is True
             _execute(
-                lambda io: run(io, options),
+                lambda io: invoke(io, options),
                 as_json=as_json or options.get("output_format") is LookupFormat.JSON,
             )
 
@@ -817,19 +821,21 @@ def surface(
 # -- dsr intercom bulk ... ----------------------------------------------------------------------
 
 
-def _run_bulk(
-    io: Io, connect: ConnectEach, operation: str, concurrency: str, **options: Any
-) -> int:
-    """A bulk run, its options checked before any workspace is connected."""
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
+def _bulk(operation: str) -> Callable[..., int]:
+    """The work of ``dsr intercom bulk OPERATION``: its options checked, then the workspaces
+    connected."""
 
-    workers = parse_concurrency(concurrency)
-    if "custom_attributes" in options:
-        options["custom_attributes"] = parse_custom_attributes(options["custom_attributes"])
-    return run_bulk_command(
-        connect(), io, operation=BulkOperation(operation), concurrency=workers, **options
-    )
+    def run(io: Io, connect: ConnectEach, *, concurrency: str, **options: Any) -> int:
+        from dsr_resolvers.bulk import BulkOperation
+        from dsr_resolvers.cli._bulk import run_bulk_command
+
+        workers = parse_concurrency(concurrency)
+        if "custom_attributes" in options:
+            options["custom_attributes"] = parse_custom_attributes(options["custom_attributes"])
+        operation_ = BulkOperation(operation)
+        return run_bulk_command(connect(), io, operation=operation_, concurrency=workers, **options)
+
+    return run
 
 
 @_command(
@@ -837,6 +843,7 @@ def _run_bulk(
     "erase",
     connected=True,
     workspaces=True,
+    run=_bulk("erase"),
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
@@ -844,16 +851,14 @@ def _run_bulk(
     ),
 )
 def bulk_erase(
-    io: Io,
-    connect: ConnectEach,
     input_path: Path = INPUT,
-    journal: Path = JOURNAL,
+    journal_path: Path = JOURNAL,
     concurrency: str = CONCURRENCY,
-    report: Path | None = REPORT,
+    report_path: Path | None = REPORT,
     column: str | None = COLUMN,
     policy: ErasurePolicy = POLICY,
-    yes: bool = YES,
-    receipts: Path | None = RECEIPTS,
+    assume_yes: bool = YES,
+    receipts_dir: Path | None = RECEIPTS,
     dry_run: bool = flag("--dry-run", "Look up and plan only; change nothing."),
     as_json: bool = flag(
         "--json",
@@ -861,26 +866,10 @@ def bulk_erase(
         "subject (schema in docs/cli.md).",
     ),
     include_phone_only: bool = INCLUDE_PHONE_ONLY,
-) -> int:
+) -> None:
     """Erase every subject of a file: each contact id, and every contact of each email,
     phone or external id a row names (one matched by a phone alone only with
     --include-phone-only)."""
-    return _run_bulk(
-        io,
-        connect,
-        "erase",
-        concurrency,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        report_path=report,
-        policy=policy,
-        assume_yes=yes,
-        receipts_dir=receipts,
-        dry_run=dry_run,
-        as_json=as_json,
-        include_phone_only=include_phone_only,
-    )
 
 
 @_command(
@@ -888,21 +877,20 @@ def bulk_erase(
     "object",
     connected=True,
     workspaces=True,
+    run=_bulk("object"),
     epilog=example(
         "dsr intercom bulk object --input objections.csv --journal object.sqlite "
         "--report object.json",
     ),
 )
 def bulk_object(
-    io: Io,
-    connect: ConnectEach,
     input_path: Path = INPUT,
-    journal: Path = JOURNAL,
+    journal_path: Path = JOURNAL,
     concurrency: str = CONCURRENCY,
-    report: Path | None = REPORT,
+    report_path: Path | None = REPORT,
     column: str | None = COLUMN,
     include_phone_only: bool = INCLUDE_PHONE_ONLY,
-) -> int:
+) -> None:
     """Act on the objection to direct marketing (Art. 21) of every subject of a file: each
     contact id, and every contact of each email, phone or external id a row names (one
     matched by a phone alone only with --include-phone-only), read back.
@@ -910,17 +898,6 @@ def bulk_object(
     Resumable through the journal; an objection is idempotent, so one sent again on resume
     changes nothing more.
     """
-    return _run_bulk(
-        io,
-        connect,
-        "object",
-        concurrency,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        report_path=report,
-        include_phone_only=include_phone_only,
-    )
 
 
 @_command(
@@ -947,39 +924,24 @@ def bulk_status(
     "export",
     connected=True,
     workspaces=True,
+    run=_bulk("export"),
     epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
     ),
 )
 def bulk_export(
-    io: Io,
-    connect: ConnectEach,
     input_path: Path = INPUT,
-    journal: Path = JOURNAL,
-    out: Path = opt("--out DIR", "Directory for one JSON file per subject.", ...),
+    journal_path: Path = JOURNAL,
+    out_dir: Path = opt("--out DIR", "Directory for one JSON file per subject.", ...),
     concurrency: str = CONCURRENCY,
-    report: Path | None = REPORT,
+    report_path: Path | None = REPORT,
     column: str | None = COLUMN,
     messages: bool = flag("--messages", "Include the messages each contact wrote."),
-    export_archived: bool = EXPORT_ARCHIVED,
-    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
-) -> int:
+    archived: bool = EXPORT_ARCHIVED,
+    custom_attributes: list[str] | None = CUSTOM_ATTRIBUTE,
+) -> None:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
-    return _run_bulk(
-        io,
-        connect,
-        "export",
-        concurrency,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        out_dir=out,
-        report_path=report,
-        messages=messages,
-        archived=export_archived,
-        custom_attributes=custom_attribute,
-    )
 
 
 # -- dsr sandbox, dsr demo ------------------------------------------------------------------------
