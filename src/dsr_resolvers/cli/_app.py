@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast, get_args
 
 import typer
 from typer._completion_classes import completion_init
@@ -41,31 +41,16 @@ from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._options import (
-    COLUMN,
-    CONCURRENCY,
-    CUSTOM_ATTRIBUTE,
-    EXPORT_ARCHIVED,
-    INCLUDE_PHONE_ONLY,
-    INPUT,
-    JOURNAL,
-    JSON,
-    LANGUAGE,
-    POLICY,
+    CATEGORIES,
     PROCESSING_RECORD_ENV,
-    RECEIPTS,
-    REPORT,
-    YES,
     CheckScope,
     ErasurePolicy,
     ExportFormat,
     LookupFormat,
     Region,
-    flag,
-    opt,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
-    policy_option,
 )
 from dsr_resolvers.cli._output import Io, check_destination
 
@@ -78,7 +63,7 @@ if TYPE_CHECKING:
 # the bodies name from those stand for Any while the command tree is built:
 _LAZY: Final = {"Connection": Any, "Identifiers": Any}
 
-__all__ = ["app", "main"]
+__all__ = ["app"]
 
 
 class _OneLineErrors(Group):
@@ -146,6 +131,96 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
         io.error(f"unexpected internal error ({type(error).__name__}); please report it")
         raise typer.Exit(ExitCode.INTERNAL) from None
     raise typer.Exit(status or ExitCode.OK)
+
+
+def opt(spec: str, help: str, default: Any = None, **settings: Any) -> Any:
+    """A ``typer.Option`` (default ``None``) from its names and metavar as help shows them.
+
+    ``opt("--out FILE", "Write to FILE.")`` is ``--out`` with the metavar ``FILE``.
+    """
+    words = spec.split()
+    names = [word for word in words if word.startswith("-")]
+    metavar = " ".join(word for word in words if not word.startswith("-")) or None
+    return typer.Option(default, *names, metavar=metavar, help=help, **settings)
+
+
+def flag(spec: str, help: str) -> Any:
+    """A flag, off unless given."""
+    return opt(spec, help, False)
+
+
+_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
+
+
+def _parse_policy(text: str) -> ErasurePolicy:
+    """``--policy``, as the resolver spells it; ``redact-messages`` is read as an alias."""
+    for policy in _POLICY_CHOICES:
+        if text.strip().lower().replace("-", "_") == policy:
+            return cast(ErasurePolicy, policy)
+    raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
+
+
+def policy_option(help_text: str) -> Any:
+    """A ``--policy`` option offering the resolver's ``ErasurePolicy``, ``delete_contact`` by
+    default: the CLI keeps no list (and no spelling) of its own that could drift."""
+    return typer.Option(
+        "delete_contact",
+        "--policy",
+        parser=_parse_policy,
+        metavar="[" + "|".join(_POLICY_CHOICES) + "]",
+        show_default=False,
+        help=f"{help_text}  [default: delete_contact]",
+    )
+
+
+# The options several commands share: each is the default of the parameters that take it.
+POLICY: Final = policy_option(
+    "delete_contact: delete the contact. redact_messages: first redact every message the "
+    "contact wrote, then delete it. delete_conversations: first delete every conversation and "
+    "ticket only the contact is in and redact its messages in shared conversations, then "
+    "delete it."
+)
+CUSTOM_ATTRIBUTE: Final = opt(
+    "--custom-attribute NAME=CATEGORY",
+    f"Also export this custom attribute, as personal data of CATEGORY ({', '.join(CATEGORIES)}). "
+    "Repeatable.",
+)
+EXPORT_ARCHIVED: Final = flag(
+    "--export-archived",
+    "Reach archived contacts too: unarchive each, export it, archive it again (without it "
+    "Intercom answers not found and nothing of theirs is exported).",
+)
+JSON: Final = flag(
+    "--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md)."
+)
+LANGUAGE: Final = opt("--language en|de", "The language of HTML files.", "en")
+YES: Final = flag("--yes -y", "Do not ask for confirmation.")
+INCLUDE_PHONE_ONLY: Final = flag(
+    "--include-phone-only",
+    "Also act on contacts matched by the phone number alone (left out by default: numbers are "
+    "reassigned).",
+)
+INPUT: Final = opt(
+    "--input FILE",
+    "One contact id or email a line, or a CSV file: one person a row, any of the columns "
+    "contact_id, email, phone, external_id, and reference.",
+    ...,
+)
+JOURNAL: Final = opt(
+    "--journal FILE.sqlite",
+    "The run's journal; rerun with the same file to resume and skip finished work.",
+    ...,
+)
+CONCURRENCY: Final = opt("--concurrency N|auto", "Subjects worked on at once.", "auto")
+REPORT: Final = opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
+COLUMN: Final = opt(
+    "--column NAME", "Read this CSV column only (default: every identifier column of the header)."
+)
+RECEIPTS: Final = opt(
+    "--receipts DIR",
+    "Write the erasure receipt (KEY.json) of every subject the journal records finished that "
+    "has none in DIR yet, whichever run finished it.",
+)
 
 
 #: Opens the command's connection when the body calls it.
@@ -1023,12 +1098,3 @@ def demo(
     if out is not None:
         out.mkdir(exist_ok=True)
     return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
-
-
-def main() -> int:
-    """The ``dsr`` console script."""
-    try:
-        app(prog_name="dsr")
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else ExitCode.FAILED
-    return ExitCode.OK

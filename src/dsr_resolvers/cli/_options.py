@@ -1,7 +1,5 @@
-"""The options several commands share, and the parsers of their ``NAME=VALUE`` forms.
-
-Each is declared once, with :func:`opt` or :func:`flag`, as the default of the parameters
-that take it.
+"""The vocabulary of the options (choices, categories, formats), and the parsers of the
+values Typer cannot check by type.
 
 Help and completion are built when ``dsr`` starts, so this module imports neither the contract
 nor the plugin: the choices the library defines (policies, categories, export formats) are
@@ -17,9 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Literal, cast, get_args
-
-import typer
+from typing import TYPE_CHECKING, Final, Literal
 
 from dsr_resolvers.cli._errors import CliError
 
@@ -34,11 +30,9 @@ __all__ = [
     "ExportFormat",
     "LookupFormat",
     "Region",
-    "opt",
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
-    "policy_option",
 ]
 
 
@@ -83,96 +77,6 @@ class Region(StrEnum):
     US = "us"
     EU = "eu"
     AU = "au"
-
-
-def opt(spec: str, help: str, default: Any = None, **settings: Any) -> Any:
-    """A ``typer.Option`` (default ``None``) from its names and metavar as help shows them.
-
-    ``opt("--out FILE", "Write to FILE.")`` is ``--out`` with the metavar ``FILE``.
-    """
-    words = spec.split()
-    names = [word for word in words if word.startswith("-")]
-    metavar = " ".join(word for word in words if not word.startswith("-")) or None
-    return typer.Option(default, *names, metavar=metavar, help=help, **settings)
-
-
-def flag(spec: str, help: str) -> Any:
-    """A flag, off unless given."""
-    return opt(spec, help, False)
-
-
-_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
-
-
-def _parse_policy(text: str) -> ErasurePolicy:
-    """``--policy``, as the resolver spells it; ``redact-messages`` is read as an alias."""
-    for policy in _POLICY_CHOICES:
-        if text.strip().lower().replace("-", "_") == policy:
-            return cast(ErasurePolicy, policy)
-    raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
-
-
-def policy_option(help_text: str) -> Any:
-    """A ``--policy`` option offering the resolver's ``ErasurePolicy``, ``delete_contact`` by
-    default: the CLI keeps no list (and no spelling) of its own that could drift."""
-    return typer.Option(
-        "delete_contact",
-        "--policy",
-        parser=_parse_policy,
-        metavar="[" + "|".join(_POLICY_CHOICES) + "]",
-        show_default=False,
-        help=f"{help_text}  [default: delete_contact]",
-    )
-
-
-# The options several commands share.
-POLICY: Final = policy_option(
-    "delete_contact: delete the contact. redact_messages: first redact every message the "
-    "contact wrote, then delete it. delete_conversations: first delete every conversation and "
-    "ticket only the contact is in and redact its messages in shared conversations, then "
-    "delete it."
-)
-CUSTOM_ATTRIBUTE: Final = opt(
-    "--custom-attribute NAME=CATEGORY",
-    f"Also export this custom attribute, as personal data of CATEGORY ({', '.join(CATEGORIES)}). "
-    "Repeatable.",
-)
-EXPORT_ARCHIVED: Final = flag(
-    "--export-archived",
-    "Reach archived contacts too: unarchive each, export it, archive it again (without it "
-    "Intercom answers not found and nothing of theirs is exported).",
-)
-JSON: Final = flag(
-    "--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md)."
-)
-LANGUAGE: Final = opt("--language en|de", "The language of HTML files.", "en")
-YES: Final = flag("--yes -y", "Do not ask for confirmation.")
-INCLUDE_PHONE_ONLY: Final = flag(
-    "--include-phone-only",
-    "Also act on contacts matched by the phone number alone (left out by default: numbers are "
-    "reassigned).",
-)
-INPUT: Final = opt(
-    "--input FILE",
-    "One contact id or email a line, or a CSV file: one person a row, any of the columns "
-    "contact_id, email, phone, external_id, and reference.",
-    ...,
-)
-JOURNAL: Final = opt(
-    "--journal FILE.sqlite",
-    "The run's journal; rerun with the same file to resume and skip finished work.",
-    ...,
-)
-CONCURRENCY: Final = opt("--concurrency N|auto", "Subjects worked on at once.", "auto")
-REPORT: Final = opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
-COLUMN: Final = opt(
-    "--column NAME", "Read this CSV column only (default: every identifier column of the header)."
-)
-RECEIPTS: Final = opt(
-    "--receipts DIR",
-    "Write the erasure receipt (KEY.json) of every subject the journal records finished that "
-    "has none in DIR yet, whichever run finished it.",
-)
 
 
 def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCategory]:
