@@ -1,9 +1,11 @@
-"""The ``dsr`` command tree: option parsing, help texts, and the error boundary.
+"""The ``dsr`` command tree: options, help texts, and the error boundary.
 
-Each command is a body registered by :func:`_command`, which adds the options the body does not
-declare itself: the identifier options (handed over as one ``Identifiers``), then the connection
-and workspace options (the parameters of :func:`_connect` and :func:`_connect_each`). The body
-calls a ``run_*`` function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
+Each option is declared once, with :func:`opt`, :func:`flag` or :func:`policy_option`, as the
+default of the parameters that take it. Each command is a body registered by :func:`_command`,
+which adds the options the body does not declare: the identifier options (handed over as one
+``Identifiers``), the connection and the workspace options (the parameters of
+:func:`_identifiers`, :func:`_connect` and :func:`_connect_each`). The body calls a ``run_*``
+function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
 
 Two boundaries make sure no command ever ends in a traceback or prints a token:
 
@@ -75,24 +77,24 @@ class _OneLineErrors(Group):
         try:
             status = super().main(*args, **{**extra, "standalone_mode": False})
         except Exception as error:  # Typer's own usage errors: duck-typed across versions
-            _exit_on_usage_error(error)
+            format_message = getattr(error, "format_message", None)
+            exit_code = getattr(error, "exit_code", None)
+            if callable(format_message) and isinstance(exit_code, int):
+                command_path = getattr(getattr(error, "ctx", None), "command_path", None)
+                see = f" (see '{command_path} --help')" if command_path else ""
+                Io().error(f"{format_message()}{see}")
+                sys.exit(exit_code)
+            if isinstance(error, typer.Abort):
+                Io().error("aborted")
+                sys.exit(ExitCode.FAILED)
+            _internal_error(Io(), error)
         sys.exit(status if isinstance(status, int) else ExitCode.OK)
 
 
-def _exit_on_usage_error(error: Exception) -> NoReturn:
-    io = Io()
-    format_message = getattr(error, "format_message", None)
-    exit_code = getattr(error, "exit_code", None)
-    if callable(format_message) and isinstance(exit_code, int):
-        command_path = getattr(getattr(error, "ctx", None), "command_path", None)
-        see = f" (see '{command_path} --help')" if command_path else ""
-        io.error(f"{format_message()}{see}")
-        sys.exit(exit_code)
-    if isinstance(error, typer.Abort):
-        io.error("aborted")
-        sys.exit(ExitCode.FAILED)
+def _internal_error(io: Io, error: Exception) -> NoReturn:
+    """One line naming the type only (its message may hold a URL or a value), exit 70."""
     io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-    sys.exit(ExitCode.INTERNAL)
+    raise SystemExit(ExitCode.INTERNAL)
 
 
 ERROR_FORMAT: Final = "dsr-resolvers/error/v1"
@@ -128,8 +130,7 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
     except typer.Exit:
         raise
     except Exception as error:
-        io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-        raise typer.Exit(ExitCode.INTERNAL) from None
+        _internal_error(io, error)
     raise typer.Exit(status or ExitCode.OK)
 
 
@@ -163,14 +164,11 @@ def _parse_policy(text: str) -> ErasurePolicy:
 def policy_option(help_text: str) -> Any:
     """A ``--policy`` option offering the resolver's ``ErasurePolicy``, ``delete_contact`` by
     default: the CLI keeps no list (and no spelling) of its own that could drift."""
-    return typer.Option(
-        "delete_contact",
-        "--policy",
-        parser=_parse_policy,
-        metavar="[" + "|".join(_POLICY_CHOICES) + "]",
-        show_default=False,
-        help=f"{help_text}  [default: delete_contact]",
+    spec, shown = (
+        f"--policy [{'|'.join(_POLICY_CHOICES)}]",
+        f"{help_text}  [default: delete_contact]",
     )
+    return opt(spec, shown, "delete_contact", parser=_parse_policy, show_default=False)
 
 
 # The options several commands share: each is the default of the parameters that take it.

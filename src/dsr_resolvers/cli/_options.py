@@ -1,5 +1,4 @@
-"""The vocabulary of the options (choices, categories, formats), and the parsers of the
-values Typer cannot check by type.
+"""The options' vocabulary (choices, categories, formats), and the parsers of their values.
 
 Help and completion are built when ``dsr`` starts, so this module imports neither the contract
 nor the plugin: the choices the library defines (policies, categories, export formats) are
@@ -114,21 +113,16 @@ def parse_changes(
         CliError: A ``--set`` without ``=`` or with an empty value, or a field given twice.
     """
     changes: dict[str, str | None] = {}
-    for assignment in assignments or ():
-        name, sep, value = assignment.partition("=")
+    given = [(*a.partition("="), True) for a in assignments or ()]
+    for name, sep, value, setting in [*given, *((c, "", "", False) for c in clears or ())]:
         name = name.strip()
-        if not sep or not name:
+        if setting and (not sep or not name):
             raise CliError("--set takes FIELD=VALUE, e.g. --set email=new@example.com")
-        if not value.strip():
+        if setting and not value.strip():
             raise CliError(f"--set {name}= has no value; use --clear {name} to clear the field")
         if name in changes:
             raise CliError(f"the field {name} is given twice")
-        changes[name] = value.strip()
-    for name in clears or ():
-        name = name.strip()
-        if name in changes:
-            raise CliError(f"the field {name} is given twice")
-        changes[name] = None
+        changes[name] = value.strip() if setting else None
     return changes
 
 
