@@ -377,7 +377,9 @@ def test_suggested_concurrency_follows_rate_and_latency() -> None:
     server = WindowServer(limit=1666, window=10.0, clock=clock)
     drive(limiter, server, clock, 50, latency=0.2)
     assert limiter.stats.latency_seconds == pytest.approx(0.2)
-    assert limiter.suggested_concurrency() == math.ceil(1649 / 10 * 0.2 * 1.5) + 2
+    # The 50th request opened a window: its 1,648 calls left are planned to leave in the 9.82 s
+    # before the lead just learned (0.2 s of counting delay less 0.02 s of overtaking).
+    assert limiter.suggested_concurrency() == math.ceil(1648 / 9.82 * 0.2 * 1.5) + 2
 
 
 def test_suggested_concurrency_follows_a_window_shorter_than_assumed() -> None:
@@ -520,3 +522,37 @@ def test_abort_waiting_fails_queued_requests_at_once_and_only_them() -> None:
     later.abort_waiting()
     later.before_request(request())
     assert later.stats.requests == 1
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.05, 0.15, 0.3])
+def test_windows_fill_although_requests_are_counted_a_latency_after_they_leave(
+    latency: float,
+) -> None:
+    """Intercom counts a request when it arrives; the fake, after its latency. Either way the
+    limiter learns how long before a reset requests must leave to count in that window, so the
+    whole windows are used (at most 1% headroom and one guard's worth left), never exceeded."""
+    workers = 24
+    clock = ThreadClock(threads=workers, now=1_700_000_000.3)
+    server = WindowServer(limit=100, window=2.0, clock=clock)
+    limiter = RateLimiter(window=2.0, assumed_limit=100, clock=clock, sleep=clock.sleep)
+
+    def worker() -> None:
+        try:
+            for _ in range(30):
+                req = request()
+                limiter.before_request(req)
+                clock.sleep(latency)
+                limiter.after_response(server.answer(req))
+        finally:
+            clock.leave()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)  # a guard against a deadlock, not a measure
+    assert not any(thread.is_alive() for thread in threads)
+    assert server.rejected == 0
+    windows = server.whole_windows()
+    assert len(windows) >= 4
+    assert all(96 <= n <= 100 for n in windows), windows

@@ -22,8 +22,11 @@ How requests are paced:
 | header-less successes         | each raises the assumed limit by 1/50 of the default         |
 |                               | (additive increase), never above the default                 |
 | inside a window               | spreads the calls left (minus a small headroom) evenly over  |
-|                               | the time left to the reset, so the window is used up as it   |
-|                               | ends, without a burst at its start that trips it             |
+|                               | the time left to the window's end, so the window is used up  |
+|                               | as it ends, without a burst at its start that trips it       |
+| requests counted after they   | learns the lead: from the third-earliest request counted in  |
+| leave (latency, clock offset) | a new window, how long before a reset requests must leave to |
+|                               | count in the window it ends; each window ends that early     |
 | budget of the window used up  | holds everyone until the reset, then assumes a fresh window  |
 | a response from a new window  | adopts its reset and remaining count at once, waking waiters |
 | another client shares the app | lowers the estimate to what the headers say, less the calls  |
@@ -46,6 +49,7 @@ clock and a sleep function and run without real sleeps.
 
 from __future__ import annotations
 
+import bisect
 import contextvars
 import itertools
 import math
@@ -77,6 +81,13 @@ _DECREASE: Final = 0.7
 
 _RECOVERY_STEPS: Final = 50
 """Without headers, successes raise the limit by this share of the assumed one (1/50 each)."""
+
+_OVERTAKE: Final = 0.02
+"""How much earlier a request may have been sent and still be counted after another (threads
+race to the wire)."""
+
+_LEAD_SAMPLES: Final = 3
+"""The lead is learned from the third-earliest request counted in a new window."""
 
 _STALE_REQUEST_SECONDS: Final = 120.0
 """A request with no response after this long failed in transport; stop counting it."""
@@ -183,7 +194,14 @@ class RateLimiter:
         self._tolerance = min(1.0, window / 4)
         self._window_end: float | None = None
         self._server_reset: float | None = None
+        # The lead: how long before a reset a request must leave to be counted in the window
+        # that reset ends, learned from the earliest-sent request counted in the window after.
+        self._previous_reset: float | None = None
+        self._earliest_counted: list[float] = []
+        self._lead = 0.0
         self._reserved = 0
+        # Reservations made since the plan last changed: the older ones are made again.
+        self._reserved_now = 0
         self._remaining = 0.0
         self._next_slot = 0.0
         self._paused_until = 0.0
@@ -221,18 +239,18 @@ class RateLimiter:
             while True:
                 now = self._clock()
                 if self._abort_epoch != epoch or self._stopped:
-                    self._reserved -= 1
+                    self._release(generation)
                     raise RequestAbortedError("the bulk run stopped; the request was not sent")
                 if self._generation != generation:
                     # The plan changed while we slept (a 429, a new window): reserve again.
+                    self._release(generation)
                     generation = self._generation
-                    self._reserved -= 1
                     slot = self._reserve(now)
                     continue
                 if now >= slot:
                     break
                 self._wait(slot - now)
-            self._reserved -= 1
+            self._release(generation)
             self._requests += 1
             counter = _WATCH.get()
             if counter is not None:
@@ -262,7 +280,7 @@ class RateLimiter:
             else:
                 self._consecutive_429 = 0
                 if headers is not None:
-                    self._on_headers(now, headers)
+                    self._on_headers(now, headers, sent_at)
                 elif not self._limit_known:
                     self._recover(now)
 
@@ -353,6 +371,7 @@ class RateLimiter:
         interval = max(0.0, end - start) / self._remaining
         self._remaining -= 1
         self._reserved += 1
+        self._reserved_now += 1
         self._next_slot = start + interval
         return start
 
@@ -366,12 +385,11 @@ class RateLimiter:
         self._window_end = end
         self._remaining = self._budget()
 
-    def _on_headers(self, now: float, headers: _RateHeaders) -> None:
+    def _on_headers(self, now: float, headers: _RateHeaders, sent_at: float | None) -> None:
         self._limit = headers.limit
         self._limit_known = True
         # Calls still in flight may or may not be counted yet, depending on when the server
-        # counts; assuming they are not is the safe side of the error, and costs at most one
-        # latency's worth of calls per window.
+        # counts; assuming they are not is the safe side of the error.
         left = headers.remaining - len(self._pending) - (self._limit - self._budget())
         latest = self._server_reset
         if latest is None or headers.reset > latest + self._tolerance:
@@ -379,8 +397,10 @@ class RateLimiter:
             # reserves again against it, so reservations are not subtracted.
             if latest is not None:
                 self._learn_window(headers.reset - latest)
-            self._server_reset = headers.reset
-            self._window_end = headers.reset
+            self._server_reset, self._previous_reset = headers.reset, latest
+            self._earliest_counted = []
+            self._learn_lead(sent_at)
+            self._window_end = headers.reset - self._lead
             self._remaining = max(0.0, left)
             self._next_slot = min(self._next_slot, now)
             self._wake()
@@ -389,9 +409,28 @@ class RateLimiter:
         ):
             # Same window as planned: the server may know of calls we did not make (another
             # client of the app), never of fewer than ours, so only ever lower the estimate.
-            self._window_end = headers.reset
-            self._remaining = max(0.0, min(self._remaining, left - self._reserved))
+            self._learn_lead(sent_at)
+            self._window_end = headers.reset - self._lead
+            self._remaining = max(0.0, min(self._remaining, left - self._reserved_now))
         # Otherwise the response was counted in a window that is already over.
+
+    def _learn_lead(self, sent_at: float | None) -> None:
+        # A request counted in this window left at or after the moment from which requests
+        # land in it, so the previous reset minus its send time never exceeds the true lead
+        # (the server's clock offset plus its delay in counting): planning each window to end
+        # that much before its reset fills the server's window without spilling into the next.
+        # The third-earliest send time is used, so that one request held up between its slot
+        # and the wire (a busy process) cannot stretch the lead. An idle spell before the
+        # reset gives 0, the plan without a lead.
+        if sent_at is None or self._previous_reset is None:
+            return
+        earliest = self._earliest_counted
+        if len(earliest) == _LEAD_SAMPLES and sent_at >= earliest[-1]:
+            return
+        bisect.insort(earliest, sent_at)
+        del earliest[_LEAD_SAMPLES:]
+        lead = self._previous_reset - earliest[-1] - _OVERTAKE
+        self._lead = min(max(0.0, lead), self._window / 4)
 
     def _learn_window(self, gap: float) -> None:
         # Two resets are a whole number of windows apart: the first gap seen replaces the
@@ -455,8 +494,15 @@ class RateLimiter:
         self._remaining = 0.0
         self._wake()
 
+    def _release(self, generation: int) -> None:
+        """Give back a reservation made in ``generation``."""
+        self._reserved -= 1
+        if generation == self._generation:
+            self._reserved_now -= 1
+
     def _wake(self) -> None:
         self._generation += 1
+        self._reserved_now = 0
         self._cond.notify_all()
 
     def _wait(self, seconds: float) -> None:
