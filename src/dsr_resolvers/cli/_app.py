@@ -247,7 +247,13 @@ def _identifiers(
     """The person a command is about, from the identifier options (declared here)."""
     from dsr_resolvers.cli._intercom import Identifiers
 
-    return Identifiers(email, phone, external_id, contact_id, include_phone_only)
+    return Identifiers(
+        contact_id=contact_id,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        include_phone_only=include_phone_only,
+    )
 
 
 def _connect(
