@@ -11,7 +11,6 @@ pydantic-settings); the library itself does not.
 
 try:
     from dsr_resolvers.cli._app import app
-    from dsr_resolvers.cli._app import main as _main
 except ModuleNotFoundError as missing:  # pragma: no cover - depends on the installation
     if missing.name not in ("typer", "rich", "pydantic_settings"):
         raise
@@ -20,7 +19,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - depends on the inst
         name=missing.name,
     ) from None
 
-from dsr_resolvers.cli._errors import terminate_as_interrupt
+from dsr_resolvers.cli._errors import ExitCode, terminate_as_interrupt
 
 __all__ = ["app", "main"]
 
@@ -28,4 +27,8 @@ __all__ = ["app", "main"]
 def main() -> int:
     """The ``dsr`` console script: SIGTERM stops a command as gracefully as Ctrl-C (exit 143)."""
     with terminate_as_interrupt():
-        return _main()
+        try:
+            app(prog_name="dsr")
+        except SystemExit as exit_:
+            return exit_.code if isinstance(exit_.code, int) else ExitCode.FAILED
+    return ExitCode.OK

@@ -1,10 +1,11 @@
-"""The ``dsr`` command tree: option parsing, help texts, and the error boundary.
+"""The ``dsr`` command tree: options, help texts, and the error boundary.
 
-Each command is a body ``(io, [connect,] **options) -> status`` registered by
-:func:`_command`, which appends the connection options (declared once, in ``_options``) to the
-commands that talk to Intercom and hands the body a ``connect()`` that turns them and the
-environment into a :class:`Connection`. The body then calls a ``run_*`` function
-(``_intercom``, ``_bulk``, ``_demo``) that does the work.
+Each option is declared once, with :func:`opt`, :func:`flag` or :func:`policy_option`, as the
+default of the parameters that take it. Each command is a body registered by :func:`_command`,
+which adds the options the body does not declare: the identifier options (handed over as one
+``Identifiers``), the connection and the workspace options (the parameters of
+:func:`_identifiers`, :func:`_connect` and :func:`_connect_each`). The body calls a ``run_*``
+function (``_intercom``, ``_bulk``, ``_demo``) that does the work.
 
 Two boundaries make sure no command ever ends in a traceback or prints a token:
 
@@ -17,8 +18,8 @@ Two boundaries make sure no command ever ends in a traceback or prints a token:
 
 The commands::
 
-    dsr intercom check | lookup | export | erase | verify | rectify | surface
-    dsr intercom bulk erase | export | status
+    dsr intercom check | lookup | export | erase | verify | rectify | object | surface
+    dsr intercom bulk erase | export | object | status
     dsr sandbox
     dsr demo
 """
@@ -32,7 +33,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast, get_args
 
 import typer
 from typer._completion_classes import completion_init
@@ -42,81 +43,58 @@ from dsr_resolvers._version import __version__
 from dsr_resolvers.cli._errors import CliError, ExitCode, interrupt_exit_code
 from dsr_resolvers.cli._help import Command, Group, example
 from dsr_resolvers.cli._options import (
+    CATEGORIES,
     PROCESSING_RECORD_ENV,
-    AllWorkspacesOption,
-    ApiVersionOption,
-    BaseUrlOption,
     CheckScope,
-    CustomAttributeOption,
     ErasurePolicy,
-    ExportArchivedOption,
     ExportFormat,
-    JsonOption,
     LookupFormat,
-    PolicyOption,
     Region,
-    RegionOption,
-    TokenFileOption,
-    VerboseOption,
-    VerifyPolicyOption,
-    WorkspaceOption,
-    WorkspacesFileOption,
     parse_changes,
     parse_concurrency,
     parse_custom_attributes,
-    policy_option,
 )
 from dsr_resolvers.cli._output import Io, check_destination
 
 if TYPE_CHECKING:
+    from dsr_resolvers.cli._intercom import Identifiers
     from dsr_resolvers.cli._settings import Connection
 
 # Each command imports what it runs inside its body, so that 'dsr --version' and '--help' load
-# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom.
+# neither the plugin, the bulk engine, the report, the sandbox nor the fake Intercom. The types
+# the bodies name from those stand for Any while the command tree is built:
+_LAZY: Final = {"Connection": Any, "Identifiers": Any}
 
-__all__ = ["app", "main"]
+__all__ = ["app"]
 
 
 class _OneLineErrors(Group):
     """The root group: turns usage errors into one line on stderr (exit 2)."""
 
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(
-                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
-            )
+    def main(self, *args: Any, **extra: Any) -> Any:
+        if not extra.get("standalone_mode", True):
+            return super().main(*args, **extra)
         try:
-            status = super().main(
-                args, prog_name, complete_var, False, windows_expand_args, **extra
-            )
+            status = super().main(*args, **{**extra, "standalone_mode": False})
         except Exception as error:  # Typer's own usage errors: duck-typed across versions
-            _exit_on_usage_error(error)
+            format_message = getattr(error, "format_message", None)
+            exit_code = getattr(error, "exit_code", None)
+            if callable(format_message) and isinstance(exit_code, int):
+                command_path = getattr(getattr(error, "ctx", None), "command_path", None)
+                see = f" (see '{command_path} --help')" if command_path else ""
+                Io().error(f"{format_message()}{see}")
+                sys.exit(exit_code)
+            if isinstance(error, typer.Abort):
+                Io().error("aborted")
+                sys.exit(ExitCode.FAILED)
+            _internal_error(Io(), error)
         sys.exit(status if isinstance(status, int) else ExitCode.OK)
 
 
-def _exit_on_usage_error(error: Exception) -> NoReturn:
-    io = Io()
-    format_message = getattr(error, "format_message", None)
-    exit_code = getattr(error, "exit_code", None)
-    if callable(format_message) and isinstance(exit_code, int):
-        context = getattr(error, "ctx", None)
-        command_path = getattr(context, "command_path", None)
-        see = f" (see '{command_path} --help')" if command_path else ""
-        io.error(f"{format_message()}{see}")
-        sys.exit(exit_code)
-    if isinstance(error, typer.Abort):
-        io.error("aborted")
-        sys.exit(ExitCode.FAILED)
+def _internal_error(io: Io, error: Exception) -> NoReturn:
+    """One line naming the type only (its message may hold a URL or a value), exit 70."""
     io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-    sys.exit(ExitCode.INTERNAL)
+    raise SystemExit(ExitCode.INTERNAL)
 
 
 ERROR_FORMAT: Final = "dsr-resolvers/error/v1"
@@ -152,43 +130,157 @@ def _execute(body: Callable[[Io], int | None], *, as_json: bool = False) -> None
     except typer.Exit:
         raise
     except Exception as error:
-        io.error(f"unexpected internal error ({type(error).__name__}); please report it")
-        raise typer.Exit(ExitCode.INTERNAL) from None
+        _internal_error(io, error)
     raise typer.Exit(status or ExitCode.OK)
 
 
-#: Opens the command's connection: the connection options and the environment, combined.
+def opt(spec: str, help: str, default: Any = None, **settings: Any) -> Any:
+    """A ``typer.Option`` (default ``None``) from its names and metavar as help shows them.
+
+    ``opt("--out FILE", "Write to FILE.")`` is ``--out`` with the metavar ``FILE``.
+    """
+    words = spec.split()
+    names = [word for word in words if word.startswith("-")]
+    metavar = " ".join(word for word in words if not word.startswith("-")) or None
+    return typer.Option(default, *names, metavar=metavar, help=help, **settings)
+
+
+def flag(spec: str, help: str) -> Any:
+    """A flag, off unless given."""
+    return opt(spec, help, False)
+
+
+_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
+
+
+def _parse_policy(text: str) -> ErasurePolicy:
+    """``--policy``, as the resolver spells it; ``redact-messages`` is read as an alias."""
+    for policy in _POLICY_CHOICES:
+        if text.strip().lower().replace("-", "_") == policy:
+            return cast(ErasurePolicy, policy)
+    raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
+
+
+def policy_option(help_text: str) -> Any:
+    """A ``--policy`` option offering the resolver's ``ErasurePolicy``, ``delete_contact`` by
+    default: the CLI keeps no list (and no spelling) of its own that could drift."""
+    spec, shown = (
+        f"--policy [{'|'.join(_POLICY_CHOICES)}]",
+        f"{help_text}  [default: delete_contact]",
+    )
+    return opt(spec, shown, "delete_contact", parser=_parse_policy, show_default=False)
+
+
+# The options several commands share: each is the default of the parameters that take it.
+POLICY: Final = policy_option(
+    "delete_contact: delete the contact. redact_messages: first redact every message the "
+    "contact wrote, then delete it. delete_conversations: first delete every conversation and "
+    "ticket only the contact is in and redact its messages in shared conversations, then "
+    "delete it."
+)
+CUSTOM_ATTRIBUTE: Final = opt(
+    "--custom-attribute NAME=CATEGORY",
+    f"Also export this custom attribute, as personal data of CATEGORY ({', '.join(CATEGORIES)}). "
+    "Repeatable.",
+)
+EXPORT_ARCHIVED: Final = flag(
+    "--export-archived",
+    "Reach archived contacts too: unarchive each, export it, archive it again (without it "
+    "Intercom answers not found and nothing of theirs is exported).",
+)
+JSON: Final = flag(
+    "--json", "Print the result as one JSON document on stdout (schemas in docs/cli.md)."
+)
+LANGUAGE: Final = opt("--language en|de", "The language of HTML files.", "en")
+YES: Final = flag("--yes -y", "Do not ask for confirmation.")
+INCLUDE_PHONE_ONLY: Final = flag(
+    "--include-phone-only",
+    "Also act on contacts matched by the phone number alone (left out by default: numbers are "
+    "reassigned).",
+)
+INPUT: Final = opt(
+    "--input FILE",
+    "One contact id or email a line, or a CSV file: one person a row, any of the columns "
+    "contact_id, email, phone, external_id, and reference.",
+    ...,
+)
+JOURNAL: Final = opt(
+    "--journal FILE.sqlite",
+    "The run's journal; rerun with the same file to resume and skip finished work.",
+    ...,
+)
+CONCURRENCY: Final = opt("--concurrency N|auto", "Subjects worked on at once.", "auto")
+REPORT: Final = opt("--report FILE.json", "Write the per-subject report (ids, never emails).")
+COLUMN: Final = opt(
+    "--column NAME", "Read this CSV column only (default: every identifier column of the header)."
+)
+RECEIPTS: Final = opt(
+    "--receipts DIR",
+    "Write the erasure receipt (KEY.json) of every subject the journal records finished that "
+    "has none in DIR yet, whichever run finished it.",
+)
+
+
+#: Opens the command's connection when the body calls it.
 Connect = Callable[[], "Connection"]
-#: Opens the connections of a command that runs in several workspaces: one per workspace
-#: named (``--workspace``, ``--all-workspaces``), or the one of the connection options.
+#: Opens the connection of each workspace named (``--workspace``, ``--all-workspaces``), or
+#: the one of the connection options.
 ConnectEach = Callable[[], "list[Connection]"]
 
-#: The workspace options, for the commands that can run in several workspaces.
-_WORKSPACE_OPTIONS: Final = (
-    ("workspaces_file", WorkspacesFileOption, None),
-    ("workspace", WorkspaceOption, None),
-    ("all_workspaces", AllWorkspacesOption, False),
-)
 
-#: The connection options, declared once: every command that talks to Intercom takes them last.
-_CONNECTION_OPTIONS: Final = (
-    ("token_file", TokenFileOption, None),
-    ("region", RegionOption, None),
-    ("base_url", BaseUrlOption, None),
-    ("api_version", ApiVersionOption, None),
-    ("verbose", VerboseOption, False),
-)
+def _identifiers(
+    contact_id: str | None = typer.Argument(
+        None, metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False
+    ),
+    email: str | None = opt(
+        "--email EMAIL", "Every contact with this email (the user and each lead)."
+    ),
+    phone: str | None = opt(
+        "--phone NUMBER",
+        "Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
+    ),
+    external_id: str | None = opt(
+        "--external-id ID", "Every contact (user or lead) with this external id."
+    ),
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
+) -> Identifiers:
+    """The person a command is about, from the identifier options (declared here)."""
+    from dsr_resolvers.cli._intercom import Identifiers
+
+    return Identifiers(
+        contact_id=contact_id,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        include_phone_only=include_phone_only,
+    )
 
 
 def _connect(
     io: Io,
     *,
-    token_file: Path | None,
-    region: Region | None,
-    base_url: str | None,
-    api_version: str | None,
-    verbose: bool,
+    token_file: Path | None = opt(
+        "--token-file FILE", "Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN."
+    ),
+    region: Region | None = opt(
+        "--region",
+        "Intercom region of the workspace (env INTERCOM_REGION; default us).",
+        case_sensitive=False,
+    ),
+    base_url: str | None = opt(
+        "--base-url URL",
+        "API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
+    ),
+    api_version: str | None = opt(
+        "--api-version VERSION", "Intercom-Version header (env INTERCOM_API_VERSION; default 2.14)."
+    ),
+    verbose: bool = flag(
+        "--verbose -v",
+        "Log each request to stderr: method, route, status, milliseconds (never an id, a token "
+        "or a body).",
+    ),
 ) -> Connection:
+    """The command's connection: the connection options (declared here) and the environment."""
     from dsr_resolvers.cli._settings import load_connection
     from dsr_resolvers.cli._trace import RequestTrace
 
@@ -204,11 +296,21 @@ def _connect(
 def _connect_each(
     io: Io,
     *,
-    workspaces_file: Path | None,
-    workspace: list[str] | None,
-    all_workspaces: bool,
+    workspaces_file: Path | None = opt(
+        "--workspaces FILE",
+        "The workspaces file (TOML) naming each workspace's host and token source (default: "
+        "DSR_WORKSPACES).",
+    ),
+    workspace: list[str] | None = opt(
+        "--workspace NAME", "Run in this workspace of the workspaces file. Repeatable."
+    ),
+    all_workspaces: bool = flag(
+        "--all-workspaces", "Run in every workspace of the workspaces file."
+    ),
     **connection: Any,
 ) -> list[Connection]:
+    """The connections of the workspaces named (the workspace options, declared here), or the
+    one of the connection options."""
     from dsr_resolvers.cli._trace import RequestTrace
     from dsr_resolvers.cli._workspaces import (
         load_workspaces,
@@ -236,19 +338,27 @@ def _connect_each(
     return workspace_connections(sources, api_version=connection["api_version"], trace=trace)
 
 
-def _in_each(
-    io: Io,
-    connections: list[Connection],
-    run: Callable[[Connection, Io], int],
-    *,
-    as_json: bool = False,
-) -> int:
-    """Run ``run`` in each workspace (see :func:`each_workspace`)."""
+def _in_each(io: Io, connections: list[Connection], run: Callable[..., int], as_json: bool) -> int:
+    """``run(io, connection=...)`` in each workspace (see ``each_workspace``)."""
     from dsr_resolvers.cli._workspaces import each_workspace
 
-    return each_workspace(
-        io, [(c.name, functools.partial(run, c)) for c in connections], as_json=as_json
-    )
+    runs = [(c.name, functools.partial(run, connection=c)) for c in connections]
+    return each_workspace(io, runs, as_json=as_json)
+
+
+def _options_of(function: Callable[..., Any], *skipped: str) -> list[inspect.Parameter]:
+    """The parameters of ``function`` that are command-line options, keyword-only."""
+    parameters = inspect.signature(function, eval_str=True, locals=_LAZY).parameters.values()
+    return [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in parameters
+        if p.name not in skipped and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+
+
+_WHO: Final = {p.name: p for p in _options_of(_identifiers)}
+#: The identifier options of the commands that find people by key, not by contact id.
+_BY_KEY: Final = ("email", "phone", "external_id")
 
 
 def _command(
@@ -257,67 +367,67 @@ def _command(
     *,
     connected: bool = False,
     workspaces: bool = False,
+    who: Sequence[str] = (),
+    run: Callable[..., int] | None = None,
     **settings: Any,
-) -> Callable[[Callable[..., int]], Callable[..., int]]:
-    """Register ``body(io, [connect,] **options) -> status`` as a command of ``group``.
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``body(io, [connect | connection,] [who,] **options) -> status`` on ``group``.
 
-    The command Typer sees takes the body's own options, then (``connected``) the connection
-    options, and runs the body at the error boundary (:func:`_execute`) with an :class:`Io`
-    and a :data:`Connect` that opens the connection when the body has checked its input.
-    With ``workspaces`` it takes the workspace options too, and ``connect`` is a
-    :data:`ConnectEach`.
+    The command Typer sees takes the identifier options named in ``who`` (the body gets them
+    as one ``who``), the body's own options, then (``connected``) the connection options and
+    (``workspaces``) the workspace options. A body that checks its input first takes
+    ``connect``, a :data:`Connect`; one that needs no check takes ``connection``, opened
+    before it runs, and with ``workspaces`` runs once in each workspace. With ``run``, the
+    body only declares the options and the help, and ``run`` does the work.
     """
 
-    def register(body: Callable[..., int]) -> Callable[..., int]:
-        own = [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in inspect.signature(body, eval_str=True).parameters.values()
-            if p.name not in ("io", "connect")
-        ]
-        declared = (
-            (*_CONNECTION_OPTIONS, *(_WORKSPACE_OPTIONS if workspaces else ())) if connected else ()
-        )
+    def register(body: Callable[..., Any]) -> Callable[..., Any]:
+        work = run or body
+        own = _options_of(body, "io", "connect", "connection", "who")
+        person = [_WHO[option] for option in who]
         shared = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-            for n, a, d in declared
+            *(_options_of(_connect, "io") if connected else ()),
+            *(_options_of(_connect_each, "io") if workspaces else ()),
         ]
+        wants = set(inspect.signature(work).parameters)
+        defaults = {p.name: p.default.default for p in own}
+
+        def invoke(io: Io, options: dict[str, Any]) -> int:
+            if "who" in wants:
+                options["who"] = _identifiers(**{p.name: options.pop(p.name) for p in person})
+            if "as_json" in options and "output_format" in options:  # --json is --format json
+                chosen, default = options["output_format"], defaults["output_format"]
+                if options["as_json"] and chosen not in (type(chosen).JSON, default):
+                    raise CliError(f"--json prints JSON; it cannot go with --format {chosen}")
+                options["output_format"] = type(chosen).JSON if options["as_json"] else chosen
+            opened = {p.name: options.pop(p.name) for p in shared}
+            opener = _connect_each if workspaces else _connect
+            if not connected:
+                return work(io, **options)
+            if "connect" in wants:
+                return work(io, functools.partial(opener, io, **opened), **options)
+            if not workspaces:
+                return work(io, _connect(io, **opened), **options)
+            as_json = options.get("as_json") is True or options.get("output_format") == "json"
+            connections = _connect_each(io, **opened)
+            return _in_each(io, connections, functools.partial(work, **options), as_json=as_json)
 
         def command(**options: Any) -> None:
-            opened = {n: options.pop(n) for n, _, _ in declared if n in options}
             # ``is``: ExportFormat.JSON compares equal to LookupFormat.JSON, and an export
             # is JSON by default, not asked for with --json.
-            as_json = (
-                options.get("as_json") is True or options.get("output_format") is LookupFormat.JSON
+            as_json = options.get("as_json") is True
+            _execute(
+                lambda io: invoke(io, options),
+                as_json=as_json or options.get("output_format") is LookupFormat.JSON,
             )
-            if workspaces:
-                _execute(
-                    lambda io: body(io, lambda: _connect_each(io, **opened), **options),
-                    as_json=as_json,
-                )
-            elif connected:
-                _execute(
-                    lambda io: body(io, lambda: _connect(io, **opened), **options), as_json=as_json
-                )
-            else:
-                _execute(lambda io: body(io, **options), as_json=as_json)
 
         command.__name__, command.__doc__ = body.__name__, body.__doc__
-        command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
+        command.__signature__ = inspect.Signature([*person, *own, *shared])  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in (*person, *own, *shared)}
         group.command(name, cls=Command, **settings)(command)
         return body
 
     return register
-
-
-_F = TypeVar("_F", bound=StrEnum)
-
-
-def _json_or(as_json: bool, chosen: _F, default: _F, json_format: _F) -> _F:
-    """``--json`` is ``--format json``; with another ``--format`` it is a usage error."""
-    if as_json and chosen not in (json_format, default):
-        raise CliError(f"--json prints JSON; it cannot go with --format {chosen.value}")
-    return json_format if as_json else chosen
 
 
 def _version(value: bool) -> None:
@@ -326,16 +436,13 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-_HELP = """Answer GDPR data-subject requests (export, erase, rectify) for data held in Intercom.
-
-Set INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region.
-Try 'dsr demo' first: it needs no credentials."""
-
 completion_init()  # what add_completion=True would do besides adding its options
 app = typer.Typer(
     name="dsr",
     cls=_OneLineErrors,
-    help=_HELP,
+    help="Answer GDPR data-subject requests (export, erase, rectify) for data held in Intercom."
+    "\n\nSet INTERCOM_ACCESS_TOKEN (or pass --token-file) and, outside the US region, --region."
+    "\nTry 'dsr demo' first: it needs no credentials.",
     add_completion=False,  # declared on _root as plain flags: see there
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -360,6 +467,8 @@ app.add_typer(intercom_app, name="intercom")
 intercom_app.add_typer(bulk_app, name="bulk")
 
 
+@intercom_app.callback(invoke_without_command=True)
+@bulk_app.callback(invoke_without_command=True)
 def _show_help_without_command(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
@@ -369,124 +478,37 @@ def _show_help_without_command(ctx: typer.Context) -> None:
 @app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
+    version: bool = opt(
+        "--version", "Show the version and exit.", False, callback=_version, is_eager=True
+    ),
     # Typer's own completion options default to None, which sends every start-up through its
     # pydantic coercion; as False flags they cost nothing until given.
-    install_completion: Annotated[
-        bool,
-        typer.Option(
-            "--install-completion",
-            callback=install_callback,
-            expose_value=False,
-            help="Install completion for the current shell.",
-        ),
-    ] = False,
-    show_completion: Annotated[
-        bool,
-        typer.Option(
-            "--show-completion",
-            callback=show_callback,
-            expose_value=False,
-            help="Show completion for the current shell, to copy it or customize it.",
-        ),
-    ] = False,
+    install_completion: bool = opt(
+        "--install-completion",
+        "Install completion for the current shell.",
+        False,
+        callback=install_callback,
+        expose_value=False,
+    ),
+    show_completion: bool = opt(
+        "--show-completion",
+        "Show completion for the current shell, to copy it or customize it.",
+        False,
+        callback=show_callback,
+        expose_value=False,
+    ),
 ) -> None:
     _show_help_without_command(ctx)
 
 
-@intercom_app.callback(invoke_without_command=True)
-def _intercom(ctx: typer.Context) -> None:
-    _show_help_without_command(ctx)
-
-
-@bulk_app.callback(invoke_without_command=True)
-def _bulk(ctx: typer.Context) -> None:
-    _show_help_without_command(ctx)
-
-
 # -- dsr intercom ... -----------------------------------------------------------------------------
-
-FormatOption = Annotated[
-    ExportFormat,
-    typer.Option(
-        "--format",
-        case_sensitive=False,
-        help="json carries the covered surface; html is the access report a person reads.",
-    ),
-]
-ProcessingRecordOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--processing-record",
-        metavar="FILE",
-        envvar=PROCESSING_RECORD_ENV,
-        help="Your record of processing (TOML): legal basis, purpose, retention per category.",
-        show_default=False,
-    ),
-]
-LanguageOption = Annotated[
-    str, typer.Option("--language", metavar="en|de", help="The language of HTML files.")
-]
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        metavar="FILE",
-        help="Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is "
-        "refused unless --force.",
-        show_default=False,
-    ),
-]
-EmailOption = Annotated[
-    str | None,
-    typer.Option(
-        "--email",
-        metavar="EMAIL",
-        help="Every contact with this email (the user and each lead).",
-        show_default=False,
-    ),
-]
-PhoneOption = Annotated[
-    str | None,
-    typer.Option(
-        "--phone",
-        metavar="NUMBER",
-        help="Every contact with this phone number, as typed (+44 20 7946 0958, 0044 ...).",
-        show_default=False,
-    ),
-]
-ExternalIdOption = Annotated[
-    str | None,
-    typer.Option(
-        "--external-id",
-        metavar="ID",
-        help="Every contact (user or lead) with this external id.",
-        show_default=False,
-    ),
-]
-IncludePhoneOnlyOption = Annotated[
-    bool,
-    typer.Option(
-        "--include-phone-only",
-        help="Also act on contacts matched by the phone number alone (left out by default: "
-        "numbers are reassigned).",
-    ),
-]
-ContactIdArgument = Annotated[
-    str | None,
-    typer.Argument(metavar="CONTACT_ID", help="The Intercom contact id.", show_default=False),
-]
 
 
 @_command(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=_BY_KEY,
     short_help="List every contact with an email, phone or external id, and what it matched.",
     epilog=example(
         "dsr intercom lookup --email ada@example.com",
@@ -496,38 +518,26 @@ ContactIdArgument = Annotated[
 )
 def lookup(
     io: Io,
-    connect: ConnectEach,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    output_format: Annotated[
-        LookupFormat,
-        typer.Option("--format", case_sensitive=False, help="A table, or JSON (as --json)."),
-    ] = LookupFormat.TABLE,
-    as_json: JsonOption = False,
+    connection: Connection,
+    who: Identifiers,
+    output_format: LookupFormat = opt(
+        "--format", "A table, or JSON (as --json).", LookupFormat.TABLE, case_sensitive=False
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """List every contact (users and leads) holding any of the identifiers given, combinable,
     with its role and what it matched on: one search."""
-    from dsr_resolvers.cli._intercom import Identifiers, run_lookup
+    from dsr_resolvers.cli._intercom import run_lookup
 
-    output_format = _json_or(as_json, output_format, LookupFormat.TABLE, LookupFormat.JSON)
-
-    def one(connection: Connection, scoped: Io) -> int:
-        run_lookup(
-            connection,
-            scoped,
-            Identifiers(email=email, phone=phone, external_id=external_id),
-            output_format=output_format,
-        )
-        return ExitCode.OK
-
-    return _in_each(io, connect(), one, as_json=output_format is LookupFormat.JSON)
+    run_lookup(connection, io, who, output_format=output_format)
+    return ExitCode.OK
 
 
 @_command(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=("contact_id", *_BY_KEY),
     short_help="Export what Intercom holds about a person (Art. 15).",
     epilog=example(
         "dsr intercom export 6650d1c2e4b0a1b2c3d4e5f6 --messages --out export.json",
@@ -540,32 +550,34 @@ def lookup(
 def export(
     io: Io,
     connect: ConnectEach,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    messages: Annotated[
-        bool, typer.Option("--messages", help="Include the messages the contact wrote.")
-    ] = False,
-    export_archived: ExportArchivedOption = False,
-    custom_attribute: CustomAttributeOption = None,
-    output_format: FormatOption = ExportFormat.JSON,
-    as_json: JsonOption = False,
-    out: OutOption = None,
-    csv_raw: Annotated[
-        bool,
-        typer.Option(
-            "--csv-raw",
-            help="Write CSV cells exactly as held, even those starting with = + - @ tab or CR "
-            "(by default they get a leading ' so a spreadsheet does not run them).",
-        ),
-    ] = False,
-    processing_record: ProcessingRecordOption = None,
-    language: LanguageOption = "en",
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace an existing --out file (written atomically)."),
-    ] = False,
+    who: Identifiers,
+    messages: bool = flag("--messages", "Include the messages the contact wrote."),
+    export_archived: bool = EXPORT_ARCHIVED,
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    output_format: ExportFormat = opt(
+        "--format",
+        "json carries the covered surface; html is the access report a person reads.",
+        ExportFormat.JSON,
+        case_sensitive=False,
+    ),
+    as_json: bool = JSON,
+    out: Path | None = opt(
+        "--out FILE",
+        "Write to FILE (atomically, mode 0600) instead of stdout; an existing FILE is refused "
+        "unless --force.",
+    ),
+    csv_raw: bool = flag(
+        "--csv-raw",
+        "Write CSV cells exactly as held, even those starting with = + - @ tab or CR (by default "
+        "they get a leading ' so a spreadsheet does not run them).",
+    ),
+    processing_record: Path | None = opt(
+        "--processing-record FILE",
+        "Your record of processing (TOML): legal basis, purpose, retention per category.",
+        envvar=PROCESSING_RECORD_ENV,
+    ),
+    language: str = LANGUAGE,
+    force: bool = flag("--force", "Replace an existing --out file (written atomically)."),
 ) -> int:
     """Export everything held about a contact, or every contact of an email, phone or
     external id (Art. 15).
@@ -575,10 +587,9 @@ def export(
     """
     from dsr_resolvers._bundle import ExportFormat as BundleFormat
     from dsr_resolvers.cli._deliverables import check_language, load_processing_record
-    from dsr_resolvers.cli._intercom import Identifiers, run_export
+    from dsr_resolvers.cli._intercom import run_export
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
-    output_format = _json_or(as_json, output_format, ExportFormat.JSON, ExportFormat.JSON)
     check_destination(out, "--out")
     attributes = parse_custom_attributes(custom_attribute)
     processing = load_processing_record(processing_record)
@@ -591,11 +602,11 @@ def export(
             "(one file per workspace)"
         )
 
-    def one(connection: Connection, scoped: Io) -> int:
+    def one(scoped: Io, connection: Connection) -> int:
         run_export(
             connection,
             scoped,
-            Identifiers(email=email, phone=phone, external_id=external_id, contact_id=contact_id),
+            who,
             messages=messages,
             archived=export_archived,
             custom_attributes=attributes,
@@ -615,6 +626,7 @@ def export(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=tuple(_WHO),
     short_help="Erase a contact, or every contact of an email (Art. 17).",
     epilog=example(
         "dsr intercom erase --email ada@example.com --policy redact_messages --dry-run",
@@ -626,42 +638,20 @@ def export(
 def erase(
     io: Io,
     connect: ConnectEach,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
-    policy: PolicyOption = "delete_contact",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")
-    ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    as_json: JsonOption = False,
-    receipt: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipt",
-            metavar="FILE.json",
-            help="Read each contact back, then write an erasure receipt (no email, no name).",
-            show_default=False,
-        ),
-    ] = None,
-    receipt_html: Annotated[
-        Path | None,
-        typer.Option(
-            "--receipt-html", metavar="FILE", help="The receipt as HTML.", show_default=False
-        ),
-    ] = None,
-    reference: Annotated[
-        str | None,
-        typer.Option(
-            "--reference",
-            metavar="TEXT",
-            help="Your reference for the request (a ticket number), kept in the receipt.",
-            show_default=False,
-        ),
-    ] = None,
-    language: LanguageOption = "en",
+    who: Identifiers,
+    policy: ErasurePolicy = POLICY,
+    dry_run: bool = flag("--dry-run", "Show what would be done; change nothing."),
+    yes: bool = YES,
+    as_json: bool = JSON,
+    receipt: Path | None = opt(
+        "--receipt FILE.json",
+        "Read each contact back, then write an erasure receipt (no email, no name).",
+    ),
+    receipt_html: Path | None = opt("--receipt-html FILE", "The receipt as HTML."),
+    reference: str | None = opt(
+        "--reference TEXT", "Your reference for the request (a ticket number), kept in the receipt."
+    ),
+    language: str = LANGUAGE,
 ) -> int:
     """Erase a contact, or every contact of an email, phone or external id (Art. 17).
 
@@ -670,37 +660,31 @@ def erase(
     listed but left out unless --include-phone-only.
     """
     from dsr_resolvers.cli._deliverables import ReceiptRequest
-    from dsr_resolvers.cli._intercom import Identifiers, run_erase
+    from dsr_resolvers.cli._intercom import run_erase
     from dsr_resolvers.cli._workspaces import per_workspace_path
 
-    ReceiptRequest.from_options(  # checked once, before any workspace is asked
-        receipt, receipt_html, reference=reference, language=language, dry_run=dry_run
-    )
+    def receipt_in(workspace: str | None) -> ReceiptRequest | None:
+        return ReceiptRequest.from_options(
+            per_workspace_path(receipt, workspace),
+            per_workspace_path(receipt_html, workspace),
+            reference=reference,
+            language=language,
+            dry_run=dry_run,
+        )
 
-    def one(connection: Connection, scoped: Io) -> int:
+    def one(scoped: Io, connection: Connection) -> int:
         return run_erase(
             connection,
             scoped,
-            Identifiers(
-                email=email,
-                phone=phone,
-                external_id=external_id,
-                contact_id=contact_id,
-                include_phone_only=include_phone_only,
-            ),
+            who,
             policy=policy,
             dry_run=dry_run,
             assume_yes=yes,
             as_json=as_json,
-            receipt=ReceiptRequest.from_options(
-                per_workspace_path(receipt, connection.name),
-                per_workspace_path(receipt_html, connection.name),
-                reference=reference,
-                language=language,
-                dry_run=dry_run,
-            ),
+            receipt=receipt_in(connection.name),
         )
 
+    receipt_in(None)  # checked once, before any workspace is asked
     return _in_each(io, connect(), one, as_json=as_json)
 
 
@@ -708,6 +692,7 @@ def erase(
     intercom_app,
     connected=True,
     workspaces=True,
+    who=_BY_KEY,
     short_help="Check that erased contacts are gone.",
     epilog=example(
         "dsr intercom verify 6650d1c2e4b0a1b2c3d4e5f6 --policy redact_messages",
@@ -716,16 +701,16 @@ def erase(
 )
 def verify(
     io: Io,
-    connect: ConnectEach,
-    contact_ids: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="CONTACT_ID", help="The contacts to check.", show_default=False),
-    ] = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    policy: VerifyPolicyOption = "delete_contact",
-    as_json: JsonOption = False,
+    connection: Connection,
+    who: Identifiers,
+    contact_ids: list[str] | None = typer.Argument(
+        None, metavar="CONTACT_ID", help="The contacts to check.", show_default=False
+    ),
+    policy: ErasurePolicy = policy_option(
+        "The policy the contacts were erased under; with redact_messages, also check that "
+        "nothing they wrote is still readable."
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """Check that erased contacts are gone (and, with redact_messages, what they wrote).
 
@@ -733,24 +718,17 @@ def verify(
     an id it never held. Exits 1 when a contact is still held or a message it wrote is still
     readable.
     """
-    from dsr_resolvers.cli._intercom import Identifiers, run_verify
+    from dsr_resolvers.cli._intercom import run_verify
 
-    def one(connection: Connection, scoped: Io) -> int:
-        return run_verify(
-            connection,
-            scoped,
-            Identifiers(email=email, phone=phone, external_id=external_id),
-            contact_ids=contact_ids or [],
-            policy=policy,
-            as_json=as_json,
-        )
-
-    return _in_each(io, connect(), one, as_json=as_json)
+    return run_verify(
+        connection, io, who, contact_ids=contact_ids or [], policy=policy, as_json=as_json
+    )
 
 
 @_command(
     intercom_app,
     connected=True,
+    who=tuple(_WHO),
     short_help="Correct a contact's email, name or phone (Art. 16).",
     epilog=example(
         "dsr intercom rectify 6650d1c2e4b0a1b2c3d4e5f6 --set email=ada@new.example "
@@ -763,51 +741,25 @@ def verify(
 def rectify(
     io: Io,
     connect: Connect,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="FIELD=VALUE",
-            help="Correct FIELD (email, name, phone, or custom_attributes.NAME of an "
-            "attribute declared with --custom-attribute). Repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    clear: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--clear", metavar="FIELD", help="Clear FIELD. Repeatable.", show_default=False
-        ),
-    ] = None,
-    custom_attribute: CustomAttributeOption = None,
-    as_json: JsonOption = False,
+    who: Identifiers,
+    set_: list[str] | None = opt(
+        "--set FIELD=VALUE",
+        "Correct FIELD (email, name, phone, or custom_attributes.NAME of an attribute declared "
+        "with --custom-attribute). Repeatable.",
+    ),
+    clear: list[str] | None = opt("--clear FIELD", "Clear FIELD. Repeatable."),
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    as_json: bool = JSON,
 ) -> int:
     """Correct a contact's email, name or phone, or a declared custom attribute (Art. 16); by
     email, phone or external id, every contact they find (one matched by the phone alone only
     with --include-phone-only)."""
-    from dsr_resolvers.cli._intercom import Identifiers, run_rectify
+    from dsr_resolvers.cli._intercom import run_rectify
 
     changes = parse_changes(set_, clear)
     attributes = parse_custom_attributes(custom_attribute)
-    connection = connect()
     return run_rectify(
-        connection,
-        io,
-        Identifiers(
-            email=email,
-            phone=phone,
-            external_id=external_id,
-            contact_id=contact_id,
-            include_phone_only=include_phone_only,
-        ),
-        changes=changes,
-        custom_attributes=attributes,
-        as_json=as_json,
+        connect(), io, who, changes=changes, custom_attributes=attributes, as_json=as_json
     )
 
 
@@ -815,6 +767,7 @@ def rectify(
     intercom_app,
     name="object",
     connected=True,
+    who=tuple(_WHO),
     short_help="Stop direct marketing to a person: their objection (Art. 21).",
     epilog=example(
         "dsr intercom object --email ada@example.com --dry-run",
@@ -825,16 +778,10 @@ def rectify(
 )
 def object_(
     io: Io,
-    connect: Connect,
-    contact_id: ContactIdArgument = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    external_id: ExternalIdOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
-    ] = False,
-    as_json: JsonOption = False,
+    connection: Connection,
+    who: Identifiers,
+    dry_run: bool = flag("--dry-run", "Show what would change; change nothing."),
+    as_json: bool = JSON,
 ) -> int:
     """Act on an objection to direct marketing (Art. 21): unsubscribe the contact from email
     and opt it out of every subscription type, then read both back; by email, phone or
@@ -844,22 +791,9 @@ def object_(
     Reaches an archived contact (unarchived, changed, archived again), except in a dry run.
     Prints field names and subscription type counts, never values.
     """
-    from dsr_resolvers.cli._intercom import Identifiers, run_object
+    from dsr_resolvers.cli._intercom import run_object
 
-    connection = connect()
-    return run_object(
-        connection,
-        io,
-        Identifiers(
-            email=email,
-            phone=phone,
-            external_id=external_id,
-            contact_id=contact_id,
-            include_phone_only=include_phone_only,
-        ),
-        dry_run=dry_run,
-        as_json=as_json,
-    )
+    return run_object(connection, io, who, dry_run=dry_run, as_json=as_json)
 
 
 @_command(
@@ -873,21 +807,18 @@ def object_(
 )
 def check(
     io: Io,
-    connect: Connect,
-    run_for: Annotated[
-        CheckScope,
-        typer.Option(
-            "--for", case_sensitive=False, help="The run to check for; its needs set the exit."
-        ),
-    ] = CheckScope.ALL,
-    policy: Annotated[
-        ErasurePolicy,
-        policy_option(
-            "The erasure policy of that run; redact_messages also needs to read and "
-            "redact conversations."
-        ),
-    ] = "delete_contact",
-    as_json: JsonOption = False,
+    connection: Connection,
+    scope: CheckScope = opt(
+        "--for",
+        "The run to check for; its needs set the exit.",
+        CheckScope.ALL,
+        case_sensitive=False,
+    ),
+    policy: ErasurePolicy = policy_option(
+        "The erasure policy of that run; redact_messages also needs to read and redact "
+        "conversations."
+    ),
+    as_json: bool = JSON,
 ) -> int:
     """Check the token: its workspace and region, and what it may do, before a run.
 
@@ -897,8 +828,7 @@ def check(
     """
     from dsr_resolvers.cli._check import run_check
 
-    connection = connect()
-    return run_check(connection, io, scope=run_for, policy=policy, as_json=as_json)
+    return run_check(connection, io, scope=scope, policy=policy, as_json=as_json)
 
 
 class SurfaceFormat(StrEnum):
@@ -921,29 +851,19 @@ class SurfaceFormat(StrEnum):
 def surface(
     io: Io,
     connect: Connect,
-    output_format: Annotated[
-        SurfaceFormat,
-        typer.Option("--format", case_sensitive=False, help="Markdown, or JSON (as --json)."),
-    ] = SurfaceFormat.MARKDOWN,
-    as_json: JsonOption = False,
-    messages: Annotated[
-        bool, typer.Option("--messages", help="As exported with --messages.")
-    ] = False,
-    export_archived: Annotated[
-        bool, typer.Option("--export-archived", help="As exported with --export-archived.")
-    ] = False,
-    policy: PolicyOption = "delete_contact",
-    custom_attribute: CustomAttributeOption = None,
-    contact: Annotated[
-        str | None,
-        typer.Option(
-            "--contact",
-            metavar="CONTACT_ID",
-            help="Also name the custom attributes this contact holds that these options "
-            "leave out (exports it, so it needs a token).",
-            show_default=False,
-        ),
-    ] = None,
+    output_format: SurfaceFormat = opt(
+        "--format", "Markdown, or JSON (as --json).", SurfaceFormat.MARKDOWN, case_sensitive=False
+    ),
+    as_json: bool = JSON,
+    messages: bool = flag("--messages", "As exported with --messages."),
+    export_archived: bool = flag("--export-archived", "As exported with --export-archived."),
+    policy: ErasurePolicy = POLICY,
+    custom_attribute: list[str] | None = CUSTOM_ATTRIBUTE,
+    contact: str | None = opt(
+        "--contact CONTACT_ID",
+        "Also name the custom attributes this contact holds that these options leave out "
+        "(exports it, so it needs a token).",
+    ),
 ) -> int:
     """Print the covered surface for these options, for a record of processing.
 
@@ -955,7 +875,6 @@ def surface(
     from dsr_resolvers.cli._surface import surface_json, surface_markdown
     from dsr_resolvers.intercom import IntercomResolver
 
-    output_format = _json_or(as_json, output_format, SurfaceFormat.MARKDOWN, SurfaceFormat.JSON)
     attributes = parse_custom_attributes(custom_attribute)
     held = None if contact is None else held_not_exported_by(connect(), contact, attributes)
     resolver = IntercomResolver(
@@ -965,75 +884,37 @@ def surface(
         export_archived=export_archived,
         custom_attributes=attributes,
     )
+    declared = ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items()))
     options = [
         ("erasure policy", policy),
         ("messages exported", "yes" if messages else "no"),
         ("archived contacts exported", "yes" if export_archived else "no"),
-        (
-            "custom attributes",
-            ", ".join(f"{n}={c.value}" for n, c in sorted(attributes.items())) or "none",
-        ),
+        ("custom attributes", declared or "none"),
         ("export sections", ", ".join(sorted(s.value for s in resolver.sections))),
     ]
-    if output_format is SurfaceFormat.JSON:
-        io.write(surface_json(resolver.covered_surface, options, policy, held))
-    else:
-        io.write(surface_markdown(resolver.covered_surface, options, policy, held))
+    show = surface_json if output_format is SurfaceFormat.JSON else surface_markdown
+    io.write(show(resolver.covered_surface, options, policy, held))
     return ExitCode.OK
 
 
 # -- dsr intercom bulk ... ----------------------------------------------------------------------
 
-InputOption = Annotated[
-    Path,
-    typer.Option(
-        "--input",
-        metavar="FILE",
-        help="One contact id or email a line, or a CSV file: one person a row, any of the "
-        "columns contact_id, email, phone, external_id, and reference.",
-    ),
-]
-JournalOption = Annotated[
-    Path,
-    typer.Option(
-        "--journal",
-        metavar="FILE.sqlite",
-        help="The run's journal; rerun with the same file to resume and skip finished work.",
-    ),
-]
-ConcurrencyOption = Annotated[
-    str, typer.Option("--concurrency", metavar="N|auto", help="Subjects worked on at once.")
-]
-ReportOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--report",
-        metavar="FILE.json",
-        help="Write the per-subject report (ids, never emails).",
-        show_default=False,
-    ),
-]
-ColumnOption = Annotated[
-    str | None,
-    typer.Option(
-        "--column",
-        metavar="NAME",
-        help="Read this CSV column only (default: every identifier column of the header).",
-        show_default=False,
-    ),
-]
 
+def _bulk(operation: str) -> Callable[..., int]:
+    """The work of ``dsr intercom bulk OPERATION``: its options checked, then the workspaces
+    connected."""
 
-ReceiptsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--receipts",
-        metavar="DIR",
-        help="Write the erasure receipt (KEY.json) of every subject the journal records "
-        "finished that has none in DIR yet, whichever run finished it.",
-        show_default=False,
-    ),
-]
+    def run(io: Io, connect: ConnectEach, *, concurrency: str, **options: Any) -> int:
+        from dsr_resolvers.bulk import BulkOperation
+        from dsr_resolvers.cli._bulk import run_bulk_command
+
+        workers = parse_concurrency(concurrency)
+        if "custom_attributes" in options:
+            options["custom_attributes"] = parse_custom_attributes(options["custom_attributes"])
+        operation_ = BulkOperation(operation)
+        return run_bulk_command(connect(), io, operation=operation_, concurrency=workers, **options)
+
+    return run
 
 
 @_command(
@@ -1041,6 +922,7 @@ ReceiptsOption = Annotated[
     "erase",
     connected=True,
     workspaces=True,
+    run=_bulk("erase"),
     epilog=example(
         "dsr intercom bulk erase --input leads.txt --journal erase.sqlite --report erase.json",
         "dsr intercom bulk erase --input leads.csv --column email --journal erase.sqlite --yes",
@@ -1048,53 +930,25 @@ ReceiptsOption = Annotated[
     ),
 )
 def bulk_erase(
-    io: Io,
-    connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    policy: PolicyOption = "delete_contact",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    receipts: ReceiptsOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Look up and plan only; change nothing.")
-    ] = False,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="With --dry-run: print the plan as one JSON document on stdout, written "
-            "subject by subject (schema in docs/cli.md).",
-        ),
-    ] = False,
-    include_phone_only: IncludePhoneOnlyOption = False,
-) -> int:
+    input_path: Path = INPUT,
+    journal_path: Path = JOURNAL,
+    concurrency: str = CONCURRENCY,
+    report_path: Path | None = REPORT,
+    column: str | None = COLUMN,
+    policy: ErasurePolicy = POLICY,
+    assume_yes: bool = YES,
+    receipts_dir: Path | None = RECEIPTS,
+    dry_run: bool = flag("--dry-run", "Look up and plan only; change nothing."),
+    as_json: bool = flag(
+        "--json",
+        "With --dry-run: print the plan as one JSON document on stdout, written subject by "
+        "subject (schema in docs/cli.md).",
+    ),
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
+) -> None:
     """Erase every subject of a file: each contact id, and every contact of each email,
     phone or external id a row names (one matched by a phone alone only with
     --include-phone-only)."""
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    connections = connect()
-    return run_bulk_command(
-        connections,
-        io,
-        operation=BulkOperation.ERASE,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        concurrency=workers,
-        report_path=report,
-        policy=policy,
-        assume_yes=yes,
-        receipts_dir=receipts,
-        dry_run=dry_run,
-        as_json=as_json,
-        include_phone_only=include_phone_only,
-    )
 
 
 @_command(
@@ -1102,21 +956,20 @@ def bulk_erase(
     "object",
     connected=True,
     workspaces=True,
+    run=_bulk("object"),
     epilog=example(
         "dsr intercom bulk object --input objections.csv --journal object.sqlite "
         "--report object.json",
     ),
 )
 def bulk_object(
-    io: Io,
-    connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    include_phone_only: IncludePhoneOnlyOption = False,
-) -> int:
+    input_path: Path = INPUT,
+    journal_path: Path = JOURNAL,
+    concurrency: str = CONCURRENCY,
+    report_path: Path | None = REPORT,
+    column: str | None = COLUMN,
+    include_phone_only: bool = INCLUDE_PHONE_ONLY,
+) -> None:
     """Act on the objection to direct marketing (Art. 21) of every subject of a file: each
     contact id, and every contact of each email, phone or external id a row names (one
     matched by a phone alone only with --include-phone-only), read back.
@@ -1124,22 +977,6 @@ def bulk_object(
     Resumable through the journal; an objection is idempotent, so one sent again on resume
     changes nothing more.
     """
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    connections = connect()
-    return run_bulk_command(
-        connections,
-        io,
-        operation=BulkOperation.OBJECT,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        concurrency=workers,
-        report_path=report,
-        include_phone_only=include_phone_only,
-    )
 
 
 @_command(
@@ -1153,7 +990,7 @@ def bulk_object(
     ),
 )
 def bulk_status(
-    io: Io, journal: JournalOption, as_json: JsonOption = False, receipts: ReceiptsOption = None
+    io: Io, journal: Path = JOURNAL, as_json: bool = JSON, receipts: Path | None = RECEIPTS
 ) -> int:
     """Show what a journal holds: counts by state, failures, options. Sends no request."""
     from dsr_resolvers.cli._bulk import run_bulk_status
@@ -1166,50 +1003,24 @@ def bulk_status(
     "export",
     connected=True,
     workspaces=True,
+    run=_bulk("export"),
     epilog=example(
         "dsr intercom bulk export --input ids.txt --journal export.sqlite --out exports/ "
         "--report export.json"
     ),
 )
 def bulk_export(
-    io: Io,
-    connect: ConnectEach,
-    input_path: InputOption,
-    journal: JournalOption,
-    out: Annotated[
-        Path,
-        typer.Option("--out", metavar="DIR", help="Directory for one JSON file per subject."),
-    ],
-    concurrency: ConcurrencyOption = "auto",
-    report: ReportOption = None,
-    column: ColumnOption = None,
-    messages: Annotated[
-        bool, typer.Option("--messages", help="Include the messages each contact wrote.")
-    ] = False,
-    export_archived: ExportArchivedOption = False,
-    custom_attribute: CustomAttributeOption = None,
-) -> int:
+    input_path: Path = INPUT,
+    journal_path: Path = JOURNAL,
+    out_dir: Path = opt("--out DIR", "Directory for one JSON file per subject.", ...),
+    concurrency: str = CONCURRENCY,
+    report_path: Path | None = REPORT,
+    column: str | None = COLUMN,
+    messages: bool = flag("--messages", "Include the messages each contact wrote."),
+    archived: bool = EXPORT_ARCHIVED,
+    custom_attributes: list[str] | None = CUSTOM_ATTRIBUTE,
+) -> None:
     """Export every subject of a file into one JSON file per subject (Art. 15)."""
-    from dsr_resolvers.bulk import BulkOperation
-    from dsr_resolvers.cli._bulk import run_bulk_command
-
-    workers = parse_concurrency(concurrency)
-    attributes = parse_custom_attributes(custom_attribute)
-    connections = connect()
-    return run_bulk_command(
-        connections,
-        io,
-        operation=BulkOperation.EXPORT,
-        input_path=input_path,
-        journal_path=journal,
-        column=column,
-        concurrency=workers,
-        out_dir=out,
-        report_path=report,
-        messages=messages,
-        archived=export_archived,
-        custom_attributes=attributes,
-    )
 
 
 # -- dsr sandbox, dsr demo ------------------------------------------------------------------------
@@ -1225,44 +1036,24 @@ def bulk_export(
 )
 def sandbox(
     io: Io,
-    port: Annotated[
-        int,
-        typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one."),
-    ] = 0,
-    host: Annotated[
-        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address.")
-    ] = "127.0.0.1",
-    token: Annotated[
-        str,
-        typer.Option(
-            "--token", metavar="TOKEN", help="Bearer token the sandbox accepts (not a secret)."
-        ),
-    ] = "sandbox-token",  # noqa: S107 - the sandbox's well-known token opens only a fake
-    seed: Annotated[
-        str, typer.Option("--seed", metavar="demo|N", help="Demo workspace, or a random one.")
-    ] = "demo",
-    contacts: Annotated[
-        int, typer.Option("--contacts", metavar="N", min=0, help="Contacts in a random workspace.")
-    ] = 25,
-    rate: Annotated[
-        str, typer.Option("--rate", metavar="LIMIT/SECONDS", help="Rate limit, or off.")
-    ] = "1666/10",
-    latency: Annotated[
-        float,
-        typer.Option(
-            "--latency", metavar="SECONDS", min=0.0, help="Seconds added to every request."
-        ),
-    ] = 0.0,
-    workspaces: Annotated[
-        int,
-        typer.Option(
-            "--workspaces",
-            metavar="1|2",
-            min=1,
-            max=2,
-            help="Serve two workspaces holding one person, and print the workspaces file.",
-        ),
-    ] = 1,
+    port: int = opt("--port PORT", "Port; 0 picks a free one.", 0, min=0, max=65535),
+    host: str = opt("--host ADDRESS", "Loopback address.", "127.0.0.1"),
+    token: str = opt(
+        "--token TOKEN",
+        "Bearer token the sandbox accepts (not a secret).",
+        "sandbox-token",  # the sandbox's well-known token opens only a fake
+    ),
+    seed: str = opt("--seed demo|N", "Demo workspace, or a random one.", "demo"),
+    contacts: int = opt("--contacts N", "Contacts in a random workspace.", 25, min=0),
+    rate: str = opt("--rate LIMIT/SECONDS", "Rate limit, or off.", "1666/10"),
+    latency: float = opt("--latency SECONDS", "Seconds added to every request.", 0.0, min=0.0),
+    workspaces: int = opt(
+        "--workspaces 1|2",
+        "Serve two workspaces holding one person, and print the workspaces file.",
+        1,
+        min=1,
+        max=2,
+    ),
 ) -> int:
     """Serve a fake Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -1295,15 +1086,9 @@ def sandbox(
 @_command(app, epilog=example("dsr demo"))
 def demo(
     io: Io,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            metavar="DIR",
-            help="Keep the demo's export file in DIR (default: a temporary directory).",
-            show_default=False,
-        ),
-    ] = None,
+    out: Path | None = opt(
+        "--out DIR", "Keep the demo's export file in DIR (default: a temporary directory)."
+    ),
 ) -> int:
     """Run a whole request against a built-in sandbox; no credentials.
 
@@ -1317,12 +1102,3 @@ def demo(
     if out is not None:
         out.mkdir(exist_ok=True)
     return run_demo(Io(out=io.out, err=io.out, interactive=False), out_dir=out)
-
-
-def main() -> int:
-    """The ``dsr`` console script."""
-    try:
-        app(prog_name="dsr")
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else ExitCode.FAILED
-    return ExitCode.OK

@@ -74,31 +74,27 @@ class _Context(typer.Context):
     formatter_class = _HelpFormatter
 
 
-def _unset_help_is_false(option: Any) -> Any:
-    # Typer's --help flag defaults to None, which is not a bool: each group on the way to a
-    # command would build a pydantic TypeAdapter (importing pydantic, about 0.15 s) just to
-    # coerce that None. False is what None meant, and a bool is passed through as it is.
-    if option is not None and option.default is None:
-        option.default = False
-    return option
+class _Help:
+    """Help through :class:`_HelpFormatter`, and a ``--help`` flag that is a bool."""
 
-
-class Command(TyperCommand):
-    """A command whose help goes through :class:`_HelpFormatter`."""
-
-    context_class = _Context
+    context_class: type[Any] = _Context
 
     def get_help_option(self, ctx: Any) -> Any:
-        return _unset_help_is_false(super().get_help_option(ctx))
+        # Typer's --help flag defaults to None, which is not a bool: each group on the way to a
+        # command would build a pydantic TypeAdapter (importing pydantic, about 0.15 s) just to
+        # coerce that None. False is what None meant, and a bool is passed through as it is.
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None and option.default is None:
+            option.default = False
+        return option
 
 
-class Group(TyperGroup):
-    """A group whose help goes through :class:`_HelpFormatter`."""
+class Command(_Help, TyperCommand):
+    """A command whose help reads well at 80 columns."""
 
-    context_class = _Context
 
-    def get_help_option(self, ctx: Any) -> Any:
-        return _unset_help_is_false(super().get_help_option(ctx))
+class Group(_Help, TyperGroup):
+    """A group whose help reads well at 80 columns."""
 
 
 #: Help is laid out for this many columns; longer example lines are continued with ``\\``.

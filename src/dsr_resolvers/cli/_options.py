@@ -1,8 +1,4 @@
-"""The options several commands share, and the parsers of their ``NAME=VALUE`` forms.
-
-Every ``dsr intercom`` command takes the connection options (``--token-file``, ``--region``,
-``--base-url``, ``--api-version``) after its own, so they are declared once here as annotated
-types.
+"""The options' vocabulary (choices, categories, formats), and the parsers of their values.
 
 Help and completion are built when ``dsr`` starts, so this module imports neither the contract
 nor the plugin: the choices the library defines (policies, categories, export formats) are
@@ -18,10 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, cast, get_args
-
-import typer
+from typing import TYPE_CHECKING, Final, Literal
 
 from dsr_resolvers.cli._errors import CliError
 
@@ -31,25 +24,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORIES",
     "PROCESSING_RECORD_ENV",
-    "ApiVersionOption",
-    "BaseUrlOption",
     "CheckScope",
-    "CustomAttributeOption",
     "ErasurePolicy",
-    "ExportArchivedOption",
     "ExportFormat",
-    "JsonOption",
     "LookupFormat",
-    "PolicyOption",
     "Region",
-    "RegionOption",
-    "TokenFileOption",
-    "VerboseOption",
-    "VerifyPolicyOption",
     "parse_changes",
     "parse_concurrency",
     "parse_custom_attributes",
-    "policy_option",
 ]
 
 
@@ -96,146 +78,6 @@ class Region(StrEnum):
     AU = "au"
 
 
-TokenFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--token-file",
-        metavar="FILE",
-        help="Read the access token from FILE instead of INTERCOM_ACCESS_TOKEN.",
-        show_default=False,
-    ),
-]
-RegionOption = Annotated[
-    Region | None,
-    typer.Option(
-        "--region",
-        case_sensitive=False,
-        help="Intercom region of the workspace (env INTERCOM_REGION; default us).",
-        show_default=False,
-    ),
-]
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        metavar="URL",
-        help="API host instead of the region's (e.g. a sandbox) (env INTERCOM_BASE_URL).",
-        show_default=False,
-    ),
-]
-ApiVersionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-version",
-        metavar="VERSION",
-        help="Intercom-Version header (env INTERCOM_API_VERSION; default 2.14).",
-        show_default=False,
-    ),
-]
-WorkspacesFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspaces",
-        metavar="FILE",
-        help="The workspaces file (TOML) naming each workspace's host and token source "
-        "(default: DSR_WORKSPACES).",
-        show_default=False,
-    ),
-]
-WorkspaceOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--workspace",
-        metavar="NAME",
-        help="Run in this workspace of the workspaces file. Repeatable.",
-        show_default=False,
-    ),
-]
-AllWorkspacesOption = Annotated[
-    bool,
-    typer.Option("--all-workspaces", help="Run in every workspace of the workspaces file."),
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        "-v",
-        help="Log each request to stderr: method, route, status, milliseconds (never an id, "
-        "a token or a body).",
-    ),
-]
-ExportArchivedOption = Annotated[
-    bool,
-    typer.Option(
-        "--export-archived",
-        help="Reach archived contacts too: unarchive each, export it, archive it again "
-        "(without it Intercom answers not found and nothing of theirs is exported).",
-    ),
-]
-JsonOption = Annotated[
-    bool,
-    typer.Option(
-        "--json",
-        help="Print the result as one JSON document on stdout (schemas in docs/cli.md).",
-    ),
-]
-
-
-_POLICY_CHOICES: Final[tuple[str, ...]] = get_args(ErasurePolicy)
-
-
-def _parse_policy(text: str) -> ErasurePolicy:
-    """``--policy``: one of the resolver's policies, as the resolver spells them everywhere
-    (help, completion, JSON, journals, receipts); ``redact-messages`` is read as an alias."""
-    for policy in _POLICY_CHOICES:
-        if text.strip().lower().replace("-", "_") == policy:
-            return cast(ErasurePolicy, policy)
-    raise typer.BadParameter(f"use one of {', '.join(_POLICY_CHOICES)}")
-
-
-def policy_option(help_text: str) -> Any:
-    """A ``--policy`` option with this help text (erase, verify, check, surface, bulk).
-
-    Its choices are the resolver's ``ErasurePolicy``, so the CLI keeps no list (and no
-    spelling) of its own that could drift from the library's.
-    """
-    return typer.Option(
-        "--policy",
-        parser=_parse_policy,
-        metavar="[" + "|".join(_POLICY_CHOICES) + "]",
-        show_default=False,
-        help=f"{help_text}  [default: delete_contact]",
-    )
-
-
-PolicyOption = Annotated[
-    ErasurePolicy,
-    policy_option(
-        "delete_contact: delete the contact. redact_messages: first redact every message "
-        "the contact wrote, then delete it. delete_conversations: first delete every "
-        "conversation and ticket only the contact is in and redact its messages in shared "
-        "conversations, then delete it."
-    ),
-]
-VerifyPolicyOption = Annotated[
-    ErasurePolicy,
-    policy_option(
-        "The policy the contacts were erased under; with redact_messages, also check "
-        "that nothing they wrote is still readable."
-    ),
-]
-CustomAttributeOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--custom-attribute",
-        metavar="NAME=CATEGORY",
-        help="Also export this custom attribute, as personal data of CATEGORY "
-        f"({', '.join(CATEGORIES)}). Repeatable.",
-        show_default=False,
-    ),
-]
-
-
 def parse_custom_attributes(values: Iterable[str] | None) -> dict[str, PiiCategory]:
     """``["plan=behavioral"]`` → ``{"plan": PiiCategory.BEHAVIORAL}``.
 
@@ -271,21 +113,16 @@ def parse_changes(
         CliError: A ``--set`` without ``=`` or with an empty value, or a field given twice.
     """
     changes: dict[str, str | None] = {}
-    for assignment in assignments or ():
-        name, sep, value = assignment.partition("=")
+    given = [(*a.partition("="), True) for a in assignments or ()]
+    for name, sep, value, setting in [*given, *((c, "", "", False) for c in clears or ())]:
         name = name.strip()
-        if not sep or not name:
+        if setting and (not sep or not name):
             raise CliError("--set takes FIELD=VALUE, e.g. --set email=new@example.com")
-        if not value.strip():
+        if setting and not value.strip():
             raise CliError(f"--set {name}= has no value; use --clear {name} to clear the field")
         if name in changes:
             raise CliError(f"the field {name} is given twice")
-        changes[name] = value.strip()
-    for name in clears or ():
-        name = name.strip()
-        if name in changes:
-            raise CliError(f"the field {name} is given twice")
-        changes[name] = None
+        changes[name] = value.strip() if setting else None
     return changes
 
 
