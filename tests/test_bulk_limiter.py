@@ -556,3 +556,17 @@ def test_windows_fill_although_requests_are_counted_a_latency_after_they_leave(
     windows = server.whole_windows()
     assert len(windows) >= 4
     assert all(96 <= n <= 100 for n in windows), windows
+
+
+def test_the_lead_is_learned_from_a_new_window_and_halved_by_a_429() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    server = WindowServer(limit=1666, window=10.0, clock=clock)
+    drive(limiter, server, clock, 49, latency=0.2)
+    assert limiter.stats.lead_seconds == 0.0  # one window seen: nothing to learn from yet
+    drive(limiter, server, clock, 1, latency=0.2)  # sent 0.2 s before the reset, counted after
+    assert limiter.stats.lead_seconds == pytest.approx(0.2 - 0.02, abs=1e-4)
+    req = request()
+    limiter.before_request(req)
+    limiter.after_response(httpx.Response(429, request=req))
+    assert limiter.stats.lead_seconds == pytest.approx(0.09, abs=1e-4)

@@ -27,6 +27,7 @@ How requests are paced:
 | requests counted after they   | learns the lead: from the third-earliest request counted in  |
 | leave (latency, clock offset) | a new window, how long before a reset requests must leave to |
 |                               | count in the window it ends; each window ends that early     |
+|                               | (every 429 halves the lead, now and as learned from then on) |
 | budget of the window used up  | holds everyone until the reset, then assumes a fresh window  |
 | a response from a new window  | adopts its reset and remaining count at once, waking waiters |
 | another client shares the app | lowers the estimate to what the headers say, less the calls  |
@@ -132,6 +133,8 @@ class LimiterStats:
         limit: Calls per window from the latest headers; ``None`` before any arrived.
         window_seconds: The window length in use.
         latency_seconds: Smoothed time from sending a request to its response headers.
+        lead_seconds: How long before a reset requests must leave to count in the window it
+            ends, as learned (0 until two windows were seen; halved by every 429).
     """
 
     requests: int
@@ -140,6 +143,7 @@ class LimiterStats:
     limit: int | None
     window_seconds: float
     latency_seconds: float | None
+    lead_seconds: float = 0.0
 
 
 class RateLimiter:
@@ -199,6 +203,7 @@ class RateLimiter:
         self._previous_reset: float | None = None
         self._earliest_counted: list[float] = []
         self._lead = 0.0
+        self._lead_trust = 1.0  # halved by every 429: a lead too long is one cause
         self._reserved = 0
         # Reservations made since the plan last changed: the older ones are made again.
         self._reserved_now = 0
@@ -322,6 +327,7 @@ class RateLimiter:
                 limit=self._limit if self._limit_known else None,
                 window_seconds=self._window,
                 latency_seconds=self._latency,
+                lead_seconds=self._lead,
             )
 
     def suggested_concurrency(self, *, assumed_latency: float = 0.25) -> int:
@@ -429,7 +435,7 @@ class RateLimiter:
             return
         bisect.insort(earliest, sent_at)
         del earliest[_LEAD_SAMPLES:]
-        lead = self._previous_reset - earliest[-1] - _OVERTAKE
+        lead = (self._previous_reset - earliest[-1] - _OVERTAKE) * self._lead_trust
         self._lead = min(max(0.0, lead), self._window / 4)
 
     def _learn_window(self, gap: float) -> None:
@@ -461,6 +467,8 @@ class RateLimiter:
         sent_at: float | None,
     ) -> None:
         self._rate_limited += 1
+        self._lead_trust /= 2
+        self._lead /= 2
         # Requests already in flight when a pause began come back 429 as one burst: only a
         # 429 for a request sent after the last pause began is news that the pause was short.
         news = sent_at is None or sent_at > self._last_pause_at
