@@ -357,6 +357,8 @@ def _options_of(function: Callable[..., Any], *skipped: str) -> list[inspect.Par
 
 
 _WHO: Final = {p.name: p for p in _options_of(_identifiers)}
+#: What a command that does not take an identifier option gets for it: its default.
+_NO_WHO: Final = {name: p.default.default for name, p in _WHO.items()}
 #: The identifier options of the commands that find people by key, not by contact id.
 _BY_KEY: Final = ("email", "phone", "external_id")
 
@@ -394,7 +396,8 @@ def _command(
 
         def invoke(io: Io, options: dict[str, Any]) -> int:
             if "who" in wants:
-                options["who"] = _identifiers(**{p.name: options.pop(p.name) for p in person})
+                given = {p.name: options.pop(p.name) for p in person}
+                options["who"] = _identifiers(**(_NO_WHO | given))
             if "as_json" in options and "output_format" in options:  # --json is --format json
                 chosen, default = options["output_format"], defaults["output_format"]
                 if options["as_json"] and chosen not in (type(chosen).JSON, default):
