@@ -454,6 +454,15 @@ class ThreadClock:
             self.cond.notify_all()
 
 
+def run_all(threads: list[threading.Thread]) -> None:
+    """Start the threads and wait for each (the timeout guards a deadlock, measures nothing)."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+
 def test_threads_share_the_budget_without_429() -> None:
     """16 real threads, 10 requests each, 5 ms of latency, a 0.5-second window of 40 calls."""
     clock = ThreadClock(threads=16)
@@ -473,12 +482,7 @@ def test_threads_share_the_budget_without_429() -> None:
         finally:
             clock.leave()
 
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)  # a guard against a deadlock, not a measure
-    assert not any(thread.is_alive() for thread in threads)
+    run_all([threading.Thread(target=worker, args=(f"w{i}",)) for i in range(16)])
     assert server.rejected == 0
     assert sent == Counter({f"w{i}": 10 for i in range(16)})  # none starved
     # 160 calls at 40 a window need 4 windows (2 s); starting from an assumed 10 a window
@@ -546,12 +550,7 @@ def test_windows_fill_although_requests_are_counted_a_latency_after_they_leave(
         finally:
             clock.leave()
 
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)  # a guard against a deadlock, not a measure
-    assert not any(thread.is_alive() for thread in threads)
+    run_all([threading.Thread(target=worker) for _ in range(workers)])
     assert server.rejected == 0
     windows = server.whole_windows()
     assert len(windows) >= 4
